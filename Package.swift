@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "dq",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DurableQueue", targets: ["DurableQueue"]),
+        .executable(name: "dq", targets: ["dq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "DurableQueue",
+            dependencies: ["CSQLite"]
+        ),
+        .executableTarget(
+            name: "dq",
+            dependencies: [
+                "DurableQueue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // A small program the tests start as real producer and consumer processes.
+        .executableTarget(
+            name: "dq-test-helper",
+            dependencies: ["DurableQueue"],
+            path: "Tests/DQTestHelper"
+        ),
+        .testTarget(
+            name: "DurableQueueTests",
+            dependencies: ["DurableQueue", "dq", "dq-test-helper"]
+        ),
+    ]
+)

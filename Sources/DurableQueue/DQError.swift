@@ -1,0 +1,71 @@
+/// Every error the DurableQueue library throws: what went wrong, in one line a user
+/// can act on, and which kind of failure it is.
+///
+/// The kind tells a caller whether retrying can help; the `dq` tool maps it to its
+/// exit status.
+public struct DQError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The caller's input is wrong: a bad queue name, duration, or an over-size body.
+        case invalidArgument
+        /// The file is not a dq store: not SQLite, corrupt, another application's
+        /// database, or written by a newer dq.
+        case badStore
+        /// The store cannot be created, opened or written: permissions, a read-only
+        /// file or directory, a missing parent that cannot be made, or a full disk.
+        case storeUnavailable
+        /// A lock or busy wait ran out of time; trying again later may succeed.
+        case timedOut
+        /// Anything else: a bug or an unexpected SQLite failure.
+        case internalError
+    }
+
+    public let kind: Kind
+    /// One line, without a trailing newline, saying what failed and where.
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension DQError {
+    /// Translates a SQLite failure on the store at `path` into a `DQError`.
+    init(_ error: SQLiteError, path: String) {
+        switch error.code {
+        case SQLiteError.notADatabase.rawValue:
+            self.init(.badStore, "\(path) is not a dq store (not an SQLite database)")
+        case SQLiteError.corrupt.rawValue:
+            self.init(.badStore, "\(path) is corrupt: \(error.message)")
+        case SQLiteError.full.rawValue:
+            self.init(.storeUnavailable, "cannot write \(path): disk full")
+        case SQLiteError.readOnly.rawValue:
+            self.init(.storeUnavailable, "cannot write \(path): the file or its directory is read-only")
+        case SQLiteError.cannotOpen.rawValue, SQLiteError.permission.rawValue:
+            self.init(.storeUnavailable, "cannot open \(path): \(error.message)")
+        case SQLiteError.ioError.rawValue:
+            self.init(.storeUnavailable, "I/O error on \(path): \(error.message)")
+        case SQLiteError.busy.rawValue, SQLiteError.locked.rawValue:
+            self.init(.timedOut, "\(path) stayed locked by another process past the busy timeout")
+        case SQLiteError.tooBig.rawValue:
+            self.init(.invalidArgument, "value too large for the store: \(error.message)")
+        default:
+            self.init(.internalError, "\(path): \(error.description)")
+        }
+    }
+}
+
+/// Runs `body`, turning any `SQLiteError` it throws into a `DQError` for `path`.
+func translatingErrors<T>(path: String, _ body: () throws -> T) throws(DQError) -> T {
+    do {
+        return try body()
+    } catch let error as DQError {
+        throw error
+    } catch let error as SQLiteError {
+        throw DQError(error, path: path)
+    } catch {
+        throw DQError(.internalError, "\(path): \(error)")
+    }
+}

@@ -1,0 +1,60 @@
+@preconcurrency import Glibc
+
+/// An advisory `flock` on a sidecar file beside the store (never the database file
+/// itself: closing any descriptor on that drops SQLite's locks in this process).
+///
+/// The kernel releases the lock when the holder closes the file or dies, however it
+/// dies. The descriptor is close-on-exec, so child processes never inherit it.
+final class FileLock {
+    enum Mode {
+        case shared
+        case exclusive
+
+        var operation: Int32 { self == .shared ? LOCK_SH : LOCK_EX }
+    }
+
+    let path: String
+    private let fd: Int32
+
+    /// Opens (creating with mode 0600) the lock file at `path`, refusing symlinks.
+    init(path: String) throws(DQError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(StoreLocation.describe(errno))")
+        }
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    /// Runs `body` holding the lock in `mode`, waiting at most `timeout` to get it.
+    ///
+    /// - Throws: `DQError.Kind.timedOut` if another process held the lock past `timeout`;
+    ///   otherwise whatever `body` throws.
+    func withLock<T>(_ mode: Mode, timeout: Duration, _ body: () throws -> T) throws -> T {
+        try acquire(mode, timeout: timeout)
+        defer { _ = flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    private func acquire(_ mode: Mode, timeout: Duration) throws(DQError) {
+        let deadline = Deadline.after(timeout)
+        var pause: UInt32 = 100
+        while true {
+            if flock(fd, mode.operation | LOCK_NB) == 0 { return }
+            let code = errno
+            guard code == EWOULDBLOCK || code == EINTR else {
+                throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(code))")
+            }
+            if deadline?.hasPassed == true {
+                throw DQError(.timedOut, "\(path) stayed locked by another process for \(DurationText.format(timeout))")
+            }
+            // Only store set-up takes this lock, for milliseconds; a short poll is enough.
+            usleep(pause)
+            pause = min(pause * 2, 5_000)
+        }
+    }
+}

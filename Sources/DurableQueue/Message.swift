@@ -1,0 +1,67 @@
+import Foundation
+
+/// A message taken from (or peeked at in) a queue.
+public struct Message: Sendable, Hashable {
+    /// Unique in the store and strictly increasing in commit order.
+    public let id: Int64
+    public let queue: String
+    /// The bytes exactly as they were put: may be empty, hold NUL bytes, or be any
+    /// binary data.
+    public let body: Data
+    /// Higher priorities are delivered first.
+    public let priority: Int
+    /// When the message was put, to the microsecond.
+    public let enqueuedAt: Date
+    /// Which delivery this is: 1 the first time a message is handed out.
+    public let attempt: Int
+
+    public init(id: Int64, queue: String, body: Data, priority: Int, enqueuedAt: Date, attempt: Int) {
+        self.id = id
+        self.queue = queue
+        self.body = body
+        self.priority = priority
+        self.enqueuedAt = enqueuedAt
+        self.attempt = attempt
+    }
+
+    /// The body as UTF-8 text, or `nil` if it is not valid UTF-8.
+    public var text: String? { String(data: body, encoding: .utf8) }
+
+    /// Decodes a body that was put as JSON (`Queue.put(json:)`).
+    ///
+    /// - Throws: the decoder's `DecodingError` when the body is not a `T`.
+    public func decode<T: Decodable>(_ type: T.Type, using decoder: JSONDecoder = JSONDecoder()) throws -> T {
+        try decoder.decode(type, from: body)
+    }
+}
+
+/// A message to put: its body and how it is delivered.
+public struct OutgoingMessage: Sendable, Hashable {
+    public var body: Data
+    /// Higher priorities are delivered first; equal priorities in commit order.
+    public var priority: Int
+    /// Not delivered before this much time has passed (zero: at once).
+    public var delay: Duration
+    /// Deduplication key: while a message with this key is in the queue, putting
+    /// another adds nothing and returns the existing message's id.
+    public var key: String?
+
+    public init(_ body: Data, priority: Int = 0, delay: Duration = .zero, key: String? = nil) {
+        self.body = body
+        self.priority = priority
+        self.delay = delay
+        self.key = key
+    }
+
+    public init(_ text: String, priority: Int = 0, delay: Duration = .zero, key: String? = nil) {
+        self.init(Data(text.utf8), priority: priority, delay: delay, key: key)
+    }
+}
+
+/// What a `put` stored.
+public struct PutResult: Sendable, Hashable {
+    /// The new message's id, or the existing one's when `duplicate` is true.
+    public let id: Int64
+    /// True when the dedup key matched a message still in the queue, so nothing was added.
+    public let duplicate: Bool
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// A named FIFO queue in a `Store`. Cheap to create and `Sendable`: pass it to any
+/// thread or task.
+///
+/// Messages come out highest priority first, and in commit order within a priority,
+/// so one producer's messages arrive in the order it put them.
+public struct Queue: Sendable {
+    public let store: Store
+    public let name: String
+
+    /// The largest body a message may have: 256 MiB.
+    public static let maxBodyBytes = 256 * 1024 * 1024
+
+    /// The longest dedup key, in UTF-8 bytes.
+    public static let maxKeyBytes = 1024
+
+    init(store: Store, name: String) {
+        self.store = store
+        self.name = name
+    }
+
+    // MARK: Putting
+
+    /// Puts one message and commits it before returning.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let result = try queue.put(Data([0, 1, 2]), priority: 5, key: "order-17")
+    /// ```
+    ///
+    /// - Returns: the new message's id; with a `key` already held by a message still in
+    ///   the queue, that message's id and `duplicate == true` (nothing is added).
+    /// - Throws: `DQError` `.invalidArgument` for an over-size body or bad key;
+    ///   `.storeUnavailable` (disk full, read-only) or `.timedOut` (another writer held
+    ///   the lock past the busy timeout), in which case nothing was stored.
+    @discardableResult
+    public func put(_ body: Data, priority: Int = 0, delay: Duration = .zero, key: String? = nil) throws(DQError) -> PutResult {
+        try put(contentsOf: [OutgoingMessage(body, priority: priority, delay: delay, key: key)])[0]
+    }
+
+    /// Puts `text` as UTF-8 bytes. See `put(_:priority:delay:key:)`.
+    @discardableResult
+    public func put(_ text: String, priority: Int = 0, delay: Duration = .zero, key: String? = nil) throws(DQError) -> PutResult {
+        try put(Data(text.utf8), priority: priority, delay: delay, key: key)
+    }
+
+    /// Puts `value` encoded as JSON; read it back with `Message.decode(_:)`.
+    @discardableResult
+    public func put<T: Encodable>(json value: T, encoder: JSONEncoder = JSONEncoder(), priority: Int = 0, delay: Duration = .zero, key: String? = nil) throws(DQError) -> PutResult {
+        let body: Data
+        do { body = try encoder.encode(value) } catch {
+            throw DQError(.invalidArgument, "cannot encode the message as JSON: \(error)")
+        }
+        return try put(body, priority: priority, delay: delay, key: key)
+    }
+
+    /// Puts a batch in one transaction: all of the messages are stored, or none.
+    ///
+    /// - Returns: one result per message, in the order given.
+    @discardableResult
+    public func put(contentsOf messages: [OutgoingMessage]) throws(DQError) -> [PutResult] {
+        for message in messages {
+            try Self.validate(message)
+        }
+        let now = Timestamp.now()
+        return try store.write { connection in
+            try messages.map { try MessageTable.insert(connection, queue: name, message: $0, now: now) }
+        }
+    }
+
+    private static func validate(_ message: OutgoingMessage) throws(DQError) {
+        if message.body.count > maxBodyBytes {
+            throw DQError(.invalidArgument, "message body is \(message.body.count) bytes; the limit is \(maxBodyBytes) (256 MiB)")
+        }
+        if message.delay < .zero {
+            throw DQError(.invalidArgument, "delay must not be negative")
+        }
+        if let key = message.key {
+            if key.isEmpty { throw DQError(.invalidArgument, "dedup key is empty") }
+            if key.utf8.count > maxKeyBytes {
+                throw DQError(.invalidArgument, "dedup key is \(key.utf8.count) bytes long; the limit is \(maxKeyBytes)")
+            }
+        }
+    }
+
+    // MARK: Getting
+
+    /// Removes and returns the next message, waiting up to `timeout` for one to arrive
+    /// (`nil`: wait as long as it takes; `.zero`: do not wait). The removal is committed
+    /// before this returns: at-most-once delivery.
+    ///
+    /// - Returns: the message, or `nil` if none arrived in time.
+    public func get(timeout: Duration? = nil) throws(DQError) -> Message? {
+        try get(limit: 1, timeout: timeout).first
+    }
+
+    /// Removes and returns up to `limit` messages in one transaction, waiting up to
+    /// `timeout` for the first one (`nil`: forever; `.zero`: not at all).
+    ///
+    /// - Returns: 1…`limit` messages in delivery order, or none on timeout.
+    public func get(limit: Int, timeout: Duration?) throws(DQError) -> [Message] {
+        guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
+        let deadline = Deadline.after(timeout)
+        var pause = PollBackoff()
+        var messages = try removeNext(limit: limit)
+        while messages.isEmpty {
+            if deadline?.hasPassed == true { return [] }
+            pause.sleep(before: deadline)
+            if try hasDeliverable() {
+                messages = try removeNext(limit: limit)
+            }
+        }
+        return messages
+    }
+
+    /// Async `get(timeout:)`: waits without holding a thread of the cooperative pool.
+    ///
+    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    public func get(timeout: Duration? = nil) async throws -> Message? {
+        try await get(limit: 1, timeout: timeout).first
+    }
+
+    /// Async `get(limit:timeout:)`: waits without holding a thread of the cooperative pool.
+    ///
+    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    public func get(limit: Int, timeout: Duration?) async throws -> [Message] {
+        guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
+        let deadline = Deadline.after(timeout)
+        var pause = PollBackoff()
+        var messages = try await offload { [self] () throws(DQError) in try removeNext(limit: limit) }
+        while messages.isEmpty {
+            if deadline?.hasPassed == true { return [] }
+            try await Task.sleep(for: pause.next(before: deadline))
+            messages = try await offload { [self] () throws(DQError) in
+                try hasDeliverable() ? try removeNext(limit: limit) : []
+            }
+        }
+        return messages
+    }
+
+    private func removeNext(limit: Int) throws(DQError) -> [Message] {
+        let now = Timestamp.now()
+        return try store.write { connection in
+            try MessageTable.promoteDue(connection, queue: name, now: now)
+            return try MessageTable.removeNext(connection, queue: name, limit: limit)
+        }
+    }
+
+    /// A read-only check, so an idle waiter never takes the write lock.
+    private func hasDeliverable() throws(DQError) -> Bool {
+        let now = Timestamp.now()
+        return try store.read { try MessageTable.hasDeliverable($0, queue: name, now: now) }
+    }
+
+    // MARK: Inspecting
+
+    /// The next `limit` messages in delivery order, left in the queue.
+    public func peek(limit: Int = 1) throws(DQError) -> [Message] {
+        guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
+        let now = Timestamp.now()
+        return try store.read { try MessageTable.peek($0, queue: name, limit: limit, now: now) }
+    }
+
+    /// How many messages could be received now (ready, including delayed ones that are due).
+    public func count() throws(DQError) -> Int {
+        let now = Timestamp.now()
+        return try store.read { try MessageTable.deliverableCount($0, queue: name, now: now) }
+    }
+
+    /// Deletes every message of the queue except dead letters.
+    ///
+    /// - Returns: how many messages were deleted.
+    @discardableResult
+    public func purge() throws(DQError) -> Int {
+        try store.write { try MessageTable.purge($0, queue: name) }
+    }
+}

@@ -1,0 +1,131 @@
+import CSQLite
+
+/// One SQLite connection: owns the `sqlite3*` handle and a cache of prepared
+/// statements keyed by SQL.
+///
+/// Not `Sendable`: a connection is used by one thread at a time. `ConnectionPool`
+/// hands connections between threads under its lock.
+final class Connection {
+    let handle: OpaquePointer
+    let path: String
+    private var statements: [String: Statement] = [:]
+
+    /// Opens (and, with `create`, creates) the database at `path`.
+    ///
+    /// - Throws: `SQLiteError` when SQLite cannot open the file. A handle that failed
+    ///   to open is still closed.
+    init(path: String, create: Bool) throws {
+        var handle: OpaquePointer?
+        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        if create { flags |= SQLITE_OPEN_CREATE }
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let error = SQLiteError(
+                extendedCode: handle.map { sqlite3_extended_errcode($0) } ?? rc,
+                message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc)),
+                sql: nil)
+            sqlite3_close_v2(handle)
+            throw error
+        }
+        self.handle = handle
+        self.path = path
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Builds the error for a failed call, reading SQLite's message at once.
+    func error(_ rc: Int32, sql: String?) -> SQLiteError {
+        let extended = sqlite3_extended_errcode(handle)
+        // The connection's error code can be stale for calls that do not set it
+        // (for example bind errors); trust `rc` when the primary codes differ.
+        let code = (extended & 0xFF) == (rc & 0xFF) ? extended : rc
+        return SQLiteError(extendedCode: code, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    /// Runs one or more SQL statements that return no rows of interest.
+    func execute(_ sql: String) throws {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
+    }
+
+    /// Returns the prepared statement for `sql`, preparing it on first use and
+    /// resetting it (bindings cleared) on every later use.
+    func cachedStatement(_ sql: String) throws -> Statement {
+        if let statement = statements[sql] {
+            statement.reset()
+            return statement
+        }
+        let statement = try Statement(connection: self, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs a query that returns one integer (a `PRAGMA`, `count(*)`), or `nil` if it
+    /// returns no row.
+    func scalarInt(_ sql: String) throws -> Int64? {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        return try statement.step() ? statement.int64(at: 0) : nil
+    }
+
+    /// Runs a query that returns one text value (for example `PRAGMA journal_mode`).
+    func scalarText(_ sql: String) throws -> String? {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        return try statement.step() ? statement.string(at: 0) : nil
+    }
+
+    /// Runs `body` inside a transaction and commits it; rolls back and rethrows the
+    /// body's error if it throws.
+    ///
+    /// Writes use `.immediate`: a deferred transaction that upgrades to a write fails
+    /// at once with `SQLITE_BUSY` instead of waiting
+    /// (https://www.sqlite.org/lang_transaction.html).
+    func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        try cachedStatement(kind.beginSQL).run()
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            rollback()
+            throw error
+        }
+        do {
+            try cachedStatement("COMMIT").run()
+        } catch {
+            rollback()
+            throw error
+        }
+        return result
+    }
+
+    /// Rolls back the open transaction, if any. SQLite may already have rolled it
+    /// back itself (for example after `SQLITE_FULL`); that is not an error.
+    private func rollback() {
+        if sqlite3_get_autocommit(handle) == 0 {
+            _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+        }
+    }
+
+    /// The number of rows the last INSERT, UPDATE or DELETE changed.
+    var changes: Int { Int(sqlite3_changes64(handle)) }
+}
+
+/// How a transaction takes SQLite's locks (https://www.sqlite.org/lang_transaction.html).
+enum TransactionKind {
+    /// Takes the read snapshot on first read; for read-only work.
+    case deferred
+    /// Takes the write lock at once; for every transaction that may write.
+    case immediate
+
+    var beginSQL: String {
+        switch self {
+        case .deferred: "BEGIN DEFERRED"
+        case .immediate: "BEGIN IMMEDIATE"
+        }
+    }
+}

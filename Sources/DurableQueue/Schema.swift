@@ -1,0 +1,105 @@
+/// The store's tables, and bringing a file from any older schema to the current one.
+///
+/// The version lives in `PRAGMA user_version`; `PRAGMA application_id` marks the file
+/// as a dq store, so dq never writes into another application's database.
+/// The README's "Schema" section documents these tables for `sqlite3` users.
+enum Schema {
+    /// `PRAGMA application_id` of every dq store: the bytes "dq" followed by 0x5101.
+    static let applicationID: Int64 = 0x6471_5101
+
+    /// Every schema change, oldest first. Never edit a released step: add a new one.
+    static let migrations: [Migration] = [
+        Migration(version: 1, sql: """
+            CREATE TABLE messages (
+                id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                queue        TEXT    NOT NULL,
+                state        INTEGER NOT NULL DEFAULT 0,
+                priority     INTEGER NOT NULL DEFAULT 0,
+                available_at INTEGER NOT NULL,
+                enqueued_at  INTEGER NOT NULL,
+                attempts     INTEGER NOT NULL DEFAULT 0,
+                dedup_key    TEXT,
+                body         BLOB    NOT NULL
+            ) STRICT;
+            CREATE INDEX messages_ready ON messages (queue, state, priority DESC, id);
+            CREATE INDEX messages_scheduled ON messages (queue, available_at) WHERE state IN (1, 2);
+            CREATE UNIQUE INDEX messages_dedup ON messages (queue, dedup_key) WHERE dedup_key IS NOT NULL;
+            """),
+    ]
+
+    static var currentVersion: Int64 { migrations.last?.version ?? 0 }
+}
+
+/// A message's `state` column.
+enum MessageState: Int64 {
+    /// Deliverable now, in `(priority DESC, id)` order.
+    case ready = 0
+    /// Put with a delay; becomes ready at `available_at`.
+    case delayed = 1
+    /// Delivered under a lease; becomes ready again at `available_at` unless settled.
+    case leased = 2
+    /// Moved out of circulation after too many attempts.
+    case dead = 3
+}
+
+/// One step of the schema: the SQL that takes a store from `version - 1` to `version`.
+struct Migration: Sendable {
+    let version: Int64
+    let sql: String
+}
+
+/// Checks that a file is a dq store this build can read, and migrates it.
+struct Migrator {
+    let migrations: [Migration]
+    let applicationID: Int64
+
+    init(migrations: [Migration] = Schema.migrations, applicationID: Int64 = Schema.applicationID) {
+        self.migrations = migrations
+        self.applicationID = applicationID
+    }
+
+    var currentVersion: Int64 { migrations.last?.version ?? 0 }
+
+    /// Refuses files that are not dq stores or are newer than this build, runs
+    /// `configure` (connection settings such as the journal mode), then applies every
+    /// missing migration in one `BEGIN IMMEDIATE` transaction: a failure leaves the
+    /// file exactly as it was.
+    ///
+    /// - Throws: `DQError.badStore` for a foreign or newer file; `SQLiteError` for
+    ///   SQLite failures (including `SQLITE_NOTADB` for a file that is not SQLite).
+    func prepare(_ connection: Connection, configure: () throws -> Void) throws {
+        // Reading the header first: a foreign file fails here, before anything is written.
+        let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+        try check(connection, version: version)
+        if version < currentVersion,
+           try (connection.scalarInt("SELECT count(*) FROM sqlite_schema") ?? 0) == 0 {
+            // Only takes effect before the first table exists, outside a transaction,
+            // and before the switch to WAL.
+            try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        }
+        try configure()
+        if version == currentVersion { return }
+        try connection.transaction(.immediate) {
+            // Another process may have migrated while we waited for the write lock.
+            let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+            try check(connection, version: version)
+            for migration in migrations where migration.version > version {
+                try connection.execute(migration.sql)
+            }
+            try connection.execute("PRAGMA application_id = \(applicationID); PRAGMA user_version = \(currentVersion)")
+        }
+    }
+
+    private func check(_ connection: Connection, version: Int64) throws {
+        let path = connection.path
+        if version > currentVersion {
+            throw DQError(.badStore, "\(path) was written by a newer dq (schema version \(version); this dq knows up to \(currentVersion)): upgrade dq")
+        }
+        let id = try connection.scalarInt("PRAGMA application_id") ?? 0
+        if id == applicationID { return }
+        let hasTables = try (connection.scalarInt("SELECT count(*) FROM sqlite_schema") ?? 0) > 0
+        if id != 0 || hasTables {
+            throw DQError(.badStore, "\(path) is an SQLite database of another application, not a dq store")
+        }
+    }
+}

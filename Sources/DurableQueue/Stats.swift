@@ -1,0 +1,36 @@
+/// A queue's counts at one instant.
+public struct QueueStats: Sendable, Hashable {
+    public let name: String
+    /// Deliverable now.
+    public let ready: Int
+    /// Put with a delay that has not passed yet.
+    public let delayed: Int
+    /// Handed out under a lease and not yet settled.
+    public let leased: Int
+    /// Moved aside after too many attempts.
+    public let dead: Int
+    /// How long the oldest deliverable message has waited; `nil` when none is ready.
+    public let oldestReadyAge: Duration?
+}
+
+/// The whole store at one instant: every queue with messages, and the file sizes.
+public struct StoreStats: Sendable, Hashable {
+    public let queues: [QueueStats]
+    /// Bytes of the database file, its write-ahead log and its shared-memory index.
+    public let databaseBytes: Int64
+    public let walBytes: Int64
+    public let sharedMemoryBytes: Int64
+}
+
+extension Store {
+    /// Counts for every queue that holds messages, and the store's file sizes.
+    public func stats() throws(DQError) -> StoreStats {
+        let now = Timestamp.now()
+        let queues = try read { try MessageTable.stats($0, now: now) }
+        return StoreStats(
+            queues: queues,
+            databaseBytes: StoreLocation.fileSize(path),
+            walBytes: StoreLocation.fileSize(path + "-wal"),
+            sharedMemoryBytes: StoreLocation.fileSize(path + "-shm"))
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import CSQLite
+
+/// How hard a commit tries to reach the disk before `put` returns.
+public enum Durability: String, Sendable, CaseIterable {
+    /// `synchronous=NORMAL`: a commit survives any process crash (kill -9 included);
+    /// the last commits before a power loss or kernel panic may be lost.
+    case normal
+    /// `synchronous=FULL`: every commit is fsynced; it also survives power loss.
+    case full
+}
+
+/// Settings for opening a `Store`.
+public struct StoreOptions: Sendable {
+    /// How durable each commit is. Every process may choose its own.
+    public var durability: Durability
+    /// How long a write waits for another process's write lock before failing with
+    /// `DQError.Kind.timedOut`.
+    public var busyTimeout: Duration
+
+    public init(durability: Durability = .normal, busyTimeout: Duration = .seconds(10)) {
+        self.durability = durability
+        self.busyTimeout = busyTimeout
+    }
+}
+
+/// A dq store: one SQLite file in WAL mode, shared by every process that opens it.
+///
+/// Opening creates the file (and missing parent directories) if needed, checks that it
+/// is a dq store this build can read, and migrates an older schema. A `Store` is safe
+/// to use from many threads and tasks at once: each call takes its own connection.
+///
+/// For example:
+///
+/// ```swift
+/// let store = try Store(path: "/tmp/jobs.db")
+/// let jobs = try store.queue("jobs")
+/// try jobs.put("resize cat.png")
+/// let next = try jobs.get(timeout: .seconds(5))
+/// ```
+public final class Store: Sendable {
+    /// The database file's path as given (or resolved from the environment).
+    public let path: String
+    public let options: StoreOptions
+    private let pool: ConnectionPool
+
+    /// Opens or creates the store at `path`; `nil` means `StoreLocation.defaultPath`.
+    ///
+    /// - Throws: `DQError` with kind `.badStore` for a file that is not a dq store
+    ///   (the file is left untouched), `.storeUnavailable` when the file or its
+    ///   directory cannot be created, opened or written, `.timedOut` when another
+    ///   process holds the store locked past the busy timeout.
+    public init(path: String? = nil, options: StoreOptions = StoreOptions()) throws(DQError) {
+        let path = path ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
+        guard !path.isEmpty else { throw DQError(.invalidArgument, "the store path is empty") }
+        self.path = path
+        self.options = options
+        _ = try StoreLocation.prepare(path: path)
+        let first = try Self.openChecked(path: path, options: options)
+        pool = ConnectionPool { [path, options] in
+            let connection = try Connection(path: path, create: false)
+            try Self.configure(connection, options: options)
+            return connection
+        }
+        pool.add(first)
+    }
+
+    /// The sidecar lock file that serializes store set-up between processes.
+    static func lockPath(for path: String) -> String { path + "-lock" }
+
+    /// Opens the first connection and makes sure the file is a current dq store in WAL
+    /// mode. Processes that open a store at the same time take turns through a `flock`
+    /// on the sidecar lock file: a shared lock to check a store that is ready (the
+    /// common case), an exclusive one to create or migrate it. Without it, SQLite
+    /// answers SQLITE_BUSY at once, not after the busy timeout, to a reader that
+    /// meets another process switching a new file to WAL.
+    private static func openChecked(path: String, options: StoreOptions) throws(DQError) -> Connection {
+        let lock = try FileLock(path: lockPath(for: path))
+        return try translatingErrors(path: path) {
+            let connection = try Connection(path: path, create: false)
+            let ready = try lock.withLock(.shared, timeout: options.busyTimeout) {
+                let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+                let mode = try connection.scalarText("PRAGMA journal_mode")
+                guard version == Schema.currentVersion, mode?.lowercased() == "wal" else { return false }
+                try Migrator().prepare(connection) { try configure(connection, options: options) }
+                return true
+            }
+            if !ready {
+                try lock.withLock(.exclusive, timeout: options.busyTimeout) {
+                    try Migrator().prepare(connection) { try configure(connection, options: options) }
+                }
+            }
+            return connection
+        }
+    }
+
+    /// Per-connection settings. The journal mode must come back as `wal`: SQLite
+    /// silently keeps another mode on filesystems that cannot do WAL.
+    private static func configure(_ connection: Connection, options: StoreOptions) throws {
+        let milliseconds = max(0, min(Timestamp.microseconds(options.busyTimeout) / 1_000, Int64(Int32.max)))
+        sqlite3_busy_timeout(connection.handle, Int32(milliseconds))
+        if sqlite3_db_readonly(connection.handle, "main") == 1 {
+            throw DQError(.storeUnavailable, "cannot write \(connection.path): permission denied")
+        }
+        let mode = try connection.scalarText("PRAGMA journal_mode = WAL")
+        guard mode?.lowercased() == "wal" else {
+            throw DQError(.storeUnavailable, "\(connection.path): SQLite cannot use WAL mode here (journal_mode is \(mode ?? "unknown")); put the store on a local filesystem")
+        }
+        let synchronous = options.durability == .full ? "FULL" : "NORMAL"
+        try connection.execute("PRAGMA synchronous = \(synchronous)")
+    }
+
+    /// A handle on the queue called `name`. Queues need no creating: a queue exists
+    /// while it holds messages.
+    ///
+    /// - Throws: `DQError.Kind.invalidArgument` unless `name` is 1–200 bytes of UTF-8
+    ///   without control characters.
+    public func queue(_ name: String) throws(DQError) -> Queue {
+        try Names.validate(name, what: "queue name")
+        return Queue(store: self, name: name)
+    }
+
+    // MARK: Running work on a connection
+
+    /// Runs `body` on a connection of its own, with SQLite errors translated.
+    func withConnection<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
+        try translatingErrors(path: path) { try pool.withConnection(body) }
+    }
+
+    /// Runs `body` in a write (`BEGIN IMMEDIATE`) transaction.
+    func write<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
+        try withConnection { connection in try connection.transaction(.immediate) { try body(connection) } }
+    }
+
+    /// Runs `body` in a read transaction: one consistent snapshot, no write lock.
+    func read<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
+        try withConnection { connection in try connection.transaction(.deferred) { try body(connection) } }
+    }
+}

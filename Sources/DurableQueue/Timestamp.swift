@@ -1,0 +1,46 @@
+@preconcurrency import Glibc
+
+/// Wall-clock time in microseconds since the Unix epoch: how the store records
+/// enqueue and due times, so that every process on the machine agrees.
+enum Timestamp {
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
+    }
+
+    /// A non-negative duration as whole microseconds, saturating instead of trapping.
+    static func microseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        if overflow { return seconds < 0 ? Int64.min : Int64.max }
+        return scaled.addingReportingOverflow(attoseconds / 1_000_000_000_000).partialValue
+    }
+}
+
+/// A monotonic clock reading for deadlines of blocking waits (immune to wall-clock steps).
+struct Deadline: Sendable {
+    private let nanoseconds: UInt64
+
+    /// A deadline `timeout` from now; `nil` means wait forever.
+    static func after(_ timeout: Duration?) -> Deadline? {
+        guard let timeout else { return nil }
+        let micros = max(0, Timestamp.microseconds(timeout))
+        let (sum, overflow) = monotonicNanoseconds().addingReportingOverflow(UInt64(min(micros, Int64.max / 1_000)) * 1_000)
+        return Deadline(nanoseconds: overflow ? .max : sum)
+    }
+
+    /// Time left, zero once passed.
+    var remaining: Duration {
+        let now = Self.monotonicNanoseconds()
+        return now >= nanoseconds ? .zero : .nanoseconds(Int64(min(nanoseconds - now, UInt64(Int64.max))))
+    }
+
+    var hasPassed: Bool { Self.monotonicNanoseconds() >= nanoseconds }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+}

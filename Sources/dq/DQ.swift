@@ -1,0 +1,34 @@
+import ArgumentParser
+import DurableQueue
+
+/// The `dq` command: durable queues between processes, on one SQLite file.
+@main
+struct DQ: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "dq",
+        abstract: "Durable message queues between processes, on one SQLite file.",
+        discussion: """
+            The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else
+            $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
+
+            Exit status: 0 success; 1 nothing received (empty queue, timeout); 64 usage
+            error; 65 bad data (not a dq store, corrupt file); 73 cannot create, open or
+            write the store; 75 temporary failure (lock or busy timeout); 70 internal error.
+            """,
+        version: version,
+        subcommands: [Put.self, Get.self, Peek.self, Len.self, Purge.self, Stats.self]
+    )
+
+    /// Parses and runs, reporting every failure as one `dq: ` line on stderr with the
+    /// exit status the command line contract promises.
+    static func main() {
+        do {
+            var command = try parseAsRoot(GlobalOptions.movedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+        } catch {
+            ErrorReport.exit(for: error)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import DurableQueue
+@preconcurrency import Glibc
+
+/// Turns any error into one line on stderr and the contract's exit status.
+enum ErrorReport {
+    static func exitCode(for kind: DQError.Kind) -> Int32 {
+        switch kind {
+        case .invalidArgument: 64
+        case .badStore: 65
+        case .storeUnavailable: 73
+        case .timedOut: 75
+        case .internalError: 70
+        }
+    }
+
+    static func exit(for error: any Error) -> Never {
+        if let error = error as? DQError {
+            fail(error.message, status: exitCode(for: error.kind))
+        }
+        if let code = error as? ExitCode {
+            Glibc.exit(code.rawValue)
+        }
+        let status = DQ.exitCode(for: error)
+        if status == .success {
+            // --help, --version: ArgumentParser prints them.
+            DQ.exit(withError: error)
+        }
+        let message = DQ.message(for: error)
+            .split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
+        fail(lowercasedFirst(message.replacing("Error: ", with: "")), status: status.rawValue == 1 ? 64 : status.rawValue)
+    }
+
+    static func fail(_ message: String, status: Int32) -> Never {
+        let line = "dq: " + message.replacing("\n", with: " ") + "\n"
+        Output.standardError.write(Array(line.utf8))
+        Glibc.exit(status)
+    }
+
+    private static func lowercasedFirst(_ text: String) -> String {
+        guard let first = text.first, first.isUppercase,
+              text.dropFirst().first.map({ !$0.isUppercase }) ?? true else { return text }
+        return first.lowercased() + text.dropFirst()
+    }
+}

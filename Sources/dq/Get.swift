@@ -1,0 +1,69 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ {
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take the next message off a queue and print it.",
+            discussion: """
+                Prints the body raw to standard output and removes the message in the same
+                transaction (at-most-once). Waits until a message arrives unless --timeout or
+                --no-wait is given; exits 1 with nothing printed when none came. With -n or
+                --follow, each body is followed by a newline (unless it ends with one), or by
+                NUL with -0. --follow prints messages as they arrive until SIGINT/SIGTERM,
+                then exits 0.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Option(name: .long, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
+                transform: Parse.duration)
+        var timeout: Duration?
+
+        @Flag(name: .long, help: "Do not wait: exit 1 at once if the queue is empty.")
+        var noWait = false
+
+        @Option(name: .customShort("n"), help: "Take up to N messages (in one transaction).")
+        var count: Int = 1
+
+        @Flag(name: .long, help: "Keep printing messages as they arrive, until SIGINT or SIGTERM.")
+        var follow = false
+
+        @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
+        var nulSeparated = false
+
+        @Flag(name: .long, help: "Print one JSON object per line: id, queue, priority, attempt, enqueued_at, body (body_base64 if not UTF-8).")
+        var json = false
+
+        func validate() throws {
+            try Parse.queueName(queue)
+            if count < 1 { throw ValidationError("-n must be at least 1") }
+            if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
+            if follow && (noWait || timeout != nil) { throw ValidationError("--follow waits for ever; drop --no-wait/--timeout") }
+        }
+
+        func run() throws {
+            let queue = try global.openStore().queue(queue)
+            let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
+            StopSignal.install()
+            if follow {
+                while StopSignal.pending == nil {
+                    printer.print(try queue.get(limit: count, timeout: .milliseconds(250)))
+                }
+                return
+            }
+            let deadline = noWait ? ContinuousClock.now : timeout.map { ContinuousClock.now + $0 }
+            while true {
+                // Wait in short slices so a signal ends the wait without losing a message.
+                let slice = deadline.map { min(.milliseconds(250), max(.zero, $0 - .now)) } ?? .milliseconds(250)
+                let messages = try queue.get(limit: count, timeout: slice)
+                if !messages.isEmpty { return printer.print(messages) }
+                if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
+                if let deadline, ContinuousClock.now >= deadline { throw ExitCode(1) }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import DurableQueue
+import Foundation
+
+/// Options every subcommand takes: which store, and how durable its commits are.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The store file (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db).",
+        valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "normal survives a process crash; full also survives power loss (fsync per commit).",
+        valueName: "normal|full"))
+    var sync: Durability = .normal
+
+    /// The options' names, as they may also be written before the subcommand.
+    private static let valued: Set<String> = ["--db", "--sync"]
+
+    /// Lets `dq --db PATH put q` mean `dq put q --db PATH`: ArgumentParser only
+    /// accepts a subcommand's options after its name, so global options written before
+    /// the subcommand are moved to just before `--` (or the end).
+    static func movedAfterSubcommand(_ arguments: [String]) -> [String] {
+        var moved: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if valued.contains(first), rest.count >= 2 {
+                moved += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if let name = first.split(separator: "=", maxSplits: 1).first, first.contains("="),
+                      valued.contains(String(name)) {
+                moved.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !moved.isEmpty else { return arguments }
+        var result = Array(rest)
+        result.insert(contentsOf: moved, at: result.firstIndex(of: "--") ?? result.endIndex)
+        return result
+    }
+
+    func openStore() throws -> Store {
+        try Store(path: db, options: StoreOptions(durability: sync))
+    }
+}
+
+extension Durability: ExpressibleByArgument {}
+
+/// Parsers for option values, reporting problems as usage errors (exit 64).
+enum Parse {
+    static func duration(_ text: String) throws -> Duration {
+        do { return try DurationText.parse(text) } catch { throw ValidationError(error.message) }
+    }
+
+    static func queueName(_ name: String) throws {
+        do { try Names.validate(name, what: "queue name") } catch { throw ValidationError(error.message) }
+    }
+}

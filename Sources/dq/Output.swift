@@ -1,0 +1,96 @@
+import DurableQueue
+import Foundation
+@preconcurrency import Glibc
+
+/// Unbuffered writes to a file descriptor, whole or not at all from the caller's view:
+/// partial writes continue, EINTR is retried, and a closed pipe ends the process
+/// quietly (as SIGPIPE would).
+struct Output: Sendable {
+    let fd: Int32
+
+    static let standardOutput = Output(fd: STDOUT_FILENO)
+    static let standardError = Output(fd: STDERR_FILENO)
+
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    func write(_ data: Data) {
+        data.withUnsafeBytes { write($0) }
+    }
+
+    private func write(_ buffer: UnsafeRawBufferPointer) {
+        guard var base = buffer.baseAddress else { return }
+        var left = buffer.count
+        while left > 0 {
+            let written = Glibc.write(fd, base, left)
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(141) }
+                exit(74)
+            }
+            base += written
+            left -= written
+        }
+    }
+}
+
+/// Reads all of standard input.
+func readStandardInput() -> Data {
+    var data = Data()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+        if count > 0 {
+            data.append(contentsOf: chunk[0..<count])
+        } else if count == 0 || errno != EINTR {
+            return data
+        }
+    }
+}
+
+/// How `get` and `peek` print messages.
+struct MessagePrinter {
+    /// One JSON object per line instead of raw bodies.
+    var json: Bool
+    /// Print a separator after each body (for several messages).
+    var separated: Bool
+    /// The separator is NUL instead of newline.
+    var nulSeparated: Bool
+
+    func print(_ messages: [Message]) {
+        var out = Data()
+        for message in messages {
+            if json {
+                out.append(contentsOf: Array(Self.json(for: message).utf8))
+                out.append(UInt8(ascii: "\n"))
+            } else {
+                out.append(message.body)
+                if nulSeparated {
+                    out.append(0)
+                } else if separated, message.body.last != UInt8(ascii: "\n") {
+                    out.append(UInt8(ascii: "\n"))
+                }
+            }
+        }
+        Output.standardOutput.write(out)
+    }
+
+    /// `{"id":…,"queue":…,"priority":…,"attempt":…,"enqueued_at":…,"body":…}`; a body
+    /// that is not UTF-8 comes as `"body_base64"` instead of `"body"`.
+    static func json(for message: Message) -> String {
+        var fields = [
+            "\"id\":\(message.id)",
+            "\"queue\":\(JSONText.string(message.queue))",
+            "\"priority\":\(message.priority)",
+            "\"attempt\":\(message.attempt)",
+            "\"enqueued_at\":\(JSONText.string(JSONText.timestamp(message.enqueuedAt)))",
+        ]
+        if let text = message.text {
+            fields.append("\"body\":\(JSONText.string(text))")
+        } else {
+            fields.append("\"body_base64\":\(JSONText.string(message.body.base64EncodedString()))")
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ {
+    struct Peek: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the next messages of a queue without removing them.",
+            discussion: "Output is as for get; exits 1 when the queue has nothing deliverable.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Option(name: .customShort("n"), help: "Show up to N messages.")
+        var count: Int = 1
+
+        @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
+        var nulSeparated = false
+
+        @Flag(name: .long, help: "Print one JSON object per line.")
+        var json = false
+
+        func validate() throws {
+            try Parse.queueName(queue)
+            if count < 1 { throw ValidationError("-n must be at least 1") }
+        }
+
+        func run() throws {
+            let messages = try global.openStore().queue(queue).peek(limit: count)
+            if messages.isEmpty { throw ExitCode(1) }
+            MessagePrinter(json: json, separated: count > 1, nulSeparated: nulSeparated).print(messages)
+        }
+    }
+
+    struct Len: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print how many messages are ready to be received.",
+            discussion: "Delayed messages count once they are due; leased and dead ones do not.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        func validate() throws { try Parse.queueName(queue) }
+
+        func run() throws {
+            let count = try global.openStore().queue(queue).count()
+            Output.standardOutput.write(Array("\(count)\n".utf8))
+        }
+    }
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete every message of a queue (ready, delayed and leased; dead letters stay).",
+            discussion: "Prints nothing unless --json, which prints {\"purged\":N}.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Flag(name: .long, help: "Print {\"purged\":N}.")
+        var json = false
+
+        func validate() throws { try Parse.queueName(queue) }
+
+        func run() throws {
+            let purged = try global.openStore().queue(queue).purge()
+            if json { Output.standardOutput.write(Array("{\"purged\":\(purged)}\n".utf8)) }
+        }
+    }
+}

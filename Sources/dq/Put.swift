@@ -1,0 +1,79 @@
+import ArgumentParser
+import DurableQueue
+import Foundation
+
+extension DQ {
+    struct Put: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put messages on a queue.",
+            discussion: """
+                Each BODY argument is one message. With no BODY, all of standard input is one
+                message (binary-safe, may be empty); --lines makes each line a message and -0
+                each NUL-terminated record (a final separator adds no empty message). All the
+                messages of one call are committed in one transaction. Prints nothing unless
+                --json, which prints {"id":N,"duplicate":false} per message.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue (1-200 bytes of UTF-8, no control characters).")
+        var queue: String
+
+        @Argument(help: "Message bodies; none means read standard input.")
+        var bodies: [String] = []
+
+        @Flag(name: .long, help: "Read standard input as one message per line.")
+        var lines = false
+
+        @Flag(name: .customShort("0"), help: "Read standard input as NUL-separated messages.")
+        var nulSeparated = false
+
+        @Option(name: .long, help: "Higher priorities are delivered first.")
+        var priority: Int = 0
+
+        @Option(name: .long, help: ArgumentHelp("Deliver no sooner than this (250ms, 5s, 2m, 1h).", valueName: "duration"),
+                transform: Parse.duration)
+        var delay: Duration = .zero
+
+        @Option(name: .long, help: ArgumentHelp(
+            "Dedup key: if a message with this key is still in the queue, add nothing and report its id.",
+            valueName: "key"))
+        var key: String?
+
+        @Flag(name: .long, help: "Print one JSON object per message with its id.")
+        var json = false
+
+        func validate() throws {
+            try Parse.queueName(queue)
+            if lines && nulSeparated { throw ValidationError("--lines and -0 cannot be combined") }
+            if !bodies.isEmpty && (lines || nulSeparated) {
+                throw ValidationError("--lines and -0 read standard input; do not also give BODY arguments")
+            }
+            if key != nil && bodies.count > 1 { throw ValidationError("--key applies to one message; give one BODY") }
+        }
+
+        func run() throws {
+            let payloads = bodies.isEmpty ? Self.split(readStandardInput(), lines: lines, nul: nulSeparated)
+                                          : bodies.map { Data($0.utf8) }
+            if key != nil && payloads.count != 1 {
+                throw ValidationError("--key applies to one message; standard input held \(payloads.count)")
+            }
+            let messages = payloads.map { OutgoingMessage($0, priority: priority, delay: delay, key: key) }
+            let store = try global.openStore()
+            let results = try store.queue(queue).put(contentsOf: messages)
+            if json {
+                let text = results.map { "{\"id\":\($0.id),\"duplicate\":\($0.duplicate)}\n" }.joined()
+                Output.standardOutput.write(Array(text.utf8))
+            }
+        }
+
+        /// Splits standard input into message bodies.
+        static func split(_ input: Data, lines: Bool, nul: Bool) -> [Data] {
+            guard lines || nul else { return [input] }
+            let separator: UInt8 = nul ? 0 : UInt8(ascii: "\n")
+            var parts = input.split(separator: separator, omittingEmptySubsequences: false).map { Data($0) }
+            if input.last == separator || input.isEmpty { parts.removeLast() }
+            return parts
+        }
+    }
+}

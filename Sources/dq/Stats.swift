@@ -1,0 +1,72 @@
+import ArgumentParser
+import DurableQueue
+import Foundation
+
+extension DQ {
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show every queue's counts and the store's file sizes.",
+            discussion: """
+                Per queue: ready (deliverable now), delayed, leased, dead, and the age of the
+                oldest ready message. --json prints one object:
+                {"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[{"name":…,"ready":…,
+                "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}]}.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let store = try global.openStore()
+            let stats = try store.stats()
+            Output.standardOutput.write(Array((json ? Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))
+        }
+
+        static func json(_ stats: StoreStats, path: String) -> String {
+            let queues = stats.queues.map { queue in
+                let age = queue.oldestReadyAge.map { String(Timestamp.milliseconds($0)) } ?? "null"
+                return "{\"name\":\(JSONText.string(queue.name)),\"ready\":\(queue.ready),\"delayed\":\(queue.delayed),"
+                    + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)}"
+            }
+            return "{\"path\":\(JSONText.string(path)),\"files\":{\"db\":\(stats.databaseBytes),"
+                + "\"wal\":\(stats.walBytes),\"shm\":\(stats.sharedMemoryBytes)},"
+                + "\"queues\":[\(queues.joined(separator: ","))]}\n"
+        }
+
+        static func table(_ stats: StoreStats, path: String) -> String {
+            var rows = [["QUEUE", "READY", "DELAYED", "LEASED", "DEAD", "OLDEST"]]
+            for queue in stats.queues {
+                rows.append([queue.name, "\(queue.ready)", "\(queue.delayed)", "\(queue.leased)", "\(queue.dead)",
+                             queue.oldestReadyAge.map(DurationText.format) ?? "-"])
+            }
+            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            var text = ""
+            for row in rows {
+                let cells = row.enumerated().map { column, cell in
+                    column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                }
+                text += cells.joined(separator: "  ") + "\n"
+            }
+            if stats.queues.isEmpty { text += "(no messages)\n" }
+            text += "\nstore \(path): db \(bytes(stats.databaseBytes)), wal \(bytes(stats.walBytes)), shm \(bytes(stats.sharedMemoryBytes))\n"
+            return text
+        }
+
+        private static func bytes(_ count: Int64) -> String {
+            let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+            var value = Double(count)
+            var unit = 0
+            while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+            return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+        }
+    }
+}
+
+enum Timestamp {
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+
+/// The built `dq` binary, run as a real process: stdout, stderr and exit status.
+@Suite("dq command line")
+struct CommandLineTests {
+    let directory = TemporaryDirectory()
+    var db: String { directory.file("store.db") }
+
+    /// Asserts a failure: the exit status and exactly one `dq: ` line on stderr.
+    func expectFailure(_ result: ProcessResult, status: Int32, mentioning text: String? = nil,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(result.status == status, "stderr: \(result.stderrText)", sourceLocation: sourceLocation)
+        #expect(result.stderrLines.count == 1, "stderr: \(result.stderrText)", sourceLocation: sourceLocation)
+        #expect(result.stderrText.hasPrefix("dq: "), sourceLocation: sourceLocation)
+        #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
+        if let text {
+            #expect(result.stderrText.contains(text), "stderr: \(result.stderrText)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("put then get: the body comes back raw, and the queue is then empty")
+    func putGet() throws {
+        #expect(try dq(["put", "q", "hello world", "--db", db]).status == 0)
+        let got = try dq(["get", "q", "--db", db])
+        #expect(got.status == 0)
+        #expect(got.stdoutText == "hello world")
+        let empty = try dq(["get", "q", "--no-wait", "--db", db])
+        #expect(empty.status == 1)
+        #expect(empty.stdout.isEmpty && empty.stderr.isEmpty)
+    }
+
+    @Test("standard input is one binary-safe message; empty input is an empty message")
+    func stdinWhole() throws {
+        let body = Data([0, 1, 2, 0xFF, 0xFE, 10, 0, 13])
+        #expect(try dq(["put", "q", "--db", db], stdin: body).status == 0)
+        #expect(try dq(["put", "q", "--db", db], stdin: Data()).status == 0)
+        #expect(try dq(["get", "q", "--db", db]).stdout == body)
+        let empty = try dq(["get", "q", "--no-wait", "--db", db])
+        #expect(empty.status == 0 && empty.stdout.isEmpty)
+    }
+
+    @Test("--lines: one message per line, no empty message for the final newline")
+    func lines() throws {
+        #expect(try dq(["put", "q", "--lines", "--db", db], stdin: Data("a\n\nb c\nd\n".utf8)).status == 0)
+        #expect(try dq(["len", "q", "--db", db]).stdoutText == "4\n")
+        let got = try dq(["get", "q", "-n", "10", "--db", db])
+        #expect(got.stdoutText == "a\n\nb c\nd\n")
+    }
+
+    @Test("-0: NUL-separated input and output")
+    func nulSeparated() throws {
+        #expect(try dq(["put", "q", "-0", "--db", db], stdin: Data("one\0two\nlines\0".utf8)).status == 0)
+        let got = try dq(["get", "q", "-n", "5", "-0", "--db", db])
+        #expect(got.stdout == Data("one\0two\nlines\0".utf8))
+    }
+
+    @Test("--json on put and get; non-UTF-8 bodies come as body_base64")
+    func json() throws {
+        let put = try dq(["put", "q", "first", "second", "--json", "--db", db])
+        let ids = put.stdoutText.split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? Int
+        }
+        #expect(ids.count == 2 && ids[0] != nil && ids[1]! > ids[0]!)
+        #expect(try dq(["put", "q", "--db", db], stdin: Data([0xFF, 0x00])).status == 0)
+        let got = try dq(["get", "q", "-n", "3", "--json", "--db", db])
+        let objects = try got.stdoutText.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(objects.count == 3)
+        #expect(objects[0]["body"] as? String == "first")
+        #expect(objects[0]["id"] as? Int == ids[0])
+        #expect(objects[0]["attempt"] as? Int == 1)
+        #expect((objects[0]["enqueued_at"] as? String)?.hasSuffix("Z") == true)
+        #expect(objects[2]["body_base64"] as? String == Data([0xFF, 0x00]).base64EncodedString())
+    }
+
+    @Test("--priority, --delay and --key")
+    func putOptions() throws {
+        _ = try dq(["put", "q", "low", "--db", db])
+        _ = try dq(["put", "q", "high", "--priority", "9", "--db", db])
+        _ = try dq(["put", "q", "later", "--delay", "1h", "--db", db])
+        let first = try dq(["put", "q", "keyed", "--key", "k1", "--json", "--db", db])
+        let again = try dq(["put", "q", "keyed again", "--key", "k1", "--json", "--db", db])
+        #expect(first.stdoutText.replacing("false", with: "true") == again.stdoutText)
+        #expect(try dq(["peek", "q", "-n", "10", "--db", db]).stdoutText == "high\nlow\nkeyed\n")
+        #expect(try dq(["len", "q", "--db", db]).stdoutText == "3\n")
+        let stats = try dq(["stats", "--json", "--db", db])
+        let object = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [String: Any])
+        let queues = try #require(object["queues"] as? [[String: Any]])
+        #expect(queues.first?["ready"] as? Int == 3)
+        #expect(queues.first?["delayed"] as? Int == 1)
+        #expect(try dq(["purge", "q", "--json", "--db", db]).stdoutText == "{\"purged\":4}\n")
+        #expect(try dq(["peek", "q", "--db", db]).status == 1)
+    }
+
+    @Test("--db may come before the subcommand, and $DQ_DB names the store")
+    func storeSelection() throws {
+        #expect(try dq(["--db", db, "put", "q", "x"]).status == 0)
+        #expect(try dq(["get", "q"], environment: ["DQ_DB": db]).stdoutText == "x")
+        #expect(try dq(["--sync", "full", "put", "q", "durable"], environment: ["DQ_DB": db]).status == 0)
+        #expect(try dq(["--db=\(db)", "get", "q"]).stdoutText == "durable")
+    }
+
+    @Test("a blocked get --timeout 5s returns a message put by another process")
+    func blockedGetWakes() throws {
+        _ = try dq(["len", "q", "--db", db])  // create the store first
+        let getter = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "5s", "--db", db])
+        // Wait until the getter has the store open, so it is waiting when the put lands.
+        #expect(eventually { process(getter.pid, hasOpen: db) })
+        #expect(try dq(["put", "q", "wake up", "--db", db]).status == 0)
+        let result = getter.wait(timeout: .seconds(10))
+        #expect(result.status == 0)
+        #expect(result.stdoutText == "wake up")
+    }
+
+    @Test("get --timeout exits 1 with nothing on stdout when nothing comes")
+    func getTimesOut() throws {
+        let start = ContinuousClock.now
+        let result = try dq(["get", "q", "--timeout", "300ms", "--db", db])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty && result.stderr.isEmpty)
+        #expect(ContinuousClock.now - start >= .milliseconds(300))
+    }
+
+    @Test("get --follow prints messages as they arrive and exits 0 on SIGTERM")
+    func follow() throws {
+        _ = try dq(["len", "q", "--db", db])
+        let follower = try ChildProcess(Executables.dq, ["get", "q", "--follow", "--db", db])
+        for body in ["one", "two", "three"] { _ = try dq(["put", "q", body, "--db", db]) }
+        #expect(eventually { (try? dq(["len", "q", "--db", db]).stdoutText) == "0\n" })
+        kill(follower.pid, SIGTERM)
+        let result = follower.wait(timeout: .seconds(10))
+        #expect(result.status == 0)
+        #expect(result.stdoutText == "one\ntwo\nthree\n")
+    }
+
+    @Test("a file that is not SQLite: exit 65, one line, file byte-identical")
+    func foreignFile() throws {
+        let path = directory.file("photo.jpg")
+        let original = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) })
+        #expect(FileManager.default.createFile(atPath: path, contents: original))
+        expectFailure(try dq(["put", "q", "x", "--db", path]), status: 65, mentioning: "not a dq store")
+        expectFailure(try dq(["get", "q", "--no-wait", "--db", path]), status: 65)
+        #expect(FileManager.default.contents(atPath: path) == original)
+    }
+
+    @Test("invalid queue names: exit 64 with one line", arguments: ["", String(repeating: "q", count: 201), "new\nline", "bell\u{7}"])
+    func invalidName(name: String) throws {
+        expectFailure(try dq(["put", name, "x", "--db", db]), status: 64, mentioning: "queue name")
+        expectFailure(try dq(["get", name, "--db", db]), status: 64, mentioning: "queue name")
+    }
+
+    @Test("invalid durations: exit 64 with one line", arguments: ["5x", "-1s", "soon", ""])
+    func invalidDuration(text: String) throws {
+        expectFailure(try dq(["get", "q", "--timeout", text, "--db", db]), status: 64)
+        expectFailure(try dq(["put", "q", "x", "--delay", text, "--db", db]), status: 64)
+    }
+
+    @Test("usage errors: exit 64 with one line")
+    func usageErrors() throws {
+        expectFailure(try dq(["put"]), status: 64)
+        expectFailure(try dq(["frobnicate"]), status: 64)
+        expectFailure(try dq(["get", "q", "-n", "0", "--db", db]), status: 64)
+        expectFailure(try dq(["put", "q", "a", "b", "--key", "k", "--db", db]), status: 64)
+        expectFailure(try dq(["put", "q", "--sync", "sometimes", "--db", db]), status: 64)
+    }
+
+    @Test("an unwritable location: exit 73 with one line")
+    func unwritable() throws {
+        let blocker = directory.file("plain-file")
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
+        expectFailure(try dq(["put", "q", "x", "--db", blocker + "/sub/store.db"]), status: 73, mentioning: "cannot create directory")
+        expectFailure(try dq(["put", "q", "x", "--db", directory.path]), status: 73, mentioning: "directory")
+        expectFailure(try dq(["put", "q", "x", "--db", "/proc/dq-test/store.db"]), status: 73)
+    }
+
+    @Test("--help explains and --version prints the version")
+    func help() throws {
+        let help = try dq(["--help"])
+        #expect(help.status == 0)
+        for command in ["put", "get", "peek", "len", "purge", "stats"] { #expect(help.stdoutText.contains(command)) }
+        let getHelp = try dq(["get", "--help"])
+        #expect(getHelp.status == 0 && getHelp.stdoutText.contains("--timeout"))
+        let version = try dq(["--version"])
+        #expect(version.status == 0 && !version.stdoutText.isEmpty)
+    }
+}

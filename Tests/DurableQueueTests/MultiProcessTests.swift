@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// Producers and consumers as separate OS processes sharing one store.
+@Suite("Multiple processes")
+struct MultiProcessTests {
+    let directory = TemporaryDirectory()
+
+    @Test("2 producers and 2 consumers: every message exactly once, each producer's order kept")
+    func producersAndConsumers() throws {
+        let db = directory.file("store.db")
+        let perProducer = 500
+        let stop = "__stop__"
+        let consumers = try (0..<2).map { _ in
+            try ChildProcess(Executables.helper, ["consume", db, "work", stop, "20000"])
+        }
+        let producers = try ["A", "B"].map { prefix in
+            try ChildProcess(Executables.helper, ["produce", db, "work", prefix, String(perProducer)])
+        }
+        for producer in producers {
+            let result = producer.wait()
+            #expect(result.status == 0, "producer: \(result.stderrText)")
+        }
+        // Both producers are done, so the stop markers come after every message (FIFO).
+        #expect(try dq(["put", "work", stop, stop, "--db", db]).status == 0)
+
+        var received: [String] = []
+        for consumer in consumers {
+            let result = consumer.wait()
+            #expect(result.status == 0, "consumer: \(result.stderrText)")
+            var lastID: Int64 = 0
+            var lastIndex: [Substring: Int] = [:]
+            for line in result.stdoutText.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                let id = Int64(parts[0])!
+                #expect(id > lastID, "ids must increase within one consumer")
+                lastID = id
+                let body = parts[1].split(separator: "-")
+                let (producer, index) = (body[0], Int(body[1])!)
+                #expect(index > lastIndex[producer, default: -1], "producer \(producer) out of order")
+                lastIndex[producer] = index
+                received.append(String(parts[1]))
+            }
+        }
+        let expected = ["A", "B"].flatMap { prefix in (0..<perProducer).map { String(format: "%@-%06d", prefix, $0) } }
+        #expect(received.count == expected.count)
+        let missing = Set(expected).subtracting(received)
+        #expect(missing.isEmpty, "\(missing.count) never received, for example \(missing.sorted().prefix(5))")
+        #expect(Set(received).count == received.count, "some message was received twice")
+        #expect(try dq(["len", "work", "--db", db]).stdoutText == "0\n")
+    }
+}

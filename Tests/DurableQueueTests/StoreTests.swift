@@ -1,0 +1,145 @@
+import CSQLite
+import Foundation
+import Testing
+@testable import DurableQueue
+
+@Suite("Store files and schema")
+struct StoreTests {
+    let directory = TemporaryDirectory()
+
+    func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+    @Test("missing parent directories are created; the file is 0600 and in WAL mode")
+    func createsFile() throws {
+        let path = directory.file("a/b/c/store.db")
+        let store = try Store(path: path)
+        try store.queue("q").put("x")
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(stat(path + "-wal", &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(stat(directory.file("a/b"), &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o700)
+        let mode = try store.withConnection { try $0.scalarText("PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let version = try store.withConnection { try $0.scalarInt("PRAGMA user_version") }
+        #expect(version == Schema.currentVersion)
+    }
+
+    @Test("the default path honours DQ_DB, then XDG_DATA_HOME, then HOME")
+    func defaultPath() {
+        #expect(StoreLocation.defaultPath(environment: ["DQ_DB": "/x/y.db", "HOME": "/h"]) == "/x/y.db")
+        #expect(StoreLocation.defaultPath(environment: ["XDG_DATA_HOME": "/data", "HOME": "/h"]) == "/data/dq/default.db")
+        #expect(StoreLocation.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/share/dq/default.db")
+        #expect(StoreLocation.defaultPath(environment: ["DQ_DB": "", "XDG_DATA_HOME": "relative", "HOME": "/h"]) == "/h/.local/share/dq/default.db")
+    }
+
+    @Test("a file that is not SQLite is refused and left byte-identical")
+    func foreignFile() throws {
+        let path = directory.file("notes.txt")
+        let original = Data((0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        #expect(FileManager.default.createFile(atPath: path, contents: original))
+        let error = #expect(throws: DQError.self) { try Store(path: path) }
+        #expect(error?.kind == .badStore)
+        #expect(bytes(path) == original)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    @Test("another application's SQLite database is refused and left unchanged")
+    func otherApplication() throws {
+        let path = directory.file("other.db")
+        do {
+            let connection = try Connection(path: path, create: true)
+            try connection.execute("CREATE TABLE notes (text); INSERT INTO notes VALUES ('keep me')")
+        }
+        let original = bytes(path)
+        let error = #expect(throws: DQError.self) { try Store(path: path) }
+        #expect(error?.kind == .badStore)
+        #expect(error?.message.contains("another application") == true)
+        #expect(bytes(path) == original)
+    }
+
+    @Test("a store written by a newer dq is refused with a clear message")
+    func newerSchema() throws {
+        let path = directory.file("store.db")
+        _ = try Store(path: path)
+        do {
+            let connection = try Connection(path: path, create: false)
+            try connection.execute("PRAGMA user_version = \(Schema.currentVersion + 1)")
+        }
+        let error = #expect(throws: DQError.self) { try Store(path: path) }
+        #expect(error?.kind == .badStore)
+        #expect(error?.message.contains("newer dq") == true)
+    }
+
+    @Test("an older schema is migrated in one transaction: a failing step leaves it as it was")
+    func migration() throws {
+        let path = directory.file("store.db")
+        let v1 = Migration(version: 1, sql: "CREATE TABLE a (x)")
+        let brokenV2 = Migration(version: 2, sql: "CREATE TABLE b (x); INSERT INTO nowhere VALUES (1)")
+        let v2 = Migration(version: 2, sql: "CREATE TABLE b (x); INSERT INTO a VALUES (1)")
+        let connection = try Connection(path: path, create: true)
+        try Migrator(migrations: [v1], applicationID: 42).prepare(connection) {}
+        #expect(try connection.scalarInt("PRAGMA user_version") == 1)
+
+        #expect(throws: SQLiteError.self) {
+            try Migrator(migrations: [v1, brokenV2], applicationID: 42).prepare(connection) {}
+        }
+        #expect(try connection.scalarInt("PRAGMA user_version") == 1)
+        #expect(try connection.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'b'") == 0)
+
+        try Migrator(migrations: [v1, v2], applicationID: 42).prepare(connection) {}
+        #expect(try connection.scalarInt("PRAGMA user_version") == 2)
+        #expect(try connection.scalarInt("SELECT count(*) FROM a") == 1)
+    }
+
+    @Test("a new store uses incremental auto-vacuum, so space can be returned later")
+    func autoVacuum() throws {
+        let store = try Store(path: directory.file("store.db"))
+        #expect(try store.withConnection { try $0.scalarInt("PRAGMA auto_vacuum") } == 2)
+    }
+
+    @Test("the receive statement is an index seek on messages_ready, with no scan and no sort")
+    func receivePlan() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let plan = try store.withConnection { connection in
+            let explain = try connection.cachedStatement("EXPLAIN QUERY PLAN " + MessageTable.receiveSQL)
+            var details: [String] = []
+            try explain.bind("q", at: 1)
+            try explain.bind(1, at: 2)
+            while try explain.step() { details.append(explain.string(at: 3) ?? "") }
+            return details
+        }
+        #expect(plan.contains { $0.contains("USING COVERING INDEX messages_ready") || $0.contains("USING INDEX messages_ready") })
+        #expect(!plan.contains { $0.hasPrefix("SCAN") })
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") })
+    }
+
+    @Test("receiving does the same work with 100 or 20,000 messages waiting")
+    func receiveCostIndependentOfBacklog() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let queue = try store.queue("q")
+        func stepsForOneReceive() throws -> (vm: Int32, fullScan: Int32, sort: Int32) {
+            try store.write { connection in
+                let receive = try connection.cachedStatement(MessageTable.receiveSQL)
+                _ = sqlite3_stmt_status(receive.handle, SQLITE_STMTSTATUS_VM_STEP, 1)
+                _ = sqlite3_stmt_status(receive.handle, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1)
+                _ = sqlite3_stmt_status(receive.handle, SQLITE_STMTSTATUS_SORT, 1)
+                #expect(try MessageTable.removeNext(connection, queue: "q", limit: 1).count == 1)
+                return (sqlite3_stmt_status(receive.handle, SQLITE_STMTSTATUS_VM_STEP, 0),
+                        sqlite3_stmt_status(receive.handle, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0),
+                        sqlite3_stmt_status(receive.handle, SQLITE_STMTSTATUS_SORT, 0))
+            }
+        }
+        // Another queue's backlog must not matter either.
+        try store.queue("other").put(contentsOf: (0..<5_000).map { OutgoingMessage("o\($0)") })
+        try queue.put(contentsOf: (0..<100).map { OutgoingMessage("m\($0)") })
+        let small = try stepsForOneReceive()
+        try queue.put(contentsOf: (0..<20_000).map { OutgoingMessage("m\($0)") })
+        let large = try stepsForOneReceive()
+        #expect(small.fullScan == 0 && large.fullScan == 0)
+        #expect(small.sort == 0 && large.sort == 0)
+        #expect(large.vm == small.vm)
+    }
+}
