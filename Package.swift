@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -21,10 +22,21 @@ let package = Package(
             name: "DurableQueue",
             dependencies: ["CSQLite"]
         ),
+        // `dq bench`: the standard workloads, their SQLite and kernel floors, and the
+        // roles that benchmark child processes play.
+        .target(
+            name: "DQBench",
+            dependencies: [
+                "DurableQueue",
+                "CSQLite",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "dq",
             dependencies: [
                 "DurableQueue",
+                "DQBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Foundation
 
 /// Where a store lives on disk, and preparing that place before SQLite opens it.
 public enum StoreLocation {
@@ -75,6 +76,44 @@ public enum StoreLocation {
     static func fileSize(_ path: String) -> Int64 {
         var info = stat()
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    /// The type of the filesystem holding `path` as the kernel names it (`ext4`,
+    /// `tmpfs`, `nfs4`, `fuse.sshfs`, …): the mount in `/proc/self/mounts` with the
+    /// longest mount point that contains the path. `nil` if it cannot be told.
+    public static func filesystemType(of path: String) -> String? {
+        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard realpath(path, &resolved) != nil,
+              let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return nil }
+        let target = resolved.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3 else { continue }
+            // Mount points escape spaces and other bytes as octal (\040).
+            let point = unescapeOctal(String(fields[1]))
+            let contains = point == "/" || target == point || target.hasPrefix(point + "/")
+            if contains, point.count >= (best?.point.count ?? -1) {
+                best = (point, String(fields[2]))
+            }
+        }
+        return best?.type
+    }
+
+    private static func unescapeOctal(_ text: String) -> String {
+        guard text.contains("\\") else { return text }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 3,
+               let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func describe(_ code: Int32) -> String {

@@ -18,7 +18,7 @@ struct DQ: ParsableCommand {
             write the store; 75 temporary failure (lock or busy timeout); 70 internal error.
             """,
         version: version,
-        subcommands: [Put.self, Get.self, Peek.self, Len.self, Purge.self, Stats.self]
+        subcommands: [Put.self, Get.self, Peek.self, Len.self, Purge.self, Stats.self, Bench.self, BenchRole.self]
     )
 
     /// Parses and runs, reporting every failure as one `dq: ` line on stderr with the

@@ -1,0 +1,81 @@
+import CSQLite
+
+/// The floor: the least SQLite work a durable queue can do, written straight on the C
+/// API with no library in between. One table, prepared statements, `BEGIN IMMEDIATE`
+/// per transaction, the same `journal_mode=WAL` and `synchronous` setting as dq.
+///
+/// Crashes (precondition) on any SQLite error: it only runs inside `dq bench`, on a
+/// fresh file of its own.
+final class RawSQLiteQueue {
+    private let db: OpaquePointer
+    private let begin: OpaquePointer
+    private let commit: OpaquePointer
+    private let insert: OpaquePointer
+    private let delete: OpaquePointer
+
+    init(path: String, synchronous: String) {
+        var handle: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        precondition(rc == SQLITE_OK, "floor: cannot open \(path)")
+        db = handle!
+        sqlite3_busy_timeout(db, 10_000)
+        Self.exec(db, """
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = \(synchronous);
+            CREATE TABLE IF NOT EXISTS q (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+            """)
+        begin = Self.prepare(db, "BEGIN IMMEDIATE")
+        commit = Self.prepare(db, "COMMIT")
+        insert = Self.prepare(db, "INSERT INTO q (body) VALUES (?1)")
+        delete = Self.prepare(db, "DELETE FROM q WHERE id = (SELECT id FROM q ORDER BY id LIMIT 1) RETURNING body")
+    }
+
+    deinit {
+        for statement in [begin, commit, insert, delete] { sqlite3_finalize(statement) }
+        sqlite3_close_v2(db)
+    }
+
+    /// Inserts `bodies` in one transaction.
+    func put(_ bodies: [[UInt8]]) {
+        step(begin)
+        for body in bodies {
+            body.withUnsafeBytes { bytes in
+                _ = sqlite3_bind_blob(insert, 1, bytes.baseAddress, Int32(bytes.count), nil)
+            }
+            step(insert)
+        }
+        step(commit)
+    }
+
+    /// Deletes and returns the oldest row's body in one transaction; nil if empty.
+    func get() -> [UInt8]? {
+        step(begin)
+        var body: [UInt8]?
+        if sqlite3_step(delete) == SQLITE_ROW {
+            let count = Int(sqlite3_column_bytes(delete, 0))
+            let bytes = sqlite3_column_blob(delete, 0)
+            body = bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
+            while sqlite3_step(delete) == SQLITE_ROW {}
+        }
+        sqlite3_reset(delete)
+        step(commit)
+        return body
+    }
+
+    private func step(_ statement: OpaquePointer) {
+        let rc = sqlite3_step(statement)
+        precondition(rc == SQLITE_DONE, "floor: \(String(cString: sqlite3_errmsg(db)))")
+        sqlite3_reset(statement)
+    }
+
+    private static func exec(_ db: OpaquePointer, _ sql: String) {
+        let rc = sqlite3_exec(db, sql, nil, nil, nil)
+        precondition(rc == SQLITE_OK, "floor: \(String(cString: sqlite3_errmsg(db)))")
+    }
+
+    private static func prepare(_ db: OpaquePointer, _ sql: String) -> OpaquePointer {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        precondition(rc == SQLITE_OK, "floor: \(String(cString: sqlite3_errmsg(db)))")
+        return statement!
+    }
+}

@@ -1,0 +1,64 @@
+/// What one benchmark child process does: `dq bench-role JSON` runs it.
+///
+/// Every role opens its store, prepares, prints `ready`, waits for the parent's go
+/// (the barrier), runs timed, and prints one `result` line with a `RoleReport`.
+public struct RoleSpec: Codable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        /// dq: put `count` messages, `batch` per transaction.
+        case put
+        /// dq: get `count` messages one at a time from a filled queue (no waiting).
+        case get
+        /// raw SQLite: insert `count` rows, `batch` per transaction.
+        case floorPut
+        /// raw SQLite: delete `count` rows one per transaction.
+        case floorGet
+        /// dq: put `count` timestamped messages (paced at `rate` per second if set), then a stop marker.
+        case produce
+        /// dq: blocking gets until a stop marker; records end-to-end latency.
+        case consume
+        /// dq: `count` round trips: put a request, wait for the reply.
+        case ping
+        /// dq: answer `count` requests.
+        case pong
+        /// kernel: `count` round trips over a pair of FIFOs.
+        case pipePing
+        /// kernel: answer `count` requests over the FIFOs.
+        case pipePong
+        /// dq: one blocking get on an empty queue for `seconds`; reports CPU used.
+        case idle
+    }
+
+    public var kind: Kind
+    public var db: String
+    public var sync: String
+    public var count: Int
+    public var batch: Int
+    public var rate: Double?
+    public var seconds: Double?
+    public var queue: String
+
+    public init(kind: Kind, db: String, sync: String, count: Int = 0, batch: Int = 1,
+                rate: Double? = nil, seconds: Double? = nil, queue: String = "bench") {
+        self.kind = kind
+        self.db = db
+        self.sync = sync
+        self.count = count
+        self.batch = batch
+        self.rate = rate
+        self.seconds = seconds
+        self.queue = queue
+    }
+}
+
+/// What a role measured, printed by the child as `result JSON`.
+public struct RoleReport: Codable, Sendable {
+    /// Monotonic nanoseconds when timing started and ended.
+    public var start: UInt64
+    public var end: UInt64
+    /// Operations completed (messages put or received, round trips).
+    public var count: Int
+    /// Per-operation latencies in microseconds, for latency roles.
+    public var samples: [UInt64]
+    /// CPU time used while timed, in microseconds (idle role).
+    public var cpuMicroseconds: UInt64?
+}

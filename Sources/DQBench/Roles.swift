@@ -1,0 +1,262 @@
+import DurableQueue
+import Foundation
+@preconcurrency import Glibc
+
+/// The child side of `dq bench`: runs one `RoleSpec` between the barrier and the report.
+public enum RoleRunner {
+    /// The body a producer puts last to tell consumers to stop.
+    static let stopMarker = Data("STOP".utf8)
+
+    /// Runs `spec` in this process: set-up, `ready`, wait for go, timed work, `result`.
+    public static func run(_ spec: RoleSpec) throws {
+        switch spec.kind {
+        case .put: try put(spec)
+        case .get: try get(spec)
+        case .floorPut: floorPut(spec)
+        case .floorGet: try floorGet(spec)
+        case .produce: try produce(spec)
+        case .consume: try consume(spec)
+        case .ping: try ping(spec)
+        case .pong: try pong(spec)
+        case .pipePing: try pipePing(spec)
+        case .pipePong: try pipePong(spec)
+        case .idle: try idle(spec)
+        }
+    }
+
+    // MARK: Barrier and report
+
+    /// Tells the parent set-up is done and blocks until it releases every child at once.
+    static func barrier() {
+        writeLine("ready")
+        var byte: UInt8 = 0
+        while read(STDIN_FILENO, &byte, 1) < 0 && errno == EINTR {}
+    }
+
+    static func report(_ report: RoleReport) throws {
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        writeLine("result " + json)
+    }
+
+    private static func writeLine(_ text: String) {
+        let bytes = Array((text + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 { if errno == EINTR { continue }; exit(1) }
+            offset += written
+        }
+    }
+
+    struct RoleFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private static func queue(_ spec: RoleSpec) throws -> Queue {
+        let durability = Durability(rawValue: spec.sync) ?? .normal
+        return try Store(path: spec.db, options: StoreOptions(durability: durability)).queue(spec.queue)
+    }
+
+    private static func bodies() -> [Data] {
+        var random = RandomBodies()
+        return (0..<256).map { _ in Data(random.take()) }
+    }
+
+    // MARK: Throughput roles
+
+    private static func put(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        let pool = bodies()
+        barrier()
+        let start = BenchClock.now()
+        var done = 0
+        if spec.batch <= 1 {
+            for index in 0..<spec.count { try queue.put(pool[index & 255]) }
+            done = spec.count
+        } else {
+            while done < spec.count {
+                let size = min(spec.batch, spec.count - done)
+                try queue.put(contentsOf: (done..<done + size).map { OutgoingMessage(pool[$0 & 255]) })
+                done += size
+            }
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: done, samples: []))
+    }
+
+    private static func get(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        barrier()
+        let start = BenchClock.now()
+        for _ in 0..<spec.count {
+            guard try queue.get(timeout: .zero) != nil else { throw RoleFailure(description: "the queue ran dry") }
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    private static func floorPut(_ spec: RoleSpec) {
+        let floor = RawSQLiteQueue(path: spec.db, synchronous: synchronous(spec))
+        var random = RandomBodies()
+        let pool = (0..<256).map { _ in random.take() }
+        barrier()
+        let start = BenchClock.now()
+        var done = 0
+        while done < spec.count {
+            let size = min(max(1, spec.batch), spec.count - done)
+            floor.put((done..<done + size).map { pool[$0 & 255] })
+            done += size
+        }
+        try? report(RoleReport(start: start, end: BenchClock.now(), count: done, samples: []))
+    }
+
+    private static func floorGet(_ spec: RoleSpec) throws {
+        let floor = RawSQLiteQueue(path: spec.db, synchronous: synchronous(spec))
+        barrier()
+        let start = BenchClock.now()
+        for _ in 0..<spec.count {
+            guard floor.get() != nil else { throw RoleFailure(description: "the floor table ran dry") }
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    static func synchronous(_ spec: RoleSpec) -> String { spec.sync == "full" ? "FULL" : "NORMAL" }
+
+    // MARK: Pipeline and latency roles
+
+    /// Puts `count` bodies whose first 8 bytes are the monotonic send time, paced at
+    /// `rate` per second when given, then the stop marker.
+    private static func produce(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        var pool = bodies()
+        barrier()
+        let start = BenchClock.now()
+        let interval = spec.rate.map { UInt64(1e9 / $0) }
+        for index in 0..<spec.count {
+            if let interval { BenchClock.sleep(until: start + UInt64(index) * interval) }
+            var stamp = BenchClock.now().littleEndian
+            withUnsafeBytes(of: &stamp) { pool[index & 255].replaceSubrange(0..<8, with: $0) }
+            try queue.put(pool[index & 255])
+        }
+        try queue.put(stopMarker)
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    /// Blocking gets until a stop marker; each sample is receive time minus send time.
+    private static func consume(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        barrier()
+        let start = BenchClock.now()
+        var samples: [UInt64] = []
+        samples.reserveCapacity(spec.count)
+        while true {
+            guard let message = try queue.get(timeout: .seconds(60)) else {
+                throw RoleFailure(description: "no message for 60 s")
+            }
+            let now = BenchClock.now()
+            if message.body == stopMarker { break }
+            let sent = message.body.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            samples.append(now > sent ? (now - sent) / 1_000 : 0)
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: samples.count, samples: samples))
+    }
+
+    // MARK: Round-trip roles
+
+    private static func ping(_ spec: RoleSpec) throws {
+        let store = try queue(spec).store
+        let requests = try store.queue(spec.queue + ".req")
+        let replies = try store.queue(spec.queue + ".rep")
+        let body = Data(repeating: 0x2A, count: 16)
+        barrier()
+        let start = BenchClock.now()
+        var samples: [UInt64] = []
+        samples.reserveCapacity(spec.count)
+        for _ in 0..<spec.count {
+            let sent = BenchClock.now()
+            try requests.put(body)
+            guard try replies.get(timeout: .seconds(60)) != nil else { throw RoleFailure(description: "no reply for 60 s") }
+            samples.append((BenchClock.now() - sent) / 1_000)
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: samples))
+    }
+
+    private static func pong(_ spec: RoleSpec) throws {
+        let store = try queue(spec).store
+        let requests = try store.queue(spec.queue + ".req")
+        let replies = try store.queue(spec.queue + ".rep")
+        barrier()
+        let start = BenchClock.now()
+        for _ in 0..<spec.count {
+            guard let request = try requests.get(timeout: .seconds(60)) else { throw RoleFailure(description: "no request for 60 s") }
+            try replies.put(request.body)
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    /// The FIFOs `dq bench` made for the pipe floor: requests and replies.
+    static func fifoPaths(_ spec: RoleSpec) -> (request: String, reply: String) {
+        (spec.db + ".req.fifo", spec.db + ".rep.fifo")
+    }
+
+    private static func pipePing(_ spec: RoleSpec) throws {
+        let paths = fifoPaths(spec)
+        let request = open(paths.request, O_WRONLY | O_CLOEXEC)
+        let reply = open(paths.reply, O_RDONLY | O_CLOEXEC)
+        guard request >= 0, reply >= 0 else { throw RoleFailure(description: "cannot open the FIFOs") }
+        var buffer = [UInt8](repeating: 0x2A, count: 16)
+        barrier()
+        let start = BenchClock.now()
+        var samples: [UInt64] = []
+        samples.reserveCapacity(spec.count)
+        for _ in 0..<spec.count {
+            let sent = BenchClock.now()
+            try transfer(request, &buffer, writing: true)
+            try transfer(reply, &buffer, writing: false)
+            samples.append((BenchClock.now() - sent) / 1_000)
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: samples))
+    }
+
+    private static func pipePong(_ spec: RoleSpec) throws {
+        let paths = fifoPaths(spec)
+        let request = open(paths.request, O_RDONLY | O_CLOEXEC)
+        let reply = open(paths.reply, O_WRONLY | O_CLOEXEC)
+        guard request >= 0, reply >= 0 else { throw RoleFailure(description: "cannot open the FIFOs") }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        barrier()
+        let start = BenchClock.now()
+        for _ in 0..<spec.count {
+            try transfer(request, &buffer, writing: false)
+            try transfer(reply, &buffer, writing: true)
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    /// Writes or reads exactly `buffer.count` bytes.
+    private static func transfer(_ fd: Int32, _ buffer: inout [UInt8], writing: Bool) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                writing ? write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                        : read(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw RoleFailure(description: "the pipe closed") }
+            offset += count
+        }
+    }
+
+    // MARK: Idle
+
+    private static func idle(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        let seconds = spec.seconds ?? 10
+        barrier()
+        let cpu = BenchClock.cpuMicroseconds()
+        let start = BenchClock.now()
+        if try queue.get(timeout: .milliseconds(Int64(seconds * 1_000))) != nil {
+            throw RoleFailure(description: "the idle queue was not empty")
+        }
+        let end = BenchClock.now()
+        try report(RoleReport(start: start, end: end, count: 1, samples: [], cpuMicroseconds: BenchClock.cpuMicroseconds() - cpu))
+    }
+}

@@ -1,0 +1,269 @@
+import DurableQueue
+import Foundation
+@preconcurrency import Glibc
+
+/// What `dq bench` runs: which workloads, how large, how durable, where.
+public struct BenchConfiguration: Sendable {
+    public var workloads: [Workload]
+    public var durability: Durability
+    /// Small sizes that finish in seconds (CI runs them so the benchmark never rots).
+    public var quick: Bool
+    /// Messages left waiting behind the ones W3 removes (the receive path must not
+    /// slow down as the backlog grows).
+    public var backlog: Int
+    /// Where the stores are made; a fresh temporary directory inside it is removed
+    /// afterwards.
+    public var directory: String
+    /// The `dq` binary to start as child processes.
+    public var executable: String
+
+    public init(workloads: [Workload], durability: Durability, quick: Bool, backlog: Int, directory: String, executable: String) {
+        self.workloads = workloads
+        self.durability = durability
+        self.quick = quick
+        self.backlog = backlog
+        self.directory = directory
+        self.executable = executable
+    }
+}
+
+/// The standard workloads of SPEC "Standard workloads".
+public enum Workload: String, CaseIterable, Sendable {
+    case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w5 = "W5", w6 = "W6", w7 = "W7", w8 = "W8"
+
+    public var title: String {
+        switch self {
+        case .w1: "put, 1 per transaction"
+        case .w2: "put, 1,000 per transaction"
+        case .w3: "get, 1 per transaction"
+        case .w4: "pipeline 2 producers + 2 consumers"
+        case .w5: "ping-pong round trip"
+        case .w6: "latency at 2,000 msg/s"
+        case .w7: "idle consumer, CPU for the wait"
+        case .w8: "command line, per invocation"
+        }
+    }
+}
+
+/// Message counts and durations for a full or quick run.
+struct Sizes {
+    let put, batchTotal, batch, get, pipeline, roundTrips: Int
+    let latencySeconds, idleSeconds: Double
+    let latencyRate: Double
+    let invocations: Int
+
+    static let full = Sizes(put: 20_000, batchTotal: 200_000, batch: 1_000, get: 20_000, pipeline: 20_000,
+                            roundTrips: 5_000, latencySeconds: 5, idleSeconds: 10, latencyRate: 2_000, invocations: 500)
+    static let quick = Sizes(put: 1_000, batchTotal: 10_000, batch: 1_000, get: 1_000, pipeline: 1_000,
+                             roundTrips: 200, latencySeconds: 0.5, idleSeconds: 1, latencyRate: 2_000, invocations: 20)
+}
+
+/// Runs the workloads of a configuration and returns their results, floors included.
+public struct BenchRunner {
+    let configuration: BenchConfiguration
+    let sizes: Sizes
+    let root: String
+    let sync: String
+    /// Called before each step with a short description, for a progress line.
+    let progress: (String) -> Void
+
+    public init(_ configuration: BenchConfiguration, progress: @escaping (String) -> Void) throws {
+        self.configuration = configuration
+        self.sizes = configuration.quick ? .quick : .full
+        self.sync = configuration.durability.rawValue
+        self.progress = progress
+        var template = Array((configuration.directory + "/dq-bench-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw BenchError(description: "cannot make a directory in \(configuration.directory): \(String(cString: strerror(errno)))")
+        }
+        root = String(cString: made)
+    }
+
+    /// The directory the stores are made in, and its filesystem type.
+    public var location: String { "\(root) (\(StoreLocation.filesystemType(of: root) ?? "unknown filesystem"))" }
+
+    /// Runs every configured workload in order, calling `emit` with each result as
+    /// soon as it is known.
+    public func run(emit: (BenchResult) -> Void) throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for workload in Workload.allCases where configuration.workloads.contains(workload) {
+            progress("\(workload.rawValue) \(workload.title)")
+            for result in try run(workload) { emit(result) }
+        }
+    }
+
+    private func run(_ workload: Workload) throws -> [BenchResult] {
+        switch workload {
+        case .w1: return try rateWithFloor(.w1, count: sizes.put, batch: 1)
+        case .w2: return try rateWithFloor(.w2, count: sizes.batchTotal, batch: sizes.batch)
+        case .w3: return try getRate()
+        case .w4: return [try pipeline()]
+        case .w5: return try pingPong()
+        case .w6: return [try latencyUnderLoad()]
+        case .w7: return [try idle()]
+        case .w8: return [try commandLine()]
+        }
+    }
+
+    // MARK: Helpers
+
+    private func freshStore(_ name: String) -> String {
+        let directory = root + "/" + name
+        try? FileManager.default.removeItem(atPath: directory)
+        mkdir(directory, 0o700)
+        return directory + "/store.db"
+    }
+
+    private func spec(_ kind: RoleSpec.Kind, _ db: String, count: Int = 0, batch: Int = 1, rate: Double? = nil, seconds: Double? = nil) -> RoleSpec {
+        RoleSpec(kind: kind, db: db, sync: sync, count: count, batch: batch, rate: rate, seconds: seconds)
+    }
+
+    private func roles(_ specs: [RoleSpec]) throws -> [RoleReport] {
+        try RoleProcess.run(specs, executable: configuration.executable)
+    }
+
+    /// Messages per second over the span from the first start to the last end.
+    private func rate(_ reports: [RoleReport], count: Int) -> Double {
+        let start = reports.map(\.start).min() ?? 0
+        let end = reports.map(\.end).max() ?? 0
+        return end > start ? Double(count) / (Double(end - start) / 1e9) : 0
+    }
+
+    private func result(_ workload: String, _ title: String, value: Double, unit: String, n: Int,
+                        latency: LatencySummary? = nil, floor: Double? = nil) -> BenchResult {
+        BenchResult(workload: workload, title: title, value: value, unit: unit,
+                    p50: latency?.p50, p99: latency?.p99, p999: latency?.p999,
+                    floor: floor, ratio: floor.map { $0 > 0 ? value / $0 : 0 }, sync: sync, n: n)
+    }
+
+    // MARK: Workloads
+
+    /// W1 / W2 and their raw-SQLite floors: one process putting `count` messages.
+    private func rateWithFloor(_ workload: Workload, count: Int, batch: Int) throws -> [BenchResult] {
+        progress("floor-\(workload.rawValue) raw SQLite inserts")
+        let floorDB = freshStore("floor-\(workload.rawValue)")
+        let floor = rate(try roles([spec(.floorPut, floorDB, count: count, batch: batch)]), count: count)
+        progress("\(workload.rawValue) \(workload.title)")
+        let db = freshStore(workload.rawValue)
+        let value = rate(try roles([spec(.put, db, count: count, batch: batch)]), count: count)
+        return [result("floor-\(workload.rawValue)", "raw SQLite inserts", value: floor, unit: "msg/s", n: count),
+                result(workload.rawValue, workload.title, value: value, unit: "msg/s", n: count, floor: floor)]
+    }
+
+    /// W3: remove `get` messages one per transaction from a filled queue (with
+    /// `backlog` more waiting behind them), against the raw `DELETE … RETURNING` floor.
+    private func getRate() throws -> [BenchResult] {
+        let count = sizes.get
+        let total = count + configuration.backlog
+        progress("floor-W3 filling \(total) rows")
+        let floorDB = freshStore("floor-W3")
+        do {
+            let raw = RawSQLiteQueue(path: floorDB, synchronous: RoleRunner.synchronous(spec(.floorGet, floorDB)))
+            var random = RandomBodies()
+            var left = total
+            while left > 0 {
+                let size = min(10_000, left)
+                raw.put((0..<size).map { _ in random.take() })
+                left -= size
+            }
+        }
+        progress("floor-W3 raw SQLite DELETE … RETURNING")
+        let floor = rate(try roles([spec(.floorGet, floorDB, count: count)]), count: count)
+
+        progress("W3 filling \(total) messages")
+        let db = freshStore("W3")
+        do {
+            let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
+            var random = RandomBodies()
+            var left = total
+            while left > 0 {
+                let size = min(10_000, left)
+                try queue.put(contentsOf: (0..<size).map { _ in OutgoingMessage(Data(random.take())) })
+                left -= size
+            }
+        }
+        progress("W3 \(Workload.w3.title)")
+        let value = rate(try roles([spec(.get, db, count: count)]), count: count)
+        let backlog = configuration.backlog > 0 ? ", \(configuration.backlog) more waiting" : ""
+        return [result("floor-W3", "raw SQLite deletes" + backlog, value: floor, unit: "msg/s", n: count),
+                result("W3", Workload.w3.title + backlog, value: value, unit: "msg/s", n: count, floor: floor)]
+    }
+
+    /// W4: 2 producers and 2 blocking consumers moving `pipeline` messages.
+    private func pipeline() throws -> BenchResult {
+        let db = freshStore("W4")
+        let half = sizes.pipeline / 2
+        let reports = try roles([spec(.produce, db, count: half), spec(.produce, db, count: sizes.pipeline - half),
+                                 spec(.consume, db), spec(.consume, db)])
+        let received = reports[2].count + reports[3].count
+        guard received == sizes.pipeline else {
+            throw BenchError(description: "W4: consumers received \(received) of \(sizes.pipeline) messages")
+        }
+        return result("W4", Workload.w4.title, value: rate(reports, count: received), unit: "msg/s", n: received)
+    }
+
+    /// W5: request/reply round trips through two dq queues, against two FIFOs.
+    private func pingPong() throws -> [BenchResult] {
+        let count = sizes.roundTrips
+        progress("floor-W5 pipe ping-pong")
+        let floorDB = freshStore("floor-W5")
+        let fifos = RoleRunner.fifoPaths(spec(.pipePing, floorDB))
+        guard mkfifo(fifos.request, 0o600) == 0, mkfifo(fifos.reply, 0o600) == 0 else {
+            throw BenchError(description: "cannot make FIFOs in \(root): \(String(cString: strerror(errno)))")
+        }
+        let floor = LatencySummary(microseconds: try roles([spec(.pipePing, floorDB, count: count), spec(.pipePong, floorDB, count: count)])[0].samples)
+        progress("W5 \(Workload.w5.title)")
+        let db = freshStore("W5")
+        let latency = LatencySummary(microseconds: try roles([spec(.ping, db, count: count), spec(.pong, db, count: count)])[0].samples)
+        return [result("floor-W5", "pipe round trip", value: floor.p50, unit: "us", n: count, latency: floor),
+                result("W5", Workload.w5.title, value: latency.p50, unit: "us", n: count, latency: latency, floor: floor.p50)]
+    }
+
+    /// W6: 2 producers paced to a fixed total rate, 2 blocked consumers; end-to-end latency.
+    private func latencyUnderLoad() throws -> BenchResult {
+        let db = freshStore("W6")
+        let perProducer = Int(sizes.latencyRate * sizes.latencySeconds / 2)
+        let reports = try roles([spec(.produce, db, count: perProducer, rate: sizes.latencyRate / 2),
+                                 spec(.produce, db, count: perProducer, rate: sizes.latencyRate / 2),
+                                 spec(.consume, db), spec(.consume, db)])
+        let samples = reports[2].samples + reports[3].samples
+        guard samples.count == 2 * perProducer else {
+            throw BenchError(description: "W6: consumers received \(samples.count) of \(2 * perProducer) messages")
+        }
+        let latency = LatencySummary(microseconds: samples)
+        return result("W6", Workload.w6.title, value: latency.p50, unit: "us", n: samples.count, latency: latency)
+    }
+
+    /// W7: CPU time of a consumer blocked on an empty queue.
+    private func idle() throws -> BenchResult {
+        let db = freshStore("W7")
+        let report = try roles([spec(.idle, db, seconds: sizes.idleSeconds)])[0]
+        let title = "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used"
+        return result("W7", title, value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1)
+    }
+
+    /// W8: `dq put` and `dq get` as separate invocations, as a shell script runs them.
+    private func commandLine() throws -> BenchResult {
+        let db = freshStore("W8")
+        var random = RandomBodies()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        let dq = configuration.executable
+        _ = try CommandTimer.time([dq, "len", "bench", "--db", db, "--sync", sync])
+        var samples: [UInt64] = []
+        for _ in 0..<sizes.invocations {
+            let body = String(decoding: random.take().map { alphabet[Int($0) % alphabet.count] }, as: UTF8.self)
+            samples.append(try CommandTimer.time([dq, "put", "bench", body, "--db", db, "--sync", sync]))
+        }
+        for _ in 0..<sizes.invocations {
+            samples.append(try CommandTimer.time([dq, "get", "bench", "--no-wait", "--db", db, "--sync", sync]))
+        }
+        let summary = LatencySummary(microseconds: samples)
+        let mean = Double(samples.reduce(0, +)) / Double(max(samples.count, 1)) / 1_000
+        var result = result("W8", "\(Workload.w8.title) (\(sizes.invocations) put + \(sizes.invocations) get)",
+                            value: mean, unit: "ms", n: samples.count)
+        result.p50 = summary.p50 / 1_000
+        result.p99 = summary.p99 / 1_000
+        return result
+    }
+}
+

@@ -1,0 +1,188 @@
+import ArgumentParser
+import DQBench
+import DurableQueue
+import Foundation
+
+extension DQ {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the standard workloads and compare them with raw SQLite and the kernel.",
+            discussion: """
+                Every workload runs in real processes (copies of this dq), released together by a
+                barrier. W1-W3 also run as raw SQLite statements, and W5 as a pipe ping-pong, in
+                the same run and with the same settings: the "floor" column, with "ratio" =
+                dq / floor (for rates 1.0 is the floor, higher is better; for latencies it is
+                how many times the floor's latency). Percentiles are nearest-rank over all
+                samples (HdrHistogram, 3 significant digits).
+
+                W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get
+                20,000 one at a time; W4 2 producers + 2 consumers, 20,000 messages; W5 5,000
+                request/reply round trips of 16 bytes; W6 end-to-end latency at 2,000 msg/s for
+                5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get
+                invocations. Bodies are 100 random bytes.
+                """)
+
+        @Option(name: .long, help: ArgumentHelp("Workloads to run: all, or a list such as W1,W3,W5.", valueName: "list"))
+        var workload: String = "all"
+
+        @Option(name: .long, help: ArgumentHelp("normal or full (fsync per commit), for dq and the floors alike.", valueName: "normal|full"))
+        var sync: Durability = .normal
+
+        @Flag(name: .long, help: "Print one JSON object per line instead of a table.")
+        var json = false
+
+        @Flag(name: .long, help: "Small sizes that finish in seconds (numbers are not comparable to a full run).")
+        var quick = false
+
+        @Option(name: .long, help: ArgumentHelp("For W3: messages left waiting behind the ones removed.", valueName: "n"))
+        var backlog: Int = 0
+
+        @Option(name: .long, help: ArgumentHelp("Where to make the benchmark stores (default: $TMPDIR or /tmp).", valueName: "dir"))
+        var dir: String?
+
+        func selectedWorkloads() throws -> [Workload] {
+            if workload.lowercased() == "all" { return Workload.allCases }
+            return try workload.split(separator: ",").map { name in
+                guard let workload = Workload(rawValue: name.trimmingCharacters(in: .whitespaces).uppercased()) else {
+                    throw ValidationError("unknown workload '\(name)': choose from \(Workload.allCases.map(\.rawValue).joined(separator: ", ")) or all")
+                }
+                return workload
+            }
+        }
+
+        func validate() throws {
+            _ = try selectedWorkloads()
+            if backlog < 0 { throw ValidationError("--backlog must not be negative") }
+        }
+
+        func run() throws {
+            let directory = dir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            let configuration = BenchConfiguration(
+                workloads: try selectedWorkloads(), durability: sync, quick: quick, backlog: backlog,
+                directory: directory, executable: Self.executablePath())
+            let progress = ProgressLine()
+            let runner: BenchRunner
+            do { runner = try BenchRunner(configuration, progress: progress.show) } catch let error as BenchError {
+                throw DQError(.storeUnavailable, error.description)
+            }
+            var table = BenchTable()
+            if !json {
+                Output.standardOutput.write(Array(BenchTable.header(sync: sync, quick: quick, location: runner.location).utf8))
+            }
+            do {
+                try runner.run { result in
+                    progress.clear()
+                    if json {
+                        Output.standardOutput.write(Array((result.json + "\n").utf8))
+                    } else {
+                        Output.standardOutput.write(Array(table.row(result).utf8))
+                    }
+                }
+            } catch let error as BenchError {
+                progress.clear()
+                throw DQError(.internalError, "bench: \(error.description)")
+            }
+            progress.clear()
+        }
+
+        static func executablePath() -> String {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        }
+    }
+
+    /// A child process of `dq bench`; not for direct use.
+    struct BenchRole: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-role", abstract: "A benchmark child process (used by dq bench).", shouldDisplay: false)
+
+        @Argument(help: "The role, as JSON.")
+        var spec: String
+
+        func run() throws {
+            let role: RoleSpec
+            do { role = try JSONDecoder().decode(RoleSpec.self, from: Data(spec.utf8)) } catch {
+                throw DQError(.invalidArgument, "bench-role: bad role JSON: \(error)")
+            }
+            do { try RoleRunner.run(role) } catch let error as DQError { throw error } catch {
+                throw DQError(.internalError, "bench-role \(role.kind.rawValue): \(error)")
+            }
+        }
+    }
+}
+
+/// A one-line "running …" note on stderr while the benchmark runs on a terminal;
+/// nothing at all when stderr is not a terminal.
+final class ProgressLine: Sendable {
+    private let enabled = isatty(STDERR_FILENO) == 1
+
+    func show(_ text: String) {
+        guard enabled else { return }
+        Output.standardError.write(Array("\r\u{1B}[Krunning \(text) …".utf8))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        Output.standardError.write(Array("\r\u{1B}[K".utf8))
+    }
+}
+
+/// The human-readable table `dq bench` prints.
+struct BenchTable {
+    static func header(sync: Durability, quick: Bool, location: String) -> String {
+        let synchronous = sync == .full ? "FULL" : "NORMAL"
+        return """
+            dq bench \(DQ.version) — synchronous=\(synchronous)\(quick ? ", quick sizes" : "")
+            machine: \(Machine.description)
+            stores:  \(location)
+
+            \(line(["workload", "what", "value", "p50", "p99", "p99.9", "floor", "ratio"]))
+
+            """
+    }
+
+    mutating func row(_ result: BenchResult) -> String {
+        func figure(_ value: Double?) -> String {
+            guard let value else { return "" }
+            return value >= 100 ? Self.grouped(Int64(value.rounded())) : String(format: "%.2f", value)
+        }
+        return Self.line([
+            result.workload, result.title, figure(result.value) + " " + result.unit,
+            figure(result.p50), figure(result.p99), figure(result.p999), figure(result.floor),
+            result.ratio.map { String(format: "%.2f×", $0) } ?? "",
+        ]) + "\n"
+    }
+
+    static let widths = [9, 44, 16, 9, 9, 9, 10, 7]
+
+    static func line(_ cells: [String]) -> String {
+        zip(cells, widths).enumerated().map { index, pair in
+            let (cell, width) = pair
+            let pad = String(repeating: " ", count: max(0, width - cell.count))
+            return index < 2 ? cell + pad : pad + cell
+        }.joined(separator: " ")
+    }
+
+    static func grouped(_ value: Int64) -> String {
+        let digits = String(value)
+        var out = ""
+        for (index, char) in digits.reversed().enumerated() {
+            if index > 0 && index % 3 == 0 { out.append(",") }
+            out.append(char)
+        }
+        return String(out.reversed())
+    }
+}
+
+/// The machine a benchmark ran on, in one line: CPU model, cores, memory, kernel.
+enum Machine {
+    static var description: String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(String(format: "%.0f", memory)) GiB, Linux \(release)"
+    }
+}
