@@ -29,7 +29,6 @@ enum MessageTable {
             INSERT INTO messages (queue, state, priority, available_at, enqueued_at, dedup_key, body)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             ON CONFLICT (queue, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-            RETURNING id
             """)
         defer { insert.reset() }
         try insert.bind(queue, at: 1)
@@ -39,10 +38,10 @@ enum MessageTable {
         try insert.bind(now, at: 5)
         try insert.bind(message.key, at: 6)
         try insert.bind(message.body, at: 7)
-        if try insert.step() {
-            let id = insert.int64(at: 0)
-            try insert.run()
-            return PutResult(id: id, duplicate: false)
+        // No RETURNING: SQLite builds a temporary table for it on every execution.
+        try insert.run()
+        if connection.changes == 1 {
+            return PutResult(id: connection.lastInsertRowID, duplicate: false)
         }
         guard let key = message.key else {
             throw DQError(.internalError, "insert into \(queue) returned no id")

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// `dq bench` must keep working: CI runs the quick sizes and checks the output's
+/// shape. No assertion here depends on how fast the machine is.
+@Suite("dq bench")
+struct BenchCommandTests {
+    let directory = TemporaryDirectory()
+
+    @Test("--quick --json: one valid object per workload and floor")
+    func quickJSON() throws {
+        let result = try dq(["bench", "--quick", "--json", "--dir", directory.path], timeout: .seconds(300))
+        #expect(result.status == 0, "stderr: \(result.stderrText)")
+        #expect(result.stderr.isEmpty, "nothing but results when not on a terminal")
+        var seen: [String: [String: Any]] = [:]
+        for line in result.stdoutText.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            let name = try #require(object["workload"] as? String)
+            seen[name] = object
+            #expect((object["value"] as? Double).map { $0 > 0 } == true, "\(line)")
+            #expect(["msg/s", "us", "ms"].contains(object["unit"] as? String ?? ""), "\(line)")
+            #expect(object["sync"] as? String == "normal")
+            #expect((object["n"] as? Int).map { $0 > 0 } == true, "\(line)")
+        }
+        let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W4", "floor-W5", "W5", "W6", "W7", "W8"]
+        #expect(Set(seen.keys) == Set(expected))
+        for name in ["W1", "W2", "W3", "W5"] {
+            #expect(seen[name]?["floor"] is Double, "\(name) has its floor")
+            #expect(seen[name]?["ratio"] is Double, "\(name) has its ratio")
+        }
+        for name in ["W5", "W6", "floor-W5"] {
+            for field in ["p50", "p99", "p999"] { #expect(seen[name]?[field] is Double, "\(name).\(field)") }
+        }
+        // The bench cleans up after itself.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test("--sync full is reported, and a single workload can be chosen")
+    func selection() throws {
+        let result = try dq(["bench", "--quick", "--json", "--workload", "W1", "--sync", "full", "--dir", directory.path], timeout: .seconds(120))
+        #expect(result.status == 0, "stderr: \(result.stderrText)")
+        let lines = result.stdoutText.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.contains("\"sync\":\"full\"") })
+    }
+
+    @Test("an unknown workload is a usage error")
+    func unknownWorkload() throws {
+        let result = try dq(["bench", "--workload", "W9"])
+        #expect(result.status == 64)
+        #expect(result.stderrText.hasPrefix("dq: "))
+    }
+}
