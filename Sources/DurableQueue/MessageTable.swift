@@ -1,89 +1,144 @@
 import Foundation
 
-/// The SQL behind queue operations, one function per statement. Every function runs
-/// on a connection inside a transaction its caller opened.
+/// The SQL behind queue operations. Every function runs on a connection inside a
+/// transaction its caller opened.
 ///
-/// Receiving is served by the index `messages_ready (queue, state, priority DESC, id)`:
-/// the next message is an index seek, whatever the backlog. Delayed (and, later,
-/// leased) rows wait in `messages_scheduled (queue, available_at)` and are moved to
-/// `ready` when due.
+/// `messages` is clustered by `(queue, priority DESC, id)`: the next message of a
+/// queue is the first row of its range (a primary-key seek, whatever the backlog),
+/// and a put appends to the range, writing one b-tree page. Delayed messages wait in
+/// `delayed`, ordered by due time, and move to `messages` with their id once due.
 enum MessageTable {
-    static let columns = "id, priority, enqueued_at, attempts + 1, body"
-
-    static let receiveSQL = """
-        DELETE FROM messages WHERE id IN (
-            SELECT id FROM messages WHERE queue = ?1 AND state = 0
-            ORDER BY priority DESC, id LIMIT ?2)
-        RETURNING \(columns)
+    static let nextSQL = """
+        SELECT priority, id, enqueued_at, attempts + 1, body FROM messages
+        WHERE queue = ?1 AND lease_until IS NULL
+        ORDER BY priority DESC, id LIMIT ?2
         """
 
-    static let promoteSQL = """
-        UPDATE messages SET state = 0
-        WHERE queue = ?1 AND state = 1 AND available_at <= ?2
-        """
+    static let deleteSQL = "DELETE FROM messages WHERE queue = ?1 AND priority = ?2 AND id = ?3"
 
-    /// Inserts one message, or finds the message already holding its dedup key.
-    static func insert(_ connection: Connection, queue: String, message: OutgoingMessage, now: Int64) throws -> PutResult {
+    // MARK: Putting
+
+    /// Inserts one message (into `delayed` when it has a delay), or finds the message
+    /// already holding its dedup key.
+    static func insert(_ connection: Connection, queue: String, message: OutgoingMessage,
+                       now: Int64, ids: MessageIDs) throws -> PutResult {
+        if let key = message.key, let existing = try idHolding(key: key, queue: queue, connection) {
+            return PutResult(id: existing, duplicate: true)
+        }
+        let id = try ids.next(queue: queue, priority: message.priority, now: now &* 1_000) {
+            try largestID(connection, queue: queue, priority: message.priority)
+        }
         let delay = max(0, Timestamp.microseconds(message.delay))
-        let insert = try connection.cachedStatement("""
-            INSERT INTO messages (queue, state, priority, available_at, enqueued_at, dedup_key, body)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-            ON CONFLICT (queue, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-            """)
-        defer { insert.reset() }
-        try insert.bind(queue, at: 1)
-        try insert.bind(delay > 0 ? MessageState.delayed.rawValue : MessageState.ready.rawValue, at: 2)
-        try insert.bind(message.priority, at: 3)
-        try insert.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 4)
-        try insert.bind(now, at: 5)
-        try insert.bind(message.key, at: 6)
-        try insert.bind(message.body, at: 7)
-        // No RETURNING: SQLite builds a temporary table for it on every execution.
-        try insert.run()
-        if connection.changes == 1 {
-            return PutResult(id: connection.lastInsertRowID, duplicate: false)
+        let statement: Statement
+        if delay > 0 {
+            statement = try connection.cachedStatement("""
+                INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                """)
+            try statement.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
+        } else {
+            statement = try connection.cachedStatement("""
+                INSERT INTO messages (queue, priority, id, enqueued_at, dedup_key, body)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """)
         }
-        guard let key = message.key else {
-            throw DQError(.internalError, "insert into \(queue) returned no id")
-        }
-        let existing = try connection.cachedStatement("SELECT id FROM messages WHERE queue = ?1 AND dedup_key = ?2")
-        defer { existing.reset() }
-        try existing.bind(queue, at: 1)
-        try existing.bind(key, at: 2)
-        guard try existing.step() else {
-            throw DQError(.internalError, "dedup key \(key) conflicted but no message holds it")
-        }
-        return PutResult(id: existing.int64(at: 0), duplicate: true)
+        defer { statement.reset() }
+        try statement.bind(queue, at: 1)
+        try statement.bind(message.priority, at: 2)
+        try statement.bind(id, at: 3)
+        try statement.bind(now, at: 4)
+        try statement.bind(message.key, at: 5)
+        try statement.bind(message.body, at: 6)
+        try statement.run()
+        return PutResult(id: id, duplicate: false)
     }
 
-    /// Moves delayed messages whose time has come to `ready`.
+    /// The id of the message in `queue` (ready, leased or delayed) holding `key`.
+    private static func idHolding(key: String, queue: String, _ connection: Connection) throws -> Int64? {
+        let find = try connection.cachedStatement("""
+            SELECT id FROM messages WHERE queue = ?1 AND dedup_key = ?2
+            UNION ALL SELECT id FROM delayed WHERE queue = ?1 AND dedup_key = ?2
+            """)
+        defer { find.reset() }
+        try find.bind(queue, at: 1)
+        try find.bind(key, at: 2)
+        return try find.step() ? find.int64(at: 0) : nil
+    }
+
+    /// The largest id stored for `queue` at `priority`, in either table; 0 if none.
+    private static func largestID(_ connection: Connection, queue: String, priority: Int) throws -> Int64 {
+        let largest = try connection.cachedStatement("""
+            SELECT max(
+                coalesce((SELECT id FROM messages WHERE queue = ?1 AND priority = ?2 ORDER BY id DESC LIMIT 1), 0),
+                coalesce((SELECT max(id) FROM delayed WHERE queue = ?1 AND priority = ?2), 0))
+            """)
+        defer { largest.reset() }
+        try largest.bind(queue, at: 1)
+        try largest.bind(priority, at: 2)
+        return try largest.step() ? largest.int64(at: 0) : 0
+    }
+
+    // MARK: Receiving
+
+    /// Moves delayed messages whose time has come into `messages`, keeping their ids.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
-        let promote = try connection.cachedStatement(promoteSQL)
-        defer { promote.reset() }
-        try promote.bind(queue, at: 1)
-        try promote.bind(now, at: 2)
-        try promote.run()
+        guard try hasDueDelayed(connection, queue: queue, now: now) else { return }
+        let move = try connection.cachedStatement("""
+            INSERT INTO messages (queue, priority, id, enqueued_at, attempts, dedup_key, body)
+            SELECT queue, priority, id, enqueued_at, attempts, dedup_key, body FROM delayed
+            WHERE queue = ?1 AND available_at <= ?2
+            """)
+        defer { move.reset() }
+        try move.bind(queue, at: 1)
+        try move.bind(now, at: 2)
+        try move.run()
+        let delete = try connection.cachedStatement("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+        defer { delete.reset() }
+        try delete.bind(queue, at: 1)
+        try delete.bind(now, at: 2)
+        try delete.run()
+    }
+
+    private static func hasDueDelayed(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
+        let due = try connection.cachedStatement("SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2 LIMIT 1")
+        defer { due.reset() }
+        try due.bind(queue, at: 1)
+        try due.bind(now, at: 2)
+        return try due.step()
     }
 
     /// Deletes and returns up to `limit` ready messages in delivery order.
+    ///
+    /// A `SELECT` of the first rows of the queue's range, then a `DELETE` of each by
+    /// primary key: both seeks. (`DELETE … RETURNING` would be one statement, but
+    /// SQLite builds a temporary table for every execution of it.)
     static func removeNext(_ connection: Connection, queue: String, limit: Int) throws -> [Message] {
-        let receive = try connection.cachedStatement(receiveSQL)
-        defer { receive.reset() }
-        try receive.bind(queue, at: 1)
-        try receive.bind(limit, at: 2)
+        let next = try connection.cachedStatement(nextSQL)
+        defer { next.reset() }
+        try next.bind(queue, at: 1)
+        try next.bind(limit, at: 2)
         var messages: [Message] = []
-        while try receive.step() {
-            messages.append(message(from: receive, queue: queue))
+        while try next.step() {
+            messages.append(message(from: next, queue: queue))
         }
-        // RETURNING yields rows in no promised order.
-        return messages.count > 1 ? messages.sorted(by: deliveredBefore) : messages
+        next.reset()
+        let delete = try connection.cachedStatement(deleteSQL)
+        defer { delete.reset() }
+        for message in messages {
+            delete.reset()
+            try delete.bind(queue, at: 1)
+            try delete.bind(message.priority, at: 2)
+            try delete.bind(message.id, at: 3)
+            try delete.run()
+        }
+        return messages
     }
 
     /// Whether a message could be received now (ready, or delayed and due).
     static func hasDeliverable(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
         let check = try connection.cachedStatement("""
-            SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ?1 AND state = 0)
-                OR EXISTS (SELECT 1 FROM messages WHERE queue = ?1 AND state = 1 AND available_at <= ?2)
+            SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ?1 AND lease_until IS NULL)
+                OR EXISTS (SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2)
             """)
         defer { check.reset() }
         try check.bind(queue, at: 1)
@@ -91,12 +146,11 @@ enum MessageTable {
         return try check.step() && check.int64(at: 0) != 0
     }
 
+    // MARK: Inspecting
+
     /// The next `limit` deliverable messages, without removing them.
     static func peek(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [Message] {
-        let ready = try connection.cachedStatement("""
-            SELECT \(columns) FROM messages WHERE queue = ?1 AND state = 0
-            ORDER BY priority DESC, id LIMIT ?2
-            """)
+        let ready = try connection.cachedStatement(nextSQL)
         defer { ready.reset() }
         try ready.bind(queue, at: 1)
         try ready.bind(limit, at: 2)
@@ -104,8 +158,8 @@ enum MessageTable {
         while try ready.step() { messages.append(message(from: ready, queue: queue)) }
 
         let due = try connection.cachedStatement("""
-            SELECT \(columns) FROM messages WHERE queue = ?1 AND state = 1 AND available_at <= ?3
-            ORDER BY priority DESC, id LIMIT ?2
+            SELECT priority, id, enqueued_at, attempts + 1, body FROM delayed
+            WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, id LIMIT ?2
             """)
         defer { due.reset() }
         try due.bind(queue, at: 1)
@@ -118,8 +172,8 @@ enum MessageTable {
     /// How many messages could be received now.
     static func deliverableCount(_ connection: Connection, queue: String, now: Int64) throws -> Int {
         let count = try connection.cachedStatement("""
-            SELECT (SELECT count(*) FROM messages WHERE queue = ?1 AND state = 0)
-                 + (SELECT count(*) FROM messages WHERE queue = ?1 AND state = 1 AND available_at <= ?2)
+            SELECT (SELECT count(*) FROM messages WHERE queue = ?1 AND lease_until IS NULL)
+                 + (SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2)
             """)
         defer { count.reset() }
         try count.bind(queue, at: 1)
@@ -127,36 +181,43 @@ enum MessageTable {
         return try count.step() ? count.int(at: 0) : 0
     }
 
-    /// Deletes every ready, delayed and leased message of `queue`; dead letters stay.
+    /// Deletes every ready, leased and delayed message of `queue`.
     static func purge(_ connection: Connection, queue: String) throws -> Int {
-        let purge = try connection.cachedStatement("DELETE FROM messages WHERE queue = ?1 AND state IN (0, 1, 2)")
-        defer { purge.reset() }
-        try purge.bind(queue, at: 1)
-        try purge.run()
-        return connection.changes
+        var total = 0
+        for sql in ["DELETE FROM messages WHERE queue = ?1", "DELETE FROM delayed WHERE queue = ?1"] {
+            let purge = try connection.cachedStatement(sql)
+            defer { purge.reset() }
+            try purge.bind(queue, at: 1)
+            try purge.run()
+            total += connection.changes
+        }
+        return total
     }
 
-    /// Counts per queue and state.
+    /// Counts per queue.
     static func stats(_ connection: Connection, now: Int64) throws -> [QueueStats] {
         let stats = try connection.cachedStatement("""
-            SELECT queue,
-                   sum(state = 0 OR (state = 1 AND available_at <= ?1)),
-                   sum(state = 1 AND available_at > ?1),
-                   sum(state = 2),
-                   sum(state = 3),
-                   min(CASE WHEN state = 0 OR (state = 1 AND available_at <= ?1) THEN enqueued_at END)
-            FROM messages GROUP BY queue ORDER BY queue
+            SELECT queue, sum(ready), sum(delayed), sum(leased), min(oldest) FROM (
+                SELECT queue, sum(lease_until IS NULL) AS ready, 0 AS delayed,
+                       sum(lease_until IS NOT NULL) AS leased,
+                       min(CASE WHEN lease_until IS NULL THEN enqueued_at END) AS oldest
+                FROM messages GROUP BY queue
+                UNION ALL
+                SELECT queue, sum(available_at <= ?1), sum(available_at > ?1), 0,
+                       min(CASE WHEN available_at <= ?1 THEN enqueued_at END)
+                FROM delayed GROUP BY queue)
+            GROUP BY queue ORDER BY queue
             """)
         defer { stats.reset() }
         try stats.bind(now, at: 1)
         var result: [QueueStats] = []
         while try stats.step() {
-            let oldest: Duration? = stats.isNull(at: 5)
-                ? nil : .microseconds(max(0, now - stats.int64(at: 5)))
+            let oldest: Duration? = stats.isNull(at: 4)
+                ? nil : .microseconds(max(0, now - stats.int64(at: 4)))
             result.append(QueueStats(
                 name: stats.string(at: 0) ?? "",
                 ready: stats.int(at: 1), delayed: stats.int(at: 2),
-                leased: stats.int(at: 3), dead: stats.int(at: 4),
+                leased: stats.int(at: 3), dead: 0,
                 oldestReadyAge: oldest))
         }
         return result
@@ -164,8 +225,8 @@ enum MessageTable {
 
     private static func message(from row: Statement, queue: String) -> Message {
         Message(
-            id: row.int64(at: 0), queue: queue, body: row.data(at: 4),
-            priority: row.int(at: 1),
+            id: row.int64(at: 1), queue: queue, body: row.data(at: 4),
+            priority: row.int(at: 0),
             enqueuedAt: Date(timeIntervalSince1970: Double(row.int64(at: 2)) / 1_000_000),
             attempt: row.int(at: 3))
     }

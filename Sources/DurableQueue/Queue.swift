@@ -64,9 +64,10 @@ public struct Queue: Sendable {
         for message in messages {
             try Self.validate(message)
         }
-        let now = Timestamp.now()
         return try store.write { connection in
-            try messages.map { try MessageTable.insert(connection, queue: name, message: $0, now: now) }
+            // Read the clock holding the write lock, so ids follow commit order.
+            let now = Timestamp.now()
+            return try messages.map { try MessageTable.insert(connection, queue: name, message: $0, now: now, ids: store.ids) }
         }
     }
 
@@ -169,7 +170,7 @@ public struct Queue: Sendable {
         return try store.read { try MessageTable.deliverableCount($0, queue: name, now: now) }
     }
 
-    /// Deletes every message of the queue except dead letters.
+    /// Deletes every ready, leased and delayed message of the queue.
     ///
     /// - Returns: how many messages were deleted.
     @discardableResult

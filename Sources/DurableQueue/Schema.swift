@@ -11,35 +11,33 @@ enum Schema {
     static let migrations: [Migration] = [
         Migration(version: 1, sql: """
             CREATE TABLE messages (
-                id           INTEGER PRIMARY KEY AUTOINCREMENT,
                 queue        TEXT    NOT NULL,
-                state        INTEGER NOT NULL DEFAULT 0,
-                priority     INTEGER NOT NULL DEFAULT 0,
+                priority     INTEGER NOT NULL,
+                id           INTEGER NOT NULL,
+                enqueued_at  INTEGER NOT NULL,
+                attempts     INTEGER NOT NULL DEFAULT 0,
+                lease_until  INTEGER,
+                dedup_key    TEXT,
+                body         BLOB    NOT NULL,
+                PRIMARY KEY (queue, priority DESC, id)
+            ) STRICT, WITHOUT ROWID;
+            CREATE UNIQUE INDEX messages_dedup ON messages (queue, dedup_key) WHERE dedup_key IS NOT NULL;
+            CREATE TABLE delayed (
+                queue        TEXT    NOT NULL,
                 available_at INTEGER NOT NULL,
+                id           INTEGER NOT NULL,
+                priority     INTEGER NOT NULL,
                 enqueued_at  INTEGER NOT NULL,
                 attempts     INTEGER NOT NULL DEFAULT 0,
                 dedup_key    TEXT,
-                body         BLOB    NOT NULL
-            ) STRICT;
-            CREATE INDEX messages_ready ON messages (queue, state, priority DESC, id);
-            CREATE INDEX messages_scheduled ON messages (queue, available_at) WHERE state IN (1, 2);
-            CREATE UNIQUE INDEX messages_dedup ON messages (queue, dedup_key) WHERE dedup_key IS NOT NULL;
+                body         BLOB    NOT NULL,
+                PRIMARY KEY (queue, available_at, id)
+            ) STRICT, WITHOUT ROWID;
+            CREATE UNIQUE INDEX delayed_dedup ON delayed (queue, dedup_key) WHERE dedup_key IS NOT NULL;
             """),
     ]
 
     static var currentVersion: Int64 { migrations.last?.version ?? 0 }
-}
-
-/// A message's `state` column.
-enum MessageState: Int64 {
-    /// Deliverable now, in `(priority DESC, id)` order.
-    case ready = 0
-    /// Put with a delay; becomes ready at `available_at`.
-    case delayed = 1
-    /// Delivered under a lease; becomes ready again at `available_at` unless settled.
-    case leased = 2
-    /// Moved out of circulation after too many attempts.
-    case dead = 3
 }
 
 /// One step of the schema: the SQL that takes a store from `version - 1` to `version`.

@@ -43,6 +43,8 @@ public final class Store: Sendable {
     public let path: String
     public let options: StoreOptions
     private let pool: ConnectionPool
+    /// Message ids handed out by this process (see `MessageIDs`).
+    let ids = MessageIDs()
 
     /// Opens or creates the store at `path`; `nil` means `StoreLocation.defaultPath`.
     ///

@@ -91,6 +91,21 @@ struct QueueTests {
         #expect(try !other.put("x", key: "order-17").duplicate)
     }
 
+    @Test("a delayed message keeps its id and its key until delivered")
+    func delayedKeepsIdentity() throws {
+        let queue = try makeQueue()
+        let put = try queue.put("later", priority: 2, delay: .milliseconds(50), key: "job-1")
+        #expect(try queue.put("again", key: "job-1") == PutResult(id: put.id, duplicate: true))
+        try queue.put("now")
+        let first = try #require(try queue.get(timeout: .seconds(5)))
+        #expect(first.text == "now")
+        let second = try #require(try queue.get(timeout: .seconds(5)))
+        #expect(second.text == "later" && second.id == put.id && second.priority == 2)
+        #expect(try queue.purge() == 0)
+        try queue.put("x", delay: .seconds(3600))
+        #expect(try queue.purge() == 1)
+    }
+
     @Test("a batch is one transaction: an invalid message stores none")
     func batchAllOrNothing() throws {
         let queue = try makeQueue()
