@@ -33,7 +33,19 @@ struct RandomBodies {
 
     init(count: Int = 256, size: Int = 100) {
         var generator = SystemRandomNumberGenerator()
-        bodies = (0..<count).map { _ in (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        bodies = (0..<count).map { _ in
+            var body = [UInt8](repeating: 0, count: size)
+            body.withUnsafeMutableBytes { bytes in
+                for offset in stride(from: 0, to: size, by: 8) {
+                    var word = generator.next()
+                    withUnsafeBytes(of: &word) { source in
+                        let length = min(8, size - offset)
+                        bytes.baseAddress!.advanced(by: offset).copyMemory(from: source.baseAddress!, byteCount: length)
+                    }
+                }
+            }
+            return body
+        }
     }
 
     mutating func take() -> [UInt8] {

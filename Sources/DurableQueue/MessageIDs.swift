@@ -30,4 +30,11 @@ final class MessageIDs: Sendable {
             return id
         }
     }
+
+    /// Records that `id` was handed out for `queue` at `priority` (ids a transaction
+    /// numbered itself, counting up from one `next`).
+    func record(queue: String, priority: Int, id: Int64) {
+        let range = Range(queue: queue, priority: priority)
+        last.withLock { table in table[range] = max(table[range] ?? Int64.min, id) }
+    }
 }

@@ -18,43 +18,86 @@ enum MessageTable {
 
     // MARK: Putting
 
-    /// Inserts one message (into `delayed` when it has a delay), or finds the message
-    /// already holding its dedup key.
-    static func insert(_ connection: Connection, queue: String, message: OutgoingMessage,
-                       now: Int64, ids: MessageIDs) throws -> PutResult {
-        if let key = message.key, let existing = try idHolding(key: key, queue: queue, connection) {
-            return PutResult(id: existing, duplicate: true)
+    /// Puts messages into one queue within one transaction. The statements are looked
+    /// up once, and ids are numbered up from one `MessageIDs.next` per priority.
+    struct Inserter {
+        let connection: Connection
+        let queue: String
+        let ids: MessageIDs
+        /// Microseconds since the epoch, read holding the write lock.
+        let now: Int64
+        private var firstIDs: [Int: Int64] = [:]
+        private var lastIDs: [Int: Int64] = [:]
+        private var ready: Statement?
+        private var delayed: Statement?
+
+        init(_ connection: Connection, queue: String, ids: MessageIDs, now: Int64) {
+            self.connection = connection
+            self.queue = queue
+            self.ids = ids
+            self.now = now
         }
-        let id = try ids.next(queue: queue, priority: message.priority, now: now &* 1_000) {
-            try largestID(connection, queue: queue, priority: message.priority)
+
+        /// Inserts one message (into `delayed` when it has a delay), or finds the
+        /// message already holding its dedup key.
+        mutating func insert(_ message: OutgoingMessage) throws -> PutResult {
+            if let key = message.key, let existing = try idHolding(key: key, queue: queue, connection) {
+                return PutResult(id: existing, duplicate: true)
+            }
+            let id = try nextID(priority: message.priority)
+            let delay = max(0, Timestamp.microseconds(message.delay))
+            let statement: Statement
+            if delay > 0 {
+                statement = try delayed ?? connection.cachedStatement("""
+                    INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    """)
+                delayed = statement
+                statement.reset()
+                try statement.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
+            } else {
+                statement = try ready ?? connection.cachedStatement("""
+                    INSERT INTO messages (queue, priority, id, enqueued_at, dedup_key, body)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    """)
+                ready = statement
+                statement.reset()
+            }
+            defer { statement.reset() }
+            try statement.bind(queue, at: 1)
+            try statement.bind(message.priority, at: 2)
+            try statement.bind(id, at: 3)
+            try statement.bind(now, at: 4)
+            try statement.bind(message.key, at: 5)
+            try statement.bind(message.body, at: 6)
+            try statement.run()
+            return PutResult(id: id, duplicate: false)
         }
-        let delay = max(0, Timestamp.microseconds(message.delay))
-        let statement: Statement
-        if delay > 0 {
-            statement = try connection.cachedStatement("""
-                INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                """)
-            try statement.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
-        } else {
-            statement = try connection.cachedStatement("""
-                INSERT INTO messages (queue, priority, id, enqueued_at, dedup_key, body)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                """)
+
+        private mutating func nextID(priority: Int) throws -> Int64 {
+            if let last = lastIDs[priority] {
+                lastIDs[priority] = last + 1
+                return last + 1
+            }
+            let id = try ids.next(queue: queue, priority: priority, now: now &* 1_000) {
+                try largestID(connection, queue: queue, priority: priority)
+            }
+            firstIDs[priority] = id
+            lastIDs[priority] = id
+            return id
         }
-        defer { statement.reset() }
-        try statement.bind(queue, at: 1)
-        try statement.bind(message.priority, at: 2)
-        try statement.bind(id, at: 3)
-        try statement.bind(now, at: 4)
-        try statement.bind(message.key, at: 5)
-        try statement.bind(message.body, at: 6)
-        try statement.run()
-        return PutResult(id: id, duplicate: false)
+
+        /// Tells `MessageIDs` the last id used per priority, where the transaction
+        /// numbered past the one `next` gave it. Call after the inserts.
+        func finish() {
+            for (priority, id) in lastIDs where id != firstIDs[priority] {
+                ids.record(queue: queue, priority: priority, id: id)
+            }
+        }
     }
 
     /// The id of the message in `queue` (ready, leased or delayed) holding `key`.
-    private static func idHolding(key: String, queue: String, _ connection: Connection) throws -> Int64? {
+    fileprivate static func idHolding(key: String, queue: String, _ connection: Connection) throws -> Int64? {
         let find = try connection.cachedStatement("""
             SELECT id FROM messages WHERE queue = ?1 AND dedup_key = ?2
             UNION ALL SELECT id FROM delayed WHERE queue = ?1 AND dedup_key = ?2
@@ -66,7 +109,7 @@ enum MessageTable {
     }
 
     /// The largest id stored for `queue` at `priority`, in either table; 0 if none.
-    private static func largestID(_ connection: Connection, queue: String, priority: Int) throws -> Int64 {
+    fileprivate static func largestID(_ connection: Connection, queue: String, priority: Int) throws -> Int64 {
         let largest = try connection.cachedStatement("""
             SELECT max(
                 coalesce((SELECT id FROM messages WHERE queue = ?1 AND priority = ?2 ORDER BY id DESC LIMIT 1), 0),

@@ -67,7 +67,10 @@ public struct Queue: Sendable {
         return try store.write { connection in
             // Read the clock holding the write lock, so ids follow commit order.
             let now = Timestamp.now()
-            return try messages.map { try MessageTable.insert(connection, queue: name, message: $0, now: now, ids: store.ids) }
+            var inserter = MessageTable.Inserter(connection, queue: name, ids: store.ids, now: now)
+            let results = try messages.map { try inserter.insert($0) }
+            inserter.finish()
+            return results
         }
     }
 
