@@ -2,7 +2,7 @@ import Foundation
 
 /// A message taken from (or peeked at in) a queue.
 public struct Message: Sendable, Hashable {
-    /// Unique in the store and strictly increasing in commit order.
+    /// Unique within its queue, and increasing in commit order (see README, "Schema").
     public let id: Int64
     public let queue: String
     /// The bytes exactly as they were put: may be empty, hold NUL bytes, or be any
