@@ -3,87 +3,126 @@ import Foundation
 /// The SQL behind queue operations. Every function runs on a connection inside a
 /// transaction its caller opened.
 ///
-/// `messages` is clustered by `(queue, priority DESC, id)`: the next message of a
-/// queue is the first row of its range (a primary-key seek, whatever the backlog),
-/// and a put appends to the range, writing one b-tree page. Delayed messages wait in
-/// `delayed`, ordered by due time, and move to `messages` with their id once due.
+/// Each queue keeps its messages in lanes, one rowid table per priority (`Lanes`).
+/// The next message is the first row of the highest non-empty lane (a rowid seek,
+/// whatever the backlog) and a put appends a row to its lane's table (one b-tree, one
+/// page, as cheap as any SQLite insert). Delayed messages wait in `delayed`, ordered
+/// by due time, and move to their lane, keeping their id, once due. Dedup keys live in
+/// `dedup` while their message is in the queue.
 enum MessageTable {
-    static let nextSQL = """
-        SELECT priority, id, enqueued_at, attempts + 1, body FROM messages
-        WHERE queue = ?1 AND lease_until IS NULL
-        ORDER BY priority DESC, id LIMIT ?2
-        """
+    /// Kinds of per-lane statements, for `LaneStatementKey`.
+    private enum Kind: Int {
+        case insert, next, delete, largestID, exists, count, purge, stats, promote
+    }
 
-    static let deleteSQL = "DELETE FROM messages WHERE queue = ?1 AND priority = ?2 AND id = ?3"
+    /// Selects the first ready rows of a lane: `id > 0` makes the plan a rowid seek.
+    static func nextSQL(_ lane: Lane) -> String {
+        """
+        SELECT id, enqueued_at, attempts + 1, dedup_key, body FROM \(lane.table)
+        WHERE id > 0 AND lease_until IS NULL ORDER BY id LIMIT ?1
+        """
+    }
+
+    static func deleteSQL(_ lane: Lane) -> String {
+        "DELETE FROM \(lane.table) WHERE id = ?1"
+    }
+
+    private static func statement(_ connection: Connection, _ lane: Lane, _ kind: Kind, _ sql: () -> String) throws -> Statement {
+        try connection.cachedStatement(LaneStatementKey(lane: lane.id, kind: kind.rawValue), sql)
+    }
 
     // MARK: Putting
 
-    /// Puts messages into one queue within one transaction. The statements are looked
-    /// up once, and ids are numbered up from one `MessageIDs.next` per priority.
+    /// Puts messages into one queue within one transaction: each lane is looked up
+    /// once, and ids are numbered up from one `MessageIDs.next` per priority.
     struct Inserter {
         let connection: Connection
         let queue: String
-        let ids: MessageIDs
+        let store: Store
         /// Microseconds since the epoch, read holding the write lock.
         let now: Int64
+        private var lanes: [Int: Lane] = [:]
         private var firstIDs: [Int: Int64] = [:]
         private var lastIDs: [Int: Int64] = [:]
-        private var ready: Statement?
-        private var delayed: Statement?
 
-        init(_ connection: Connection, queue: String, ids: MessageIDs, now: Int64) {
+        init(_ connection: Connection, queue: String, store: Store, now: Int64) {
             self.connection = connection
             self.queue = queue
-            self.ids = ids
+            self.store = store
             self.now = now
         }
 
         /// Inserts one message (into `delayed` when it has a delay), or finds the
         /// message already holding its dedup key.
         mutating func insert(_ message: OutgoingMessage) throws -> PutResult {
-            if let key = message.key, let existing = try idHolding(key: key, queue: queue, connection) {
+            if let key = message.key, let existing = try MessageTable.idHolding(key: key, queue: queue, connection) {
                 return PutResult(id: existing, duplicate: true)
             }
-            let id = try nextID(priority: message.priority)
+            let lane = try self.lane(priority: message.priority)
+            let id = try nextID(lane: lane)
             let delay = max(0, Timestamp.microseconds(message.delay))
-            let statement: Statement
             if delay > 0 {
-                statement = try delayed ?? connection.cachedStatement("""
+                let insert = try connection.cachedStatement("""
                     INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                     """)
-                delayed = statement
-                statement.reset()
-                try statement.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
+                defer { insert.reset() }
+                try insert.bind(queue, at: 1)
+                try insert.bind(message.priority, at: 2)
+                try insert.bind(id, at: 3)
+                try insert.bind(now, at: 4)
+                try insert.bind(message.key, at: 5)
+                try insert.bind(message.body, at: 6)
+                try insert.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
+                try insert.run()
             } else {
-                statement = try ready ?? connection.cachedStatement("""
-                    INSERT INTO messages (queue, priority, id, enqueued_at, dedup_key, body)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                    """)
-                ready = statement
-                statement.reset()
+                let insert = try MessageTable.statement(connection, lane, .insert) {
+                    "INSERT INTO \(lane.table) (id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)"
+                }
+                defer { insert.reset() }
+                try insert.bind(id, at: 1)
+                try insert.bind(now, at: 2)
+                try insert.bind(message.key, at: 3)
+                try insert.bind(message.body, at: 4)
+                try insert.run()
             }
-            defer { statement.reset() }
-            try statement.bind(queue, at: 1)
-            try statement.bind(message.priority, at: 2)
-            try statement.bind(id, at: 3)
-            try statement.bind(now, at: 4)
-            try statement.bind(message.key, at: 5)
-            try statement.bind(message.body, at: 6)
-            try statement.run()
+            if let key = message.key {
+                let remember = try connection.cachedStatement("INSERT INTO dedup (queue, key, id) VALUES (?1, ?2, ?3)")
+                defer { remember.reset() }
+                try remember.bind(queue, at: 1)
+                try remember.bind(key, at: 2)
+                try remember.bind(id, at: 3)
+                try remember.run()
+            }
             return PutResult(id: id, duplicate: false)
         }
 
-        private mutating func nextID(priority: Int) throws -> Int64 {
-            if let last = lastIDs[priority] {
-                lastIDs[priority] = last + 1
+        private mutating func lane(priority: Int) throws -> Lane {
+            if let lane = lanes[priority] ?? store.lanes.lane(queue: queue, priority: priority) {
+                lanes[priority] = lane
+                return lane
+            }
+            let lane: Lane
+            if let found = try Lanes.find(connection, queue: queue, priority: priority) {
+                store.lanes.remember(queue: queue, lane: found)
+                lane = found
+            } else {
+                lane = try Lanes.create(connection, queue: queue, priority: priority)
+            }
+            lanes[priority] = lane
+            return lane
+        }
+
+        private mutating func nextID(lane: Lane) throws -> Int64 {
+            if let last = lastIDs[lane.priority] {
+                lastIDs[lane.priority] = last + 1
                 return last + 1
             }
-            let id = try ids.next(queue: queue, priority: priority, now: now &* 1_000) {
-                try largestID(connection, queue: queue, priority: priority)
+            let id = try store.ids.next(queue: queue, priority: lane.priority, now: now &* 1_000) {
+                try MessageTable.largestID(connection, queue: queue, lane: lane)
             }
-            firstIDs[priority] = id
-            lastIDs[priority] = id
+            firstIDs[lane.priority] = id
+            lastIDs[lane.priority] = id
             return id
         }
 
@@ -91,50 +130,62 @@ enum MessageTable {
         /// numbered past the one `next` gave it. Call after the inserts.
         func finish() {
             for (priority, id) in lastIDs where id != firstIDs[priority] {
-                ids.record(queue: queue, priority: priority, id: id)
+                store.ids.record(queue: queue, priority: priority, id: id)
             }
         }
     }
 
-    /// The id of the message in `queue` (ready, leased or delayed) holding `key`.
-    fileprivate static func idHolding(key: String, queue: String, _ connection: Connection) throws -> Int64? {
-        let find = try connection.cachedStatement("""
-            SELECT id FROM messages WHERE queue = ?1 AND dedup_key = ?2
-            UNION ALL SELECT id FROM delayed WHERE queue = ?1 AND dedup_key = ?2
-            """)
+    /// The id of the message in `queue` holding dedup `key`.
+    static func idHolding(key: String, queue: String, _ connection: Connection) throws -> Int64? {
+        let find = try connection.cachedStatement("SELECT id FROM dedup WHERE queue = ?1 AND key = ?2")
         defer { find.reset() }
         try find.bind(queue, at: 1)
         try find.bind(key, at: 2)
         return try find.step() ? find.int64(at: 0) : nil
     }
 
-    /// The largest id stored for `queue` at `priority`, in either table; 0 if none.
-    fileprivate static func largestID(_ connection: Connection, queue: String, priority: Int) throws -> Int64 {
-        let largest = try connection.cachedStatement("""
-            SELECT max(
-                coalesce((SELECT id FROM messages WHERE queue = ?1 AND priority = ?2 ORDER BY id DESC LIMIT 1), 0),
-                coalesce((SELECT max(id) FROM delayed WHERE queue = ?1 AND priority = ?2), 0))
-            """)
+    /// The largest id stored in `lane` or delayed for it; 0 if none.
+    static func largestID(_ connection: Connection, queue: String, lane: Lane) throws -> Int64 {
+        let largest = try statement(connection, lane, .largestID) {
+            """
+            SELECT max(coalesce((SELECT max(id) FROM \(lane.table)), 0),
+                       coalesce((SELECT max(id) FROM delayed WHERE queue = ?1 AND priority = ?2), 0))
+            """
+        }
         defer { largest.reset() }
         try largest.bind(queue, at: 1)
-        try largest.bind(priority, at: 2)
+        try largest.bind(lane.priority, at: 2)
         return try largest.step() ? largest.int64(at: 0) : 0
     }
 
     // MARK: Receiving
 
-    /// Moves delayed messages whose time has come into `messages`, keeping their ids.
+    /// Moves delayed messages whose time has come into their lanes, keeping their ids.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
         guard try hasDueDelayed(connection, queue: queue, now: now) else { return }
-        let move = try connection.cachedStatement("""
-            INSERT INTO messages (queue, priority, id, enqueued_at, attempts, dedup_key, body)
-            SELECT queue, priority, id, enqueued_at, attempts, dedup_key, body FROM delayed
-            WHERE queue = ?1 AND available_at <= ?2
-            """)
-        defer { move.reset() }
-        try move.bind(queue, at: 1)
-        try move.bind(now, at: 2)
-        try move.run()
+        let priorities = try connection.cachedStatement(
+            "SELECT DISTINCT priority FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+        try priorities.bind(queue, at: 1)
+        try priorities.bind(now, at: 2)
+        var due: [Int] = []
+        while try priorities.step() { due.append(priorities.int(at: 0)) }
+        priorities.reset()
+        for priority in due {
+            let lane = try Lanes.find(connection, queue: queue, priority: priority)
+                ?? Lanes.create(connection, queue: queue, priority: priority)
+            let move = try statement(connection, lane, .promote) {
+                """
+                INSERT INTO \(lane.table) (id, enqueued_at, attempts, dedup_key, body)
+                SELECT id, enqueued_at, attempts, dedup_key, body FROM delayed
+                WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
+                """
+            }
+            defer { move.reset() }
+            try move.bind(queue, at: 1)
+            try move.bind(priority, at: 2)
+            try move.bind(now, at: 3)
+            try move.run()
+        }
         let delete = try connection.cachedStatement("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
         defer { delete.reset() }
         try delete.bind(queue, at: 1)
@@ -150,128 +201,163 @@ enum MessageTable {
         return try due.step()
     }
 
-    /// Deletes and returns up to `limit` ready messages in delivery order.
-    ///
-    /// A `SELECT` of the first rows of the queue's range, then a `DELETE` of each by
-    /// primary key: both seeks. (`DELETE … RETURNING` would be one statement, but
-    /// SQLite builds a temporary table for every execution of it.)
+    /// Deletes and returns up to `limit` ready messages in delivery order: the first
+    /// rows of the highest lanes, each selected and then deleted by rowid.
     static func removeNext(_ connection: Connection, queue: String, limit: Int) throws -> [Message] {
-        let next = try connection.cachedStatement(nextSQL)
-        defer { next.reset() }
-        try next.bind(queue, at: 1)
-        try next.bind(limit, at: 2)
         var messages: [Message] = []
-        while try next.step() {
-            messages.append(message(from: next, queue: queue))
-        }
-        next.reset()
-        let delete = try connection.cachedStatement(deleteSQL)
-        defer { delete.reset() }
-        for message in messages {
+        for lane in try Lanes.all(connection, queue: queue) where messages.count < limit {
+            var keys: [String?] = []
+            let next = try statement(connection, lane, .next) { nextSQL(lane) }
+            try next.bind(limit - messages.count, at: 1)
+            var taken: [Message] = []
+            while try next.step() {
+                taken.append(message(from: next, queue: queue, priority: lane.priority))
+                keys.append(next.isNull(at: 3) ? nil : next.string(at: 3))
+            }
+            next.reset()
+            if taken.isEmpty { continue }
+            let delete = try statement(connection, lane, .delete) { deleteSQL(lane) }
+            for message in taken {
+                delete.reset()
+                try delete.bind(message.id, at: 1)
+                try delete.run()
+            }
             delete.reset()
-            try delete.bind(queue, at: 1)
-            try delete.bind(message.priority, at: 2)
-            try delete.bind(message.id, at: 3)
-            try delete.run()
+            for case let key? in keys { try forget(key: key, queue: queue, connection) }
+            messages += taken
         }
         return messages
     }
 
+    private static func forget(key: String, queue: String, _ connection: Connection) throws {
+        let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
+        defer { forget.reset() }
+        try forget.bind(queue, at: 1)
+        try forget.bind(key, at: 2)
+        try forget.run()
+    }
+
     /// Whether a message could be received now (ready, or delayed and due).
     static func hasDeliverable(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
-        let check = try connection.cachedStatement("""
-            SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ?1 AND lease_until IS NULL)
-                OR EXISTS (SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2)
-            """)
-        defer { check.reset() }
-        try check.bind(queue, at: 1)
-        try check.bind(now, at: 2)
-        return try check.step() && check.int64(at: 0) != 0
+        for lane in try Lanes.all(connection, queue: queue) {
+            let exists = try statement(connection, lane, .exists) {
+                "SELECT EXISTS (SELECT 1 FROM \(lane.table) WHERE id > 0 AND lease_until IS NULL)"
+            }
+            defer { exists.reset() }
+            if try exists.step(), exists.int64(at: 0) != 0 { return true }
+        }
+        return try hasDueDelayed(connection, queue: queue, now: now)
     }
 
     // MARK: Inspecting
 
     /// The next `limit` deliverable messages, without removing them.
     static func peek(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [Message] {
-        let ready = try connection.cachedStatement(nextSQL)
-        defer { ready.reset() }
-        try ready.bind(queue, at: 1)
-        try ready.bind(limit, at: 2)
         var messages: [Message] = []
-        while try ready.step() { messages.append(message(from: ready, queue: queue)) }
-
+        for lane in try Lanes.all(connection, queue: queue) where messages.count < limit {
+            let next = try statement(connection, lane, .next) { nextSQL(lane) }
+            defer { next.reset() }
+            try next.bind(limit - messages.count, at: 1)
+            while try next.step() { messages.append(message(from: next, queue: queue, priority: lane.priority)) }
+        }
         let due = try connection.cachedStatement("""
-            SELECT priority, id, enqueued_at, attempts + 1, body FROM delayed
+            SELECT id, enqueued_at, attempts + 1, dedup_key, body, priority FROM delayed
             WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, id LIMIT ?2
             """)
         defer { due.reset() }
         try due.bind(queue, at: 1)
         try due.bind(limit, at: 2)
         try due.bind(now, at: 3)
-        while try due.step() { messages.append(message(from: due, queue: queue)) }
+        while try due.step() { messages.append(message(from: due, queue: queue, priority: due.int(at: 5))) }
         return Array(messages.sorted(by: deliveredBefore).prefix(limit))
     }
 
     /// How many messages could be received now.
     static func deliverableCount(_ connection: Connection, queue: String, now: Int64) throws -> Int {
-        let count = try connection.cachedStatement("""
-            SELECT (SELECT count(*) FROM messages WHERE queue = ?1 AND lease_until IS NULL)
-                 + (SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2)
-            """)
-        defer { count.reset() }
-        try count.bind(queue, at: 1)
-        try count.bind(now, at: 2)
-        return try count.step() ? count.int(at: 0) : 0
+        var total = 0
+        for lane in try Lanes.all(connection, queue: queue) {
+            let count = try statement(connection, lane, .count) {
+                "SELECT count(*) FROM \(lane.table) WHERE lease_until IS NULL"
+            }
+            defer { count.reset() }
+            if try count.step() { total += count.int(at: 0) }
+        }
+        let due = try connection.cachedStatement("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+        defer { due.reset() }
+        try due.bind(queue, at: 1)
+        try due.bind(now, at: 2)
+        return total + (try due.step() ? due.int(at: 0) : 0)
     }
 
     /// Deletes every ready, leased and delayed message of `queue`.
     static func purge(_ connection: Connection, queue: String) throws -> Int {
         var total = 0
-        for sql in ["DELETE FROM messages WHERE queue = ?1", "DELETE FROM delayed WHERE queue = ?1"] {
+        for lane in try Lanes.all(connection, queue: queue) {
+            let purge = try statement(connection, lane, .purge) { "DELETE FROM \(lane.table)" }
+            defer { purge.reset() }
+            try purge.run()
+            total += connection.changes
+        }
+        for sql in ["DELETE FROM delayed WHERE queue = ?1", "DELETE FROM dedup WHERE queue = ?1"] {
             let purge = try connection.cachedStatement(sql)
             defer { purge.reset() }
             try purge.bind(queue, at: 1)
             try purge.run()
-            total += connection.changes
+            if sql.contains("delayed") { total += connection.changes }
         }
         return total
     }
 
-    /// Counts per queue.
+    /// Counts per queue: every queue that has ever had messages.
     static func stats(_ connection: Connection, now: Int64) throws -> [QueueStats] {
-        let stats = try connection.cachedStatement("""
-            SELECT queue, sum(ready), sum(delayed), sum(leased), min(oldest) FROM (
-                SELECT queue, sum(lease_until IS NULL) AS ready, 0 AS delayed,
-                       sum(lease_until IS NOT NULL) AS leased,
-                       min(CASE WHEN lease_until IS NULL THEN enqueued_at END) AS oldest
-                FROM messages GROUP BY queue
-                UNION ALL
-                SELECT queue, sum(available_at <= ?1), sum(available_at > ?1), 0,
-                       min(CASE WHEN available_at <= ?1 THEN enqueued_at END)
-                FROM delayed GROUP BY queue)
-            GROUP BY queue ORDER BY queue
-            """)
-        defer { stats.reset() }
-        try stats.bind(now, at: 1)
-        var result: [QueueStats] = []
-        while try stats.step() {
-            let oldest: Duration? = stats.isNull(at: 4)
-                ? nil : .microseconds(max(0, now - stats.int64(at: 4)))
-            result.append(QueueStats(
-                name: stats.string(at: 0) ?? "",
-                ready: stats.int(at: 1), delayed: stats.int(at: 2),
-                leased: stats.int(at: 3), dead: 0,
-                oldestReadyAge: oldest))
+        var counts: [String: (ready: Int, delayed: Int, leased: Int, oldest: Int64?)] = [:]
+        func add(_ queue: String, ready: Int, delayed: Int, leased: Int, oldest: Int64?) {
+            var entry = counts[queue] ?? (0, 0, 0, nil)
+            entry.ready += ready
+            entry.delayed += delayed
+            entry.leased += leased
+            if let oldest { entry.oldest = min(entry.oldest ?? .max, oldest) }
+            counts[queue] = entry
         }
-        return result
+        for (queue, lane) in try Lanes.everyQueue(connection) {
+            let stats = try statement(connection, lane, .stats) {
+                """
+                SELECT coalesce(sum(lease_until IS NULL), 0), coalesce(sum(lease_until IS NOT NULL), 0),
+                       min(CASE WHEN lease_until IS NULL THEN enqueued_at END)
+                FROM \(lane.table)
+                """
+            }
+            defer { stats.reset() }
+            guard try stats.step() else { continue }
+            add(queue, ready: stats.int(at: 0), delayed: 0, leased: stats.int(at: 1),
+                oldest: stats.isNull(at: 2) ? nil : stats.int64(at: 2))
+        }
+        let delayed = try connection.cachedStatement("""
+            SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
+                   min(CASE WHEN available_at <= ?1 THEN enqueued_at END)
+            FROM delayed GROUP BY queue
+            """)
+        defer { delayed.reset() }
+        try delayed.bind(now, at: 1)
+        while try delayed.step() {
+            add(delayed.string(at: 0) ?? "", ready: delayed.int(at: 1), delayed: delayed.int(at: 2), leased: 0,
+                oldest: delayed.isNull(at: 3) ? nil : delayed.int64(at: 3))
+        }
+        return counts.keys.sorted().map { queue in
+            let entry = counts[queue]!
+            return QueueStats(name: queue, ready: entry.ready, delayed: entry.delayed, leased: entry.leased, dead: 0,
+                              oldestReadyAge: entry.oldest.map { .microseconds(max(0, now - $0)) })
+        }
     }
 
-    private static func message(from row: Statement, queue: String) -> Message {
+    // MARK: Rows
+
+    /// Reads `id, enqueued_at, attempts + 1, dedup_key, body`.
+    private static func message(from row: Statement, queue: String, priority: Int) -> Message {
         Message(
-            id: row.int64(at: 1), queue: queue, body: row.data(at: 4),
-            priority: row.int(at: 0),
-            enqueuedAt: Date(timeIntervalSince1970: Double(row.int64(at: 2)) / 1_000_000),
-            attempt: row.int(at: 3))
+            id: row.int64(at: 0), queue: queue, body: row.data(at: 4), priority: priority,
+            enqueuedAt: Date(timeIntervalSince1970: Double(row.int64(at: 1)) / 1_000_000),
+            attempt: row.int(at: 2))
     }
 
     private static func deliveredBefore(_ a: Message, _ b: Message) -> Bool {

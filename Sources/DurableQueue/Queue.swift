@@ -67,7 +67,7 @@ public struct Queue: Sendable {
         return try store.write { connection in
             // Read the clock holding the write lock, so ids follow commit order.
             let now = Timestamp.now()
-            var inserter = MessageTable.Inserter(connection, queue: name, ids: store.ids, now: now)
+            var inserter = MessageTable.Inserter(connection, queue: name, store: store, now: now)
             let results = try messages.map { try inserter.insert($0) }
             inserter.finish()
             return results

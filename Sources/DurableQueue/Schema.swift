@@ -10,18 +10,12 @@ enum Schema {
     /// Every schema change, oldest first. Never edit a released step: add a new one.
     static let migrations: [Migration] = [
         Migration(version: 1, sql: """
-            CREATE TABLE messages (
-                queue        TEXT    NOT NULL,
-                priority     INTEGER NOT NULL,
-                id           INTEGER NOT NULL,
-                enqueued_at  INTEGER NOT NULL,
-                attempts     INTEGER NOT NULL DEFAULT 0,
-                lease_until  INTEGER,
-                dedup_key    TEXT,
-                body         BLOB    NOT NULL,
-                PRIMARY KEY (queue, priority DESC, id)
-            ) STRICT, WITHOUT ROWID;
-            CREATE UNIQUE INDEX messages_dedup ON messages (queue, dedup_key) WHERE dedup_key IS NOT NULL;
+            CREATE TABLE lanes (
+                id       INTEGER PRIMARY KEY,
+                queue    TEXT    NOT NULL,
+                priority INTEGER NOT NULL,
+                UNIQUE (queue, priority)
+            ) STRICT;
             CREATE TABLE delayed (
                 queue        TEXT    NOT NULL,
                 available_at INTEGER NOT NULL,
@@ -33,11 +27,35 @@ enum Schema {
                 body         BLOB    NOT NULL,
                 PRIMARY KEY (queue, available_at, id)
             ) STRICT, WITHOUT ROWID;
-            CREATE UNIQUE INDEX delayed_dedup ON delayed (queue, dedup_key) WHERE dedup_key IS NOT NULL;
+            CREATE TABLE dedup (
+                queue TEXT    NOT NULL,
+                key   TEXT    NOT NULL,
+                id    INTEGER NOT NULL,
+                PRIMARY KEY (queue, key)
+            ) STRICT, WITHOUT ROWID;
             """),
     ]
 
     static var currentVersion: Int64 { migrations.last?.version ?? 0 }
+}
+
+/// The table of one lane: the messages of one queue at one priority, in id order.
+/// Made the first time a queue is used at that priority; `lanes` lists them.
+enum LaneTable {
+    static func name(_ lane: Int64) -> String { "lane_\(lane)" }
+
+    static func createSQL(_ lane: Int64) -> String {
+        """
+        CREATE TABLE \(name(lane)) (
+            id          INTEGER PRIMARY KEY,
+            enqueued_at INTEGER NOT NULL,
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER,
+            dedup_key   TEXT,
+            body        BLOB    NOT NULL
+        ) STRICT
+        """
+    }
 }
 
 /// One step of the schema: the SQL that takes a store from `version - 1` to `version`.

@@ -45,6 +45,8 @@ public final class Store: Sendable {
     private let pool: ConnectionPool
     /// Message ids handed out by this process (see `MessageIDs`).
     let ids = MessageIDs()
+    /// Lanes this process has seen (see `LaneDirectory`).
+    let lanes = LaneDirectory()
 
     /// Opens or creates the store at `path`; `nil` means `StoreLocation.defaultPath`.
     ///

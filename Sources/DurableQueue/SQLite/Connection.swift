@@ -9,6 +9,7 @@ final class Connection {
     let handle: OpaquePointer
     let path: String
     private var statements: [String: Statement] = [:]
+    private var laneStatements: [LaneStatementKey: Statement] = [:]
 
     /// Opens (and, with `create`, creates) the database at `path`.
     ///
@@ -34,6 +35,7 @@ final class Connection {
 
     deinit {
         statements.removeAll()
+        laneStatements.removeAll()
         sqlite3_close_v2(handle)
     }
 
@@ -61,6 +63,18 @@ final class Connection {
         }
         let statement = try Statement(connection: self, sql: sql)
         statements[sql] = statement
+        return statement
+    }
+
+    /// The prepared statement for one of a lane table's statements: keyed by lane and
+    /// kind, so the hot paths neither build nor hash SQL text. `makeSQL` runs on first use.
+    func cachedStatement(_ key: LaneStatementKey, _ makeSQL: () -> String) throws -> Statement {
+        if let statement = laneStatements[key] {
+            statement.reset()
+            return statement
+        }
+        let statement = try Statement(connection: self, sql: makeSQL())
+        laneStatements[key] = statement
         return statement
     }
 
@@ -131,4 +145,10 @@ enum TransactionKind {
         case .immediate: "BEGIN IMMEDIATE"
         }
     }
+}
+
+/// Identifies one statement on one lane table (see `Connection.cachedStatement(_:_:)`).
+struct LaneStatementKey: Hashable {
+    let lane: Int64
+    let kind: Int
 }
