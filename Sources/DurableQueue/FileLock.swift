@@ -15,15 +15,24 @@ final class FileLock {
 
     let path: String
     private let fd: Int32
+    /// Whether opening made the file (so a caller that turns out not to need it can
+    /// remove it again).
+    let created: Bool
 
     /// Opens (creating with mode 0600) the lock file at `path`, refusing symlinks.
     init(path: String) throws(DQError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        var created = true
+        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 && errno == EEXIST {
+            created = false
+            fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        }
         guard fd >= 0 else {
             throw DQError(.storeUnavailable, "cannot open lock file \(path): \(StoreLocation.describe(errno))")
         }
         self.path = path
         self.fd = fd
+        self.created = created
     }
 
     deinit {

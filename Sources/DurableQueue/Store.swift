@@ -80,7 +80,17 @@ public final class Store: Sendable {
     /// meets another process switching a new file to WAL.
     private static func openChecked(path: String, options: StoreOptions) throws(DQError) -> Connection {
         let lock = try FileLock(path: lockPath(for: path))
-        return try translatingErrors(path: path) {
+        do {
+            return try openChecked(path: path, options: options, lock: lock)
+        } catch {
+            // Leave nothing behind beside a file that is not ours.
+            if error.kind == .badStore && lock.created { unlink(lock.path) }
+            throw error
+        }
+    }
+
+    private static func openChecked(path: String, options: StoreOptions, lock: FileLock) throws(DQError) -> Connection {
+        try translatingErrors(path: path) {
             let connection = try Connection(path: path, create: false)
             let ready = try lock.withLock(.shared, timeout: options.busyTimeout) {
                 let version = try connection.scalarInt("PRAGMA user_version") ?? 0

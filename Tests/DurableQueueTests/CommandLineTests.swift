@@ -143,6 +143,7 @@ struct CommandLineTests {
         expectFailure(try dq(["put", "q", "x", "--db", path]), status: 65, mentioning: "not a dq store")
         expectFailure(try dq(["get", "q", "--no-wait", "--db", path]), status: 65)
         #expect(FileManager.default.contents(atPath: path) == original)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["photo.jpg"], "nothing left beside it")
     }
 
     @Test("invalid queue names: exit 64 with one line", arguments: ["", String(repeating: "q", count: 201), "new\nline", "bell\u{7}"])
