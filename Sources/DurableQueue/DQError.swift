@@ -1,3 +1,5 @@
+@preconcurrency import Glibc
+
 /// Every error the DurableQueue library throws: what went wrong, in one line a user
 /// can act on, and which kind of failure it is.
 ///
@@ -67,5 +69,24 @@ func translatingErrors<T>(path: String, _ body: () throws -> T) throws(DQError) 
         throw DQError(error, path: path)
     } catch {
         throw DQError(.internalError, "\(path): \(error)")
+    }
+}
+
+/// Runs `body` again while it fails with `SQLITE_BUSY`, for at most `timeout`.
+///
+/// SQLite's busy handler covers most lock waits, but a few return `SQLITE_BUSY` at
+/// once without calling it — for example a process opening the store while the last
+/// other connection is closing it (checkpointing and removing the WAL). `body` must be
+/// safe to repeat: a whole transaction that rolled back.
+func retryingBusy<T>(timeout: Duration, _ body: () throws -> T) throws -> T {
+    let deadline = Deadline.after(timeout)
+    var pause: UInt32 = 100
+    while true {
+        do {
+            return try body()
+        } catch SQLiteError.busy where deadline?.hasPassed != true {
+            usleep(pause)
+            pause = min(pause * 2, 10_000)
+        }
     }
 }

@@ -92,16 +92,20 @@ public final class Store: Sendable {
     private static func openChecked(path: String, options: StoreOptions, lock: FileLock) throws(DQError) -> Connection {
         try translatingErrors(path: path) {
             let connection = try Connection(path: path, create: false)
-            let ready = try lock.withLock(.shared, timeout: options.busyTimeout) {
+            let ready = try retryingBusy(timeout: options.busyTimeout) {
+                try lock.withLock(.shared, timeout: options.busyTimeout) {
                 let version = try connection.scalarInt("PRAGMA user_version") ?? 0
                 let mode = try connection.scalarText("PRAGMA journal_mode")
                 guard version == Schema.currentVersion, mode?.lowercased() == "wal" else { return false }
                 try Migrator().prepare(connection) { try configure(connection, options: options) }
                 return true
+                }
             }
             if !ready {
-                try lock.withLock(.exclusive, timeout: options.busyTimeout) {
-                    try Migrator().prepare(connection) { try configure(connection, options: options) }
+                try retryingBusy(timeout: options.busyTimeout) {
+                    try lock.withLock(.exclusive, timeout: options.busyTimeout) {
+                        try Migrator().prepare(connection) { try configure(connection, options: options) }
+                    }
                 }
             }
             return connection
@@ -138,7 +142,9 @@ public final class Store: Sendable {
 
     /// Runs `body` on a connection of its own, with SQLite errors translated.
     func withConnection<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
-        try translatingErrors(path: path) { try pool.withConnection(body) }
+        try translatingErrors(path: path) {
+            try retryingBusy(timeout: options.busyTimeout) { try pool.withConnection(body) }
+        }
     }
 
     /// Runs `body` in a write (`BEGIN IMMEDIATE`) transaction.

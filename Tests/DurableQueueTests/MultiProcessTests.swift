@@ -49,4 +49,15 @@ struct MultiProcessTests {
         #expect(Set(received).count == received.count, "some message was received twice")
         #expect(try dq(["len", "work", "--db", db]).stdoutText == "0\n")
     }
+
+    @Test("8 processes creating the same new store at once all succeed")
+    func simultaneousCreation() throws {
+        let db = directory.file("new/store.db")
+        let putters = try (0..<8).map { index in try ChildProcess(Executables.dq, ["put", "q", "p\(index)", "--db", db]) }
+        for putter in putters {
+            let result = putter.wait()
+            #expect(result.status == 0, "\(result.stderrText)")
+        }
+        #expect(try dq(["len", "q", "--db", db]).stdoutText == "8\n")
+    }
 }
