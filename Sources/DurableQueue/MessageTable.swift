@@ -41,9 +41,17 @@ enum MessageTable {
         let store: Store
         /// Microseconds since the epoch, read holding the write lock.
         let now: Int64
-        private var lanes: [Int: Lane] = [:]
-        private var firstIDs: [Int: Int64] = [:]
-        private var lastIDs: [Int: Int64] = [:]
+        /// Per priority: its lane, the last id this transaction gave it, its insert statement.
+        private struct Cursor {
+            let lane: Lane
+            var lastID: Int64?
+            var insert: Statement?
+        }
+        /// The priority in use; most batches have one, so no dictionary on the hot path.
+        private var current: Cursor?
+        private var others: [Int: Cursor] = [:]
+        /// The largest id handed out in this transaction.
+        private var issued = Int64.min + 1
 
         init(_ connection: Connection, queue: String, store: Store, now: Int64) {
             self.connection = connection
@@ -58,8 +66,9 @@ enum MessageTable {
             if let key = message.key, let existing = try MessageTable.idHolding(key: key, queue: queue, connection) {
                 return PutResult(id: existing, duplicate: true)
             }
-            let lane = try self.lane(priority: message.priority)
-            let id = try nextID(lane: lane)
+            try select(priority: message.priority)
+            let lane = current!.lane
+            let id = try nextID()
             let delay = max(0, Timestamp.microseconds(message.delay))
             if delay > 0 {
                 let insert = try connection.cachedStatement("""
@@ -76,9 +85,10 @@ enum MessageTable {
                 try insert.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
                 try insert.run()
             } else {
-                let insert = try MessageTable.statement(connection, lane, .insert) {
+                let insert = try current!.insert ?? MessageTable.statement(connection, lane, .insert) {
                     "INSERT INTO \(lane.table) (id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)"
                 }
+                current!.insert = insert
                 defer { insert.reset() }
                 try insert.bind(id, at: 1)
                 try insert.bind(now, at: 2)
@@ -97,40 +107,47 @@ enum MessageTable {
             return PutResult(id: id, duplicate: false)
         }
 
-        private mutating func lane(priority: Int) throws -> Lane {
-            if let lane = lanes[priority] ?? store.lanes.lane(queue: queue, priority: priority) {
-                lanes[priority] = lane
-                return lane
+        /// Makes `current` the cursor for `priority`, finding or making its lane.
+        private mutating func select(priority: Int) throws {
+            if current?.lane.priority == priority { return }
+            if let current { others[current.lane.priority] = current }
+            if let cursor = others.removeValue(forKey: priority) {
+                current = cursor
+                return
             }
-            let lane: Lane
-            if let found = try Lanes.find(connection, queue: queue, priority: priority) {
+            if let lane = store.lanes.lane(queue: queue, priority: priority) {
+                current = Cursor(lane: lane)
+            } else if let found = try Lanes.find(connection, queue: queue, priority: priority) {
                 store.lanes.remember(queue: queue, lane: found)
-                lane = found
+                current = Cursor(lane: found)
             } else {
-                lane = try Lanes.create(connection, queue: queue, priority: priority)
+                current = Cursor(lane: try Lanes.create(connection, queue: queue, priority: priority))
             }
-            lanes[priority] = lane
-            return lane
         }
 
-        private mutating func nextID(lane: Lane) throws -> Int64 {
-            if let last = lastIDs[lane.priority] {
-                lastIDs[lane.priority] = last + 1
-                return last + 1
+        /// The next id in the current lane: above the lane's last id, and above every
+        /// id this transaction handed out, so ids are unique across the queue's lanes.
+        private mutating func nextID() throws -> Int64 {
+            let id: Int64
+            if let last = current!.lastID {
+                id = max(last, issued) + 1
+            } else {
+                let lane = current!.lane
+                id = max(issued + 1, try store.ids.next(queue: queue, priority: lane.priority, now: now &* 1_000) {
+                    try MessageTable.largestID(connection, queue: queue, lane: lane)
+                })
             }
-            let id = try store.ids.next(queue: queue, priority: lane.priority, now: now &* 1_000) {
-                try MessageTable.largestID(connection, queue: queue, lane: lane)
-            }
-            firstIDs[lane.priority] = id
-            lastIDs[lane.priority] = id
+            current!.lastID = id
+            issued = id
             return id
         }
 
-        /// Tells `MessageIDs` the last id used per priority, where the transaction
-        /// numbered past the one `next` gave it. Call after the inserts.
+        /// Tells `MessageIDs` the last id used per priority. Call after the inserts.
         func finish() {
-            for (priority, id) in lastIDs where id != firstIDs[priority] {
-                store.ids.record(queue: queue, priority: priority, id: id)
+            for cursor in Array(others.values) + (current.map { [$0] } ?? []) {
+                if let last = cursor.lastID {
+                    store.ids.record(queue: queue, priority: cursor.lane.priority, id: last)
+                }
             }
         }
     }

@@ -36,6 +36,20 @@ struct QueueTests {
         #expect(order == ["high-1", "high-2", "low-1", "low-2", "negative"])
     }
 
+    @Test("a batch mixing priorities keeps FIFO within each priority")
+    func mixedBatch() throws {
+        let queue = try makeQueue()
+        let results = try queue.put(contentsOf: [
+            OutgoingMessage("low-1"), OutgoingMessage("high-1", priority: 5), OutgoingMessage("low-2"),
+            OutgoingMessage("high-2", priority: 5), OutgoingMessage("low-3"),
+        ])
+        #expect(Set(results.map(\.id)).count == 5)
+        try queue.put("low-4")
+        try queue.put("high-3", priority: 5)
+        let order = try queue.get(limit: 10, timeout: .zero).map { $0.text }
+        #expect(order == ["high-1", "high-2", "high-3", "low-1", "low-2", "low-3", "low-4"])
+    }
+
     @Test("ids strictly increase, even after the queue drains")
     func idsIncrease() throws {
         let queue = try makeQueue()
