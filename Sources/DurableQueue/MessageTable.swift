@@ -210,6 +210,14 @@ enum MessageTable {
         try delete.run()
     }
 
+    /// When the next delayed message of `queue` falls due (µs), if any.
+    static func nextDue(_ connection: Connection, queue: String) throws -> Int64? {
+        let next = try connection.cachedStatement("SELECT min(available_at) FROM delayed WHERE queue = ?1")
+        defer { next.reset() }
+        try next.bind(queue, at: 1)
+        return try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
+    }
+
     private static func hasDueDelayed(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
         let due = try connection.cachedStatement("SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2 LIMIT 1")
         defer { due.reset() }

@@ -64,7 +64,7 @@ public struct Queue: Sendable {
         for message in messages {
             try Self.validate(message)
         }
-        return try store.write { connection in
+        let results = try store.write { connection in
             // Read the clock holding the write lock, so ids follow commit order.
             let now = Timestamp.now()
             var inserter = MessageTable.Inserter(connection, queue: name, store: store, now: now)
@@ -72,6 +72,8 @@ public struct Queue: Sendable {
             inserter.finish()
             return results
         }
+        if results.contains(where: { !$0.duplicate }) { store.doorbells.ring(name) }
+        return results
     }
 
     private static func validate(_ message: OutgoingMessage) throws(DQError) {
@@ -103,20 +105,35 @@ public struct Queue: Sendable {
     /// Removes and returns up to `limit` messages in one transaction, waiting up to
     /// `timeout` for the first one (`nil`: forever; `.zero`: not at all).
     ///
-    /// - Returns: 1…`limit` messages in delivery order, or none on timeout.
-    public func get(limit: Int, timeout: Duration?) throws(DQError) -> [Message] {
+    /// A waiting caller sleeps in the kernel on the queue's doorbell (inotify) and is
+    /// woken within microseconds of another process's put; it uses no CPU meanwhile.
+    ///
+    /// - Parameter interrupt: signalling it ends the wait early (returning none).
+    /// - Returns: 1…`limit` messages in delivery order, or none on timeout or interrupt.
+    public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         let deadline = Deadline.after(timeout)
-        var pause = PollBackoff()
-        var messages = try removeNext(limit: limit)
-        while messages.isEmpty {
-            if deadline?.hasPassed == true { return [] }
-            pause.sleep(before: deadline)
-            if try hasDeliverable() {
-                messages = try removeNext(limit: limit)
+        var attempt = try receive(limit: limit)
+        if !attempt.messages.isEmpty || deadline?.hasPassed == true { return attempt.messages }
+
+        let watch = try store.waiters.take(queue: name, bell: store.doorbells.bell(for: name))
+        defer { store.waiters.putBack(watch, queue: name) }
+        while true {
+            // Watch first, then look: a put committed after this look still rings the
+            // bell and ends the wait below.
+            watch.drain()
+            attempt = try receive(limit: limit)
+            if !attempt.messages.isEmpty { return attempt.messages }
+            var pause = WaitPolicy.safetyRecheck
+            if let deadline {
+                if deadline.hasPassed { return [] }
+                pause = min(pause, deadline.remaining)
             }
+            if let due = attempt.nextDue {
+                pause = min(pause, .microseconds(max(0, due - Timestamp.now())))
+            }
+            if watch.wait(timeout: pause, interrupt: interrupt?.fileDescriptor) == .interrupted { return [] }
         }
-        return messages
     }
 
     /// Async `get(timeout:)`: waits without holding a thread of the cooperative pool.
@@ -126,36 +143,33 @@ public struct Queue: Sendable {
         try await get(limit: 1, timeout: timeout).first
     }
 
-    /// Async `get(limit:timeout:)`: waits without holding a thread of the cooperative pool.
+    /// Async `get(limit:timeout:)`: the wait runs on a Dispatch thread, never on the
+    /// cooperative pool, and ends at once when the task is cancelled.
     ///
     /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
     public func get(limit: Int, timeout: Duration?) async throws -> [Message] {
-        guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
-        let deadline = Deadline.after(timeout)
-        var pause = PollBackoff()
-        var messages = try await offload { [self] () throws(DQError) in try removeNext(limit: limit) }
-        while messages.isEmpty {
-            if deadline?.hasPassed == true { return [] }
-            try await Task.sleep(for: pause.next(before: deadline))
-            messages = try await offload { [self] () throws(DQError) in
-                try hasDeliverable() ? try removeNext(limit: limit) : []
+        try Task.checkCancellation()
+        let interrupt = try WaitInterrupt()
+        let messages = try await withTaskCancellationHandler {
+            try await offload { [self] () throws(DQError) in
+                try get(limit: limit, timeout: timeout, interrupt: interrupt)
             }
+        } onCancel: {
+            interrupt.signal()
         }
+        if messages.isEmpty { try Task.checkCancellation() }
         return messages
     }
 
-    private func removeNext(limit: Int) throws(DQError) -> [Message] {
-        let now = Timestamp.now()
-        return try store.write { connection in
+    /// One receive transaction: promotes due delayed messages, takes up to `limit`,
+    /// and when there are none says when the next delayed one falls due.
+    private func receive(limit: Int) throws(DQError) -> (messages: [Message], nextDue: Int64?) {
+        try store.write { connection in
+            let now = Timestamp.now()
             try MessageTable.promoteDue(connection, queue: name, now: now)
-            return try MessageTable.removeNext(connection, queue: name, limit: limit)
+            let messages = try MessageTable.removeNext(connection, queue: name, limit: limit)
+            return (messages, messages.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
         }
-    }
-
-    /// A read-only check, so an idle waiter never takes the write lock.
-    private func hasDeliverable() throws(DQError) -> Bool {
-        let now = Timestamp.now()
-        return try store.read { try MessageTable.hasDeliverable($0, queue: name, now: now) }
     }
 
     // MARK: Inspecting

@@ -47,6 +47,10 @@ public final class Store: Sendable {
     let ids = MessageIDs()
     /// Lanes this process has seen (see `LaneDirectory`).
     let lanes = LaneDirectory()
+    /// The queues' doorbells, rung after commits and watched by blocked readers.
+    let doorbells: Doorbells
+    /// Inotify watches kept between blocking reads.
+    let waiters = WaiterPool()
 
     /// Opens or creates the store at `path`; `nil` means `StoreLocation.defaultPath`.
     ///
@@ -59,6 +63,7 @@ public final class Store: Sendable {
         guard !path.isEmpty else { throw DQError(.invalidArgument, "the store path is empty") }
         self.path = path
         self.options = options
+        self.doorbells = Doorbells(storePath: path)
         _ = try StoreLocation.prepare(path: path)
         let first = try Self.openChecked(path: path, options: options)
         pool = ConnectionPool { [path, options] in

@@ -1,26 +1,31 @@
 import Foundation
 
-/// Pauses between re-checks of a queue while a blocking read waits: 1 ms at first,
-/// doubling to at most 10 ms, never past the caller's deadline. Bounded and cheap
-/// (each re-check is one read-only query), but a later change will replace it with
-/// inotify wakeups.
-struct PollBackoff {
-    private var current: Duration = .milliseconds(1)
-    private let maximum: Duration = .milliseconds(10)
+/// How blocked readers wait: on the queue's doorbell (inotify), re-checking the store
+/// after every ring, and at least this often even without one, as a backstop.
+enum WaitPolicy {
+    static let safetyRecheck: Duration = .seconds(1)
+}
 
-    /// The next pause, shortened to end at `deadline`.
-    mutating func next(before deadline: Deadline?) -> Duration {
-        let pause = current
-        current = min(current * 2, maximum)
-        guard let deadline else { return pause }
-        return min(pause, deadline.remaining)
+/// Inotify watches on doorbells, kept between waits so a reader that blocks again and
+/// again (a worker, a ping-pong) does not set up a watch each time.
+///
+/// `@unchecked Sendable`: `idle` is only touched under `lock`; a watch taken out is
+/// used by the taking thread alone until it is put back.
+final class WaiterPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [String: [InotifyWatch]] = [:]
+    private let maxIdlePerQueue = 4
+
+    /// A watch on `bell` for `queue`: an idle one, or a new one.
+    func take(queue: String, bell: String) throws(DQError) -> InotifyWatch {
+        if let watch = lock.withLock({ idle[queue]?.popLast() }) { return watch }
+        return try InotifyWatch(path: bell)
     }
 
-    /// Sleeps the thread for the next pause.
-    mutating func sleep(before deadline: Deadline?) {
-        let pause = next(before: deadline)
-        let micros = Timestamp.microseconds(pause)
-        if micros > 0 { usleep(UInt32(min(micros, 1_000_000))) }
+    func putBack(_ watch: InotifyWatch, queue: String) {
+        lock.withLock {
+            if idle[queue, default: []].count < maxIdlePerQueue { idle[queue, default: []].append(watch) }
+        }
     }
 }
 

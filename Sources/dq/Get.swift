@@ -48,22 +48,18 @@ extension DQ {
         func run() throws {
             let queue = try global.openStore().queue(queue)
             let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
-            StopSignal.install()
+            let interrupt = try WaitInterrupt()
+            StopSignal.install(waking: interrupt)
             if follow {
                 while StopSignal.pending == nil {
-                    printer.print(try queue.get(limit: count, timeout: .milliseconds(250)))
+                    printer.print(try queue.get(limit: count, timeout: nil, interrupt: interrupt))
                 }
                 return
             }
-            let deadline = noWait ? ContinuousClock.now : timeout.map { ContinuousClock.now + $0 }
-            while true {
-                // Wait in short slices so a signal ends the wait without losing a message.
-                let slice = deadline.map { min(.milliseconds(250), max(.zero, $0 - .now)) } ?? .milliseconds(250)
-                let messages = try queue.get(limit: count, timeout: slice)
-                if !messages.isEmpty { return printer.print(messages) }
-                if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
-                if let deadline, ContinuousClock.now >= deadline { throw ExitCode(1) }
-            }
+            let messages = try queue.get(limit: count, timeout: noWait ? .zero : timeout, interrupt: interrupt)
+            if !messages.isEmpty { return printer.print(messages) }
+            if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
+            throw ExitCode(1)
         }
     }
 }

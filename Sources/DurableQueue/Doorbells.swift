@@ -1,0 +1,67 @@
+@preconcurrency import Glibc
+import Synchronization
+
+/// One doorbell file per queue in the directory `PATH-wake/` beside the store. A writer
+/// that commits a change to a queue rings its bell (writes one byte to it); readers
+/// blocked on that queue watch the bell with inotify. A put to one queue therefore
+/// wakes only that queue's waiters, and no reader polls.
+///
+/// A bell is named by the 64-bit FNV-1a hash of the queue name in hex, so names never
+/// become path fragments. Ringing is best effort: waiters also re-check now and then.
+final class Doorbells: Sendable {
+    let directory: String
+    /// Open descriptors of bells this process rang, by queue.
+    private let open = Mutex<[String: Int32]>([:])
+
+    init(storePath: String) {
+        directory = storePath + "-wake"
+    }
+
+    deinit {
+        open.withLock { bells in for fd in bells.values { close(fd) } }
+    }
+
+    /// The bell file of `queue`, created (with its directory) if missing.
+    func bell(for queue: String) throws(DQError) -> String {
+        let path = directory + "/" + Self.hexHash(queue)
+        if access(path, F_OK) == 0 { return path }
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
+        }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw DQError(.storeUnavailable, "cannot create \(path): \(StoreLocation.describe(errno))")
+        }
+        close(fd)
+        return path
+    }
+
+    /// Wakes the readers waiting on `queue`. Call after the commit.
+    func ring(_ queue: String) {
+        var fd = open.withLock { $0[queue] } ?? -1
+        if fd < 0 {
+            guard let path = try? bell(for: queue) else { return }
+            fd = Glibc.open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else { return }
+            let kept = open.withLock { bells -> Int32 in
+                if let existing = bells[queue] { return existing }
+                bells[queue] = fd
+                return fd
+            }
+            if kept != fd { close(fd); fd = kept }
+        }
+        var byte: UInt8 = 1
+        _ = pwrite(fd, &byte, 1, 0)
+    }
+
+    /// FNV-1a, 64 bits, as 16 hex digits.
+    static func hexHash(_ text: String) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

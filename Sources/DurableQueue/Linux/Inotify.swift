@@ -1,0 +1,55 @@
+@preconcurrency import Glibc
+
+/// An inotify instance watching one file for modification: how a blocked reader sleeps
+/// in the kernel until a writer rings that file (see `Doorbells`).
+///
+/// Not `Sendable`: one waiting thread uses it at a time (`WaiterPool` hands it over).
+final class InotifyWatch {
+    let fd: Int32
+
+    /// Starts watching `path`, which must exist.
+    ///
+    /// - Throws: `DQError.storeUnavailable` if inotify is unavailable or out of watches.
+    init(path: String) throws(DQError) {
+        let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        guard fd >= 0 else {
+            throw DQError(.storeUnavailable, "inotify unavailable: \(StoreLocation.describe(errno))")
+        }
+        let mask = UInt32(IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+        guard inotify_add_watch(fd, path, mask) >= 0 else {
+            let code = errno
+            close(fd)
+            throw DQError(.storeUnavailable, "cannot watch \(path): \(StoreLocation.describe(code))")
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    /// Discards events already queued. Call before re-checking the store: any ring
+    /// after this still wakes the next `wait`.
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    /// Why `wait` returned.
+    enum Wake {
+        case rang, timedOut, interrupted
+    }
+
+    /// Sleeps until the watched file is rung, `interrupt` becomes readable, or
+    /// `timeout` passes. Uses no CPU while it sleeps.
+    func wait(timeout: Duration, interrupt: Int32?) -> Wake {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+        if let interrupt { fds.append(pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0)) }
+        let micros = Timestamp.microseconds(timeout)
+        let milliseconds = Int32(clamping: micros <= 0 ? 0 : (micros + 999) / 1_000)
+        let ready = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), milliseconds) }
+        if ready <= 0 { return .timedOut }  // 0: timed out; EINTR: treat as a timeout, the caller re-checks
+        if fds.count > 1 && fds[1].revents != 0 { return .interrupted }
+        return .rang
+    }
+}
