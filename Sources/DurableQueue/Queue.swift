@@ -113,16 +113,28 @@ public struct Queue: Sendable {
     public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         let deadline = Deadline.after(timeout)
-        var attempt = try receive(limit: limit)
+        // A caller ready to wait looks before it takes the write lock, so an empty queue
+        // costs a read, not a turn on the lock that producers need.
+        var attempt: (messages: [Message], nextDue: Int64?) = ([], nil)
+        var worthTrying = timeout == .zero
+        if !worthTrying { worthTrying = try hasDeliverable() }
+        if worthTrying {
+            attempt = try receive(limit: limit)
+        }
         if !attempt.messages.isEmpty || deadline?.hasPassed == true { return attempt.messages }
 
         let watch = try store.waiters.take(queue: name, bell: store.doorbells.bell(for: name))
         defer { store.waiters.putBack(watch, queue: name) }
         while true {
             // Watch first, then look: a put committed after this look still rings the
-            // bell and ends the wait below.
+            // bell and ends the wait below. Look with a read before taking the write
+            // lock: several readers may wake for one message.
             watch.drain()
-            attempt = try receive(limit: limit)
+            if try hasDeliverable() {
+                attempt = try receive(limit: limit)
+            } else {
+                attempt = ([], try nextDue())
+            }
             if !attempt.messages.isEmpty { return attempt.messages }
             var pause = WaitPolicy.safetyRecheck
             if let deadline {
@@ -159,6 +171,16 @@ public struct Queue: Sendable {
         }
         if messages.isEmpty { try Task.checkCancellation() }
         return messages
+    }
+
+    /// A read-only look: could a message be received now?
+    private func hasDeliverable() throws(DQError) -> Bool {
+        let now = Timestamp.now()
+        return try store.read { try MessageTable.hasDeliverable($0, queue: name, now: now) }
+    }
+
+    private func nextDue() throws(DQError) -> Int64? {
+        try store.read { try MessageTable.nextDue($0, queue: name) }
     }
 
     /// One receive transaction: promotes due delayed messages, takes up to `limit`,

@@ -1,0 +1,111 @@
+import Foundation
+@preconcurrency import Glibc
+
+/// Makes writers take turns in the kernel instead of in SQLite's busy handler, which
+/// sleeps 1–100 ms between tries: every dq write takes `flock(LOCK_EX)` on the
+/// sidecar `PATH-lock` before `BEGIN IMMEDIATE` and drops it after the commit, so a
+/// waiting writer sleeps in `flock` and runs the moment the holder is done. The kernel
+/// drops the lock when a holder dies, however it dies.
+///
+/// Threads of one process take turns on a semaphore first: a `flock` is owned by the
+/// open file, which they share. Waiting honours a timeout: when the lock is taken, the
+/// blocking `flock` runs on a helper thread with its own open file, and the caller
+/// stops waiting for it when the timeout passes (the helper lets go as soon as it gets
+/// the lock).
+///
+/// `@unchecked Sendable`: `fd` is fixed after init and the semaphore is thread-safe.
+final class WriterLock: @unchecked Sendable {
+    private let path: String
+    private let fd: Int32
+    private let turn = DispatchSemaphore(value: 1)
+
+    /// What the current holder holds: the shared descriptor, or a helper's own.
+    struct Hold {
+        fileprivate let fd: Int32
+        fileprivate let owned: Bool
+    }
+
+    init(path: String) throws(DQError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(StoreLocation.describe(errno))")
+        }
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    /// Waits at most `timeout` for the lock.
+    ///
+    /// - Throws: `DQError.Kind.timedOut` if another writer held it that long.
+    func acquire(timeout: Duration) throws(DQError) -> Hold {
+        let deadline = DispatchTime.now() + .nanoseconds(Int(clamping: Timestamp.microseconds(timeout) &* 1_000))
+        guard turn.wait(timeout: deadline) == .success else { throw timedOut(timeout) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return Hold(fd: fd, owned: false) }
+        guard errno == EWOULDBLOCK || errno == EINTR else {
+            let code = errno
+            turn.signal()
+            throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(code))")
+        }
+        let handoff = Handoff()
+        DispatchQueue.global().async { [path] in handoff.run(path: path) }
+        if handoff.done.wait(timeout: deadline) == .timedOut, handoff.abandon() {
+            turn.signal()
+            throw timedOut(timeout)
+        }
+        guard let owned = handoff.fd else {
+            turn.signal()
+            throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(handoff.error))")
+        }
+        return Hold(fd: owned, owned: true)
+    }
+
+    func release(_ hold: Hold) {
+        if hold.owned { close(hold.fd) } else { flock(hold.fd, LOCK_UN) }
+        turn.signal()
+    }
+
+    private func timedOut(_ timeout: Duration) -> DQError {
+        DQError(.timedOut, "another writer held \(path) for longer than \(DurationText.format(timeout))")
+    }
+
+    /// A blocking `flock` on a helper thread, and who gets the lock when it succeeds.
+    /// `@unchecked Sendable`: `fd`, `error` and `state` change only under `lock`.
+    private final class Handoff: @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
+        private let lock = NSLock()
+        private var abandoned = false
+        private(set) var fd: Int32?
+        private(set) var error: Int32 = 0
+
+        func run(path: String) {
+            let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+            var result: Int32 = fd < 0 ? -1 : 0
+            if fd >= 0 {
+                repeat { result = flock(fd, LOCK_EX) } while result != 0 && errno == EINTR
+            }
+            let code = errno
+            lock.withLock {
+                if abandoned {
+                    if fd >= 0 { close(fd) }
+                } else {
+                    if result == 0 { self.fd = fd } else { error = code; if fd >= 0 { close(fd) } }
+                }
+            }
+            done.signal()
+        }
+
+        /// Gives up waiting. Returns `false` if the helper got the lock (or failed)
+        /// first, in which case its result stands.
+        func abandon() -> Bool {
+            lock.withLock {
+                if fd != nil || error != 0 { return false }
+                abandoned = true
+                return true
+            }
+        }
+    }
+}
