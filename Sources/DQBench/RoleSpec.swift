@@ -26,6 +26,8 @@ public struct RoleSpec: Codable, Sendable {
         case pipePong
         /// dq: one blocking get on an empty queue for `seconds`; reports CPU used.
         case idle
+        /// dq: put `count` messages one per transaction, recording each put's latency.
+        case timedPut
     }
 
     public var kind: Kind
@@ -36,9 +38,11 @@ public struct RoleSpec: Codable, Sendable {
     public var rate: Double?
     public var seconds: Double?
     public var queue: String
+    /// Whether writers take turns on dq's flock (`StoreOptions.writerLock`).
+    public var writerLock: Bool
 
     public init(kind: Kind, db: String, sync: String, count: Int = 0, batch: Int = 1,
-                rate: Double? = nil, seconds: Double? = nil, queue: String = "bench") {
+                rate: Double? = nil, seconds: Double? = nil, queue: String = "bench", writerLock: Bool = false) {
         self.kind = kind
         self.db = db
         self.sync = sync
@@ -47,6 +51,7 @@ public struct RoleSpec: Codable, Sendable {
         self.rate = rate
         self.seconds = seconds
         self.queue = queue
+        self.writerLock = writerLock
     }
 }
 

@@ -21,6 +21,7 @@ public enum RoleRunner {
         case .pipePing: try pipePing(spec)
         case .pipePong: try pipePong(spec)
         case .idle: try idle(spec)
+        case .timedPut: try timedPut(spec)
         }
     }
 
@@ -54,7 +55,8 @@ public enum RoleRunner {
 
     private static func queue(_ spec: RoleSpec) throws -> Queue {
         let durability = Durability(rawValue: spec.sync) ?? .normal
-        return try Store(path: spec.db, options: StoreOptions(durability: durability)).queue(spec.queue)
+        let options = StoreOptions(durability: durability, writerLock: spec.writerLock)
+        return try Store(path: spec.db, options: options).queue(spec.queue)
     }
 
     private static func bodies() -> [Data] {
@@ -81,6 +83,21 @@ public enum RoleRunner {
             }
         }
         try report(RoleReport(start: start, end: BenchClock.now(), count: done, samples: []))
+    }
+
+    private static func timedPut(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        let pool = bodies()
+        barrier()
+        let start = BenchClock.now()
+        var samples: [UInt64] = []
+        samples.reserveCapacity(spec.count)
+        for index in 0..<spec.count {
+            let before = BenchClock.now()
+            try queue.put(pool[index & 255])
+            samples.append((BenchClock.now() - before) / 1_000)
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: samples))
     }
 
     private static func get(_ spec: RoleSpec) throws {

@@ -16,20 +16,30 @@ public struct BenchConfiguration: Sendable {
     public var directory: String
     /// The `dq` binary to start as child processes.
     public var executable: String
+    /// Whether dq's writers take turns on a flock (`StoreOptions.writerLock`) rather
+    /// than in SQLite's busy handler (the default), to measure the difference.
+    public var writerLock: Bool
 
-    public init(workloads: [Workload], durability: Durability, quick: Bool, backlog: Int, directory: String, executable: String) {
+    public init(workloads: [Workload], durability: Durability, quick: Bool, backlog: Int, directory: String,
+                executable: String, writerLock: Bool = false) {
         self.workloads = workloads
         self.durability = durability
         self.quick = quick
         self.backlog = backlog
         self.directory = directory
         self.executable = executable
+        self.writerLock = writerLock
     }
 }
 
 /// The standard workloads of SPEC "Standard workloads".
 public enum Workload: String, CaseIterable, Sendable {
     case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w5 = "W5", w6 = "W6", w7 = "W7", w8 = "W8"
+    /// Beyond SPEC's list: 4 producer processes putting at once, per-put latency.
+    case c4 = "C4"
+
+    /// The workloads `--workload all` runs: SPEC's W1–W8.
+    public static let standard: [Workload] = [.w1, .w2, .w3, .w4, .w5, .w6, .w7, .w8]
 
     public var title: String {
         switch self {
@@ -41,6 +51,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .w6: "latency at 2,000 msg/s"
         case .w7: "idle consumer, CPU for the wait"
         case .w8: "command line, per invocation"
+        case .c4: "4 producers, latency of each put"
         }
     }
 }
@@ -51,11 +62,14 @@ struct Sizes {
     let latencySeconds, idleSeconds: Double
     let latencyRate: Double
     let invocations: Int
+    let contendedPuts: Int
 
     static let full = Sizes(put: 20_000, batchTotal: 200_000, batch: 1_000, get: 20_000, pipeline: 20_000,
-                            roundTrips: 5_000, latencySeconds: 5, idleSeconds: 10, latencyRate: 2_000, invocations: 500)
+                            roundTrips: 5_000, latencySeconds: 5, idleSeconds: 10, latencyRate: 2_000, invocations: 500,
+                            contendedPuts: 5_000)
     static let quick = Sizes(put: 1_000, batchTotal: 10_000, batch: 1_000, get: 1_000, pipeline: 1_000,
-                             roundTrips: 200, latencySeconds: 0.5, idleSeconds: 1, latencyRate: 2_000, invocations: 20)
+                             roundTrips: 200, latencySeconds: 0.5, idleSeconds: 1, latencyRate: 2_000, invocations: 20,
+                             contendedPuts: 500)
 }
 
 /// Runs the workloads of a configuration and returns their results, floors included.
@@ -102,6 +116,7 @@ public struct BenchRunner {
         case .w6: return [try latencyUnderLoad()]
         case .w7: return [try idle()]
         case .w8: return [try commandLine()]
+        case .c4: return [try contendedPuts()]
         }
     }
 
@@ -115,7 +130,8 @@ public struct BenchRunner {
     }
 
     private func spec(_ kind: RoleSpec.Kind, _ db: String, count: Int = 0, batch: Int = 1, rate: Double? = nil, seconds: Double? = nil) -> RoleSpec {
-        RoleSpec(kind: kind, db: db, sync: sync, count: count, batch: batch, rate: rate, seconds: seconds)
+        RoleSpec(kind: kind, db: db, sync: sync, count: count, batch: batch, rate: rate, seconds: seconds,
+                 writerLock: configuration.writerLock)
     }
 
     private func roles(_ specs: [RoleSpec]) throws -> [RoleReport] {
@@ -240,6 +256,15 @@ public struct BenchRunner {
         let report = try roles([spec(.idle, db, seconds: sizes.idleSeconds)])[0]
         let title = "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used"
         return result("W7", title, value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1)
+    }
+
+    /// C4: 4 producers putting one message per transaction at once; latency of each put.
+    private func contendedPuts() throws -> BenchResult {
+        let db = freshStore("C4")
+        let reports = try roles((0..<4).map { _ in spec(.timedPut, db, count: sizes.contendedPuts) })
+        let latency = LatencySummary(microseconds: reports.flatMap(\.samples))
+        let lock = configuration.writerLock ? ", flock writer lock" : ""
+        return result("C4", Workload.c4.title + lock, value: latency.p50, unit: "us", n: latency.count, latency: latency)
     }
 
     /// W8: `dq put` and `dq get` as separate invocations, as a shell script runs them.

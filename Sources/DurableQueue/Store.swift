@@ -17,12 +17,18 @@ public struct StoreOptions: Sendable {
     /// How long a write waits for another process's write lock before failing with
     /// `DQError.Kind.timedOut`.
     public var busyTimeout: Duration
-    /// Whether writers take turns on an advisory lock in the kernel (`PATH-lock`)
-    /// before SQLite's write lock. On by default; off only to measure the difference
-    /// (`dq bench --no-writer-lock`): SQLite's busy handler then sleeps 1–100 ms.
+    /// Whether writers take turns on an advisory lock in the kernel (`PATH-lock`,
+    /// see `WriterLock`) before SQLite's write lock, instead of retrying in SQLite's
+    /// busy handler (which sleeps 1 ms and more between tries).
+    ///
+    /// Off by default: measured on a 2-core machine with 4 producers putting flat out
+    /// (`dq bench --workload C4`), queueing in `flock` made the p99 put latency
+    /// 1.3–2.7 ms against 30–50 µs without it — a preempted holder stalls every queued
+    /// writer — while ping-pong and latency-under-load figures did not change. It may
+    /// pay off where writers have a core each; `dq bench --writer-lock` measures it.
     public var writerLock: Bool
 
-    public init(durability: Durability = .normal, busyTimeout: Duration = .seconds(10), writerLock: Bool = true) {
+    public init(durability: Durability = .normal, busyTimeout: Duration = .seconds(10), writerLock: Bool = false) {
         self.durability = durability
         self.busyTimeout = busyTimeout
         self.writerLock = writerLock
@@ -128,8 +134,7 @@ public final class Store: Sendable {
     /// Per-connection settings. The journal mode must come back as `wal`: SQLite
     /// silently keeps another mode on filesystems that cannot do WAL.
     private static func configure(_ connection: Connection, options: StoreOptions) throws {
-        let milliseconds = max(0, min(Timestamp.microseconds(options.busyTimeout) / 1_000, Int64(Int32.max)))
-        sqlite3_busy_timeout(connection.handle, Int32(milliseconds))
+        connection.setBusyTimeout(options.busyTimeout)
         if sqlite3_db_readonly(connection.handle, "main") == 1 {
             throw DQError(.storeUnavailable, "cannot write \(connection.path): permission denied")
         }

@@ -19,11 +19,17 @@ extension DQ {
                 20,000 one at a time; W4 2 producers + 2 consumers, 20,000 messages; W5 5,000
                 request/reply round trips of 16 bytes; W6 end-to-end latency at 2,000 msg/s for
                 5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get
-                invocations. Bodies are 100 random bytes.
+                invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at
+                once, latency of each put (compare with --writer-lock).
                 """)
 
-        @Option(name: .long, help: ArgumentHelp("Workloads to run: all, or a list such as W1,W3,W5.", valueName: "list"))
+        @Option(name: .long, help: ArgumentHelp(
+            "Workloads to run: all (W1-W8), or a list such as W1,W3,W5. C4 (4 producers, put latency) runs only when named.",
+            valueName: "list"))
         var workload: String = "all"
+
+        @Flag(name: .long, help: "Make writers take turns on a flock instead of in SQLite's busy handler (to compare).")
+        var writerLock = false
 
         @Option(name: .long, help: ArgumentHelp("normal or full (fsync per commit), for dq and the floors alike.", valueName: "normal|full"))
         var sync: Durability = .normal
@@ -41,7 +47,7 @@ extension DQ {
         var dir: String?
 
         func selectedWorkloads() throws -> [Workload] {
-            if workload.lowercased() == "all" { return Workload.allCases }
+            if workload.lowercased() == "all" { return Workload.standard }
             return try workload.split(separator: ",").map { name in
                 guard let workload = Workload(rawValue: name.trimmingCharacters(in: .whitespaces).uppercased()) else {
                     throw ValidationError("unknown workload '\(name)': choose from \(Workload.allCases.map(\.rawValue).joined(separator: ", ")) or all")
@@ -59,7 +65,7 @@ extension DQ {
             let directory = dir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
             let configuration = BenchConfiguration(
                 workloads: try selectedWorkloads(), durability: sync, quick: quick, backlog: backlog,
-                directory: directory, executable: Self.executablePath())
+                directory: directory, executable: Self.executablePath(), writerLock: writerLock)
             let progress = ProgressLine()
             let runner: BenchRunner
             do { runner = try BenchRunner(configuration, progress: progress.show) } catch let error as BenchError {

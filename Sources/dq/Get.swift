@@ -46,10 +46,10 @@ extension DQ {
         }
 
         func run() throws {
-            let queue = try global.openStore().queue(queue)
-            let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
             let interrupt = try WaitInterrupt()
             StopSignal.install(waking: interrupt)
+            let queue = try global.openStore().queue(queue)
+            let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
             if follow {
                 while StopSignal.pending == nil {
                     printer.print(try queue.get(limit: count, timeout: nil, interrupt: interrupt))

@@ -1,10 +1,18 @@
-// Roles the tests start as real processes (see Tests/DurableQueueTests/ProcessTests.swift):
+// Roles the tests start as real processes:
 //
 //   dq-test-helper produce DB QUEUE PREFIX COUNT
 //       puts PREFIX-000000 … one message per transaction
 //   dq-test-helper consume DB QUEUE STOP TIMEOUT_MS
 //       gets messages (blocking, TIMEOUT_MS each) and prints "ID BODY" per line until
 //       it receives the body STOP; exits 3 if a wait times out
+//   dq-test-helper ping DB COUNT BOUND_MS
+//       COUNT round trips: put on "req", blocking get on "rep" bounded by BOUND_MS;
+//       prints the slowest round trip in microseconds; exits 3 if a bound is missed
+//   dq-test-helper pong DB COUNT BOUND_MS
+//       answers COUNT requests, each awaited at most BOUND_MS
+//   dq-test-helper mix DB SECONDS SEED
+//       random put / get / peek / len / batch puts on queues mix-0…mix-3 for SECONDS;
+//       prints "ops N errors N" and each error; exits 0 even if there were errors
 import DurableQueue
 import Foundation
 
@@ -13,35 +21,109 @@ struct TestHelper {
     static func main() throws {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2 else { fail("usage: dq-test-helper ROLE ...") }
-        switch arguments[1] {
-        case "produce" where arguments.count == 6:
+        switch (arguments[1], arguments.count) {
+        case ("produce", 6):
             let queue = try Store(path: arguments[2]).queue(arguments[3])
-            let prefix = arguments[4]
             for index in 0..<(Int(arguments[5]) ?? 0) {
-                try queue.put(String(format: "%@-%06d", prefix, index))
+                try queue.put(String(format: "%@-%06d", arguments[4], index))
             }
-        case "consume" where arguments.count == 6:
-            let queue = try Store(path: arguments[2]).queue(arguments[3])
-            let stop = arguments[4]
-            let timeout = Duration.milliseconds(Int(arguments[5]) ?? 5_000)
-            var out = ""
-            while true {
-                guard let message = try queue.get(timeout: timeout) else {
-                    FileHandle.standardOutput.write(Data(out.utf8))
-                    fail("timed out waiting for a message")
-                }
-                let text = message.text ?? "<binary>"
-                if text == stop { break }
-                out += "\(message.id) \(text)\n"
-            }
-            FileHandle.standardOutput.write(Data(out.utf8))
+        case ("consume", 6):
+            try consume(db: arguments[2], queue: arguments[3], stop: arguments[4],
+                        timeout: .milliseconds(Int(arguments[5]) ?? 5_000))
+        case ("ping", 5):
+            try ping(db: arguments[2], count: Int(arguments[3]) ?? 0, bound: .milliseconds(Int(arguments[4]) ?? 1_000))
+        case ("pong", 5):
+            try pong(db: arguments[2], count: Int(arguments[3]) ?? 0, bound: .milliseconds(Int(arguments[4]) ?? 1_000))
+        case ("mix", 5):
+            try mix(db: arguments[2], seconds: Double(arguments[3]) ?? 1, seed: UInt64(arguments[4]) ?? 1)
         default:
             fail("unknown role or wrong arguments: \(arguments.dropFirst().joined(separator: " "))")
         }
     }
 
+    static func consume(db: String, queue name: String, stop: String, timeout: Duration) throws {
+        let queue = try Store(path: db).queue(name)
+        var out = ""
+        while true {
+            guard let message = try queue.get(timeout: timeout) else {
+                FileHandle.standardOutput.write(Data(out.utf8))
+                fail("timed out waiting for a message")
+            }
+            let text = message.text ?? "<binary>"
+            if text == stop { break }
+            out += "\(message.id) \(text)\n"
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    static func ping(db: String, count: Int, bound: Duration) throws {
+        let store = try Store(path: db)
+        let requests = try store.queue("req")
+        let replies = try store.queue("rep")
+        var slowest: Duration = .zero
+        let clock = ContinuousClock()
+        for index in 0..<count {
+            let start = clock.now
+            try requests.put("\(index)")
+            guard let reply = try replies.get(timeout: bound) else { fail("round trip \(index) missed its bound") }
+            guard reply.text == "\(index)" else { fail("round trip \(index) got \(reply.text ?? "?")") }
+            slowest = max(slowest, clock.now - start)
+        }
+        let (seconds, attoseconds) = slowest.components
+        print(seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+    }
+
+    static func pong(db: String, count: Int, bound: Duration) throws {
+        let store = try Store(path: db)
+        let requests = try store.queue("req")
+        let replies = try store.queue("rep")
+        for index in 0..<count {
+            guard let request = try requests.get(timeout: bound) else { fail("request \(index) missed its bound") }
+            try replies.put(request.body)
+        }
+    }
+
+    static func mix(db: String, seconds: Double, seed: UInt64) throws {
+        let store = try Store(path: db)
+        let queues = try (0..<4).map { try store.queue("mix-\($0)") }
+        var random = SplitMix(seed: seed)
+        var operations = 0
+        var errors: [String] = []
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
+        while ContinuousClock.now < end {
+            let queue = queues[Int(random.next() % 4)]
+            do {
+                switch random.next() % 6 {
+                case 0, 1: try queue.put("m\(operations)")
+                case 2: try queue.put(contentsOf: (0..<10).map { OutgoingMessage("b\($0)") })
+                case 3: _ = try queue.get(limit: Int(random.next() % 5) + 1, timeout: .milliseconds(5))
+                case 4: _ = try queue.peek(limit: 3)
+                default: _ = try queue.count()
+                }
+            } catch {
+                errors.append("\(error)")
+            }
+            operations += 1
+        }
+        print("ops \(operations) errors \(errors.count)")
+        for error in errors.prefix(20) { print(error) }
+    }
+
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("dq-test-helper: \(message)\n".utf8))
         exit(3)
+    }
+}
+
+/// A small deterministic generator, so a failing mix can be replayed by its seed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -39,6 +39,14 @@ final class Connection {
         sqlite3_close_v2(handle)
     }
 
+    /// Retries locks held by other connections for up to `timeout`, with SQLite's
+    /// own schedule. (A handler retrying every 20 µs–1 ms was measured too: 20 times
+    /// the p99 put latency with 4 producers on 2 cores, as retries crowd the CPU.)
+    func setBusyTimeout(_ timeout: Duration) {
+        let milliseconds = max(0, min(Timestamp.microseconds(timeout) / 1_000, Int64(Int32.max)))
+        sqlite3_busy_timeout(handle, Int32(milliseconds))
+    }
+
     /// Builds the error for a failed call, reading SQLite's message at once.
     func error(_ rc: Int32, sql: String?) -> SQLiteError {
         let extended = sqlite3_extended_errcode(handle)

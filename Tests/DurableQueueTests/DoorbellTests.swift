@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import DurableQueue
+
+@Suite("Doorbells")
+struct DoorbellTests {
+    let directory = TemporaryDirectory()
+
+    @Test("a ring wakes the watchers of that queue only")
+    func ringsOnlyItsQueue() throws {
+        let bells = Doorbells(storePath: directory.file("store.db"))
+        let watchA = try InotifyWatch(path: bells.bell(for: "a"))
+        let watchB = try InotifyWatch(path: bells.bell(for: "b"))
+        #expect(try bells.bell(for: "a") != bells.bell(for: "b"))
+        bells.ring("a")
+        #expect(watchA.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+        #expect(watchB.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
+        watchA.drain()
+        #expect(watchA.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut, "drained")
+    }
+
+    @Test("a bell rung before the wait is not lost")
+    func ringBeforeWait() throws {
+        let bells = Doorbells(storePath: directory.file("store.db"))
+        let watch = try InotifyWatch(path: bells.bell(for: "q"))
+        bells.ring("q")
+        #expect(watch.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+    }
+
+    @Test("an interrupt ends the wait, and stays signalled until reset")
+    func interrupt() throws {
+        let bells = Doorbells(storePath: directory.file("store.db"))
+        let watch = try InotifyWatch(path: bells.bell(for: "q"))
+        let interrupt = try WaitInterrupt()
+        #expect(!interrupt.isSignalled)
+        interrupt.signal()
+        #expect(watch.wait(timeout: .seconds(5), interrupt: interrupt.fileDescriptor) == .interrupted)
+        #expect(interrupt.isSignalled)
+        interrupt.reset()
+        #expect(!interrupt.isSignalled)
+    }
+
+    @Test("bell names are hashes: queue names never become path fragments")
+    func bellNames() throws {
+        let bells = Doorbells(storePath: directory.file("store.db"))
+        let path = try bells.bell(for: "../../etc/passwd")
+        #expect(path.hasPrefix(directory.file("store.db-wake/")))
+        #expect(path.split(separator: "/").last?.count == 16)
+    }
+
+    @Test("a put rings the queue's bell")
+    func putRings() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let watch = try InotifyWatch(path: store.doorbells.bell(for: "q"))
+        try store.queue("other").put("x")
+        #expect(watch.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
+        try store.queue("q").put("x")
+        #expect(watch.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+    }
+}
