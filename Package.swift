@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         .systemLibrary(
@@ -20,7 +21,11 @@ let package = Package(
         ),
         .target(
             name: "DurableQueue",
-            dependencies: ["CSQLite"]
+            dependencies: [
+                "CSQLite",
+                // Atomics on memory shared between processes (WaiterCounts).
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
         ),
         // `dq bench`: the standard workloads, their SQLite and kernel floors, and the
         // roles that benchmark child processes play.

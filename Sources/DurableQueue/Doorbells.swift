@@ -8,13 +8,39 @@ import Synchronization
 ///
 /// A bell is named by the 64-bit FNV-1a hash of the queue name in hex, so names never
 /// become path fragments. Ringing is best effort: waiters also re-check now and then.
+/// A writer skips the ring when `WaiterCounts` says nobody waits on the queue.
 final class Doorbells: Sendable {
     let directory: String
     /// Open descriptors of bells this process rang, by queue.
     private let open = Mutex<[String: Int32]>([:])
+    /// The shared waiter counts, mapped on first use (`nil` inside: unavailable).
+    private let counts = Mutex<WaiterCounts??>(nil)
 
     init(storePath: String) {
         directory = storePath + "-wake"
+    }
+
+    private var waiterCounts: WaiterCounts? {
+        counts.withLock { cached in
+            if let cached { return cached }
+            if mkdir(directory, 0o700) != 0 && errno != EEXIST { return nil }
+            let mapped = WaiterCounts(path: directory + "/waiting")
+            cached = .some(mapped)
+            return mapped
+        }
+    }
+
+    private static func slot(_ queue: String) -> Int {
+        Int(truncatingIfNeeded: hash(queue) % UInt64(WaiterCounts.slots))
+    }
+
+    /// Counts a reader as waiting on `queue`, before its last look at the store.
+    func willWait(on queue: String) {
+        waiterCounts?.increment(Self.slot(queue))
+    }
+
+    func doneWaiting(on queue: String) {
+        waiterCounts?.decrement(Self.slot(queue))
     }
 
     deinit {
@@ -38,6 +64,7 @@ final class Doorbells: Sendable {
 
     /// Wakes the readers waiting on `queue`. Call after the commit.
     func ring(_ queue: String) {
+        if let counts = waiterCounts, !counts.anyoneWaiting(Self.slot(queue)) { return }
         var fd = open.withLock { $0[queue] } ?? -1
         if fd < 0 {
             guard let path = try? bell(for: queue) else { return }
@@ -54,14 +81,19 @@ final class Doorbells: Sendable {
         _ = pwrite(fd, &byte, 1, 0)
     }
 
-    /// FNV-1a, 64 bits, as 16 hex digits.
-    static func hexHash(_ text: String) -> String {
+    /// FNV-1a, 64 bits.
+    static func hash(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }
-        let digits = String(hash, radix: 16)
+        return hash
+    }
+
+    /// `hash` as 16 hex digits.
+    static func hexHash(_ text: String) -> String {
+        let digits = String(hash(text), radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

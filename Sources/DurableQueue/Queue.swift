@@ -124,7 +124,11 @@ public struct Queue: Sendable {
         if !attempt.messages.isEmpty || deadline?.hasPassed == true { return attempt.messages }
 
         let watch = try store.waiters.take(queue: name, bell: store.doorbells.bell(for: name))
-        defer { store.waiters.putBack(watch, queue: name) }
+        store.doorbells.willWait(on: name)
+        defer {
+            store.doorbells.doneWaiting(on: name)
+            store.waiters.putBack(watch, queue: name)
+        }
         while true {
             // Watch first, then look: a put committed after this look still rings the
             // bell and ends the wait below. Look with a read before taking the write

@@ -11,6 +11,8 @@ struct DoorbellTests {
         let bells = Doorbells(storePath: directory.file("store.db"))
         let watchA = try InotifyWatch(path: bells.bell(for: "a"))
         let watchB = try InotifyWatch(path: bells.bell(for: "b"))
+        bells.willWait(on: "a")
+        bells.willWait(on: "b")
         #expect(try bells.bell(for: "a") != bells.bell(for: "b"))
         bells.ring("a")
         #expect(watchA.wait(timeout: .seconds(5), interrupt: nil) == .rang)
@@ -23,8 +25,26 @@ struct DoorbellTests {
     func ringBeforeWait() throws {
         let bells = Doorbells(storePath: directory.file("store.db"))
         let watch = try InotifyWatch(path: bells.bell(for: "q"))
+        bells.willWait(on: "q")
         bells.ring("q")
         #expect(watch.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+    }
+
+    @Test("nobody waiting: no ring (a put costs no system call); a waiter: rung")
+    func ringsOnlyWhenSomeoneWaits() throws {
+        let bells = Doorbells(storePath: directory.file("store.db"))
+        let watch = try InotifyWatch(path: bells.bell(for: "q"))
+        bells.ring("q")
+        #expect(watch.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
+        // Another process's bells share the counts through the mapped file.
+        let otherProcess = Doorbells(storePath: directory.file("store.db"))
+        otherProcess.willWait(on: "q")
+        bells.ring("q")
+        #expect(watch.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+        watch.drain()
+        otherProcess.doneWaiting(on: "q")
+        bells.ring("q")
+        #expect(watch.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
     }
 
     @Test("an interrupt ends the wait, and stays signalled until reset")
@@ -52,6 +72,7 @@ struct DoorbellTests {
     func putRings() throws {
         let store = try Store(path: directory.file("store.db"))
         let watch = try InotifyWatch(path: store.doorbells.bell(for: "q"))
+        store.doorbells.willWait(on: "q")
         try store.queue("other").put("x")
         #expect(watch.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
         try store.queue("q").put("x")
