@@ -63,13 +63,15 @@ struct Sizes {
     let latencyRate: Double
     let invocations: Int
     let contendedPuts: Int
+    /// Floor and dq runs, alternated, for W1–W3.
+    let rounds: Int
 
     static let full = Sizes(put: 20_000, batchTotal: 200_000, batch: 1_000, get: 20_000, pipeline: 20_000,
                             roundTrips: 5_000, latencySeconds: 5, idleSeconds: 10, latencyRate: 2_000, invocations: 500,
-                            contendedPuts: 5_000)
+                            contendedPuts: 5_000, rounds: 3)
     static let quick = Sizes(put: 1_000, batchTotal: 10_000, batch: 1_000, get: 1_000, pipeline: 1_000,
                              roundTrips: 200, latencySeconds: 0.5, idleSeconds: 1, latencyRate: 2_000, invocations: 20,
-                             contendedPuts: 500)
+                             contendedPuts: 500, rounds: 1)
 }
 
 /// Runs the workloads of a configuration and returns their results, floors included.
@@ -156,14 +158,31 @@ public struct BenchRunner {
 
     /// W1 / W2 and their raw-SQLite floors: one process putting `count` messages.
     private func rateWithFloor(_ workload: Workload, count: Int, batch: Int) throws -> [BenchResult] {
-        progress("floor-\(workload.rawValue) raw SQLite inserts")
-        let floorDB = freshStore("floor-\(workload.rawValue)")
-        let floor = rate(try roles([spec(.floorPut, floorDB, count: count, batch: batch)]), count: count)
-        progress("\(workload.rawValue) \(workload.title)")
-        let db = freshStore(workload.rawValue)
-        let value = rate(try roles([spec(.put, db, count: count, batch: batch)]), count: count)
+        let (floor, value) = try alternating(workload) {
+            let floorDB = freshStore("floor-\(workload.rawValue)")
+            return rate(try roles([spec(.floorPut, floorDB, count: count, batch: batch)]), count: count)
+        } dq: {
+            let db = freshStore(workload.rawValue)
+            return rate(try roles([spec(.put, db, count: count, batch: batch)]), count: count)
+        }
         return [result("floor-\(workload.rawValue)", "raw SQLite inserts", value: floor, unit: "msg/s", n: count),
                 result(workload.rawValue, workload.title, value: value, unit: "msg/s", n: count, floor: floor)]
+    }
+
+    /// Runs the floor and dq alternately, `rounds` times each, and returns the median
+    /// of each: this machine's speed drifts by ±10% within seconds, and alternating
+    /// keeps that drift out of the ratio.
+    private func alternating(_ workload: Workload, floor: () throws -> Double, dq: () throws -> Double) throws -> (floor: Double, dq: Double) {
+        var floors: [Double] = []
+        var values: [Double] = []
+        for round in 1...sizes.rounds {
+            progress("floor-\(workload.rawValue) (round \(round) of \(sizes.rounds))")
+            floors.append(try floor())
+            progress("\(workload.rawValue) \(workload.title) (round \(round) of \(sizes.rounds))")
+            values.append(try dq())
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return (median(floors), median(values))
     }
 
     /// W3: remove `get` messages one per transaction from a filled queue (with
@@ -171,35 +190,33 @@ public struct BenchRunner {
     private func getRate() throws -> [BenchResult] {
         let count = sizes.get
         let total = count + configuration.backlog
-        progress("floor-W3 filling \(total) rows")
-        let floorDB = freshStore("floor-W3")
-        do {
-            let raw = RawSQLiteQueue(path: floorDB, synchronous: RoleRunner.synchronous(spec(.floorGet, floorDB)))
-            var random = RandomBodies()
-            var left = total
-            while left > 0 {
-                let size = min(10_000, left)
-                raw.put((0..<size).map { _ in random.take() })
-                left -= size
+        let (floor, value) = try alternating(.w3) {
+            let floorDB = freshStore("floor-W3")
+            do {
+                let raw = RawSQLiteQueue(path: floorDB, synchronous: RoleRunner.synchronous(spec(.floorGet, floorDB)))
+                var random = RandomBodies()
+                var left = total
+                while left > 0 {
+                    let size = min(10_000, left)
+                    raw.put((0..<size).map { _ in random.take() })
+                    left -= size
+                }
             }
-        }
-        progress("floor-W3 raw SQLite DELETE … RETURNING")
-        let floor = rate(try roles([spec(.floorGet, floorDB, count: count)]), count: count)
-
-        progress("W3 filling \(total) messages")
-        let db = freshStore("W3")
-        do {
-            let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
-            var random = RandomBodies()
-            var left = total
-            while left > 0 {
-                let size = min(10_000, left)
-                try queue.put(contentsOf: (0..<size).map { _ in OutgoingMessage(Data(random.take())) })
-                left -= size
+            return rate(try roles([spec(.floorGet, floorDB, count: count)]), count: count)
+        } dq: {
+            let db = freshStore("W3")
+            do {
+                let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
+                var random = RandomBodies()
+                var left = total
+                while left > 0 {
+                    let size = min(10_000, left)
+                    try queue.put(contentsOf: (0..<size).map { _ in OutgoingMessage(Data(random.take())) })
+                    left -= size
+                }
             }
+            return rate(try roles([spec(.get, db, count: count)]), count: count)
         }
-        progress("W3 \(Workload.w3.title)")
-        let value = rate(try roles([spec(.get, db, count: count)]), count: count)
         let backlog = configuration.backlog > 0 ? ", \(configuration.backlog) more waiting" : ""
         return [result("floor-W3", "raw SQLite deletes" + backlog, value: floor, unit: "msg/s", n: count),
                 result("W3", Workload.w3.title + backlog, value: value, unit: "msg/s", n: count, floor: floor)]

@@ -13,7 +13,8 @@ extension DQ {
                 the same run and with the same settings: the "floor" column, with "ratio" =
                 dq / floor (for rates 1.0 is the floor, higher is better; for latencies it is
                 how many times the floor's latency). Percentiles are nearest-rank over all
-                samples (HdrHistogram, 3 significant digits).
+                samples (HdrHistogram, 3 significant digits). W1-W3 and their floors run
+                alternately three times each; the medians are reported.
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get
                 20,000 one at a time; W4 2 producers + 2 consumers, 20,000 messages; W5 5,000
