@@ -62,6 +62,8 @@ public final class Store: Sendable {
     let doorbells: Doorbells
     /// Inotify watches kept between blocking reads.
     let waiters = WaiterPool()
+    /// Runs WAL checkpoints off the commit path.
+    private let checkpointer: Checkpointer
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
     private let writerLock: WriterLock?
 
@@ -80,12 +82,17 @@ public final class Store: Sendable {
         _ = try StoreLocation.prepare(path: path)
         let first = try Self.openChecked(path: path, options: options)
         self.writerLock = options.writerLock ? try WriterLock(path: Self.lockPath(for: path)) : nil
+        let checkpointer = Checkpointer()
+        self.checkpointer = checkpointer
+        checkpointer.install(on: first)
         pool = ConnectionPool { [path, options] in
             let connection = try Connection(path: path, create: false)
             try Self.configure(connection, options: options)
+            checkpointer.install(on: connection)
             return connection
         }
         pool.add(first)
+        checkpointer.attach(to: self)
     }
 
     /// The sidecar lock file: store set-up and writers take turns on it (`flock`).

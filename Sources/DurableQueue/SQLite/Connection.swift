@@ -10,6 +10,8 @@ final class Connection {
     let path: String
     private var statements: [String: Statement] = [:]
     private var laneStatements: [LaneStatementKey: Statement] = [:]
+    /// Objects the connection's C callbacks point to, kept alive as long as it.
+    private var callbackContexts: [AnyObject] = []
 
     /// Opens (and, with `create`, creates) the database at `path`.
     ///
@@ -37,6 +39,11 @@ final class Connection {
         statements.removeAll()
         laneStatements.removeAll()
         sqlite3_close_v2(handle)
+    }
+
+    /// Keeps `object` alive as long as this connection (for C callback contexts).
+    func keepAlive(_ object: AnyObject) {
+        callbackContexts.append(object)
     }
 
     /// Retries locks held by other connections for up to `timeout`, with SQLite's
