@@ -8,13 +8,13 @@ import Synchronization
 /// log past 1,000 pages: that commit then takes milliseconds (the 3–4 ms p99.9 of the
 /// latency workloads). Instead, a commit that finds the log past `backgroundPages`
 /// asks for a passive checkpoint on a background thread and returns at once; only if
-/// the log reaches `inlinePages` (nobody got round to it, for example a short-lived
+/// the log reaches `inlinePages` (2,000 pages: nobody got round to it, for example a short-lived
 /// `dq put` that exits first) does the commit checkpoint inline, as SQLite would.
 ///
 /// `@unchecked Sendable`: `scheduled` is atomic; `store` is only read.
 final class Checkpointer: @unchecked Sendable {
     static let backgroundPages: Int32 = 1_000
-    static let inlinePages: Int32 = 4_000
+    static let inlinePages: Int32 = 2_000
 
     private weak var store: Store?
     private let scheduled = Atomic<Bool>(false)

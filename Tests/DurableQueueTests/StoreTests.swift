@@ -185,7 +185,7 @@ struct StoreTests {
         #expect(framesPerCommit > 0.5 && framesPerCommit < 1.2, "\(framesPerCommit) WAL frames per put")
     }
 
-    @Test("checkpoints keep the WAL bounded: 6,000 one-page commits never grow it to 5,000 pages")
+    @Test("checkpoints keep the WAL bounded: 6,000 one-page commits never grow it to 3,000 pages")
     func walStaysBounded() throws {
         let path = directory.file("store.db")
         let queue = try Store(path: path).queue("q")
@@ -197,7 +197,7 @@ struct StoreTests {
         largest = max(largest, StoreLocation.fileSize(path + "-wal"))
         let frame = Int64(4_096 + 24)
         #expect(largest > 0)
-        // The inline backstop starts at 4,000 pages; a checkpoint already running can
+        // The inline backstop starts at 2,000 pages; a checkpoint already running can
         // let the log pass that a little before it restarts.
         #expect(largest < Int64(Checkpointer.inlinePages + 1_000) * frame, "WAL reached \(largest / frame) frames")
     }
