@@ -17,6 +17,9 @@ public struct DQError: Error, Sendable, CustomStringConvertible, Equatable {
         case storeUnavailable
         /// A lock or busy wait ran out of time; trying again later may succeed.
         case timedOut
+        /// A lease receipt no longer names a delivery: the message was settled, or its
+        /// lease ran out and it was delivered again.
+        case staleReceipt
         /// Anything else: a bug or an unexpected SQLite failure.
         case internalError
     }

@@ -13,14 +13,21 @@ enum MessageTable {
     /// Kinds of per-lane statements, for `LaneStatementKey`.
     private enum Kind: Int {
         case insert, next, delete, largestID, exists, count, purge, stats, promote
+        case lease, settle, nack, extend, bury, nextExpiry, find
     }
 
-    /// Selects the first ready rows of a lane: `id > 0` makes the plan a rowid seek.
+    /// Selects the first ready rows of a lane (never leased, or whose lease or nack
+    /// delay ran out by `?2`): `id > 0` makes the plan a rowid seek.
     static func nextSQL(_ lane: Lane) -> String {
         """
         SELECT id, enqueued_at, attempts + 1, dedup_key, body FROM \(lane.table)
-        WHERE id > 0 AND lease_until IS NULL ORDER BY id LIMIT ?1
+        WHERE id > 0 AND (lease_until IS NULL OR lease_until <= ?2) ORDER BY id LIMIT ?1
         """
+    }
+
+    /// `statement` for lane statements outside this file.
+    static func laneStatement(_ connection: Connection, _ lane: Lane, kind: Int, _ sql: () -> String) throws -> Statement {
+        try connection.cachedStatement(LaneStatementKey(lane: lane.id, kind: 100 + kind), sql)
     }
 
     static func deleteSQL(_ lane: Lane) -> String {
@@ -210,12 +217,23 @@ enum MessageTable {
         try delete.run()
     }
 
-    /// When the next delayed message of `queue` falls due (µs), if any.
+    /// When the next delayed message of `queue` falls due, or the next lease or nack
+    /// delay runs out (µs), if any: a waiting reader wakes then.
     static func nextDue(_ connection: Connection, queue: String) throws -> Int64? {
         let next = try connection.cachedStatement("SELECT min(available_at) FROM delayed WHERE queue = ?1")
         defer { next.reset() }
         try next.bind(queue, at: 1)
-        return try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
+        var due: Int64? = try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
+        for lane in try Lanes.all(connection, queue: queue) {
+            let expiry = try statement(connection, lane, .nextExpiry) {
+                "SELECT min(lease_until) FROM \(lane.table) WHERE lease_until IS NOT NULL"
+            }
+            defer { expiry.reset() }
+            if try expiry.step(), !expiry.isNull(at: 0) {
+                due = min(due ?? .max, expiry.int64(at: 0))
+            }
+        }
+        return due
     }
 
     private static func hasDueDelayed(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
@@ -228,12 +246,13 @@ enum MessageTable {
 
     /// Deletes and returns up to `limit` ready messages in delivery order: the first
     /// rows of the highest lanes, each selected and then deleted by rowid.
-    static func removeNext(_ connection: Connection, queue: String, limit: Int) throws -> [Message] {
+    static func removeNext(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [Message] {
         var messages: [Message] = []
         for lane in try Lanes.all(connection, queue: queue) where messages.count < limit {
             var keys: [String?] = []
             let next = try statement(connection, lane, .next) { nextSQL(lane) }
             try next.bind(limit - messages.count, at: 1)
+            try next.bind(now, at: 2)
             var taken: [Message] = []
             while try next.step() {
                 taken.append(message(from: next, queue: queue, priority: lane.priority))
@@ -254,7 +273,7 @@ enum MessageTable {
         return messages
     }
 
-    private static func forget(key: String, queue: String, _ connection: Connection) throws {
+    static func forget(key: String, queue: String, _ connection: Connection) throws {
         let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
         defer { forget.reset() }
         try forget.bind(queue, at: 1)
@@ -266,9 +285,10 @@ enum MessageTable {
     static func hasDeliverable(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
         for lane in try Lanes.all(connection, queue: queue) {
             let exists = try statement(connection, lane, .exists) {
-                "SELECT EXISTS (SELECT 1 FROM \(lane.table) WHERE id > 0 AND lease_until IS NULL)"
+                "SELECT EXISTS (SELECT 1 FROM \(lane.table) WHERE id > 0 AND (lease_until IS NULL OR lease_until <= ?1))"
             }
             defer { exists.reset() }
+            try exists.bind(now, at: 1)
             if try exists.step(), exists.int64(at: 0) != 0 { return true }
         }
         return try hasDueDelayed(connection, queue: queue, now: now)
@@ -283,6 +303,7 @@ enum MessageTable {
             let next = try statement(connection, lane, .next) { nextSQL(lane) }
             defer { next.reset() }
             try next.bind(limit - messages.count, at: 1)
+            try next.bind(now, at: 2)
             while try next.step() { messages.append(message(from: next, queue: queue, priority: lane.priority)) }
         }
         let due = try connection.cachedStatement("""
@@ -302,9 +323,10 @@ enum MessageTable {
         var total = 0
         for lane in try Lanes.all(connection, queue: queue) {
             let count = try statement(connection, lane, .count) {
-                "SELECT count(*) FROM \(lane.table) WHERE lease_until IS NULL"
+                "SELECT count(*) FROM \(lane.table) WHERE lease_until IS NULL OR lease_until <= ?1"
             }
             defer { count.reset() }
+            try count.bind(now, at: 1)
             if try count.step() { total += count.int(at: 0) }
         }
         let due = try connection.cachedStatement("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
@@ -347,15 +369,18 @@ enum MessageTable {
         for (queue, lane) in try Lanes.everyQueue(connection) {
             let stats = try statement(connection, lane, .stats) {
                 """
-                SELECT coalesce(sum(lease_until IS NULL), 0), coalesce(sum(lease_until IS NOT NULL), 0),
-                       min(CASE WHEN lease_until IS NULL THEN enqueued_at END)
+                SELECT coalesce(sum(lease_until IS NULL OR lease_until <= ?1), 0),
+                       coalesce(sum(lease_until > ?1 AND receipt IS NOT NULL), 0),
+                       coalesce(sum(lease_until > ?1 AND receipt IS NULL), 0),
+                       min(CASE WHEN lease_until IS NULL OR lease_until <= ?1 THEN enqueued_at END)
                 FROM \(lane.table)
                 """
             }
             defer { stats.reset() }
+            try stats.bind(now, at: 1)
             guard try stats.step() else { continue }
-            add(queue, ready: stats.int(at: 0), delayed: 0, leased: stats.int(at: 1),
-                oldest: stats.isNull(at: 2) ? nil : stats.int64(at: 2))
+            add(queue, ready: stats.int(at: 0), delayed: stats.int(at: 2), leased: stats.int(at: 1),
+                oldest: stats.isNull(at: 3) ? nil : stats.int64(at: 3))
         }
         let delayed = try connection.cachedStatement("""
             SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),

@@ -112,16 +112,35 @@ public struct Queue: Sendable {
     /// - Returns: 1…`limit` messages in delivery order, or none on timeout or interrupt.
     public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
+        return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+            try store.write { connection in
+                let now = Timestamp.now()
+                try MessageTable.promoteDue(connection, queue: name, now: now)
+                let messages = try MessageTable.removeNext(connection, queue: name, limit: limit, now: now)
+                return (messages, messages.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
+            }
+        }
+    }
+
+    /// The blocking part of every read: runs `take` (one write transaction that returns
+    /// what it took and, when nothing, when something next falls due) until it takes
+    /// something, the timeout passes, or `interrupt` is signalled.
+    ///
+    /// Between tries the caller sleeps on the queue's doorbell. The watch is set before
+    /// the last look, so a put committed after that look still rings and ends the
+    /// sleep. A waiting caller looks with a read before taking the write lock, so an
+    /// empty queue costs a read, and several readers woken for one message do not queue
+    /// on the lock.
+    func waitFor<T>(timeout: Duration?, interrupt: WaitInterrupt?,
+                    take: () throws(DQError) -> (taken: [T], nextDue: Int64?)) throws(DQError) -> [T] {
         let deadline = Deadline.after(timeout)
-        // A caller ready to wait looks before it takes the write lock, so an empty queue
-        // costs a read, not a turn on the lock that producers need.
-        var attempt: (messages: [Message], nextDue: Int64?) = ([], nil)
+        var attempt: (taken: [T], nextDue: Int64?) = ([], nil)
         var worthTrying = timeout == .zero
         if !worthTrying { worthTrying = try hasDeliverable() }
         if worthTrying {
-            attempt = try receive(limit: limit)
+            attempt = try take()
         }
-        if !attempt.messages.isEmpty || deadline?.hasPassed == true { return attempt.messages }
+        if !attempt.taken.isEmpty || deadline?.hasPassed == true { return attempt.taken }
 
         let watch = try store.waiters.take(queue: name, bell: store.doorbells.bell(for: name))
         store.doorbells.willWait(on: name)
@@ -130,16 +149,13 @@ public struct Queue: Sendable {
             store.waiters.putBack(watch, queue: name)
         }
         while true {
-            // Watch first, then look: a put committed after this look still rings the
-            // bell and ends the wait below. Look with a read before taking the write
-            // lock: several readers may wake for one message.
             watch.drain()
             if try hasDeliverable() {
-                attempt = try receive(limit: limit)
+                attempt = try take()
             } else {
                 attempt = ([], try nextDue())
             }
-            if !attempt.messages.isEmpty { return attempt.messages }
+            if !attempt.taken.isEmpty { return attempt.taken }
             var pause = WaitPolicy.safetyRecheck
             if let deadline {
                 if deadline.hasPassed { return [] }
@@ -185,17 +201,6 @@ public struct Queue: Sendable {
 
     private func nextDue() throws(DQError) -> Int64? {
         try store.read { try MessageTable.nextDue($0, queue: name) }
-    }
-
-    /// One receive transaction: promotes due delayed messages, takes up to `limit`,
-    /// and when there are none says when the next delayed one falls due.
-    private func receive(limit: Int) throws(DQError) -> (messages: [Message], nextDue: Int64?) {
-        try store.write { connection in
-            let now = Timestamp.now()
-            try MessageTable.promoteDue(connection, queue: name, now: now)
-            let messages = try MessageTable.removeNext(connection, queue: name, limit: limit)
-            return (messages, messages.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
-        }
     }
 
     // MARK: Inspecting

@@ -27,6 +27,16 @@ enum Schema {
                 body         BLOB    NOT NULL,
                 PRIMARY KEY (queue, available_at, id)
             ) STRICT, WITHOUT ROWID;
+            CREATE TABLE dead (
+                queue       TEXT    NOT NULL,
+                id          INTEGER NOT NULL,
+                priority    INTEGER NOT NULL,
+                enqueued_at INTEGER NOT NULL,
+                attempts    INTEGER NOT NULL,
+                died_at     INTEGER NOT NULL,
+                body        BLOB    NOT NULL,
+                PRIMARY KEY (queue, id)
+            ) STRICT, WITHOUT ROWID;
             CREATE TABLE dedup (
                 queue TEXT    NOT NULL,
                 key   TEXT    NOT NULL,
@@ -51,6 +61,7 @@ enum LaneTable {
             enqueued_at INTEGER NOT NULL,
             attempts    INTEGER NOT NULL DEFAULT 0,
             lease_until INTEGER,
+            receipt     INTEGER,
             dedup_key   TEXT,
             body        BLOB    NOT NULL
         ) STRICT

@@ -8,7 +8,7 @@ public struct QueueStats: Sendable, Hashable {
     /// Handed out under a lease and not yet settled.
     public let leased: Int
     /// Moved aside after too many attempts.
-    public let dead: Int
+    public internal(set) var dead: Int
     /// How long the oldest deliverable message has waited; `nil` when none is ready.
     public let oldestReadyAge: Duration?
 }
@@ -26,7 +26,15 @@ extension Store {
     /// Counts for every queue that holds messages, and the store's file sizes.
     public func stats() throws(DQError) -> StoreStats {
         let now = Timestamp.now()
-        let queues = try read { try MessageTable.stats($0, now: now) }
+        let queues = try read { connection in
+            let dead = try MessageTable.deadCounts(connection)
+            var queues = try MessageTable.stats(connection, now: now)
+            for index in queues.indices { queues[index].dead = dead[queues[index].name] ?? 0 }
+            for (name, count) in dead where !queues.contains(where: { $0.name == name }) {
+                queues.append(QueueStats(name: name, ready: 0, delayed: 0, leased: 0, dead: count, oldestReadyAge: nil))
+            }
+            return queues.sorted { $0.name < $1.name }
+        }
         return StoreStats(
             queues: queues,
             databaseBytes: StoreLocation.fileSize(path),

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Foundation
 
 /// Wall-clock time in microseconds since the Unix epoch: how the store records
 /// enqueue and due times, so that every process on the machine agrees.
@@ -7,6 +8,11 @@ enum Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
+    }
+
+    /// A `Date` for microseconds since the epoch.
+    static func date(_ microseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
     }
 
     /// A non-negative duration as whole microseconds, saturating instead of trapping.

@@ -10,6 +10,7 @@ enum ErrorReport {
         case .badStore: 65
         case .storeUnavailable: 73
         case .timedOut: 75
+        case .staleReceipt: 65
         case .internalError: 70
         }
     }

@@ -141,7 +141,7 @@ struct StoreTests {
                         _ = sqlite3_stmt_status(statement.handle, counter, 1)
                     }
                 }
-                #expect(try MessageTable.removeNext(connection, queue: "q", limit: 1).count == 1)
+                #expect(try MessageTable.removeNext(connection, queue: "q", limit: 1, now: Timestamp.now()).count == 1)
                 func total(_ counter: Int32) -> Int32 {
                     statements.map { sqlite3_stmt_status($0.handle, counter, 0) }.reduce(0, +)
                 }

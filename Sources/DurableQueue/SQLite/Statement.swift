@@ -43,6 +43,12 @@ final class Statement {
         try check(sqlite3_bind_int64(handle, index, value))
     }
 
+    /// Binds an integer, or NULL for `nil`.
+    func bind(_ value: Int64?, at index: Int32) throws {
+        guard let value else { return try check(sqlite3_bind_null(handle, index)) }
+        try check(sqlite3_bind_int64(handle, index, value))
+    }
+
     func bind(_ value: Int, at index: Int32) throws {
         try bind(Int64(value), at: index)
     }

@@ -1,0 +1,200 @@
+/// The SQL behind leases (at-least-once delivery) and dead letters.
+///
+/// A leased row stays in its lane with `lease_until` (when it becomes deliverable
+/// again) and `receipt` (the token that settles this one delivery). A nack with a
+/// delay keeps `lease_until` and clears the receipt. Each delivery increments
+/// `attempts`; a message that has had `maxAttempts` deliveries and comes back (nack or
+/// lease expiry) moves to `dead`.
+extension MessageTable {
+    private enum LeaseKind: Int {
+        case lease, settleFind, delete, release, extend, bury
+    }
+
+    private static func leaseStatement(_ connection: Connection, _ lane: Lane, _ kind: LeaseKind, _ sql: () -> String) throws -> Statement {
+        try laneStatement(connection, lane, kind: kind.rawValue, sql)
+    }
+
+    /// Leases up to `limit` deliverable messages until `until` (µs), burying on the way
+    /// those that already had `maxAttempts` deliveries.
+    static func lease(_ connection: Connection, queue: String, limit: Int, now: Int64, until: Int64,
+                      maxAttempts: Int) throws -> [LeasedMessage] {
+        var leased: [LeasedMessage] = []
+        for lane in try Lanes.all(connection, queue: queue) where leased.count < limit {
+            while leased.count < limit {
+                let next = try laneStatement(connection, lane, kind: 90) { nextSQL(lane) }
+                try next.bind(limit - leased.count, at: 1)
+                try next.bind(now, at: 2)
+                var rows: [Message] = []
+                while try next.step() {
+                    rows.append(Message(
+                        id: next.int64(at: 0), queue: queue, body: next.data(at: 4), priority: lane.priority,
+                        enqueuedAt: Timestamp.date(next.int64(at: 1)), attempt: next.int(at: 2)))
+                }
+                next.reset()
+                if rows.isEmpty { break }
+                for row in rows {
+                    if row.attempt > maxAttempts {
+                        try bury(connection, queue: queue, lane: lane, id: row.id, now: now)
+                        continue
+                    }
+                    let token = Int64.random(in: 1...Int64.max)
+                    let update = try leaseStatement(connection, lane, .lease) {
+                        "UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, attempts = attempts + 1 WHERE id = ?1"
+                    }
+                    defer { update.reset() }
+                    try update.bind(row.id, at: 1)
+                    try update.bind(until, at: 2)
+                    try update.bind(token, at: 3)
+                    try update.run()
+                    leased.append(LeasedMessage(message: row, receipt: Receipt(id: row.id, token: token),
+                                                leasedUntil: Timestamp.date(until)))
+                }
+            }
+        }
+        return leased
+    }
+
+    /// The lane and attempts of the delivery `receipt` names, if it is still current.
+    private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (lane: Lane, attempts: Int, key: String?)? {
+        for lane in try Lanes.all(connection, queue: queue) {
+            let find = try leaseStatement(connection, lane, .settleFind) {
+                "SELECT attempts, dedup_key FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
+            }
+            defer { find.reset() }
+            try find.bind(receipt.id, at: 1)
+            try find.bind(receipt.token, at: 2)
+            if try find.step() {
+                return (lane, find.int(at: 0), find.isNull(at: 1) ? nil : find.string(at: 1))
+            }
+        }
+        return nil
+    }
+
+    /// Deletes the delivered message. Returns `false` if the receipt is stale.
+    static func ack(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
+        let delete = try leaseStatement(connection, found.lane, .delete) { "DELETE FROM \(found.lane.table) WHERE id = ?1" }
+        defer { delete.reset() }
+        try delete.bind(receipt.id, at: 1)
+        try delete.run()
+        if let key = found.key { try forget(key: key, queue: queue, connection) }
+        return true
+    }
+
+    /// Returns the message to the queue (deliverable at `until`, or at once when `nil`),
+    /// or buries it after `maxAttempts` deliveries. Returns `false` if the receipt is stale.
+    static func nack(_ connection: Connection, queue: String, receipt: Receipt, until: Int64?, now: Int64,
+                     maxAttempts: Int) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
+        if found.attempts >= maxAttempts {
+            try bury(connection, queue: queue, lane: found.lane, id: receipt.id, now: now)
+            return true
+        }
+        let release = try leaseStatement(connection, found.lane, .release) {
+            "UPDATE \(found.lane.table) SET lease_until = ?2, receipt = NULL WHERE id = ?1"
+        }
+        defer { release.reset() }
+        try release.bind(receipt.id, at: 1)
+        try release.bind(until, at: 2)
+        try release.run()
+        return true
+    }
+
+    /// Moves the lease's end to `until`. Returns `false` if the receipt is stale.
+    static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
+        let extend = try leaseStatement(connection, found.lane, .extend) {
+            "UPDATE \(found.lane.table) SET lease_until = ?2 WHERE id = ?1"
+        }
+        defer { extend.reset() }
+        try extend.bind(receipt.id, at: 1)
+        try extend.bind(until, at: 2)
+        try extend.run()
+        return true
+    }
+
+    /// Moves a message from its lane to the dead letters.
+    static func bury(_ connection: Connection, queue: String, lane: Lane, id: Int64, now: Int64) throws {
+        let move = try leaseStatement(connection, lane, .bury) {
+            """
+            INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
+            SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM \(lane.table) WHERE id = ?1
+            """
+        }
+        defer { move.reset() }
+        try move.bind(id, at: 1)
+        try move.bind(queue, at: 2)
+        try move.bind(lane.priority, at: 3)
+        try move.bind(now, at: 4)
+        try move.run()
+        let delete = try leaseStatement(connection, lane, .delete) { "DELETE FROM \(lane.table) WHERE id = ?1" }
+        defer { delete.reset() }
+        try delete.bind(id, at: 1)
+        try delete.run()
+        let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
+        defer { forget.reset() }
+        try forget.bind(queue, at: 1)
+        try forget.bind(id, at: 2)
+        try forget.run()
+    }
+
+    // MARK: Dead letters
+
+    static func deadLetters(_ connection: Connection, queue: String, limit: Int) throws -> [Message] {
+        let list = try connection.cachedStatement("""
+            SELECT id, enqueued_at, attempts, priority, body FROM dead WHERE queue = ?1 ORDER BY id LIMIT ?2
+            """)
+        defer { list.reset() }
+        try list.bind(queue, at: 1)
+        try list.bind(limit, at: 2)
+        var messages: [Message] = []
+        while try list.step() {
+            messages.append(Message(id: list.int64(at: 0), queue: queue, body: list.data(at: 4), priority: list.int(at: 3),
+                                    enqueuedAt: Timestamp.date(list.int64(at: 1)), attempt: list.int(at: 2)))
+        }
+        return messages
+    }
+
+    /// Puts every dead letter of `queue` back in its lane, with its id and no attempts.
+    static func retryDead(_ connection: Connection, queue: String) throws -> Int {
+        let priorities = try connection.cachedStatement("SELECT DISTINCT priority FROM dead WHERE queue = ?1")
+        try priorities.bind(queue, at: 1)
+        var levels: [Int] = []
+        while try priorities.step() { levels.append(priorities.int(at: 0)) }
+        priorities.reset()
+        var total = 0
+        for priority in levels {
+            let lane = try Lanes.find(connection, queue: queue, priority: priority)
+                ?? Lanes.create(connection, queue: queue, priority: priority)
+            let move = try laneStatement(connection, lane, kind: 91) {
+                """
+                INSERT INTO \(lane.table) (id, enqueued_at, attempts, body)
+                SELECT id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2
+                """
+            }
+            defer { move.reset() }
+            try move.bind(queue, at: 1)
+            try move.bind(priority, at: 2)
+            try move.run()
+            total += connection.changes
+        }
+        _ = try purgeDead(connection, queue: queue)
+        return total
+    }
+
+    static func purgeDead(_ connection: Connection, queue: String) throws -> Int {
+        let purge = try connection.cachedStatement("DELETE FROM dead WHERE queue = ?1")
+        defer { purge.reset() }
+        try purge.bind(queue, at: 1)
+        try purge.run()
+        return connection.changes
+    }
+
+    static func deadCounts(_ connection: Connection) throws -> [String: Int] {
+        let counts = try connection.cachedStatement("SELECT queue, count(*) FROM dead GROUP BY queue")
+        defer { counts.reset() }
+        var result: [String: Int] = [:]
+        while try counts.step() { result[counts.string(at: 0) ?? ""] = counts.int(at: 1) }
+        return result
+    }
+}

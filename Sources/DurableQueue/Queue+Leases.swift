@@ -1,0 +1,128 @@
+import Foundation
+
+/// Names one leased delivery of a message: `ack`, `nack` and `extend` need it, and it
+/// stops working once the message is delivered again, so a consumer whose lease ran
+/// out cannot settle the next delivery. Written as `ID-TOKEN` (`dq get --lease --json`
+/// prints it as `"receipt"`).
+public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
+    public let id: Int64
+    let token: Int64
+
+    init(id: Int64, token: Int64) {
+        self.id = id
+        self.token = token
+    }
+
+    public init?(_ description: String) {
+        let parts = description.split(separator: "-")
+        guard parts.count == 2, let id = Int64(parts[0]), let token = Int64(parts[1], radix: 16), token > 0 else {
+            return nil
+        }
+        self.init(id: id, token: token)
+    }
+
+    public var description: String { "\(id)-\(String(token, radix: 16))" }
+}
+
+/// A message delivered under a lease: hidden from other consumers until `leasedUntil`,
+/// then delivered again unless acked.
+public struct LeasedMessage: Sendable, Hashable {
+    public let message: Message
+    public let receipt: Receipt
+    public let leasedUntil: Date
+}
+
+extension Queue {
+    /// Deliveries a message gets before a failure sends it to the dead letters, unless
+    /// the call says otherwise.
+    public static let defaultMaxAttempts = 5
+
+    /// Takes up to `limit` messages under a lease of `lease` (at-least-once delivery),
+    /// waiting up to `timeout` for the first one like `get`. Settle each with `ack`,
+    /// `nack` or `extend`; if the lease runs out first, the message is delivered again.
+    ///
+    /// A message that already had `maxAttempts` deliveries is moved to the dead letters
+    /// instead of being delivered again.
+    public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
+                        maxAttempts: Int = Queue.defaultMaxAttempts,
+                        interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
+        guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
+        guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
+        guard maxAttempts > 0 else { throw DQError(.invalidArgument, "max attempts must be at least 1") }
+        let length = Timestamp.microseconds(lease)
+        return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+            try store.write { connection in
+                let now = Timestamp.now()
+                try MessageTable.promoteDue(connection, queue: name, now: now)
+                let leased = try MessageTable.lease(connection, queue: name, limit: limit, now: now,
+                                                    until: now &+ length, maxAttempts: maxAttempts)
+                return (leased, leased.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
+            }
+        }
+    }
+
+    /// Removes a leased message for good: it was handled.
+    ///
+    /// - Throws: `DQError.Kind.staleReceipt` if the message was delivered again since
+    ///   (its lease ran out) or was already settled.
+    public func ack(_ receipt: Receipt) throws(DQError) {
+        let found = try store.write { try MessageTable.ack($0, queue: name, receipt: receipt) }
+        if !found { throw Self.stale(receipt) }
+    }
+
+    /// Hands a leased message back: deliverable again after `delay` (at once by
+    /// default), or moved to the dead letters if it has had `maxAttempts` deliveries.
+    ///
+    /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
+    public func nack(_ receipt: Receipt, delay: Duration = .zero, maxAttempts: Int = Queue.defaultMaxAttempts) throws(DQError) {
+        guard delay >= .zero else { throw DQError(.invalidArgument, "delay must not be negative") }
+        let found = try store.write { connection in
+            let now = Timestamp.now()
+            let until = delay > .zero ? now &+ Timestamp.microseconds(delay) : nil
+            return try MessageTable.nack(connection, queue: name, receipt: receipt, until: until, now: now,
+                                         maxAttempts: maxAttempts)
+        }
+        if !found { throw Self.stale(receipt) }
+        store.doorbells.ring(name)
+    }
+
+    /// Makes the lease end `lease` from now (workers call it while a job runs).
+    ///
+    /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
+    public func extend(_ receipt: Receipt, by lease: Duration) throws(DQError) {
+        guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
+        let found = try store.write { connection in
+            try MessageTable.extend(connection, queue: name, receipt: receipt,
+                                    until: Timestamp.now() &+ Timestamp.microseconds(lease))
+        }
+        if !found { throw Self.stale(receipt) }
+    }
+
+    private static func stale(_ receipt: Receipt) -> DQError {
+        DQError(.staleReceipt, "receipt \(receipt) is stale: message \(receipt.id) was settled or delivered again")
+    }
+
+    // MARK: Dead letters
+
+    /// Messages that failed `maxAttempts` deliveries, oldest first. `attempt` is the
+    /// number of deliveries they had.
+    public func deadLetters(limit: Int = 1_000) throws(DQError) -> [Message] {
+        try store.read { try MessageTable.deadLetters($0, queue: name, limit: limit) }
+    }
+
+    /// Puts every dead letter back in the queue with no attempts counted.
+    ///
+    /// - Returns: how many came back.
+    @discardableResult
+    public func retryDead() throws(DQError) -> Int {
+        let count = try store.write { try MessageTable.retryDead($0, queue: name) }
+        if count > 0 { store.doorbells.ring(name) }
+        return count
+    }
+
+    /// Deletes the queue's dead letters.
+    @discardableResult
+    public func purgeDead() throws(DQError) -> Int {
+        try store.write { try MessageTable.purgeDead($0, queue: name) }
+    }
+}
