@@ -8,6 +8,8 @@ public struct RoleSpec: Codable, Sendable {
         case put
         /// dq: get `count` messages one at a time from a filled queue (no waiting).
         case get
+        /// dq: lease and ack `count` messages one at a time from a filled queue.
+        case leaseAck
         /// raw SQLite: insert `count` rows, `batch` per transaction.
         case floorPut
         /// raw SQLite: delete `count` rows one per transaction.

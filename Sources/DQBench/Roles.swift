@@ -12,6 +12,7 @@ public enum RoleRunner {
         switch spec.kind {
         case .put: try put(spec)
         case .get: try get(spec)
+        case .leaseAck: try leaseAck(spec)
         case .floorPut: floorPut(spec)
         case .floorGet: try floorGet(spec)
         case .produce: try produce(spec)
@@ -106,6 +107,19 @@ public enum RoleRunner {
         let start = BenchClock.now()
         for _ in 0..<spec.count {
             guard try queue.get(timeout: .zero) != nil else { throw RoleFailure(description: "the queue ran dry") }
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    private static func leaseAck(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        barrier()
+        let start = BenchClock.now()
+        for _ in 0..<spec.count {
+            guard let leased = try queue.receive(lease: .seconds(60), timeout: .zero).first else {
+                throw RoleFailure(description: "the queue ran dry")
+            }
+            try queue.ack(leased.receipt)
         }
         try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }

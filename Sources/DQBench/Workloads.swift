@@ -34,18 +34,19 @@ public struct BenchConfiguration: Sendable {
 
 /// The standard workloads of SPEC "Standard workloads".
 public enum Workload: String, CaseIterable, Sendable {
-    case w1 = "W1", w2 = "W2", w3 = "W3", w4 = "W4", w5 = "W5", w6 = "W6", w7 = "W7", w8 = "W8"
+    case w1 = "W1", w2 = "W2", w3 = "W3", w3l = "W3L", w4 = "W4", w5 = "W5", w6 = "W6", w7 = "W7", w8 = "W8"
     /// Beyond SPEC's list: 4 producer processes putting at once, per-put latency.
     case c4 = "C4"
 
-    /// The workloads `--workload all` runs: SPEC's W1–W8.
-    public static let standard: [Workload] = [.w1, .w2, .w3, .w4, .w5, .w6, .w7, .w8]
+    /// The workloads `--workload all` runs: SPEC's W1–W8 and W3L.
+    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w6, .w7, .w8]
 
     public var title: String {
         switch self {
         case .w1: "put, 1 per transaction"
         case .w2: "put, 1,000 per transaction"
         case .w3: "get, 1 per transaction"
+        case .w3l: "lease + ack, per message"
         case .w4: "pipeline 2 producers + 2 consumers"
         case .w5: "ping-pong round trip"
         case .w6: "latency at 2,000 msg/s"
@@ -113,6 +114,7 @@ public struct BenchRunner {
         case .w1: return try rateWithFloor(.w1, count: sizes.put, batch: 1)
         case .w2: return try rateWithFloor(.w2, count: sizes.batchTotal, batch: sizes.batch)
         case .w3: return try getRate()
+        case .w3l: return [try leaseAckRate()]
         case .w4: return [try pipeline()]
         case .w5: return try pingPong()
         case .w6: return [try latencyUnderLoad()]
@@ -220,6 +222,24 @@ public struct BenchRunner {
         let backlog = configuration.backlog > 0 ? ", \(configuration.backlog) more waiting" : ""
         return [result("floor-W3", "raw SQLite deletes" + backlog, value: floor, unit: "msg/s", n: count),
                 result("W3", Workload.w3.title + backlog, value: value, unit: "msg/s", n: count, floor: floor)]
+    }
+
+    /// W3L: like W3, but each message is leased and then acked (two transactions).
+    private func leaseAckRate() throws -> BenchResult {
+        let count = sizes.get
+        let db = freshStore("W3L")
+        do {
+            let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
+            var random = RandomBodies()
+            var left = count
+            while left > 0 {
+                let size = min(10_000, left)
+                try queue.put(contentsOf: (0..<size).map { _ in OutgoingMessage(Data(random.take())) })
+                left -= size
+            }
+        }
+        let value = rate(try roles([spec(.leaseAck, db, count: count)]), count: count)
+        return result("W3L", Workload.w3l.title, value: value, unit: "msg/s", n: count)
     }
 
     /// W4: 2 producers and 2 blocking consumers moving `pipeline` messages.

@@ -14,11 +14,15 @@ struct DQ: ParsableCommand {
             $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
 
             Exit status: 0 success; 1 nothing received (empty queue, timeout); 64 usage
-            error; 65 bad data (not a dq store, corrupt file); 73 cannot create, open or
-            write the store; 75 temporary failure (lock or busy timeout); 70 internal error.
+            error; 65 bad data (not a dq store, corrupt file, stale receipt); 73 cannot
+            create, open or write the store; 75 temporary failure (lock or busy timeout);
+            70 internal error.
             """,
         version: version,
-        subcommands: [Put.self, Get.self, Peek.self, Len.self, Purge.self, Stats.self, Bench.self, BenchRole.self]
+        subcommands: [
+            Put.self, Get.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,
+            Dead.self, RetryDead.self, Stats.self, Bench.self, BenchRole.self,
+        ]
     )
 
     /// Parses and runs, reporting every failure as one `dq: ` line on stderr with the

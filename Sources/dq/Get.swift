@@ -35,6 +35,13 @@ extension DQ {
         @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
         var nulSeparated = false
 
+        @Option(name: .long, help: ArgumentHelp("Lease the message for this long instead of removing it (needs --json).", valueName: "duration"),
+                transform: Parse.duration)
+        var lease: Duration?
+
+        @Option(name: .long, help: "With --lease: deliveries before a returning message goes to the dead letters.")
+        var maxAttempts: Int = Queue.defaultMaxAttempts
+
         @Flag(name: .long, help: "Print one JSON object per line: id, queue, priority, attempt, enqueued_at, body (body_base64 if not UTF-8).")
         var json = false
 
@@ -43,6 +50,11 @@ extension DQ {
             if count < 1 { throw ValidationError("-n must be at least 1") }
             if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
             if follow && (noWait || timeout != nil) { throw ValidationError("--follow waits for ever; drop --no-wait/--timeout") }
+            if let lease {
+                if lease <= .zero { throw ValidationError("--lease must be longer than zero") }
+                if !json { throw ValidationError("--lease needs --json: the receipt to ack with is in the JSON") }
+            }
+            if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         }
 
         func run() throws {
@@ -50,14 +62,22 @@ extension DQ {
             StopSignal.install(waking: interrupt)
             let queue = try global.openStore().queue(queue)
             let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
-            if follow {
-                while StopSignal.pending == nil {
-                    printer.print(try queue.get(limit: count, timeout: nil, interrupt: interrupt))
+            func take(_ timeout: Duration?) throws -> Bool {
+                if let lease {
+                    let leased = try queue.receive(lease: lease, limit: count, timeout: timeout,
+                                                   maxAttempts: maxAttempts, interrupt: interrupt)
+                    printer.print(leased)
+                    return !leased.isEmpty
                 }
+                let messages = try queue.get(limit: count, timeout: timeout, interrupt: interrupt)
+                printer.print(messages)
+                return !messages.isEmpty
+            }
+            if follow {
+                while StopSignal.pending == nil { _ = try take(nil) }
                 return
             }
-            let messages = try queue.get(limit: count, timeout: noWait ? .zero : timeout, interrupt: interrupt)
-            if !messages.isEmpty { return printer.print(messages) }
+            if try take(noWait ? .zero : timeout) { return }
             if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
             throw ExitCode(1)
         }

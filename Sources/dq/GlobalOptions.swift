@@ -54,6 +54,13 @@ enum Parse {
         do { return try DurationText.parse(text) } catch { throw ValidationError(error.message) }
     }
 
+    static func receipt(_ text: String) throws -> Receipt {
+        guard let receipt = Receipt(text) else {
+            throw ValidationError("'\(text)' is not a receipt (it looks like 1732…-9f3a…, from dq get --lease --json)")
+        }
+        return receipt
+    }
+
     static func queueName(_ name: String) throws {
         do { try Names.validate(name, what: "queue name") } catch { throw ValidationError(error.message) }
     }

@@ -59,6 +59,7 @@ struct MessagePrinter {
     var nulSeparated: Bool
 
     func print(_ messages: [Message]) {
+        guard !messages.isEmpty else { return }
         var out = Data()
         for message in messages {
             if json {
@@ -76,9 +77,17 @@ struct MessagePrinter {
         Output.standardOutput.write(out)
     }
 
+    /// Leased messages: always JSON, with `"receipt"` and `"leased_until"`.
+    func print(_ leased: [LeasedMessage]) {
+        guard !leased.isEmpty else { return }
+        let lines = leased.map { Self.json(for: $0.message, lease: $0) + "\n" }.joined()
+        Output.standardOutput.write(Array(lines.utf8))
+    }
+
     /// `{"id":…,"queue":…,"priority":…,"attempt":…,"enqueued_at":…,"body":…}`; a body
-    /// that is not UTF-8 comes as `"body_base64"` instead of `"body"`.
-    static func json(for message: Message) -> String {
+    /// that is not UTF-8 comes as `"body_base64"` instead of `"body"`. A leased message
+    /// also has `"receipt"` and `"leased_until"`.
+    static func json(for message: Message, lease: LeasedMessage? = nil) -> String {
         var fields = [
             "\"id\":\(message.id)",
             "\"queue\":\(JSONText.string(message.queue))",
@@ -86,6 +95,10 @@ struct MessagePrinter {
             "\"attempt\":\(message.attempt)",
             "\"enqueued_at\":\(JSONText.string(JSONText.timestamp(message.enqueuedAt)))",
         ]
+        if let lease {
+            fields.append("\"receipt\":\(JSONText.string(lease.receipt.description))")
+            fields.append("\"leased_until\":\(JSONText.string(JSONText.timestamp(lease.leasedUntil)))")
+        }
         if let text = message.text {
             fields.append("\"body\":\(JSONText.string(text))")
         } else {

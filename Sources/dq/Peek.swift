@@ -53,8 +53,8 @@ extension DQ {
 
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete every message of a queue (ready, delayed and leased; dead letters stay).",
-            discussion: "Prints nothing unless --json, which prints {\"purged\":N}.")
+            abstract: "Delete every message of a queue (ready, delayed and leased; dead letters stay unless --dead).",
+            discussion: "Prints nothing unless --json, which prints {\"purged\":N}. With --dead, deletes only the dead letters.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -64,10 +64,14 @@ extension DQ {
         @Flag(name: .long, help: "Print {\"purged\":N}.")
         var json = false
 
+        @Flag(name: .long, help: "Delete the dead letters instead.")
+        var dead = false
+
         func validate() throws { try Parse.queueName(queue) }
 
         func run() throws {
-            let purged = try global.openStore().queue(queue).purge()
+            let queue = try global.openStore().queue(queue)
+            let purged = dead ? try queue.purgeDead() : try queue.purge()
             if json { Output.standardOutput.write(Array("{\"purged\":\(purged)}\n".utf8)) }
         }
     }

@@ -22,7 +22,7 @@ struct BenchCommandTests {
             #expect(object["sync"] as? String == "normal")
             #expect((object["n"] as? Int).map { $0 > 0 } == true, "\(line)")
         }
-        let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W4", "floor-W5", "W5", "W6", "W7", "W8"]
+        let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W3L", "W4", "floor-W5", "W5", "W6", "W7", "W8"]
         #expect(Set(seen.keys) == Set(expected))
         for name in ["W1", "W2", "W3", "W5"] {
             #expect(seen[name]?["floor"] is Double, "\(name) has its floor")

@@ -1,0 +1,134 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ {
+    struct Ack: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Settle leased deliveries as done: the messages are removed.",
+            discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again).")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Argument(help: "Receipts from dq get --lease --json.", transform: Parse.receipt)
+        var receipts: [Receipt]
+
+        func validate() throws {
+            try Parse.queueName(queue)
+            if receipts.isEmpty { throw ValidationError("give at least one receipt") }
+        }
+
+        func run() throws {
+            let queue = try global.openStore().queue(queue)
+            for receipt in receipts { try queue.ack(receipt) }
+        }
+    }
+
+    struct Nack: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hand a leased delivery back to the queue for another try.",
+            discussion: """
+                The message is deliverable again at once, or after --delay. After --max-attempts
+                deliveries it goes to the dead letters instead. Exits 65 if the receipt is stale.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
+        var receipt: Receipt
+
+        @Option(name: .long, help: ArgumentHelp("Deliver again no sooner than this.", valueName: "duration"), transform: Parse.duration)
+        var delay: Duration = .zero
+
+        @Option(name: .long, help: "Deliveries after which the message goes to the dead letters.")
+        var maxAttempts: Int = Queue.defaultMaxAttempts
+
+        func validate() throws {
+            try Parse.queueName(queue)
+            if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        }
+
+        func run() throws {
+            try global.openStore().queue(queue).nack(receipt, delay: delay, maxAttempts: maxAttempts)
+        }
+    }
+
+    struct Extend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a lease end DURATION from now (keep a long job from being delivered again).",
+            discussion: "Exits 65 if the receipt is stale.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
+        var receipt: Receipt
+
+        @Argument(help: ArgumentHelp("How long from now the lease should last (30s, 5m).", valueName: "duration"),
+                  transform: Parse.duration)
+        var duration: Duration
+
+        func validate() throws {
+            try Parse.queueName(queue)
+            if duration <= .zero { throw ValidationError("the duration must be longer than zero") }
+        }
+
+        func run() throws {
+            try global.openStore().queue(queue).extend(receipt, by: duration)
+        }
+    }
+
+    struct Dead: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a queue's dead letters (messages that failed too many deliveries).",
+            discussion: "Bodies are printed one per line (or NUL-separated with -0); --json adds id, attempt and enqueued_at. Exits 1 when there are none.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
+        var nulSeparated = false
+
+        @Flag(name: .long, help: "Print one JSON object per line.")
+        var json = false
+
+        func validate() throws { try Parse.queueName(queue) }
+
+        func run() throws {
+            let dead = try global.openStore().queue(queue).deadLetters()
+            if dead.isEmpty { throw ExitCode(1) }
+            MessagePrinter(json: json, separated: true, nulSeparated: nulSeparated).print(dead)
+        }
+    }
+
+    struct RetryDead: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retry-dead",
+            abstract: "Put a queue's dead letters back in the queue, with no attempts counted.",
+            discussion: "Prints nothing unless --json, which prints {\"retried\":N}.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Flag(name: .long, help: "Print {\"retried\":N}.")
+        var json = false
+
+        func validate() throws { try Parse.queueName(queue) }
+
+        func run() throws {
+            let count = try global.openStore().queue(queue).retryDead()
+            if json { Output.standardOutput.write(Array("{\"retried\":\(count)}\n".utf8)) }
+        }
+    }
+}
