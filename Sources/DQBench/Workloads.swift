@@ -207,16 +207,7 @@ public struct BenchRunner {
             return rate(try roles([spec(.floorGet, floorDB, count: count)]), count: count)
         } dq: {
             let db = freshStore("W3")
-            do {
-                let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
-                var random = RandomBodies()
-                var left = total
-                while left > 0 {
-                    let size = min(10_000, left)
-                    try queue.put(contentsOf: (0..<size).map { _ in OutgoingMessage(Data(random.take())) })
-                    left -= size
-                }
-            }
+            try fill(db, count: total)
             return rate(try roles([spec(.get, db, count: count)]), count: count)
         }
         let backlog = configuration.backlog > 0 ? ", \(configuration.backlog) more waiting" : ""
@@ -224,20 +215,23 @@ public struct BenchRunner {
                 result("W3", Workload.w3.title + backlog, value: value, unit: "msg/s", n: count, floor: floor)]
     }
 
+    /// Puts `count` random 100-byte messages on queue "bench" of a new store, in batches.
+    private func fill(_ db: String, count: Int) throws {
+        let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
+        var random = RandomBodies()
+        var left = count
+        while left > 0 {
+            let size = min(10_000, left)
+            try queue.put(contentsOf: (0..<size).map { _ in OutgoingMessage(Data(random.take())) })
+            left -= size
+        }
+    }
+
     /// W3L: like W3, but each message is leased and then acked (two transactions).
     private func leaseAckRate() throws -> BenchResult {
         let count = sizes.get
         let db = freshStore("W3L")
-        do {
-            let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
-            var random = RandomBodies()
-            var left = count
-            while left > 0 {
-                let size = min(10_000, left)
-                try queue.put(contentsOf: (0..<size).map { _ in OutgoingMessage(Data(random.take())) })
-                left -= size
-            }
-        }
+        try fill(db, count: count)
         let value = rate(try roles([spec(.leaseAck, db, count: count)]), count: count)
         return result("W3L", Workload.w3l.title, value: value, unit: "msg/s", n: count)
     }
