@@ -7,7 +7,7 @@
 /// lease expiry) moves to `dead`.
 extension MessageTable {
     private enum LeaseKind: Int {
-        case lease, settleFind, delete, release, extend, bury
+        case lease, settleFind, delete, release, extend, bury, releaseHolder
     }
 
     private static func leaseStatement(_ connection: Connection, _ lane: Lane, _ kind: LeaseKind, _ sql: () -> String) throws -> Statement {
@@ -17,7 +17,7 @@ extension MessageTable {
     /// Leases up to `limit` deliverable messages until `until` (µs), burying on the way
     /// those that already had `maxAttempts` deliveries.
     static func lease(_ connection: Connection, queue: String, limit: Int, now: Int64, until: Int64,
-                      maxAttempts: Int) throws -> [LeasedMessage] {
+                      maxAttempts: Int, holder: Int64?) throws -> [LeasedMessage] {
         var leased: [LeasedMessage] = []
         for lane in try Lanes.all(connection, queue: queue) where leased.count < limit {
             while leased.count < limit {
@@ -39,12 +39,16 @@ extension MessageTable {
                     }
                     let token = Int64.random(in: 1...Int64.max)
                     let update = try leaseStatement(connection, lane, .lease) {
-                        "UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, attempts = attempts + 1 WHERE id = ?1"
+                        """
+                        UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1
+                        WHERE id = ?1
+                        """
                     }
                     defer { update.reset() }
                     try update.bind(row.id, at: 1)
                     try update.bind(until, at: 2)
                     try update.bind(token, at: 3)
+                    try update.bind(holder, at: 4)
                     try update.run()
                     leased.append(LeasedMessage(message: row, receipt: Receipt(id: row.id, token: token),
                                                 leasedUntil: Timestamp.date(until)))
@@ -91,7 +95,7 @@ extension MessageTable {
             return true
         }
         let release = try leaseStatement(connection, found.lane, .release) {
-            "UPDATE \(found.lane.table) SET lease_until = ?2, receipt = NULL WHERE id = ?1"
+            "UPDATE \(found.lane.table) SET lease_until = ?2, receipt = NULL, holder = NULL WHERE id = ?1"
         }
         defer { release.reset() }
         try release.bind(receipt.id, at: 1)
@@ -136,6 +140,26 @@ extension MessageTable {
         try forget.bind(queue, at: 1)
         try forget.bind(id, at: 2)
         try forget.run()
+    }
+
+    /// Makes every lease `holder` holds in any queue deliverable again at once (the
+    /// holder died), and forgets the holder.
+    static func releaseLeases(_ connection: Connection, holder: Int64) throws -> Int {
+        var released = 0
+        for (_, lane) in try Lanes.everyQueue(connection) {
+            let release = try leaseStatement(connection, lane, .releaseHolder) {
+                "UPDATE \(lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1"
+            }
+            defer { release.reset() }
+            try release.bind(holder, at: 1)
+            try release.run()
+            released += connection.changes
+        }
+        let forget = try connection.cachedStatement("DELETE FROM holders WHERE id = ?1")
+        defer { forget.reset() }
+        try forget.bind(holder, at: 1)
+        try forget.run()
+        return released
     }
 
     // MARK: Dead letters

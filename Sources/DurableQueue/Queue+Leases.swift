@@ -43,19 +43,25 @@ extension Queue {
     ///
     /// A message that already had `maxAttempts` deliveries is moved to the dead letters
     /// instead of being delivered again.
+    ///
+    /// - Parameter releaseOnExit: the lease also ends, promptly, when this process exits
+    ///   or closes the store (the kernel tells: see `LeaseHolders`), so a crashed
+    ///   consumer's messages do not wait out the lease. Pass `false` when another process
+    ///   will settle the message (the `dq` command line does).
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
-                        maxAttempts: Int = Queue.defaultMaxAttempts,
+                        maxAttempts: Int = Queue.defaultMaxAttempts, releaseOnExit: Bool = true,
                         interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
         guard maxAttempts > 0 else { throw DQError(.invalidArgument, "max attempts must be at least 1") }
         let length = Timestamp.microseconds(lease)
+        let holder = releaseOnExit ? try store.holders.holderID(store: store) : nil
         return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
             try store.write { connection in
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
                 let leased = try MessageTable.lease(connection, queue: name, limit: limit, now: now,
-                                                    until: now &+ length, maxAttempts: maxAttempts)
+                                                    until: now &+ length, maxAttempts: maxAttempts, holder: holder)
                 return (leased, leased.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
             }
         }

@@ -134,6 +134,8 @@ public struct Queue: Sendable {
     func waitFor<T>(timeout: Duration?, interrupt: WaitInterrupt?,
                     take: () throws(DQError) -> (taken: [T], nextDue: Int64?)) throws(DQError) -> [T] {
         let deadline = Deadline.after(timeout)
+        // Leases of consumers that died come back first (at most every 250 ms).
+        try store.holders.sweep(store: store)
         var attempt: (taken: [T], nextDue: Int64?) = ([], nil)
         var worthTrying = timeout == .zero
         if !worthTrying { worthTrying = try hasDeliverable() }
@@ -150,6 +152,7 @@ public struct Queue: Sendable {
         }
         while true {
             watch.drain()
+            if try store.holders.sweep(store: store) > 0 { store.doorbells.ring(name) }
             if try hasDeliverable() {
                 attempt = try take()
             } else {

@@ -37,6 +37,11 @@ enum Schema {
                 body        BLOB    NOT NULL,
                 PRIMARY KEY (queue, id)
             ) STRICT, WITHOUT ROWID;
+            CREATE TABLE holders (
+                id    INTEGER PRIMARY KEY,
+                pid   INTEGER NOT NULL,
+                since INTEGER NOT NULL
+            ) STRICT;
             CREATE TABLE dedup (
                 queue TEXT    NOT NULL,
                 key   TEXT    NOT NULL,
@@ -62,6 +67,7 @@ enum LaneTable {
             attempts    INTEGER NOT NULL DEFAULT 0,
             lease_until INTEGER,
             receipt     INTEGER,
+            holder      INTEGER,
             dedup_key   TEXT,
             body        BLOB    NOT NULL
         ) STRICT

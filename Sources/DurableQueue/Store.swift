@@ -62,6 +62,8 @@ public final class Store: Sendable {
     let doorbells: Doorbells
     /// Inotify watches kept between blocking reads.
     let waiters = WaiterPool()
+    /// This process's lease-holder lock, and the search for dead holders.
+    let holders: LeaseHolders
     /// Runs WAL checkpoints off the commit path.
     private let checkpointer: Checkpointer
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
@@ -79,6 +81,7 @@ public final class Store: Sendable {
         self.path = path
         self.options = options
         self.doorbells = Doorbells(storePath: path)
+        self.holders = LeaseHolders(storePath: path)
         _ = try StoreLocation.prepare(path: path)
         let first = try Self.openChecked(path: path, options: options)
         self.writerLock = options.writerLock ? try WriterLock(path: Self.lockPath(for: path)) : nil

@@ -64,8 +64,9 @@ extension DQ {
             let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
             func take(_ timeout: Duration?) throws -> Bool {
                 if let lease {
-                    let leased = try queue.receive(lease: lease, limit: count, timeout: timeout,
-                                                   maxAttempts: maxAttempts, interrupt: interrupt)
+                    // The lease outlives this process: the script acks it with another dq.
+                    let leased = try queue.receive(lease: lease, limit: count, timeout: timeout, maxAttempts: maxAttempts,
+                                                   releaseOnExit: false, interrupt: interrupt)
                     printer.print(leased)
                     return !leased.isEmpty
                 }

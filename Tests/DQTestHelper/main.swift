@@ -10,6 +10,9 @@
 //       prints the slowest round trip in microseconds; exits 3 if a bound is missed
 //   dq-test-helper pong DB COUNT BOUND_MS
 //       answers COUNT requests, each awaited at most BOUND_MS
+//   dq-test-helper hold DB QUEUE
+//       leases one message for 60 s (released if this process dies), prints its id,
+//       then sleeps until killed
 //   dq-test-helper mix DB SECONDS SEED
 //       random put / get / peek / len / batch puts on queues mix-0…mix-3 for SECONDS;
 //       prints "ops N errors N" and each error; exits 0 even if there were errors
@@ -34,6 +37,13 @@ struct TestHelper {
             try ping(db: arguments[2], count: Int(arguments[3]) ?? 0, bound: .milliseconds(Int(arguments[4]) ?? 1_000))
         case ("pong", 5):
             try pong(db: arguments[2], count: Int(arguments[3]) ?? 0, bound: .milliseconds(Int(arguments[4]) ?? 1_000))
+        case ("hold", 4):
+            let queue = try Store(path: arguments[2]).queue(arguments[3])
+            guard let leased = try queue.receive(lease: .seconds(60), timeout: .seconds(30)).first else {
+                fail("nothing to lease")
+            }
+            FileHandle.standardOutput.write(Data("\(leased.message.id)\n".utf8))
+            while true { sleep(60) }
         case ("mix", 5):
             try mix(db: arguments[2], seconds: Double(arguments[3]) ?? 1, seed: UInt64(arguments[4]) ?? 1)
         default:

@@ -1,4 +1,5 @@
 import Foundation
+import DurableQueue
 import Testing
 
 /// `dq get --lease`, `ack`, `nack`, `extend`, `dead`, `retry-dead`, `purge --dead`.
@@ -64,5 +65,38 @@ struct LeaseCommandTests {
         #expect(noJSON.status == 64 && noJSON.stderrText.hasPrefix("dq: "))
         let bad = try dq(["ack", "q", "not-a-receipt", "--db", db])
         #expect(bad.status == 64 && bad.stderrLines.count == 1)
+    }
+}
+
+/// Leases held by a process that dies come back promptly, found through the kernel.
+@Suite("Dead consumers")
+struct DeadConsumerTests {
+    let directory = TemporaryDirectory()
+
+    @Test("a consumer SIGKILLed while holding a 60 s lease: its message is delivered again within 2 s")
+    func killedHolder() throws {
+        let db = directory.file("store.db")
+        #expect(try dq(["put", "q", "precious", "--db", db]).status == 0)
+        let holder = try ChildProcess(Executables.helper, ["hold", db, "q"])
+        // The holder prints the id once it holds the lease.
+        let store = try Store(path: db)
+        #expect(eventually { ((try? store.stats().queues.first?.leased) ?? 0) == 1 })
+        let killed = ContinuousClock.now
+        kill(holder.pid, SIGKILL)
+        _ = holder.wait(timeout: .seconds(10))
+        let again = try dq(["get", "q", "--timeout", "10s", "--db", db], timeout: .seconds(20))
+        #expect(again.status == 0 && again.stdoutText == "precious")
+        #expect(ContinuousClock.now - killed < .seconds(2))
+    }
+
+    @Test("a lease taken by dq get --lease outlives that dq process, so a script can ack it later")
+    func commandLineLeaseOutlivesProcess() throws {
+        let db = directory.file("store.db")
+        _ = try dq(["put", "q", "job", "--db", db])
+        let leased = try dq(["get", "q", "--lease", "60s", "--json", "--db", db])
+        let object = try #require(try JSONSerialization.jsonObject(with: leased.stdout) as? [String: Any])
+        // Another process sweeps for dead holders as it gets; the lease must survive it.
+        #expect(try dq(["get", "q", "--timeout", "600ms", "--db", db]).status == 1)
+        #expect(try dq(["ack", "q", object["receipt"] as! String, "--db", db]).status == 0)
     }
 }

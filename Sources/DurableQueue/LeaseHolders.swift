@@ -1,0 +1,99 @@
+@preconcurrency import Glibc
+import Synchronization
+
+/// Tells live lease holders from dead ones through the kernel: a process that leases
+/// messages holds `flock(LOCK_EX)` on its own file `PATH-holders/<id>` for as long as it
+/// lives, and the kernel drops that lock when it dies, however it dies. Any process can
+/// then try the lock: if it gets it, the holder is gone, and its leases go back to the
+/// queue at once instead of when they run out.
+///
+/// The `holders` table lists registered holders; each leased row names its holder.
+final class LeaseHolders: Sendable {
+    let directory: String
+    /// This process's holder id and the descriptor holding its lock, once registered.
+    private let mine = Mutex<(id: Int64, fd: Int32)?>(nil)
+    /// When this process last looked for dead holders (monotonic ns).
+    private let lastSweep = Mutex<UInt64>(0)
+    /// Sweeps run at most this often per process.
+    static let sweepInterval: UInt64 = 250_000_000
+
+    init(storePath: String) {
+        directory = storePath + "-holders"
+    }
+
+    deinit {
+        mine.withLock { if let held = $0 { close(held.fd) } }
+    }
+
+    func path(_ id: Int64) -> String { directory + "/" + String(id, radix: 16) }
+
+    /// This process's holder id, registering it (file, lock, `holders` row) on first use.
+    func holderID(store: Store) throws(DQError) -> Int64 {
+        if let held = mine.withLock({ $0 }) { return held.id }
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
+        }
+        let id = Int64.random(in: 1...Int64.max)
+        let fd = open(path(id), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            if fd >= 0 { close(fd) }
+            throw DQError(.storeUnavailable, "cannot create lease holder file in \(directory): \(StoreLocation.describe(code))")
+        }
+        try store.write { connection in
+            let register = try connection.cachedStatement("INSERT INTO holders (id, pid, since) VALUES (?1, ?2, ?3)")
+            defer { register.reset() }
+            try register.bind(id, at: 1)
+            try register.bind(Int64(getpid()), at: 2)
+            try register.bind(Timestamp.now(), at: 3)
+            try register.run()
+        }
+        let kept = mine.withLock { held -> Int64 in
+            if let held { return held.id }
+            held = (id, fd)
+            return id
+        }
+        if kept != id {  // another thread registered first
+            close(fd)
+            unlink(path(id))
+        }
+        return kept
+    }
+
+    /// Finds holders whose process died and returns their leases to the queues. Cheap
+    /// to call often: it runs at most every `sweepInterval`.
+    ///
+    /// - Returns: how many leases came back (0 when it did not run).
+    @discardableResult
+    func sweep(store: Store, force: Bool = false) throws(DQError) -> Int {
+        let now = Deadline.monotonicNanoseconds()
+        let due = lastSweep.withLock { last -> Bool in
+            if !force && now &- last < Self.sweepInterval { return false }
+            last = now
+            return true
+        }
+        guard due else { return 0 }
+        let myID = mine.withLock { $0?.id }
+        let holders = try store.read { connection -> [Int64] in
+            let list = try connection.cachedStatement("SELECT id FROM holders")
+            defer { list.reset() }
+            var ids: [Int64] = []
+            while try list.step() { ids.append(list.int64(at: 0)) }
+            return ids
+        }
+        var released = 0
+        for id in holders where id != myID {
+            // Holding the dead holder's lock while releasing keeps two sweepers from
+            // racing, and a live holder's lock is never taken.
+            let fd = open(path(id), O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+            if fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                close(fd)
+                continue  // alive
+            }
+            defer { if fd >= 0 { close(fd) } }
+            released += try store.write { try MessageTable.releaseLeases($0, holder: id) }
+            unlink(path(id))
+        }
+        return released
+    }
+}
