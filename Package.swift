@@ -19,6 +19,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // prctl and friends, which Glibc's Swift module does not import.
+        .target(name: "CLinuxShims"),
         .target(
             name: "DurableQueue",
             dependencies: [
@@ -42,6 +44,7 @@ let package = Package(
             dependencies: [
                 "DurableQueue",
                 "DQBench",
+                "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

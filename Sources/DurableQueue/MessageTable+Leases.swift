@@ -7,7 +7,7 @@
 /// lease expiry) moves to `dead`.
 extension MessageTable {
     private enum LeaseKind: Int {
-        case lease, settleFind, delete, release, extend, bury, releaseHolder
+        case lease, settleFind, delete, release, extend, bury, releaseHolder, giveBack
     }
 
     private static func leaseStatement(_ connection: Connection, _ lane: Lane, _ kind: LeaseKind, _ sql: () -> String) throws -> Statement {
@@ -101,6 +101,22 @@ extension MessageTable {
         try release.bind(receipt.id, at: 1)
         try release.bind(until, at: 2)
         try release.run()
+        return true
+    }
+
+    /// Returns the message at once and takes back the attempt its delivery counted.
+    /// Returns `false` if the receipt is stale.
+    static func release(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
+        let giveBack = try leaseStatement(connection, found.lane, .giveBack) {
+            """
+            UPDATE \(found.lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL,
+                attempts = max(attempts - 1, 0) WHERE id = ?1
+            """
+        }
+        defer { giveBack.reset() }
+        try giveBack.bind(receipt.id, at: 1)
+        try giveBack.run()
         return true
     }
 

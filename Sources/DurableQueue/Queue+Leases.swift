@@ -104,6 +104,16 @@ extension Queue {
         if !found { throw Self.stale(receipt) }
     }
 
+    /// Hands a leased message back at once without counting the delivery as an attempt
+    /// (its handler was stopped from outside, for example at shutdown).
+    ///
+    /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
+    public func release(_ receipt: Receipt) throws(DQError) {
+        let found = try store.write { try MessageTable.release($0, queue: name, receipt: receipt) }
+        if !found { throw Self.stale(receipt) }
+        store.doorbells.ring(name)
+    }
+
     private static func stale(_ receipt: Receipt) -> DQError {
         DQError(.staleReceipt, "receipt \(receipt) is stale: message \(receipt.id) was settled or delivered again")
     }

@@ -21,7 +21,7 @@ struct DQ: ParsableCommand {
         version: version,
         subcommands: [
             Put.self, Get.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,
-            Dead.self, RetryDead.self, Stats.self, Bench.self, BenchRole.self,
+            Dead.self, RetryDead.self, Worker.self, Stats.self, Bench.self, BenchRole.self, ChildExec.self,
         ]
     )
 

@@ -32,6 +32,11 @@ enum ErrorReport {
         fail(lowercasedFirst(message.replacing("Error: ", with: "")), status: status.rawValue == 1 ? 64 : status.rawValue)
     }
 
+    /// One `dq: ` line on stderr for a problem the command survives.
+    static func warn(_ message: String) {
+        Output.standardError.write(Array(("dq: " + message.replacing("\n", with: " ") + "\n").utf8))
+    }
+
     static func fail(_ message: String, status: Int32) -> Never {
         let line = "dq: " + message.replacing("\n", with: " ") + "\n"
         Output.standardError.write(Array(line.utf8))

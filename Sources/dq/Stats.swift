@@ -26,7 +26,7 @@ extension DQ {
 
         static func json(_ stats: StoreStats, path: String) -> String {
             let queues = stats.queues.map { queue in
-                let age = queue.oldestReadyAge.map { String(Timestamp.milliseconds($0)) } ?? "null"
+                let age = queue.oldestReadyAge.map { String($0.milliseconds) } ?? "null"
                 return "{\"name\":\(JSONText.string(queue.name)),\"ready\":\(queue.ready),\"delayed\":\(queue.delayed),"
                     + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)}"
             }
@@ -64,9 +64,17 @@ extension DQ {
     }
 }
 
-enum Timestamp {
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
         return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (seconds < 0 ? .min : .max) : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
     }
 }

@@ -1,0 +1,248 @@
+import ArgumentParser
+import DurableQueue
+import Foundation
+@preconcurrency import Glibc
+
+extension DQ {
+    struct Worker: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a command for each message of a queue, at-least-once.",
+            discussion: """
+                Each message is leased and its body given to CMD on standard input, with
+                DQ_QUEUE, DQ_MESSAGE_ID and DQ_ATTEMPT in its environment. Exit 0 acks the
+                message; any other status hands it back for a retry after a backoff (--backoff,
+                doubling per attempt, at most 5 minutes) until --max-attempts deliveries, then it
+                goes to the dead letters. The lease is extended while CMD runs.
+
+                SIGTERM or SIGINT: take no new messages, let running commands finish within
+                --grace, then kill them; their messages go back to the queue without counting
+                an attempt. Commands run in their own process group and are killed if the worker
+                itself is killed, so none outlives it; its leases then return to the queue
+                within about a second.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The queue.")
+        var queue: String
+
+        @Option(name: .customShort("j"), help: "How many commands to run at once.")
+        var jobs: Int = 1
+
+        @Option(name: .long, help: ArgumentHelp("Lease length; extended while a command runs.", valueName: "duration"),
+                transform: Parse.duration)
+        var lease: Duration = .seconds(30)
+
+        @Option(name: .long, help: "Deliveries before a failing message goes to the dead letters.")
+        var maxAttempts: Int = Queue.defaultMaxAttempts
+
+        @Option(name: .long, help: ArgumentHelp("How long running commands may take to finish after SIGTERM/SIGINT.", valueName: "duration"),
+                transform: Parse.duration)
+        var grace: Duration = .seconds(10)
+
+        @Option(name: .long, help: ArgumentHelp("Delay before the first retry of a failed message.", valueName: "duration"),
+                transform: Parse.duration)
+        var backoff: Duration = .seconds(1)
+
+        @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+        var command: [String] = []
+
+        func validate() throws {
+            try Parse.queueName(queue)
+            if command.isEmpty { throw ValidationError("give the command to run after --, as in: dq worker jobs -- ./handle.sh") }
+            if jobs < 1 || jobs > 1_000 { throw ValidationError("-j must be between 1 and 1000") }
+            if lease < .milliseconds(100) { throw ValidationError("--lease must be at least 100ms") }
+            if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        }
+
+        func run() throws {
+            let interrupt = try WaitInterrupt()
+            StopSignal.install(waking: interrupt)
+            let queue = try global.openStore().queue(queue)
+            let supervisor = Supervisor(
+                queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff,
+                executable: Bench.executablePath())
+            let slots = DispatchGroup()
+            for _ in 0..<jobs {
+                slots.enter()
+                Thread.detachNewThread {
+                    supervisor.runSlot(interrupt: interrupt)
+                    slots.leave()
+                }
+            }
+            // Sleep until a stop signal (the interrupt) or until every slot has ended.
+            var ready = pollfd(fd: interrupt.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            while slots.wait(timeout: .now()) == .timedOut {
+                _ = poll(&ready, 1, 1_000)
+                if StopSignal.pending != nil { break }
+            }
+            let graceNanoseconds = Int(clamping: grace.nanoseconds)
+            if slots.wait(timeout: .now() + .nanoseconds(graceNanoseconds)) == .timedOut {
+                supervisor.killRunning()
+                _ = slots.wait(timeout: .now() + .seconds(10))
+            }
+            if let failure = supervisor.failure { throw failure }
+        }
+    }
+}
+
+/// Runs the worker's slots: lease a message, run the command on it, settle it.
+///
+/// Commands start with `posix_spawn` rather than swift-subprocess: each must die with
+/// the worker, which takes `PR_SET_PDEATHSIG` set between fork and exec, and
+/// swift-subprocess offers no pre-exec hook on Linux (only spawn attributes). So the
+/// command runs through `dq child-exec`, which sets the signal and execs it; the rest
+/// (a process group, a stdin pipe, a reaping thread) is plain POSIX.
+///
+/// `@unchecked Sendable`: `running`, `killed` and `failure` are guarded by `lock`.
+final class Supervisor: @unchecked Sendable {
+    let queue: Queue
+    let command: [String]
+    let lease: Duration
+    let maxAttempts: Int
+    let backoff: Duration
+    let executable: String
+    private let lock = NSLock()
+    private var running: Set<pid_t> = []
+    private var killed: Set<pid_t> = []
+    private(set) var failure: DQError?
+
+    init(queue: Queue, command: [String], lease: Duration, maxAttempts: Int, backoff: Duration, executable: String) {
+        self.queue = queue
+        self.command = command
+        self.lease = lease
+        self.maxAttempts = maxAttempts
+        self.backoff = backoff
+        self.executable = executable
+    }
+
+    /// One slot: until a stop signal, lease a message and handle it.
+    func runSlot(interrupt: WaitInterrupt) {
+        while StopSignal.pending == nil {
+            do {
+                guard let leased = try queue.receive(lease: lease, timeout: nil, maxAttempts: maxAttempts,
+                                                     interrupt: interrupt).first else { return }
+                try handle(leased)
+            } catch {
+                lock.withLock { failure = failure ?? (error as? DQError) ?? DQError(.internalError, "\(error)") }
+                interrupt.signal()
+                return
+            }
+        }
+    }
+
+    private func handle(_ leased: LeasedMessage) throws {
+        let message = leased.message
+        let status = try runCommand(body: message.body, environment: [
+            "DQ_QUEUE": queue.name, "DQ_MESSAGE_ID": String(message.id), "DQ_ATTEMPT": String(message.attempt),
+        ], keepLeased: leased.receipt)
+        let settled: Result<Void, DQError>
+        switch status {
+        case .succeeded: settled = Result { () throws(DQError) in try queue.ack(leased.receipt) }
+        case .killedAtShutdown: settled = Result { () throws(DQError) in try queue.release(leased.receipt) }
+        case .failed:
+            let exponent = min(message.attempt - 1, 20)
+            let delay = min(backoff * (1 << exponent), .seconds(300))
+            settled = Result { () throws(DQError) in try queue.nack(leased.receipt, delay: delay, maxAttempts: maxAttempts) }
+        }
+        if case .failure(let error) = settled {
+            // A stale receipt: the lease was lost (the store was unreachable past it), the
+            // message is someone else's now, and this outcome cannot be recorded.
+            guard error.kind == .staleReceipt else { throw error }
+            ErrorReport.warn("message \(message.id): \(error.message)")
+        }
+    }
+
+    enum Outcome { case succeeded, failed, killedAtShutdown }
+
+    /// Runs the command with `body` on its standard input, extending the lease every
+    /// third of it until the command exits.
+    private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt) throws -> Outcome {
+        var input: [Int32] = [-1, -1]
+        guard pipe(&input) == 0 else { throw DQError(.internalError, "pipe: \(String(cString: strerror(errno)))") }
+        for fd in input { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let arguments = [executable, "child-exec", "--parent", String(getpid()), "--"] + command
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
+        let spawned = Self.spawn(arguments, environment: variables, stdin: input[0])
+        close(input[0])
+        guard case .success(let pid) = spawned else {
+            close(input[1])
+            if case .failure(let code) = spawned {
+                throw DQError(.internalError, "cannot start \(command[0]): \(String(cString: strerror(code.code)))")
+            }
+            throw DQError(.internalError, "cannot start \(command[0])")
+        }
+        lock.withLock { _ = running.insert(pid) }
+        defer { lock.withLock { _ = running.remove(pid) } }
+
+        // Feed the body on its own thread: the command may not read it all, or late.
+        let writer = input[1]
+        Thread.detachNewThread {
+            body.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(writer, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 { if errno == EINTR { continue }; break }
+                    offset += written
+                }
+            }
+            close(writer)
+        }
+
+        let exited = DispatchSemaphore(value: 0)
+        let status = ExitStatus()
+        Thread.detachNewThread {
+            var raw: Int32 = 0
+            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+            status.value = raw
+            exited.signal()
+        }
+        let interval = Int(clamping: lease.nanoseconds / 3)
+        while exited.wait(timeout: .now() + .nanoseconds(interval)) == .timedOut {
+            do { try queue.extend(receipt, by: lease) } catch {
+                ErrorReport.warn("message \(receipt.id): cannot extend its lease: \(error.message)")
+            }
+        }
+        let raw = status.value
+        if lock.withLock({ killed.contains(pid) }) { return .killedAtShutdown }
+        let exitedNormally = raw & 0x7F == 0
+        return exitedNormally && (raw >> 8) & 0xFF == 0 ? .succeeded : .failed
+    }
+
+    struct SpawnError: Error { let code: Int32 }
+
+    /// Starts `arguments` in a process group of its own with `stdin` as standard input.
+    private static func spawn(_ arguments: [String], environment: [String], stdin: Int32) -> Result<pid_t, SpawnError> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attributes)
+        return code == 0 ? .success(pid) : .failure(SpawnError(code: code))
+    }
+
+    /// Kills every running command (the grace period ran out).
+    func killRunning() {
+        lock.withLock {
+            for pid in running {
+                killed.insert(pid)
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    /// A child's wait status, written by the thread that reaped it before it signals.
+    private final class ExitStatus: @unchecked Sendable {
+        var value: Int32 = 0
+    }
+}
