@@ -42,3 +42,16 @@ extension Store {
             sharedMemoryBytes: StoreLocation.fileSize(path + "-shm"))
     }
 }
+
+extension Store {
+    /// `PRAGMA integrity_check`: `"ok"`, or SQLite's first problems, one per line.
+    public func integrityCheck() throws(DQError) -> String {
+        try withConnection { connection in
+            let check = try connection.cachedStatement("PRAGMA integrity_check")
+            defer { check.reset() }
+            var lines: [String] = []
+            while try check.step() { lines.append(check.string(at: 0) ?? "") }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
