@@ -1,0 +1,119 @@
+import Foundation
+
+extension Queue {
+    /// Async `receive(lease:...)`: waits on a Dispatch thread, never on the cooperative
+    /// pool, and stops waiting when the task is cancelled.
+    ///
+    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
+                        maxAttempts: Int = Queue.defaultMaxAttempts) async throws -> [LeasedMessage] {
+        try Task.checkCancellation()
+        let interrupt = try WaitInterrupt()
+        let leased = try await withTaskCancellationHandler {
+            try await offload { [self] () throws(DQError) in
+                try receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, interrupt: interrupt)
+            }
+        } onCancel: {
+            interrupt.signal()
+        }
+        if leased.isEmpty { try Task.checkCancellation() }
+        return leased
+    }
+
+    /// Leased messages as they arrive, for `for try await`: each must be settled with
+    /// `ack`, `nack` or `release`. The sequence ends only when the task is cancelled
+    /// (by throwing `CancellationError`).
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for try await leased in queue.leasedMessages(lease: .seconds(30)) {
+    ///     try await handle(leased.message)
+    ///     try queue.ack(leased.receipt)
+    /// }
+    /// ```
+    public func leasedMessages(lease: Duration, maxAttempts: Int = Queue.defaultMaxAttempts) -> LeasedMessages {
+        LeasedMessages(queue: self, lease: lease, maxAttempts: maxAttempts)
+    }
+
+    /// Runs `handler` on each message until the task is cancelled, `concurrency` at a
+    /// time: returning acks the message, throwing hands it back for a retry after
+    /// `backoff` (doubling per attempt, at most 5 minutes) and, after `maxAttempts`
+    /// deliveries, to the dead letters. The lease is extended while `handler` runs.
+    /// Messages whose handler was cancelled go back without counting the attempt.
+    ///
+    /// - Throws: `CancellationError` when cancelled; `DQError` if the store fails.
+    public func work(lease: Duration = .seconds(30), concurrency: Int = 1,
+                     maxAttempts: Int = Queue.defaultMaxAttempts, backoff: Duration = .seconds(1),
+                     handler: @escaping @Sendable (Message) async throws -> Void) async throws {
+        guard concurrency > 0 else { throw DQError(.invalidArgument, "concurrency must be at least 1") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    for try await leased in leasedMessages(lease: lease, maxAttempts: maxAttempts) {
+                        try await handle(leased, lease: lease, maxAttempts: maxAttempts, backoff: backoff, handler: handler)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func handle(_ leased: LeasedMessage, lease: Duration, maxAttempts: Int, backoff: Duration,
+                        handler: @escaping @Sendable (Message) async throws -> Void) async throws {
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do { try await handler(leased.message); return .success(()) } catch { return .failure(error) }
+            }
+            group.addTask { [self] in
+                // Keep the lease while the handler runs; ends when the handler does.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: lease / 3)
+                    if Task.isCancelled { break }
+                    try? await offload { [self] () throws(DQError) in try extend(leased.receipt, by: lease) }
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .success(())
+        }
+        switch outcome {
+        case .success:
+            try await offload { [self] () throws(DQError) in try ack(leased.receipt) }
+        case .failure(let error) where error is CancellationError || Task.isCancelled:
+            try? await offload { [self] () throws(DQError) in try release(leased.receipt) }
+            throw CancellationError()
+        case .failure:
+            let exponent = min(leased.message.attempt - 1, 20)
+            let delay = min(backoff * (1 << exponent), .seconds(300))
+            try await offload { [self] () throws(DQError) in try nack(leased.receipt, delay: delay, maxAttempts: maxAttempts) }
+        }
+    }
+}
+
+/// An endless async sequence of leased messages (see `Queue.leasedMessages`).
+public struct LeasedMessages: AsyncSequence, Sendable {
+    public typealias Element = LeasedMessage
+    let queue: Queue
+    let lease: Duration
+    let maxAttempts: Int
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let queue: Queue
+        let lease: Duration
+        let maxAttempts: Int
+
+        public mutating func next() async throws -> LeasedMessage? {
+            while true {
+                if let leased = try await queue.receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first {
+                    return leased
+                }
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(queue: queue, lease: lease, maxAttempts: maxAttempts)
+    }
+}
