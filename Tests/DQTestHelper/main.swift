@@ -14,7 +14,8 @@
 //       leases one message for 60 s (released if this process dies), prints its id,
 //       then sleeps until killed
 //   dq-test-helper mix DB SECONDS SEED
-//       random put / get / peek / len / batch puts on queues mix-0…mix-3 for SECONDS;
+//       random put / batch put / get / lease + ack or nack / peek / len on queues
+//       mix-0…mix-3 for SECONDS;
 //       prints "ops N errors N" and each error; exits 0 even if there were errors
 import DurableQueue
 import Foundation
@@ -103,11 +104,15 @@ struct TestHelper {
         while ContinuousClock.now < end {
             let queue = queues[Int(random.next() % 4)]
             do {
-                switch random.next() % 6 {
+                switch random.next() % 8 {
                 case 0, 1: try queue.put("m\(operations)")
                 case 2: try queue.put(contentsOf: (0..<10).map { OutgoingMessage("b\($0)") })
                 case 3: _ = try queue.get(limit: Int(random.next() % 5) + 1, timeout: .milliseconds(5))
                 case 4: _ = try queue.peek(limit: 3)
+                case 5, 6:
+                    for leased in try queue.receive(lease: .seconds(2), limit: 2, timeout: .milliseconds(5)) {
+                        if random.next() % 4 == 0 { try queue.nack(leased.receipt) } else { try queue.ack(leased.receipt) }
+                    }
                 default: _ = try queue.count()
                 }
             } catch {

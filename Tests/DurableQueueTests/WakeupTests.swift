@@ -49,7 +49,7 @@ struct WakeupTests {
         #expect(ContinuousClock.now - start < .seconds(5))
     }
 
-    @Test("8 processes mixing puts, batch puts, gets, peeks and counts: no error at all")
+    @Test("8 processes mixing puts, batch puts, gets, leases with ack or nack, peeks and counts: no error at all")
     func mixedLoad() throws {
         let db = directory.file("store.db")
         _ = try dq(["len", "mix-0", "--db", db])
