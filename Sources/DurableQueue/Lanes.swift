@@ -66,12 +66,22 @@ final class LaneDirectory: Sendable {
     }
 
     private let known = Mutex<[Key: Int64]>([:])
+    /// The same lanes by id, with their queue.
+    private let byID = Mutex<[Int64: Key]>([:])
 
     func lane(queue: String, priority: Int) -> Lane? {
         known.withLock { $0[Key(queue: queue, priority: priority)] }.map { Lane(id: $0, priority: priority) }
     }
 
+    /// Lane `id`, if this process has seen it and it belongs to `queue`.
+    func lane(id: Int64, queue: String) -> Lane? {
+        guard let key = byID.withLock({ $0[id] }), key.queue == queue else { return nil }
+        return Lane(id: id, priority: key.priority)
+    }
+
     func remember(queue: String, lane: Lane) {
-        known.withLock { $0[Key(queue: queue, priority: lane.priority)] = lane.id }
+        let key = Key(queue: queue, priority: lane.priority)
+        known.withLock { $0[key] = lane.id }
+        byID.withLock { $0[lane.id] = key }
     }
 }

@@ -7,7 +7,7 @@
 /// lease expiry) moves to `dead`.
 extension MessageTable {
     private enum LeaseKind: Int {
-        case lease, settleFind, delete, release, extend, bury, releaseHolder, giveBack
+        case lease, settleFind, delete, release, extend, bury, releaseHolder, giveBack, ackDelete
     }
 
     private static func leaseStatement(_ connection: Connection, _ lane: Lane, _ kind: LeaseKind, _ sql: () -> String) throws -> Statement {
@@ -25,10 +25,12 @@ extension MessageTable {
                 try next.bind(limit - leased.count, at: 1)
                 try next.bind(now, at: 2)
                 var rows: [Message] = []
+                var keyed: Set<Int64> = []
                 while try next.step() {
                     rows.append(Message(
                         id: next.int64(at: 0), queue: queue, body: next.data(at: 4), priority: lane.priority,
                         enqueuedAt: Timestamp.date(next.int64(at: 1)), attempt: next.int(at: 2)))
+                    if !next.isNull(at: 3) { keyed.insert(next.int64(at: 0)) }
                 }
                 next.reset()
                 if rows.isEmpty { break }
@@ -37,7 +39,7 @@ extension MessageTable {
                         try bury(connection, queue: queue, lane: lane, id: row.id, now: now)
                         continue
                     }
-                    let token = Int64.random(in: 1...Int64.max)
+                    let token = Receipt.token(hasKey: keyed.contains(row.id))
                     let update = try leaseStatement(connection, lane, .lease) {
                         """
                         UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1
@@ -50,7 +52,7 @@ extension MessageTable {
                     try update.bind(token, at: 3)
                     try update.bind(holder, at: 4)
                     try update.run()
-                    leased.append(LeasedMessage(message: row, receipt: Receipt(id: row.id, token: token),
+                    leased.append(LeasedMessage(message: row, receipt: Receipt(lane: lane.id, id: row.id, token: token),
                                                 leasedUntil: Timestamp.date(until)))
                 }
             }
@@ -58,38 +60,61 @@ extension MessageTable {
         return leased
     }
 
+    /// The lane `receipt` names, if it is a lane of `queue`.
+    private static func lane(of receipt: Receipt, queue: String, _ connection: Connection, lanes: LaneDirectory) throws -> Lane? {
+        if let lane = lanes.lane(id: receipt.lane, queue: queue) { return lane }
+        let find = try connection.cachedStatement("SELECT queue, priority FROM lanes WHERE id = ?1")
+        defer { find.reset() }
+        try find.bind(receipt.lane, at: 1)
+        guard try find.step(), find.string(at: 0) == queue else { return nil }
+        let lane = Lane(id: receipt.lane, priority: find.int(at: 1))
+        lanes.remember(queue: queue, lane: lane)
+        return lane
+    }
+
     /// The lane and attempts of the delivery `receipt` names, if it is still current.
-    private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (lane: Lane, attempts: Int, key: String?)? {
-        for lane in try Lanes.all(connection, queue: queue) {
-            let find = try leaseStatement(connection, lane, .settleFind) {
-                "SELECT attempts, dedup_key FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
-            }
-            defer { find.reset() }
-            try find.bind(receipt.id, at: 1)
-            try find.bind(receipt.token, at: 2)
-            if try find.step() {
-                return (lane, find.int(at: 0), find.isNull(at: 1) ? nil : find.string(at: 1))
-            }
+    private static func find(_ connection: Connection, queue: String, receipt: Receipt,
+                             lanes: LaneDirectory) throws -> (lane: Lane, attempts: Int, key: String?)? {
+        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return nil }
+        let find = try leaseStatement(connection, lane, .settleFind) {
+            "SELECT attempts, dedup_key FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
         }
-        return nil
+        defer { find.reset() }
+        try find.bind(receipt.id, at: 1)
+        try find.bind(receipt.token, at: 2)
+        guard try find.step() else { return nil }
+        return (lane, find.int(at: 0), find.isNull(at: 1) ? nil : find.string(at: 1))
     }
 
     /// Deletes the delivered message. Returns `false` if the receipt is stale.
-    static func ack(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
-        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
-        let delete = try leaseStatement(connection, found.lane, .delete) { "DELETE FROM \(found.lane.table) WHERE id = ?1" }
+    ///
+    /// One `DELETE … WHERE id = ? AND receipt = ?` on the lane the receipt names; the
+    /// receipt also says whether a dedup key must be forgotten.
+    static func ack(_ connection: Connection, queue: String, receipt: Receipt, lanes: LaneDirectory) throws -> Bool {
+        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return false }
+        let delete = try leaseStatement(connection, lane, .ackDelete) {
+            "DELETE FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
+        }
         defer { delete.reset() }
         try delete.bind(receipt.id, at: 1)
+        try delete.bind(receipt.token, at: 2)
         try delete.run()
-        if let key = found.key { try forget(key: key, queue: queue, connection) }
+        guard connection.changes == 1 else { return false }
+        if receipt.hasKey {
+            let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
+            defer { forget.reset() }
+            try forget.bind(queue, at: 1)
+            try forget.bind(receipt.id, at: 2)
+            try forget.run()
+        }
         return true
     }
 
     /// Returns the message to the queue (deliverable at `until`, or at once when `nil`),
     /// or buries it after `maxAttempts` deliveries. Returns `false` if the receipt is stale.
     static func nack(_ connection: Connection, queue: String, receipt: Receipt, until: Int64?, now: Int64,
-                     maxAttempts: Int) throws -> Bool {
-        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
+                     maxAttempts: Int, lanes: LaneDirectory) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
         if found.attempts >= maxAttempts {
             try bury(connection, queue: queue, lane: found.lane, id: receipt.id, now: now)
             return true
@@ -106,8 +131,8 @@ extension MessageTable {
 
     /// Returns the message at once and takes back the attempt its delivery counted.
     /// Returns `false` if the receipt is stale.
-    static func release(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
-        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
+    static func release(_ connection: Connection, queue: String, receipt: Receipt, lanes: LaneDirectory) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
         let giveBack = try leaseStatement(connection, found.lane, .giveBack) {
             """
             UPDATE \(found.lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL,
@@ -121,8 +146,9 @@ extension MessageTable {
     }
 
     /// Moves the lease's end to `until`. Returns `false` if the receipt is stale.
-    static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64) throws -> Bool {
-        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
+    static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64,
+                       lanes: LaneDirectory) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
         let extend = try leaseStatement(connection, found.lane, .extend) {
             "UPDATE \(found.lane.table) SET lease_until = ?2 WHERE id = ?1"
         }

@@ -2,26 +2,39 @@ import Foundation
 
 /// Names one leased delivery of a message: `ack`, `nack` and `extend` need it, and it
 /// stops working once the message is delivered again, so a consumer whose lease ran
-/// out cannot settle the next delivery. Written as `ID-TOKEN` (`dq get --lease --json`
-/// prints it as `"receipt"`).
+/// out cannot settle the next delivery. Written as `LANE-ID-TOKEN` (`dq get --lease
+/// --json` prints it as `"receipt"`): the lane table the message is in, its id, and the
+/// delivery's token in hex.
 public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
+    let lane: Int64
     public let id: Int64
     let token: Int64
 
-    init(id: Int64, token: Int64) {
+    init(lane: Int64, id: Int64, token: Int64) {
+        self.lane = lane
         self.id = id
         self.token = token
     }
 
     public init?(_ description: String) {
         let parts = description.split(separator: "-")
-        guard parts.count == 2, let id = Int64(parts[0]), let token = Int64(parts[1], radix: 16), token > 0 else {
+        guard parts.count == 3, let lane = Int64(parts[0]), lane > 0, let id = Int64(parts[1]),
+              let token = Int64(parts[2], radix: 16), token > 0 else {
             return nil
         }
-        self.init(id: id, token: token)
+        self.init(lane: lane, id: id, token: token)
     }
 
-    public var description: String { "\(id)-\(String(token, radix: 16))" }
+    public var description: String { "\(lane)-\(id)-\(String(token, radix: 16))" }
+
+    /// A new delivery's token: random and positive; its lowest bit says whether the
+    /// message holds a dedup key (which an ack must then release).
+    static func token(hasKey: Bool) -> Int64 {
+        let random = Int64.random(in: 1...Int64.max) & ~1
+        return hasKey ? random | 1 : max(random, 2)
+    }
+
+    var hasKey: Bool { token & 1 == 1 }
 }
 
 /// A message delivered under a lease: hidden from other consumers until `leasedUntil`,
@@ -72,7 +85,7 @@ extension Queue {
     /// - Throws: `DQError.Kind.staleReceipt` if the message was delivered again since
     ///   (its lease ran out) or was already settled.
     public func ack(_ receipt: Receipt) throws(DQError) {
-        let found = try store.write { try MessageTable.ack($0, queue: name, receipt: receipt) }
+        let found = try store.write { try MessageTable.ack($0, queue: name, receipt: receipt, lanes: store.lanes) }
         if !found { throw Self.stale(receipt) }
     }
 
@@ -86,7 +99,7 @@ extension Queue {
             let now = Timestamp.now()
             let until = delay > .zero ? now &+ Timestamp.microseconds(delay) : nil
             return try MessageTable.nack(connection, queue: name, receipt: receipt, until: until, now: now,
-                                         maxAttempts: maxAttempts)
+                                         maxAttempts: maxAttempts, lanes: store.lanes)
         }
         if !found { throw Self.stale(receipt) }
         store.doorbells.ring(name)
@@ -99,7 +112,7 @@ extension Queue {
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
         let found = try store.write { connection in
             try MessageTable.extend(connection, queue: name, receipt: receipt,
-                                    until: Timestamp.now() &+ Timestamp.microseconds(lease))
+                                    until: Timestamp.now() &+ Timestamp.microseconds(lease), lanes: store.lanes)
         }
         if !found { throw Self.stale(receipt) }
     }
@@ -109,7 +122,7 @@ extension Queue {
     ///
     /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
     public func release(_ receipt: Receipt) throws(DQError) {
-        let found = try store.write { try MessageTable.release($0, queue: name, receipt: receipt) }
+        let found = try store.write { try MessageTable.release($0, queue: name, receipt: receipt, lanes: store.lanes) }
         if !found { throw Self.stale(receipt) }
         store.doorbells.ring(name)
     }

@@ -111,9 +111,24 @@ struct LeaseTests {
 
     @Test("receipts print and parse")
     func receiptText() throws {
-        let receipt = Receipt(id: 1_732_000_000_000_000_123, token: 0x1234_abcd)
+        let receipt = Receipt(lane: 3, id: 1_732_000_000_000_000_123, token: 0x1234_abcd)
+        #expect(receipt.description == "3-1732000000000000123-1234abcd")
         #expect(Receipt(receipt.description) == receipt)
         #expect(Receipt("nonsense") == nil)
-        #expect(Receipt("12-0") == nil)
+        #expect(Receipt("3-12-0") == nil)
+        #expect(Receipt("12-ab") == nil)
+    }
+
+    @Test("a receipt from another queue settles nothing there")
+    func receiptOfAnotherQueue() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let jobs = try store.queue("jobs")
+        let other = try store.queue("other")
+        try other.put("x")
+        try jobs.put("y")
+        let leased = try #require(try jobs.receive(lease: .seconds(60), timeout: .zero).first)
+        let error = #expect(throws: DQError.self) { try other.ack(leased.receipt) }
+        #expect(error?.kind == .staleReceipt)
+        try jobs.ack(leased.receipt)
     }
 }
