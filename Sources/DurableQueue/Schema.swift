@@ -42,6 +42,27 @@ enum Schema {
                 pid   INTEGER NOT NULL,
                 since INTEGER NOT NULL
             ) STRICT;
+            CREATE TABLE dict_items (
+                dict    TEXT    NOT NULL,
+                key     TEXT    NOT NULL,
+                version INTEGER NOT NULL,
+                value   BLOB    NOT NULL,
+                PRIMARY KEY (dict, key)
+            ) STRICT, WITHOUT ROWID;
+            CREATE TABLE list_items (
+                list     TEXT    NOT NULL,
+                position INTEGER NOT NULL,
+                value    BLOB    NOT NULL,
+                PRIMARY KEY (list, position)
+            ) STRICT, WITHOUT ROWID;
+            CREATE TABLE counters (
+                name  TEXT    NOT NULL PRIMARY KEY,
+                value INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            CREATE TABLE events (
+                name   TEXT    NOT NULL PRIMARY KEY,
+                is_set INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
             CREATE TABLE dedup (
                 queue TEXT    NOT NULL,
                 key   TEXT    NOT NULL,

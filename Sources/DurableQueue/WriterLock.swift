@@ -38,11 +38,18 @@ final class WriterLock: @unchecked Sendable {
         close(fd)
     }
 
-    /// Waits at most `timeout` for the lock.
+    /// Waits at most `timeout` for the lock (`nil`: as long as it takes).
     ///
     /// - Throws: `DQError.Kind.timedOut` if another writer held it that long.
-    func acquire(timeout: Duration) throws(DQError) -> Hold {
-        let deadline = DispatchTime.now() + .nanoseconds(Int(clamping: Timestamp.microseconds(timeout) &* 1_000))
+    func acquire(timeout: Duration?) throws(DQError) -> Hold {
+        let deadline: DispatchTime
+        if let timeout {
+            let micros = max(0, Timestamp.microseconds(timeout))
+            let (nanos, overflow) = micros.multipliedReportingOverflow(by: 1_000)
+            deadline = overflow ? .distantFuture : .now() + .nanoseconds(Int(clamping: nanos))
+        } else {
+            deadline = .distantFuture
+        }
         guard turn.wait(timeout: deadline) == .success else { throw timedOut(timeout) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return Hold(fd: fd, owned: false) }
         guard errno == EWOULDBLOCK || errno == EINTR else {
@@ -68,8 +75,8 @@ final class WriterLock: @unchecked Sendable {
         turn.signal()
     }
 
-    private func timedOut(_ timeout: Duration) -> DQError {
-        DQError(.timedOut, "another writer held \(path) for longer than \(DurationText.format(timeout))")
+    private func timedOut(_ timeout: Duration?) -> DQError {
+        DQError(.timedOut, "\(path) stayed locked by another process for \(timeout.map(DurationText.format) ?? "ever")")
     }
 
     /// A blocking `flock` on a helper thread, and who gets the lock when it succeeds.

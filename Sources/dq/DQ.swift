@@ -21,7 +21,8 @@ struct DQ: ParsableCommand {
         version: version,
         subcommands: [
             Put.self, Get.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,
-            Dead.self, RetryDead.self, Worker.self, Stats.self, Bench.self, Torture.self,
+            Dead.self, RetryDead.self, Worker.self, KV.self, ListCommand.self, CounterCommand.self, LockCommand.self,
+            EventCommand.self, Stats.self, Bench.self, Torture.self,
             BenchRole.self, ChildExec.self, TortureProducer.self,
         ]
     )

@@ -61,6 +61,10 @@ enum Parse {
         return receipt
     }
 
+    static func name(_ name: String, what: String) throws {
+        do { try Names.validate(name, what: what) } catch { throw ValidationError(error.message) }
+    }
+
     static func queueName(_ name: String) throws {
         do { try Names.validate(name, what: "queue name") } catch { throw ValidationError(error.message) }
     }

@@ -77,6 +77,16 @@ struct MessagePrinter {
         Output.standardOutput.write(out)
     }
 
+    /// Values one per line: a newline after each unless it already ends with one.
+    static func printLines(_ values: [Data]) {
+        var out = Data()
+        for value in values {
+            out.append(value)
+            if value.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
+        }
+        Output.standardOutput.write(out)
+    }
+
     /// Leased messages: always JSON, with `"receipt"` and `"leased_until"`.
     func print(_ leased: [LeasedMessage]) {
         guard !leased.isEmpty else { return }

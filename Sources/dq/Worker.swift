@@ -60,8 +60,7 @@ extension DQ {
             StopSignal.install(waking: interrupt)
             let queue = try global.openStore().queue(queue)
             let supervisor = Supervisor(
-                queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff,
-                executable: Bench.executablePath())
+                queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff)
             let slots = DispatchGroup()
             for _ in 0..<jobs {
                 slots.enter()
@@ -101,19 +100,17 @@ final class Supervisor: @unchecked Sendable {
     let lease: Duration
     let maxAttempts: Int
     let backoff: Duration
-    let executable: String
     private let lock = NSLock()
     private var running: Set<pid_t> = []
     private var killed: Set<pid_t> = []
     private(set) var failure: DQError?
 
-    init(queue: Queue, command: [String], lease: Duration, maxAttempts: Int, backoff: Duration, executable: String) {
+    init(queue: Queue, command: [String], lease: Duration, maxAttempts: Int, backoff: Duration) {
         self.queue = queue
         self.command = command
         self.lease = lease
         self.maxAttempts = maxAttempts
         self.backoff = backoff
-        self.executable = executable
     }
 
     /// One slot: until a stop signal, lease a message and handle it.
@@ -161,14 +158,12 @@ final class Supervisor: @unchecked Sendable {
         var input: [Int32] = [-1, -1]
         guard pipe(&input) == 0 else { throw DQError(.internalError, "pipe: \(String(cString: strerror(errno)))") }
         for fd in input { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let arguments = [executable, "child-exec", "--parent", String(getpid()), "--"] + command
-        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
-        let spawned = Self.spawn(arguments, environment: variables, stdin: input[0])
+        let spawned = Spawn.command(command, environment: environment, stdin: input[0], ownGroup: true)
         close(input[0])
         guard case .success(let pid) = spawned else {
             close(input[1])
-            if case .failure(let code) = spawned {
-                throw DQError(.internalError, "cannot start \(command[0]): \(String(cString: strerror(code.code)))")
+            if case .failure(let failure) = spawned {
+                throw DQError(.internalError, "cannot start \(command[0]): \(failure.description)")
             }
             throw DQError(.internalError, "cannot start \(command[0])")
         }
@@ -203,32 +198,8 @@ final class Supervisor: @unchecked Sendable {
                 ErrorReport.warn("message \(receipt.id): cannot extend its lease: \(error.message)")
             }
         }
-        let raw = status.value
         if lock.withLock({ killed.contains(pid) }) { return .killedAtShutdown }
-        let exitedNormally = raw & 0x7F == 0
-        return exitedNormally && (raw >> 8) & 0xFF == 0 ? .succeeded : .failed
-    }
-
-    struct SpawnError: Error { let code: Int32 }
-
-    /// Starts `arguments` in a process group of its own with `stdin` as standard input.
-    private static func spawn(_ arguments: [String], environment: [String], stdin: Int32) -> Result<pid_t, SpawnError> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-        argv.forEach { free($0) }
-        envp.forEach { free($0) }
-        posix_spawn_file_actions_destroy(&actions)
-        posix_spawnattr_destroy(&attributes)
-        return code == 0 ? .success(pid) : .failure(SpawnError(code: code))
+        return Spawn.exitStatus(status.value) == 0 ? .succeeded : .failed
     }
 
     /// Kills every running command (the grace period ran out).

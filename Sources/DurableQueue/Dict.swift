@@ -1,0 +1,188 @@
+import Foundation
+
+/// A shared dictionary of string keys to bytes, like `multiprocessing.Manager().dict()`
+/// but durable and shared by any process that opens the store. Every call is one
+/// transaction, so updates are atomic across processes.
+public struct Dict: Sendable {
+    public let store: Store
+    public let name: String
+
+    /// The longest key, in UTF-8 bytes.
+    public static let maxKeyBytes = 1_024
+
+    init(store: Store, name: String) {
+        self.store = store
+        self.name = name
+    }
+
+    static func validate(key: String) throws(DQError) {
+        if key.isEmpty { throw DQError(.invalidArgument, "key is empty") }
+        if key.utf8.count > maxKeyBytes {
+            throw DQError(.invalidArgument, "key is \(key.utf8.count) bytes long; the limit is \(maxKeyBytes)")
+        }
+    }
+
+    private var everyKey: String { Store.channel("dict", name) }
+    private func channel(_ key: String) -> String { Store.channel("dict", name, key) }
+
+    /// The value of `key`, or `nil` if it is absent.
+    public func get(_ key: String) throws(DQError) -> Data? {
+        try Self.validate(key: key)
+        return try store.read { try Self.read($0, dict: name, key: key)?.value }
+    }
+
+    /// Sets `key` to `value`.
+    public func set(_ key: String, _ value: Data) throws(DQError) {
+        try Self.validate(key: key)
+        try checkSize(value)
+        try store.write { try Self.write($0, dict: name, key: key, value: value) }
+        store.doorbells.ring(channel(key))
+    }
+
+    /// Sets `key` to `text` as UTF-8.
+    public func set(_ key: String, _ text: String) throws(DQError) {
+        try set(key, Data(text.utf8))
+    }
+
+    /// Sets `key` to `value` encoded as JSON.
+    public func set<T: Encodable>(_ key: String, json value: T, encoder: JSONEncoder = JSONEncoder()) throws(DQError) {
+        let data: Data
+        do { data = try encoder.encode(value) } catch { throw DQError(.invalidArgument, "cannot encode \(key) as JSON: \(error)") }
+        try set(key, data)
+    }
+
+    /// Removes `key`. Returns whether it was there.
+    @discardableResult
+    public func delete(_ key: String) throws(DQError) -> Bool {
+        try Self.validate(key: key)
+        let removed = try store.write { connection -> Bool in
+            let delete = try connection.cachedStatement("DELETE FROM dict_items WHERE dict = ?1 AND key = ?2")
+            defer { delete.reset() }
+            try delete.bind(name, at: 1)
+            try delete.bind(key, at: 2)
+            try delete.run()
+            return connection.changes == 1
+        }
+        if removed { store.doorbells.ring(channel(key)) }
+        return removed
+    }
+
+    /// Every key, sorted.
+    public func keys() throws(DQError) -> [String] {
+        try items().map(\.key)
+    }
+
+    /// Every key and value, sorted by key.
+    public func items() throws(DQError) -> [(key: String, value: Data)] {
+        try store.read { connection in
+            let list = try connection.cachedStatement("SELECT key, value FROM dict_items WHERE dict = ?1 ORDER BY key")
+            defer { list.reset() }
+            try list.bind(name, at: 1)
+            var items: [(key: String, value: Data)] = []
+            while try list.step() { items.append((list.string(at: 0) ?? "", list.data(at: 1))) }
+            return items
+        }
+    }
+
+    /// Sets `key` to `new` (or removes it, for `nil`) only if its value is `expected`
+    /// (`nil`: absent). Returns whether it did.
+    public func compareAndSet(_ key: String, expected: Data?, new: Data?) throws(DQError) -> Bool {
+        try Self.validate(key: key)
+        if let new { try checkSize(new) }
+        let swapped = try store.write { connection -> Bool in
+            guard try Self.read(connection, dict: name, key: key)?.value == expected else { return false }
+            try Self.replace(connection, dict: name, key: key, with: new)
+            return true
+        }
+        if swapped { store.doorbells.ring(channel(key)) }
+        return swapped
+    }
+
+    /// Reads `key`, computes its new value with `transform` (`nil` removes it) and
+    /// writes it, all in one transaction: no other process's update comes between.
+    ///
+    /// - Returns: the value written (`nil` if removed).
+    ///
+    /// - Throws: what `transform` throws (nothing is written then), or `DQError`.
+    @discardableResult
+    public func update(_ key: String, _ transform: (Data?) throws -> Data?) throws -> Data? {
+        try Self.validate(key: key)
+        var transformError: (any Error)?
+        do {
+            let result = try store.write { connection -> Data? in
+                let new: Data?
+                do { new = try transform(try Self.read(connection, dict: name, key: key)?.value) } catch {
+                    transformError = error
+                    throw error
+                }
+                if let new, new.count > Queue.maxBodyBytes { throw DQError(.invalidArgument, "value is too large") }
+                try Self.replace(connection, dict: name, key: key, with: new)
+                return new
+            }
+            store.doorbells.ring(channel(key))
+            return result
+        } catch {
+            throw transformError ?? error
+        }
+    }
+
+    /// Waits until `key` exists, and returns its value; `nil` on timeout or interrupt.
+    public func wait(for key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data? {
+        try Self.validate(key: key)
+        return try store.wait(on: channel(key), timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+            try get(key)
+        }
+    }
+
+    /// Waits until `key` changes from what it is now (set to another version, or
+    /// removed), and returns the new value: `.some(nil)` when it was removed, `nil` on
+    /// timeout or interrupt.
+    public func waitForChange(of key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data?? {
+        try Self.validate(key: key)
+        let before = try store.read { try Self.read($0, dict: name, key: key)?.version }
+        return try store.wait(on: channel(key), timeout: timeout, interrupt: interrupt) { () throws(DQError) -> Data?? in
+            let now = try store.read { try Self.read($0, dict: name, key: key) }
+            return now?.version == before ? nil : .some(now?.value)
+        }
+    }
+
+    private func checkSize(_ value: Data) throws(DQError) {
+        if value.count > Queue.maxBodyBytes {
+            throw DQError(.invalidArgument, "value is \(value.count) bytes; the limit is \(Queue.maxBodyBytes) (256 MiB)")
+        }
+    }
+
+    // MARK: SQL
+
+    static func read(_ connection: Connection, dict: String, key: String) throws -> (value: Data, version: Int64)? {
+        let read = try connection.cachedStatement("SELECT value, version FROM dict_items WHERE dict = ?1 AND key = ?2")
+        defer { read.reset() }
+        try read.bind(dict, at: 1)
+        try read.bind(key, at: 2)
+        return try read.step() ? (read.data(at: 0), read.int64(at: 1)) : nil
+    }
+
+    static func write(_ connection: Connection, dict: String, key: String, value: Data) throws {
+        let write = try connection.cachedStatement("""
+            INSERT INTO dict_items (dict, key, version, value) VALUES (?1, ?2, 1, ?3)
+            ON CONFLICT (dict, key) DO UPDATE SET value = excluded.value, version = version + 1
+            """)
+        defer { write.reset() }
+        try write.bind(dict, at: 1)
+        try write.bind(key, at: 2)
+        try write.bind(value, at: 3)
+        try write.run()
+    }
+
+    static func replace(_ connection: Connection, dict: String, key: String, with value: Data?) throws {
+        if let value {
+            try write(connection, dict: dict, key: key, value: value)
+        } else {
+            let delete = try connection.cachedStatement("DELETE FROM dict_items WHERE dict = ?1 AND key = ?2")
+            defer { delete.reset() }
+            try delete.bind(dict, at: 1)
+            try delete.bind(key, at: 2)
+            try delete.run()
+        }
+    }
+}

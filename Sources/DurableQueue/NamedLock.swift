@@ -1,0 +1,60 @@
+@preconcurrency import Glibc
+
+/// A named exclusive lock between processes, like `multiprocessing.Lock` but for any
+/// processes on the machine: an advisory `flock` on `PATH-locks/<hash of the name>`,
+/// which the kernel releases when the holder exits, however it exits. Threads of one
+/// process take turns too.
+public final class NamedLock: Sendable {
+    public let name: String
+    private let lock: WriterLock
+
+    init(store: Store, name: String) throws(DQError) {
+        let directory = store.path + "-locks"
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
+        }
+        self.name = name
+        self.lock = try WriterLock(path: directory + "/" + Doorbells.hexHash(name))
+    }
+
+    /// Runs `body` holding the lock, waiting at most `timeout` for it (`nil`: as long
+    /// as it takes).
+    ///
+    /// - Throws: `DQError.Kind.timedOut` if another holder kept it that long; otherwise
+    ///   whatever `body` throws (the lock is released either way).
+    public func withLock<T>(timeout: Duration? = nil, _ body: () throws -> T) throws -> T {
+        let hold = try acquire(timeout: timeout)
+        defer { lock.release(hold) }
+        return try body()
+    }
+
+    /// Takes the lock until `unlock()`; for holding it across calls (the `dq lock`
+    /// command holds it while its command runs).
+    public func lock(timeout: Duration? = nil) throws(DQError) -> Held {
+        Held(lock: lock, hold: try acquire(timeout: timeout))
+    }
+
+    private func acquire(timeout: Duration?) throws(DQError) -> WriterLock.Hold {
+        do {
+            return try lock.acquire(timeout: timeout)
+        } catch where error.kind == .timedOut {
+            throw DQError(.timedOut, "lock \(name) stayed taken by another process for \(timeout.map(DurationText.format) ?? "ever")")
+        }
+    }
+
+    /// A taken lock; `unlock()` releases it (once).
+    public final class Held: @unchecked Sendable {
+        // @unchecked: `hold` is only read; `WriterLock.release` is thread-safe.
+        private let lock: WriterLock
+        private let hold: WriterLock.Hold
+
+        fileprivate init(lock: WriterLock, hold: WriterLock.Hold) {
+            self.lock = lock
+            self.hold = hold
+        }
+
+        public func unlock() {
+            lock.release(hold)
+        }
+    }
+}

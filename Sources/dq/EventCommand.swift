@@ -1,0 +1,50 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ {
+    struct EventCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "event",
+            abstract: "A shared flag: set, clear, is-set (exit 0 set, 1 clear), wait.",
+            subcommands: [Set.self, Clear.self, IsSet.self, Wait.self])
+
+        struct Location: ParsableArguments {
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "The event.") var event: String
+            func validate() throws { try Parse.name(event, what: "event name") }
+            func open() throws -> Event { try global.openStore().event(event) }
+        }
+
+        struct Set: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Set the event (wakes its waiters).")
+            @OptionGroup var location: Location
+            func run() throws { try location.open().set() }
+        }
+
+        struct Clear: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Clear the event.")
+            @OptionGroup var location: Location
+            func run() throws { try location.open().clear() }
+        }
+
+        struct IsSet: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "is-set", abstract: "Exit 0 if the event is set, 1 if not.")
+            @OptionGroup var location: Location
+            func run() throws { if try !location.open().isSet() { throw ExitCode(1) } }
+        }
+
+        struct Wait: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Wait until the event is set; exit 1 on timeout.")
+            @OptionGroup var location: Location
+            @Option(name: .long, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
+            var timeout: Duration?
+            func run() throws {
+                let interrupt = try WaitInterrupt()
+                StopSignal.install(waking: interrupt)
+                if try !location.open().wait(timeout: timeout, interrupt: interrupt) {
+                    throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                }
+            }
+        }
+    }
+}

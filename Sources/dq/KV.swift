@@ -1,0 +1,110 @@
+import ArgumentParser
+import DurableQueue
+import Foundation
+
+extension DQ {
+    struct KV: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kv",
+            abstract: "A shared dictionary: key → bytes, atomic across processes.",
+            subcommands: [Set.self, Get.self, Del.self, Keys.self, Items.self, Wait.self])
+
+        struct Location: ParsableArguments {
+            @OptionGroup var global: GlobalOptions
+
+            @Argument(help: "The dict.")
+            var dict: String
+
+            func validate() throws { try Parse.name(dict, what: "dict name") }
+
+            func open() throws -> Dict { try global.openStore().dict(dict) }
+        }
+
+        struct Set: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Set KEY to VALUE (- reads standard input, binary-safe).")
+            @OptionGroup var location: Location
+            @Argument(help: "The key.") var key: String
+            @Argument(help: "The value, or - for standard input.") var value: String
+            func run() throws {
+                let data = value == "-" ? readStandardInput() : Data(value.utf8)
+                try location.open().set(key, data)
+            }
+        }
+
+        struct Get: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print KEY's value raw; exit 1 if it is absent.")
+            @OptionGroup var location: Location
+            @Argument(help: "The key.") var key: String
+            func run() throws {
+                guard let value = try location.open().get(key) else { throw ExitCode(1) }
+                Output.standardOutput.write(value)
+            }
+        }
+
+        struct Del: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Remove KEY; exit 1 if it was absent.")
+            @OptionGroup var location: Location
+            @Argument(help: "The key.") var key: String
+            func run() throws {
+                if try !location.open().delete(key) { throw ExitCode(1) }
+            }
+        }
+
+        struct Keys: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print every key, one per line, sorted.")
+            @OptionGroup var location: Location
+            func run() throws {
+                let keys = try location.open().keys()
+                Output.standardOutput.write(Array(keys.map { $0 + "\n" }.joined().utf8))
+            }
+        }
+
+        struct Items: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print every key and value: KEY<TAB>VALUE per line, or --json.",
+                discussion: "--json prints {\"key\":…,\"value\":…} per line (value_base64 if not UTF-8).")
+            @OptionGroup var location: Location
+            @Flag(name: .long, help: "One JSON object per line.") var json = false
+            func run() throws {
+                var out = ""
+                for (key, value) in try location.open().items() {
+                    if json {
+                        let field = String(data: value, encoding: .utf8).map { "\"value\":\(JSONText.string($0))" }
+                            ?? "\"value_base64\":\(JSONText.string(value.base64EncodedString()))"
+                        out += "{\"key\":\(JSONText.string(key)),\(field)}\n"
+                    } else {
+                        out += key + "\t" + String(decoding: value, as: UTF8.self) + "\n"
+                    }
+                }
+                Output.standardOutput.write(Array(out.utf8))
+            }
+        }
+
+        struct Wait: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Wait until KEY exists (or, with --changed, until it changes), then print its value.",
+                discussion: "Exits 1 on timeout, and with --changed when the key was removed.")
+            @OptionGroup var location: Location
+            @Argument(help: "The key.") var key: String
+            @Option(name: .long, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
+            var timeout: Duration?
+            @Flag(name: .long, help: "Wait for the next change instead of for the key to exist.") var changed = false
+            func run() throws {
+                let interrupt = try WaitInterrupt()
+                StopSignal.install(waking: interrupt)
+                let dict = try location.open()
+                let value: Data?
+                if changed {
+                    guard let change = try dict.waitForChange(of: key, timeout: timeout, interrupt: interrupt) else {
+                        throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                    }
+                    value = change
+                } else {
+                    value = try dict.wait(for: key, timeout: timeout, interrupt: interrupt)
+                }
+                guard let value else { throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1) }
+                Output.standardOutput.write(value)
+            }
+        }
+    }
+}

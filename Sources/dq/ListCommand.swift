@@ -1,0 +1,119 @@
+import ArgumentParser
+import DurableQueue
+import Foundation
+
+extension DQ {
+    struct ListCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "A shared list of values: append, read, pop.",
+            subcommands: [Append.self, Items.self, Len.self, Pop.self])
+
+        struct Location: ParsableArguments {
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "The list.") var list: String
+            func validate() throws { try Parse.name(list, what: "list name") }
+            func open() throws -> SharedList { try global.openStore().list(list) }
+        }
+
+        struct Append: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Append each VALUE, in order, in one transaction (- reads standard input).")
+            @OptionGroup var location: Location
+            @Argument(help: "Values; - is standard input.") var values: [String]
+            func validate() throws { if values.isEmpty { throw ValidationError("give at least one value") } }
+            func run() throws {
+                try location.open().append(contentsOf: values.map { $0 == "-" ? readStandardInput() : Data($0.utf8) })
+            }
+        }
+
+        struct Items: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print every value, one per line (or --json).")
+            @OptionGroup var location: Location
+            @Flag(name: .long, help: "Print a JSON array of strings (values not UTF-8 as {\"base64\":…}).") var json = false
+            func run() throws {
+                let items = try location.open().items()
+                if json {
+                    let parts = items.map { value in
+                        String(data: value, encoding: .utf8).map(JSONText.string)
+                            ?? "{\"base64\":\(JSONText.string(value.base64EncodedString()))}"
+                    }
+                    Output.standardOutput.write(Array(("[" + parts.joined(separator: ",") + "]\n").utf8))
+                } else {
+                    MessagePrinter.printLines(items)
+                }
+            }
+        }
+
+        struct Len: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print the number of values.")
+            @OptionGroup var location: Location
+            func run() throws {
+                Output.standardOutput.write(Array("\(try location.open().count())\n".utf8))
+            }
+        }
+
+        struct Pop: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Remove the last value and print it raw; exit 1 if the list is empty.")
+            @OptionGroup var location: Location
+            func run() throws {
+                guard let value = try location.open().pop() else { throw ExitCode(1) }
+                Output.standardOutput.write(value)
+            }
+        }
+    }
+
+    struct CounterCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "counter",
+            abstract: "A shared integer: atomic add, get, set, wait.",
+            subcommands: [Add.self, Get.self, Set.self, Wait.self])
+
+        struct Location: ParsableArguments {
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "The counter.") var counter: String
+            func validate() throws { try Parse.name(counter, what: "counter name") }
+            func open() throws -> Counter { try global.openStore().counter(counter) }
+        }
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add N (default 1, may be negative) and print the new value.")
+            @OptionGroup var location: Location
+            @Argument(help: "The amount.") var amount: Int64 = 1
+            func run() throws {
+                Output.standardOutput.write(Array("\(try location.open().add(amount))\n".utf8))
+            }
+        }
+
+        struct Get: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print the value (0 if never set).")
+            @OptionGroup var location: Location
+            func run() throws {
+                Output.standardOutput.write(Array("\(try location.open().get())\n".utf8))
+            }
+        }
+
+        struct Set: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Set the value to N.")
+            @OptionGroup var location: Location
+            @Argument(help: "The value.") var value: Int64
+            func run() throws { try location.open().set(value) }
+        }
+
+        struct Wait: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Wait until the value is at least N (a barrier), then print it; exit 1 on timeout.")
+            @OptionGroup var location: Location
+            @Argument(help: "The target.") var target: Int64
+            @Option(name: .long, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
+            var timeout: Duration?
+            func run() throws {
+                let interrupt = try WaitInterrupt()
+                StopSignal.install(waking: interrupt)
+                guard let value = try location.open().wait(atLeast: target, timeout: timeout, interrupt: interrupt) else {
+                    throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                }
+                Output.standardOutput.write(Array("\(value)\n".utf8))
+            }
+        }
+    }
+}

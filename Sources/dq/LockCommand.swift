@@ -1,0 +1,65 @@
+import ArgumentParser
+import DurableQueue
+@preconcurrency import Glibc
+import Synchronization
+
+extension DQ {
+    struct LockCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "lock",
+            abstract: "Run a command holding a named lock; exit with its status.",
+            discussion: """
+                The lock is an advisory flock the kernel releases when its holder exits, however
+                it exits. CMD never outlives dq (it gets SIGKILL if dq dies), so the lock is
+                never free while CMD runs and is free as soon as both are gone. Exits 75 if the
+                lock stays taken past --timeout. SIGTERM to dq is passed on to CMD.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The lock's name.") var name: String
+
+        @Option(name: .long, help: ArgumentHelp("Wait at most this long for the lock.", valueName: "duration"),
+                transform: Parse.duration)
+        var timeout: Duration?
+
+        @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+        var command: [String] = []
+
+        func validate() throws {
+            try Parse.name(name, what: "lock name")
+            if command.isEmpty { throw ValidationError("give the command to run after --, as in: dq lock db -- ./migrate.sh") }
+        }
+
+        func run() throws {
+            let lock = try global.openStore().lock(name)
+            let held = try lock.lock(timeout: timeout)
+            defer { held.unlock() }
+            ForwardedSignal.ignoreInterrupt()
+            guard case .success(let pid) = Spawn.command(command, ownGroup: false) else {
+                throw DQError(.internalError, "cannot start \(command[0])")
+            }
+            ForwardedSignal.forwardTerminate(to: pid)
+            throw ExitCode(Spawn.wait(pid))
+        }
+    }
+}
+
+/// Signals `dq lock` passes on to its command (it shares the terminal's process group,
+/// so Ctrl-C reaches the command directly; dq itself keeps waiting for it).
+enum ForwardedSignal {
+    private static let child = Atomic<Int32>(0)
+
+    static func ignoreInterrupt() {
+        signal(SIGINT, SIG_IGN)
+    }
+
+    static func forwardTerminate(to pid: pid_t) {
+        child.store(pid, ordering: .sequentiallyConsistent)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in _ = kill(ForwardedSignal.child.load(ordering: .relaxed), SIGTERM) }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGTERM, &action, nil)
+    }
+}

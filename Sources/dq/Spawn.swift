@@ -1,0 +1,49 @@
+import Foundation
+@preconcurrency import Glibc
+
+/// Starting child commands (`dq worker`, `dq lock`): through `dq child-exec`, so each
+/// dies with this process, using `posix_spawn`.
+enum Spawn {
+    struct Failure: Error {
+        let code: Int32
+        var description: String { String(cString: strerror(code)) }
+    }
+
+    /// Starts `command` through `dq child-exec`, with `stdin` as its standard input if
+    /// given, in a process group of its own if `ownGroup`.
+    static func command(_ command: [String], environment: [String: String] = [:], stdin: Int32? = nil,
+                        ownGroup: Bool) -> Result<pid_t, Failure> {
+        let arguments = [DQ.Bench.executablePath(), "child-exec", "--parent", String(getpid()), "--"] + command
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        if ownGroup {
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = variables.map { strdup($0) } + [nil]
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attributes)
+        return code == 0 ? .success(pid) : .failure(Failure(code: code))
+    }
+
+    /// Waits for `pid` and returns its status as a shell would: the exit code, or
+    /// 128 + the signal that killed it.
+    static func wait(_ pid: pid_t) -> Int32 {
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        return exitStatus(raw)
+    }
+
+    static func exitStatus(_ raw: Int32) -> Int32 {
+        raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+    }
+}
