@@ -38,7 +38,9 @@ extension DQ {
         static func table(_ stats: StoreStats, path: String) -> String {
             var rows = [["QUEUE", "READY", "DELAYED", "LEASED", "DEAD", "OLDEST"]]
             for queue in stats.queues {
-                rows.append([queue.name, "\(queue.ready)", "\(queue.delayed)", "\(queue.leased)", "\(queue.dead)",
+                // Pipes' queues have control characters in their names: show them readably.
+                let name = queue.name.replacing("\u{1}", with: ":")
+                rows.append([name, "\(queue.ready)", "\(queue.delayed)", "\(queue.leased)", "\(queue.dead)",
                              queue.oldestReadyAge.map(DurationText.format) ?? "-"])
             }
             let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }

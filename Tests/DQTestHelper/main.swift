@@ -13,6 +13,8 @@
 //   dq-test-helper hold DB QUEUE
 //       leases one message for 60 s (released if this process dies), prints its id,
 //       then sleeps until killed
+//   dq-test-helper pipe-echo DB PIPE COUNT
+//       on the second end of pipe PIPE, answers COUNT messages with their text uppercased
 //   dq-test-helper mix DB SECONDS SEED
 //       random put / batch put / get / lease + ack or nack / peek / len on queues
 //       mix-0…mix-3 for SECONDS;
@@ -45,6 +47,12 @@ struct TestHelper {
             }
             FileHandle.standardOutput.write(Data("\(leased.message.id)\n".utf8))
             while true { sleep(60) }
+        case ("pipe-echo", 5):
+            let end = try Store(path: arguments[2]).pipe(arguments[3], end: .second)
+            for _ in 0..<(Int(arguments[4]) ?? 0) {
+                guard let message = try end.receive(timeout: .seconds(30)) else { fail("nothing on the pipe") }
+                try end.send((message.text ?? "").uppercased())
+            }
         case ("mix", 5):
             try mix(db: arguments[2], seconds: Double(arguments[3]) ?? 1, seed: UInt64(arguments[4]) ?? 1)
         default:

@@ -138,3 +138,24 @@ struct SharedStateTests {
         #expect(try lock.withLock(timeout: .seconds(1)) { 42 } == 42)
     }
 }
+
+@Suite("Pipe")
+struct PipeTests {
+    let directory = TemporaryDirectory()
+
+    @Test("a parent and a child process talk over a pipe, in order")
+    func parentAndChild() throws {
+        let db = directory.file("store.db")
+        let parent = try Store(path: db).pipe("chat", end: .first)
+        let child = try ChildProcess(Executables.helper, ["pipe-echo", db, "chat", "50"])
+        for index in 0..<50 { try parent.send("hello \(index)") }
+        for index in 0..<50 {
+            let reply = try #require(try parent.receive(timeout: .seconds(30)))
+            #expect(reply.text == "HELLO \(index)")
+        }
+        #expect(child.wait().status == 0)
+        // A message sent from one end is never received by the same end.
+        try parent.send("to the child")
+        #expect(try parent.receive(timeout: .zero) == nil)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A named two-way channel, like `multiprocessing.Pipe()` but durable and between any
+/// processes: each end sends to the other and receives what the other sent, in order.
+/// Built on two queues (one per direction), so messages wait on disk until received.
+///
+/// For example, a parent and a child:
+///
+/// ```swift
+/// let parent = try store.pipe("chat", end: .first)   // in one process
+/// let child = try store.pipe("chat", end: .second)   // in another
+/// try parent.send("ping")
+/// let message = try child.receive(timeout: .seconds(5))
+/// ```
+public enum DuplexPipe {
+    /// Which end of the pipe; each process picks one.
+    public enum Side: String, Sendable {
+        case first, second
+
+        var other: Side { self == .first ? .second : .first }
+    }
+
+    /// One end of a pipe.
+    public struct End: Sendable {
+        public let name: String
+        public let side: Side
+        let outgoing: Queue
+        let incoming: Queue
+
+        init(store: Store, name: String, side: Side) {
+            self.name = name
+            self.side = side
+            outgoing = Queue(store: store, name: DuplexPipe.queueName(name, to: side.other))
+            incoming = Queue(store: store, name: DuplexPipe.queueName(name, to: side))
+        }
+
+        /// Sends `body` to the other end (committed before this returns).
+        public func send(_ body: Data) throws(DQError) {
+            try outgoing.put(body)
+        }
+
+        public func send(_ text: String) throws(DQError) {
+            try outgoing.put(text)
+        }
+
+        /// Receives the next message the other end sent, waiting up to `timeout`
+        /// (`nil`: forever); `nil` if none came in time.
+        public func receive(timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Message? {
+            try incoming.get(limit: 1, timeout: timeout, interrupt: interrupt).first
+        }
+
+        /// Async `receive`: no cooperative thread is blocked; cancellable.
+        public func receive(timeout: Duration? = nil) async throws -> Message? {
+            try await incoming.get(timeout: timeout)
+        }
+    }
+
+    /// The queue carrying messages toward `side`. The control characters keep it apart
+    /// from every queue a user can name.
+    static func queueName(_ pipe: String, to side: Side) -> String {
+        "\u{1}pipe\u{1}" + pipe + "\u{1}to-" + side.rawValue
+    }
+}
+
+extension Store {
+    /// End `end` of the pipe called `name` (1–200 bytes of UTF-8, no control characters).
+    public func pipe(_ name: String, end: DuplexPipe.Side) throws(DQError) -> DuplexPipe.End {
+        try Names.validate(name, what: "pipe name")
+        return DuplexPipe.End(store: self, name: name, side: end)
+    }
+}
