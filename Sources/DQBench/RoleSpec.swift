@@ -30,6 +30,10 @@ public struct RoleSpec: Codable, Sendable {
         case idle
         /// dq: put `count` messages one per transaction, recording each put's latency.
         case timedPut
+        /// dq: set a dict key to the monotonic time `count` times, `rate` per second.
+        case kvSetter
+        /// dq: wait for each change of that key; records change-to-wake latency.
+        case kvWaiter
     }
 
     public var kind: Kind

@@ -23,6 +23,8 @@ public enum RoleRunner {
         case .pipePong: try pipePong(spec)
         case .idle: try idle(spec)
         case .timedPut: try timedPut(spec)
+        case .kvSetter: try kvSetter(spec)
+        case .kvWaiter: try kvWaiter(spec)
         }
     }
 
@@ -274,6 +276,37 @@ public enum RoleRunner {
             guard count > 0 else { throw RoleFailure(description: "the pipe closed") }
             offset += count
         }
+    }
+
+    // MARK: Shared state
+
+    private static func kvSetter(_ spec: RoleSpec) throws {
+        let dict = try queue(spec).store.dict("bench")
+        barrier()
+        let start = BenchClock.now()
+        let interval = UInt64(1e9 / (spec.rate ?? 200))
+        for index in 0..<spec.count {
+            BenchClock.sleep(until: start + UInt64(index + 1) * interval)
+            try dict.set("clock", String(BenchClock.now()))
+        }
+        try dict.set("clock", "stop")
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    private static func kvWaiter(_ spec: RoleSpec) throws {
+        let dict = try queue(spec).store.dict("bench")
+        barrier()
+        let start = BenchClock.now()
+        var samples: [UInt64] = []
+        while true {
+            guard let change = try dict.waitForChange(of: "clock", timeout: .seconds(60)) else {
+                throw RoleFailure(description: "no change for 60 s")
+            }
+            let now = BenchClock.now()
+            guard let text = change.flatMap({ String(data: $0, encoding: .utf8) }), text != "stop" else { break }
+            if let sent = UInt64(text) { samples.append(now > sent ? (now - sent) / 1_000 : 0) }
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: samples.count, samples: samples))
     }
 
     // MARK: Idle

@@ -37,6 +37,8 @@ public enum Workload: String, CaseIterable, Sendable {
     case w1 = "W1", w2 = "W2", w3 = "W3", w3l = "W3L", w4 = "W4", w5 = "W5", w6 = "W6", w7 = "W7", w8 = "W8"
     /// Beyond SPEC's list: 4 producer processes putting at once, per-put latency.
     case c4 = "C4"
+    /// Beyond SPEC's list: how soon a blocked `kv wait` sees another process's set.
+    case k1 = "K1"
 
     /// The workloads `--workload all` runs: SPEC's W1–W8 and W3L.
     public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w6, .w7, .w8]
@@ -53,6 +55,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .w7: "idle consumer, CPU for the wait"
         case .w8: "command line, per invocation"
         case .c4: "4 producers, latency of each put"
+        case .k1: "kv wait wake-up after a set"
         }
     }
 }
@@ -121,6 +124,7 @@ public struct BenchRunner {
         case .w7: return [try idle()]
         case .w8: return [try commandLine()]
         case .c4: return [try contendedPuts()]
+        case .k1: return [try kvWake()]
         }
     }
 
@@ -296,6 +300,15 @@ public struct BenchRunner {
         let latency = LatencySummary(microseconds: reports.flatMap(\.samples))
         let lock = configuration.writerLock ? ", flock writer lock" : ""
         return result("C4", Workload.c4.title + lock, value: latency.p50, unit: "us", n: latency.count, latency: latency)
+    }
+
+    /// K1: a process sets a dict key 200 times a second; another waits for each change.
+    private func kvWake() throws -> BenchResult {
+        let db = freshStore("K1")
+        let sets = configuration.quick ? 100 : 1_000
+        let reports = try roles([spec(.kvWaiter, db), spec(.kvSetter, db, count: sets, rate: 200)])
+        let latency = LatencySummary(microseconds: reports[0].samples)
+        return result("K1", Workload.k1.title, value: latency.p50, unit: "us", n: latency.count, latency: latency)
     }
 
     /// W8: `dq put` and `dq get` as separate invocations, as a shell script runs them.

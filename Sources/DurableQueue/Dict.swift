@@ -31,6 +31,14 @@ public struct Dict: Sendable {
         return try store.read { try Self.read($0, dict: name, key: key)?.value }
     }
 
+    /// The value of `key` decoded from JSON, or `nil` if it is absent.
+    ///
+    /// - Throws: `DQError` from the store, or the decoder's error if the value is not a `T`.
+    public func get<T: Decodable>(_ key: String, as type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T? {
+        guard let data = try get(key) else { return nil }
+        return try decoder.decode(type, from: data)
+    }
+
     /// Sets `key` to `value`.
     public func set(_ key: String, _ value: Data) throws(DQError) {
         try Self.validate(key: key)

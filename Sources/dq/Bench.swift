@@ -21,11 +21,12 @@ extension DQ {
                 request/reply round trips of 16 bytes; W6 end-to-end latency at 2,000 msg/s for
                 5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get
                 invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at
-                once, latency of each put (compare with --writer-lock).
+                once, latency of each put (compare with --writer-lock). K1: one process sets a dict
+                key 200 times a second, another waits for each change; latency from set to wake.
                 """)
 
         @Option(name: .long, help: ArgumentHelp(
-            "Workloads to run: all (W1-W8 and W3L), or a list such as W1,W3,W5. C4 (4 producers, put latency) runs only when named.",
+            "Workloads to run: all (W1-W8 and W3L), or a list such as W1,W3,W5. C4 (4 producers, put latency) and K1 (kv wait wake-up) run only when named.",
             valueName: "list"))
         var workload: String = "all"
 

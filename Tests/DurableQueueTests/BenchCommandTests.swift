@@ -44,6 +44,16 @@ struct BenchCommandTests {
         #expect(lines.allSatisfy { $0.contains("\"sync\":\"full\"") })
     }
 
+    @Test("the extra workloads C4 and K1 run when named")
+    func extraWorkloads() throws {
+        let result = try dq(["bench", "--quick", "--json", "--workload", "C4,K1", "--dir", directory.path], timeout: .seconds(120))
+        #expect(result.status == 0, "stderr: \(result.stderrText)")
+        let names = try result.stdoutText.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["workload"] as? String
+        }
+        #expect(names == ["C4", "K1"])
+    }
+
     @Test("an unknown workload is a usage error")
     func unknownWorkload() throws {
         let result = try dq(["bench", "--workload", "W9"])
