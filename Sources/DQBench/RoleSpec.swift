@@ -34,6 +34,10 @@ public struct RoleSpec: Codable, Sendable {
         case kvSetter
         /// dq: wait for each change of that key; records change-to-wake latency.
         case kvWaiter
+        /// dq: `count` times: note the time in a dict, set an event, wait for the waiter.
+        case eventSetter
+        /// dq: wait for the event, record the latency, clear it, count the round.
+        case eventWaiter
     }
 
     public var kind: Kind

@@ -25,6 +25,8 @@ public enum RoleRunner {
         case .timedPut: try timedPut(spec)
         case .kvSetter: try kvSetter(spec)
         case .kvWaiter: try kvWaiter(spec)
+        case .eventSetter: try eventSetter(spec)
+        case .eventWaiter: try eventWaiter(spec)
         }
     }
 
@@ -305,6 +307,39 @@ public enum RoleRunner {
             let now = BenchClock.now()
             guard let text = change.flatMap({ String(data: $0, encoding: .utf8) }), text != "stop" else { break }
             if let sent = UInt64(text) { samples.append(now > sent ? (now - sent) / 1_000 : 0) }
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: samples.count, samples: samples))
+    }
+
+    private static func eventSetter(_ spec: RoleSpec) throws {
+        let store = try queue(spec).store
+        let (dict, event, rounds) = (try store.dict("bench"), try store.event("bench"), try store.counter("bench"))
+        barrier()
+        let start = BenchClock.now()
+        for round in 1...spec.count {
+            try dict.set("sent", String(BenchClock.now()))
+            try event.set()
+            guard try rounds.wait(atLeast: Int64(round), timeout: .seconds(60)) != nil else {
+                throw RoleFailure(description: "the event waiter stopped answering")
+            }
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    private static func eventWaiter(_ spec: RoleSpec) throws {
+        let store = try queue(spec).store
+        let (dict, event, rounds) = (try store.dict("bench"), try store.event("bench"), try store.counter("bench"))
+        barrier()
+        let start = BenchClock.now()
+        var samples: [UInt64] = []
+        for _ in 0..<spec.count {
+            guard try event.wait(timeout: .seconds(60)) else { throw RoleFailure(description: "the event was not set") }
+            let now = BenchClock.now()
+            if let sent = try dict.get("sent").flatMap({ UInt64(String(decoding: $0, as: UTF8.self)) }) {
+                samples.append(now > sent ? (now - sent) / 1_000 : 0)
+            }
+            try event.clear()
+            try rounds.add()
         }
         try report(RoleReport(start: start, end: BenchClock.now(), count: samples.count, samples: samples))
     }

@@ -39,6 +39,8 @@ public enum Workload: String, CaseIterable, Sendable {
     case c4 = "C4"
     /// Beyond SPEC's list: how soon a blocked `kv wait` sees another process's set.
     case k1 = "K1"
+    /// Beyond SPEC's list: how soon a blocked `event wait` sees another process's set.
+    case e1 = "E1"
 
     /// The workloads `--workload all` runs: SPEC's W1–W8 and W3L.
     public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w6, .w7, .w8]
@@ -56,6 +58,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .w8: "command line, per invocation"
         case .c4: "4 producers, latency of each put"
         case .k1: "kv wait wake-up after a set"
+        case .e1: "event wait wake-up after a set"
         }
     }
 }
@@ -125,6 +128,7 @@ public struct BenchRunner {
         case .w8: return [try commandLine()]
         case .c4: return [try contendedPuts()]
         case .k1: return [try kvWake()]
+        case .e1: return [try eventWake()]
         }
     }
 
@@ -309,6 +313,15 @@ public struct BenchRunner {
         let reports = try roles([spec(.kvWaiter, db), spec(.kvSetter, db, count: sets, rate: 200)])
         let latency = LatencySummary(microseconds: reports[0].samples)
         return result("K1", Workload.k1.title, value: latency.p50, unit: "us", n: latency.count, latency: latency)
+    }
+
+    /// E1: a process sets an event; another waits for it, clears it and says so; 1,000 rounds.
+    private func eventWake() throws -> BenchResult {
+        let db = freshStore("E1")
+        let rounds = configuration.quick ? 100 : 1_000
+        let reports = try roles([spec(.eventWaiter, db, count: rounds), spec(.eventSetter, db, count: rounds)])
+        let latency = LatencySummary(microseconds: reports[0].samples)
+        return result("E1", Workload.e1.title, value: latency.p50, unit: "us", n: latency.count, latency: latency)
     }
 
     /// W8: `dq put` and `dq get` as separate invocations, as a shell script runs them.

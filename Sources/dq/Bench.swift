@@ -23,10 +23,11 @@ extension DQ {
                 invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at
                 once, latency of each put (compare with --writer-lock). K1: one process sets a dict
                 key 200 times a second, another waits for each change; latency from set to wake.
+                E1: the same for an event (set, wake, clear, 1,000 rounds).
                 """)
 
         @Option(name: .long, help: ArgumentHelp(
-            "Workloads to run: all (W1-W8 and W3L), or a list such as W1,W3,W5. C4 (4 producers, put latency) and K1 (kv wait wake-up) run only when named.",
+            "Workloads to run: all (W1-W8 and W3L), or a list such as W1,W3,W5. C4 (4 producers, put latency), K1 and E1 (kv / event wait wake-up) run only when named.",
             valueName: "list"))
         var workload: String = "all"
 

@@ -44,14 +44,14 @@ struct BenchCommandTests {
         #expect(lines.allSatisfy { $0.contains("\"sync\":\"full\"") })
     }
 
-    @Test("the extra workloads C4 and K1 run when named")
+    @Test("the extra workloads C4, K1 and E1 run when named")
     func extraWorkloads() throws {
-        let result = try dq(["bench", "--quick", "--json", "--workload", "C4,K1", "--dir", directory.path], timeout: .seconds(120))
+        let result = try dq(["bench", "--quick", "--json", "--workload", "C4,K1,E1", "--dir", directory.path], timeout: .seconds(120))
         #expect(result.status == 0, "stderr: \(result.stderrText)")
         let names = try result.stdoutText.split(separator: "\n").map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["workload"] as? String
         }
-        #expect(names == ["C4", "K1"])
+        #expect(names == ["C4", "K1", "E1"])
     }
 
     @Test("an unknown workload is a usage error")
