@@ -13,9 +13,15 @@ public struct QueueStats: Sendable, Hashable {
     public let oldestReadyAge: Duration?
 }
 
-/// The whole store at one instant: every queue with messages, and the file sizes.
+/// The whole store at one instant: every queue, dict, list and counter, and the file sizes.
 public struct StoreStats: Sendable, Hashable {
     public let queues: [QueueStats]
+    /// Dict names and how many keys each holds.
+    public let dicts: [String: Int]
+    /// List names and how many values each holds.
+    public let lists: [String: Int]
+    /// Counter names and their values.
+    public let counters: [String: Int64]
     /// Bytes of the database file, its write-ahead log and its shared-memory index.
     public let databaseBytes: Int64
     public let walBytes: Int64
@@ -35,8 +41,13 @@ extension Store {
             }
             return queues.sorted { $0.name < $1.name }
         }
+        let (dicts, lists, counters) = try read { connection in
+            (try Self.sizes(connection, "SELECT dict, count(*) FROM dict_items GROUP BY dict"),
+             try Self.sizes(connection, "SELECT list, count(*) FROM list_items GROUP BY list"),
+             try Self.sizes(connection, "SELECT name, value FROM counters"))
+        }
         return StoreStats(
-            queues: queues,
+            queues: queues, dicts: dicts.mapValues { Int($0) }, lists: lists.mapValues { Int($0) }, counters: counters,
             databaseBytes: StoreLocation.fileSize(path),
             walBytes: StoreLocation.fileSize(path + "-wal"),
             sharedMemoryBytes: StoreLocation.fileSize(path + "-shm"))
@@ -44,6 +55,14 @@ extension Store {
 }
 
 extension Store {
+    private static func sizes(_ connection: Connection, _ sql: String) throws -> [String: Int64] {
+        let query = try connection.cachedStatement(sql)
+        defer { query.reset() }
+        var sizes: [String: Int64] = [:]
+        while try query.step() { sizes[query.string(at: 0) ?? ""] = query.int64(at: 1) }
+        return sizes
+    }
+
     /// `PRAGMA integrity_check`: `"ok"`, or SQLite's first problems, one per line.
     public func integrityCheck() throws(DQError) -> String {
         try withConnection { connection in

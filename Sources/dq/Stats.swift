@@ -8,9 +8,11 @@ extension DQ {
             abstract: "Show every queue's counts and the store's file sizes.",
             discussion: """
                 Per queue: ready (deliverable now), delayed, leased, dead, and the age of the
-                oldest ready message. --json prints one object:
+                oldest ready message; then dicts (keys), lists (values) and counters (values).
+                --json prints one object:
                 {"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[{"name":…,"ready":…,
-                "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}]}.
+                "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}],"dicts":{name:keys},
+                "lists":{name:values},"counters":{name:value}}.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -30,9 +32,14 @@ extension DQ {
                 return "{\"name\":\(JSONText.string(queue.name)),\"ready\":\(queue.ready),\"delayed\":\(queue.delayed),"
                     + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)}"
             }
+            func object(_ sizes: [String: Int64]) -> String {
+                "{" + sizes.keys.sorted().map { "\(JSONText.string($0)):\(sizes[$0]!)" }.joined(separator: ",") + "}"
+            }
             return "{\"path\":\(JSONText.string(path)),\"files\":{\"db\":\(stats.databaseBytes),"
                 + "\"wal\":\(stats.walBytes),\"shm\":\(stats.sharedMemoryBytes)},"
-                + "\"queues\":[\(queues.joined(separator: ","))]}\n"
+                + "\"queues\":[\(queues.joined(separator: ","))],"
+                + "\"dicts\":\(object(stats.dicts.mapValues(Int64.init))),\"lists\":\(object(stats.lists.mapValues(Int64.init))),"
+                + "\"counters\":\(object(stats.counters))}\n"
         }
 
         static func table(_ stats: StoreStats, path: String) -> String {
@@ -52,6 +59,10 @@ extension DQ {
                 text += cells.joined(separator: "  ") + "\n"
             }
             if stats.queues.isEmpty { text += "(no messages)\n" }
+            for (kind, sizes, unit) in [("dict", stats.dicts, "keys"), ("list", stats.lists, "values")] {
+                for name in sizes.keys.sorted() { text += "\(kind) \(name): \(sizes[name]!) \(unit)\n" }
+            }
+            for name in stats.counters.keys.sorted() { text += "counter \(name): \(stats.counters[name]!)\n" }
             text += "\nstore \(path): db \(bytes(stats.databaseBytes)), wal \(bytes(stats.walBytes)), shm \(bytes(stats.sharedMemoryBytes))\n"
             return text
         }

@@ -136,6 +136,11 @@ struct SharedStateTests {
         #expect(try counter.wait(atLeast: 4, timeout: .milliseconds(50)) == nil)
         let lock = try store.lock("l")
         #expect(try lock.withLock(timeout: .seconds(1)) { 42 } == 42)
+        let stats = try store.stats()
+        #expect(stats.dicts == ["config": 2] && stats.lists == ["l": 1] && stats.counters == ["c": 3])
+        let json = try dq(["stats", "--json", "--db", db])
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        #expect((object["counters"] as? [String: Int])?["c"] == 3)
     }
 }
 
