@@ -83,6 +83,9 @@ public final class Store: Sendable {
         self.doorbells = Doorbells(storePath: path)
         self.holders = LeaseHolders(storePath: path)
         _ = try StoreLocation.prepare(path: path)
+        if let type = StoreLocation.filesystemType(of: path), Doctor.isUnsafe(filesystem: type) {
+            throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
+        }
         let first = try Self.openChecked(path: path, options: options)
         self.writerLock = options.writerLock ? try WriterLock(path: Self.lockPath(for: path)) : nil
         let checkpointer = Checkpointer()

@@ -1,0 +1,102 @@
+import Foundation
+@preconcurrency import Glibc
+
+/// What `dq doctor` found about a store.
+public struct Diagnosis: Sendable {
+    public enum Severity: String, Sendable { case ok, warning, problem }
+
+    /// One check and its outcome.
+    public struct Finding: Sendable {
+        public let check: String
+        public let severity: Severity
+        public let detail: String
+    }
+
+    public let path: String
+    public internal(set) var findings: [Finding] = []
+
+    /// The worst severity found.
+    public var severity: Severity {
+        if findings.contains(where: { $0.severity == .problem }) { return .problem }
+        return findings.contains(where: { $0.severity == .warning }) ? .warning : .ok
+    }
+
+    mutating func add(_ check: String, _ severity: Severity, _ detail: String) {
+        findings.append(Finding(check: check, severity: severity, detail: detail))
+    }
+}
+
+/// Health checks of a store: filesystem, integrity, schema, sizes, leases, dead letters.
+public enum Doctor {
+    /// Filesystems on which WAL mode is unsafe or broken (no shared memory across hosts,
+    /// or locks that lie): network and FUSE filesystems.
+    static let unsafeFilesystems = ["nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "9p", "afs", "ceph", "glusterfs", "sshfs", "davfs", "vboxsf"]
+
+    /// Whether `type` (as `/proc/self/mounts` names it) cannot hold a WAL-mode store.
+    public static func isUnsafe(filesystem type: String) -> Bool {
+        unsafeFilesystems.contains(type) || type.hasPrefix("fuse")
+    }
+
+    /// Examines the store at `path` without changing its data. A file that cannot be
+    /// opened as a dq store is a finding, not an error.
+    public static func examine(path: String) -> Diagnosis {
+        var diagnosis = Diagnosis(path: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        let type = StoreLocation.filesystemType(of: FileManager.default.fileExists(atPath: path) ? path : (directory.isEmpty ? "." : directory))
+        if let type, isUnsafe(filesystem: type) {
+            diagnosis.add("filesystem", .problem, "\(type): WAL needs a local filesystem (not a network or FUSE one); move the store")
+        } else {
+            diagnosis.add("filesystem", .ok, type ?? "unknown")
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            diagnosis.add("store", .problem, "\(path) does not exist")
+            return diagnosis
+        }
+        let store: Store
+        do { store = try Store(path: path) } catch {
+            diagnosis.add("store", .problem, error.message)
+            return diagnosis
+        }
+        do {
+            let integrity = try store.integrityCheck()
+            diagnosis.add("integrity", integrity == "ok" ? .ok : .problem,
+                          integrity == "ok" ? "ok" : integrity.split(separator: "\n").prefix(5).joined(separator: "; "))
+            let facts = try store.withConnection { connection in
+                (version: try connection.scalarInt("PRAGMA user_version") ?? 0,
+                 pages: try connection.scalarInt("PRAGMA page_count") ?? 0,
+                 free: try connection.scalarInt("PRAGMA freelist_count") ?? 0,
+                 pageSize: try connection.scalarInt("PRAGMA page_size") ?? 4_096)
+            }
+            diagnosis.add("schema", .ok, "version \(facts.version)")
+            let wal = StoreLocation.fileSize(path + "-wal")
+            diagnosis.add("size", .ok, "db \(StoreLocation.fileSize(path)) bytes (\(facts.pages) pages of \(facts.pageSize)), wal \(wal) bytes")
+            let freeShare = facts.pages > 0 ? Double(facts.free) / Double(facts.pages) : 0
+            diagnosis.add("free pages", facts.free > 1_000 && freeShare > 0.5 ? .warning : .ok,
+                          "\(facts.free) free (\(Int(freeShare * 100))%)" + (facts.free > 1_000 && freeShare > 0.5 ? "; dq reclaims them when queues drain" : ""))
+            let stats = try store.stats()
+            let stuck = try store.read { try MessageTable.expiredLeases($0, now: Timestamp.now()) }
+            diagnosis.add("leases", stuck > 0 ? .warning : .ok,
+                          "\(stats.queues.reduce(0) { $0 + $1.leased }) leased, \(stuck) past their lease (delivered again at the next get)")
+            let dead = stats.queues.filter { $0.dead > 0 }.map { "\($0.name): \($0.dead)" }
+            diagnosis.add("dead letters", dead.isEmpty ? .ok : .warning, dead.isEmpty ? "none" : dead.joined(separator: ", "))
+        } catch {
+            diagnosis.add("store", .problem, error.message)
+        }
+        return diagnosis
+    }
+}
+
+extension MessageTable {
+    /// How many leases ran out without being settled or delivered again.
+    static func expiredLeases(_ connection: Connection, now: Int64) throws -> Int {
+        var total = 0
+        for (_, lane) in try Lanes.everyQueue(connection) {
+            let count = try connection.cachedStatement(
+                "SELECT count(*) FROM \(lane.table) WHERE receipt IS NOT NULL AND lease_until <= ?1")
+            defer { count.reset() }
+            try count.bind(now, at: 1)
+            if try count.step() { total += count.int(at: 0) }
+        }
+        return total
+    }
+}

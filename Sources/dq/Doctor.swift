@@ -1,0 +1,44 @@
+import ArgumentParser
+import DurableQueue
+import Foundation
+
+extension DQ {
+    struct DoctorCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "doctor",
+            abstract: "Check a store: filesystem, integrity, schema, sizes, leases, dead letters.",
+            discussion: """
+                Prints one line per check (ok, warning, PROBLEM). Exits 0 when nothing is a
+                problem, 65 when the store is damaged or not a dq store, 73 when it cannot be
+                used where it is (a network or FUSE filesystem, a missing file). --json prints
+                {"path":…,"status":"ok|warning|problem","checks":[{"check":…,"status":…,"detail":…}]}.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let path = global.db ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
+            let diagnosis = Doctor.examine(path: path)
+            if json {
+                let checks = diagnosis.findings.map { finding in
+                    "{\"check\":\(JSONText.string(finding.check)),\"status\":\"\(finding.severity.rawValue)\",\"detail\":\(JSONText.string(finding.detail))}"
+                }
+                Output.standardOutput.write(Array(("{\"path\":\(JSONText.string(path)),\"status\":\"\(diagnosis.severity.rawValue)\","
+                    + "\"checks\":[\(checks.joined(separator: ","))]}\n").utf8))
+            } else {
+                var text = "store \(path)\n"
+                for finding in diagnosis.findings {
+                    let label = finding.severity == .problem ? "PROBLEM" : finding.severity.rawValue
+                    text += label.padding(toLength: 8, withPad: " ", startingAt: 0) + finding.check + ": " + finding.detail + "\n"
+                }
+                Output.standardOutput.write(Array(text.utf8))
+            }
+            let problems = diagnosis.findings.filter { $0.severity == .problem }
+            if problems.isEmpty { return }
+            throw ExitCode(problems.allSatisfy { ["filesystem"].contains($0.check) || $0.detail.hasSuffix("does not exist") } ? 73 : 65)
+        }
+    }
+}

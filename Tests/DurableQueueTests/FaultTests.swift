@@ -1,0 +1,140 @@
+import DurableQueue
+import Foundation
+import Testing
+
+/// Faults: full disk, read-only places, damaged or foreign files. Each asserts the one
+/// `dq: ` line, the exit status, and that the data is unchanged.
+@Suite("Faults")
+struct FaultTests {
+    let directory = TemporaryDirectory()
+
+    func run(_ arguments: [String]) throws -> ProcessResult {
+        try ChildProcess(arguments[0], Array(arguments.dropFirst())).wait()
+    }
+
+    /// Mounts a tmpfs of `kilobytes` at a new directory, for the duration of `body`.
+    func withTmpfs(kilobytes: Int, _ body: (String) throws -> Void) throws {
+        let mountPoint = directory.file("mnt")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mounted = try run(["/bin/mount", "-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint])
+        try #require(mounted.status == 0, "mount: \(mounted.stderrText)")
+        defer { _ = try? run(["/bin/umount", "-l", mountPoint]) }
+        try body(mountPoint)
+    }
+
+    func expectOneLine(_ result: ProcessResult, status: Int32, mentioning text: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(result.status == status, "\(result.stderrText)", sourceLocation: sourceLocation)
+        #expect(result.stderrLines.count == 1 && result.stderrText.hasPrefix("dq: "), "\(result.stderrText)", sourceLocation: sourceLocation)
+        #expect(result.stderrText.contains(text), "\(result.stderrText)", sourceLocation: sourceLocation)
+    }
+
+    @Test("disk full: put fails with one clear line (73), earlier messages stay, puts work once space frees",
+          .enabled(if: geteuid() == 0, "needs root to mount a small tmpfs"))
+    func diskFull() throws {
+        try withTmpfs(kilobytes: 1_024) { mount in
+            let db = mount + "/store.db"
+            #expect(try dq(["put", "q", "first", "second", "--db", db]).status == 0)
+            let filler = mount + "/filler"
+            #expect(FileManager.default.createFile(atPath: filler, contents: Data(count: 700_000)))
+            var failure: ProcessResult?
+            for _ in 0..<100 {
+                let result = try dq(["put", "q", "--db", db], stdin: Data(count: 20_000))
+                if result.status != 0 { failure = result; break }
+            }
+            let full = try #require(failure, "the disk never filled")
+            expectOneLine(full, status: 73, mentioning: "disk full")
+            #expect(try dq(["peek", "q", "-n", "2", "--db", db]).stdoutText == "first\nsecond\n")
+            try FileManager.default.removeItem(atPath: filler)
+            #expect(try dq(["put", "q", "after", "--db", db]).status == 0)
+            #expect(try dq(["get", "q", "--db", db]).stdoutText == "first")
+        }
+    }
+
+    @Test("a read-only filesystem: put and get fail with one line (73), data unchanged",
+          .enabled(if: geteuid() == 0, "needs root to mount a tmpfs read-only"))
+    func readOnlyFilesystem() throws {
+        try withTmpfs(kilobytes: 4_096) { mount in
+            let db = mount + "/store.db"
+            #expect(try dq(["put", "q", "kept", "--db", db]).status == 0)
+            let before = FileManager.default.contents(atPath: db)
+            #expect(try run(["/bin/mount", "-o", "remount,ro", mount]).status == 0)
+            expectOneLine(try dq(["put", "q", "x", "--db", db]), status: 73, mentioning: "Read-only file system")
+            expectOneLine(try dq(["get", "q", "--no-wait", "--db", db]), status: 73, mentioning: "Read-only file system")
+            #expect(FileManager.default.contents(atPath: db) == before)
+            #expect(try run(["/bin/mount", "-o", "remount,rw", mount]).status == 0)
+            #expect(try dq(["get", "q", "--db", db]).stdoutText == "kept")
+        }
+    }
+
+    @Test("an immutable store file: one line (73), file unchanged",
+          .enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/usr/bin/chattr"), "needs root and chattr"))
+    func readOnlyFile() throws {
+        let db = directory.file("store.db")
+        #expect(try dq(["put", "q", "kept", "--db", db]).status == 0)
+        let before = FileManager.default.contents(atPath: db)
+        let immutable = try run(["/usr/bin/chattr", "+i", db])
+        try #require(immutable.status == 0, "this filesystem has no immutable flag: \(immutable.stderrText)")
+        defer { _ = try? run(["/usr/bin/chattr", "-i", db]) }
+        expectOneLine(try dq(["put", "q", "x", "--db", db]), status: 73, mentioning: "cannot")
+        #expect(FileManager.default.contents(atPath: db) == before)
+    }
+
+    @Test("a truncated store: one line (65), file unchanged")
+    func truncated() throws {
+        let db = directory.file("store.db")
+        _ = try dq(["put", "q", "--lines", "--db", db], stdin: Data((1...3_000).map { "\($0)\n" }.joined().utf8))
+        let damaged = directory.file("damaged.db")
+        let bytes = try #require(FileManager.default.contents(atPath: db))
+        #expect(FileManager.default.createFile(atPath: damaged, contents: bytes.prefix(50)))
+        let result = try dq(["len", "q", "--db", damaged])
+        #expect(result.status == 65, "\(result.stderrText)")
+        #expect(result.stderrLines.count == 1 && result.stderrText.hasPrefix("dq: "))
+        #expect(FileManager.default.contents(atPath: damaged) == bytes.prefix(50))
+    }
+}
+
+@Suite("dq doctor")
+struct DoctorTests {
+    let directory = TemporaryDirectory()
+
+    @Test("a healthy store passes")
+    func healthy() throws {
+        let db = directory.file("store.db")
+        _ = try dq(["put", "q", "x", "--db", db])
+        let result = try dq(["doctor", "--json", "--db", db])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        #expect(object["status"] as? String == "ok")
+        let checks = (object["checks"] as? [[String: Any]] ?? []).compactMap { $0["check"] as? String }
+        for check in ["filesystem", "integrity", "schema", "size", "free pages", "leases", "dead letters"] {
+            #expect(checks.contains(check), "\(check)")
+        }
+    }
+
+    @Test("a damaged copy is flagged (65), and so is a file that is not a store")
+    func damaged() throws {
+        let db = directory.file("store.db")
+        _ = try dq(["put", "q", "--lines", "--db", db], stdin: Data((1...3_000).map { "\($0)\n" }.joined().utf8))
+        var bytes = try #require(FileManager.default.contents(atPath: db))
+        let page = 8 * 4_096
+        try #require(bytes.count > page + 16)
+        bytes.replaceSubrange(page..<page + 16, with: Data(repeating: 0xFF, count: 16))
+        let copy = directory.file("copy.db")
+        #expect(FileManager.default.createFile(atPath: copy, contents: bytes))
+        let result = try dq(["doctor", "--db", copy])
+        #expect(result.status == 65)
+        #expect(result.stdoutText.contains("PROBLEM"))
+        let foreign = directory.file("notes.txt")
+        #expect(FileManager.default.createFile(atPath: foreign, contents: Data("hello".utf8)))
+        #expect(try dq(["doctor", "--db", foreign]).status == 65)
+        #expect(try dq(["doctor", "--db", directory.file("missing.db")]).status == 73)
+    }
+
+    @Test("network and FUSE filesystems are refused")
+    func unsafeFilesystems() {
+        for type in ["nfs", "nfs4", "cifs", "smb3", "fuse", "fuse.sshfs", "9p"] { #expect(Doctor.isUnsafe(filesystem: type), "\(type)") }
+        for type in ["ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs"] { #expect(!Doctor.isUnsafe(filesystem: type), "\(type)") }
+        #expect(StoreLocation.filesystemType(of: "/proc/self") == "proc")
+    }
+}
