@@ -41,6 +41,20 @@ final class Checkpointer: @unchecked Sendable {
         }, context)
     }
 
+    private let reclaiming = Atomic<Bool>(false)
+
+    /// Asks for free pages to be returned to the filesystem on the background queue
+    /// (a reader just found its queue empty: a backlog may have drained).
+    func scheduleReclaim() {
+        guard reclaiming.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return
+        }
+        queue.async { [self] in
+            _ = try? store?.reclaimSpace()
+            reclaiming.store(false, ordering: .releasing)
+        }
+    }
+
     private func schedule() {
         guard scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             return

@@ -142,7 +142,12 @@ public struct Queue: Sendable {
         if worthTrying {
             attempt = try take()
         }
-        if !attempt.taken.isEmpty || deadline?.hasPassed == true { return attempt.taken }
+        if !attempt.taken.isEmpty || deadline?.hasPassed == true {
+            if attempt.taken.isEmpty { store.checkpointer.scheduleReclaim() }
+            return attempt.taken
+        }
+        // Nothing to take: a backlog may just have drained.
+        store.checkpointer.scheduleReclaim()
 
         let watch = try store.waiters.take(queue: name, bell: store.doorbells.bell(for: name))
         store.doorbells.willWait(on: name)

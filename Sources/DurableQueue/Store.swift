@@ -64,8 +64,8 @@ public final class Store: Sendable {
     let waiters = WaiterPool()
     /// This process's lease-holder lock, and the search for dead holders.
     let holders: LeaseHolders
-    /// Runs WAL checkpoints off the commit path.
-    private let checkpointer: Checkpointer
+    /// Runs WAL checkpoints, and space reclaim, off the commit path.
+    let checkpointer: Checkpointer
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
     private let writerLock: WriterLock?
 

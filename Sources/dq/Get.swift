@@ -78,6 +78,11 @@ extension DQ {
                 while StopSignal.pending == nil { _ = try take(nil) }
                 return
             }
+            defer {
+                // A short-lived dq cannot leave this to a background thread: give back some
+                // free pages now, if a drained backlog left many (a few ms at most).
+                _ = try? queue.store.reclaimSpace(budget: 4_000)
+            }
             if try take(noWait ? .zero : timeout) { return }
             if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
             throw ExitCode(1)

@@ -1,0 +1,34 @@
+import Foundation
+
+extension Store {
+    /// Free pages worth returning to the filesystem: at least this many, and at least a
+    /// quarter of the file.
+    static let reclaimThresholdPages: Int64 = 1_000
+    /// Pages freed per transaction, so producers and consumers never wait long.
+    static let reclaimChunkPages: Int64 = 2_000
+
+    /// Returns free pages to the filesystem once a backlog has drained: incremental
+    /// vacuum in short transactions (other processes keep working in between), then a
+    /// `TRUNCATE` checkpoint that empties the write-ahead log. Does nothing unless at
+    /// least 1,000 pages and a quarter of the file are free.
+    ///
+    /// - Parameter budget: at most this many pages this call (`nil`: all of them).
+    /// - Returns: how many pages were freed.
+    @discardableResult
+    public func reclaimSpace(budget: Int64? = nil) throws(DQError) -> Int64 {
+        var freed: Int64 = 0
+        while true {
+            let (pages, free) = try read { connection in
+                (try connection.scalarInt("PRAGMA page_count") ?? 0, try connection.scalarInt("PRAGMA freelist_count") ?? 0)
+            }
+            let worthIt = free >= Self.reclaimThresholdPages && free * 4 >= pages
+            if !worthIt && freed == 0 { return 0 }
+            if !worthIt || free == 0 || (budget.map { freed >= $0 } ?? false) { break }
+            let chunk = min(Self.reclaimChunkPages, free, budget.map { $0 - freed } ?? Int64.max)
+            try write { connection in try connection.execute("PRAGMA incremental_vacuum(\(chunk))") }
+            freed += chunk
+        }
+        try withConnection { connection in try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        return freed
+    }
+}

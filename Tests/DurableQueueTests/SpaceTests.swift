@@ -1,0 +1,38 @@
+@testable import DurableQueue
+import Foundation
+import Testing
+
+/// The store gives space back after a backlog drains, while it stays open and in use.
+@Suite("Space")
+struct SpaceTests {
+    let directory = TemporaryDirectory()
+
+    @Test("after 100,000 messages are put and drained, db + WAL shrink back to within 2× of before")
+    func reclaimAfterDrain() throws {
+        let path = directory.file("store.db")
+        let store = try Store(path: path)
+        let queue = try store.queue("backlog")
+        try queue.put("warm-up")
+        _ = try queue.get(timeout: .zero)
+        try store.reclaimSpace()
+        func size() -> Int64 { StoreLocation.fileSize(path) + StoreLocation.fileSize(path + "-wal") }
+        let before = size()
+
+        let body = Data(repeating: 0x61, count: 100)
+        for _ in 0..<100 { try queue.put(contentsOf: Array(repeating: OutgoingMessage(body), count: 1_000)) }
+        let peak = size()
+        #expect(peak > 10 * before)
+        var drained = 0
+        while true {
+            let batch = try queue.get(limit: 1_000, timeout: .zero)
+            if batch.isEmpty { break }
+            drained += batch.count
+        }
+        #expect(drained == 100_000)
+        // The empty get asked for the space back, on a background thread of this process.
+        #expect(eventually(timeout: .seconds(60)) { size() <= 2 * before }, "before \(before), peak \(peak), now \(size())")
+        // The store still works.
+        try queue.put("after")
+        #expect(try queue.get(timeout: .zero)?.text == "after")
+    }
+}
