@@ -78,7 +78,13 @@ extension DQ {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add N (default 1, may be negative) and print the new value.")
             @OptionGroup var location: Location
-            @Argument(help: "The amount.") var amount: Int64 = 1
+            @Argument(parsing: .allUnrecognized, help: "The amount (may be negative).") var amounts: [String] = []
+            var amount: Int64 { Int64(amounts.first ?? "1") ?? 1 }
+            func validate() throws {
+                if amounts.count > 1 || (amounts.first.map { Int64($0) == nil } ?? false) {
+                    throw ValidationError("give one whole number to add, as in: dq counter add NAME -1")
+                }
+            }
             func run() throws {
                 Output.standardOutput.write(Array("\(try location.open().add(amount))\n".utf8))
             }
@@ -95,8 +101,13 @@ extension DQ {
         struct Set: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Set the value to N.")
             @OptionGroup var location: Location
-            @Argument(help: "The value.") var value: Int64
-            func run() throws { try location.open().set(value) }
+            @Argument(parsing: .allUnrecognized, help: "The value (may be negative).") var values: [String] = []
+            func validate() throws {
+                if values.count != 1 || Int64(values[0]) == nil {
+                    throw ValidationError("give one whole number, as in: dq counter set NAME -1")
+                }
+            }
+            func run() throws { try location.open().set(Int64(values[0])!) }
         }
 
         struct Wait: ParsableCommand {

@@ -28,7 +28,7 @@ extension DQ {
         @Flag(name: .customShort("0"), help: "Read standard input as NUL-separated messages.")
         var nulSeparated = false
 
-        @Option(name: .long, help: "Higher priorities are delivered first.")
+        @Option(name: .long, parsing: .unconditional, help: "Higher priorities are delivered first (may be negative).")
         var priority: Int = 0
 
         @Option(name: .long, help: ArgumentHelp("Deliver no sooner than this (250ms, 5s, 2m, 1h).", valueName: "duration"),

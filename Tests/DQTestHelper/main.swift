@@ -15,6 +15,12 @@
 //       then sleeps until killed
 //   dq-test-helper pipe-echo DB PIPE COUNT
 //       on the second end of pipe PIPE, answers COUNT messages with their text uppercased
+//   dq-test-helper stress-produce DB PREFIX COUNT SEED
+//       puts PREFIX-N for N < COUNT: single puts, batches and priorities 0…2, at random
+//   dq-test-helper stress-consume DB SEED
+//       takes messages with get, batch get, or lease then ack (sometimes after a nack and
+//       a second lease), printing each body it finally took, until the event
+//       "stress-done" is set and a take comes back empty
 //   dq-test-helper mix DB SECONDS SEED
 //       random put / batch put / get / lease + ack or nack / peek / len on queues
 //       mix-0…mix-3 for SECONDS;
@@ -53,6 +59,51 @@ struct TestHelper {
                 guard let message = try end.receive(timeout: .seconds(30)) else { fail("nothing on the pipe") }
                 try end.send((message.text ?? "").uppercased())
             }
+        case ("stress-produce", 6):
+            let queue = try Store(path: arguments[2]).queue("stress")
+            var random = SplitMix(seed: UInt64(arguments[5]) ?? 1)
+            let count = Int(arguments[4]) ?? 0
+            var next = 0
+            while next < count {
+                let priority = Int(random.next() % 3)
+                if random.next() % 3 == 0 {
+                    let size = min(Int(random.next() % 20) + 1, count - next)
+                    try queue.put(contentsOf: (next..<next + size).map { OutgoingMessage("\(arguments[3])-\($0)", priority: priority) })
+                    next += size
+                } else {
+                    try queue.put("\(arguments[3])-\(next)", priority: priority)
+                    next += 1
+                }
+            }
+        case ("stress-consume", 4):
+            let store = try Store(path: arguments[2])
+            let queue = try store.queue("stress")
+            let done = try store.event("stress-done")
+            var random = SplitMix(seed: UInt64(arguments[3]) ?? 1)
+            var out = ""
+            while true {
+                var taken: [String] = []
+                var empty = true
+                switch random.next() % 3 {
+                case 0: taken = try queue.get(limit: 1, timeout: .milliseconds(200)).compactMap(\.text)
+                case 1: taken = try queue.get(limit: Int(random.next() % 8) + 1, timeout: .milliseconds(200)).compactMap(\.text)
+                default:
+                    for leased in try queue.receive(lease: .seconds(60), limit: 2, timeout: .milliseconds(200)) {
+                        empty = false
+                        if random.next() % 4 == 0 {
+                            try queue.nack(leased.receipt, maxAttempts: 1_000)
+                        } else {
+                            try queue.ack(leased.receipt)
+                            taken.append(leased.message.text ?? "")
+                        }
+                    }
+                }
+                if !taken.isEmpty { empty = false }
+                for body in taken { out += body + "\n" }
+                // Done once the producers are and a take came back empty.
+                if empty, try done.isSet() { break }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
         case ("mix", 5):
             try mix(db: arguments[2], seconds: Double(arguments[3]) ?? 1, seed: UInt64(arguments[4]) ?? 1)
         default:

@@ -1,3 +1,4 @@
+import DurableQueue
 import Foundation
 import Testing
 
@@ -59,5 +60,35 @@ struct MultiProcessTests {
             #expect(result.status == 0, "\(result.stderrText)")
         }
         #expect(try dq(["len", "q", "--db", db]).stdoutText == "8\n")
+    }
+}
+
+/// Several processes mixing every way of putting and taking, then the invariants.
+@Suite("Stress")
+struct StressTests {
+    let directory = TemporaryDirectory()
+
+    @Test("2 producers and 3 consumers mixing single and batch puts, priorities, gets, batch gets, leases, acks and nacks: every message taken exactly once, integrity ok")
+    func mixedOperations() throws {
+        let db = directory.file("store.db")
+        _ = try dq(["len", "stress", "--db", db])
+        let consumers = try (1...3).map { seed in try ChildProcess(Executables.helper, ["stress-consume", db, "\(seed)"]) }
+        let producers = try ["a", "b"].enumerated().map { index, prefix in
+            try ChildProcess(Executables.helper, ["stress-produce", db, prefix, "1500", "\(index + 7)"])
+        }
+        for producer in producers { #expect(producer.wait().status == 0) }
+        #expect(try dq(["event", "set", "stress-done", "--db", db]).status == 0)
+        var taken: [String] = []
+        for consumer in consumers {
+            let result = consumer.wait()
+            #expect(result.status == 0, "\(result.stderrText)")
+            taken += result.stdoutText.split(separator: "\n").map(String.init)
+        }
+        let expected = ["a", "b"].flatMap { prefix in (0..<1500).map { "\(prefix)-\($0)" } }
+        #expect(taken.count == expected.count, "taken \(taken.count) of \(expected.count)")
+        let missing = Set(expected).subtracting(taken)
+        #expect(missing.isEmpty, "\(missing.count) lost, for example \(missing.sorted().prefix(5))")
+        #expect(Set(taken).count == taken.count, "\(taken.count - Set(taken).count) taken twice")
+        #expect(try Store(path: db).integrityCheck() == "ok")
     }
 }
