@@ -94,6 +94,45 @@ struct FaultTests {
     }
 }
 
+@Suite("Sidecar files")
+struct SidecarTests {
+    let directory = TemporaryDirectory()
+
+    @Test("sidecar files are never followed through symlinks: a planted link is refused and its target untouched")
+    func symlinkPlanted() throws {
+        let db = directory.file("store.db")
+        let victim = directory.file("victim.txt")
+        #expect(FileManager.default.createFile(atPath: victim, contents: Data("precious".utf8)))
+        try FileManager.default.createSymbolicLink(atPath: db + "-lock", withDestinationPath: victim)
+        let result = try dq(["put", "q", "x", "--db", db])
+        #expect(result.status == 73, "\(result.stderrText)")
+        #expect(result.stderrLines.count == 1 && result.stderrText.hasPrefix("dq: "))
+        #expect(FileManager.default.contents(atPath: victim) == Data("precious".utf8))
+    }
+
+    @Test("every file dq creates is readable and writable by the owner only")
+    func modes() throws {
+        let db = directory.file("store.db")
+        _ = try dq(["put", "q", "x", "--db", db])
+        _ = try dq(["kv", "set", "d", "k", "v", "--db", db])
+        _ = try dq(["lock", "l", "--db", db, "--", "true"])
+        let leased = try ChildProcess(Executables.helper, ["hold", db, "q"])
+        #expect(eventually { ((try? Store(path: db).stats().queues.first?.leased) ?? 0) == 1 })
+        defer { kill(leased.pid, SIGKILL); _ = leased.wait() }
+        var files: [String] = []
+        let enumerator = FileManager.default.enumerator(atPath: directory.path)
+        while let name = enumerator?.nextObject() as? String { files.append(name) }
+        for name in files {
+            var info = stat()
+            #expect(lstat(directory.file(name), &info) == 0)
+            let mode = info.st_mode & 0o777
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            #expect(mode == (isDirectory ? 0o700 : 0o600), "\(name): \(String(mode, radix: 8))")
+        }
+        #expect(files.contains("store.db-holders") && files.contains("store.db-locks") && files.contains("store.db-wake"))
+    }
+}
+
 @Suite("dq doctor")
 struct DoctorTests {
     let directory = TemporaryDirectory()
@@ -125,6 +164,7 @@ struct DoctorTests {
         let result = try dq(["doctor", "--db", copy])
         #expect(result.status == 65)
         #expect(result.stdoutText.contains("PROBLEM"))
+        #expect(FileManager.default.contents(atPath: copy) == bytes, "doctor changed nothing")
         let foreign = directory.file("notes.txt")
         #expect(FileManager.default.createFile(atPath: foreign, contents: Data("hello".utf8)))
         #expect(try dq(["doctor", "--db", foreign]).status == 65)
