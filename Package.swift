@@ -55,10 +55,16 @@ let package = Package(
             dependencies: ["DurableQueue"],
             path: "Tests/DQTestHelper"
         ),
+        // The Swift examples (examples/README.md).
+        .executableTarget(
+            name: "dq-example",
+            dependencies: ["DurableQueue"],
+            path: "Examples/Swift"
+        ),
         .testTarget(
             name: "DurableQueueTests",
             dependencies: [
-                "DurableQueue", "dq", "dq-test-helper",
+                "DurableQueue", "dq", "dq-test-helper", "dq-example",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -20,10 +20,7 @@ enum Spawn {
         if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
-        if ownGroup {
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-            posix_spawnattr_setpgroup(&attributes, 0)
-        }
+        cleanSignals(&attributes, ownGroup: ownGroup)
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = variables.map { strdup($0) } + [nil]
         var pid: pid_t = 0
@@ -33,6 +30,26 @@ enum Spawn {
         posix_spawn_file_actions_destroy(&actions)
         posix_spawnattr_destroy(&attributes)
         return code == 0 ? .success(pid) : .failure(Failure(code: code))
+    }
+
+    /// Starts children with no signal blocked and every signal at its default action,
+    /// whatever dq itself blocks, ignores or handles (a command must not inherit an
+    /// ignored SIGINT, or a blocked SIGCHLD that would hang a shell's `wait`).
+    static func cleanSignals(_ attributes: inout posix_spawnattr_t, ownGroup: Bool) {
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        var flags = Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        if ownGroup {
+            flags |= Int16(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, flags)
     }
 
     /// Waits for `pid` and returns its status as a shell would: the exit code, or

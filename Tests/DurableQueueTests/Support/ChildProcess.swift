@@ -23,49 +23,107 @@ struct ProcessResult {
 }
 
 /// A real OS process started by a test, with its output collected in the background.
+///
+/// Started with `posix_spawn`, no signal blocked and every signal at its default: the
+/// test runner's threads block signals, and a child that inherited a blocked SIGCHLD
+/// (a shell script's `wait`) or SIGTERM would behave unlike one started from a shell.
 final class ChildProcess: @unchecked Sendable {
-    // @unchecked: `process` is only started and waited on by the creating test; the
-    // output buffers are written by the reader threads before `done` is signalled and
-    // read only after waiting on it.
-    let process = Process()
+    // @unchecked: `output` is written by the reader threads before `done` is
+    // signalled and read only after waiting on it; `status` only by `wait`.
+    let pid: pid_t
     private var output = [Data(), Data()]
     private let done = DispatchGroup()
+    private var status: Int32?
+    private let arguments: [String]
 
     init(_ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        self.arguments = arguments
+        var pipes: [[Int32]] = []
+        for _ in 0..<3 {
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { throw POSIXError(.EMFILE) }
+            for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            pipes.append(ends)
         }
-        let pipes = [Pipe(), Pipe()]
-        process.standardOutput = pipes[0]
-        process.standardError = pipes[1]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        for (index, pipe) in pipes.enumerated() {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, pipes[0][0], STDIN_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, pipes[1][1], STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, pipes[2][1], STDERR_FILENO)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let env = (environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } } ?? ProcessInfo.processInfo.environment)
+            .map { "\($0)=\($1)" }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        var child: pid_t = 0
+        let code = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attributes)
+        close(pipes[0][0])
+        close(pipes[1][1])
+        close(pipes[2][1])
+        guard code == 0 else {
+            for fd in [pipes[0][1], pipes[1][0], pipes[2][0]] { close(fd) }
+            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .ENOENT)
+        }
+        pid = child
+        for (index, fd) in [pipes[1][0], pipes[2][0]].enumerated() {
             done.enter()
             DispatchQueue.global().async { [self] in
-                output[index] = pipe.fileHandleForReading.readDataToEndOfFile()
+                output[index] = Self.readAll(fd)
+                close(fd)
                 done.leave()
             }
         }
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try? input.fileHandleForWriting.close()
+        let input = pipes[0][1]
+        if let stdin {
+            stdin.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(input, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written <= 0 { break }
+                    offset += written
+                }
+            }
+        }
+        close(input)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    private static func readAll(_ fd: Int32) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count > 0 { data.append(contentsOf: buffer[0..<count]) } else if count == 0 || errno != EINTR { return data }
+        }
+    }
 
     /// Waits for the process to exit, killing it (and failing the test) after `timeout`.
     func wait(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) -> ProcessResult {
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         if done.wait(timeout: .now() + seconds) == .timedOut {
-            Issue.record("process \(process.arguments ?? []) still running after \(timeout); killed", sourceLocation: sourceLocation)
+            Issue.record("process \(arguments) still running after \(timeout); killed", sourceLocation: sourceLocation)
             kill(pid, SIGKILL)
             done.wait()
         }
-        process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: output[0], stderr: output[1])
+        if status == nil {
+            var raw: Int32 = 0
+            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+            status = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : raw & 0x7F
+        }
+        return ProcessResult(status: status!, stdout: output[0], stderr: output[1])
     }
 }
 
