@@ -176,6 +176,13 @@ struct CommandLineTests {
         expectFailure(try dq(["put", "q", "x", "--db", "/proc/dq-test/store.db"]), status: 73)
     }
 
+    @Test("completion scripts for bash, zsh and fish name the commands", arguments: ["bash", "zsh", "fish"])
+    func completions(shell: String) throws {
+        let result = try dq(["--generate-completion-script", shell])
+        #expect(result.status == 0)
+        for command in ["put", "get", "worker", "kv", "lock"] { #expect(result.stdoutText.contains(command), "\(command)") }
+    }
+
     @Test("--help explains and --version prints the version")
     func help() throws {
         let help = try dq(["--help"])
