@@ -1,5 +1,6 @@
 import ArgumentParser
 import DurableQueue
+@preconcurrency import Glibc
 import Foundation
 
 extension DQ {
@@ -20,10 +21,55 @@ extension DQ {
         @Flag(name: .long, help: "Print JSON.")
         var json = false
 
+        @Flag(name: .long, help: "Keep showing the numbers as they change, until SIGINT/SIGTERM (redraws on a terminal).")
+        var watch = false
+
+        @Option(name: .long, help: "With --watch: stop after this many views.")
+        var count: Int?
+
+        func validate() throws {
+            if count != nil && !watch { throw ValidationError("--count goes with --watch") }
+            if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        }
+
         func run() throws {
             let store = try global.openStore()
-            let stats = try store.stats()
-            Output.standardOutput.write(Array((json ? Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))
+            guard watch else {
+                let stats = try store.stats()
+                Output.standardOutput.write(Array((json ? Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))
+                return
+            }
+            try watchLoop(store)
+        }
+
+        /// Shows the stats, then again after each change (at most 5 times a second, and
+        /// at least every second so ages move), woken by the store's directory changing.
+        private func watchLoop(_ store: Store) throws {
+            let interrupt = try WaitInterrupt()
+            StopSignal.install(waking: interrupt)
+            let changes = try StoreChanges(store: store)
+            let terminal = isatty(STDOUT_FILENO) == 1
+            var shown = 0
+            var changed = true
+            while StopSignal.pending == nil {
+                // A terminal is redrawn every second too, so ages move; a pipe only gets
+                // a new view when something changed.
+                if changed || terminal {
+                    let stats = try store.stats()
+                    var view = json ? Self.json(stats, path: store.path) : Self.table(stats, path: store.path)
+                    if terminal && !json {
+                        view = "\u{1B}[H\u{1B}[2J" + view + "\n(updating as the store changes; Ctrl-C to stop)\n"
+                    } else if !json && shown > 0 {
+                        view = "\n" + view
+                    }
+                    Output.standardOutput.write(Array(view.utf8))
+                    shown += 1
+                    if let count, shown >= count { return }
+                }
+                changed = changes.wait(timeout: .seconds(1), interrupt: interrupt)
+                if !changed { continue }
+                usleep(200_000)  // at most five views a second, however busy the store is
+            }
         }
 
         static func json(_ stats: StoreStats, path: String) -> String {

@@ -183,6 +183,19 @@ struct CommandLineTests {
         for command in ["put", "get", "worker", "kv", "lock"] { #expect(result.stdoutText.contains(command), "\(command)") }
     }
 
+    @Test("stats --watch shows a new view when another process changes the store")
+    func statsWatch() throws {
+        _ = try dq(["put", "warm", "x", "--db", db])
+        let watcher = try ChildProcess(Executables.dq, ["stats", "--watch", "--count", "2", "--json", "--db", db])
+        #expect(eventually { process(watcher.pid, hasOpen: db) })
+        _ = try dq(["put", "jobs", "a", "b", "--db", db])
+        let result = watcher.wait(timeout: .seconds(20))
+        #expect(result.status == 0, "\(result.stderrText)")
+        let views = result.stdoutText.split(separator: "\n")
+        #expect(views.count == 2)
+        #expect(views.last?.contains("\"name\":\"jobs\",\"ready\":2") == true, "\(views.last ?? "")")
+    }
+
     @Test("--help explains and --version prints the version")
     func help() throws {
         let help = try dq(["--help"])
