@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -28,6 +29,7 @@ let package = Package(
                 "CSQLite",
                 // Atomics on memory shared between processes (WaiterCounts).
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `dq bench`: the standard workloads, their SQLite and kernel floors, and the
@@ -66,6 +68,7 @@ let package = Package(
             dependencies: [
                 "DurableQueue", "dq", "dq-test-helper", "dq-example",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -91,8 +91,10 @@ final class LeaseHolders: Sendable {
                 continue  // alive
             }
             defer { if fd >= 0 { close(fd) } }
-            released += try store.write { try MessageTable.releaseLeases($0, holder: id) }
+            let count = try store.write { try MessageTable.releaseLeases($0, holder: id) }
             unlink(path(id))
+            store.logger.notice("returned the leases of a process that died", metadata: ["holder": "\(id)", "leases": "\(count)"])
+            released += count
         }
         return released
     }

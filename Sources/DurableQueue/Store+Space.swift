@@ -29,6 +29,7 @@ extension Store {
             freed += chunk
         }
         try withConnection { connection in try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        logger.info("returned free pages to the filesystem", metadata: ["pages": "\(freed)", "path": "\(path)"])
         return freed
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import CSQLite
+import Logging
 
 /// How hard a commit tries to reach the disk before `put` returns.
 public enum Durability: String, Sendable, CaseIterable {
@@ -27,11 +28,17 @@ public struct StoreOptions: Sendable {
     /// writer — while ping-pong and latency-under-load figures did not change. It may
     /// pay off where writers have a core each; `dq bench --writer-lock` measures it.
     public var writerLock: Bool
+    /// Where the store reports what it does on its own: space reclaimed, leases of
+    /// dead processes returned, lanes created. The library prints nothing itself; by
+    /// default these go nowhere.
+    public var logger: Logger
 
-    public init(durability: Durability = .normal, busyTimeout: Duration = .seconds(10), writerLock: Bool = false) {
+    public init(durability: Durability = .normal, busyTimeout: Duration = .seconds(10), writerLock: Bool = false,
+                logger: Logger = Logger(label: "dq", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.durability = durability
         self.busyTimeout = busyTimeout
         self.writerLock = writerLock
+        self.logger = logger
     }
 }
 
@@ -99,7 +106,10 @@ public final class Store: Sendable {
         }
         pool.add(first)
         checkpointer.attach(to: self)
+        options.logger.debug("store opened", metadata: ["path": "\(path)", "durability": "\(options.durability.rawValue)"])
     }
+
+    var logger: Logger { options.logger }
 
     /// The sidecar lock file: store set-up and writers take turns on it (`flock`).
     static func lockPath(for path: String) -> String { path + "-lock" }
