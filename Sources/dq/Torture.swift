@@ -53,8 +53,11 @@ extension DQ {
             }
             let root = String(cString: made)
             defer { try? FileManager.default.removeItem(atPath: root) }
+            let progress = ProgressLine()
             let report = try TortureRun(root: root, executable: Bench.executablePath(), sync: sync,
-                                        producers: producers, workers: workers, seconds: seconds, rate: rate).run()
+                                        producers: producers, workers: workers, seconds: seconds, rate: rate,
+                                        progress: progress.show).run()
+            progress.clear()
             Output.standardOutput.write(Array((json ? report.json : report.text).utf8))
             if report.lost > 0 || report.undrained > 0 || !report.intact { throw ExitCode(1) }
         }
@@ -100,6 +103,8 @@ struct TortureRun {
     let workers: Int
     let seconds: Double
     let rate: Double
+    /// A short description of what is happening now, for a progress line.
+    let progress: (String) -> Void
 
     struct Report {
         var committed = 0, processed = 0, lost = 0, duplicates = 0, kills = 0, undrained = 0
@@ -151,6 +156,8 @@ struct TortureRun {
                 workerPIDs[victim - producers] = try startWorker()
             }
             report.kills += 1
+            let left = max(0, Int((end - ContinuousClock.now).components.seconds))
+            progress("killing: \(report.kills) kills, \(left) s to go")
         }
         for pid in producerPIDs { kill(pid, SIGKILL); reap(pid) }
         // Let the workers drain everything, leases of killed workers included.
@@ -159,6 +166,7 @@ struct TortureRun {
             let stats = try store.stats().queues.first { $0.name == "torture" }
             report.undrained = (stats?.ready ?? 0) + (stats?.leased ?? 0) + (stats?.delayed ?? 0)
             if report.undrained == 0 || ContinuousClock.now >= drainEnd { break }
+            progress("draining: \(report.undrained) messages left")
             usleep(50_000)
         }
         for pid in workerPIDs { kill(pid, SIGTERM) }
