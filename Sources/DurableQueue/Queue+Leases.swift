@@ -57,10 +57,16 @@ extension Queue {
     /// A message that already had `maxAttempts` deliveries is moved to the dead letters
     /// instead of being delivered again.
     ///
-    /// - Parameter releaseOnExit: the lease also ends, promptly, when this process exits
-    ///   or closes the store (the kernel tells: see `LeaseHolders`), so a crashed
-    ///   consumer's messages do not wait out the lease. Pass `false` when another process
-    ///   will settle the message (the `dq` command line does).
+    /// - Parameters:
+    ///   - lease: how long each message stays hidden unless settled or extended.
+    ///   - limit: the most messages to lease, in one transaction.
+    ///   - timeout: how long to wait for the first (`nil`: forever; `.zero`: not at all).
+    ///   - maxAttempts: deliveries after which a returning message is a dead letter.
+    ///   - releaseOnExit: the lease also ends, promptly, when this process exits or
+    ///     closes the store (the kernel tells), so a crashed consumer's messages do not
+    ///     wait out the lease. Pass `false` when another process will settle the message
+    ///     (the `dq` command line does).
+    ///   - interrupt: signalling it ends the wait early (returning none).
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, releaseOnExit: Bool = true,
                         interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {

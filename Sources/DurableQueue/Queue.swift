@@ -108,7 +108,10 @@ public struct Queue: Sendable {
     /// A waiting caller sleeps in the kernel on the queue's doorbell (inotify) and is
     /// woken within microseconds of another process's put; it uses no CPU meanwhile.
     ///
-    /// - Parameter interrupt: signalling it ends the wait early (returning none).
+    /// - Parameters:
+    ///   - limit: the most messages to take, in one transaction.
+    ///   - timeout: how long to wait for the first (`nil`: forever; `.zero`: not at all).
+    ///   - interrupt: signalling it ends the wait early (returning none).
     /// - Returns: 1…`limit` messages in delivery order, or none on timeout or interrupt.
     public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
