@@ -6,14 +6,6 @@
 /// `attempts`; a message that has had `maxAttempts` deliveries and comes back (nack or
 /// lease expiry) moves to `dead`.
 extension MessageTable {
-    private enum LeaseKind: Int {
-        case lease, settleFind, delete, release, extend, bury, releaseHolder, giveBack, ackDelete
-    }
-
-    private static func leaseStatement(_ connection: Connection, _ lane: Lane, _ kind: LeaseKind, _ sql: () -> String) throws -> Statement {
-        try laneStatement(connection, lane, kind: kind.rawValue, sql)
-    }
-
     /// Leases up to `limit` deliverable messages until `until` (µs), burying on the way
     /// those that already had `maxAttempts` deliveries.
     static func lease(_ connection: Connection, queue: String, limit: Int, now: Int64, until: Int64,
@@ -21,7 +13,7 @@ extension MessageTable {
         var leased: [LeasedMessage] = []
         for lane in try Lanes.all(connection, queue: queue) where leased.count < limit {
             while leased.count < limit {
-                let next = try laneStatement(connection, lane, kind: 90) { nextSQL(lane) }
+                let next = try statement(connection, lane, .next) { nextSQL(lane) }
                 try next.bind(limit - leased.count, at: 1)
                 try next.bind(now, at: 2)
                 var rows: [Message] = []
@@ -40,7 +32,7 @@ extension MessageTable {
                         continue
                     }
                     let token = Receipt.token(hasKey: keyed.contains(row.id))
-                    let update = try leaseStatement(connection, lane, .lease) {
+                    let update = try statement(connection, lane, .lease) {
                         """
                         UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1
                         WHERE id = ?1
@@ -76,7 +68,7 @@ extension MessageTable {
     private static func find(_ connection: Connection, queue: String, receipt: Receipt,
                              lanes: LaneDirectory) throws -> (lane: Lane, attempts: Int, key: String?)? {
         guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return nil }
-        let find = try leaseStatement(connection, lane, .settleFind) {
+        let find = try statement(connection, lane, .settleFind) {
             "SELECT attempts, dedup_key FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
         }
         defer { find.reset() }
@@ -92,7 +84,7 @@ extension MessageTable {
     /// receipt also says whether a dedup key must be forgotten.
     static func ack(_ connection: Connection, queue: String, receipt: Receipt, lanes: LaneDirectory) throws -> Bool {
         guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return false }
-        let delete = try leaseStatement(connection, lane, .ackDelete) {
+        let delete = try statement(connection, lane, .ackDelete) {
             "DELETE FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
         }
         defer { delete.reset() }
@@ -119,7 +111,7 @@ extension MessageTable {
             try bury(connection, queue: queue, lane: found.lane, id: receipt.id, now: now)
             return true
         }
-        let release = try leaseStatement(connection, found.lane, .release) {
+        let release = try statement(connection, found.lane, .release) {
             "UPDATE \(found.lane.table) SET lease_until = ?2, receipt = NULL, holder = NULL WHERE id = ?1"
         }
         defer { release.reset() }
@@ -133,7 +125,7 @@ extension MessageTable {
     /// Returns `false` if the receipt is stale.
     static func release(_ connection: Connection, queue: String, receipt: Receipt, lanes: LaneDirectory) throws -> Bool {
         guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
-        let giveBack = try leaseStatement(connection, found.lane, .giveBack) {
+        let giveBack = try statement(connection, found.lane, .giveBack) {
             """
             UPDATE \(found.lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL,
                 attempts = max(attempts - 1, 0) WHERE id = ?1
@@ -149,7 +141,7 @@ extension MessageTable {
     static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64,
                        lanes: LaneDirectory) throws -> Bool {
         guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
-        let extend = try leaseStatement(connection, found.lane, .extend) {
+        let extend = try statement(connection, found.lane, .extend) {
             "UPDATE \(found.lane.table) SET lease_until = ?2 WHERE id = ?1"
         }
         defer { extend.reset() }
@@ -161,7 +153,7 @@ extension MessageTable {
 
     /// Moves a message from its lane to the dead letters.
     static func bury(_ connection: Connection, queue: String, lane: Lane, id: Int64, now: Int64) throws {
-        let move = try leaseStatement(connection, lane, .bury) {
+        let move = try statement(connection, lane, .bury) {
             """
             INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
             SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM \(lane.table) WHERE id = ?1
@@ -173,7 +165,7 @@ extension MessageTable {
         try move.bind(lane.priority, at: 3)
         try move.bind(now, at: 4)
         try move.run()
-        let delete = try leaseStatement(connection, lane, .delete) { "DELETE FROM \(lane.table) WHERE id = ?1" }
+        let delete = try statement(connection, lane, .delete) { deleteSQL(lane) }
         defer { delete.reset() }
         try delete.bind(id, at: 1)
         try delete.run()
@@ -189,7 +181,7 @@ extension MessageTable {
     static func releaseLeases(_ connection: Connection, holder: Int64) throws -> Int {
         var released = 0
         for (_, lane) in try Lanes.everyQueue(connection) {
-            let release = try leaseStatement(connection, lane, .releaseHolder) {
+            let release = try statement(connection, lane, .releaseHolder) {
                 "UPDATE \(lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1"
             }
             defer { release.reset() }
@@ -232,7 +224,7 @@ extension MessageTable {
         for priority in levels {
             let lane = try Lanes.find(connection, queue: queue, priority: priority)
                 ?? Lanes.create(connection, queue: queue, priority: priority)
-            let move = try laneStatement(connection, lane, kind: 91) {
+            let move = try statement(connection, lane, .restore) {
                 """
                 INSERT INTO \(lane.table) (id, enqueued_at, attempts, body)
                 SELECT id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2

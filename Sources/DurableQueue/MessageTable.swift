@@ -10,10 +10,11 @@ import Foundation
 /// by due time, and move to their lane, keeping their id, once due. Dedup keys live in
 /// `dedup` while their message is in the queue.
 enum MessageTable {
-    /// Kinds of per-lane statements, for `LaneStatementKey`.
-    private enum Kind: Int {
+    /// Kinds of per-lane statements, for `LaneStatementKey`. Raw values are stable
+    /// keys: add new kinds at the end.
+    enum Kind: Int {
         case insert, next, delete, largestID, exists, count, purge, stats, promote
-        case lease, settle, nack, extend, bury, nextExpiry, find
+        case lease, settleFind, release, extend, bury, nextExpiry, releaseHolder, giveBack, ackDelete, restore
     }
 
     /// Selects the first ready rows of a lane (never leased, or whose lease or nack
@@ -25,16 +26,12 @@ enum MessageTable {
         """
     }
 
-    /// `statement` for lane statements outside this file.
-    static func laneStatement(_ connection: Connection, _ lane: Lane, kind: Int, _ sql: () -> String) throws -> Statement {
-        try connection.cachedStatement(LaneStatementKey(lane: lane.id, kind: 100 + kind), sql)
-    }
-
     static func deleteSQL(_ lane: Lane) -> String {
         "DELETE FROM \(lane.table) WHERE id = ?1"
     }
 
-    private static func statement(_ connection: Connection, _ lane: Lane, _ kind: Kind, _ sql: () -> String) throws -> Statement {
+    /// The cached statement of `kind` on `lane`; `sql` runs only the first time.
+    static func statement(_ connection: Connection, _ lane: Lane, _ kind: Kind, _ sql: () -> String) throws -> Statement {
         try connection.cachedStatement(LaneStatementKey(lane: lane.id, kind: kind.rawValue), sql)
     }
 
