@@ -26,8 +26,12 @@ struct Output: Sendable {
             let written = Glibc.write(fd, base, left)
             if written < 0 {
                 if errno == EINTR { continue }
-                if errno == EPIPE { exit(141) }
-                exit(74)
+                let code = errno
+                if code == EPIPE { exit(141) }  // the reader went away: end quietly, as SIGPIPE would
+                if fd != STDERR_FILENO {
+                    ErrorReport.fail("cannot write the output: \(String(cString: strerror(code)))", status: 73)
+                }
+                exit(73)
             }
             base += written
             left -= written
