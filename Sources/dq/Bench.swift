@@ -8,21 +8,21 @@ extension DQ {
         static let configuration = CommandConfiguration(
             abstract: "Run the standard workloads and compare them with raw SQLite and the kernel.",
             discussion: """
-                Every workload runs in real processes (copies of this dq), released together by a
-                barrier. W1-W3 also run as raw SQLite statements, and W5 as a pipe ping-pong, in
-                the same run and with the same settings: the "floor" column, with "ratio" =
-                dq / floor (for rates 1.0 is the floor, higher is better; for latencies it is
-                how many times the floor's latency). Percentiles are nearest-rank over all
-                samples (HdrHistogram, 3 significant digits). W1-W3 and their floors run
+                Every workload runs in real processes (copies of this dq), released together by a \
+                barrier. W1-W3 also run as raw SQLite statements, and W5 as a pipe ping-pong, in \
+                the same run and with the same settings: the "floor" column, with "ratio" = \
+                dq / floor (for rates 1.0 is the floor, higher is better; for latencies it is \
+                how many times the floor's latency). Percentiles are nearest-rank over all \
+                samples (HdrHistogram, 3 significant digits). W1-W3 and their floors run \
                 alternately three times each; the medians are reported.
 
-                W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get
-                20,000 one at a time; W3L the same with lease + ack per message; W4 2 producers + 2 consumers, 20,000 messages; W5 5,000
-                request/reply round trips of 16 bytes; W6 end-to-end latency at 2,000 msg/s for
-                5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get
-                invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at
-                once, latency of each put (compare with --writer-lock). K1: one process sets a dict
-                key 200 times a second, another waits for each change; latency from set to wake.
+                W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
+                20,000 one at a time; W3L the same with lease + ack per message; W4 2 producers + 2 consumers, 20,000 messages; W5 5,000 \
+                request/reply round trips of 16 bytes; W6 end-to-end latency at 2,000 msg/s for \
+                5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get \
+                invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at \
+                once, latency of each put (compare with --writer-lock). K1: one process sets a dict \
+                key 200 times a second, another waits for each change; latency from set to wake. \
                 E1: the same for an event (set, wake, clear, 1,000 rounds).
                 """)
 

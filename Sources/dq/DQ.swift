@@ -10,12 +10,12 @@ struct DQ: ParsableCommand {
         commandName: "dq",
         abstract: "Durable message queues between processes, on one SQLite file.",
         discussion: """
-            The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else
+            The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else \
             $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
 
-            Exit status: 0 success; 1 nothing received (empty queue, timeout); 64 usage
-            error; 65 bad data (not a dq store, corrupt file, stale receipt); 73 cannot
-            create, open or write the store; 75 temporary failure (lock or busy timeout);
+            Exit status: 0 success; 1 nothing received (empty queue, timeout); 64 usage \
+            error; 65 bad data (not a dq store, corrupt file, stale receipt); 73 cannot \
+            create, open or write the store; 75 temporary failure (lock or busy timeout); \
             70 internal error.
             """,
         version: version,

@@ -8,9 +8,9 @@ extension DQ {
             commandName: "doctor",
             abstract: "Check a store: filesystem, integrity, schema, sizes, leases, dead letters.",
             discussion: """
-                Prints one line per check (ok, warning, PROBLEM). Exits 0 when nothing is a
-                problem, 65 when the store is damaged or not a dq store, 73 when it cannot be
-                used where it is (a network or FUSE filesystem, a missing file). --json prints
+                Prints one line per check (ok, warning, PROBLEM). Exits 0 when nothing is a \
+                problem, 65 when the store is damaged or not a dq store, 73 when it cannot be \
+                used where it is (a network or FUSE filesystem, a missing file). --json prints \
                 {"path":…,"status":"ok|warning|problem","checks":[{"check":…,"status":…,"detail":…}]}.
                 """)
 

@@ -6,11 +6,11 @@ extension DQ {
         static let configuration = CommandConfiguration(
             abstract: "Take the next message off a queue and print it.",
             discussion: """
-                Prints the body raw to standard output and removes the message in the same
-                transaction (at-most-once). Waits until a message arrives unless --timeout or
-                --no-wait is given; exits 1 with nothing printed when none came. With -n or
-                --follow, each body is followed by a newline (unless it ends with one), or by
-                NUL with -0. --follow prints messages as they arrive until SIGINT/SIGTERM,
+                Prints the body raw to standard output and removes the message in the same \
+                transaction (at-most-once). Waits until a message arrives unless --timeout or \
+                --no-wait is given; exits 1 with nothing printed when none came. With -n or \
+                --follow, each body is followed by a newline (unless it ends with one), or by \
+                NUL with -0. --follow prints messages as they arrive until SIGINT/SIGTERM, \
                 then exits 0.
                 """)
 

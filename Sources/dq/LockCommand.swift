@@ -9,9 +9,9 @@ extension DQ {
             commandName: "lock",
             abstract: "Run a command holding a named lock; exit with its status.",
             discussion: """
-                The lock is an advisory flock the kernel releases when its holder exits, however
-                it exits. CMD never outlives dq (it gets SIGKILL if dq dies), so the lock is
-                never free while CMD runs and is free as soon as both are gone. Exits 75 if the
+                The lock is an advisory flock the kernel releases when its holder exits, however \
+                it exits. CMD never outlives dq (it gets SIGKILL if dq dies), so the lock is \
+                never free while CMD runs and is free as soon as both are gone. Exits 75 if the \
                 lock stays taken past --timeout. SIGTERM to dq is passed on to CMD.
                 """)
 

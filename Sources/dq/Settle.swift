@@ -30,7 +30,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             abstract: "Hand a leased delivery back to the queue for another try.",
             discussion: """
-                The message is deliverable again at once, or after --delay. After --max-attempts
+                The message is deliverable again at once, or after --delay. After --max-attempts \
                 deliveries it goes to the dead letters instead. Exits 65 if the receipt is stale.
                 """)
 

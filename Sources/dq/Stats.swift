@@ -8,11 +8,11 @@ extension DQ {
         static let configuration = CommandConfiguration(
             abstract: "Show every queue's counts and the store's file sizes.",
             discussion: """
-                Per queue: ready (deliverable now), delayed, leased, dead, and the age of the
-                oldest ready message; then dicts (keys), lists (values) and counters (values).
-                --json prints one object:
-                {"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[{"name":…,"ready":…,
-                "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}],"dicts":{name:keys},
+                Per queue: ready (deliverable now), delayed, leased, dead, and the age of the \
+                oldest ready message; then dicts (keys), lists (values) and counters (values). \
+                --json prints one object: \
+                {"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[{"name":…,"ready":…, \
+                "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}],"dicts":{name:keys}, \
                 "lists":{name:values},"counters":{name:value}}.
                 """)
 

@@ -8,13 +8,13 @@ extension DQ {
         static let configuration = CommandConfiguration(
             abstract: "Kill producers and workers with SIGKILL at random, then check that nothing was lost.",
             discussion: """
-                Runs producer processes (each logs a message only after its put returned) and
-                dq worker processes (each message's command appends the body to a file) on a
-                fresh store in --dir, SIGKILLs one of them every 50-300 ms and starts a new one,
-                for --seconds. Then it stops the producers, lets the workers drain the queue, and
-                prints committed / processed / lost / duplicates and PRAGMA integrity_check.
-                Exits 0 when nothing committed was lost and the store is intact, 1 otherwise.
-                Duplicates are expected: a worker killed after its command ran but before the
+                Runs producer processes (each logs a message only after its put returned) and \
+                dq worker processes (each message's command appends the body to a file) on a \
+                fresh store in --dir, SIGKILLs one of them every 50-300 ms and starts a new one, \
+                for --seconds. Then it stops the producers, lets the workers drain the queue, and \
+                prints committed / processed / lost / duplicates and PRAGMA integrity_check. \
+                Exits 0 when nothing committed was lost and the store is intact, 1 otherwise. \
+                Duplicates are expected: a worker killed after its command ran but before the \
                 ack makes the message run again (at-least-once).
                 """)
 

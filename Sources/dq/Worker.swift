@@ -8,16 +8,16 @@ extension DQ {
         static let configuration = CommandConfiguration(
             abstract: "Run a command for each message of a queue, at-least-once.",
             discussion: """
-                Each message is leased and its body given to CMD on standard input, with
-                DQ_QUEUE, DQ_MESSAGE_ID and DQ_ATTEMPT in its environment. Exit 0 acks the
-                message; any other status hands it back for a retry after a backoff (--backoff,
-                doubling per attempt, at most 5 minutes) until --max-attempts deliveries, then it
+                Each message is leased and its body given to CMD on standard input, with \
+                DQ_QUEUE, DQ_MESSAGE_ID and DQ_ATTEMPT in its environment. Exit 0 acks the \
+                message; any other status hands it back for a retry after a backoff (--backoff, \
+                doubling per attempt, at most 5 minutes) until --max-attempts deliveries, then it \
                 goes to the dead letters. The lease is extended while CMD runs.
 
-                SIGTERM or SIGINT: take no new messages, let running commands finish within
-                --grace, then kill them; their messages go back to the queue without counting
-                an attempt. Commands run in their own process group and are killed if the worker
-                itself is killed, so none outlives it; its leases then return to the queue
+                SIGTERM or SIGINT: take no new messages, let running commands finish within \
+                --grace, then kill them; their messages go back to the queue without counting \
+                an attempt. Commands run in their own process group and are killed if the worker \
+                itself is killed, so none outlives it; its leases then return to the queue \
                 within about a second.
                 """)
 
