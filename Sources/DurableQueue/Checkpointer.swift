@@ -42,10 +42,18 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     private let reclaiming = Atomic<Bool>(false)
+    private let lastReclaimCheck = Atomic<Int64>(.min / 2)
+    static let reclaimCheckInterval: Int64 = 1_000_000
 
     /// Asks for free pages to be returned to the filesystem on the background queue
     /// (a reader just found its queue empty: a backlog may have drained).
     func scheduleReclaim() {
+        // Readers find their queue empty all the time (a ping-pong, every wait): check at
+        // most once a second, not on every wait.
+        let now = Int64(Deadline.monotonicNanoseconds() / 1_000)
+        let last = lastReclaimCheck.load(ordering: .relaxed)
+        guard now - last >= Self.reclaimCheckInterval,
+              lastReclaimCheck.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
         guard reclaiming.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             return
         }

@@ -39,6 +39,12 @@ final class Doorbells: Sendable {
         waiterCounts?.increment(Self.slot(queue))
     }
 
+    /// Whether the caller (counted by `willWait`) is the only reader waiting on `queue`
+    /// (as far as the shared counters tell: queues sharing a counter slot count too).
+    func soleWaiter(on queue: String) -> Bool {
+        waiterCounts?.count(Self.slot(queue)) == 1
+    }
+
     func doneWaiting(on queue: String) {
         waiterCounts?.decrement(Self.slot(queue))
     }

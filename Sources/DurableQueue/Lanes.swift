@@ -13,7 +13,19 @@ struct Lane: Hashable, Sendable {
 /// Finding and making lanes.
 enum Lanes {
     /// The lanes of `queue`, highest priority first.
+    ///
+    /// Every receive asks, so the answer is kept per connection while the schema
+    /// cookie stays the same: reading the cookie touches only the header page, which
+    /// SQLite reads at the start of every transaction anyway.
     static func all(_ connection: Connection, queue: String) throws -> [Lane] {
+        let cookie = try connection.scalarInt("PRAGMA schema_version") ?? 0
+        if let known = connection.knownLanes[queue], known.schemaCookie == cookie { return known.lanes }
+        let lanes = try read(connection, queue: queue)
+        connection.knownLanes[queue] = (cookie, lanes)
+        return lanes
+    }
+
+    private static func read(_ connection: Connection, queue: String) throws -> [Lane] {
         let list = try connection.cachedStatement("SELECT id, priority FROM lanes WHERE queue = ?1 ORDER BY priority DESC")
         defer { list.reset() }
         try list.bind(queue, at: 1)

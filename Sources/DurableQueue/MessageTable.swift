@@ -278,17 +278,27 @@ enum MessageTable {
         try forget.run()
     }
 
-    /// Whether a message could be received now (ready, or delayed and due).
-    static func hasDeliverable(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
+    /// What a waiting reader learns from one look at its queue.
+    enum Look {
+        /// A message could be received now (ready, or delayed and due).
+        case deliverable
+        /// Nothing now; `due` (µs) is when a delayed message falls due or a lease or
+        /// nack delay runs out, if any.
+        case nothingUntil(_ due: Int64?)
+    }
+
+    /// Whether a message could be received now and, if not, when one might be.
+    static func look(_ connection: Connection, queue: String, now: Int64) throws -> Look {
         for lane in try Lanes.all(connection, queue: queue) {
             let exists = try statement(connection, lane, .exists) {
                 "SELECT EXISTS (SELECT 1 FROM \(lane.table) WHERE id > 0 AND (lease_until IS NULL OR lease_until <= ?1))"
             }
             defer { exists.reset() }
             try exists.bind(now, at: 1)
-            if try exists.step(), exists.int64(at: 0) != 0 { return true }
+            if try exists.step(), exists.int64(at: 0) != 0 { return .deliverable }
         }
-        return try hasDueDelayed(connection, queue: queue, now: now)
+        if try hasDueDelayed(connection, queue: queue, now: now) { return .deliverable }
+        return .nothingUntil(try nextDue(connection, queue: queue))
     }
 
     // MARK: Inspecting

@@ -76,7 +76,7 @@ extension Queue {
         let length = Timestamp.microseconds(lease)
         let holder = releaseOnExit ? try store.holders.holderID(store: store) : nil
         return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            try store.write { connection in
+            try store.write(.takes) { connection in
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
                 let leased = try MessageTable.lease(connection, queue: name, limit: limit, now: now,
@@ -91,7 +91,7 @@ extension Queue {
     /// - Throws: `DQError.Kind.staleReceipt` if the message was delivered again since
     ///   (its lease ran out) or was already settled.
     public func ack(_ receipt: Receipt) throws(DQError) {
-        let found = try store.write { try MessageTable.ack($0, queue: name, receipt: receipt, lanes: store.lanes) }
+        let found = try store.write(.takes) { try MessageTable.ack($0, queue: name, receipt: receipt, lanes: store.lanes) }
         if !found { throw Self.stale(receipt) }
     }
 
@@ -116,7 +116,7 @@ extension Queue {
     /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
     public func extend(_ receipt: Receipt, by lease: Duration) throws(DQError) {
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
-        let found = try store.write { connection in
+        let found = try store.write(.takes) { connection in
             try MessageTable.extend(connection, queue: name, receipt: receipt,
                                     until: Timestamp.now() &+ Timestamp.microseconds(lease), lanes: store.lanes)
         }

@@ -116,7 +116,7 @@ public struct Queue: Sendable {
     public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            try store.write { connection in
+            try store.write(.takes) { connection in
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
                 let messages = try MessageTable.removeNext(connection, queue: name, limit: limit, now: now)
@@ -129,53 +129,59 @@ public struct Queue: Sendable {
     /// what it took and, when nothing, when something next falls due) until it takes
     /// something, the timeout passes, or `interrupt` is signalled.
     ///
-    /// Between tries the caller sleeps on the queue's doorbell. The watch is set before
-    /// the last look, so a put committed after that look still rings and ends the
-    /// sleep. A waiting caller looks with a read before taking the write lock, so an
-    /// empty queue costs a read, and several readers woken for one message do not queue
-    /// on the lock.
+    /// A caller that may wait sleeps on the queue's doorbell. The watch is set before
+    /// the first look, so a put committed after that look still rings and ends the
+    /// sleep. Each look is one read transaction (is anything deliverable, and if not,
+    /// when does something fall due) before the write lock is taken, so an empty queue
+    /// costs one read, and several readers woken for one message do not queue on the
+    /// lock.
     func waitFor<T>(timeout: Duration?, interrupt: WaitInterrupt?,
                     take: () throws(DQError) -> (taken: [T], nextDue: Int64?)) throws(DQError) -> [T] {
-        let deadline = Deadline.after(timeout)
         // Leases of consumers that died come back first (at most every 250 ms).
         try store.holders.sweep(store: store)
-        var attempt: (taken: [T], nextDue: Int64?) = ([], nil)
-        var worthTrying = timeout == .zero
-        if !worthTrying { worthTrying = try hasDeliverable() }
-        if worthTrying {
-            attempt = try take()
+        if timeout == .zero {
+            let taken = try take().taken
+            // Nothing to take: a backlog may just have drained.
+            if taken.isEmpty { store.checkpointer.scheduleReclaim() }
+            return taken
         }
-        if !attempt.taken.isEmpty || deadline?.hasPassed == true {
-            if attempt.taken.isEmpty { store.checkpointer.scheduleReclaim() }
-            return attempt.taken
-        }
-        // Nothing to take: a backlog may just have drained.
-        store.checkpointer.scheduleReclaim()
-
-        let watch = try store.waiters.take(queue: name, bell: store.doorbells.bell(for: name))
+        let deadline = Deadline.after(timeout)
+        let watch = try store.waiters.take(queue: name) { () throws(DQError) in try store.doorbells.bell(for: name) }
         store.doorbells.willWait(on: name)
         defer {
             store.doorbells.doneWaiting(on: name)
             store.waiters.putBack(watch, queue: name)
         }
+        var rang = false
         while true {
             watch.drain()
             if try store.holders.sweep(store: store) > 0 { store.doorbells.ring(name) }
-            if try hasDeliverable() {
-                attempt = try take()
-            } else {
-                attempt = ([], try nextDue())
+            // Rung, and nobody else waits on this queue: almost surely a message for us,
+            // and no other woken reader to collide with on the write lock; skip the look.
+            let seen = rang && store.doorbells.soleWaiter(on: name) ? .deliverable : try look()
+            var nextDue: Int64?
+            switch seen {
+            case .deliverable:
+                let attempt = try take()
+                if !attempt.taken.isEmpty { return attempt.taken }
+                nextDue = attempt.nextDue
+            case .nothingUntil(let due):
+                nextDue = due
             }
-            if !attempt.taken.isEmpty { return attempt.taken }
+            store.checkpointer.scheduleReclaim()
             var pause = WaitPolicy.safetyRecheck
             if let deadline {
                 if deadline.hasPassed { return [] }
                 pause = min(pause, deadline.remaining)
             }
-            if let due = attempt.nextDue {
+            if let due = nextDue {
                 pause = min(pause, .microseconds(max(0, due - Timestamp.now())))
             }
-            if watch.wait(timeout: pause, interrupt: interrupt?.fileDescriptor) == .interrupted { return [] }
+            switch watch.wait(timeout: pause, interrupt: interrupt?.fileDescriptor) {
+            case .interrupted: return []
+            case .rang: rang = true
+            case .timedOut: rang = false
+            }
         }
     }
 
@@ -204,14 +210,11 @@ public struct Queue: Sendable {
         return messages
     }
 
-    /// A read-only look: could a message be received now?
-    private func hasDeliverable() throws(DQError) -> Bool {
+    /// A read-only look: could a message be received now, and if not, when might one
+    /// fall due? One read transaction.
+    private func look() throws(DQError) -> MessageTable.Look {
         let now = Timestamp.now()
-        return try store.read { try MessageTable.hasDeliverable($0, queue: name, now: now) }
-    }
-
-    private func nextDue() throws(DQError) -> Int64? {
-        try store.read { try MessageTable.nextDue($0, queue: name) }
+        return try store.read { try MessageTable.look($0, queue: name, now: now) }
     }
 
     // MARK: Inspecting

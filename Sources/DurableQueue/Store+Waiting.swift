@@ -12,10 +12,10 @@ extension Store {
     /// - Returns: `look`'s value, or `nil` on timeout or interrupt.
     func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: () throws(DQError) -> T?) throws(DQError) -> T? {
+        if timeout == .zero { return try look() }
         let deadline = Deadline.after(timeout)
-        if let value = try look() { return value }
-        if deadline?.hasPassed == true { return nil }
-        let watch = try waiters.take(queue: channel, bell: doorbells.bell(for: channel))
+        // The watch is set before the first look, so a change after it still wakes us.
+        let watch = try waiters.take(queue: channel) { () throws(DQError) in try doorbells.bell(for: channel) }
         doorbells.willWait(on: channel)
         defer {
             doorbells.doneWaiting(on: channel)

@@ -7,8 +7,22 @@ public enum Durability: String, Sendable, CaseIterable {
     /// `synchronous=NORMAL`: a commit survives any process crash (kill -9 included);
     /// the last commits before a power loss or kernel panic may be lost.
     case normal
-    /// `synchronous=FULL`: every commit is fsynced; it also survives power loss.
+    /// `synchronous=FULL`: every commit that stores something (a put, a nack, shared
+    /// state) is fsynced before it returns; it also survives power loss. Commits that
+    /// only take delivered messages out (get, lease, ack, extend) are not waited for:
+    /// the next fsynced commit or checkpoint makes them durable. So a power loss never
+    /// loses a message, but may deliver one taken just before it again.
     case full
+}
+
+/// What a write transaction does, which decides whether `Durability.full` waits for
+/// the disk when it commits.
+enum CommitKind {
+    /// Stores something that must survive power loss: fsynced under `.full`.
+    case stores
+    /// Only takes delivered messages out (or hides them under a lease): losing it to a
+    /// power cut delivers them again, never loses one. Not fsynced.
+    case takes
 }
 
 /// Settings for opening a `Store`.
@@ -18,15 +32,16 @@ public struct StoreOptions: Sendable {
     /// How long a write waits for another process's write lock before failing with
     /// `DQError.Kind.timedOut`.
     public var busyTimeout: Duration
-    /// Whether writers take turns on an advisory lock in the kernel (`PATH-lock`,
-    /// see `WriterLock`) before SQLite's write lock, instead of retrying in SQLite's
-    /// busy handler (which sleeps 1 ms and more between tries).
+    /// Whether every write takes turns on the advisory lock in the kernel (`PATH-lock`,
+    /// see `WriterLock`) before SQLite's write lock. When off (the default), only
+    /// writers that find the write lock taken queue on it (see `ContendedWrite`):
+    /// nobody sleeps in SQLite's busy handler (1 ms and more between tries) either way.
     ///
     /// Off by default: measured on a 2-core machine with 4 producers putting flat out
-    /// (`dq bench --workload C4`), queueing in `flock` made the p99 put latency
-    /// 1.3–2.7 ms against 30–50 µs without it — a preempted holder stalls every queued
-    /// writer — while ping-pong and latency-under-load figures did not change. It may
-    /// pay off where writers have a core each; `dq bench --writer-lock` measures it.
+    /// (`dq bench --workload C4`), taking the `flock` on every write made the p99 put
+    /// latency 1.3–2.7 ms — a preempted holder stalls every queued writer — against
+    /// 0.1–1.4 ms when only colliding writers queue. It may pay off where writers have
+    /// a core each; `dq bench --writer-lock` measures it.
     public var writerLock: Bool
     /// Where the store reports what it does on its own: space reclaimed, leases of
     /// dead processes returned, lanes created. The library prints nothing itself; by
@@ -94,14 +109,20 @@ public final class Store: Sendable {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
         }
         let first = try Self.openChecked(path: path, options: options)
-        self.writerLock = options.writerLock ? try WriterLock(path: Self.lockPath(for: path)) : nil
+        let writerLock = try WriterLock(path: Self.lockPath(for: path))
+        self.writerLock = options.writerLock ? writerLock : nil
         let checkpointer = Checkpointer()
         self.checkpointer = checkpointer
         checkpointer.install(on: first)
+        // Without the writer lock up front, writers that collide queue on it (see
+        // `ContendedWrite`) instead of sleeping in SQLite's busy handler.
+        let contended = options.writerLock ? nil : writerLock
+        contended.map { ContendedWrite(lock: $0, timeout: options.busyTimeout).install(on: first) }
         pool = ConnectionPool { [path, options] in
             let connection = try Connection(path: path, create: false)
             try Self.configure(connection, options: options)
             checkpointer.install(on: connection)
+            contended.map { ContendedWrite(lock: $0, timeout: options.busyTimeout).install(on: connection) }
             return connection
         }
         pool.add(first)
@@ -165,8 +186,7 @@ public final class Store: Sendable {
         guard mode?.lowercased() == "wal" else {
             throw DQError(.storeUnavailable, "\(connection.path): SQLite cannot use WAL mode here (journal_mode is \(mode ?? "unknown")); put the store on a local filesystem")
         }
-        let synchronous = options.durability == .full ? "FULL" : "NORMAL"
-        try connection.execute("PRAGMA synchronous = \(synchronous)")
+        try connection.setSynchronous(options.durability == .full ? "FULL" : "NORMAL")
     }
 
     /// A handle on the queue called `name`. Queues need no creating: a queue exists
@@ -184,14 +204,21 @@ public final class Store: Sendable {
     /// Runs `body` on a connection of its own, with SQLite errors translated.
     func withConnection<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
         try translatingErrors(path: path) {
-            try retryingBusy(timeout: options.busyTimeout) { try pool.withConnection(body) }
+            try retryingBusy(timeout: options.busyTimeout) {
+                try pool.withConnection { connection in
+                    defer { connection.contention?.finish() }
+                    return try body(connection)
+                }
+            }
         }
     }
 
     /// Runs `body` in a write (`BEGIN IMMEDIATE`) transaction, holding the writer
-    /// lock (see `WriterLock`) unless the options turned it off.
-    func write<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
+    /// lock (see `WriterLock`) unless the options turned it off. With
+    /// `Durability.full`, a commit of `kind` `.takes` is not fsynced (see `Durability`).
+    func write<T>(_ kind: CommitKind = .stores, _ body: (Connection) throws -> T) throws(DQError) -> T {
         try withConnection { connection in
+            if options.durability == .full { try connection.setSynchronous(kind == .stores ? "FULL" : "NORMAL") }
             let hold = try writerLock?.acquire(timeout: options.busyTimeout)
             defer { if let hold { writerLock?.release(hold) } }
             return try connection.transaction(.immediate) { try body(connection) }

@@ -56,6 +56,10 @@ final class WaiterCounts: @unchecked Sendable {
         }
     }
 
+    func count(_ slot: Int) -> UInt32 {
+        counter(slot).load(ordering: .sequentiallyConsistent)
+    }
+
     func anyoneWaiting(_ slot: Int) -> Bool {
         counter(slot).load(ordering: .sequentiallyConsistent) != 0
     }

@@ -16,10 +16,11 @@ final class WaiterPool: @unchecked Sendable {
     private var idle: [String: [InotifyWatch]] = [:]
     private let maxIdlePerQueue = 4
 
-    /// A watch on `bell` for `queue`: an idle one, or a new one.
-    func take(queue: String, bell: String) throws(DQError) -> InotifyWatch {
+    /// A watch on `queue`'s doorbell: an idle one, or a new one on the file `bell`
+    /// returns (called only then, so a reused watch costs no file system call).
+    func take(queue: String, bell: () throws(DQError) -> String) throws(DQError) -> InotifyWatch {
         if let watch = lock.withLock({ idle[queue]?.popLast() }) { return watch }
-        return try InotifyWatch(path: bell)
+        return try InotifyWatch(path: bell())
     }
 
     func putBack(_ watch: InotifyWatch, queue: String) {

@@ -2,10 +2,13 @@ import Foundation
 @preconcurrency import Glibc
 
 /// Makes writers take turns in the kernel instead of in SQLite's busy handler, which
-/// sleeps 1–100 ms between tries: every dq write takes `flock(LOCK_EX)` on the
-/// sidecar `PATH-lock` before `BEGIN IMMEDIATE` and drops it after the commit, so a
+/// sleeps 1–100 ms between tries: `flock(LOCK_EX)` on the sidecar `PATH-lock`, so a
 /// waiting writer sleeps in `flock` and runs the moment the holder is done. The kernel
 /// drops the lock when a holder dies, however it dies.
+///
+/// Two uses: by default only writers that found SQLite's write lock taken queue on it
+/// (`ContendedWrite`); with `StoreOptions.writerLock`, every write takes it before
+/// `BEGIN IMMEDIATE` and drops it after the commit.
 ///
 /// Threads of one process take turns on a semaphore first: a `flock` is owned by the
 /// open file, which they share. Waiting honours a timeout: when the lock is taken, the

@@ -31,8 +31,11 @@ final class InotifyWatch {
     /// Discards events already queued. Call before re-checking the store: any ring
     /// after this still wakes the next `wait`.
     func drain() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+        // Events on one file carry no name (16 bytes each) and identical ones are merged,
+        // so one read almost always empties the queue; read again only after a full one.
+        withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer in
+            while read(fd, buffer.baseAddress, buffer.count) == buffer.count {}
+        }
     }
 
     /// Why `wait` returned.
