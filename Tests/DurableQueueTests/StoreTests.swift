@@ -201,4 +201,38 @@ struct StoreTests {
         // let the log pass that a little before it restarts.
         #expect(largest < Int64(Checkpointer.inlinePages + 1_000) * frame, "WAL reached \(largest / frame) frames")
     }
+
+    @Test("--sync full fsyncs commits that store, not those that only take messages out")
+    func fullDurabilityPerCommit() throws {
+        let store = try Store(path: directory.file("store.db"), options: StoreOptions(durability: .full))
+        let queue = try store.queue("q")
+        // One thread, so the pool hands back the same connection every time.
+        func synchronous() throws -> Int64? { try store.withConnection { try $0.scalarInt("PRAGMA synchronous") } }
+        try queue.put("a")
+        #expect(try synchronous() == 2, "FULL after a put")
+        _ = try queue.get(timeout: .zero)
+        #expect(try synchronous() == 1, "NORMAL after a get")
+        try queue.put("b")
+        let leased = try queue.receive(lease: .seconds(30), limit: 1, timeout: .zero)
+        #expect(try synchronous() == 1, "NORMAL after a lease")
+        try queue.nack(leased[0].receipt)
+        #expect(try synchronous() == 2, "FULL after a nack: it puts a message back")
+        try store.dict("d").set("k", "v")
+        #expect(try synchronous() == 2, "FULL for shared state")
+        let normal = try Store(path: directory.file("other.db"))
+        try normal.queue("q").put("x")
+        #expect(try normal.withConnection { try $0.scalarInt("PRAGMA synchronous") } == 1)
+    }
+
+    @Test("a lane another connection adds is seen by one that already knew the queue's lanes")
+    func laneCacheFollowsTheSchema() throws {
+        let path = directory.file("store.db")
+        let reader = try Store(path: path).queue("q")
+        let writer = try Store(path: path).queue("q")
+        try writer.put("first")
+        #expect(try reader.get(timeout: .zero)?.text == "first")  // the reader now knows lane 0
+        try writer.put("low")
+        try writer.put("high", priority: 7)  // a new lane, made by the other store
+        #expect(try reader.get(limit: 2, timeout: .zero).map(\.text) == ["high", "low"])
+    }
 }
