@@ -119,12 +119,16 @@ public enum RoleRunner {
         let queue = try queue(spec)
         barrier()
         let start = BenchClock.now()
+        // Each ack rides in the transaction that leases the next message, as a consumer
+        // handling one message after another does (`receive(lease:acking:)`).
+        var done: [Receipt] = []
         for _ in 0..<spec.count {
-            guard let leased = try queue.receive(lease: .seconds(60), timeout: .zero).first else {
+            guard let leased = try queue.receive(lease: .seconds(60), timeout: .zero, acking: done).first else {
                 throw RoleFailure(description: "the queue ran dry")
             }
-            try queue.ack(leased.receipt)
+            done = [leased.receipt]
         }
+        try queue.ack(done[0])
         try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }
 

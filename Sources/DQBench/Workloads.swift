@@ -50,7 +50,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .w1: "put, 1 per transaction"
         case .w2: "put, 1,000 per transaction"
         case .w3: "get, 1 per transaction"
-        case .w3l: "lease + ack, per message"
+        case .w3l: "lease + ack, ack rides the next lease"
         case .w4: "pipeline 2 producers + 2 consumers"
         case .w5: "ping-pong round trip"
         case .w6: "latency at 2,000 msg/s"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Names one leased delivery of a message: `ack`, `nack` and `extend` need it, and it
 /// stops working once the message is delivered again, so a consumer whose lease ran
@@ -30,9 +31,14 @@ public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
     /// A new delivery's token: random and positive; its lowest bit says whether the
     /// message holds a dedup key (which an ack must then release).
     static func token(hasKey: Bool) -> Int64 {
-        let random = Int64.random(in: 1...Int64.max) & ~1
+        let random = Int64(bitPattern: tokens.withLock { $0.next() }) & .max & ~1
         return hasKey ? random | 1 : max(random, 2)
     }
+
+    /// Tokens need to differ between deliveries, not to be secret (anyone who can
+    /// read the store can settle anything), so they come from a generator seeded once
+    /// per process rather than a `getrandom` system call per delivery.
+    private static let tokens = Mutex(SplitMix64(seed: UInt64.random(in: .min ... .max)))
 
     var hasKey: Bool { token & 1 == 1 }
 }
@@ -57,26 +63,47 @@ extension Queue {
     /// A message that already had `maxAttempts` deliveries is moved to the dead letters
     /// instead of being delivered again.
     ///
+    /// A consumer that handles one message after another can pass the receipts of the
+    /// ones it finished as `acking`: they are acked in the same transaction that leases
+    /// the next (one commit per message instead of two), and that transaction commits
+    /// at once even if it has to wait for the next message afterwards.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// var done: [Receipt] = []
+    /// while let leased = try queue.receive(lease: .seconds(30), acking: done).first {
+    ///     try handle(leased.message)
+    ///     done = [leased.receipt]
+    /// }
+    /// ```
+    ///
     /// - Parameters:
     ///   - lease: how long each message stays hidden unless settled or extended.
     ///   - limit: the most messages to lease, in one transaction.
     ///   - timeout: how long to wait for the first (`nil`: forever; `.zero`: not at all).
     ///   - maxAttempts: deliveries after which a returning message is a dead letter.
+    ///   - acking: receipts of deliveries to ack first, in the same transaction.
     ///   - releaseOnExit: the lease also ends, promptly, when this process exits or
     ///     closes the store (the kernel tells), so a crashed consumer's messages do not
     ///     wait out the lease. Pass `false` when another process will settle the message
     ///     (the `dq` command line does).
     ///   - interrupt: signalling it ends the wait early (returning none).
+    /// - Throws: `DQError.Kind.staleReceipt` if a receipt in `acking` is stale; then
+    ///   nothing was acked and nothing leased.
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
-                        maxAttempts: Int = Queue.defaultMaxAttempts, releaseOnExit: Bool = true,
-                        interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
+                        maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = [],
+                        releaseOnExit: Bool = true, interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
         guard maxAttempts > 0 else { throw DQError(.invalidArgument, "max attempts must be at least 1") }
         let length = Timestamp.microseconds(lease)
         let holder = releaseOnExit ? try store.holders.holderID(store: store) : nil
-        return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+        func take(acking: [Receipt]) throws(DQError) -> (taken: [LeasedMessage], nextDue: Int64?) {
             try store.write(.takes) { connection in
+                for receipt in acking where !(try MessageTable.ack(connection, queue: name, receipt: receipt, lanes: store.lanes)) {
+                    throw Self.stale(receipt)
+                }
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
                 let leased = try MessageTable.lease(connection, queue: name, limit: limit, now: now,
@@ -84,6 +111,12 @@ extension Queue {
                 return (leased, leased.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
             }
         }
+        if !acking.isEmpty {
+            // The acks commit now, whether or not there is a message to lease.
+            let first = try take(acking: acking)
+            if !first.taken.isEmpty || timeout == .zero { return first.taken }
+        }
+        return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in try take(acking: []) }
     }
 
     /// Removes a leased message for good: it was handled.
@@ -159,5 +192,23 @@ extension Queue {
     @discardableResult
     public func purgeDead() throws(DQError) -> Int {
         try store.write { try MessageTable.purgeDead($0, queue: name) }
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a fast 64-bit generator whose outputs do not
+/// repeat within 2^64 calls. Package-wide: the test helper replays mixes by seed with it.
+package struct SplitMix64 {
+    private var state: UInt64
+
+    package init(seed: UInt64) {
+        state = seed
+    }
+
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

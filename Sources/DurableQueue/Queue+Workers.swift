@@ -6,12 +6,13 @@ extension Queue {
     ///
     /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
-                        maxAttempts: Int = Queue.defaultMaxAttempts) async throws -> [LeasedMessage] {
+                        maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = []) async throws -> [LeasedMessage] {
         try Task.checkCancellation()
         let interrupt = try WaitInterrupt()
         let leased = try await withTaskCancellationHandler {
             try await offload { [self] () throws(DQError) in
-                try receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, interrupt: interrupt)
+                try receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, acking: acking,
+                            interrupt: interrupt)
             }
         } onCancel: {
             interrupt.signal()

@@ -17,7 +17,7 @@ extension DQ {
                 alternately three times each; the medians are reported.
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
-                20,000 one at a time; W3L the same with lease + ack per message; W4 2 producers + 2 consumers, 20,000 messages; W5 5,000 \
+                20,000 one at a time; W3L the same with lease + ack per message, each ack committed in the transaction that leases the next (receive(lease:acking:)); W4 2 producers + 2 consumers, 20,000 messages; W5 5,000 \
                 request/reply round trips of 16 bytes; W6 end-to-end latency at 2,000 msg/s for \
                 5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get \
                 invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at \

@@ -61,7 +61,7 @@ struct TestHelper {
             }
         case ("stress-produce", 6):
             let queue = try Store(path: arguments[2]).queue("stress")
-            var random = SplitMix(seed: UInt64(arguments[5]) ?? 1)
+            var random = SplitMix64(seed: UInt64(arguments[5]) ?? 1)
             let count = Int(arguments[4]) ?? 0
             var next = 0
             while next < count {
@@ -79,7 +79,7 @@ struct TestHelper {
             let store = try Store(path: arguments[2])
             let queue = try store.queue("stress")
             let done = try store.event("stress-done")
-            var random = SplitMix(seed: UInt64(arguments[3]) ?? 1)
+            var random = SplitMix64(seed: UInt64(arguments[3]) ?? 1)
             var out = ""
             while true {
                 var taken: [String] = []
@@ -156,7 +156,7 @@ struct TestHelper {
     static func mix(db: String, seconds: Double, seed: UInt64) throws {
         let store = try Store(path: db)
         let queues = try (0..<4).map { try store.queue("mix-\($0)") }
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         var operations = 0
         var errors: [String] = []
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
@@ -186,18 +186,5 @@ struct TestHelper {
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("dq-test-helper: \(message)\n".utf8))
         exit(3)
-    }
-}
-
-/// A small deterministic generator, so a failing mix can be replayed by its seed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

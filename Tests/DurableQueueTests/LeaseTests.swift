@@ -26,6 +26,40 @@ struct LeaseTests {
         #expect(again?.kind == .staleReceipt)
     }
 
+    @Test("receive(acking:) acks in the transaction that leases the next; the ack commits even if it then waits")
+    func ackingWhileLeasing() throws {
+        let queue = try makeQueue()
+        try queue.put("a")
+        try queue.put("b")
+        let first = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+        let second = try #require(try queue.receive(lease: .seconds(60), timeout: .zero, acking: [first.receipt]).first)
+        #expect(first.message.text == "a" && second.message.text == "b")
+        let stale = #expect(throws: DQError.self) { try queue.ack(first.receipt) }
+        #expect(stale?.kind == .staleReceipt, "a was acked with the lease of b")
+        // Nothing left to lease: the ack of b still commits before the wait.
+        #expect(try queue.receive(lease: .seconds(60), timeout: .milliseconds(50), acking: [second.receipt]).isEmpty)
+        let stats = try #require(try queue.store.stats().queues.first)
+        #expect(stats.leased == 0 && stats.ready == 0)
+    }
+
+    @Test("a stale receipt in acking refuses the whole call: nothing acked, nothing leased")
+    func ackingStaleRollsBack() throws {
+        let queue = try makeQueue()
+        try queue.put("a")
+        try queue.put("b")
+        try queue.put("c")
+        let a = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+        let b = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+        try queue.ack(a.receipt)
+        let error = #expect(throws: DQError.self) {
+            try queue.receive(lease: .seconds(60), timeout: .zero, acking: [b.receipt, a.receipt])
+        }
+        #expect(error?.kind == .staleReceipt)
+        let stats = try #require(try queue.store.stats().queues.first)
+        #expect(stats.leased == 1 && stats.ready == 1, "b still leased, c still ready")
+        try queue.ack(b.receipt)
+    }
+
     @Test("an expired lease is delivered again, with a new receipt; the old one is refused")
     func expiryRedelivers() throws {
         let queue = try makeQueue()
