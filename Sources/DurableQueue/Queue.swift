@@ -58,9 +58,13 @@ public struct Queue: Sendable {
 
     /// Puts a batch in one transaction: all of the messages are stored, or none.
     ///
+    /// - Parameters:
+    ///   - messages: the batch, stored in this order.
+    ///   - progress: called with the number stored so far after every 10,000 messages
+    ///     (before the commit), for a progress display of a large batch.
     /// - Returns: one result per message, in the order given.
     @discardableResult
-    public func put(contentsOf messages: [OutgoingMessage]) throws(DQError) -> [PutResult] {
+    public func put(contentsOf messages: [OutgoingMessage], progress: ((Int) -> Void)? = nil) throws(DQError) -> [PutResult] {
         for message in messages {
             try Self.validate(message)
         }
@@ -68,7 +72,12 @@ public struct Queue: Sendable {
             // Read the clock holding the write lock, so ids follow commit order.
             let now = Timestamp.now()
             var inserter = MessageTable.Inserter(connection, queue: name, store: store, now: now)
-            let results = try messages.map { try inserter.insert($0) }
+            var results: [PutResult] = []
+            results.reserveCapacity(messages.count)
+            for message in messages {
+                results.append(try inserter.insert(message))
+                if let progress, results.count % 10_000 == 0 { progress(results.count) }
+            }
             inserter.finish()
             return results
         }

@@ -71,7 +71,7 @@ extension DQ {
                 directory: directory, executable: Self.executablePath(), writerLock: writerLock)
             let progress = ProgressLine()
             let runner: BenchRunner
-            do { runner = try BenchRunner(configuration, progress: progress.show) } catch let error as BenchError {
+            do { runner = try BenchRunner(configuration, progress: { progress.show("running \($0) …") }) } catch let error as BenchError {
                 throw DQError(.storeUnavailable, error.description)
             }
             var table = BenchTable()
@@ -116,22 +116,6 @@ extension DQ {
                 throw DQError(.internalError, "bench-role \(role.kind.rawValue): \(error)")
             }
         }
-    }
-}
-
-/// A one-line "running …" note on stderr while the benchmark runs on a terminal;
-/// nothing at all when stderr is not a terminal.
-final class ProgressLine: Sendable {
-    private let enabled = isatty(STDERR_FILENO) == 1
-
-    func show(_ text: String) {
-        guard enabled else { return }
-        Output.standardError.write(Array("\r\u{1B}[Krunning \(text) …".utf8))
-    }
-
-    func clear() {
-        guard enabled else { return }
-        Output.standardError.write(Array("\r\u{1B}[K".utf8))
     }
 }
 

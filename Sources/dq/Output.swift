@@ -39,16 +39,21 @@ struct Output: Sendable {
     }
 }
 
-/// Reads all of standard input.
-func readStandardInput() -> Data {
+/// Reads all of standard input, telling `progress` the bytes read so far after each
+/// chunk. A read error (standard input is a directory, an I/O error) ends dq with one
+/// line and status 73, rather than storing what was read so far as if it were all.
+func readStandardInput(progress: ((Int) -> Void)? = nil) -> Data {
     var data = Data()
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
         let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
         if count > 0 {
             data.append(contentsOf: chunk[0..<count])
-        } else if count == 0 || errno != EINTR {
+            progress?(data.count)
+        } else if count == 0 {
             return data
+        } else if errno != EINTR {
+            ErrorReport.fail("cannot read standard input: \(String(cString: strerror(errno)))", status: 73)
         }
     }
 }

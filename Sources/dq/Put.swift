@@ -53,14 +53,25 @@ extension DQ {
         }
 
         func run() throws {
-            let payloads = bodies.isEmpty ? Self.split(readStandardInput(), lines: lines, nul: nulSeparated)
+            // On a terminal, a large input shows how far reading and storing have got.
+            let progress = ProgressLine()
+            let reading: ((Int) -> Void)? = progress.isEnabled ? { bytes in
+                guard bytes >= 1 << 20 else { return }
+                progress.throttled("reading standard input: \(bytes >> 20) MiB …")
+            } : nil
+            let payloads = bodies.isEmpty ? Self.split(readStandardInput(progress: reading), lines: lines, nul: nulSeparated)
                                           : bodies.map { Data($0.utf8) }
             if key != nil && payloads.count != 1 {
                 throw ValidationError("--key applies to one message; standard input held \(payloads.count)")
             }
             let messages = payloads.map { OutgoingMessage($0, priority: priority, delay: delay, key: key) }
             let store = try global.openStore()
-            let results = try store.queue(queue).put(contentsOf: messages)
+            let total = messages.count
+            let storing: ((Int) -> Void)? = progress.isEnabled ? { done in
+                progress.throttled("storing \(done) of \(total) messages …")
+            } : nil
+            defer { progress.clear() }
+            let results = try store.queue(queue).put(contentsOf: messages, progress: storing)
             if json {
                 let text = results.map { "{\"id\":\($0.id),\"duplicate\":\($0.duplicate)}\n" }.joined()
                 Output.standardOutput.write(Array(text.utf8))

@@ -56,7 +56,7 @@ extension DQ {
             let progress = ProgressLine()
             let report = try TortureRun(root: root, executable: Bench.executablePath(), sync: sync,
                                         producers: producers, workers: workers, seconds: seconds, rate: rate,
-                                        progress: progress.show).run()
+                                        progress: { progress.show("running \($0) …") }).run()
             progress.clear()
             Output.standardOutput.write(Array((json ? report.json : report.text).utf8))
             if report.lost > 0 || report.undrained > 0 || !report.intact { throw ExitCode(1) }

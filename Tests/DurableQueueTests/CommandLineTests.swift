@@ -48,6 +48,28 @@ struct CommandLineTests {
         #expect(got.stdoutText == "a\n\nb c\nd\n")
     }
 
+    @Test("put --lines of a large input shows progress on a terminal, and nothing when piped")
+    func putProgress() throws {
+        let input = directory.file("lines.txt")
+        try Data((1...30_000).map { "line \($0)\n" }.joined().utf8).write(to: URL(fileURLWithPath: input))
+        // script(1) gives dq a pseudo-terminal; its output is what the terminal showed.
+        let command = "'\(Executables.dq)' put q --lines --db '\(db)' < '\(input)'"
+        let terminal = try ChildProcess("/usr/bin/script", ["-qec", command, "/dev/null"]).wait()
+        #expect(terminal.status == 0, "\(terminal.stderrText)")
+        #expect(terminal.stdoutText.contains("storing 10000 of 30000 messages"), "\(terminal.stdoutText)")
+        #expect(terminal.stdoutText.hasSuffix("\r\u{1B}[K"), "the line is erased at the end")
+        let piped = try dq(["put", "q", "--lines", "--db", db], stdin: try Data(contentsOf: URL(fileURLWithPath: input)))
+        #expect(piped.status == 0 && piped.stderr.isEmpty && piped.stdout.isEmpty)
+        #expect(try dq(["len", "q", "--db", db]).stdoutText == "60000\n")
+    }
+
+    @Test("a standard input that cannot be read is an error, not an empty message")
+    func unreadableInput() throws {
+        let result = try ChildProcess("/bin/sh", ["-c", "'\(Executables.dq)' put q --db '\(db)' < /"]).wait()
+        expectFailure(result, status: 73, mentioning: "cannot read standard input")
+        #expect(try dq(["len", "q", "--db", db]).stdoutText == "0\n")
+    }
+
     @Test("-0: NUL-separated input and output")
     func nulSeparated() throws {
         #expect(try dq(["put", "q", "-0", "--db", db], stdin: Data("one\0two\nlines\0".utf8)).status == 0)
