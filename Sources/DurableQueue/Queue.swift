@@ -162,6 +162,7 @@ public struct Queue: Sendable {
             store.waiters.putBack(watch, queue: name)
         }
         var rang = false
+        var reclaimAsked = false
         while true {
             watch.drain()
             if try store.holders.sweep(store: store) > 0 { store.doorbells.ring(name) }
@@ -177,7 +178,11 @@ public struct Queue: Sendable {
             case .nothingUntil(let due):
                 nextDue = due
             }
-            store.checkpointer.scheduleReclaim()
+            if !reclaimAsked {
+                // Nothing to take: a backlog may just have drained.
+                store.checkpointer.scheduleReclaim()
+                reclaimAsked = true
+            }
             var pause = WaitPolicy.safetyRecheck
             if let deadline {
                 if deadline.hasPassed { return [] }
