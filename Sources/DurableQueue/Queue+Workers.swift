@@ -43,6 +43,11 @@ extension Queue {
     /// deliveries, to the dead letters. The lease is extended while `handler` runs.
     /// Messages whose handler was cancelled go back without counting the attempt.
     ///
+    /// Each ack rides in the transaction that leases the slot's next message
+    /// (`receive(lease:acking:)`), and commits before the slot waits for one: one commit
+    /// per message. A message whose lease ran out while its handler ran (so it was
+    /// delivered again) is reported to the store's logger, not thrown.
+    ///
     /// - Throws: `CancellationError` when cancelled; `DQError` if the store fails.
     public func work(lease: Duration = .seconds(30), concurrency: Int = 1,
                      maxAttempts: Int = Queue.defaultMaxAttempts, backoff: Duration = .seconds(1),
@@ -51,17 +56,47 @@ extension Queue {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
-                    for try await leased in leasedMessages(lease: lease, maxAttempts: maxAttempts) {
-                        try await handle(leased, lease: lease, maxAttempts: maxAttempts, backoff: backoff, handler: handler)
-                    }
+                    try await workSlot(lease: lease, maxAttempts: maxAttempts, backoff: backoff, handler: handler)
                 }
             }
             try await group.waitForAll()
         }
     }
 
+    /// One of `work`'s loops: lease (acking the previous message), handle, repeat.
+    private func workSlot(lease: Duration, maxAttempts: Int, backoff: Duration,
+                          handler: @escaping @Sendable (Message) async throws -> Void) async throws {
+        var handled: Receipt?
+        do {
+            while true {
+                let leased: LeasedMessage?
+                do {
+                    leased = try await receive(lease: lease, timeout: nil, maxAttempts: maxAttempts,
+                                               acking: handled.map { [$0] } ?? []).first
+                } catch let error as DQError where error.kind == .staleReceipt {
+                    store.logger.warning("a lease ran out while its handler ran; the message was delivered again",
+                                         metadata: ["queue": "\(name)", "receipt": "\(handled.map(String.init) ?? "")"])
+                    handled = nil
+                    continue
+                }
+                handled = nil
+                guard let leased else { continue }
+                if try await handle(leased, lease: lease, maxAttempts: maxAttempts, backoff: backoff, handler: handler) {
+                    handled = leased.receipt
+                }
+            }
+        } catch {
+            // Stopping (cancelled, or the store failed): the last handled message still gets its ack.
+            if let handled { _ = try? await offload { [self] () throws(DQError) in try ack(handled) } }
+            throw error
+        }
+    }
+
+    /// Runs `handler` on `leased`, extending the lease meanwhile. Returns `true` when
+    /// the message is to be acked; a failed one is nacked with backoff here, and a
+    /// cancelled one released (then this throws `CancellationError`).
     private func handle(_ leased: LeasedMessage, lease: Duration, maxAttempts: Int, backoff: Duration,
-                        handler: @escaping @Sendable (Message) async throws -> Void) async throws {
+                        handler: @escaping @Sendable (Message) async throws -> Void) async throws -> Bool {
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do { try await handler(leased.message); return .success(()) } catch { return .failure(error) }
@@ -81,14 +116,23 @@ extension Queue {
         }
         switch outcome {
         case .success:
-            try await offload { [self] () throws(DQError) in try ack(leased.receipt) }
+            return true
         case .failure(let error) where error is CancellationError || Task.isCancelled:
             try? await offload { [self] () throws(DQError) in try release(leased.receipt) }
             throw CancellationError()
         case .failure:
             let exponent = min(leased.message.attempt - 1, 20)
             let delay = min(backoff * (1 << exponent), .seconds(300))
-            try await offload { [self] () throws(DQError) in try nack(leased.receipt, delay: delay, maxAttempts: maxAttempts) }
+            try await offload { [self] () throws(DQError) in
+                do throws(DQError) {
+                    try nack(leased.receipt, delay: delay, maxAttempts: maxAttempts)
+                } catch {
+                    guard error.kind == .staleReceipt else { throw error }
+                    store.logger.warning("a lease ran out while its handler ran; the message was delivered again",
+                                         metadata: ["queue": "\(name)", "receipt": "\(leased.receipt)"])
+                }
+            }
+            return false
         }
     }
 }

@@ -39,6 +39,22 @@ struct AsyncWorkTests {
         #expect(try queue.count() == 0)
     }
 
+    @Test("work() acks the last message it handled when it is cancelled: nothing left leased or redelivered")
+    func cancelAcksLastHandled() async throws {
+        let queue = try Store(path: directory.file("store.db")).queue("jobs")
+        try queue.put("only")
+        let handled = AsyncStream<Void>.makeStream()
+        let task = Task {
+            try await queue.work(lease: .seconds(60)) { _ in handled.continuation.yield() }
+        }
+        var iterator = handled.stream.makeAsyncIterator()
+        await iterator.next()
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        let stats = try #require(try queue.store.stats().queues.first)
+        #expect(stats.leased == 0 && stats.ready == 0 && stats.delayed == 0, "\(stats)")
+    }
+
     @Test("leasedMessages() yields messages as they are put, across tasks")
     func sequence() async throws {
         let queue = try Store(path: directory.file("store.db")).queue("jobs")
