@@ -5,7 +5,22 @@
 ///
 /// The kind tells a caller whether retrying can help; the `dq` tool maps it to its
 /// exit status.
+///
+/// For example:
+///
+/// ```swift
+/// do { try queue.ack(receipt) } catch where error.kind == .staleReceipt {
+///     print("already settled or redelivered: \(error)")
+/// }
+/// ```
 public struct DQError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// Which kind of failure an error is: says whether retrying can help.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let retryable = error.kind == .timedOut
+    /// ```
     public enum Kind: Sendable, Equatable {
         /// The caller's input is wrong: a bad queue name, duration, or an over-size body.
         case invalidArgument
@@ -24,15 +39,25 @@ public struct DQError: Error, Sendable, CustomStringConvertible, Equatable {
         case internalError
     }
 
+    /// Which kind of failure this is.
     public let kind: Kind
     /// One line, without a trailing newline, saying what failed and where.
     public let message: String
 
+    /// An error of `kind` with `message` (one line, no trailing newline), for code that
+    /// reports its own failures the way the library does.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// throw DQError(.invalidArgument, "batch size must be at least 1")
+    /// ```
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
+    /// The `message`.
     public var description: String { message }
 }
 

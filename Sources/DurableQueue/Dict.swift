@@ -3,8 +3,20 @@ import Foundation
 /// A shared dictionary of string keys to bytes, like `multiprocessing.Manager().dict()`
 /// but durable and shared by any process that opens the store. Every call is one
 /// transaction, so updates are atomic across processes.
+///
+/// Keys are 1–1,024 bytes of UTF-8; values are up to 256 MiB.
+///
+/// For example:
+///
+/// ```swift
+/// let config = try store.dict("config")
+/// try config.set("mode", "fast")
+/// let mode = try config.get("mode").map { String(decoding: $0, as: UTF8.self) }
+/// ```
 public struct Dict: Sendable {
+    /// The store that holds the dict.
     public let store: Store
+    /// The dict's name, as given to `Store.dict(_:)`.
     public let name: String
 
     /// The longest key, in UTF-8 bytes.
@@ -26,6 +38,15 @@ public struct Dict: Sendable {
     private func channel(_ key: String) -> String { Store.channel("dict", name, key) }
 
     /// The value of `key`, or `nil` if it is absent.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let token = try dict.get("token")
+    /// ```
+    ///
+    /// - Throws: `DQError` `.invalidArgument` for an empty or over-long key;
+    ///   `.storeUnavailable` if the store cannot be read.
     public func get(_ key: String) throws(DQError) -> Data? {
         try Self.validate(key: key)
         return try store.read { try Self.read($0, dict: name, key: key)?.value }
@@ -33,13 +54,31 @@ public struct Dict: Sendable {
 
     /// The value of `key` decoded from JSON, or `nil` if it is absent.
     ///
+    /// For example, with `struct Settings: Codable { var workers: Int }`:
+    ///
+    /// ```swift
+    /// let settings = try dict.get("settings", as: Settings.self)
+    /// ```
+    ///
     /// - Throws: `DQError` from the store, or the decoder's error if the value is not a `T`.
     public func get<T: Decodable>(_ key: String, as type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T? {
         guard let data = try get(key) else { return nil }
         return try decoder.decode(type, from: data)
     }
 
-    /// Sets `key` to `value`.
+    /// Sets `key` to `value`, replacing any value it had; committed before this returns.
+    ///
+    /// Wakes processes waiting in `wait(for:timeout:interrupt:)` or
+    /// `waitForChange(of:timeout:interrupt:)` on `key`.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try dict.set("avatar", Data([0x89, 0x50, 0x4E, 0x47]))
+    /// ```
+    ///
+    /// - Throws: `DQError` `.invalidArgument` for a bad key or a value over 256 MiB;
+    ///   `.storeUnavailable` or `.timedOut` if it cannot be written.
     public func set(_ key: String, _ value: Data) throws(DQError) {
         try Self.validate(key: key)
         try checkSize(value)
@@ -48,11 +87,28 @@ public struct Dict: Sendable {
     }
 
     /// Sets `key` to `text` as UTF-8.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try dict.set("mode", "fast")
+    /// ```
+    ///
+    /// - Throws: `DQError` as for `set(_:_:)` with `Data`.
     public func set(_ key: String, _ text: String) throws(DQError) {
         try set(key, Data(text.utf8))
     }
 
-    /// Sets `key` to `value` encoded as JSON.
+    /// Sets `key` to `value` encoded as JSON; read it back with `get(_:as:decoder:)`.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try dict.set("limits", json: ["workers": 4, "retries": 3])
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.invalidArgument` if `value` cannot be encoded; otherwise
+    ///   as for `set(_:_:)` with `Data`.
     public func set<T: Encodable>(_ key: String, json value: T, encoder: JSONEncoder = JSONEncoder()) throws(DQError) {
         let data: Data
         do { data = try encoder.encode(value) } catch { throw DQError(.invalidArgument, "cannot encode \(key) as JSON: \(error)") }
@@ -60,6 +116,17 @@ public struct Dict: Sendable {
     }
 
     /// Removes `key`. Returns whether it was there.
+    ///
+    /// Wakes processes waiting in `waitForChange(of:timeout:interrupt:)` on `key`.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let existed = try dict.delete("token")
+    /// ```
+    ///
+    /// - Throws: `DQError` `.invalidArgument` for a bad key; `.storeUnavailable` or
+    ///   `.timedOut` if it cannot be written.
     @discardableResult
     public func delete(_ key: String) throws(DQError) -> Bool {
         try Self.validate(key: key)
@@ -75,12 +142,29 @@ public struct Dict: Sendable {
         return removed
     }
 
-    /// Every key, sorted.
+    /// Every key, sorted (by UTF-8 bytes), from one read transaction.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let names = try dict.keys()
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func keys() throws(DQError) -> [String] {
         try items().map(\.key)
     }
 
-    /// Every key and value, sorted by key.
+    /// Every key and value, sorted by key, from one read transaction: a consistent
+    /// snapshot.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for (key, value) in try dict.items() { print(key, value.count) }
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func items() throws(DQError) -> [(key: String, value: Data)] {
         try store.read { connection in
             let list = try connection.cachedStatement("SELECT key, value FROM dict_items WHERE dict = ?1 ORDER BY key")
@@ -94,6 +178,18 @@ public struct Dict: Sendable {
 
     /// Sets `key` to `new` (or removes it, for `nil`) only if its value is `expected`
     /// (`nil`: absent). Returns whether it did.
+    ///
+    /// The compare and the set are one transaction, so of several processes racing
+    /// with the same `expected`, exactly one wins.
+    ///
+    /// For example, claim leadership if nobody holds it:
+    ///
+    /// ```swift
+    /// let won = try dict.compareAndSet("leader", expected: nil, new: Data("worker-1".utf8))
+    /// ```
+    ///
+    /// - Throws: `DQError` `.invalidArgument` for a bad key or an over-size `new`;
+    ///   `.storeUnavailable` or `.timedOut` if it cannot be written.
     public func compareAndSet(_ key: String, expected: Data?, new: Data?) throws(DQError) -> Bool {
         try Self.validate(key: key)
         if let new { try checkSize(new) }
@@ -108,6 +204,18 @@ public struct Dict: Sendable {
 
     /// Reads `key`, computes its new value with `transform` (`nil` removes it) and
     /// writes it, all in one transaction: no other process's update comes between.
+    ///
+    /// `transform` runs holding the store's write lock: keep it short, and do not use
+    /// the store inside it.
+    ///
+    /// For example, an increment stored as text:
+    ///
+    /// ```swift
+    /// try dict.update("hits") { old in
+    ///     let hits = old.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+    ///     return Data(String(hits + 1).utf8)
+    /// }
+    /// ```
     ///
     /// - Returns: the value written (`nil` if removed).
     ///
@@ -135,6 +243,18 @@ public struct Dict: Sendable {
     }
 
     /// Waits until `key` exists, and returns its value; `nil` on timeout or interrupt.
+    ///
+    /// Returns at once if `key` exists already; otherwise sleeps on the key's doorbell,
+    /// like a blocked `Queue.get`.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let address = try dict.wait(for: "address", timeout: .seconds(10))
+    /// ```
+    ///
+    /// - Throws: `DQError` `.invalidArgument` for a bad key; `.storeUnavailable` if the
+    ///   store cannot be read.
     public func wait(for key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data? {
         try Self.validate(key: key)
         return try store.wait(on: channel(key), timeout: timeout, interrupt: interrupt) { () throws(DQError) in
@@ -145,6 +265,19 @@ public struct Dict: Sendable {
     /// Waits until `key` changes from what it is now (set to another version, or
     /// removed), and returns the new value: `.some(nil)` when it was removed, `nil` on
     /// timeout or interrupt.
+    ///
+    /// Setting the key to the same value counts as a change.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// if let change = try dict.waitForChange(of: "mode", timeout: .seconds(60)) {
+    ///     print(change.map { String(decoding: $0, as: UTF8.self) } ?? "removed")
+    /// }
+    /// ```
+    ///
+    /// - Throws: `DQError` `.invalidArgument` for a bad key; `.storeUnavailable` if the
+    ///   store cannot be read.
     public func waitForChange(of key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data?? {
         try Self.validate(key: key)
         let before = try store.read { try Self.read($0, dict: name, key: key)?.version }

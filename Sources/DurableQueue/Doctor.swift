@@ -1,18 +1,53 @@
 import Foundation
 @preconcurrency import Glibc
 
-/// What `dq doctor` found about a store.
+/// What `dq doctor` found about a store: one finding per check, made by
+/// `Doctor.examine(path:)`.
+///
+/// For example:
+///
+/// ```swift
+/// let diagnosis = Doctor.examine(path: "/tmp/jobs.db")
+/// if diagnosis.severity == .problem { print(diagnosis.findings.map(\.detail)) }
+/// ```
 public struct Diagnosis: Sendable {
-    public enum Severity: String, Sendable { case ok, warning, problem }
+    /// How bad a finding is: `ok`, `warning` (works, but needs a look), or `problem`
+    /// (the store is missing, unusable or damaged). The raw values are the names.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let worst = Doctor.examine(path: "/tmp/jobs.db").severity.rawValue
+    /// ```
+    public enum Severity: String, Sendable {
+        /// Nothing to do.
+        case ok
+        /// Worth a look, but the store works (for example dead letters are waiting).
+        case warning
+        /// The store is damaged, foreign, or cannot be used where it is.
+        case problem
+    }
 
     /// One check and its outcome.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for finding in diagnosis.findings { print("\(finding.check): \(finding.detail)") }
+    /// ```
     public struct Finding: Sendable {
+        /// What was checked: `filesystem`, `store`, `integrity`, `schema`, `size`,
+        /// `free pages`, `leases` or `dead letters`.
         public let check: String
+        /// How bad the outcome is.
         public let severity: Severity
+        /// The outcome in one line, for a person.
         public let detail: String
     }
 
+    /// The store path examined, as given.
     public let path: String
+    /// The checks' outcomes, in the order they ran.
     public internal(set) var findings: [Finding] = []
 
     /// The worst severity found.
@@ -27,18 +62,43 @@ public struct Diagnosis: Sendable {
 }
 
 /// Health checks of a store: filesystem, integrity, schema, sizes, leases, dead letters.
+///
+/// For example:
+///
+/// ```swift
+/// let diagnosis = Doctor.examine(path: "/tmp/jobs.db")
+/// ```
 public enum Doctor {
     /// Filesystems on which WAL mode is unsafe or broken (no shared memory across hosts,
     /// or locks that lie): network and FUSE filesystems.
     static let unsafeFilesystems = ["nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "9p", "afs", "ceph", "glusterfs", "sshfs", "davfs", "vboxsf"]
 
-    /// Whether `type` (as `/proc/self/mounts` names it) cannot hold a WAL-mode store.
+    /// Whether `type` (as `/proc/self/mounts` names it) cannot hold a WAL-mode store:
+    /// a network filesystem (`nfs`, `cifs`, `9p`, …) or any FUSE one.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let unsafe = Doctor.isUnsafe(filesystem: "nfs4")   // true
+    /// ```
     public static func isUnsafe(filesystem type: String) -> Bool {
         unsafeFilesystems.contains(type) || type.hasPrefix("fuse")
     }
 
     /// Examines the store at `path` without changing its data. A file that cannot be
     /// opened as a dq store is a finding, not an error.
+    ///
+    /// Opens the store like `Store.init(path:options:)` (which may migrate an older
+    /// schema) and reads the whole file for `PRAGMA integrity_check`; other processes
+    /// keep working meanwhile.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for finding in Doctor.examine(path: "/tmp/jobs.db").findings where finding.severity != .ok {
+    ///     print(finding.check, finding.detail)
+    /// }
+    /// ```
     public static func examine(path: String) -> Diagnosis {
         var diagnosis = Diagnosis(path: path)
         let directory = (path as NSString).deletingLastPathComponent

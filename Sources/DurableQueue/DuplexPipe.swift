@@ -14,15 +14,36 @@ import Foundation
 /// ```
 public enum DuplexPipe {
     /// Which end of the pipe; each process picks one.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let end = try store.pipe("chat", end: isParent ? .first : .second)
+    /// ```
     public enum Side: String, Sendable {
-        case first, second
+        /// One end: receives what `second` sends.
+        case first
+        /// The other end: receives what `first` sends.
+        case second
 
         var other: Side { self == .first ? .second : .first }
     }
 
-    /// One end of a pipe.
+    /// One end of a pipe: sends to the other end and receives from it. `Sendable`;
+    /// several processes or threads may share an end, and each message is received once.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let end = try store.pipe("chat", end: .second)
+    /// if let request = try end.receive(timeout: .seconds(5)) {
+    ///     try end.send("re: " + (request.text ?? ""))
+    /// }
+    /// ```
     public struct End: Sendable {
+        /// The pipe's name, as given to `Store.pipe(_:end:)`.
         public let name: String
+        /// Which end this is.
         public let side: Side
         let outgoing: Queue
         let incoming: Queue
@@ -35,21 +56,59 @@ public enum DuplexPipe {
         }
 
         /// Sends `body` to the other end (committed before this returns).
+        ///
+        /// It waits in the store until the other end receives it, even if no process
+        /// holds that end yet.
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// try end.send(Data([1, 2, 3]))
+        /// ```
+        ///
+        /// - Throws: `DQError` as for `Queue.put(_:priority:delay:key:)`.
         public func send(_ body: Data) throws(DQError) {
             try outgoing.put(body)
         }
 
+        /// Sends `text` as UTF-8 to the other end (committed before this returns).
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// try end.send("ping")
+        /// ```
+        ///
+        /// - Throws: `DQError` as for `Queue.put(_:priority:delay:key:)`.
         public func send(_ text: String) throws(DQError) {
             try outgoing.put(text)
         }
 
         /// Receives the next message the other end sent, waiting up to `timeout`
-        /// (`nil`: forever); `nil` if none came in time.
+        /// (`nil`: forever); `nil` if none came in time or `interrupt` was signalled.
+        ///
+        /// The message is removed as it is returned (at-most-once, like `Queue.get`).
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// let reply = try end.receive(timeout: .seconds(5))?.text
+        /// ```
+        ///
+        /// - Throws: `DQError` as for `Queue.get(timeout:)`.
         public func receive(timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Message? {
             try incoming.get(limit: 1, timeout: timeout, interrupt: interrupt).first
         }
 
         /// Async `receive`: no cooperative thread is blocked; cancellable.
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// let reply = try await end.receive(timeout: .seconds(5))
+        /// ```
+        ///
+        /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
         public func receive(timeout: Duration? = nil) async throws -> Message? {
             try await incoming.get(timeout: timeout)
         }
@@ -64,6 +123,16 @@ public enum DuplexPipe {
 
 extension Store {
     /// End `end` of the pipe called `name` (1–200 bytes of UTF-8, no control characters).
+    ///
+    /// Nothing is written; the pipe's messages live in two hidden queues.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let parent = try store.pipe("chat", end: .first)
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.invalidArgument` for a bad name.
     public func pipe(_ name: String, end: DuplexPipe.Side) throws(DQError) -> DuplexPipe.End {
         try Names.validate(name, what: "pipe name")
         return DuplexPipe.End(store: self, name: name, side: end)

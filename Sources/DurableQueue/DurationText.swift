@@ -1,7 +1,22 @@
 /// Durations as users type them: a non-negative number and a unit, as in `250ms`,
 /// `1.5s`, `2m`, `1h`; `us` is microseconds; a bare number is seconds.
+///
+/// For example:
+///
+/// ```swift
+/// let lease = try DurationText.parse("1.5s")        // .milliseconds(1500)
+/// let text = DurationText.format(.seconds(90))      // "1.5m"
+/// ```
 public enum DurationText {
-    /// Parses `text` into a `Duration`.
+    /// Parses `text` into a `Duration`, rounded to the microsecond.
+    ///
+    /// No spaces or signs are accepted, and no exponent.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let timeout = try DurationText.parse("250ms")
+    /// ```
     ///
     /// - Throws: `DQError.Kind.invalidArgument` naming what is wrong.
     public static func parse(_ text: String) throws(DQError) -> Duration {
@@ -32,6 +47,14 @@ public enum DurationText {
 
     /// Formats a duration the way `parse` reads it, in the largest unit that keeps
     /// it readable: `850ms`, `3.2s`, `4m`, `2.5h`.
+    ///
+    /// Rounds to one decimal, so `parse(format(d))` may differ from `d` slightly.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// print(DurationText.format(.milliseconds(850)))   // "850ms"
+    /// ```
     public static func format(_ duration: Duration) -> String {
         let micros = Double(Timestamp.microseconds(duration))
         func trimmed(_ value: Double) -> String {

@@ -1,9 +1,21 @@
 import Foundation
 
 /// A message taken from (or peeked at in) a queue.
+///
+/// A value: it holds a copy of the stored message and does not change when the
+/// stored one does.
+///
+/// For example:
+///
+/// ```swift
+/// if let message = try queue.get(timeout: .zero) {
+///     print(message.id, message.attempt, message.text ?? "<binary>")
+/// }
+/// ```
 public struct Message: Sendable, Hashable {
     /// Unique within its queue, and increasing in commit order (see README, "Schema").
     public let id: Int64
+    /// The name of the queue the message came from.
     public let queue: String
     /// The bytes exactly as they were put: may be empty, hold NUL bytes, or be any
     /// binary data.
@@ -15,6 +27,15 @@ public struct Message: Sendable, Hashable {
     /// Which delivery this is: 1 the first time a message is handed out.
     public let attempt: Int
 
+    /// Makes a message value, for tests and fakes; the library makes the ones it
+    /// delivers. Nothing is stored.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let fake = Message(id: 1, queue: "jobs", body: Data("x".utf8),
+    ///                    priority: 0, enqueuedAt: Date(), attempt: 1)
+    /// ```
     public init(id: Int64, queue: String, body: Data, priority: Int, enqueuedAt: Date, attempt: Int) {
         self.id = id
         self.queue = queue
@@ -25,9 +46,21 @@ public struct Message: Sendable, Hashable {
     }
 
     /// The body as UTF-8 text, or `nil` if it is not valid UTF-8.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let text = message.text ?? ""
+    /// ```
     public var text: String? { String(data: body, encoding: .utf8) }
 
-    /// Decodes a body that was put as JSON (`Queue.put(json:)`).
+    /// Decodes a body that was put as JSON (`Queue.put(json:encoder:priority:delay:key:)`).
+    ///
+    /// For example, with `struct Job: Codable { var file: String }`:
+    ///
+    /// ```swift
+    /// let job = try message.decode(Job.self)
+    /// ```
     ///
     /// - Throws: the decoder's `DecodingError` when the body is not a `T`.
     public func decode<T: Decodable>(_ type: T.Type, using decoder: JSONDecoder = JSONDecoder()) throws -> T {
@@ -35,8 +68,17 @@ public struct Message: Sendable, Hashable {
     }
 }
 
-/// A message to put: its body and how it is delivered.
+/// A message to put: its body and how it is delivered. `Queue.put(contentsOf:progress:)`
+/// takes a batch of them.
+///
+/// For example:
+///
+/// ```swift
+/// let urgent = OutgoingMessage("rebuild index", priority: 10, key: "rebuild")
+/// try queue.put(contentsOf: [urgent, OutgoingMessage(Data([0xFF]))])
+/// ```
 public struct OutgoingMessage: Sendable, Hashable {
+    /// The bytes to store, up to `Queue.maxBodyBytes`; may be empty or binary.
     public var body: Data
     /// Higher priorities are delivered first; equal priorities in commit order.
     public var priority: Int
@@ -46,6 +88,13 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// another adds nothing and returns the existing message's id.
     public var key: String?
 
+    /// A message with the bytes `body`; nothing is stored until it is put.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let later = OutgoingMessage(Data([1, 2, 3]), delay: .seconds(30))
+    /// ```
     public init(_ body: Data, priority: Int = 0, delay: Duration = .zero, key: String? = nil) {
         self.body = body
         self.priority = priority
@@ -53,12 +102,26 @@ public struct OutgoingMessage: Sendable, Hashable {
         self.key = key
     }
 
+    /// A message whose body is `text` as UTF-8 bytes.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let message = OutgoingMessage("resize cat.png", priority: 5)
+    /// ```
     public init(_ text: String, priority: Int = 0, delay: Duration = .zero, key: String? = nil) {
         self.init(Data(text.utf8), priority: priority, delay: delay, key: key)
     }
 }
 
 /// What a `put` stored.
+///
+/// For example:
+///
+/// ```swift
+/// let result = try queue.put("charge order 17", key: "order-17")
+/// if result.duplicate { print("already queued as message \(result.id)") }
+/// ```
 public struct PutResult: Sendable, Hashable {
     /// The new message's id, or the existing one's when `duplicate` is true.
     public let id: Int64

@@ -4,7 +4,18 @@
 /// processes on the machine: an advisory `flock` on `PATH-locks/<hash of the name>`,
 /// which the kernel releases when the holder exits, however it exits. Threads of one
 /// process take turns too.
+///
+/// Not reentrant: a thread that takes it again while holding it waits for itself
+/// until the timeout (forever without one).
+///
+/// For example:
+///
+/// ```swift
+/// let deploy = try store.lock("deploy")
+/// try deploy.withLock(timeout: .seconds(30)) { try runMigrations() }
+/// ```
 public final class NamedLock: Sendable {
+    /// The lock's name, as given to `Store.lock(_:)`.
     public let name: String
     private let lock: WriterLock
 
@@ -22,6 +33,12 @@ public final class NamedLock: Sendable {
     ///
     /// - Throws: `DQError.Kind.timedOut` if another holder kept it that long; otherwise
     ///   whatever `body` throws (the lock is released either way).
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let report = try lock.withLock(timeout: .seconds(5)) { try buildReport() }
+    /// ```
     public func withLock<T>(timeout: Duration? = nil, _ body: () throws -> T) throws -> T {
         let hold = try acquire(timeout: timeout)
         defer { lock.release(hold) }
@@ -30,6 +47,19 @@ public final class NamedLock: Sendable {
 
     /// Takes the lock until `unlock()`; for holding it across calls (the `dq lock`
     /// command holds it while its command runs).
+    ///
+    /// If the process exits without calling `unlock()`, the kernel releases the lock.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let held = try lock.lock(timeout: .seconds(5))
+    /// defer { held.unlock() }
+    /// try runMigrations()
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.timedOut` if another holder kept it for `timeout`;
+    ///   `.storeUnavailable` if the lock file cannot be locked.
     public func lock(timeout: Duration? = nil) throws(DQError) -> Held {
         Held(lock: lock, hold: try acquire(timeout: timeout))
     }
@@ -43,6 +73,13 @@ public final class NamedLock: Sendable {
     }
 
     /// A taken lock; `unlock()` releases it (once).
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let held = try store.lock("deploy").lock()
+    /// held.unlock()
+    /// ```
     public final class Held: @unchecked Sendable {
         // @unchecked: `hold` is only read; `WriterLock.release` is thread-safe.
         private let lock: WriterLock
@@ -53,6 +90,14 @@ public final class NamedLock: Sendable {
             self.hold = hold
         }
 
+        /// Releases the lock so the next waiter, in any process, can take it. Call it
+        /// once; it does not throw.
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// held.unlock()
+        /// ```
         public func unlock() {
             lock.release(hold)
         }

@@ -4,7 +4,14 @@ extension Queue {
     /// Async `receive(lease:...)`: waits on a Dispatch thread, never on the cooperative
     /// pool, and stops waiting when the task is cancelled.
     ///
-    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    /// For example:
+    ///
+    /// ```swift
+    /// let leased = try await queue.receive(lease: .seconds(30), limit: 10)
+    /// ```
+    ///
+    /// - Throws: `DQError` as for the blocking `receive`, or `CancellationError` if the
+    ///   task is cancelled while waiting.
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = []) async throws -> [LeasedMessage] {
         try Task.checkCancellation()
@@ -48,7 +55,16 @@ extension Queue {
     /// per message. A message whose lease ran out while its handler ran (so it was
     /// delivered again) is reported to the store's logger, not thrown.
     ///
-    /// - Throws: `CancellationError` when cancelled; `DQError` if the store fails.
+    /// For example, four jobs at a time until the task is cancelled:
+    ///
+    /// ```swift
+    /// try await queue.work(concurrency: 4) { message in
+    ///     try await resize(message.text ?? "")
+    /// }
+    /// ```
+    ///
+    /// - Throws: `CancellationError` when cancelled; `DQError` if the store fails
+    ///   (`.invalidArgument` at once if `concurrency` is less than 1).
     public func work(lease: Duration = .seconds(30), concurrency: Int = 1,
                      maxAttempts: Int = Queue.defaultMaxAttempts, backoff: Duration = .seconds(1),
                      handler: @escaping @Sendable (Message) async throws -> Void) async throws {
@@ -138,17 +154,31 @@ extension Queue {
 }
 
 /// An endless async sequence of leased messages (see `Queue.leasedMessages`).
+///
+/// Each iteration leases one message; settle it before the lease runs out.
+///
+/// For example:
+///
+/// ```swift
+/// for try await leased in queue.leasedMessages(lease: .seconds(30)) {
+///     try queue.ack(leased.receipt)
+/// }
+/// ```
 public struct LeasedMessages: AsyncSequence, Sendable {
+    /// Each element is one leased delivery.
     public typealias Element = LeasedMessage
     let queue: Queue
     let lease: Duration
     let maxAttempts: Int
 
+    /// Leases the sequence's messages one at a time.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let queue: Queue
         let lease: Duration
         let maxAttempts: Int
 
+        /// Waits for and leases the next message; never returns `nil`. Throws
+        /// `CancellationError` when the task is cancelled, or `DQError` if the store fails.
         public mutating func next() async throws -> LeasedMessage? {
             while true {
                 if let leased = try await queue.receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first {
@@ -158,6 +188,7 @@ public struct LeasedMessages: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator that leases messages from the queue.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(queue: queue, lease: lease, maxAttempts: maxAttempts)
     }

@@ -1,5 +1,14 @@
 /// A queue's counts at one instant.
+///
+/// For example:
+///
+/// ```swift
+/// for queue in try store.stats().queues {
+///     print(queue.name, queue.ready, queue.leased, queue.dead)
+/// }
+/// ```
 public struct QueueStats: Sendable, Hashable {
+    /// The queue's name.
     public let name: String
     /// Deliverable now.
     public let ready: Int
@@ -14,7 +23,16 @@ public struct QueueStats: Sendable, Hashable {
 }
 
 /// The whole store at one instant: every queue, dict, list and counter, and the file sizes.
+///
+/// For example:
+///
+/// ```swift
+/// let stats = try store.stats()
+/// print(stats.queues.count, stats.databaseBytes + stats.walBytes)
+/// ```
 public struct StoreStats: Sendable, Hashable {
+    /// Every queue that has held messages (it may be empty now) or holds dead letters,
+    /// sorted by name.
     public let queues: [QueueStats]
     /// Dict names and how many keys each holds.
     public let dicts: [String: Int]
@@ -22,14 +40,29 @@ public struct StoreStats: Sendable, Hashable {
     public let lists: [String: Int]
     /// Counter names and their values.
     public let counters: [String: Int64]
-    /// Bytes of the database file, its write-ahead log and its shared-memory index.
+    /// Bytes of the database file (0 if it does not exist).
     public let databaseBytes: Int64
+    /// Bytes of the write-ahead log (`PATH-wal`), which grows between checkpoints.
     public let walBytes: Int64
+    /// Bytes of the shared-memory index (`PATH-shm`).
     public let sharedMemoryBytes: Int64
 }
 
 extension Store {
     /// Counts for every queue that holds messages, and the store's file sizes.
+    ///
+    /// A queue that once held messages is listed with zero counts after it drains.
+    ///
+    /// The queue counts come from one read transaction, the dict, list and counter
+    /// sizes from a second; neither blocks writers.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let ready = try store.stats().queues.reduce(0) { $0 + $1.ready }
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func stats() throws(DQError) -> StoreStats {
         let now = Timestamp.now()
         let queues = try read { connection in
@@ -64,6 +97,18 @@ extension Store {
     }
 
     /// `PRAGMA integrity_check`: `"ok"`, or SQLite's first problems, one per line.
+    ///
+    /// Reads the whole file, so it takes time on a large store; other processes keep
+    /// working meanwhile.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let healthy = try store.integrityCheck() == "ok"
+    /// ```
+    ///
+    /// - Throws: `DQError` `.badStore` if the file is too damaged to check;
+    ///   `.storeUnavailable` if it cannot be read.
     public func integrityCheck() throws(DQError) -> String {
         try withConnection { connection in
             let check = try connection.cachedStatement("PRAGMA integrity_check")

@@ -12,8 +12,18 @@ extension Store {
     /// `TRUNCATE` checkpoint that empties the write-ahead log. Does nothing unless at
     /// least 1,000 pages and a quarter of the file are free.
     ///
+    /// The store does this on its own when a queue drains; call it to do it now.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let pages = try store.reclaimSpace(budget: 10_000)
+    /// ```
+    ///
     /// - Parameter budget: at most this many pages this call (`nil`: all of them).
     /// - Returns: how many pages were freed.
+    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` (another writer held the
+    ///   lock past the busy timeout); pages freed before that stay freed.
     @discardableResult
     public func reclaimSpace(budget: Int64? = nil) throws(DQError) -> Int64 {
         var freed: Int64 = 0

@@ -3,10 +3,31 @@
 /// Wakes when any process commits to the store: an inotify watch on the store's
 /// directory, which sees every write to the write-ahead log. For live views such as
 /// `dq stats --watch`; readers of one queue use that queue's doorbell instead.
+///
+/// Other files changing in the same directory wake it too, so treat a wake-up as "look
+/// again", not as proof of a commit.
+///
+/// For example, redraw on every change until a minute passes without one:
+///
+/// ```swift
+/// let changes = try StoreChanges(store: store)
+/// while changes.wait(timeout: .seconds(60)) {
+///     print(try store.stats().queues.map(\.ready))
+/// }
+/// ```
 public final class StoreChanges: @unchecked Sendable {
     // @unchecked: one thread waits at a time; the descriptor is fixed after init.
     private let watch: InotifyWatch
 
+    /// Starts watching the directory that holds `store`'s file; changes before this
+    /// are not reported.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let changes = try StoreChanges(store: store)
+    /// ```
+    ///
     /// - Throws: `DQError.storeUnavailable` if the directory cannot be watched.
     public init(store: Store) throws(DQError) {
         let slash = store.path.lastIndex(of: "/")
@@ -16,6 +37,15 @@ public final class StoreChanges: @unchecked Sendable {
 
     /// Waits until something in the store's directory changes, `timeout` passes, or
     /// `interrupt` is signalled. Returns `true` for a change.
+    ///
+    /// Changes since the last call count: one that happened in between returns at once.
+    /// Several changes are reported as one.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// if changes.wait(timeout: .seconds(5)) { print("the store changed") }
+    /// ```
     public func wait(timeout: Duration, interrupt: WaitInterrupt? = nil) -> Bool {
         let woke = watch.wait(timeout: timeout, interrupt: interrupt?.fileDescriptor)
         watch.drain()

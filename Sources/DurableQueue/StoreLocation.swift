@@ -2,12 +2,27 @@
 import Foundation
 
 /// Where a store lives on disk, and preparing that place before SQLite opens it.
+///
+/// For example:
+///
+/// ```swift
+/// let path = StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
+/// ```
 public enum StoreLocation {
     /// The environment variable that names the store when no path is given.
     public static let environmentVariable = "DQ_DB"
 
     /// The store path used when none is given: `$DQ_DB` if set and non-empty, else
     /// `$XDG_DATA_HOME/dq/default.db`, else `~/.local/share/dq/default.db`.
+    ///
+    /// `XDG_DATA_HOME` counts only when it is an absolute path. Nothing is created.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let path = StoreLocation.defaultPath(environment: ["HOME": "/home/ann"])
+    /// // "/home/ann/.local/share/dq/default.db"
+    /// ```
     public static func defaultPath(environment: [String: String]) -> String {
         if let path = environment[environmentVariable], !path.isEmpty {
             return path
@@ -80,7 +95,14 @@ public enum StoreLocation {
 
     /// The type of the filesystem holding `path` as the kernel names it (`ext4`,
     /// `tmpfs`, `nfs4`, `fuse.sshfs`, …): the mount in `/proc/self/mounts` with the
-    /// longest mount point that contains the path. `nil` if it cannot be told.
+    /// longest mount point that contains the path. `nil` if it cannot be told (for
+    /// example, the path does not exist).
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let type = StoreLocation.filesystemType(of: "/tmp") ?? "unknown"
+    /// ```
     public static func filesystemType(of path: String) -> String? {
         var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard realpath(path, &resolved) != nil,
