@@ -6,8 +6,19 @@ import Synchronization
 /// out cannot settle the next delivery. Written as `LANE-ID-TOKEN` (`dq get --lease
 /// --json` prints it as `"receipt"`): the lane table the message is in, its id, and the
 /// delivery's token in hex.
+///
+/// A receipt can cross process boundaries as text: print it in one process, parse it
+/// in another, and settle the delivery there.
+///
+/// For example:
+///
+/// ```swift
+/// let text = leased.receipt.description          // "3-17-9f2c…"
+/// if let receipt = Receipt(text) { try queue.ack(receipt) }
+/// ```
 public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
     let lane: Int64
+    /// The leased message's id (`Message.id`).
     public let id: Int64
     let token: Int64
 
@@ -17,6 +28,15 @@ public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
         self.token = token
     }
 
+    /// Parses a receipt written as `LANE-ID-TOKEN` (its `description`); `nil` if
+    /// `description` is not in that form. Whether it is still current is only known
+    /// when it is used.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let receipt = Receipt("3-17-9f2c")
+    /// ```
     public init?(_ description: String) {
         let parts = description.split(separator: "-")
         guard parts.count == 3, let lane = Int64(parts[0]), lane > 0, let id = Int64(parts[1]),
@@ -26,6 +46,7 @@ public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
         self.init(lane: lane, id: id, token: token)
     }
 
+    /// The receipt as `LANE-ID-TOKEN`, which `init?(_:)` reads back.
     public var description: String { "\(lane)-\(id)-\(String(token, radix: 16))" }
 
     /// A new delivery's token: random and positive; its lowest bit says whether the
@@ -45,9 +66,23 @@ public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
 
 /// A message delivered under a lease: hidden from other consumers until `leasedUntil`,
 /// then delivered again unless acked.
+///
+/// For example:
+///
+/// ```swift
+/// for leased in try queue.receive(lease: .seconds(30), limit: 10) {
+///     try handle(leased.message)
+///     try queue.ack(leased.receipt)
+/// }
+/// ```
 public struct LeasedMessage: Sendable, Hashable {
+    /// The message delivered; `message.attempt` counts this delivery.
     public let message: Message
+    /// Names this delivery for `Queue.ack(_:)`, `Queue.nack(_:delay:maxAttempts:)`,
+    /// `Queue.extend(_:by:)` and `Queue.release(_:)`.
     public let receipt: Receipt
+    /// When the lease runs out and the message becomes deliverable again, unless
+    /// settled or extended first.
     public let leasedUntil: Date
 }
 
@@ -89,8 +124,11 @@ extension Queue {
     ///     wait out the lease. Pass `false` when another process will settle the message
     ///     (the `dq` command line does).
     ///   - interrupt: signalling it ends the wait early (returning none).
+    /// - Returns: 1…`limit` leased messages, or none on timeout or interrupt.
     /// - Throws: `DQError.Kind.staleReceipt` if a receipt in `acking` is stale; then
-    ///   nothing was acked and nothing leased.
+    ///   nothing was acked and nothing leased. `.invalidArgument` if `limit` or
+    ///   `maxAttempts` is less than 1 or `lease` is not positive; `.storeUnavailable` or
+    ///   `.timedOut` (another writer held the lock past the busy timeout).
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = [],
                         releaseOnExit: Bool = true, interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
@@ -114,6 +152,7 @@ extension Queue {
         if !acking.isEmpty {
             // The acks commit now, whether or not there is a message to lease.
             let first = try take(acking: acking)
+            store.traffic.removed(acking.count, from: name)
             if !first.taken.isEmpty || timeout == .zero { return first.taken }
         }
         return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in try take(acking: []) }
@@ -121,17 +160,33 @@ extension Queue {
 
     /// Removes a leased message for good: it was handled.
     ///
+    /// Committed before this returns; the message's dedup key, if any, is free again.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try queue.ack(leased.receipt)
+    /// ```
+    ///
     /// - Throws: `DQError.Kind.staleReceipt` if the message was delivered again since
     ///   (its lease ran out) or was already settled.
     public func ack(_ receipt: Receipt) throws(DQError) {
         let found = try store.write(.takes) { try MessageTable.ack($0, queue: name, receipt: receipt, lanes: store.lanes) }
         if !found { throw Self.stale(receipt) }
+        store.traffic.removed(1, from: name)
     }
 
     /// Hands a leased message back: deliverable again after `delay` (at once by
     /// default), or moved to the dead letters if it has had `maxAttempts` deliveries.
     ///
-    /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
+    /// For example, retry a failed job in ten seconds:
+    ///
+    /// ```swift
+    /// try queue.nack(leased.receipt, delay: .seconds(10))
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.staleReceipt` as for `ack`; `.invalidArgument` for a
+    ///   negative `delay`.
     public func nack(_ receipt: Receipt, delay: Duration = .zero, maxAttempts: Int = Queue.defaultMaxAttempts) throws(DQError) {
         guard delay >= .zero else { throw DQError(.invalidArgument, "delay must not be negative") }
         let found = try store.write { connection in
@@ -146,7 +201,16 @@ extension Queue {
 
     /// Makes the lease end `lease` from now (workers call it while a job runs).
     ///
-    /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
+    /// The new end may be earlier than the old one; the receipt stays the same.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try queue.extend(leased.receipt, by: .seconds(60))
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.staleReceipt` as for `ack`; `.invalidArgument` if
+    ///   `lease` is not positive.
     public func extend(_ receipt: Receipt, by lease: Duration) throws(DQError) {
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
         let found = try store.write(.takes) { connection in
@@ -158,6 +222,12 @@ extension Queue {
 
     /// Hands a leased message back at once without counting the delivery as an attempt
     /// (its handler was stopped from outside, for example at shutdown).
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try queue.release(leased.receipt)
+    /// ```
     ///
     /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
     public func release(_ receipt: Receipt) throws(DQError) {
@@ -174,13 +244,31 @@ extension Queue {
 
     /// Messages that failed `maxAttempts` deliveries, oldest first. `attempt` is the
     /// number of deliveries they had.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for dead in try queue.deadLetters(limit: 20) { print(dead.id, dead.attempt) }
+    /// ```
+    ///
+    /// - Parameter limit: the most messages to return.
+    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func deadLetters(limit: Int = 1_000) throws(DQError) -> [Message] {
         try store.read { try MessageTable.deadLetters($0, queue: name, limit: limit) }
     }
 
     /// Puts every dead letter back in the queue with no attempts counted.
     ///
+    /// One transaction; waiting readers are woken.
+    ///
+    /// For example, after fixing the bug that made them fail:
+    ///
+    /// ```swift
+    /// let retried = try queue.retryDead()
+    /// ```
+    ///
     /// - Returns: how many came back.
+    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing moved then.
     @discardableResult
     public func retryDead() throws(DQError) -> Int {
         let count = try store.write { try MessageTable.retryDead($0, queue: name) }
@@ -189,6 +277,15 @@ extension Queue {
     }
 
     /// Deletes the queue's dead letters.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let deleted = try queue.purgeDead()
+    /// ```
+    ///
+    /// - Returns: how many were deleted.
+    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing was deleted then.
     @discardableResult
     public func purgeDead() throws(DQError) -> Int {
         try store.write { try MessageTable.purgeDead($0, queue: name) }

@@ -5,8 +5,18 @@ import Foundation
 ///
 /// Messages come out highest priority first, and in commit order within a priority,
 /// so one producer's messages arrive in the order it put them.
+///
+/// For example, a producer and a consumer (in the same or different processes):
+///
+/// ```swift
+/// let jobs = try Store(path: "/tmp/jobs.db").queue("jobs")
+/// try jobs.put("resize cat.png")
+/// let next = try jobs.get(timeout: .seconds(5))?.text
+/// ```
 public struct Queue: Sendable {
+    /// The store that holds the queue's messages.
     public let store: Store
+    /// The queue's name, as given to `Store.queue(_:)`.
     public let name: String
 
     /// The largest body a message may have: 256 MiB.
@@ -41,12 +51,30 @@ public struct Queue: Sendable {
     }
 
     /// Puts `text` as UTF-8 bytes. See `put(_:priority:delay:key:)`.
+    ///
+    /// For example, a message that becomes deliverable in a minute:
+    ///
+    /// ```swift
+    /// try queue.put("send reminder", delay: .seconds(60))
+    /// ```
+    ///
+    /// - Throws: `DQError` as for `put(_:priority:delay:key:)`.
     @discardableResult
     public func put(_ text: String, priority: Int = 0, delay: Duration = .zero, key: String? = nil) throws(DQError) -> PutResult {
         try put(Data(text.utf8), priority: priority, delay: delay, key: key)
     }
 
-    /// Puts `value` encoded as JSON; read it back with `Message.decode(_:)`.
+    /// Puts `value` encoded as JSON; read it back with `Message.decode(_:using:)`.
+    ///
+    /// For example, with `struct Job: Codable { var file: String }`:
+    ///
+    /// ```swift
+    /// try queue.put(json: Job(file: "cat.png"), priority: 1)
+    /// let job = try queue.get()?.decode(Job.self)
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.invalidArgument` if `value` cannot be encoded; otherwise
+    ///   as for `put(_:priority:delay:key:)`.
     @discardableResult
     public func put<T: Encodable>(json value: T, encoder: JSONEncoder = JSONEncoder(), priority: Int = 0, delay: Duration = .zero, key: String? = nil) throws(DQError) -> PutResult {
         let body: Data
@@ -58,11 +86,23 @@ public struct Queue: Sendable {
 
     /// Puts a batch in one transaction: all of the messages are stored, or none.
     ///
+    /// One commit for the whole batch, so this is far faster than a `put` per message.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let batch = ["a.png", "b.png", "c.png"].map { OutgoingMessage($0) }
+    /// let results = try queue.put(contentsOf: batch)
+    /// ```
+    ///
     /// - Parameters:
     ///   - messages: the batch, stored in this order.
     ///   - progress: called with the number stored so far after every 10,000 messages
     ///     (before the commit), for a progress display of a large batch.
     /// - Returns: one result per message, in the order given.
+    /// - Throws: `DQError` `.invalidArgument` if any message has an over-size body,
+    ///   a negative delay or a bad key (nothing is stored); `.storeUnavailable` or
+    ///   `.timedOut` as for `put(_:priority:delay:key:)`.
     @discardableResult
     public func put(contentsOf messages: [OutgoingMessage], progress: ((Int) -> Void)? = nil) throws(DQError) -> [PutResult] {
         for message in messages {
@@ -81,7 +121,11 @@ public struct Queue: Sendable {
             inserter.finish()
             return results
         }
-        if results.contains(where: { !$0.duplicate }) { store.doorbells.ring(name) }
+        let added = results.count { !$0.duplicate }
+        if added > 0 {
+            store.doorbells.ring(name)
+            store.traffic.added(added, to: name)
+        }
         return results
     }
 
@@ -106,7 +150,17 @@ public struct Queue: Sendable {
     /// (`nil`: wait as long as it takes; `.zero`: do not wait). The removal is committed
     /// before this returns: at-most-once delivery.
     ///
+    /// For example:
+    ///
+    /// ```swift
+    /// if let message = try queue.get(timeout: .seconds(5)) {
+    ///     print(message.text ?? "")
+    /// }
+    /// ```
+    ///
     /// - Returns: the message, or `nil` if none arrived in time.
+    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` (another writer held the
+    ///   lock past the busy timeout); nothing was removed then.
     public func get(timeout: Duration? = nil) throws(DQError) -> Message? {
         try get(limit: 1, timeout: timeout).first
     }
@@ -117,14 +171,22 @@ public struct Queue: Sendable {
     /// A waiting caller sleeps in the kernel on the queue's doorbell (inotify) and is
     /// woken within microseconds of another process's put; it uses no CPU meanwhile.
     ///
+    /// For example, take whatever is there now, up to 100 messages:
+    ///
+    /// ```swift
+    /// let batch = try queue.get(limit: 100, timeout: .zero)
+    /// ```
+    ///
     /// - Parameters:
     ///   - limit: the most messages to take, in one transaction.
     ///   - timeout: how long to wait for the first (`nil`: forever; `.zero`: not at all).
     ///   - interrupt: signalling it ends the wait early (returning none).
     /// - Returns: 1…`limit` messages in delivery order, or none on timeout or interrupt.
+    /// - Throws: `DQError` `.invalidArgument` if `limit` is less than 1; `.storeUnavailable`
+    ///   or `.timedOut` as for `get(timeout:)`.
     public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
-        return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+        let taken = try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
             try store.write(.takes) { connection in
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
@@ -132,6 +194,8 @@ public struct Queue: Sendable {
                 return (messages, messages.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
             }
         }
+        store.traffic.removed(taken.count, from: name)
+        return taken
     }
 
     /// The blocking part of every read: runs `take` (one write transaction that returns
@@ -201,6 +265,12 @@ public struct Queue: Sendable {
 
     /// Async `get(timeout:)`: waits without holding a thread of the cooperative pool.
     ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let message = try await queue.get(timeout: .seconds(5))
+    /// ```
+    ///
     /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
     public func get(timeout: Duration? = nil) async throws -> Message? {
         try await get(limit: 1, timeout: timeout).first
@@ -208,6 +278,12 @@ public struct Queue: Sendable {
 
     /// Async `get(limit:timeout:)`: the wait runs on a Dispatch thread, never on the
     /// cooperative pool, and ends at once when the task is cancelled.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let batch = try await queue.get(limit: 10, timeout: nil)
+    /// ```
     ///
     /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
     public func get(limit: Int, timeout: Duration?) async throws -> [Message] {
@@ -234,6 +310,17 @@ public struct Queue: Sendable {
     // MARK: Inspecting
 
     /// The next `limit` messages in delivery order, left in the queue.
+    ///
+    /// One read transaction; another process may take them at any moment after.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let upcoming = try queue.peek(limit: 10).map(\.id)
+    /// ```
+    ///
+    /// - Throws: `DQError` `.invalidArgument` if `limit` is less than 1;
+    ///   `.storeUnavailable` if the store cannot be read.
     public func peek(limit: Int = 1) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         let now = Timestamp.now()
@@ -241,6 +328,17 @@ public struct Queue: Sendable {
     }
 
     /// How many messages could be received now (ready, including delayed ones that are due).
+    ///
+    /// Messages under an unexpired lease, delayed ones not yet due and dead letters are
+    /// not counted; `Store.stats()` has those.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let backlog = try queue.count()
+    /// ```
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func count() throws(DQError) -> Int {
         let now = Timestamp.now()
         return try store.read { try MessageTable.deliverableCount($0, queue: name, now: now) }
@@ -248,7 +346,17 @@ public struct Queue: Sendable {
 
     /// Deletes every ready, leased and delayed message of the queue.
     ///
+    /// One transaction; dead letters are kept (see `purgeDead()`). Receipts of the
+    /// deleted leases become stale.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let deleted = try queue.purge()
+    /// ```
+    ///
     /// - Returns: how many messages were deleted.
+    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing was deleted then.
     @discardableResult
     public func purge() throws(DQError) -> Int {
         try store.write { try MessageTable.purge($0, queue: name) }

@@ -3,6 +3,14 @@ import CSQLite
 import Logging
 
 /// How hard a commit tries to reach the disk before `put` returns.
+///
+/// A per-process setting: processes sharing a store may choose differently.
+///
+/// For example:
+///
+/// ```swift
+/// let store = try Store(path: "/var/tmp/payments.db", options: StoreOptions(durability: .full))
+/// ```
 public enum Durability: String, Sendable, CaseIterable {
     /// `synchronous=NORMAL`: a commit survives any process crash (kill -9 included);
     /// the last commits before a power loss or kernel panic may be lost.
@@ -25,7 +33,15 @@ enum CommitKind {
     case takes
 }
 
-/// Settings for opening a `Store`.
+/// Settings for opening a `Store`. They apply to this process's connections only.
+///
+/// For example:
+///
+/// ```swift
+/// var options = StoreOptions(busyTimeout: .seconds(30))
+/// options.logger = Logger(label: "dq")
+/// let store = try Store(path: "/tmp/jobs.db", options: options)
+/// ```
 public struct StoreOptions: Sendable {
     /// How durable each commit is. Every process may choose its own.
     public var durability: Durability
@@ -48,6 +64,13 @@ public struct StoreOptions: Sendable {
     /// default these go nowhere.
     public var logger: Logger
 
+    /// Options with the given settings; the defaults suit most uses.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let options = StoreOptions(durability: .full, busyTimeout: .seconds(2))
+    /// ```
     public init(durability: Durability = .normal, busyTimeout: Duration = .seconds(10), writerLock: Bool = false,
                 logger: Logger = Logger(label: "dq", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.durability = durability
@@ -74,6 +97,7 @@ public struct StoreOptions: Sendable {
 public final class Store: Sendable {
     /// The database file's path as given (or resolved from the environment).
     public let path: String
+    /// The options the store was opened with.
     public let options: StoreOptions
     private let pool: ConnectionPool
     /// Message ids handed out by this process (see `MessageIDs`).
@@ -82,6 +106,8 @@ public final class Store: Sendable {
     let lanes = LaneDirectory()
     /// The queues' doorbells, rung after commits and watched by blocked readers.
     let doorbells: Doorbells
+    /// Messages in and out per queue, for rates (see `TrafficCounters`).
+    let traffic: Traffic
     /// Inotify watches kept between blocking reads.
     let waiters = WaiterPool()
     /// This process's lease-holder lock, and the search for dead holders.
@@ -93,16 +119,28 @@ public final class Store: Sendable {
 
     /// Opens or creates the store at `path`; `nil` means `StoreLocation.defaultPath`.
     ///
+    /// Any number of processes may open the same path at once; those that arrive
+    /// together take turns creating or migrating it. A new file gets mode 0600.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let store = try Store(path: "/tmp/jobs.db")
+    /// let shared = try Store()   // $DQ_DB, or ~/.local/share/dq/default.db
+    /// ```
+    ///
     /// - Throws: `DQError` with kind `.badStore` for a file that is not a dq store
     ///   (the file is left untouched), `.storeUnavailable` when the file or its
     ///   directory cannot be created, opened or written, `.timedOut` when another
-    ///   process holds the store locked past the busy timeout.
+    ///   process holds the store locked past the busy timeout, `.invalidArgument` for an
+    ///   empty path. A store on a network or FUSE filesystem is `.storeUnavailable`.
     public init(path: String? = nil, options: StoreOptions = StoreOptions()) throws(DQError) {
         let path = path ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
         guard !path.isEmpty else { throw DQError(.invalidArgument, "the store path is empty") }
         self.path = path
         self.options = options
         self.doorbells = Doorbells(storePath: path)
+        self.traffic = Traffic(storePath: path)
         self.holders = LeaseHolders(storePath: path)
         _ = try StoreLocation.prepare(path: path)
         if let type = StoreLocation.filesystemType(of: path), Doctor.isUnsafe(filesystem: type) {
@@ -191,6 +229,12 @@ public final class Store: Sendable {
 
     /// A handle on the queue called `name`. Queues need no creating: a queue exists
     /// while it holds messages.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let jobs = try store.queue("jobs")
+    /// ```
     ///
     /// - Throws: `DQError.Kind.invalidArgument` unless `name` is 1–200 bytes of UTF-8
     ///   without control characters.

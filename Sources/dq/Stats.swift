@@ -13,7 +13,10 @@ extension DQ {
                 --json prints one object: \
                 {"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[{"name":…,"ready":…, \
                 "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}],"dicts":{name:keys}, \
-                "lists":{name:values},"counters":{name:value}}.
+                "lists":{name:values},"counters":{name:value}}. \
+                --watch adds each queue's rates since the previous view: messages put (IN/S, \
+                "in_per_s") and taken out by gets and acks (OUT/S, "out_per_s"), counted by \
+                every process using the store.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -51,12 +54,15 @@ extension DQ {
             let terminal = isatty(STDOUT_FILENO) == 1
             var shown = 0
             var changed = true
+            var rates = RateMeter()
             while StopSignal.pending == nil {
                 // A terminal is redrawn every second too, so ages move; a pipe only gets
                 // a new view when something changed.
                 if changed || terminal {
                     let stats = try store.stats()
-                    var view = json ? Self.json(stats, path: store.path) : Self.table(stats, path: store.path)
+                    let perSecond = rates.measure(stats.queues.map(\.name)) { store.traffic(ofQueue: $0) }
+                    var view = json ? Self.json(stats, path: store.path, rates: perSecond)
+                                    : Self.table(stats, path: store.path, rates: perSecond)
                     if terminal && !json {
                         view = "\u{1B}[H\u{1B}[2J" + view + "\n(updating as the store changes; Ctrl-C to stop)\n"
                     } else if !json && shown > 0 {
@@ -72,11 +78,19 @@ extension DQ {
             }
         }
 
-        static func json(_ stats: StoreStats, path: String) -> String {
+        /// With `rates` (from `--watch`), each queue also has `in_per_s` and `out_per_s`
+        /// (`null` in the first view).
+        static func json(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate?]? = nil) -> String {
             let queues = stats.queues.map { queue in
                 let age = queue.oldestReadyAge.map { String($0.milliseconds) } ?? "null"
-                return "{\"name\":\(JSONText.string(queue.name)),\"ready\":\(queue.ready),\"delayed\":\(queue.delayed),"
-                    + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)}"
+                var object = "{\"name\":\(JSONText.string(queue.name)),\"ready\":\(queue.ready),\"delayed\":\(queue.delayed),"
+                    + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)"
+                if let rates {
+                    let rate = rates[queue.name] ?? nil
+                    object += ",\"in_per_s\":\(rate.map { String(format: "%.1f", $0.added) } ?? "null")"
+                        + ",\"out_per_s\":\(rate.map { String(format: "%.1f", $0.removed) } ?? "null")"
+                }
+                return object + "}"
             }
             func object(_ sizes: [String: Int64]) -> String {
                 "{" + sizes.keys.sorted().map { "\(JSONText.string($0)):\(sizes[$0]!)" }.joined(separator: ",") + "}"
@@ -88,13 +102,20 @@ extension DQ {
                 + "\"counters\":\(object(stats.counters))}\n"
         }
 
-        static func table(_ stats: StoreStats, path: String) -> String {
-            var rows = [["QUEUE", "READY", "DELAYED", "LEASED", "DEAD", "OLDEST"]]
+        /// With `rates` (from `--watch`), two more columns: messages put and taken out
+        /// per second since the previous view.
+        static func table(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate?]? = nil) -> String {
+            var rows = [["QUEUE", "READY", "DELAYED", "LEASED", "DEAD", "OLDEST"] + (rates == nil ? [] : ["IN/S", "OUT/S"])]
             for queue in stats.queues {
                 // Pipes' queues have control characters in their names: show them readably.
                 let name = queue.name.replacing("\u{1}", with: ":")
-                rows.append([name, "\(queue.ready)", "\(queue.delayed)", "\(queue.leased)", "\(queue.dead)",
-                             queue.oldestReadyAge.map(DurationText.format) ?? "-"])
+                var row = [name, "\(queue.ready)", "\(queue.delayed)", "\(queue.leased)", "\(queue.dead)",
+                           queue.oldestReadyAge.map(DurationText.format) ?? "-"]
+                if let rates {
+                    let rate = rates[queue.name] ?? nil
+                    row += [rate.map { RateMeter.format($0.added) } ?? "-", rate.map { RateMeter.format($0.removed) } ?? "-"]
+                }
+                rows.append(row)
             }
             let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
             var text = ""
@@ -135,5 +156,37 @@ extension Duration {
         let (seconds, attoseconds) = components
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         return overflow ? (seconds < 0 ? .min : .max) : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}
+
+/// Messages per second in and out of each queue, from two readings of the store's
+/// traffic counters (`Store.traffic(ofQueue:)`) a view apart.
+struct RateMeter {
+    struct Rate {
+        let added: Double
+        let removed: Double
+    }
+
+    private var last: (at: ContinuousClock.Instant, counts: [String: QueueTraffic])?
+
+    /// Reads every queue's counters; returns the rates since the previous call (`nil`
+    /// for a queue on the first call, or one that was not there before).
+    mutating func measure(_ queues: [String], reading: (String) -> QueueTraffic) -> [String: Rate?] {
+        let now = ContinuousClock.now
+        var counts: [String: QueueTraffic] = [:]
+        for queue in queues { counts[queue] = reading(queue) }
+        var rates: [String: Rate?] = [:]
+        for (queue, current) in counts {
+            guard let last, let before = last.counts[queue] else { rates[queue] = .some(nil); continue }
+            let seconds = max(Double((now - last.at).nanoseconds) / 1e9, 1e-3)
+            rates[queue] = Rate(added: Double(current.added &- before.added) / seconds,
+                                removed: Double(current.removed &- before.removed) / seconds)
+        }
+        last = (now, counts)
+        return rates
+    }
+
+    static func format(_ perSecond: Double) -> String {
+        perSecond >= 100 ? String(Int(perSecond.rounded())) : String(format: "%.1f", perSecond)
     }
 }

@@ -218,6 +218,26 @@ struct CommandLineTests {
         #expect(views.last?.contains("\"name\":\"jobs\",\"ready\":2") == true, "\(views.last ?? "")")
     }
 
+    @Test("stats --watch shows each queue's rate of messages in between views")
+    func statsWatchRates() throws {
+        _ = try dq(["put", "q", "x", "--db", db])
+        let watcher = try ChildProcess(Executables.dq, ["stats", "--watch", "--count", "2", "--json", "--db", db])
+        #expect(eventually { process(watcher.pid, hasOpen: db) })
+        _ = try dq(["put", "q", "a", "b", "c", "--db", db])
+        let result = watcher.wait(timeout: .seconds(20))
+        #expect(result.status == 0, "\(result.stderrText)")
+        let views = result.stdoutText.split(separator: "\n").map(String.init)
+        #expect(views.count == 2)
+        struct View: Decodable {
+            struct Row: Decodable { let name: String; let in_per_s: Double?; let out_per_s: Double? }
+            let queues: [Row]
+        }
+        let first = try JSONDecoder().decode(View.self, from: Data(views[0].utf8))
+        let second = try JSONDecoder().decode(View.self, from: Data(views[1].utf8))
+        #expect(first.queues.first?.in_per_s == nil, "no rate before a second reading")
+        #expect((second.queues.first?.in_per_s ?? 0) > 0, "\(views[1])")
+    }
+
     @Test("--help explains and --version prints the version")
     func help() throws {
         let help = try dq(["--help"])

@@ -24,6 +24,23 @@ struct QueueTests {
         #expect(try queue.get(timeout: .zero) == nil)
     }
 
+    @Test("traffic counts what every process put and took out, per queue")
+    func trafficCounts() throws {
+        let path = directory.file("store.db")
+        let producer = try Store(path: path).queue("t")
+        let consumer = try Store(path: path).queue("t")  // another connection and mapping, as another process
+        try producer.put("1")
+        try producer.put(contentsOf: [OutgoingMessage("2"), OutgoingMessage("3")])
+        try producer.put("k", key: "K")
+        try producer.put("again", key: "K")  // a duplicate adds nothing
+        _ = try consumer.get(timeout: .zero)
+        let leased = try consumer.receive(lease: .seconds(60), limit: 2, timeout: .zero)
+        try consumer.ack(leased[0].receipt)
+        try consumer.nack(leased[1].receipt)  // back in the queue: not out
+        #expect(producer.traffic() == QueueTraffic(added: 4, removed: 2))
+        #expect(try producer.store.queue("other").traffic() == QueueTraffic(added: 0, removed: 0))
+    }
+
     @Test("FIFO within a priority, higher priority first")
     func priorityThenFIFO() throws {
         let queue = try makeQueue()

@@ -1,0 +1,162 @@
+import Atomics
+@preconcurrency import Glibc
+import Synchronization
+
+/// How many messages each queue has taken in and given out, counted by every process
+/// that uses the store, in a small file they all map (`PATH-wake/traffic`). `dq stats
+/// --watch` subtracts two readings to show rates.
+///
+/// Each queue has an entry (the 64-bit hash of its name, then two counters), found by
+/// linear probing from the hash and claimed with a compare-and-swap, so queues never
+/// share counters. A count is added after the commit it reports, with one atomic add:
+/// no system call, no lock. The counts are statistics, not data: they start from zero
+/// when the file is new and are not part of any transaction.
+///
+/// `@unchecked Sendable`: the mapping is fixed after init and only touched atomically.
+final class TrafficCounters: @unchecked Sendable {
+    static let entries = 4_096
+    /// Per entry: the queue's hash (0: free), messages in, messages out.
+    private static let words = 3
+    private let base: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
+    private let length = TrafficCounters.entries * TrafficCounters.words * MemoryLayout<UInt64>.size
+
+    /// Maps `path`, creating it zero-filled if needed; `nil` if that fails (nothing is
+    /// counted then).
+    init?(path: String) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        if Int(info.st_size) < length && ftruncate(fd, off_t(length)) != 0 { return nil }
+        let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let mapping, mapping != MAP_FAILED else { return nil }
+        base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.entries * Self.words)
+    }
+
+    deinit {
+        munmap(base, length)
+    }
+
+    private func word(_ entry: Int, _ index: Int) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic(at: base + entry * Self.words + index)
+    }
+
+    /// The entry of the queue whose name hashes to `hash`; claims a free one if
+    /// `claim`. `nil` when the queue has none (or the table is full).
+    private func entry(hash: UInt64, claim: Bool) -> Int? {
+        let key = hash | 1  // never 0, which marks a free entry
+        var entry = Int(truncatingIfNeeded: key % UInt64(Self.entries))
+        for _ in 0..<Self.entries {
+            let current = word(entry, 0).load(ordering: .acquiring)
+            if current == key { return entry }
+            if current == 0 {
+                guard claim else { return nil }
+                let (exchanged, found) = word(entry, 0).compareExchange(expected: 0, desired: key, ordering: .acquiringAndReleasing)
+                if exchanged || found == key { return entry }
+            }
+            entry = (entry + 1) % Self.entries
+        }
+        return nil
+    }
+
+    /// Counts `count` messages committed into the queue with name hash `hash`.
+    func added(_ count: Int, hash: UInt64) {
+        guard count > 0, let entry = entry(hash: hash, claim: true) else { return }
+        word(entry, 1).wrappingIncrement(by: UInt64(count), ordering: .relaxed)
+    }
+
+    /// Counts `count` messages taken out of the queue for good (get, ack).
+    func removed(_ count: Int, hash: UInt64) {
+        guard count > 0, let entry = entry(hash: hash, claim: true) else { return }
+        word(entry, 2).wrappingIncrement(by: UInt64(count), ordering: .relaxed)
+    }
+
+    /// The counts so far of the queue with name hash `hash` (zero if none yet).
+    func reading(hash: UInt64) -> (added: UInt64, removed: UInt64) {
+        guard let entry = entry(hash: hash, claim: false) else { return (0, 0) }
+        return (word(entry, 1).load(ordering: .relaxed), word(entry, 2).load(ordering: .relaxed))
+    }
+}
+
+/// The store's traffic counters, mapped on first use (see `TrafficCounters`).
+final class Traffic: Sendable {
+    private let path: String
+    private let directory: String
+    private let counters = Mutex<TrafficCounters??>(nil)
+
+    init(storePath: String) {
+        directory = storePath + "-wake"
+        path = directory + "/traffic"
+    }
+
+    private var mapped: TrafficCounters? {
+        counters.withLock { cached in
+            if let cached { return cached }
+            if mkdir(directory, 0o700) != 0 && errno != EEXIST { return nil }
+            let mapped = TrafficCounters(path: path)
+            cached = .some(mapped)
+            return mapped
+        }
+    }
+
+    func added(_ count: Int, to queue: String) {
+        mapped?.added(count, hash: Doorbells.hash(queue))
+    }
+
+    func removed(_ count: Int, from queue: String) {
+        mapped?.removed(count, hash: Doorbells.hash(queue))
+    }
+
+    func reading(_ queue: String) -> QueueTraffic {
+        guard let counts = mapped?.reading(hash: Doorbells.hash(queue)) else { return QueueTraffic(added: 0, removed: 0) }
+        return QueueTraffic(added: counts.added, removed: counts.removed)
+    }
+}
+
+/// How many messages a queue has taken in and given out, as counted by every process
+/// on this machine since the store's traffic file was made (statistics, not data: they
+/// are kept outside the database and may start over). Subtract two readings for rates.
+///
+/// For example:
+///
+/// ```swift
+/// let before = queue.traffic()
+/// try await Task.sleep(for: .seconds(1))
+/// let perSecond = queue.traffic().added - before.added
+/// ```
+public struct QueueTraffic: Sendable, Hashable {
+    /// Messages stored by puts (duplicates of a dedup key not counted).
+    public let added: UInt64
+    /// Messages removed for good by gets and acks.
+    public let removed: UInt64
+}
+
+extension Store {
+    /// How many messages the queue called `name` has taken in and given out (see
+    /// `QueueTraffic`). Any name may be asked, including the internal queues of pipes.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let traffic = store.traffic(ofQueue: "jobs")
+    /// print(traffic.added - traffic.removed)
+    /// ```
+    public func traffic(ofQueue name: String) -> QueueTraffic {
+        traffic.reading(name)
+    }
+}
+
+extension Queue {
+    /// How many messages this queue has taken in and given out, counted by every
+    /// process using the store (see `QueueTraffic`).
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let out = try store.queue("jobs").traffic().removed
+    /// ```
+    public func traffic() -> QueueTraffic {
+        store.traffic(ofQueue: name)
+    }
+}
