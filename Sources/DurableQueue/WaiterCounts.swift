@@ -21,14 +21,7 @@ final class WaiterCounts: @unchecked Sendable {
     /// Maps `path`, creating it zero-filled if needed; `nil` if that fails (callers
     /// then ring every time).
     init?(path: String) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        if Int(info.st_size) < length && ftruncate(fd, off_t(length)) != 0 { return nil }
-        let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-        guard let mapping, mapping != MAP_FAILED else { return nil }
+        guard let mapping = SharedFileMapping.map(path: path, length: length) else { return nil }
         base = mapping.bindMemory(to: UnsafeAtomic<UInt32>.Storage.self, capacity: Self.slots)
     }
 

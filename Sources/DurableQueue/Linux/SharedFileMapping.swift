@@ -1,0 +1,19 @@
+@preconcurrency import Glibc
+
+/// A small file every process maps read-write (`MAP_SHARED`), for counters shared
+/// between processes without system calls (`WaiterCounts`, `TrafficCounters`).
+enum SharedFileMapping {
+    /// Maps `length` bytes of `path`, creating it (0600) and growing it with zeros as
+    /// needed; `nil` if any step fails. Unmap with `munmap(_:length)`.
+    static func map(path: String, length: Int) -> UnsafeMutableRawPointer? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        if Int(info.st_size) < length && ftruncate(fd, off_t(length)) != 0 { return nil }
+        let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let mapping, mapping != MAP_FAILED else { return nil }
+        return mapping
+    }
+}
