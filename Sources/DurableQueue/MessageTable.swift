@@ -15,6 +15,7 @@ enum MessageTable {
     enum Kind: Int {
         case insert, next, delete, largestID, exists, count, purge, stats, promote
         case lease, settleFind, release, extend, bury, nextExpiry, releaseHolder, giveBack, ackDelete, restore
+        case insertChunk
     }
 
     /// Selects the first ready rows of a lane (never leased, or whose lease or nack
@@ -45,12 +46,18 @@ enum MessageTable {
         let store: Store
         /// Microseconds since the epoch, read holding the write lock.
         let now: Int64
-        /// Per priority: its lane, the last id this transaction gave it, its insert statement.
+        /// Per priority: its lane, the last id this transaction gave it, its insert
+        /// statement, and plain messages (no key, no delay) not yet inserted.
         private struct Cursor {
             let lane: Lane
             var lastID: Int64?
             var insert: Statement?
+            var pending: [(id: Int64, body: Data)] = []
         }
+        /// Plain messages go in `chunk` rows per INSERT statement, one statement run
+        /// instead of a hundred: `dq bench W2` went from 0.63–0.79× to 0.94–0.99× of
+        /// raw SQLite's one-row inserts (chunks of 50: 0.86–0.93×).
+        static let chunk = 100
         /// The priority in use; most batches have one, so no dictionary on the hot path.
         private var current: Cursor?
         private var others: [Int: Cursor] = [:]
@@ -88,17 +95,11 @@ enum MessageTable {
                 try insert.bind(message.body, at: 6)
                 try insert.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
                 try insert.run()
+            } else if message.key == nil {
+                current!.pending.append((id, message.body))
+                if current!.pending.count == Self.chunk { try flush(&current!) }
             } else {
-                let insert = try current!.insert ?? MessageTable.statement(connection, lane, .insert) {
-                    "INSERT INTO \(lane.table) (id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)"
-                }
-                current!.insert = insert
-                defer { insert.reset() }
-                try insert.bind(id, at: 1)
-                try insert.bind(now, at: 2)
-                try insert.bind(message.key, at: 3)
-                try insert.bind(message.body, at: 4)
-                try insert.run()
+                try insertOne(into: &current!, id: id, key: message.key, body: message.body)
             }
             if let key = message.key {
                 let remember = try connection.cachedStatement("INSERT INTO dedup (queue, key, id) VALUES (?1, ?2, ?3)")
@@ -109,6 +110,44 @@ enum MessageTable {
                 try remember.run()
             }
             return PutResult(id: id, duplicate: false)
+        }
+
+        private func insertOne(into cursor: inout Cursor, id: Int64, key: String?, body: Data) throws {
+            let lane = cursor.lane
+            let insert = try cursor.insert ?? MessageTable.statement(connection, lane, .insert) {
+                "INSERT INTO \(lane.table) (id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)"
+            }
+            cursor.insert = insert
+            defer { insert.reset() }
+            try insert.bind(id, at: 1)
+            try insert.bind(now, at: 2)
+            try insert.bind(key, at: 3)
+            try insert.bind(body, at: 4)
+            try insert.run()
+        }
+
+        /// Inserts the cursor's pending plain messages: whole chunks in one statement,
+        /// the rest one by one.
+        private func flush(_ cursor: inout Cursor) throws {
+            guard !cursor.pending.isEmpty else { return }
+            let lane = cursor.lane
+            if cursor.pending.count == Self.chunk {
+                let insert = try MessageTable.statement(connection, lane, .insertChunk) {
+                    "INSERT INTO \(lane.table) (id, enqueued_at, body) VALUES "
+                        + Array(repeating: "(?, ?, ?)", count: Self.chunk).joined(separator: ", ")
+                }
+                defer { insert.reset() }
+                for (index, row) in cursor.pending.enumerated() {
+                    let first = Int32(index * 3 + 1)
+                    try insert.bind(row.id, at: first)
+                    try insert.bind(now, at: first + 1)
+                    try insert.bind(row.body, at: first + 2)
+                }
+                try insert.run()
+            } else {
+                for row in cursor.pending { try insertOne(into: &cursor, id: row.id, key: nil, body: row.body) }
+            }
+            cursor.pending.removeAll(keepingCapacity: true)
         }
 
         /// Makes `current` the cursor for `priority`, finding or making its lane.
@@ -146,8 +185,11 @@ enum MessageTable {
             return id
         }
 
-        /// Tells `MessageIDs` the last id used per priority. Call after the inserts.
-        func finish() {
+        /// Inserts what is still pending, and tells `MessageIDs` the last id used per
+        /// priority. Call after the inserts, inside the transaction.
+        mutating func finish() throws {
+            if current != nil { try flush(&current!) }
+            for priority in Array(others.keys) { try flush(&others[priority]!) }
             for cursor in Array(others.values) + (current.map { [$0] } ?? []) {
                 if let last = cursor.lastID {
                     store.ids.record(queue: queue, priority: cursor.lane.priority, id: last)

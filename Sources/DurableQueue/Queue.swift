@@ -118,7 +118,7 @@ public struct Queue: Sendable {
                 results.append(try inserter.insert(message))
                 if let progress, results.count % 10_000 == 0 { progress(results.count) }
             }
-            inserter.finish()
+            try inserter.finish()
             return results
         }
         let added = results.count { !$0.duplicate }

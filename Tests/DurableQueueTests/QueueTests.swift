@@ -53,6 +53,33 @@ struct QueueTests {
         #expect(order == ["high-1", "high-2", "low-1", "low-2", "negative"])
     }
 
+    @Test("a large batch mixing plain, keyed and delayed messages and priorities stores each once, in order")
+    func largeMixedBatch() throws {
+        let queue = try makeQueue()
+        var batch: [OutgoingMessage] = []
+        for index in 0..<257 {
+            switch index {
+            case 100: batch.append(OutgoingMessage("keyed", key: "K"))
+            case 150: batch.append(OutgoingMessage("keyed again", key: "K"))  // a duplicate within the batch
+            case 200: batch.append(OutgoingMessage("later", delay: .seconds(3600)))
+            default: batch.append(OutgoingMessage("m\(index)", priority: index % 7 == 0 ? 1 : 0))
+            }
+        }
+        let results = try queue.put(contentsOf: batch)
+        #expect(results.count == 257 && results[150].duplicate && results[150].id == results[100].id)
+        #expect(Set(results.map(\.id)).count == 256)
+        let got = try queue.get(limit: 300, timeout: .zero)
+        let expected = batch.enumerated().filter { $0.offset != 150 && $0.offset != 200 }.map(\.element)
+        let high = expected.filter { $0.priority == 1 }.map { String(decoding: $0.body, as: UTF8.self) }
+        let low = expected.filter { $0.priority == 0 }.map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(got.map { $0.text ?? "" } == high + low)
+        for priority in [0, 1] {
+            let ids = got.filter { $0.priority == priority }.map(\.id)
+            #expect(ids == ids.sorted(), "ids rise in put order within priority \(priority)")
+        }
+        #expect(try queue.store.stats().queues.first?.delayed == 1)
+    }
+
     @Test("a batch mixing priorities keeps FIFO within each priority")
     func mixedBatch() throws {
         let queue = try makeQueue()

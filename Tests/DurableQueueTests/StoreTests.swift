@@ -176,10 +176,12 @@ struct StoreTests {
                 try connection.transaction(.immediate) {
                     inserter = MessageTable.Inserter(connection, queue: "q", store: store, now: Int64(index))
                     _ = try inserter.insert(OutgoingMessage(Data(repeating: 7, count: 100)))
+                    try inserter.finish()
                 }
             }
             let totals = frames.totals
-            return Double(totals.last! - totals.first!) / Double(totals.count - 1)
+            guard let first = totals.first, let last = totals.last, totals.count > 1 else { return 0 }
+            return Double(last - first) / Double(totals.count - 1)
         }
         // An index or a sequence table would add a page to every commit (2.0 and up).
         #expect(framesPerCommit > 0.5 && framesPerCommit < 1.2, "\(framesPerCommit) WAL frames per put")
