@@ -1,17 +1,24 @@
 @preconcurrency import Glibc
 
-/// An advisory `flock` on a sidecar file beside the store (never the database file
-/// itself: closing any descriptor on that drops SQLite's locks in this process).
+/// An advisory lock on a sidecar file beside the store (never the database file
+/// itself: closing any descriptor on that drops SQLite's locks in this process), for
+/// processes setting the store up at the same moment.
 ///
-/// The kernel releases the lock when the holder closes the file or dies, however it
-/// dies. The descriptor is close-on-exec, so child processes never inherit it.
+/// An open-file-description lock (`F_OFD_SETLK`), not a `flock`: the kernel keeps the
+/// two kinds apart, so set-up never waits for writers queued on the same file with
+/// `flock` (`ContendedWrite`, `WriterLock`), nor they for it. The kernel releases the
+/// lock when the holder closes the file or dies, however it dies. The descriptor is
+/// close-on-exec, so child processes never inherit it.
 final class FileLock {
     enum Mode {
         case shared
         case exclusive
 
-        var operation: Int32 { self == .shared ? LOCK_SH : LOCK_EX }
+        var lockType: Int16 { Int16(self == .shared ? F_RDLCK : F_WRLCK) }
     }
+
+    /// `F_OFD_SETLK` (Linux 3.15+), which Glibc's Swift overlay does not export.
+    private static let setOpenFileLock: Int32 = 37
 
     let path: String
     private let fd: Int32
@@ -45,17 +52,28 @@ final class FileLock {
     ///   otherwise whatever `body` throws.
     func withLock<T>(_ mode: Mode, timeout: Duration, _ body: () throws -> T) throws -> T {
         try acquire(mode, timeout: timeout)
-        defer { _ = flock(fd, LOCK_UN) }
+        defer { _ = setLock(Int16(F_UNLCK)) }
         return try body()
+    }
+
+    /// Sets (or with `F_UNLCK` clears) the lock on the whole file without waiting.
+    private func setLock(_ type: Int16) -> Bool {
+        var lock = flock()
+        lock.l_type = type
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0
+        lock.l_len = 0  // to the end of the file, however long
+        lock.l_pid = 0  // required for open-file-description locks
+        return fcntl(fd, Self.setOpenFileLock, &lock) == 0
     }
 
     private func acquire(_ mode: Mode, timeout: Duration) throws(DQError) {
         let deadline = Deadline.after(timeout)
         var pause: UInt32 = 100
         while true {
-            if flock(fd, mode.operation | LOCK_NB) == 0 { return }
+            if setLock(mode.lockType) { return }
             let code = errno
-            guard code == EWOULDBLOCK || code == EINTR else {
+            guard code == EAGAIN || code == EACCES || code == EINTR else {
                 throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(code))")
             }
             if deadline?.hasPassed == true {

@@ -52,6 +52,19 @@ struct ContendedWriteTests {
         #expect(try writer.get(timeout: .zero)?.text == "queued")
     }
 
+    @Test("opening a store does not wait for writers queued on the lock file")
+    func setUpIndependentOfWriterQueue() throws {
+        let path = directory.file("store.db")
+        _ = try Store(path: path)
+        let queued = try WriterLock(path: Store.lockPath(for: path))
+        let hold = try queued.acquire(timeout: .seconds(1))  // as a colliding writer would
+        defer { queued.release(hold) }
+        // The set-up lock waits at most the busy timeout: it would time out if it shared
+        // the writers' flock.
+        let store = try Store(path: path, options: StoreOptions(busyTimeout: .milliseconds(300)))
+        #expect(try store.queue("q").count() == 0)
+    }
+
     @Test("a writer still blocked after the busy timeout fails with timedOut")
     func timesOut() throws {
         let path = directory.file("store.db")
