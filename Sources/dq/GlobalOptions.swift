@@ -10,7 +10,7 @@ struct GlobalOptions: ParsableArguments {
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "normal survives a process crash; full also survives power loss (fsync per commit).",
+        "normal survives a process crash; full also survives power loss: every commit that stores something is fsynced (gets and acks are not waited for; a power loss may redeliver, never lose).",
         valueName: "normal|full"))
     var sync: Durability = .normal
 
