@@ -141,11 +141,7 @@ final class Connection {
     /// at once with `SQLITE_BUSY` instead of waiting
     /// (https://www.sqlite.org/lang_transaction.html).
     func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
-        do {
-            // Whoever queued behind us for the write lock may start trying now.
-            defer { contention?.finish() }
-            try cachedStatement(kind.beginSQL).run()
-        }
+        try cachedStatement(kind.beginSQL).run()
         let result: T
         do {
             result = try body()
