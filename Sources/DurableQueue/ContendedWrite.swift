@@ -21,6 +21,13 @@ final class ContendedWrite {
     private let timeout: Duration
     private var deadline: UInt64 = 0
     private var hold: WriterLock.Hold?
+    /// Set by `Store.write` around its transaction. Only writers queue on the lock:
+    /// anything else that meets a lock (a reader during WAL recovery, a `TRUNCATE`
+    /// checkpoint, which waits for readers while holding SQLite's write lock) polls,
+    /// so it never holds the writers' queue while they wait for SQLite's lock.
+    var writing = false
+    /// A shorter wait than the busy timeout for what runs meanwhile (see `limitingWaits`).
+    private var limit: Duration?
 
     /// Sleeps (µs) between tries of the writer at the head of the queue.
     private static let pauses: [UInt32] = [20, 20, 50, 50, 100, 100, 200, 200, 500, 1_000]
@@ -40,9 +47,13 @@ final class ContendedWrite {
     /// try again, `false` to give up with SQLITE_BUSY (the timeout has passed).
     private func busy(_ count: Int32) -> Bool {
         let now = Deadline.monotonicNanoseconds()
-        if count == 0 { deadline = now &+ UInt64(max(0, Timestamp.microseconds(timeout))) &* 1_000 }
+        if count == 0 {
+            let (nanoseconds, tooLong) = UInt64(max(0, Timestamp.microseconds(limit ?? timeout))).multipliedReportingOverflow(by: 1_000)
+            let (end, overflow) = now.addingReportingOverflow(nanoseconds)
+            deadline = tooLong || overflow ? .max : end
+        }
         guard now < deadline else { return false }
-        if hold == nil {
+        if writing && hold == nil {
             // Queue behind the other writers that met the same lock; the kernel wakes us
             // when the one ahead has committed.
             hold = try? lock.acquire(timeout: .nanoseconds(Int64(clamping: deadline - now)))
@@ -50,6 +61,19 @@ final class ContendedWrite {
         }
         usleep(Self.pauses[min(Int(count), Self.pauses.count - 1)])
         return Deadline.monotonicNanoseconds() < deadline
+    }
+
+    /// Runs `body` giving up on locks after `wait` instead of the busy timeout.
+    func limitingWaits<T>(to wait: Duration, _ body: () throws -> T) rethrows -> T {
+        limit = wait
+        defer { limit = nil }
+        return try body()
+    }
+
+    /// `limitingWaits` on `connection`'s handler, if it has one.
+    static func limiting<T>(_ connection: Connection, to wait: Duration, _ body: () throws -> T) rethrows -> T {
+        guard let contention = connection.contention else { return try body() }
+        return try contention.limitingWaits(to: wait, body)
     }
 
     /// Lets the next queued writer go. Call when the transaction has ended.

@@ -58,6 +58,9 @@ enum MessageTable {
         /// instead of a hundred: `dq bench W2` went from 0.63–0.79× to 0.94–0.99× of
         /// raw SQLite's one-row inserts (chunks of 50: 0.86–0.93×).
         static let chunk = 100
+        /// Larger bodies are inserted one by one: binding copies each body, and a chunk
+        /// of large ones would hold a hundred copies at once.
+        static let chunkedBodyBytes = 16 * 1024
         /// The priority in use; most batches have one, so no dictionary on the hot path.
         private var current: Cursor?
         private var others: [Int: Cursor] = [:]
@@ -95,7 +98,7 @@ enum MessageTable {
                 try insert.bind(message.body, at: 6)
                 try insert.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
                 try insert.run()
-            } else if message.key == nil {
+            } else if message.key == nil && message.body.count <= Self.chunkedBodyBytes {
                 current!.pending.append((id, message.body))
                 if current!.pending.count == Self.chunk { try flush(&current!) }
             } else {

@@ -187,7 +187,9 @@ public struct Queue: Sendable {
     public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         let taken = try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            try store.write(.takes) { connection in
+            // A get is at-most-once: under `Durability.full` its removal must reach the
+            // disk before the message is handed over, so it is fsynced like a put.
+            try store.write { connection in
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
                 let messages = try MessageTable.removeNext(connection, queue: name, limit: limit, now: now)

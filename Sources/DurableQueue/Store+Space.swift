@@ -38,7 +38,13 @@ extension Store {
             try write { connection in try connection.execute("PRAGMA incremental_vacuum(\(chunk))") }
             freed += chunk
         }
-        try withConnection { connection in try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        try withConnection { connection in
+            // TRUNCATE holds SQLite's write lock while it waits for readers: give up soon
+            // rather than hold every writer up (it is only housekeeping).
+            try ContendedWrite.limiting(connection, to: .milliseconds(200)) {
+                try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
         logger.info("returned free pages to the filesystem", metadata: ["pages": "\(freed)", "path": "\(path)"])
         return freed
     }

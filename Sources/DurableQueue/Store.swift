@@ -15,11 +15,12 @@ public enum Durability: String, Sendable, CaseIterable {
     /// `synchronous=NORMAL`: a commit survives any process crash (kill -9 included);
     /// the last commits before a power loss or kernel panic may be lost.
     case normal
-    /// `synchronous=FULL`: every commit that stores something (a put, a nack, shared
-    /// state) is fsynced before it returns; it also survives power loss. Commits that
-    /// only take delivered messages out (get, lease, ack, extend) are not waited for:
-    /// the next fsynced commit or checkpoint makes them durable. So a power loss never
-    /// loses a message, but may deliver one taken just before it again.
+    /// `synchronous=FULL`: it also survives power loss. Every commit is fsynced before
+    /// it returns — a put, a get (so a message a get returned never comes back), a
+    /// nack, shared state — except those that only lease or settle leased messages
+    /// (receive with a lease, ack, extend): the next fsynced commit or checkpoint makes
+    /// those durable, and losing one to a power cut only delivers a message again,
+    /// which leases allow (at-least-once).
     case full
 }
 
@@ -28,8 +29,9 @@ public enum Durability: String, Sendable, CaseIterable {
 enum CommitKind {
     /// Stores something that must survive power loss: fsynced under `.full`.
     case stores
-    /// Only takes delivered messages out (or hides them under a lease): losing it to a
-    /// power cut delivers them again, never loses one. Not fsynced.
+    /// Only leases or settles leased messages (receive with a lease, ack, extend):
+    /// losing it to a power cut delivers a message again, which a lease allows, and
+    /// never loses one. Not fsynced.
     case takes
 }
 
@@ -263,6 +265,8 @@ public final class Store: Sendable {
     func write<T>(_ kind: CommitKind = .stores, _ body: (Connection) throws -> T) throws(DQError) -> T {
         try withConnection { connection in
             if options.durability == .full { try connection.setSynchronous(kind == .stores ? "FULL" : "NORMAL") }
+            connection.contention?.writing = true
+            defer { connection.contention?.writing = false }
             let hold = try writerLock?.acquire(timeout: options.busyTimeout)
             defer { if let hold { writerLock?.release(hold) } }
             return try connection.transaction(.immediate) { try body(connection) }

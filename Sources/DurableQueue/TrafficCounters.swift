@@ -15,6 +15,9 @@ import Synchronization
 /// `@unchecked Sendable`: the mapping is fixed after init and only touched atomically.
 final class TrafficCounters: @unchecked Sendable {
     static let entries = 4_096
+    /// Entries looked at before giving up (a full table stops counting new queues
+    /// rather than scanning on every put).
+    private static let maxProbes = 64
     /// Per entry: the queue's hash (0: free), messages in, messages out.
     private static let words = 3
     private let base: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
@@ -40,7 +43,7 @@ final class TrafficCounters: @unchecked Sendable {
     private func entry(hash: UInt64, claim: Bool) -> Int? {
         let key = hash | 1  // never 0, which marks a free entry
         var entry = Int(truncatingIfNeeded: key % UInt64(Self.entries))
-        for _ in 0..<Self.entries {
+        for _ in 0..<Self.maxProbes {
             let current = word(entry, 0).load(ordering: .acquiring)
             if current == key { return entry }
             if current == 0 {

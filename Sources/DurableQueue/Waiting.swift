@@ -34,7 +34,9 @@ final class WaiterPool: @unchecked Sendable {
 /// thread of the cooperative pool.
 func offload<T: Sendable>(_ work: @escaping @Sendable () throws(DQError) -> T) async throws(DQError) -> T {
     let result: Result<T, DQError> = await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
+        // A serial queue of its own may start a new thread when every pool thread is
+        // blocked in a wait, so waits never queue behind each other.
+        DispatchQueue(label: "dq.wait").async {
             do throws(DQError) {
                 continuation.resume(returning: .success(try work()))
             } catch {

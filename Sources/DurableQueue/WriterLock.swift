@@ -61,7 +61,10 @@ final class WriterLock: @unchecked Sendable {
             throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(code))")
         }
         let handoff = Handoff()
-        DispatchQueue.global().async { [path] in handoff.run(path: path) }
+        // A queue of its own, not the global pool: a serial queue may start a thread when
+        // the pool's are all blocked (for example by async waits), so the wait for the
+        // lock never queues behind them.
+        DispatchQueue(label: "dq.writer-lock-wait").async { [path] in handoff.run(path: path) }
         if handoff.done.wait(timeout: deadline) == .timedOut, handoff.abandon() {
             turn.signal()
             throw timedOut(timeout)

@@ -34,7 +34,7 @@ extension DQ {
         @Flag(name: .long, help: "Make writers take turns on a flock instead of in SQLite's busy handler (to compare).")
         var writerLock = false
 
-        @Option(name: .long, help: ArgumentHelp("normal or full (fsync per commit that stores; the floors fsync every commit).", valueName: "normal|full"))
+        @Option(name: .long, help: ArgumentHelp("normal or full (fsync per commit, except leases and acks), for dq and the floors alike.", valueName: "normal|full"))
         var sync: Durability = .normal
 
         @Flag(name: .long, help: "Print one JSON object per line instead of a table.")

@@ -10,7 +10,7 @@ struct GlobalOptions: ParsableArguments {
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "normal survives a process crash; full also survives power loss: every commit that stores something is fsynced (gets and acks are not waited for; a power loss may redeliver, never lose).",
+        "normal survives a process crash; full also survives power loss: every commit is fsynced, except leases, acks and extends (a power loss may deliver a leased message again, never lose one).",
         valueName: "normal|full"))
     var sync: Durability = .normal
 

@@ -89,4 +89,93 @@ struct ContendedWriteTests {
         try writer.put("now")
         #expect(try writer.count() == 1)
     }
+
+    @Test("a TRUNCATE checkpoint waiting for a reader does not take the writers' queue (no lock-order deadlock)")
+    func checkpointDoesNotQueue() throws {
+        let path = directory.file("store.db")
+        let checkpointer = try Store(path: path)
+        let holder = try Store(path: path)
+        let reader = try Store(path: path)
+        let writer = try Store(path: path, options: StoreOptions(busyTimeout: .seconds(5))).queue("q")
+        let queue = try checkpointer.queue("q")
+        for index in 0..<50 { try queue.put("m\(index)") }
+        // A reader keeps an old snapshot, so TRUNCATE must wait for it.
+        let readerIn = DispatchSemaphore(value: 0)
+        let readerOut = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? reader.read { connection in
+                _ = try connection.scalarInt("SELECT count(*) FROM lanes")
+                readerIn.signal()
+                readerOut.wait()
+            }
+        }.start()
+        readerIn.wait()
+        for index in 0..<50 { try queue.put("n\(index)") }
+        // A holder keeps SQLite's write lock; when it commits, a TRUNCATE checkpoint
+        // takes the write lock and waits for the reader, while a writer that collided
+        // with the holder waits in the queue on PATH-lock.
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let checkpointed = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? holder.write { _ in
+                started.signal()
+                release.wait()
+            }
+            _ = try? checkpointer.withConnection { try $0.scalarInt("PRAGMA wal_checkpoint(TRUNCATE)") }
+            checkpointed.signal()
+        }.start()
+        started.wait()
+        let putDone = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<PutResult, DQError>?>(nil)
+        Thread {
+            do throws(DQError) { let result = try writer.put("x"); outcome.withLock { $0 = .success(result) } }
+            catch { outcome.withLock { $0 = .failure(error) } }
+            putDone.signal()
+        }.start()
+        #expect(eventually { (try? writerLockIsHeld(path)) == true }, "the writer is queued")
+        release.signal()
+        // The reader stays a moment, so the checkpoint is waiting for it, then leaves.
+        usleep(200_000)
+        readerOut.signal()
+        #expect(checkpointed.wait(timeout: .now() + .seconds(10)) == .success)
+        #expect(putDone.wait(timeout: .now() + .seconds(10)) == .success)
+        // Before the fix, the checkpoint queued behind the writer while holding SQLite's
+        // lock, and the put failed after its 5 s busy timeout.
+        #expect(throws: Never.self) { try outcome.withLock { $0 }?.get() }
+    }
+
+    @Test("a colliding writer is not held up by a Dispatch pool full of blocked waits")
+    func notStarvedByDispatch() throws {
+        let path = directory.file("store.db")
+        let holder = try Store(path: path)
+        let writer = try Store(path: path, options: StoreOptions(busyTimeout: .seconds(30))).queue("q")
+        // Fill Dispatch's global pool with blocked work, as many async gets would.
+        let block = DispatchSemaphore(value: 0)
+        let running = DispatchSemaphore(value: 0)
+        let blocked = ProcessInfo.processInfo.activeProcessorCount * 2
+        for _ in 0..<blocked { DispatchQueue.global().async { running.signal(); block.wait() } }
+        defer { for _ in 0..<blocked { block.signal() } }
+        for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
+            _ = running.wait(timeout: .now() + .seconds(5))
+        }
+        // Another writer holds the flock, and a transaction holds SQLite's lock.
+        let other = try WriterLock(path: Store.lockPath(for: path))
+        let hold = try other.acquire(timeout: .seconds(1))
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread { _ = try? holder.write { _ in started.signal(); release.wait() } }.start()
+        started.wait()
+        let done = DispatchSemaphore(value: 0)
+        Thread { _ = try? writer.put("x"); done.signal() }.start()
+        // Let the writer collide and start waiting for the flock (nothing to await: it
+        // is inside SQLite's busy handler).
+        usleep(100_000)
+        release.signal()
+        other.release(hold)
+        // With its flock wait on the starved pool, the put took about a second per
+        // blocked thread; on a thread of its own it goes in at once.
+        #expect(done.wait(timeout: .now() + .seconds(2)) == .success)
+        #expect(try writer.count() == 1)
+    }
 }

@@ -204,7 +204,7 @@ struct StoreTests {
         #expect(largest < Int64(Checkpointer.inlinePages + 1_000) * frame, "WAL reached \(largest / frame) frames")
     }
 
-    @Test("--sync full fsyncs commits that store, not those that only take messages out")
+    @Test("--sync full fsyncs every commit but leases, acks and extends")
     func fullDurabilityPerCommit() throws {
         let store = try Store(path: directory.file("store.db"), options: StoreOptions(durability: .full))
         let queue = try store.queue("q")
@@ -213,10 +213,12 @@ struct StoreTests {
         try queue.put("a")
         #expect(try synchronous() == 2, "FULL after a put")
         _ = try queue.get(timeout: .zero)
-        #expect(try synchronous() == 1, "NORMAL after a get")
+        #expect(try synchronous() == 2, "FULL after a get: at-most-once survives power loss")
         try queue.put("b")
         let leased = try queue.receive(lease: .seconds(30), limit: 1, timeout: .zero)
         #expect(try synchronous() == 1, "NORMAL after a lease")
+        try queue.extend(leased[0].receipt, by: .seconds(60))
+        #expect(try synchronous() == 1, "NORMAL after an extend")
         try queue.nack(leased[0].receipt)
         #expect(try synchronous() == 2, "FULL after a nack: it puts a message back")
         try store.dict("d").set("k", "v")
