@@ -13,22 +13,15 @@ final class Doorbells: Sendable {
     let directory: String
     /// Open descriptors of bells this process rang, by queue.
     private let open = Mutex<[String: Int32]>([:])
-    /// The shared waiter counts, mapped on first use (`nil` inside: unavailable).
-    private let counts = Mutex<WaiterCounts??>(nil)
+    /// The shared waiter counts, mapped on first use (`nil`: unavailable).
+    private let counts: LazySharedFile<WaiterCounts>
 
     init(storePath: String) {
         directory = storePath + "-wake"
+        counts = LazySharedFile(directory: directory, name: "waiting") { WaiterCounts(path: $0) }
     }
 
-    private var waiterCounts: WaiterCounts? {
-        counts.withLock { cached in
-            if let cached { return cached }
-            if mkdir(directory, 0o700) != 0 && errno != EEXIST { return nil }
-            let mapped = WaiterCounts(path: directory + "/waiting")
-            cached = .some(mapped)
-            return mapped
-        }
-    }
+    private var waiterCounts: WaiterCounts? { counts.value }
 
     private static func slot(_ queue: String) -> Int {
         Int(truncatingIfNeeded: hash(queue) % UInt64(WaiterCounts.slots))

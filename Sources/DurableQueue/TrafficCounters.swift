@@ -77,24 +77,13 @@ final class TrafficCounters: @unchecked Sendable {
 
 /// The store's traffic counters, mapped on first use (see `TrafficCounters`).
 final class Traffic: Sendable {
-    private let path: String
-    private let directory: String
-    private let counters = Mutex<TrafficCounters??>(nil)
+    private let counters: LazySharedFile<TrafficCounters>
 
     init(storePath: String) {
-        directory = storePath + "-wake"
-        path = directory + "/traffic"
+        counters = LazySharedFile(directory: storePath + "-wake", name: "traffic") { TrafficCounters(path: $0) }
     }
 
-    private var mapped: TrafficCounters? {
-        counters.withLock { cached in
-            if let cached { return cached }
-            if mkdir(directory, 0o700) != 0 && errno != EEXIST { return nil }
-            let mapped = TrafficCounters(path: path)
-            cached = .some(mapped)
-            return mapped
-        }
-    }
+    private var mapped: TrafficCounters? { counters.value }
 
     func added(_ count: Int, to queue: String) {
         mapped?.added(count, hash: Doorbells.hash(queue))

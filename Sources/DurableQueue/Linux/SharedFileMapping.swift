@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Synchronization
 
 /// A small file every process maps read-write (`MAP_SHARED`), for counters shared
 /// between processes without system calls (`WaiterCounts`, `TrafficCounters`).
@@ -15,5 +16,30 @@ enum SharedFileMapping {
         let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let mapping, mapping != MAP_FAILED else { return nil }
         return mapping
+    }
+}
+
+/// One of the shared files in `PATH-wake/`, made into `Mapped` (which maps it) on first
+/// use, creating the directory if needed. `value` is `nil` if that failed; it is not
+/// tried again.
+final class LazySharedFile<Mapped: Sendable>: Sendable {
+    private let directory: String
+    private let path: String
+    private let make: @Sendable (String) -> Mapped?
+    private let state = Mutex<Mapped??>(nil)
+
+    init(directory: String, name: String, make: @escaping @Sendable (String) -> Mapped?) {
+        self.directory = directory
+        path = directory + "/" + name
+        self.make = make
+    }
+
+    var value: Mapped? {
+        state.withLock { cached in
+            if let cached { return cached }
+            let mapped = mkdir(directory, 0o700) == 0 || errno == EEXIST ? make(path) : nil
+            cached = .some(mapped)
+            return mapped
+        }
     }
 }

@@ -170,7 +170,8 @@ final class Connection {
     /// Sets `PRAGMA synchronous` (`"FULL"` or `"NORMAL"`), unless it already is.
     func setSynchronous(_ level: String) throws {
         if synchronous == level { return }
-        try execute("PRAGMA synchronous = \(level)")
+        // Cached: under `Durability.full` a consumer switches on every lease and ack.
+        try cachedStatement("PRAGMA synchronous = \(level)").run()
         synchronous = level
     }
 
