@@ -18,36 +18,57 @@ struct ContendedWriteTests {
         return false
     }
 
+    /// A write transaction held open on a thread of its own (as another process's
+    /// would be) until `release`; `finished` is signalled once it committed and
+    /// `afterwards` ran.
+    private struct OpenTransaction {
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+
+        init(on store: Store, afterwards: @escaping @Sendable () -> Void = {}) {
+            let started = DispatchSemaphore(value: 0)
+            Thread { [release, finished] in
+                _ = try? store.write { _ in
+                    started.signal()
+                    release.wait()
+                }
+                afterwards()
+                finished.signal()
+            }.start()
+            started.wait()
+        }
+    }
+
+    /// A put on a thread of its own; `done` is signalled with its outcome in `outcome`.
+    private final class BackgroundPut: Sendable {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<PutResult, DQError>?>(nil)
+
+        init(_ queue: Queue, _ body: String) {
+            Thread { [self] in
+                do throws(DQError) { let result = try queue.put(body); outcome.withLock { $0 = .success(result) } }
+                catch { outcome.withLock { $0 = .failure(error) } }
+                done.signal()
+            }.start()
+        }
+
+        func result() throws -> PutResult? { try outcome.withLock { $0 }?.get() }
+    }
+
     @Test("a writer that meets an open write transaction queues on the flock and goes in when it commits")
     func queuesInTheKernel() throws {
         let path = directory.file("store.db")
         let holder = try Store(path: path)
         let writer = try Store(path: path).queue("q")
-        let started = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let committed = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            _ = try? holder.write { _ in
-                started.signal()
-                release.wait()
-            }
-            committed.signal()
-        }
-        started.wait()
+        let open = OpenTransaction(on: holder)
         #expect(try !writerLockIsHeld(path), "an uncontended write takes no flock")
-        let putDone = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<PutResult, DQError>?>(nil)
-        DispatchQueue.global().async {
-            do throws(DQError) { let result = try writer.put("queued"); outcome.withLock { $0 = .success(result) } }
-            catch { outcome.withLock { $0 = .failure(error) } }
-            putDone.signal()
-        }
+        let put = BackgroundPut(writer, "queued")
         #expect(eventually { (try? writerLockIsHeld(path)) == true }, "the blocked writer waits holding the flock")
-        #expect(putDone.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "it waits while the transaction is open")
-        release.signal()
-        #expect(committed.wait(timeout: .now() + .seconds(10)) == .success)
-        #expect(putDone.wait(timeout: .now() + .seconds(10)) == .success)
-        #expect(throws: Never.self) { try outcome.withLock { $0 }?.get() }
+        #expect(put.done.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "it waits while the transaction is open")
+        open.release.signal()
+        #expect(open.finished.wait(timeout: .now() + .seconds(10)) == .success)
+        #expect(put.done.wait(timeout: .now() + .seconds(10)) == .success)
+        #expect(throws: Never.self) { try put.result() }
         #expect(try !writerLockIsHeld(path), "the flock is let go once the write is in")
         #expect(try writer.get(timeout: .zero)?.text == "queued")
     }
@@ -70,22 +91,12 @@ struct ContendedWriteTests {
         let path = directory.file("store.db")
         let holder = try Store(path: path)
         let writer = try Store(path: path, options: StoreOptions(busyTimeout: .milliseconds(200))).queue("q")
-        let started = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            _ = try? holder.write { _ in
-                started.signal()
-                release.wait()
-            }
-            finished.signal()
-        }
-        started.wait()
+        let open = OpenTransaction(on: holder)
         let error = #expect(throws: DQError.self) { try writer.put("late") }
         #expect(error?.kind == .timedOut)
         #expect(try !writerLockIsHeld(path), "a writer that gave up holds nothing")
-        release.signal()
-        #expect(finished.wait(timeout: .now() + .seconds(10)) == .success)
+        open.release.signal()
+        #expect(open.finished.wait(timeout: .now() + .seconds(10)) == .success)
         try writer.put("now")
         #expect(try writer.count() == 1)
     }
@@ -114,35 +125,20 @@ struct ContendedWriteTests {
         // A holder keeps SQLite's write lock; when it commits, a TRUNCATE checkpoint
         // takes the write lock and waits for the reader, while a writer that collided
         // with the holder waits in the queue on PATH-lock.
-        let started = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let checkpointed = DispatchSemaphore(value: 0)
-        Thread {
-            _ = try? holder.write { _ in
-                started.signal()
-                release.wait()
-            }
+        let open = OpenTransaction(on: holder) {
             _ = try? checkpointer.withConnection { try $0.scalarInt("PRAGMA wal_checkpoint(TRUNCATE)") }
-            checkpointed.signal()
-        }.start()
-        started.wait()
-        let putDone = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<PutResult, DQError>?>(nil)
-        Thread {
-            do throws(DQError) { let result = try writer.put("x"); outcome.withLock { $0 = .success(result) } }
-            catch { outcome.withLock { $0 = .failure(error) } }
-            putDone.signal()
-        }.start()
+        }
+        let put = BackgroundPut(writer, "x")
         #expect(eventually { (try? writerLockIsHeld(path)) == true }, "the writer is queued")
-        release.signal()
+        open.release.signal()
         // The reader stays a moment, so the checkpoint is waiting for it, then leaves.
         usleep(200_000)
         readerOut.signal()
-        #expect(checkpointed.wait(timeout: .now() + .seconds(10)) == .success)
-        #expect(putDone.wait(timeout: .now() + .seconds(10)) == .success)
+        #expect(open.finished.wait(timeout: .now() + .seconds(10)) == .success, "checkpointed")
+        #expect(put.done.wait(timeout: .now() + .seconds(10)) == .success)
         // Before the fix, the checkpoint queued behind the writer while holding SQLite's
         // lock, and the put failed after its 5 s busy timeout.
-        #expect(throws: Never.self) { try outcome.withLock { $0 }?.get() }
+        #expect(throws: Never.self) { try put.result() }
     }
 
     @Test("a colliding writer is not held up by a Dispatch pool full of blocked waits")
@@ -162,20 +158,16 @@ struct ContendedWriteTests {
         // Another writer holds the flock, and a transaction holds SQLite's lock.
         let other = try WriterLock(path: Store.lockPath(for: path))
         let hold = try other.acquire(timeout: .seconds(1))
-        let started = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        Thread { _ = try? holder.write { _ in started.signal(); release.wait() } }.start()
-        started.wait()
-        let done = DispatchSemaphore(value: 0)
-        Thread { _ = try? writer.put("x"); done.signal() }.start()
+        let open = OpenTransaction(on: holder)
+        let put = BackgroundPut(writer, "x")
         // Let the writer collide and start waiting for the flock (nothing to await: it
         // is inside SQLite's busy handler).
         usleep(100_000)
-        release.signal()
+        open.release.signal()
         other.release(hold)
         // With its flock wait on the starved pool, the put took about a second per
         // blocked thread; on a thread of its own it goes in at once.
-        #expect(done.wait(timeout: .now() + .seconds(2)) == .success)
+        #expect(put.done.wait(timeout: .now() + .seconds(2)) == .success)
         #expect(try writer.count() == 1)
     }
 }
