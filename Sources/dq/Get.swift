@@ -16,8 +16,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Option(name: .long, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
                 transform: Parse.duration)
@@ -46,7 +45,6 @@ extension DQ {
         var json = false
 
         func validate() throws {
-            try Parse.queueName(queue)
             if count < 1 { throw ValidationError("-n must be at least 1") }
             if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
             if follow && (noWait || timeout != nil) { throw ValidationError("--follow waits for ever; drop --no-wait/--timeout") }
@@ -60,7 +58,7 @@ extension DQ {
         func run() throws {
             let interrupt = try WaitInterrupt()
             StopSignal.install(waking: interrupt)
-            let queue = try global.openStore().queue(queue)
+            let queue = try target.open(global)
             let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
             func take(_ timeout: Duration?) throws -> Bool {
                 if let lease {

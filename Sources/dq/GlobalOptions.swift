@@ -49,6 +49,19 @@ struct GlobalOptions: ParsableArguments {
 extension Durability: ExpressibleByArgument {}
 
 /// Parsers for option values, reporting problems as usage errors (exit 64).
+/// The QUEUE argument most commands take first, checked like every queue name.
+struct QueueArgument: ParsableArguments {
+    @Argument(help: "The queue (1-200 bytes of UTF-8, no control characters).")
+    var queue: String
+
+    func validate() throws { try Parse.queueName(queue) }
+
+    /// The queue, in the store `global` names.
+    func open(_ global: GlobalOptions) throws -> Queue {
+        try global.openStore().queue(queue)
+    }
+}
+
 enum Parse {
     static func duration(_ text: String) throws -> Duration {
         do { return try DurationText.parse(text) } catch { throw ValidationError(error.message) }

@@ -9,8 +9,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Option(name: .customShort("n"), help: "Show up to N messages.")
         var count: Int = 1
@@ -22,12 +21,11 @@ extension DQ {
         var json = false
 
         func validate() throws {
-            try Parse.queueName(queue)
             if count < 1 { throw ValidationError("-n must be at least 1") }
         }
 
         func run() throws {
-            let messages = try global.openStore().queue(queue).peek(limit: count)
+            let messages = try target.open(global).peek(limit: count)
             if messages.isEmpty { throw ExitCode(1) }
             MessagePrinter(json: json, separated: count > 1, nulSeparated: nulSeparated).print(messages)
         }
@@ -40,13 +38,10 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
-
-        func validate() throws { try Parse.queueName(queue) }
+        @OptionGroup var target: QueueArgument
 
         func run() throws {
-            let count = try global.openStore().queue(queue).count()
+            let count = try target.open(global).count()
             Output.standardOutput.write(Array("\(count)\n".utf8))
         }
     }
@@ -58,8 +53,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Flag(name: .long, help: "Print {\"purged\":N}.")
         var json = false
@@ -67,10 +61,8 @@ extension DQ {
         @Flag(name: .long, help: "Delete the dead letters instead.")
         var dead = false
 
-        func validate() throws { try Parse.queueName(queue) }
-
         func run() throws {
-            let queue = try global.openStore().queue(queue)
+            let queue = try target.open(global)
             let purged = dead ? try queue.purgeDead() : try queue.purge()
             if json { Output.standardOutput.write(Array("{\"purged\":\(purged)}\n".utf8)) }
         }

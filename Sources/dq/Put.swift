@@ -16,8 +16,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue (1-200 bytes of UTF-8, no control characters).")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Argument(help: "Message bodies; none means read standard input.")
         var bodies: [String] = []
@@ -44,7 +43,6 @@ extension DQ {
         var json = false
 
         func validate() throws {
-            try Parse.queueName(queue)
             if lines && nulSeparated { throw ValidationError("--lines and -0 cannot be combined") }
             if !bodies.isEmpty && (lines || nulSeparated) {
                 throw ValidationError("--lines and -0 read standard input; do not also give BODY arguments")
@@ -71,7 +69,7 @@ extension DQ {
                 progress.throttled("storing \(done) of \(total) messages …")
             } : nil
             defer { progress.clear() }
-            let results = try store.queue(queue).put(contentsOf: messages, progress: storing)
+            let results = try store.queue(target.queue).put(contentsOf: messages, progress: storing)
             if json {
                 let text = results.map { "{\"id\":\($0.id),\"duplicate\":\($0.duplicate)}\n" }.joined()
                 Output.standardOutput.write(Array(text.utf8))

@@ -9,19 +9,17 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Argument(help: "Receipts from dq get --lease --json.", transform: Parse.receipt)
         var receipts: [Receipt]
 
         func validate() throws {
-            try Parse.queueName(queue)
             if receipts.isEmpty { throw ValidationError("give at least one receipt") }
         }
 
         func run() throws {
-            let queue = try global.openStore().queue(queue)
+            let queue = try target.open(global)
             for receipt in receipts { try queue.ack(receipt) }
         }
     }
@@ -36,8 +34,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
         var receipt: Receipt
@@ -49,12 +46,11 @@ extension DQ {
         var maxAttempts: Int = Queue.defaultMaxAttempts
 
         func validate() throws {
-            try Parse.queueName(queue)
             if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         }
 
         func run() throws {
-            try global.openStore().queue(queue).nack(receipt, delay: delay, maxAttempts: maxAttempts)
+            try target.open(global).nack(receipt, delay: delay, maxAttempts: maxAttempts)
         }
     }
 
@@ -65,8 +61,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
         var receipt: Receipt
@@ -76,12 +71,11 @@ extension DQ {
         var duration: Duration
 
         func validate() throws {
-            try Parse.queueName(queue)
             if duration <= .zero { throw ValidationError("the duration must be longer than zero") }
         }
 
         func run() throws {
-            try global.openStore().queue(queue).extend(receipt, by: duration)
+            try target.open(global).extend(receipt, by: duration)
         }
     }
 
@@ -92,8 +86,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
         var nulSeparated = false
@@ -101,10 +94,8 @@ extension DQ {
         @Flag(name: .long, help: "Print one JSON object per line.")
         var json = false
 
-        func validate() throws { try Parse.queueName(queue) }
-
         func run() throws {
-            let dead = try global.openStore().queue(queue).deadLetters()
+            let dead = try target.open(global).deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
             MessagePrinter(json: json, separated: true, nulSeparated: nulSeparated).print(dead)
         }
@@ -118,16 +109,13 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Flag(name: .long, help: "Print {\"retried\":N}.")
         var json = false
 
-        func validate() throws { try Parse.queueName(queue) }
-
         func run() throws {
-            let count = try global.openStore().queue(queue).retryDead()
+            let count = try target.open(global).retryDead()
             if json { Output.standardOutput.write(Array("{\"retried\":\(count)}\n".utf8)) }
         }
     }

@@ -23,8 +23,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The queue.")
-        var queue: String
+        @OptionGroup var target: QueueArgument
 
         @Option(name: .customShort("j"), help: "How many commands to run at once.")
         var jobs: Int = 1
@@ -48,7 +47,6 @@ extension DQ {
         var command: [String] = []
 
         func validate() throws {
-            try Parse.queueName(queue)
             if command.isEmpty { throw ValidationError("give the command to run after --, as in: dq worker jobs -- ./handle.sh") }
             if jobs < 1 || jobs > 1_000 { throw ValidationError("-j must be between 1 and 1000") }
             if lease < .milliseconds(100) { throw ValidationError("--lease must be at least 100ms") }
@@ -58,7 +56,7 @@ extension DQ {
         func run() throws {
             let interrupt = try WaitInterrupt()
             StopSignal.install(waking: interrupt)
-            let queue = try global.openStore().queue(queue)
+            let queue = try target.open(global)
             let supervisor = Supervisor(
                 queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff)
             let slots = DispatchGroup()
