@@ -66,16 +66,16 @@ extension MessageTable {
 
     /// The lane and attempts of the delivery `receipt` names, if it is still current.
     private static func find(_ connection: Connection, queue: String, receipt: Receipt,
-                             lanes: LaneDirectory) throws -> (lane: Lane, attempts: Int, key: String?)? {
+                             lanes: LaneDirectory) throws -> (lane: Lane, attempts: Int)? {
         guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return nil }
         let find = try statement(connection, lane, .settleFind) {
-            "SELECT attempts, dedup_key FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
+            "SELECT attempts FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
         }
         defer { find.reset() }
         try find.bind(receipt.id, at: 1)
         try find.bind(receipt.token, at: 2)
         guard try find.step() else { return nil }
-        return (lane, find.int(at: 0), find.isNull(at: 1) ? nil : find.string(at: 1))
+        return (lane, find.int(at: 0))
     }
 
     /// Deletes the delivered message. Returns `false` if the receipt is stale.
@@ -92,13 +92,7 @@ extension MessageTable {
         try delete.bind(receipt.token, at: 2)
         try delete.run()
         guard connection.changes == 1 else { return false }
-        if receipt.hasKey {
-            let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
-            defer { forget.reset() }
-            try forget.bind(queue, at: 1)
-            try forget.bind(receipt.id, at: 2)
-            try forget.run()
-        }
+        if receipt.hasKey { try forgetKey(ofMessage: receipt.id, queue: queue, connection) }
         return true
     }
 
@@ -124,31 +118,33 @@ extension MessageTable {
     /// Returns the message at once and takes back the attempt its delivery counted.
     /// Returns `false` if the receipt is stale.
     static func release(_ connection: Connection, queue: String, receipt: Receipt, lanes: LaneDirectory) throws -> Bool {
-        guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
-        let giveBack = try statement(connection, found.lane, .giveBack) {
+        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return false }
+        let giveBack = try statement(connection, lane, .giveBack) {
             """
-            UPDATE \(found.lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL,
-                attempts = max(attempts - 1, 0) WHERE id = ?1
+            UPDATE \(lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL,
+                attempts = max(attempts - 1, 0) WHERE id = ?1 AND receipt = ?2
             """
         }
         defer { giveBack.reset() }
         try giveBack.bind(receipt.id, at: 1)
+        try giveBack.bind(receipt.token, at: 2)
         try giveBack.run()
-        return true
+        return connection.changes == 1
     }
 
     /// Moves the lease's end to `until`. Returns `false` if the receipt is stale.
     static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64,
                        lanes: LaneDirectory) throws -> Bool {
-        guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
-        let extend = try statement(connection, found.lane, .extend) {
-            "UPDATE \(found.lane.table) SET lease_until = ?2 WHERE id = ?1"
+        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return false }
+        let extend = try statement(connection, lane, .extend) {
+            "UPDATE \(lane.table) SET lease_until = ?2 WHERE id = ?1 AND receipt = ?3"
         }
         defer { extend.reset() }
         try extend.bind(receipt.id, at: 1)
         try extend.bind(until, at: 2)
+        try extend.bind(receipt.token, at: 3)
         try extend.run()
-        return true
+        return connection.changes == 1
     }
 
     /// Moves a message from its lane to the dead letters.
@@ -169,6 +165,11 @@ extension MessageTable {
         defer { delete.reset() }
         try delete.bind(id, at: 1)
         try delete.run()
+        try forgetKey(ofMessage: id, queue: queue, connection)
+    }
+
+    /// Frees the dedup key of message `id`, if it held one.
+    private static func forgetKey(ofMessage id: Int64, queue: String, _ connection: Connection) throws {
         let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
         defer { forget.reset() }
         try forget.bind(queue, at: 1)
