@@ -220,17 +220,8 @@ public struct Queue: Sendable {
             if taken.isEmpty { store.checkpointer.scheduleReclaim() }
             return taken
         }
-        let deadline = Deadline.after(timeout)
-        let watch = try store.waiters.take(queue: name) { () throws(DQError) in try store.doorbells.bell(for: name) }
-        store.doorbells.willWait(on: name)
-        defer {
-            store.doorbells.doneWaiting(on: name)
-            store.waiters.putBack(watch, queue: name)
-        }
-        var rang = false
         var reclaimAsked = false
-        while true {
-            watch.drain()
+        return try store.wait(on: name, timeout: timeout, interrupt: interrupt) { rang throws(DQError) -> WaitStep<[T]> in
             if try store.holders.sweep(store: store) > 0 { store.doorbells.ring(name) }
             // Rung, and nobody else waits on this queue: almost surely a message for us,
             // and no other woken reader to collide with on the write lock; skip the look.
@@ -239,7 +230,7 @@ public struct Queue: Sendable {
             switch seen {
             case .deliverable:
                 let attempt = try take()
-                if !attempt.taken.isEmpty { return attempt.taken }
+                if !attempt.taken.isEmpty { return .done(attempt.taken) }
                 nextDue = attempt.nextDue
             case .nothingUntil(let due):
                 nextDue = due
@@ -249,20 +240,8 @@ public struct Queue: Sendable {
                 store.checkpointer.scheduleReclaim()
                 reclaimAsked = true
             }
-            var pause = WaitPolicy.safetyRecheck
-            if let deadline {
-                if deadline.hasPassed { return [] }
-                pause = min(pause, deadline.remaining)
-            }
-            if let due = nextDue {
-                pause = min(pause, .microseconds(max(0, due - Timestamp.now())))
-            }
-            switch watch.wait(timeout: pause, interrupt: interrupt?.fileDescriptor) {
-            case .interrupted: return []
-            case .rang: rang = true
-            case .timedOut: rang = false
-            }
-        }
+            return .notYet(until: nextDue)
+        } ?? []
     }
 
     /// Async `get(timeout:)`: waits without holding a thread of the cooperative pool.

@@ -13,23 +13,54 @@ extension Store {
     func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: () throws(DQError) -> T?) throws(DQError) -> T? {
         if timeout == .zero { return try look() }
+        return try wait(on: channel, timeout: timeout, interrupt: interrupt) { _ throws(DQError) in
+            try look().map { .done($0) } ?? .notYet(until: nil)
+        }
+    }
+
+    /// The waiting loop of every blocking read (queues and shared state): the watch on
+    /// `channel`'s doorbell is set and the waiter counted before the first look, so a
+    /// commit after that look still rings and ends the sleep; the watch is drained
+    /// before every look. `look` is told whether the sleep before it ended with a ring,
+    /// and says when to look again at the latest (µs since the epoch) besides the
+    /// once-a-second safety re-check.
+    ///
+    /// - Returns: `look`'s value, or `nil` on timeout or interrupt.
+    func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
+                 look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
         let deadline = Deadline.after(timeout)
-        // The watch is set before the first look, so a change after it still wakes us.
         let watch = try waiters.take(queue: channel) { () throws(DQError) in try doorbells.bell(for: channel) }
         doorbells.willWait(on: channel)
         defer {
             doorbells.doneWaiting(on: channel)
             waiters.putBack(watch, queue: channel)
         }
+        var rang = false
         while true {
             watch.drain()
-            if let value = try look() { return value }
+            let step = try look(rang)
             var pause = WaitPolicy.safetyRecheck
+            switch step {
+            case .done(let value): return value
+            case .notYet(let due?): pause = min(pause, .microseconds(max(0, due - Timestamp.now())))
+            case .notYet(nil): break
+            }
             if let deadline {
                 if deadline.hasPassed { return nil }
                 pause = min(pause, deadline.remaining)
             }
-            if watch.wait(timeout: pause, interrupt: interrupt?.fileDescriptor) == .interrupted { return nil }
+            switch watch.wait(timeout: pause, interrupt: interrupt?.fileDescriptor) {
+            case .interrupted: return nil
+            case .rang: rang = true
+            case .timedOut: rang = false
+            }
         }
     }
+}
+
+/// What one look of a waiting reader found: its result, or not yet (and when something
+/// falls due, if anything does).
+enum WaitStep<T> {
+    case done(T)
+    case notYet(until: Int64?)
 }
