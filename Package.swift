@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "DurableQueueTests",
             dependencies: [
-                "DurableQueue", "dq", "dq-test-helper", "dq-example",
+                "DurableQueue", "dq", "dq-test-helper", "dq-example", "CLinuxShims",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
             ]

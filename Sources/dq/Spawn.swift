@@ -1,3 +1,4 @@
+import CLinuxShims
 import Foundation
 @preconcurrency import Glibc
 
@@ -33,23 +34,9 @@ enum Spawn {
     }
 
     /// Starts children with no signal blocked and every signal at its default action,
-    /// whatever dq itself blocks, ignores or handles (a command must not inherit an
-    /// ignored SIGINT, or a blocked SIGCHLD that would hang a shell's `wait`).
+    /// whatever dq itself blocks, ignores or handles (see `dq_spawnattr_clean_signals`).
     static func cleanSignals(_ attributes: inout posix_spawnattr_t, ownGroup: Bool) {
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        var flags = Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-        if ownGroup {
-            flags |= Int16(POSIX_SPAWN_SETPGROUP)
-            posix_spawnattr_setpgroup(&attributes, 0)
-        }
-        posix_spawnattr_setflags(&attributes, flags)
+        _ = dq_spawnattr_clean_signals(&attributes, ownGroup ? 1 : 0)
     }
 
     /// Waits for `pid` and returns its status as a shell would: the exit code, or

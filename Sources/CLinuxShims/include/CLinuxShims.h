@@ -1,10 +1,19 @@
 #ifndef DQ_CLINUXSHIMS_H
 #define DQ_CLINUXSHIMS_H
 
+#include <spawn.h>
+
 /// Linux calls Swift cannot reach through Glibc (their headers are not in the module).
 
 /// prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` to the calling process
 /// when its parent thread exits. Survives execve. Returns 0, or -1 with errno set.
 int dq_set_parent_death_signal(int signal);
+
+/// Makes a child started with `attributes` begin with no signal blocked and every
+/// signal at its default action, whatever the parent blocks, ignores or handles (a
+/// command must not inherit an ignored SIGINT, or a blocked SIGCHLD that would hang a
+/// shell's `wait`); with `own_group`, in a process group of its own. Returns 0 or an
+/// error number.
+int dq_spawnattr_clean_signals(posix_spawnattr_t *attributes, int own_group);
 
 #endif
