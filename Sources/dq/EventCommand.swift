@@ -36,7 +36,7 @@ extension DQ {
         struct Wait: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Wait until the event is set; exit 1 on timeout.")
             @OptionGroup var location: Location
-            @Option(name: .long, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
+            @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?
             func run() throws {
                 let interrupt = try WaitInterrupt()

@@ -18,7 +18,7 @@ extension DQ {
 
         @OptionGroup var target: QueueArgument
 
-        @Option(name: .long, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
                 transform: Parse.duration)
         var timeout: Duration?
 
@@ -34,7 +34,7 @@ extension DQ {
         @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
         var nulSeparated = false
 
-        @Option(name: .long, help: ArgumentHelp("Lease the message for this long instead of removing it (needs --json).", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Lease the message for this long instead of removing it (needs --json).", valueName: "duration"),
                 transform: Parse.duration)
         var lease: Duration?
 

@@ -86,7 +86,7 @@ extension DQ {
                 discussion: "Exits 1 on timeout, and with --changed when the key was removed.")
             @OptionGroup var location: Location
             @Argument(help: "The key.") var key: String
-            @Option(name: .long, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
+            @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?
             @Flag(name: .long, help: "Wait for the next change instead of for the key to exist.") var changed = false
             func run() throws {

@@ -115,7 +115,7 @@ extension DQ {
                 abstract: "Wait until the value is at least N (a barrier), then print it; exit 1 on timeout.")
             @OptionGroup var location: Location
             @Argument(help: "The target.") var target: Int64
-            @Option(name: .long, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
+            @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?
             func run() throws {
                 let interrupt = try WaitInterrupt()

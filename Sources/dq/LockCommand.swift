@@ -19,7 +19,7 @@ extension DQ {
 
         @Argument(help: "The lock's name.") var name: String
 
-        @Option(name: .long, help: ArgumentHelp("Wait at most this long for the lock.", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long for the lock.", valueName: "duration"),
                 transform: Parse.duration)
         var timeout: Duration?
 

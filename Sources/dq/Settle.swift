@@ -39,7 +39,7 @@ extension DQ {
         @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
         var receipt: Receipt
 
-        @Option(name: .long, help: ArgumentHelp("Deliver again no sooner than this.", valueName: "duration"), transform: Parse.duration)
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Deliver again no sooner than this.", valueName: "duration"), transform: Parse.duration)
         var delay: Duration = .zero
 
         @Option(name: .long, help: "Deliveries after which the message goes to the dead letters.")

@@ -70,6 +70,12 @@ struct CommandLineTests {
         #expect(try dq(["len", "q", "--db", db]).stdoutText == "0\n")
     }
 
+    @Test("a negative duration is refused by name, not taken for an option")
+    func negativeDuration() throws {
+        expectFailure(try dq(["put", "q", "x", "--delay", "-5s", "--db", db]), status: 64, mentioning: "'-5s'")
+        expectFailure(try dq(["get", "q", "--timeout", "-1s", "--db", db]), status: 64, mentioning: "'-1s'")
+    }
+
     @Test("-0: NUL-separated input and output")
     func nulSeparated() throws {
         #expect(try dq(["put", "q", "-0", "--db", db], stdin: Data("one\0two\nlines\0".utf8)).status == 0)
