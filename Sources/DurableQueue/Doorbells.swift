@@ -9,6 +9,14 @@ import Synchronization
 /// A bell is named by the 64-bit FNV-1a hash of the queue name in hex, so names never
 /// become path fragments. Ringing is best effort: waiters also re-check now and then.
 /// A writer skips the ring when `WaiterCounts` says nobody waits on the queue.
+///
+/// A put may ring before its commit (`ringBeforeCommit`), so that the reader's wake-up
+/// (tens of microseconds from an idle CPU) overlaps the commit's own writes. That is
+/// safe only for a reader that takes with a write transaction, which cannot begin
+/// before the ringing writer's commit ends: a reader that rang while it is the only
+/// one waiting does exactly that (see `Queue.waitFor`), so an early ring is only done
+/// when the slot counts exactly one waiter, and `ringAfterCommit` rings again if
+/// another reader started waiting in between (it may have looked before the commit).
 final class Doorbells: Sendable {
     let directory: String
     /// Open descriptors of bells this process rang, by queue.
@@ -18,7 +26,7 @@ final class Doorbells: Sendable {
 
     init(storePath: String) {
         directory = storePath + "-wake"
-        counts = LazySharedFile(directory: directory, name: "waiting") { WaiterCounts(path: $0) }
+        counts = LazySharedFile(directory: directory, name: "waiters") { WaiterCounts(path: $0) }
     }
 
     private var waiterCounts: WaiterCounts? { counts.value }
@@ -35,7 +43,7 @@ final class Doorbells: Sendable {
     /// Whether the caller (counted by `willWait`) is the only reader waiting on `queue`
     /// (as far as the shared counters tell: queues sharing a counter slot count too).
     func soleWaiter(on queue: String) -> Bool {
-        waiterCounts?.count(Self.slot(queue)) == 1
+        waiterCounts?.snapshot(Self.slot(queue)).waiting == 1
     }
 
     func doneWaiting(on queue: String) {
@@ -61,9 +69,40 @@ final class Doorbells: Sendable {
         return path
     }
 
+    /// What `ringBeforeCommit` did, for `ringAfterCommit`.
+    struct EarlyRing {
+        /// The slot as it was when the bell rang; `nil` if it did not ring.
+        fileprivate let seen: WaiterCounts.Snapshot?
+        static let none = EarlyRing(seen: nil)
+    }
+
+    /// Rings `queue`'s bell from inside a write transaction, before its commit, if
+    /// exactly one reader waits on it (see the type's discussion). Pass the result to
+    /// `ringAfterCommit` once the transaction has committed.
+    func ringBeforeCommit(_ queue: String) -> EarlyRing {
+        guard let counts = waiterCounts else { return .none }
+        let seen = counts.snapshot(Self.slot(queue))
+        guard seen.waiting == 1 else { return .none }
+        ringBell(queue)
+        return EarlyRing(seen: seen)
+    }
+
+    /// Wakes the readers waiting on `queue` after a commit, unless `early` already
+    /// rang for all of them: no reader started waiting since.
+    func ringAfterCommit(_ queue: String, early: EarlyRing) {
+        guard let counts = waiterCounts else { return ringBell(queue) }
+        let now = counts.snapshot(Self.slot(queue))
+        if now.waiting == 0 { return }
+        if let seen = early.seen, seen.arrivals == now.arrivals { return }
+        ringBell(queue)
+    }
+
     /// Wakes the readers waiting on `queue`. Call after the commit.
     func ring(_ queue: String) {
-        if let counts = waiterCounts, !counts.anyoneWaiting(Self.slot(queue)) { return }
+        ringAfterCommit(queue, early: .none)
+    }
+
+    private func ringBell(_ queue: String) {
         var fd = open.withLock { $0[queue] } ?? -1
         if fd < 0 {
             guard let path = try? bell(for: queue) else { return }

@@ -2,46 +2,62 @@ import Atomics
 @preconcurrency import Glibc
 
 /// How many readers are blocked on each queue, in a small file every process maps
-/// (`PATH-wake/waiting`: 4,096 counters, a queue's counter chosen by its bell's hash).
-/// A writer rings a queue's bell only when its counter is not zero, so a put that
+/// (`PATH-wake/waiters`: 4,096 slots, a queue's slot chosen by its bell's hash). A
+/// writer rings a queue's bell only when its slot counts a waiter, so a put that
 /// nobody waits for costs no system call.
 ///
-/// No wakeup is lost: a reader increments its counter before its last look at the
-/// store, and a writer reads the counter after its commit; either the writer sees the
-/// reader, or the reader's look comes after the commit and finds the message. A reader
-/// killed while waiting leaves its counter raised: writers then ring for nothing, which
-/// costs a little time and nothing else.
+/// Each slot is one 64-bit word: the readers waiting now (low 32 bits) and how many
+/// have ever started waiting (high 32 bits, wrapping), read together as a `Snapshot`.
+/// The arrivals let a writer that rang before its commit tell whether a reader came
+/// in meanwhile (see `Doorbells.ringBeforeCommit`).
+///
+/// No wakeup is lost: a reader counts itself before its last look at the store, and a
+/// writer reads the slot after its commit; either the writer sees the reader, or the
+/// reader's look comes after the commit and finds the message. A reader killed while
+/// waiting leaves its count raised: writers then ring for nothing, which costs a
+/// little time and nothing else.
 ///
 /// `@unchecked Sendable`: the mapping is fixed after init and only touched atomically.
 final class WaiterCounts: @unchecked Sendable {
     static let slots = 4_096
-    private let base: UnsafeMutablePointer<UnsafeAtomic<UInt32>.Storage>
-    private let length = WaiterCounts.slots * MemoryLayout<UInt32>.size
+    private let base: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
+    private let length = WaiterCounts.slots * MemoryLayout<UInt64>.size
+
+    /// One slot read at one instant.
+    struct Snapshot: Equatable {
+        let word: UInt64
+        /// Readers waiting now.
+        var waiting: UInt32 { UInt32(truncatingIfNeeded: word) }
+        /// Readers that ever started waiting (wraps around).
+        var arrivals: UInt32 { UInt32(truncatingIfNeeded: word >> 32) }
+    }
 
     /// Maps `path`, creating it zero-filled if needed; `nil` if that fails (callers
     /// then ring every time).
     init?(path: String) {
         guard let mapping = SharedFileMapping.map(path: path, length: length) else { return nil }
-        base = mapping.bindMemory(to: UnsafeAtomic<UInt32>.Storage.self, capacity: Self.slots)
+        base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.slots)
     }
 
     deinit {
         munmap(base, length)
     }
 
-    private func counter(_ slot: Int) -> UnsafeAtomic<UInt32> {
+    private func counter(_ slot: Int) -> UnsafeAtomic<UInt64> {
         UnsafeAtomic(at: base + (slot % Self.slots))
     }
 
+    /// Counts one more reader waiting, and one more arrival.
     func increment(_ slot: Int) {
-        counter(slot).wrappingIncrement(ordering: .sequentiallyConsistent)
+        counter(slot).wrappingIncrement(by: 1 << 32 | 1, ordering: .sequentiallyConsistent)
     }
 
+    /// Counts one reader fewer (never below zero, even if a crashed reader's count was
+    /// repaired by hand); arrivals stay.
     func decrement(_ slot: Int) {
-        // Never below zero, even if a crashed reader's count was repaired by hand.
         let atomic = counter(slot)
         var current = atomic.load(ordering: .sequentiallyConsistent)
-        while current > 0 {
+        while UInt32(truncatingIfNeeded: current) > 0 {
             let (exchanged, original) = atomic.compareExchange(
                 expected: current, desired: current - 1, ordering: .sequentiallyConsistent)
             if exchanged { return }
@@ -49,11 +65,7 @@ final class WaiterCounts: @unchecked Sendable {
         }
     }
 
-    func count(_ slot: Int) -> UInt32 {
-        counter(slot).load(ordering: .sequentiallyConsistent)
-    }
-
-    func anyoneWaiting(_ slot: Int) -> Bool {
-        counter(slot).load(ordering: .sequentiallyConsistent) != 0
+    func snapshot(_ slot: Int) -> Snapshot {
+        Snapshot(word: counter(slot).load(ordering: .sequentiallyConsistent))
     }
 }

@@ -78,4 +78,54 @@ struct DoorbellTests {
         try store.queue("q").put("x")
         #expect(watch.wait(timeout: .seconds(5), interrupt: nil) == .rang)
     }
+
+    @Test("an early ring (before the commit) happens only for a lone waiter; after the commit, rung again only if a reader arrived")
+    func earlyRing() throws {
+        let bells = Doorbells(storePath: directory.file("store.db"))
+        let first = try InotifyWatch(path: bells.bell(for: "q"))
+        let second = try InotifyWatch(path: bells.bell(for: "q"))
+
+        // Nobody waits: neither rings.
+        let none = bells.ringBeforeCommit("q")
+        bells.ringAfterCommit("q", early: none)
+        #expect(first.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
+
+        // One waiter: rung before the commit, and not again after it.
+        bells.willWait(on: "q")
+        let early = bells.ringBeforeCommit("q")
+        #expect(first.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+        first.drain()
+        bells.ringAfterCommit("q", early: early)
+        #expect(first.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
+
+        // A second reader starts waiting between the early ring and the commit (its
+        // look may have missed the uncommitted message): rung again after the commit.
+        let again = bells.ringBeforeCommit("q")
+        #expect(second.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+        first.drain()
+        second.drain()
+        bells.willWait(on: "q")
+        bells.ringAfterCommit("q", early: again)
+        #expect(second.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+        second.drain()
+
+        // Two waiters: no early ring (a woken reader that is not alone looks with a read
+        // transaction, which would not see the uncommitted message); rung after the commit.
+        first.drain()
+        let shared = bells.ringBeforeCommit("q")
+        #expect(first.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
+        bells.ringAfterCommit("q", early: shared)
+        #expect(first.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+
+        // One leaves and another arrives in between (still one waiter): rung again.
+        bells.doneWaiting(on: "q")
+        first.drain()
+        let swapped = bells.ringBeforeCommit("q")
+        #expect(first.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+        first.drain()
+        bells.doneWaiting(on: "q")
+        bells.willWait(on: "q")
+        bells.ringAfterCommit("q", early: swapped)
+        #expect(first.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+    }
 }
