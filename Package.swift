@@ -29,6 +29,7 @@ let package = Package(
             name: "DurableQueue",
             dependencies: [
                 "CSQLite",
+                "CLinuxShims",
                 // Atomics on memory shared between processes (WaiterCounts).
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),

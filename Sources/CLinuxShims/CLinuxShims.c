@@ -6,6 +6,14 @@ int dq_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
 }
 
+unsigned long dq_timer_slack_ns(void) {
+    return (unsigned long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+}
+
+int dq_set_timer_slack_ns(unsigned long ns) {
+    return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0);
+}
+
 int dq_spawnattr_clean_signals(posix_spawnattr_t *attributes, int own_group) {
     sigset_t none, all;
     sigemptyset(&none);
