@@ -13,7 +13,8 @@ final class RawSQLiteQueue {
     private let insert: OpaquePointer
     private let delete: OpaquePointer
 
-    init(path: String, synchronous: String) {
+    /// Opens (creating if needed) `table` in the file at `path`.
+    init(path: String, synchronous: String, table: String = "q") {
         var handle: OpaquePointer?
         let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
         precondition(rc == SQLITE_OK, "floor: cannot open \(path)")
@@ -21,12 +22,12 @@ final class RawSQLiteQueue {
         sqlite3_busy_timeout(db, 10_000)
         Self.exec(db, """
             PRAGMA journal_mode = WAL; PRAGMA synchronous = \(synchronous);
-            CREATE TABLE IF NOT EXISTS q (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS \(table) (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
             """)
         begin = Self.prepare(db, "BEGIN IMMEDIATE")
         commit = Self.prepare(db, "COMMIT")
-        insert = Self.prepare(db, "INSERT INTO q (body) VALUES (?1)")
-        delete = Self.prepare(db, "DELETE FROM q WHERE id = (SELECT id FROM q ORDER BY id LIMIT 1) RETURNING body")
+        insert = Self.prepare(db, "INSERT INTO \(table) (body) VALUES (?1)")
+        delete = Self.prepare(db, "DELETE FROM \(table) WHERE id = (SELECT id FROM \(table) ORDER BY id LIMIT 1) RETURNING body")
     }
 
     deinit {

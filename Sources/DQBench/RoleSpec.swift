@@ -22,6 +22,10 @@ public struct RoleSpec: Codable, Sendable {
         case ping
         /// dq: answer `count` requests.
         case pong
+        /// raw SQLite: `count` round trips through two tables, woken by inotify.
+        case floorPing
+        /// raw SQLite: answer `count` requests.
+        case floorPong
         /// kernel: `count` round trips over a pair of FIFOs.
         case pipePing
         /// kernel: answer `count` requests over the FIFOs.

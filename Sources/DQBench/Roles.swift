@@ -19,6 +19,8 @@ public enum RoleRunner {
         case .consume: try consume(spec)
         case .ping: try ping(spec)
         case .pong: try pong(spec)
+        case .floorPing: try floorPing(spec)
+        case .floorPong: try floorPong(spec)
         case .pipePing: try pipePing(spec)
         case .pipePong: try pipePong(spec)
         case .idle: try idle(spec)
@@ -205,30 +207,85 @@ public enum RoleRunner {
         let requests = try store.queue(spec.queue + ".req")
         let replies = try store.queue(spec.queue + ".rep")
         let body = Data(repeating: 0x2A, count: 16)
-        barrier()
-        let start = BenchClock.now()
-        var samples: [UInt64] = []
-        samples.reserveCapacity(spec.count)
-        for _ in 0..<spec.count {
-            let sent = BenchClock.now()
+        try timedRoundTrips(spec) {
             try requests.put(body)
             guard try replies.get(timeout: .seconds(60)) != nil else { throw RoleFailure(description: "no reply for 60 s") }
-            samples.append((BenchClock.now() - sent) / 1_000)
         }
-        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: samples))
     }
 
     private static func pong(_ spec: RoleSpec) throws {
         let store = try queue(spec).store
         let requests = try store.queue(spec.queue + ".req")
         let replies = try store.queue(spec.queue + ".rep")
-        barrier()
-        let start = BenchClock.now()
-        for _ in 0..<spec.count {
+        try answering(spec) {
             guard let request = try requests.get(timeout: .seconds(60)) else { throw RoleFailure(description: "no request for 60 s") }
             try replies.put(request.body)
         }
+    }
+
+    /// Runs `exchange` `spec.count` times after the barrier, timing each one.
+    private static func timedRoundTrips(_ spec: RoleSpec, _ exchange: () throws -> Void) throws {
+        barrier()
+        let start = BenchClock.now()
+        var samples: [UInt64] = []
+        samples.reserveCapacity(spec.count)
+        for _ in 0..<spec.count {
+            let sent = BenchClock.now()
+            try exchange()
+            samples.append((BenchClock.now() - sent) / 1_000)
+        }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: samples))
+    }
+
+    /// Runs `answer` `spec.count` times after the barrier.
+    private static func answering(_ spec: RoleSpec, _ answer: () throws -> Void) throws {
+        barrier()
+        let start = BenchClock.now()
+        for _ in 0..<spec.count { try answer() }
         try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+    }
+
+    /// The raw SQLite round trip: a request table and a reply table, each with a bell
+    /// rung after every commit; a reader tries to take (`BEGIN IMMEDIATE`, delete the
+    /// oldest, commit) and sleeps on its bell while there is nothing. The watch is set
+    /// before the first try, so no ring is missed.
+    private struct FloorRoundTrip {
+        let requests, replies: RawSQLiteQueue
+        let requestBell, replyBell: RawBell
+
+        init(_ spec: RoleSpec, answering: Bool) {
+            let synchronous = RoleRunner.synchronous(spec)
+            requests = RawSQLiteQueue(path: spec.db, synchronous: synchronous, table: "request")
+            replies = RawSQLiteQueue(path: spec.db, synchronous: synchronous, table: "reply")
+            requestBell = RawBell(path: spec.db + ".request-bell", watching: answering)
+            replyBell = RawBell(path: spec.db + ".reply-bell", watching: !answering)
+        }
+
+        static func take(_ queue: RawSQLiteQueue, sleepingOn bell: RawBell) -> [UInt8] {
+            while true {
+                if let body = queue.get() { return body }
+                bell.wait()
+            }
+        }
+    }
+
+    private static func floorPing(_ spec: RoleSpec) throws {
+        let floor = FloorRoundTrip(spec, answering: false)
+        let body = [UInt8](repeating: 0x2A, count: 16)
+        try timedRoundTrips(spec) {
+            floor.requests.put([body])
+            floor.requestBell.ring()
+            _ = FloorRoundTrip.take(floor.replies, sleepingOn: floor.replyBell)
+        }
+    }
+
+    private static func floorPong(_ spec: RoleSpec) throws {
+        let floor = FloorRoundTrip(spec, answering: true)
+        try answering(spec) {
+            let request = FloorRoundTrip.take(floor.requests, sleepingOn: floor.requestBell)
+            floor.replies.put([request])
+            floor.replyBell.ring()
+        }
     }
 
     /// The FIFOs `dq bench` made for the pipe floor: requests and replies.
@@ -242,17 +299,10 @@ public enum RoleRunner {
         let reply = open(paths.reply, O_RDONLY | O_CLOEXEC)
         guard request >= 0, reply >= 0 else { throw RoleFailure(description: "cannot open the FIFOs") }
         var buffer = [UInt8](repeating: 0x2A, count: 16)
-        barrier()
-        let start = BenchClock.now()
-        var samples: [UInt64] = []
-        samples.reserveCapacity(spec.count)
-        for _ in 0..<spec.count {
-            let sent = BenchClock.now()
+        try timedRoundTrips(spec) {
             try transfer(request, &buffer, writing: true)
             try transfer(reply, &buffer, writing: false)
-            samples.append((BenchClock.now() - sent) / 1_000)
         }
-        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: samples))
     }
 
     private static func pipePong(_ spec: RoleSpec) throws {
@@ -261,13 +311,10 @@ public enum RoleRunner {
         let reply = open(paths.reply, O_WRONLY | O_CLOEXEC)
         guard request >= 0, reply >= 0 else { throw RoleFailure(description: "cannot open the FIFOs") }
         var buffer = [UInt8](repeating: 0, count: 16)
-        barrier()
-        let start = BenchClock.now()
-        for _ in 0..<spec.count {
+        try answering(spec) {
             try transfer(request, &buffer, writing: false)
             try transfer(reply, &buffer, writing: true)
         }
-        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }
 
     /// Writes or reads exactly `buffer.count` bytes.

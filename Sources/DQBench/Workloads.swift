@@ -267,10 +267,18 @@ public struct BenchRunner {
             throw BenchError(description: "cannot make FIFOs in \(root): \(String(cString: strerror(errno)))")
         }
         let floor = LatencySummary(microseconds: try roles([spec(.pipePing, floorDB, count: count), spec(.pipePong, floorDB, count: count)])[0].samples)
+        progress("floor-W5-sqlite raw SQLite + inotify ping-pong")
+        let sqliteDB = freshStore("floor-W5-sqlite")
+        // Both tables exist before the two processes open the file.
+        for table in ["request", "reply"] {
+            _ = RawSQLiteQueue(path: sqliteDB, synchronous: RoleRunner.synchronous(spec(.floorPing, sqliteDB)), table: table)
+        }
+        let sqliteFloor = LatencySummary(microseconds: try roles([spec(.floorPing, sqliteDB, count: count), spec(.floorPong, sqliteDB, count: count)])[0].samples)
         progress("W5 \(Workload.w5.title)")
         let db = freshStore("W5")
         let latency = LatencySummary(microseconds: try roles([spec(.ping, db, count: count), spec(.pong, db, count: count)])[0].samples)
         return [result("floor-W5", "pipe round trip", value: floor.p50, unit: "us", n: count, latency: floor),
+                result("floor-W5-sqlite", "raw SQLite + inotify round trip", value: sqliteFloor.p50, unit: "us", n: count, latency: sqliteFloor),
                 result("W5", Workload.w5.title, value: latency.p50, unit: "us", n: count, latency: latency, floor: floor.p50)]
     }
 

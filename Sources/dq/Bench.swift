@@ -14,7 +14,9 @@ extension DQ {
                 dq / floor (for rates 1.0 is the floor, higher is better; for latencies it is \
                 how many times the floor's latency). Percentiles are nearest-rank over all \
                 samples (HdrHistogram, 3 significant digits). W1-W3 and their floors run \
-                alternately three times each; the medians are reported.
+                alternately three times each; the medians are reported. floor-W5-sqlite is W5 \
+                done with raw SQLite statements and a bare inotify doorbell (try to take, sleep \
+                on the bell while empty): what a queue on SQLite alone achieves here.
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
                 20,000 one at a time; W3L the same with lease + ack per message, each ack committed in the transaction that leases the next (receive(lease:acking:)); W4 2 producers + 2 consumers, 20,000 messages; W5 5,000 \
@@ -145,7 +147,7 @@ struct BenchTable {
         ]) + "\n"
     }
 
-    static let widths = [9, 44, 16, 9, 9, 9, 10, 7]
+    static let widths = [15, 40, 16, 9, 9, 9, 10, 7]
 
     static func line(_ cells: [String]) -> String {
         zip(cells, widths).enumerated().map { index, pair in
