@@ -7,15 +7,23 @@ enum SharedFileMapping {
     /// Maps `length` bytes of `path`, creating it (0600) and growing it with zeros as
     /// needed; `nil` if any step fails. Unmap with `munmap(_:length)`.
     static func map(path: String, length: Int) -> UnsafeMutableRawPointer? {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        if Int(info.st_size) < length && ftruncate(fd, off_t(length)) != 0 { return nil }
-        let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-        guard let mapping, mapping != MAP_FAILED else { return nil }
+        guard let (fd, mapping) = open(path: path, length: length) else { return nil }
+        close(fd)
         return mapping
+    }
+
+    /// `map`, keeping the file open: the caller owns the descriptor (to lock the file,
+    /// say) and closes it.
+    static func open(path: String, length: Int) -> (fd: Int32, mapping: UnsafeMutableRawPointer)? {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int(info.st_size) >= length || ftruncate(fd, off_t(length)) == 0,
+              let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
+            close(fd)
+            return nil
+        }
+        return (fd, mapping)
     }
 }
 
