@@ -6,6 +6,7 @@ import Foundation
 extension DQ {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "bench",
             abstract: "Run the standard workloads and compare them with raw SQLite and the kernel.",
             discussion: """
                 Every workload runs in real processes (copies of this dq), released together by a \

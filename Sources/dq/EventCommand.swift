@@ -16,13 +16,17 @@ extension DQ {
         }
 
         struct Set: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Set the event (wakes its waiters).")
+            static let configuration = CommandConfiguration(
+                commandName: "set",
+                abstract: "Set the event (wakes its waiters).")
             @OptionGroup var location: Location
             func run() throws { try location.open().set() }
         }
 
         struct Clear: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Clear the event.")
+            static let configuration = CommandConfiguration(
+                commandName: "clear",
+                abstract: "Clear the event.")
             @OptionGroup var location: Location
             func run() throws { try location.open().clear() }
         }
@@ -34,7 +38,9 @@ extension DQ {
         }
 
         struct Wait: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Wait until the event is set; exit 1 on timeout.")
+            static let configuration = CommandConfiguration(
+                commandName: "wait",
+                abstract: "Wait until the event is set; exit 1 on timeout.")
             @OptionGroup var location: Location
             @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?

@@ -4,6 +4,7 @@ import DurableQueue
 extension DQ {
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "get",
             abstract: "Take the next message off a queue and print it.",
             discussion: """
                 Prints the body raw to standard output and removes the message in the same \

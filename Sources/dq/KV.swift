@@ -21,7 +21,9 @@ extension DQ {
         }
 
         struct Set: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Set KEY to VALUE (- reads standard input, binary-safe).")
+            static let configuration = CommandConfiguration(
+                commandName: "set",
+                abstract: "Set KEY to VALUE (- reads standard input, binary-safe).")
             @OptionGroup var location: Location
             @Argument(help: "The key.") var key: String
             @Argument(help: "The value, or - for standard input.") var value: String
@@ -32,7 +34,9 @@ extension DQ {
         }
 
         struct Get: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print KEY's value raw; exit 1 if it is absent.")
+            static let configuration = CommandConfiguration(
+                commandName: "get",
+                abstract: "Print KEY's value raw; exit 1 if it is absent.")
             @OptionGroup var location: Location
             @Argument(help: "The key.") var key: String
             func run() throws {
@@ -42,7 +46,9 @@ extension DQ {
         }
 
         struct Del: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Remove KEY; exit 1 if it was absent.")
+            static let configuration = CommandConfiguration(
+                commandName: "del",
+                abstract: "Remove KEY; exit 1 if it was absent.")
             @OptionGroup var location: Location
             @Argument(help: "The key.") var key: String
             func run() throws {
@@ -51,7 +57,9 @@ extension DQ {
         }
 
         struct Keys: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print every key, one per line, sorted.")
+            static let configuration = CommandConfiguration(
+                commandName: "keys",
+                abstract: "Print every key, one per line, sorted.")
             @OptionGroup var location: Location
             func run() throws {
                 let keys = try location.open().keys()
@@ -61,6 +69,7 @@ extension DQ {
 
         struct Items: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "items",
                 abstract: "Print every key and value: KEY<TAB>VALUE per line, or --json.",
                 discussion: "--json prints {\"key\":…,\"value\":…} per line (value_base64 if not UTF-8).")
             @OptionGroup var location: Location
@@ -82,6 +91,7 @@ extension DQ {
 
         struct Wait: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "wait",
                 abstract: "Wait until KEY exists (or, with --changed, until it changes), then print its value.",
                 discussion: "Exits 1 on timeout, and with --changed when the key was removed.")
             @OptionGroup var location: Location

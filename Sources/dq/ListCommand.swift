@@ -17,7 +17,9 @@ extension DQ {
         }
 
         struct Append: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Append each VALUE, in order, in one transaction (- reads standard input).")
+            static let configuration = CommandConfiguration(
+                commandName: "append",
+                abstract: "Append each VALUE, in order, in one transaction (- reads standard input).")
             @OptionGroup var location: Location
             @Argument(help: "Values; - is standard input.") var values: [String]
             func validate() throws { if values.isEmpty { throw ValidationError("give at least one value") } }
@@ -27,7 +29,9 @@ extension DQ {
         }
 
         struct Items: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print every value, one per line (or --json).")
+            static let configuration = CommandConfiguration(
+                commandName: "items",
+                abstract: "Print every value, one per line (or --json).")
             @OptionGroup var location: Location
             @Flag(name: .long, help: "Print a JSON array of strings (values not UTF-8 as {\"base64\":…}).") var json = false
             func run() throws {
@@ -45,7 +49,9 @@ extension DQ {
         }
 
         struct Len: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print the number of values.")
+            static let configuration = CommandConfiguration(
+                commandName: "len",
+                abstract: "Print the number of values.")
             @OptionGroup var location: Location
             func run() throws {
                 Output.standardOutput.write(Array("\(try location.open().count())\n".utf8))
@@ -53,7 +59,9 @@ extension DQ {
         }
 
         struct Pop: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Remove the last value and print it raw; exit 1 if the list is empty.")
+            static let configuration = CommandConfiguration(
+                commandName: "pop",
+                abstract: "Remove the last value and print it raw; exit 1 if the list is empty.")
             @OptionGroup var location: Location
             func run() throws {
                 guard let value = try location.open().pop() else { throw ExitCode(1) }
@@ -76,7 +84,9 @@ extension DQ {
         }
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add N (default 1, may be negative) and print the new value.")
+            static let configuration = CommandConfiguration(
+                commandName: "add",
+                abstract: "Add N (default 1, may be negative) and print the new value.")
             @OptionGroup var location: Location
             @Argument(parsing: .allUnrecognized, help: "The amount (may be negative).") var amounts: [String] = []
             var amount: Int64 { Int64(amounts.first ?? "1") ?? 1 }
@@ -91,7 +101,9 @@ extension DQ {
         }
 
         struct Get: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print the value (0 if never set).")
+            static let configuration = CommandConfiguration(
+                commandName: "get",
+                abstract: "Print the value (0 if never set).")
             @OptionGroup var location: Location
             func run() throws {
                 Output.standardOutput.write(Array("\(try location.open().get())\n".utf8))
@@ -99,7 +111,9 @@ extension DQ {
         }
 
         struct Set: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Set the value to N.")
+            static let configuration = CommandConfiguration(
+                commandName: "set",
+                abstract: "Set the value to N.")
             @OptionGroup var location: Location
             @Argument(parsing: .allUnrecognized, help: "The value (may be negative).") var values: [String] = []
             func validate() throws {
@@ -112,6 +126,7 @@ extension DQ {
 
         struct Wait: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "wait",
                 abstract: "Wait until the value is at least N (a barrier), then print it; exit 1 on timeout.")
             @OptionGroup var location: Location
             @Argument(help: "The target.") var target: Int64

@@ -4,6 +4,7 @@ import DurableQueue
 extension DQ {
     struct Peek: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "peek",
             abstract: "Print the next messages of a queue without removing them.",
             discussion: "Output is as for get; exits 1 when the queue has nothing deliverable.")
 
@@ -33,6 +34,7 @@ extension DQ {
 
     struct Len: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "len",
             abstract: "Print how many messages are ready to be received.",
             discussion: "Delayed messages count once they are due; leased and dead ones do not.")
 
@@ -48,6 +50,7 @@ extension DQ {
 
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "purge",
             abstract: "Delete every message of a queue (ready, delayed and leased; dead letters stay unless --dead).",
             discussion: "Prints nothing unless --json, which prints {\"purged\":N}. With --dead, deletes only the dead letters.")
 

@@ -5,6 +5,7 @@ import Foundation
 extension DQ {
     struct Put: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "put",
             abstract: "Put messages on a queue.",
             discussion: """
                 Each BODY argument is one message. With no BODY, all of standard input is one \

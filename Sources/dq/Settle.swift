@@ -4,6 +4,7 @@ import DurableQueue
 extension DQ {
     struct Ack: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ack",
             abstract: "Settle leased deliveries as done: the messages are removed.",
             discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again).")
 
@@ -26,6 +27,7 @@ extension DQ {
 
     struct Nack: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "nack",
             abstract: "Hand a leased delivery back to the queue for another try.",
             discussion: """
                 The message is deliverable again at once, or after --delay. After --max-attempts \
@@ -56,6 +58,7 @@ extension DQ {
 
     struct Extend: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "extend",
             abstract: "Make a lease end DURATION from now (keep a long job from being delivered again).",
             discussion: "Exits 65 if the receipt is stale.")
 
@@ -81,6 +84,7 @@ extension DQ {
 
     struct Dead: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "dead",
             abstract: "List a queue's dead letters (messages that failed too many deliveries).",
             discussion: "Bodies are printed one per line (or NUL-separated with -0); --json adds id, attempt and enqueued_at. Exits 1 when there are none.")
 

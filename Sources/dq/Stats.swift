@@ -6,6 +6,7 @@ import Foundation
 extension DQ {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stats",
             abstract: "Show every queue's counts and the store's file sizes.",
             discussion: """
                 Per queue: ready (deliverable now), delayed, leased, dead, and the age of the \

@@ -6,6 +6,7 @@ import Foundation
 extension DQ {
     struct Torture: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "torture",
             abstract: "Kill producers and workers with SIGKILL at random, then check that nothing was lost.",
             discussion: """
                 Runs producer processes (each logs a message only after its put returned) and \

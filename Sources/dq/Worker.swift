@@ -6,6 +6,7 @@ import Foundation
 extension DQ {
     struct Worker: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "worker",
             abstract: "Run a command for each message of a queue, at-least-once.",
             discussion: """
                 Each message is leased and its body given to CMD on standard input, with \
