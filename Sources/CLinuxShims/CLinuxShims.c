@@ -6,8 +6,8 @@ int dq_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
 }
 
-unsigned long dq_timer_slack_ns(void) {
-    return (unsigned long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+long dq_timer_slack_ns(void) {
+    return prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 }
 
 int dq_set_timer_slack_ns(unsigned long ns) {

@@ -246,9 +246,9 @@ public enum RoleRunner {
     }
 
     /// The raw SQLite round trip: a request table and a reply table, each with a bell
-    /// rung after every commit; a reader tries to take (`BEGIN IMMEDIATE`, delete the
-    /// oldest, commit) and sleeps on its bell while there is nothing. The watch is set
-    /// before the first try, so no ring is missed.
+    /// rung after every commit; a reader looks (one read), takes if there is a row
+    /// (`BEGIN IMMEDIATE`, delete the oldest, commit), and sleeps on its bell while
+    /// there is none. The watch is set before the first look, so no ring is missed.
     private struct FloorRoundTrip {
         let requests, replies: RawSQLiteQueue
         let requestBell, replyBell: RawBell
@@ -263,7 +263,7 @@ public enum RoleRunner {
 
         static func take(_ queue: RawSQLiteQueue, sleepingOn bell: RawBell) -> [UInt8] {
             while true {
-                if let body = queue.get() { return body }
+                if !queue.isEmpty(), let body = queue.get() { return body }
                 bell.wait()
             }
         }

@@ -4,8 +4,8 @@ import CLinuxShims
 /// How a connection waits when SQLite's write lock is taken (the default, with
 /// `StoreOptions.writerLock` off): writers that meet contention queue in the kernel on
 /// `flock(PATH-lock)`, and only the one at the head of that queue polls SQLite's lock:
-/// yielding its CPU for the first 30 µs, then with short sleeps. Uncontended writes
-/// cost nothing extra.
+/// every 2 µs for the first 30 µs, then with short sleeps. Uncontended writes cost
+/// nothing extra.
 ///
 /// SQLite's own busy handler sleeps 1, 2, 5, 10 … ms between tries, so one collision
 /// between a producer and a consumer cost a whole millisecond (the p99 of `dq bench
@@ -32,14 +32,18 @@ final class ContendedWrite {
     private var limit: Duration?
 
     /// Sleeps (µs) between tries of the writer at the head of the queue, after the
-    /// first `yieldingFor`.
+    /// first `spinningFor`.
     private static let pauses: [UInt32] = [20, 20, 50, 50, 100, 100, 200, 200, 500, 1_000]
-    /// How long (ns) the head of the queue only yields its CPU between tries: the
-    /// holder of the write lock is most often in the middle of a commit of a few
+    /// How long (ns) the head of the queue tries again every `spin` without sleeping:
+    /// the holder of the write lock is most often in the middle of a commit of a few
     /// microseconds, and even a 20 µs sleep lasts 45–100 µs on a virtual machine.
-    private static let yieldingFor: UInt64 = 30_000
-    /// When the head of the queue started polling.
+    /// (Not `sched_yield`: with another busy process on the CPU, one yield can cost a
+    /// whole time slice, milliseconds.)
+    private static let spinningFor: UInt64 = 30_000
+    private static let spin: UInt64 = 2_000
+    /// When the head of the queue started polling, and how often it slept since.
     private var pollingSince: UInt64 = 0
+    private var sleeps = 0
 
     init(lock: WriterLock, timeout: Duration) {
         self.lock = lock
@@ -66,25 +70,32 @@ final class ContendedWrite {
             // Queue behind the other writers that met the same lock; the kernel wakes us
             // when the one ahead has committed.
             hold = try? lock.acquire(timeout: .nanoseconds(Int64(clamping: deadline - now)))
-            pollingSince = Deadline.monotonicNanoseconds()
+            startPolling(at: Deadline.monotonicNanoseconds())
             return hold != nil
         }
-        if count == 0 { pollingSince = now }
-        if now - pollingSince < Self.yieldingFor {
-            sched_yield()
+        if count == 0 { startPolling(at: now) }
+        if now - pollingSince < Self.spinningFor {
+            let until = now + Self.spin
+            while Deadline.monotonicNanoseconds() < until {}
             return true
         }
-        Self.sleep(microseconds: Self.pauses[min(Int(count), Self.pauses.count - 1)])
+        Self.sleep(microseconds: Self.pauses[min(sleeps, Self.pauses.count - 1)])
+        sleeps += 1
         return Deadline.monotonicNanoseconds() < deadline
+    }
+
+    private func startPolling(at now: UInt64) {
+        pollingSince = now
+        sleeps = 0
     }
 
     /// `usleep` with the thread's timer slack at 1 µs meanwhile: with the default 50 µs
     /// a 20 µs sleep lasted 100 µs here.
     private static func sleep(microseconds: UInt32) {
         let slack = dq_timer_slack_ns()
-        _ = dq_set_timer_slack_ns(1_000)
+        if slack > 0 { _ = dq_set_timer_slack_ns(1_000) }
         usleep(microseconds)
-        _ = dq_set_timer_slack_ns(slack)
+        if slack > 0 { _ = dq_set_timer_slack_ns(UInt(slack)) }
     }
 
     /// Runs `body` giving up on locks after `wait` instead of the busy timeout.

@@ -13,10 +13,12 @@ import Synchronization
 /// A put may ring before its commit (`ringBeforeCommit`), so that the reader's wake-up
 /// (tens of microseconds from an idle CPU) overlaps the commit's own writes. That is
 /// safe only for a reader that takes with a write transaction, which cannot begin
-/// before the ringing writer's commit ends: a reader that rang while it is the only
-/// one waiting does exactly that (see `Queue.waitFor`), so an early ring is only done
-/// when the slot counts exactly one waiter, and `ringAfterCommit` rings again if
-/// another reader started waiting in between (it may have looked before the commit).
+/// before the ringing writer's commit ends: a reader woken by a ring (or that finds
+/// one queued when it drains its watch before a look) while it is the only one
+/// waiting does exactly that (see `Store.wait`, `Queue.waitFor`). So an early ring is
+/// only done when the slot counts exactly one waiter, and `ringAfterCommit` rings
+/// again if another reader started waiting in between (it may have looked before the
+/// commit).
 final class Doorbells: Sendable {
     let directory: String
     /// Open descriptors of bells this process rang, by queue.
@@ -74,6 +76,12 @@ final class Doorbells: Sendable {
         /// The slot as it was when the bell rang; `nil` if it did not ring.
         fileprivate let seen: WaiterCounts.Snapshot?
         static let none = EarlyRing(seen: nil)
+    }
+
+    /// Maps the shared waiter counts now if not yet done, so that `ringBeforeCommit`
+    /// never creates or maps files while its caller holds the write lock.
+    func prepareToRing() {
+        _ = counts.value
     }
 
     /// Rings `queue`'s bell from inside a write transaction, before its commit, if

@@ -14,11 +14,8 @@ final class FileLock {
         case shared
         case exclusive
 
-        var lockType: Int16 { Int16(self == .shared ? F_RDLCK : F_WRLCK) }
+        var lockKind: OpenFileLock.Kind { self == .shared ? .shared : .exclusive }
     }
-
-    /// `F_OFD_SETLK` (Linux 3.15+), which Glibc's Swift overlay does not export.
-    private static let setOpenFileLock: Int32 = 37
 
     let path: String
     private let fd: Int32
@@ -52,26 +49,15 @@ final class FileLock {
     ///   otherwise whatever `body` throws.
     func withLock<T>(_ mode: Mode, timeout: Duration, _ body: () throws -> T) throws -> T {
         try acquire(mode, timeout: timeout)
-        defer { _ = setLock(Int16(F_UNLCK)) }
+        defer { _ = OpenFileLock.set(fd, .unlocked) }
         return try body()
-    }
-
-    /// Sets (or with `F_UNLCK` clears) the lock on the whole file without waiting.
-    private func setLock(_ type: Int16) -> Bool {
-        var lock = flock()
-        lock.l_type = type
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = 0
-        lock.l_len = 0  // to the end of the file, however long
-        lock.l_pid = 0  // required for open-file-description locks
-        return fcntl(fd, Self.setOpenFileLock, &lock) == 0
     }
 
     private func acquire(_ mode: Mode, timeout: Duration) throws(DQError) {
         let deadline = Deadline.after(timeout)
         var pause: UInt32 = 100
         while true {
-            if setLock(mode.lockType) { return }
+            if OpenFileLock.set(fd, mode.lockKind) { return }
             let code = errno
             guard code == EAGAIN || code == EACCES || code == EINTR else {
                 throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(code))")

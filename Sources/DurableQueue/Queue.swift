@@ -109,6 +109,7 @@ public struct Queue: Sendable {
             try Self.validate(message)
         }
         var early = Doorbells.EarlyRing.none
+        store.doorbells.prepareToRing()
         let results = try store.write { connection in
             // Read the clock holding the write lock, so ids follow commit order.
             let now = Timestamp.now()

@@ -13,14 +13,15 @@ import Atomics
 ///
 /// No wakeup is lost: a reader counts itself before its last look at the store, and a
 /// writer reads the slot after its commit; either the writer sees the reader, or the
-/// reader's look comes after the commit and finds the message.
+/// reader's look comes after the commit and finds the message. (A writer that rang a
+/// lone reader before its commit reads the slot again after it: see `Doorbells`.)
 ///
 /// A reader killed while waiting leaves its count raised: writers then ring for nothing
 /// and a lone reader of that queue no longer looks alone (no early ring, no skipped
 /// look), which costs time and nothing else. Such counts are cleared when nobody uses
-/// them: every process holds a shared `flock` on the file while it has it mapped, and
-/// the first to map it when no other process does (its exclusive `flock` succeeds)
-/// zeroes it.
+/// them: every process holds a shared lock (`OpenFileLock`) on the file while it has it
+/// mapped, and the first to map it when no other process does (its exclusive lock
+/// succeeds) zeroes it, then turns its lock into a shared one in one step.
 ///
 /// `@unchecked Sendable`: the mapping is fixed after init and only touched atomically.
 final class WaiterCounts: @unchecked Sendable {
@@ -42,19 +43,18 @@ final class WaiterCounts: @unchecked Sendable {
     /// Maps `path`, creating it zero-filled if needed; `nil` if that fails (callers
     /// then ring every time).
     init?(path: String) {
-        guard let (fd, mapping) = SharedFileMapping.open(path: path, length: length) else { return nil }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+        guard let (fd, mapping) = SharedFileMapping.openMapped(path: path, length: length) else { return nil }
+        if OpenFileLock.set(fd, .exclusive) {
             // Nobody else has it mapped: any count left is a dead reader's.
             memset(mapping, 0, length)
         }
-        // Converting the lock may let another process take it exclusively in between;
-        // it then zeroes counts that nobody has raised yet. It holds it for a moment
-        // only: try for at most 100 ms, then go on without (its zeroing could then
-        // undo a count of ours: a late wake-up at the next safety re-check, no more).
-        var tries = 0
-        while flock(fd, LOCK_SH | LOCK_NB) != 0 && tries < 1_000 {
-            usleep(100)
-            tries += 1
+        // From exclusive, an atomic change. Otherwise this waits only while another
+        // process zeroes the file (a few microseconds); without the shared lock our
+        // counts could be zeroed under us, so there is no giving up.
+        guard OpenFileLock.set(fd, .shared, waiting: true) else {
+            munmap(mapping, length)
+            close(fd)
+            return nil
         }
         file = fd
         base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.slots)

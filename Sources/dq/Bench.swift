@@ -148,7 +148,7 @@ struct BenchTable {
         ]) + "\n"
     }
 
-    static let widths = [15, 40, 16, 9, 9, 9, 10, 7]
+    static let widths = [15, 51, 16, 9, 9, 9, 10, 7]
 
     static func line(_ cells: [String]) -> String {
         zip(cells, widths).enumerated().map { index, pair in

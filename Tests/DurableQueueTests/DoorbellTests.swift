@@ -163,4 +163,26 @@ struct DoorbellTests {
         #expect(try storedCount("q", store: db) == 1)
         #expect(try storedCount("live", store: db) == 0)
     }
+
+    @Test("a ring already queued when a wait looks is reported to the look as a ring, not drained away unseen")
+    func queuedRingReachesTheLook() throws {
+        let store = try Store(path: directory.file("store.db"))
+        // A first wait leaves its watch in the pool.
+        _ = try store.wait(on: "q", timeout: .milliseconds(1), interrupt: nil) { (_: Bool) throws(DQError) -> WaitStep<Int> in
+            .notYet(until: nil)
+        }
+        // A put rings before the next wait looks (as a put that rings a lone reader
+        // before its commit may, between the reader counting itself and its drain).
+        let otherProcess = Doorbells(storePath: directory.file("store.db"))
+        otherProcess.willWait(on: "q")
+        otherProcess.ring("q")
+        otherProcess.doneWaiting(on: "q")
+        var told: [Bool] = []
+        _ = try store.wait(on: "q", timeout: .seconds(1), interrupt: nil) { rang throws(DQError) -> WaitStep<Int> in
+            told.append(rang)
+            return .done(1)
+        }
+        // Told so, a lone reader takes with a write transaction, which sees the commit.
+        #expect(told == [true])
+    }
 }

@@ -17,8 +17,8 @@ int dq_set_parent_death_signal(int signal);
 int dq_spawnattr_clean_signals(posix_spawnattr_t *attributes, int own_group);
 
 /// prctl(PR_GET_TIMERSLACK): how late (ns) the kernel may fire the calling thread's
-/// timers, so it can batch wake-ups. 50 µs by default.
-unsigned long dq_timer_slack_ns(void);
+/// timers, so it can batch wake-ups (50 µs by default); -1 with errno set on error.
+long dq_timer_slack_ns(void);
 
 /// prctl(PR_SET_TIMERSLACK, ns) for the calling thread. Returns 0, or -1 with errno set.
 int dq_set_timer_slack_ns(unsigned long ns);

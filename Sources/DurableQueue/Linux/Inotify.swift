@@ -30,11 +30,19 @@ final class InotifyWatch {
 
     /// Discards events already queued. Call before re-checking the store: any ring
     /// after this still wakes the next `wait`.
-    func drain() {
+    ///
+    /// - Returns: whether there were any (the file was rung since the last drain).
+    @discardableResult
+    func drain() -> Bool {
         // Events on one file carry no name (16 bytes each) and identical ones are merged,
         // so one read almost always empties the queue; read again only after a full one.
         withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer in
-            while read(fd, buffer.baseAddress, buffer.count) == buffer.count {}
+            var any = false
+            while true {
+                let count = read(fd, buffer.baseAddress, buffer.count)
+                if count > 0 { any = true }
+                if count != buffer.count { return any }
+            }
         }
     }
 

@@ -7,15 +7,15 @@ enum SharedFileMapping {
     /// Maps `length` bytes of `path`, creating it (0600) and growing it with zeros as
     /// needed; `nil` if any step fails. Unmap with `munmap(_:length)`.
     static func map(path: String, length: Int) -> UnsafeMutableRawPointer? {
-        guard let (fd, mapping) = open(path: path, length: length) else { return nil }
+        guard let (fd, mapping) = openMapped(path: path, length: length) else { return nil }
         close(fd)
         return mapping
     }
 
     /// `map`, keeping the file open: the caller owns the descriptor (to lock the file,
     /// say) and closes it.
-    static func open(path: String, length: Int) -> (fd: Int32, mapping: UnsafeMutableRawPointer)? {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+    static func openMapped(path: String, length: Int) -> (fd: Int32, mapping: UnsafeMutableRawPointer)? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return nil }
         var info = stat()
         guard fstat(fd, &info) == 0, Int(info.st_size) >= length || ftruncate(fd, off_t(length)) == 0,
