@@ -21,11 +21,17 @@ final class MessageIDs: Sendable {
     /// the store holds in that range; it runs the first time this process puts there.
     func next(queue: String, priority: Int, now: Int64, storedMaximum: () throws -> Int64) throws -> Int64 {
         let range = Range(queue: queue, priority: priority)
-        let known = last.withLock { $0[range] }
-        let floor = try known ?? storedMaximum()
+        // The common case, one hash: this process has put there before.
+        let known = last.withLock { table -> Int64? in
+            guard let index = table.index(forKey: range) else { return nil }
+            let id = max(now, table.values[index] &+ 1)
+            table.values[index] = id
+            return id
+        }
+        if let known { return known }
+        let floor = try storedMaximum()
         return last.withLock { table in
-            let previous = max(floor, table[range] ?? Int64.min)
-            let id = max(now, previous &+ 1)
+            let id = max(now, max(floor, table[range] ?? Int64.min) &+ 1)
             table[range] = id
             return id
         }
@@ -35,6 +41,12 @@ final class MessageIDs: Sendable {
     /// numbered itself, counting up from one `next`).
     func record(queue: String, priority: Int, id: Int64) {
         let range = Range(queue: queue, priority: priority)
-        last.withLock { table in table[range] = max(table[range] ?? Int64.min, id) }
+        last.withLock { table in
+            if let index = table.index(forKey: range) {
+                table.values[index] = max(table.values[index], id)
+            } else {
+                table[range] = id
+            }
+        }
     }
 }

@@ -192,10 +192,15 @@ enum MessageTable {
         /// priority. Call after the inserts, inside the transaction.
         mutating func finish() throws {
             if current != nil { try flush(&current!) }
-            for priority in Array(others.keys) { try flush(&others[priority]!) }
-            for cursor in Array(others.values) + (current.map { [$0] } ?? []) {
-                if let last = cursor.lastID {
-                    store.ids.record(queue: queue, priority: cursor.lane.priority, id: last)
+            if let last = current?.lastID, let lane = current?.lane {
+                store.ids.record(queue: queue, priority: lane.priority, id: last)
+            }
+            // Most batches have one priority: no arrays made for `others` then.
+            guard !others.isEmpty else { return }
+            for priority in Array(others.keys) {
+                try flush(&others[priority]!)
+                if let last = others[priority]!.lastID {
+                    store.ids.record(queue: queue, priority: priority, id: last)
                 }
             }
         }
