@@ -74,14 +74,29 @@ final class ContendedWrite {
             return hold != nil
         }
         if count == 0 { startPolling(at: now) }
-        if now - pollingSince < Self.spinningFor {
-            let until = now + Self.spin
+        switch Self.pause(polledFor: now - pollingSince, sleeps: sleeps) {
+        case .spin(let nanoseconds):
+            let until = now + nanoseconds
             while Deadline.monotonicNanoseconds() < until {}
             return true
+        case .sleep(let microseconds):
+            Self.sleep(microseconds: microseconds)
+            sleeps += 1
+            return Deadline.monotonicNanoseconds() < deadline
         }
-        Self.sleep(microseconds: Self.pauses[min(sleeps, Self.pauses.count - 1)])
-        sleeps += 1
-        return Deadline.monotonicNanoseconds() < deadline
+    }
+
+    /// How the head of the queue waits before its next try.
+    enum Pause: Equatable {
+        case spin(nanoseconds: UInt64)
+        case sleep(microseconds: UInt32)
+    }
+
+    /// The wait before the next try, after polling for `polledFor` ns and sleeping
+    /// `sleeps` times since: spins for the first `spinningFor`, then sleeps `pauses`.
+    static func pause(polledFor: UInt64, sleeps: Int) -> Pause {
+        if polledFor < spinningFor { return .spin(nanoseconds: spin) }
+        return .sleep(microseconds: pauses[min(sleeps, pauses.count - 1)])
     }
 
     private func startPolling(at now: UInt64) {

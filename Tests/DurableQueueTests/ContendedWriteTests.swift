@@ -170,4 +170,14 @@ struct ContendedWriteTests {
         #expect(put.done.wait(timeout: .now() + .seconds(2)) == .success)
         #expect(try writer.count() == 1)
     }
+
+    @Test("the head of the queue spins for 30 µs, then sleeps 20 µs first and longer after, up to 1 ms")
+    func pauseSchedule() {
+        #expect(ContendedWrite.pause(polledFor: 0, sleeps: 0) == .spin(nanoseconds: 2_000))
+        #expect(ContendedWrite.pause(polledFor: 29_999, sleeps: 0) == .spin(nanoseconds: 2_000))
+        // However many tries the spinning took, the first sleep is the shortest.
+        #expect(ContendedWrite.pause(polledFor: 30_000, sleeps: 0) == .sleep(microseconds: 20))
+        #expect(ContendedWrite.pause(polledFor: 200_000, sleeps: 2) == .sleep(microseconds: 50))
+        #expect(ContendedWrite.pause(polledFor: 9_000_000_000, sleeps: 500) == .sleep(microseconds: 1_000))
+    }
 }
