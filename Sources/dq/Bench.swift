@@ -16,12 +16,15 @@ extension DQ {
                 how many times the floor's latency). Percentiles are nearest-rank over all \
                 samples (HdrHistogram, 3 significant digits). W1-W3 and their floors run \
                 alternately three times each; the medians are reported. floor-W5-sqlite is W5 \
-                done with raw SQLite statements and a bare inotify doorbell (try to take, sleep \
-                on the bell while empty): what a queue on SQLite alone achieves here.
+                done with raw SQLite statements and a bare inotify doorbell (look with a read, \
+                take if there is a row, sleep on the bell if not; poll the write lock every few \
+                µs): what a queue on SQLite alone achieves here.
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
-                20,000 one at a time; W3L the same with lease + ack per message, each ack committed in the transaction that leases the next (receive(lease:acking:)); W4 2 producers + 2 consumers, 20,000 messages; W5 5,000 \
-                request/reply round trips of 16 bytes; W6 end-to-end latency at 2,000 msg/s for \
+                20,000 one at a time; W3L the same with lease + ack per message, each ack \
+                committed in the transaction that leases the next (receive(lease:acking:)); W4 2 \
+                producers + 2 consumers, 20,000 messages; W5 5,000 request/reply round trips of \
+                16 bytes; W6 end-to-end latency at 2,000 msg/s for \
                 5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get \
                 invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at \
                 once, latency of each put (compare with --writer-lock). K1: one process sets a dict \

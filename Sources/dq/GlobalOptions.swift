@@ -48,7 +48,6 @@ struct GlobalOptions: ParsableArguments {
 
 extension Durability: ExpressibleByArgument {}
 
-/// Parsers for option values, reporting problems as usage errors (exit 64).
 /// The QUEUE argument most commands take first, checked like every queue name.
 struct QueueArgument: ParsableArguments {
     @Argument(help: "The queue (1-200 bytes of UTF-8, no control characters).")
@@ -62,6 +61,7 @@ struct QueueArgument: ParsableArguments {
     }
 }
 
+/// Parsers for option values, reporting problems as usage errors (exit 64).
 enum Parse {
     static func duration(_ text: String) throws -> Duration {
         do { return try DurationText.parse(text) } catch { throw ValidationError(error.message) }
