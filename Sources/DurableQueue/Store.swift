@@ -153,16 +153,19 @@ public final class Store: Sendable {
         self.writerLock = options.writerLock ? writerLock : nil
         let checkpointer = Checkpointer()
         self.checkpointer = checkpointer
-        checkpointer.install(on: first)
         // Without the writer lock up front, writers that collide queue on it (see
         // `ContendedWrite`) instead of sleeping in SQLite's busy handler.
         let contended = options.writerLock ? nil : writerLock
-        contended.map { ContendedWrite(lock: $0, timeout: options.busyTimeout).install(on: first) }
+        // The hooks every connection of this store gets.
+        let equip: @Sendable (Connection) -> Void = { connection in
+            checkpointer.install(on: connection)
+            contended.map { ContendedWrite(lock: $0, timeout: options.busyTimeout).install(on: connection) }
+        }
+        equip(first)
         pool = ConnectionPool { [path, options] in
             let connection = try Connection(path: path, create: false)
             try Self.configure(connection, options: options)
-            checkpointer.install(on: connection)
-            contended.map { ContendedWrite(lock: $0, timeout: options.busyTimeout).install(on: connection) }
+            equip(connection)
             return connection
         }
         pool.add(first)
