@@ -81,13 +81,13 @@ extension DQ {
 
         /// With `rates` (from `--watch`), each queue also has `in_per_s` and `out_per_s`
         /// (`null` in the first view).
-        static func json(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate?]? = nil) -> String {
+        static func json(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil) -> String {
             let queues = stats.queues.map { queue in
                 let age = queue.oldestReadyAge.map { String($0.milliseconds) } ?? "null"
                 var object = "{\"name\":\(JSONText.string(queue.name)),\"ready\":\(queue.ready),\"delayed\":\(queue.delayed),"
                     + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)"
                 if let rates {
-                    let rate = rates[queue.name] ?? nil
+                    let rate = rates[queue.name]
                     object += ",\"in_per_s\":\(rate.map { String(format: "%.1f", $0.added) } ?? "null")"
                         + ",\"out_per_s\":\(rate.map { String(format: "%.1f", $0.removed) } ?? "null")"
                 }
@@ -105,7 +105,7 @@ extension DQ {
 
         /// With `rates` (from `--watch`), two more columns: messages put and taken out
         /// per second since the previous view.
-        static func table(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate?]? = nil) -> String {
+        static func table(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil) -> String {
             var rows = [["QUEUE", "READY", "DELAYED", "LEASED", "DEAD", "OLDEST"] + (rates == nil ? [] : ["IN/S", "OUT/S"])]
             for queue in stats.queues {
                 // Pipes' queues have control characters in their names: show them readably.
@@ -113,7 +113,7 @@ extension DQ {
                 var row = [name, "\(queue.ready)", "\(queue.delayed)", "\(queue.leased)", "\(queue.dead)",
                            queue.oldestReadyAge.map(DurationText.format) ?? "-"]
                 if let rates {
-                    let rate = rates[queue.name] ?? nil
+                    let rate = rates[queue.name]
                     row += [rate.map { RateMeter.format($0.added) } ?? "-", rate.map { RateMeter.format($0.removed) } ?? "-"]
                 }
                 rows.append(row)
@@ -170,15 +170,15 @@ struct RateMeter {
 
     private var last: (at: ContinuousClock.Instant, counts: [String: QueueTraffic])?
 
-    /// Reads every queue's counters; returns the rates since the previous call (`nil`
+    /// Reads every queue's counters; returns the rates since the previous call (none
     /// for a queue on the first call, or one that was not there before).
-    mutating func measure(_ queues: [String], reading: (String) -> QueueTraffic) -> [String: Rate?] {
+    mutating func measure(_ queues: [String], reading: (String) -> QueueTraffic) -> [String: Rate] {
         let now = ContinuousClock.now
         var counts: [String: QueueTraffic] = [:]
         for queue in queues { counts[queue] = reading(queue) }
-        var rates: [String: Rate?] = [:]
+        var rates: [String: Rate] = [:]
         for (queue, current) in counts {
-            guard let last, let before = last.counts[queue] else { rates[queue] = .some(nil); continue }
+            guard let last, let before = last.counts[queue] else { continue }
             let seconds = max(Double((now - last.at).nanoseconds) / 1e9, 1e-3)
             rates[queue] = Rate(added: Double(current.added &- before.added) / seconds,
                                 removed: Double(current.removed &- before.removed) / seconds)
