@@ -6,6 +6,7 @@
 final class RawBell {
     private let file: Int32
     private let inotify: Int32
+    private var events = [UInt8](repeating: 0, count: 4096)
 
     /// Opens the bell at `path`, creating it; with `watching`, also watches it.
     init(path: String, watching: Bool) {
@@ -33,7 +34,6 @@ final class RawBell {
 
     /// Sleeps until the bell rings (at once if it rang since the last wait).
     func wait() {
-        var events = [UInt8](repeating: 0, count: 4096)
         while read(inotify, &events, events.count) < 0 && errno == EINTR {}
     }
 }

@@ -20,7 +20,7 @@ final class ProgressLine: Sendable {
     func show(_ text: String) {
         guard enabled else { return }
         lastDrawn.withLock { $0 = .now }
-        Output.standardError.write(Array("\r\u{1B}[K\(text)".utf8))
+        draw(text)
     }
 
     /// Like `show`, but skips the redraw if the last one was under `interval` ago
@@ -33,12 +33,17 @@ final class ProgressLine: Sendable {
             last = now
             return true
         }
-        if due { Output.standardError.write(Array("\r\u{1B}[K\(text())".utf8)) }
+        if due { draw(text()) }
     }
 
     /// Erases the line, if anything was drawn.
     func clear() {
         guard enabled, lastDrawn.withLock({ $0 }) != nil else { return }
-        Output.standardError.write(Array("\r\u{1B}[K".utf8))
+        draw("")
+    }
+
+    /// Returns to the line's start, erases it, writes `text`.
+    private func draw(_ text: String) {
+        Output.standardError.write(Array("\r\u{1B}[K\(text)".utf8))
     }
 }
