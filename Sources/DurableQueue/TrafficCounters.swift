@@ -56,22 +56,25 @@ final class TrafficCounters: @unchecked Sendable {
         return nil
     }
 
-    /// Counts `count` messages committed into the queue with name hash `hash`.
-    func added(_ count: Int, hash: UInt64) {
-        guard count > 0, let entry = entry(hash: hash, claim: true) else { return }
-        word(entry, 1).wrappingIncrement(by: UInt64(count), ordering: .relaxed)
+    /// Which count of an entry.
+    enum Direction: Int {
+        /// Messages committed into the queue.
+        case added = 1
+        /// Messages taken out of the queue for good (get, ack).
+        case removed = 2
     }
 
-    /// Counts `count` messages taken out of the queue for good (get, ack).
-    func removed(_ count: Int, hash: UInt64) {
+    /// Adds `count` to `direction`'s count of the queue with name hash `hash`.
+    func count(_ count: Int, _ direction: Direction, hash: UInt64) {
         guard count > 0, let entry = entry(hash: hash, claim: true) else { return }
-        word(entry, 2).wrappingIncrement(by: UInt64(count), ordering: .relaxed)
+        word(entry, direction.rawValue).wrappingIncrement(by: UInt64(count), ordering: .relaxed)
     }
 
     /// The counts so far of the queue with name hash `hash` (zero if none yet).
-    func reading(hash: UInt64) -> (added: UInt64, removed: UInt64) {
-        guard let entry = entry(hash: hash, claim: false) else { return (0, 0) }
-        return (word(entry, 1).load(ordering: .relaxed), word(entry, 2).load(ordering: .relaxed))
+    func reading(hash: UInt64) -> QueueTraffic {
+        guard let entry = entry(hash: hash, claim: false) else { return QueueTraffic(added: 0, removed: 0) }
+        return QueueTraffic(added: word(entry, Direction.added.rawValue).load(ordering: .relaxed),
+                            removed: word(entry, Direction.removed.rawValue).load(ordering: .relaxed))
     }
 }
 
@@ -86,16 +89,15 @@ final class Traffic: Sendable {
     private var mapped: TrafficCounters? { counters.value }
 
     func added(_ count: Int, to queue: String) {
-        mapped?.added(count, hash: Doorbells.hash(queue))
+        mapped?.count(count, .added, hash: Doorbells.hash(queue))
     }
 
     func removed(_ count: Int, from queue: String) {
-        mapped?.removed(count, hash: Doorbells.hash(queue))
+        mapped?.count(count, .removed, hash: Doorbells.hash(queue))
     }
 
     func reading(_ queue: String) -> QueueTraffic {
-        guard let counts = mapped?.reading(hash: Doorbells.hash(queue)) else { return QueueTraffic(added: 0, removed: 0) }
-        return QueueTraffic(added: counts.added, removed: counts.removed)
+        mapped?.reading(hash: Doorbells.hash(queue)) ?? QueueTraffic(added: 0, removed: 0)
     }
 }
 
