@@ -109,6 +109,7 @@ public struct Queue: Sendable {
             try Self.validate(message)
         }
         var early = Doorbells.EarlyRing.none
+        var added = 0
         store.doorbells.prepareToRing()
         let results = try store.write { connection in
             // Read the clock holding the write lock, so ids follow commit order.
@@ -121,15 +122,15 @@ public struct Queue: Sendable {
                 if let progress, results.count % 10_000 == 0 { progress(results.count) }
             }
             try inserter.finish()
+            added = results.count { !$0.duplicate }
             // A lone waiter wakes while the commit is written (see `Doorbells`). Not when
             // the commit waits for an fsync: the reader would wake long before it ends
             // and poll for the write lock (measured: W5 at `--sync full` 650 → 750 µs).
-            if store.options.durability == .normal && results.contains(where: { !$0.duplicate }) {
+            if added > 0 && store.options.durability == .normal {
                 early = store.doorbells.ringBeforeCommit(name)
             }
             return results
         }
-        let added = results.count { !$0.duplicate }
         if added > 0 {
             store.doorbells.ringAfterCommit(name, early: early)
             store.traffic.added(added, to: name)
