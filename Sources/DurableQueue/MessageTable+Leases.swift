@@ -12,32 +12,28 @@ extension MessageTable {
                       maxAttempts: Int, holder: Int64?) throws -> [LeasedMessage] {
         var leased: [LeasedMessage] = []
         for lane in try Lanes.all(connection, queue: queue) where leased.count < limit {
+            let next = try statement(connection, lane, .next) { nextSQL(lane) }
+            let update = try statement(connection, lane, .lease) {
+                """
+                UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1
+                WHERE id = ?1
+                """
+            }
             while leased.count < limit {
-                let next = try statement(connection, lane, .next) { nextSQL(lane) }
                 try next.bind(limit - leased.count, at: 1)
                 try next.bind(now, at: 2)
-                var rows: [Message] = []
-                var keyed: Set<Int64> = []
+                var rows: [(message: Message, hasKey: Bool)] = []
                 while try next.step() {
-                    rows.append(Message(
-                        id: next.int64(at: 0), queue: queue, body: next.data(at: 4), priority: lane.priority,
-                        enqueuedAt: Timestamp.date(next.int64(at: 1)), attempt: next.int(at: 2)))
-                    if !next.isNull(at: 3) { keyed.insert(next.int64(at: 0)) }
+                    rows.append((message(from: next, queue: queue, priority: lane.priority), !next.isNull(at: 3)))
                 }
                 next.reset()
                 if rows.isEmpty { break }
-                for row in rows {
+                for (row, hasKey) in rows {
                     if row.attempt > maxAttempts {
                         try bury(connection, queue: queue, lane: lane, id: row.id, now: now)
                         continue
                     }
-                    let token = Receipt.token(hasKey: keyed.contains(row.id))
-                    let update = try statement(connection, lane, .lease) {
-                        """
-                        UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1
-                        WHERE id = ?1
-                        """
-                    }
+                    let token = Receipt.token(hasKey: hasKey)
                     defer { update.reset() }
                     try update.bind(row.id, at: 1)
                     try update.bind(until, at: 2)

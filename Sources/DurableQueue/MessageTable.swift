@@ -460,11 +460,11 @@ enum MessageTable {
     // MARK: Rows
 
     /// Reads `id, enqueued_at, attempts + 1, dedup_key, body`.
-    private static func message(from row: Statement, queue: String, priority: Int) -> Message {
+    /// The message in a row of `nextSQL`'s columns (id, enqueued_at, attempts, dedup_key, body).
+    static func message(from row: Statement, queue: String, priority: Int) -> Message {
         Message(
             id: row.int64(at: 0), queue: queue, body: row.data(at: 4), priority: priority,
-            enqueuedAt: Date(timeIntervalSince1970: Double(row.int64(at: 1)) / 1_000_000),
-            attempt: row.int(at: 2))
+            enqueuedAt: Timestamp.date(row.int64(at: 1)), attempt: row.int(at: 2))
     }
 
     private static func deliveredBefore(_ a: Message, _ b: Message) -> Bool {
