@@ -137,9 +137,11 @@ extension Queue {
         guard maxAttempts > 0 else { throw DQError(.invalidArgument, "max attempts must be at least 1") }
         let length = Timestamp.microseconds(lease)
         let holder = releaseOnExit ? try store.holders.holderID(store: store) : nil
-        func take(acking: [Receipt]) throws(DQError) -> (taken: [LeasedMessage], nextDue: Int64?) {
-            try store.write(.takes) { connection in
-                for receipt in acking where !(try MessageTable.ack(connection, queue: name, receipt: receipt, lanes: store.lanes)) {
+        var unacked = acking
+        func take() throws(DQError) -> (taken: [LeasedMessage], nextDue: Int64?) {
+            let acks = unacked
+            let result = try store.write(.takes) { connection in
+                for receipt in acks where !(try MessageTable.ack(connection, queue: name, receipt: receipt, lanes: store.lanes)) {
                     throw Self.stale(receipt)
                 }
                 let now = Timestamp.now()
@@ -148,14 +150,13 @@ extension Queue {
                                                     until: now &+ length, maxAttempts: maxAttempts, holder: holder)
                 return (leased, leased.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
             }
+            unacked = []
+            store.traffic.removed(acks.count, from: name)
+            return result
         }
-        if !acking.isEmpty {
-            // The acks commit now, whether or not there is a message to lease.
-            let first = try take(acking: acking)
-            store.traffic.removed(acking.count, from: name)
-            if !first.taken.isEmpty || timeout == .zero { return first.taken }
-        }
-        return try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in try take(acking: []) }
+        // With acks, the first take runs at once: they commit whether or not there is a
+        // message to lease, before any wait.
+        return try waitFor(timeout: timeout, interrupt: interrupt, takeFirst: !acking.isEmpty, take: take)
     }
 
     /// Removes a leased message for good: it was handled.

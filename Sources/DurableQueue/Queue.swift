@@ -218,16 +218,19 @@ public struct Queue: Sendable {
     /// sleep. Each look is one read transaction (is anything deliverable, and if not,
     /// when does something fall due) before the write lock is taken, so an empty queue
     /// costs one read, and several readers woken for one message do not queue on the
-    /// lock.
-    func waitFor<T>(timeout: Duration?, interrupt: WaitInterrupt?,
+    /// lock. With `takeFirst`, `take` runs once before any look or wait, whatever the
+    /// timeout (for work it must commit at once, such as acks).
+    func waitFor<T>(timeout: Duration?, interrupt: WaitInterrupt?, takeFirst: Bool = false,
                     take: () throws(DQError) -> (taken: [T], nextDue: Int64?)) throws(DQError) -> [T] {
         // Leases of consumers that died come back first (at most every 250 ms).
         try store.holders.sweep(store: store)
-        if timeout == .zero {
+        if timeout == .zero || takeFirst {
             let taken = try take().taken
-            // Nothing to take: a backlog may just have drained.
-            if taken.isEmpty { store.checkpointer.scheduleReclaim() }
-            return taken
+            if !taken.isEmpty || timeout == .zero {
+                // Nothing to take: a backlog may just have drained.
+                if taken.isEmpty { store.checkpointer.scheduleReclaim() }
+                return taken
+            }
         }
         var reclaimAsked = false
         return try store.wait(on: name, timeout: timeout, interrupt: interrupt) { rang throws(DQError) -> WaitStep<[T]> in
