@@ -85,27 +85,37 @@ extension Queue {
         var handled: Receipt?
         do {
             while true {
-                let leased: LeasedMessage?
-                do {
-                    leased = try await receive(lease: lease, timeout: nil, maxAttempts: maxAttempts,
-                                               acking: handled.map { [$0] } ?? []).first
-                } catch let error as DQError where error.kind == .staleReceipt {
-                    store.logger.warning("a lease ran out while its handler ran; the message was delivered again",
-                                         metadata: ["queue": "\(name)", "receipt": "\(handled.map(String.init) ?? "")"])
+                var leased: LeasedMessage?
+                if let receipt = handled {
+                    // The ack commits now, in the transaction that leases the next message
+                    // if one is there; only then comes a wait.
+                    do {
+                        leased = try await receive(lease: lease, timeout: .zero, maxAttempts: maxAttempts, acking: [receipt]).first
+                    } catch let error as DQError where error.kind == .staleReceipt {
+                        logLostLease(receipt)
+                    }
                     handled = nil
-                    continue
                 }
-                handled = nil
+                if leased == nil {
+                    leased = try await receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first
+                }
                 guard let leased else { continue }
                 if try await handle(leased, lease: lease, maxAttempts: maxAttempts, backoff: backoff, handler: handler) {
                     handled = leased.receipt
                 }
             }
         } catch {
-            // Stopping (cancelled, or the store failed): the last handled message still gets its ack.
+            // Stopping (cancelled, or the store failed) before the last handled message's
+            // ack committed: it gets it now.
             if let handled { _ = try? await offload { [self] () throws(DQError) in try ack(handled) } }
             throw error
         }
+    }
+
+    /// Logs that a handled message's lease ran out before it was settled.
+    private func logLostLease(_ receipt: Receipt) {
+        store.logger.warning("a lease ran out while its handler ran; the message was delivered again",
+                             metadata: ["queue": "\(name)", "receipt": "\(receipt)"])
     }
 
     /// Runs `handler` on `leased`, extending the lease meanwhile. Returns `true` when
@@ -144,8 +154,7 @@ extension Queue {
                     try nack(leased.receipt, delay: delay, maxAttempts: maxAttempts)
                 } catch {
                     guard error.kind == .staleReceipt else { throw error }
-                    store.logger.warning("a lease ran out while its handler ran; the message was delivered again",
-                                         metadata: ["queue": "\(name)", "receipt": "\(leased.receipt)"])
+                    logLostLease(leased.receipt)
                 }
             }
             return false
