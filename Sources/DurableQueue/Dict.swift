@@ -34,7 +34,6 @@ public struct Dict: Sendable {
         }
     }
 
-    private var everyKey: String { Store.channel("dict", name) }
     private func channel(_ key: String) -> String { Store.channel("dict", name, key) }
 
     /// The value of `key`, or `nil` if it is absent.

@@ -85,7 +85,8 @@ public enum Doctor {
         unsafeFilesystems.contains(type) || type.hasPrefix("fuse")
     }
 
-    /// Examines the store at `path` without changing its data. A file that cannot be
+    /// Examines the store at `path` without changing its messages or shared state (only
+    /// an older schema is upgraded, as by any dq that opens it). A file that cannot be
     /// opened as a dq store is a finding, not an error.
     ///
     /// Opens the store like `Store.init(path:options:)` (which may migrate an older
@@ -101,8 +102,7 @@ public enum Doctor {
     /// ```
     public static func examine(path: String) -> Diagnosis {
         var diagnosis = Diagnosis(path: path)
-        let directory = (path as NSString).deletingLastPathComponent
-        let type = StoreLocation.filesystemType(of: FileManager.default.fileExists(atPath: path) ? path : (directory.isEmpty ? "." : directory))
+        let type = StoreLocation.filesystemType(of: FileManager.default.fileExists(atPath: path) ? path : StoreLocation.directory(of: path))
         if let type, isUnsafe(filesystem: type) {
             diagnosis.add("filesystem", .problem, "\(type): WAL needs a local filesystem (not a network or FUSE one); move the store")
         } else {

@@ -49,12 +49,11 @@ public struct StoreStats: Sendable, Hashable {
 }
 
 extension Store {
-    /// Counts for every queue that holds messages, and the store's file sizes.
+    /// Counts for every queue that holds or has held messages (a drained queue is
+    /// listed with zero counts), the sizes of the shared dicts, lists and counters, and
+    /// the store's file sizes.
     ///
-    /// A queue that once held messages is listed with zero counts after it drains.
-    ///
-    /// The queue counts come from one read transaction, the dict, list and counter
-    /// sizes from a second; neither blocks writers.
+    /// All counts come from one read transaction, which does not block writers.
     ///
     /// For example:
     ///
@@ -65,19 +64,17 @@ extension Store {
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func stats() throws(DQError) -> StoreStats {
         let now = Timestamp.now()
-        let queues = try read { connection in
+        let (queues, dicts, lists, counters) = try read { connection in
             let dead = try MessageTable.deadCounts(connection)
             var queues = try MessageTable.stats(connection, now: now)
             for index in queues.indices { queues[index].dead = dead[queues[index].name] ?? 0 }
             for (name, count) in dead where !queues.contains(where: { $0.name == name }) {
                 queues.append(QueueStats(name: name, ready: 0, delayed: 0, leased: 0, dead: count, oldestReadyAge: nil))
             }
-            return queues.sorted { $0.name < $1.name }
-        }
-        let (dicts, lists, counters) = try read { connection in
-            (try Self.sizes(connection, "SELECT dict, count(*) FROM dict_items GROUP BY dict"),
-             try Self.sizes(connection, "SELECT list, count(*) FROM list_items GROUP BY list"),
-             try Self.sizes(connection, "SELECT name, value FROM counters"))
+            return (queues.sorted { $0.name < $1.name },
+                    try Self.sizes(connection, "SELECT dict, count(*) FROM dict_items GROUP BY dict"),
+                    try Self.sizes(connection, "SELECT list, count(*) FROM list_items GROUP BY list"),
+                    try Self.sizes(connection, "SELECT name, value FROM counters"))
         }
         return StoreStats(
             queues: queues, dicts: dicts.mapValues { Int($0) }, lists: lists.mapValues { Int($0) }, counters: counters,

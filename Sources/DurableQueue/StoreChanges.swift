@@ -30,9 +30,7 @@ public final class StoreChanges: @unchecked Sendable {
     ///
     /// - Throws: `DQError.storeUnavailable` if the directory cannot be watched.
     public init(store: Store) throws(DQError) {
-        let slash = store.path.lastIndex(of: "/")
-        let directory = slash.map { String(store.path[..<$0]) } ?? "."
-        watch = try InotifyWatch(path: directory.isEmpty ? "/" : directory)
+        watch = try InotifyWatch(path: StoreLocation.directory(of: store.path))
     }
 
     /// Waits until something in the store's directory changes, `timeout` passes, or

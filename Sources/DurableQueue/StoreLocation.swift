@@ -71,10 +71,16 @@ public enum StoreLocation {
     }
 
     /// `mkdir -p` for the directory that holds `path`.
-    private static func makeDirectories(parentOf path: String) throws(DQError) {
-        guard let slash = path.lastIndex(of: "/") else { return }
+    /// The directory that holds `path`: `.` for a bare file name, `/` for a file in the root.
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
         let parent = String(path[..<slash])
-        if parent.isEmpty { return }
+        return parent.isEmpty ? "/" : parent
+    }
+
+    private static func makeDirectories(parentOf path: String) throws(DQError) {
+        let parent = directory(of: path)
+        if parent == "." || parent == "/" { return }
         var prefix = parent.hasPrefix("/") ? "" : "."
         for component in parent.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component

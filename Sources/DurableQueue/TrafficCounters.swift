@@ -7,8 +7,9 @@ import Synchronization
 /// --watch` subtracts two readings to show rates.
 ///
 /// Each queue has an entry (the 64-bit hash of its name, then two counters), found by
-/// linear probing from the hash and claimed with a compare-and-swap, so queues never
-/// share counters. A count is added after the commit it reports, with one atomic add:
+/// linear probing from the hash and claimed with a compare-and-swap, so queues share
+/// counters only if their names' hashes collide. Entries are never freed: once 4,096
+/// queue names have been counted, further new names go uncounted. A count is added after the commit it reports, with one atomic add:
 /// no system call, no lock. The counts are statistics, not data: they start from zero
 /// when the file is new and are not part of any transaction.
 ///
@@ -104,6 +105,8 @@ final class Traffic: Sendable {
 /// How many messages a queue has taken in and given out, as counted by every process
 /// on this machine since the store's traffic file was made (statistics, not data: they
 /// are kept outside the database and may start over). Subtract two readings for rates.
+/// Purges, dead letters and their retries are not counted, so `added - removed` is not
+/// a backlog; `Store.stats()` has that.
 ///
 /// For example:
 ///
@@ -127,7 +130,7 @@ extension Store {
     ///
     /// ```swift
     /// let traffic = store.traffic(ofQueue: "jobs")
-    /// print(traffic.added - traffic.removed)
+    /// print("\(traffic.added) in, \(traffic.removed) out")
     /// ```
     public func traffic(ofQueue name: String) -> QueueTraffic {
         traffic.reading(name)
