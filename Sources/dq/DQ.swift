@@ -34,7 +34,11 @@ struct DQ: ParsableCommand {
     /// exit status the command line contract promises.
     static func main() {
         do {
-            var command = try parseAsRoot(GlobalOptions.movedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
+            // Commands with subcommands of their own (kv, list, counter, event).
+            let groups = Set(configuration.subcommands.filter { !$0.configuration.subcommands.isEmpty }
+                .compactMap { $0.configuration.commandName })
+            var command = try parseAsRoot(GlobalOptions.movedAfterSubcommand(
+                Array(CommandLine.arguments.dropFirst()), groups: groups))
             try command.run()
         } catch {
             ErrorReport.exit(for: error)

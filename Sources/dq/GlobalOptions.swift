@@ -17,11 +17,14 @@ struct GlobalOptions: ParsableArguments {
     /// The options' names, as they may also be written before the subcommand.
     private static let valued: Set<String> = ["--db", "--sync"]
 
-    /// Lets `dq --db PATH put q` mean `dq put q --db PATH`: ArgumentParser only
-    /// accepts a subcommand's options after its name, so global options written before
-    /// the subcommand are moved to just before `--` (or the end).
-    static func movedAfterSubcommand(_ arguments: [String]) -> [String] {
+    /// Lets `dq --db PATH put q` mean `dq put q --db PATH`, and `dq kv --db PATH get d k`
+    /// mean `dq kv get d k --db PATH`: ArgumentParser only accepts a subcommand's options
+    /// after its name, so global options written before the subcommand (or between a
+    /// command `group` such as `kv` and its subcommand) are moved to just before `--`
+    /// (or the end).
+    static func movedAfterSubcommand(_ arguments: [String], groups: Set<String>) -> [String] {
         var moved: [String] = []
+        var group: [String] = []
         var rest = arguments[...]
         while let first = rest.first {
             if valued.contains(first), rest.count >= 2 {
@@ -31,12 +34,15 @@ struct GlobalOptions: ParsableArguments {
                       valued.contains(String(name)) {
                 moved.append(first)
                 rest = rest.dropFirst()
+            } else if group.isEmpty && groups.contains(first) {
+                group.append(first)
+                rest = rest.dropFirst()
             } else {
                 break
             }
         }
         guard !moved.isEmpty else { return arguments }
-        var result = Array(rest)
+        var result = group + rest
         result.insert(contentsOf: moved, at: result.firstIndex(of: "--") ?? result.endIndex)
         return result
     }

@@ -128,6 +128,13 @@ struct CommandLineTests {
         #expect(try dq(["get", "q"], environment: ["DQ_DB": db]).stdoutText == "x")
         #expect(try dq(["--sync", "full", "put", "q", "durable"], environment: ["DQ_DB": db]).status == 0)
         #expect(try dq(["--db=\(db)", "get", "q"]).stdoutText == "durable")
+        // Also between a command group and its subcommand, and before the group.
+        #expect(try dq(["kv", "--db", db, "set", "d", "k", "v"]).status == 0)
+        #expect(try dq(["--db", db, "kv", "get", "d", "k"]).stdoutText == "v")
+        #expect(try dq(["counter", "--sync=full", "--db", db, "add", "c", "2"]).stdoutText == "2\n")
+        // A queue named like a group is still a queue.
+        #expect(try dq(["--db", db, "put", "list", "x"]).status == 0)
+        #expect(try dq(["get", "list", "--db", db, "--no-wait"]).stdoutText == "x")
     }
 
     @Test("a blocked get --timeout 5s returns a message put by another process")
