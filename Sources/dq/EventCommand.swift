@@ -2,7 +2,7 @@ import ArgumentParser
 import DurableQueue
 
 extension DQ {
-    struct EventCommand: ParsableCommand {
+    struct EventCommand: CommandGroup {
         static let configuration = CommandConfiguration(
             commandName: "event",
             abstract: "A shared flag: set, clear, is-set (exit 0 set, 1 clear), wait.",

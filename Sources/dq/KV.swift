@@ -3,7 +3,7 @@ import DurableQueue
 import Foundation
 
 extension DQ {
-    struct KV: ParsableCommand {
+    struct KV: CommandGroup {
         static let configuration = CommandConfiguration(
             commandName: "kv",
             abstract: "A shared dictionary: key → bytes, atomic across processes.",

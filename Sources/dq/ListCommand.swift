@@ -3,7 +3,7 @@ import DurableQueue
 import Foundation
 
 extension DQ {
-    struct ListCommand: ParsableCommand {
+    struct ListCommand: CommandGroup {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "A shared list of values: append, read, pop.",
@@ -70,7 +70,7 @@ extension DQ {
         }
     }
 
-    struct CounterCommand: ParsableCommand {
+    struct CounterCommand: CommandGroup {
         static let configuration = CommandConfiguration(
             commandName: "counter",
             abstract: "A shared integer: atomic add, get, set, wait.",

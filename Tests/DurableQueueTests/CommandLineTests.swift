@@ -200,6 +200,9 @@ struct CommandLineTests {
         expectFailure(try dq(["get", "q", "-n", "0", "--db", db]), status: 64)
         expectFailure(try dq(["put", "q", "a", "b", "--key", "k", "--db", db]), status: 64)
         expectFailure(try dq(["put", "q", "--sync", "sometimes", "--db", db]), status: 64)
+        for group in ["kv", "list", "counter", "event"] {
+            expectFailure(try dq([group]), status: 64, mentioning: "needs a subcommand")
+        }
     }
 
     @Test("an unwritable location: exit 73 with one line")
