@@ -26,7 +26,7 @@ extension DQ {
         @Flag(name: .long, help: "Do not wait: exit 1 at once if the queue is empty.")
         var noWait = false
 
-        @Option(name: .customShort("n"), help: "Take up to N messages (in one transaction).")
+        @Option(name: .customShort("n"), parsing: .unconditional, help: "Take up to N messages (in one transaction).")
         var count: Int = 1
 
         @Flag(name: .long, help: "Keep printing messages as they arrive, until SIGINT or SIGTERM.")

@@ -75,7 +75,7 @@ enum Parse {
 
     static func receipt(_ text: String) throws -> Receipt {
         guard let receipt = Receipt(text) else {
-            throw ValidationError("'\(text)' is not a receipt (it looks like 1732…-9f3a…, from dq get --lease --json)")
+            throw ValidationError("'\(text)' is not a receipt (one looks like 1-1795576301119273000-2d7f2c8c66aa2584: the \"receipt\" of dq get --lease --json)")
         }
         return receipt
     }

@@ -86,9 +86,10 @@ extension DQ {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add",
-                abstract: "Add N (default 1, may be negative) and print the new value.")
+                abstract: "Add N (default 1, may be negative) and print the new value.",
+                usage: "dq counter add <counter> [<n>] [--db <path>] [--sync <normal|full>]")
             @OptionGroup var location: Location
-            @Argument(parsing: .allUnrecognized, help: "The amount (may be negative).") var amounts: [String] = []
+            @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The amount (may be negative; default 1).", valueName: "n")) var amounts: [String] = []
             var amount: Int64 { Int64(amounts.first ?? "1") ?? 1 }
             func validate() throws {
                 if amounts.count > 1 || (amounts.first.map { Int64($0) == nil } ?? false) {
@@ -113,9 +114,10 @@ extension DQ {
         struct Set: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "set",
-                abstract: "Set the value to N.")
+                abstract: "Set the value to N.",
+                usage: "dq counter set <counter> <n> [--db <path>] [--sync <normal|full>]")
             @OptionGroup var location: Location
-            @Argument(parsing: .allUnrecognized, help: "The value (may be negative).") var values: [String] = []
+            @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The value (may be negative).", valueName: "n")) var values: [String] = []
             func validate() throws {
                 if values.count != 1 || Int64(values[0]) == nil {
                     throw ValidationError("give one whole number, as in: dq counter set NAME -1")

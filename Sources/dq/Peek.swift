@@ -12,7 +12,7 @@ extension DQ {
 
         @OptionGroup var target: QueueArgument
 
-        @Option(name: .customShort("n"), help: "Show up to N messages.")
+        @Option(name: .customShort("n"), parsing: .unconditional, help: "Show up to N messages.")
         var count: Int = 1
 
         @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")

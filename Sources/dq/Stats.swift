@@ -28,7 +28,7 @@ extension DQ {
         @Flag(name: .long, help: "Keep showing the numbers as they change, until SIGINT/SIGTERM (redraws on a terminal).")
         var watch = false
 
-        @Option(name: .long, help: "With --watch: stop after this many views.")
+        @Option(name: .long, help: "With --watch: stop after this many views (printed to a terminal every second and on each change, to a pipe only on a change).")
         var count: Int?
 
         func validate() throws {
