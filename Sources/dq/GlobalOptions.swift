@@ -81,10 +81,12 @@ enum Parse {
     }
 
     static func name(_ name: String, what: String) throws {
+        // Two names that differ only in bytes that are not UTF-8 would read as one.
+        if RawArguments.wasRepaired(name) { throw ValidationError("\(what) is not valid UTF-8") }
         do { try Names.validate(name, what: what) } catch { throw ValidationError(error.message) }
     }
 
     static func queueName(_ name: String) throws {
-        do { try Names.validate(name, what: "queue name") } catch { throw ValidationError(error.message) }
+        try Self.name(name, what: "queue name")
     }
 }

@@ -20,16 +20,25 @@ extension DQ {
             func open() throws -> Dict { try global.openStore().dict(dict) }
         }
 
+        /// The KEY argument, refused if it was not valid UTF-8 (two such keys would read
+        /// as one).
+        struct KeyArgument: ParsableArguments {
+            @Argument(help: "The key.") var key: String
+            func validate() throws {
+                if RawArguments.wasRepaired(key) { throw ValidationError("key is not valid UTF-8") }
+            }
+        }
+
         struct Set: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "set",
                 abstract: "Set KEY to VALUE (- reads standard input, binary-safe).")
             @OptionGroup var location: Location
-            @Argument(help: "The key.") var key: String
+            @OptionGroup var target: KeyArgument
             @Argument(help: "The value, or - for standard input.") var value: String
             func run() throws {
-                let data = value == "-" ? readStandardInput() : Data(value.utf8)
-                try location.open().set(key, data)
+                let data = value == "-" ? readStandardInput() : RawArguments.bytes(of: [value])[0]
+                try location.open().set(target.key, data)
             }
         }
 
@@ -38,9 +47,9 @@ extension DQ {
                 commandName: "get",
                 abstract: "Print KEY's value raw; exit 1 if it is absent.")
             @OptionGroup var location: Location
-            @Argument(help: "The key.") var key: String
+            @OptionGroup var target: KeyArgument
             func run() throws {
-                guard let value = try location.open().get(key) else { throw ExitCode(1) }
+                guard let value = try location.open().get(target.key) else { throw ExitCode(1) }
                 Output.standardOutput.write(value)
             }
         }
@@ -50,9 +59,9 @@ extension DQ {
                 commandName: "del",
                 abstract: "Remove KEY; exit 1 if it was absent.")
             @OptionGroup var location: Location
-            @Argument(help: "The key.") var key: String
+            @OptionGroup var target: KeyArgument
             func run() throws {
-                if try !location.open().delete(key) { throw ExitCode(1) }
+                if try !location.open().delete(target.key) { throw ExitCode(1) }
             }
         }
 
@@ -95,7 +104,7 @@ extension DQ {
                 abstract: "Wait until KEY exists (or, with --changed, until it changes), then print its value.",
                 discussion: "Exits 1 on timeout, and with --changed when the key was removed.")
             @OptionGroup var location: Location
-            @Argument(help: "The key.") var key: String
+            @OptionGroup var target: KeyArgument
             @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?
             @Flag(name: .long, help: "Wait for the next change instead of for the key to exist.") var changed = false
@@ -105,12 +114,12 @@ extension DQ {
                 let dict = try location.open()
                 let value: Data?
                 if changed {
-                    guard let change = try dict.waitForChange(of: key, timeout: timeout, interrupt: interrupt) else {
+                    guard let change = try dict.waitForChange(of: target.key, timeout: timeout, interrupt: interrupt) else {
                         throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
                     }
                     value = change
                 } else {
-                    value = try dict.wait(for: key, timeout: timeout, interrupt: interrupt)
+                    value = try dict.wait(for: target.key, timeout: timeout, interrupt: interrupt)
                 }
                 guard let value else { throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1) }
                 Output.standardOutput.write(value)

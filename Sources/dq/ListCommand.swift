@@ -24,7 +24,7 @@ extension DQ {
             @Argument(help: "Values; - is standard input.") var values: [String]
             func validate() throws { if values.isEmpty { throw ValidationError("give at least one value") } }
             func run() throws {
-                try location.open().append(contentsOf: values.map { $0 == "-" ? readStandardInput() : Data($0.utf8) })
+                try location.open().append(contentsOf: zip(values, RawArguments.bytes(of: values)).map { $0 == "-" ? readStandardInput() : $1 })
             }
         }
 

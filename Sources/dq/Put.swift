@@ -49,6 +49,7 @@ extension DQ {
                 throw ValidationError("--lines and -0 read standard input; do not also give BODY arguments")
             }
             if key != nil && bodies.count > 1 { throw ValidationError("--key applies to one message; give one BODY") }
+            if let key, RawArguments.wasRepaired(key) { throw ValidationError("--key is not valid UTF-8") }
         }
 
         func run() throws {
@@ -59,7 +60,7 @@ extension DQ {
                 progress.throttled("reading standard input: \(bytes >> 20) MiB …")
             } : nil
             let payloads = bodies.isEmpty ? Self.split(readStandardInput(progress: reading), lines: lines, nul: nulSeparated)
-                                          : bodies.map { Data($0.utf8) }
+                                          : RawArguments.bytes(of: bodies)
             if key != nil && payloads.count != 1 {
                 throw ValidationError("--key applies to one message; standard input held \(payloads.count)")
             }
