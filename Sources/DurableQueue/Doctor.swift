@@ -49,6 +49,10 @@ public struct Diagnosis: Sendable {
     public let path: String
     /// The checks' outcomes, in the order they ran.
     public internal(set) var findings: [Finding] = []
+    /// Why the store could not be opened at all (missing, a directory, not a dq store,
+    /// on a network filesystem), if that is the case; its kind is what any other use of
+    /// the store would have failed with.
+    public internal(set) var failure: DQError?
 
     /// The worst severity found.
     public var severity: Severity {
@@ -58,6 +62,12 @@ public struct Diagnosis: Sendable {
 
     mutating func add(_ check: String, _ severity: Severity, _ detail: String) {
         findings.append(Finding(check: check, severity: severity, detail: detail))
+    }
+
+    /// Records that the store could not be opened, as a `problem` finding of `check`.
+    mutating func fail(_ check: String, _ error: DQError) {
+        add(check, .problem, error.message)
+        failure = failure ?? error
     }
 }
 
@@ -102,19 +112,23 @@ public enum Doctor {
     /// ```
     public static func examine(path: String) -> Diagnosis {
         var diagnosis = Diagnosis(path: path)
+        guard !path.isEmpty else {
+            diagnosis.fail("store", DQError(.invalidArgument, "the store path is empty"))
+            return diagnosis
+        }
         let type = StoreLocation.filesystemType(of: FileManager.default.fileExists(atPath: path) ? path : StoreLocation.directory(of: path))
         if let type, isUnsafe(filesystem: type) {
-            diagnosis.add("filesystem", .problem, "\(type): WAL needs a local filesystem (not a network or FUSE one); move the store")
+            diagnosis.fail("filesystem", DQError(.storeUnavailable, "\(type): WAL needs a local filesystem (not a network or FUSE one); move the store"))
         } else {
             diagnosis.add("filesystem", .ok, type ?? "unknown")
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            diagnosis.add("store", .problem, "\(path) does not exist")
+            diagnosis.fail("store", DQError(.storeUnavailable, "\(path) does not exist"))
             return diagnosis
         }
         let store: Store
         do { store = try Store(path: path) } catch {
-            diagnosis.add("store", .problem, error.message)
+            diagnosis.fail("store", error)
             return diagnosis
         }
         do {

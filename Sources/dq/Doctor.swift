@@ -8,9 +8,10 @@ extension DQ {
             commandName: "doctor",
             abstract: "Check a store: filesystem, integrity, schema, sizes, leases, dead letters.",
             discussion: """
-                Prints one line per check (ok, warning, PROBLEM). Exits 0 when nothing is a \
-                problem, 65 when the store is damaged or not a dq store, 73 when it cannot be \
-                used where it is (a network or FUSE filesystem, a missing file). --json prints \
+                Prints one line per check (ok, warning, PROBLEM), and the first problem again \
+                on stderr as a dq: line. Exits 0 when nothing is a problem, 65 when the store is \
+                damaged or not a dq store, 73 when it cannot be used where it is (a network or \
+                FUSE filesystem, a missing file, a directory), 64 for an empty path. --json prints \
                 {"path":…,"status":"ok|warning|problem","checks":[{"check":…,"status":…,"detail":…}]}.
                 """)
 
@@ -36,9 +37,9 @@ extension DQ {
                 }
                 Output.standardOutput.write(Array(text.utf8))
             }
-            let problems = diagnosis.findings.filter { $0.severity == .problem }
-            if problems.isEmpty { return }
-            throw ExitCode(problems.allSatisfy { ["filesystem"].contains($0.check) || $0.detail.hasSuffix("does not exist") } ? 73 : 65)
+            // A store that cannot be opened exits as any command would have; a damaged one 65.
+            guard let problem = diagnosis.findings.first(where: { $0.severity == .problem }) else { return }
+            ErrorReport.fail(problem.detail, status: diagnosis.failure.map { ErrorReport.exitCode(for: $0.kind) } ?? 65)
         }
     }
 }

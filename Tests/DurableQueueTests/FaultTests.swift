@@ -169,6 +169,12 @@ struct DoctorTests {
         #expect(FileManager.default.createFile(atPath: foreign, contents: Data("hello".utf8)))
         #expect(try dq(["doctor", "--db", foreign]).status == 65)
         #expect(try dq(["doctor", "--db", directory.file("missing.db")]).status == 73)
+        // A store it cannot open exits as any command would, with one dq: line.
+        let folder = try dq(["doctor", "--db", directory.path])
+        #expect(folder.status == 73)
+        #expect(folder.stderrLines.count == 1 && folder.stderrText.hasPrefix("dq: "), "\(folder.stderrText)")
+        #expect(try dq(["doctor", "--db", ""]).status == 64)
+        #expect(result.stderrLines.count == 1 && result.stderrText.hasPrefix("dq: "), "\(result.stderrText)")
     }
 
     @Test("network and FUSE filesystems are refused")
