@@ -21,7 +21,6 @@
 #include "common.h"
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 
 #define TTR 30
 
@@ -65,7 +64,7 @@ static void consume(struct conn *c, size_t n) {
 /* Reads one "\r\n"-terminated reply line into `line` (without CRLF). */
 static void read_line(struct conn *c, char *line, size_t cap) {
     for (;;) {
-        char *end = c->len ? memmem(c->buf, c->len, "\r\n", 2) : NULL;
+        char *end = memmem(c->buf, c->len, "\r\n", 2);
         if (end) {
             size_t n = (size_t)(end - c->buf);
             if (n >= cap) die("reply line too long");
@@ -126,9 +125,8 @@ static void tubes(struct conn *c, const char *use, const char *watch) {
 }
 
 static void pong(const char *path, uint64_t n, int ready_fd) {
-    struct conn *c = malloc(sizeof *c);
-    char ping[PING_LEN];
-    memset(ping, '*', PING_LEN);
+    static struct conn connection;
+    struct conn *c = &connection;
     conn_open(c, path);
     tubes(c, "rep", "req");
     barrier_signal(ready_fd);
@@ -136,14 +134,32 @@ static void pong(const char *path, uint64_t n, int ready_fd) {
         unsigned long long id = reserve(c, 60);
         if (!id) die("pong: no request for 60 s");
         delete_job(c, id);
-        put(c, ping, PING_LEN);
+        put(c, PING, PING_LEN);
     }
     _exit(0);
 }
 
+/* W5: the parent's connection, and what the answering process needs. */
+struct w5 { struct conn *c; const char *addr; uint64_t n; };
+
+static void w5_pong(int ready_fd, void *ctx) {
+    struct w5 *w = ctx;
+    close(w->c->fd);
+    pong(w->addr, w->n, ready_fd);
+}
+
+static void w5_ping(void *ctx) {
+    struct w5 *w = ctx;
+    put(w->c, PING, PING_LEN);
+    unsigned long long id = reserve(w->c, 60);
+    if (!id) die("ping: no reply for 60 s");
+    delete_job(w->c, id);
+}
+
 int main(int argc, char **argv) {
     struct args a = parse_args(argc, argv, "SOCKET w1|w3l|w5 N [SECONDS]");
-    struct conn *c = malloc(sizeof *c);
+    static struct conn connection;
+    struct conn *c = &connection;
     char body[BODY_LEN];
     uint64_t done = 0, start;
     conn_open(c, a.addr);
@@ -167,28 +183,9 @@ int main(int argc, char **argv) {
         }
         report_rate("W3L", done, now_ns() - start, "reserve (TTR 30 s lease) + delete; also its only W3");
     } else if (!strcmp(a.mode, "w5")) {
-        int fds[2];
-        if (pipe(fds)) die("pipe");
-        fflush(stdout);
-        pid_t child = fork();
-        if (child < 0) die("fork");
-        if (child == 0) { close(fds[0]); close(c->fd); pong(a.addr, a.n, fds[1]); }
-        close(fds[1]);
         tubes(c, "req", "rep");
-        barrier_wait(fds[0]);
-        uint64_t *samples = malloc(a.n * sizeof *samples);
-        char ping[PING_LEN];
-        memset(ping, '*', PING_LEN);
-        for (; done < a.n; done++) {
-            uint64_t t0 = now_ns();
-            put(c, ping, PING_LEN);
-            unsigned long long id = reserve(c, 60);
-            if (!id) die("ping: no reply for 60 s");
-            delete_job(c, id);
-            samples[done] = now_ns() - t0;
-        }
-        wait_child_ok(child, "pong");
-        report_latency("W5", samples, done, "put + reserve + delete each side, 2 processes");
+        struct w5 w = { c, a.addr, a.n };
+        ping_pong(a.n, w5_pong, w5_ping, &w, "put + reserve + delete each side, 2 processes");
     } else {
         die("unknown mode %s", a.mode);
     }

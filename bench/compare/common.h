@@ -1,8 +1,9 @@
 /* common.h — shared helpers for the comparison clients in bench/compare/.
  *
- * Timing (CLOCK_MONOTONIC), nearest-rank percentiles (as in dq bench),
- * 100-byte bodies for W1/W3/W3L and 16-byte bodies for W5, a fork-based
- * two-process barrier, and the one output format run.sh reads:
+ * Timing (CLOCK_MONOTONIC), exact nearest-rank percentiles (dq bench's come
+ * from an HdrHistogram with 3 significant digits: within 0.1%), 100-byte
+ * bodies for W1/W3/W3L and 16-byte bodies for W5, the two-process W5 harness,
+ * and the one output format run.sh reads:
  *
  *   RESULT <TAB> workload <TAB> value <TAB> unit <TAB> notes
  */
@@ -95,8 +96,6 @@ static inline int time_up(uint64_t start, double seconds) {
     return (double)(now_ns() - start) > seconds * 1e9;
 }
 
-/* Two-process barrier for W5: the child writes one byte when it has
- * connected and subscribed; the parent starts timing only after that. */
 /* Waits for a child process; dies unless it exited 0. */
 static void wait_child_ok(pid_t child, const char *what) {
     int status;
@@ -104,7 +103,36 @@ static void wait_child_ok(pid_t child, const char *what) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s process failed", what);
 }
 
+/* Two-process barrier for W5: the child writes one byte when it has
+ * connected and subscribed; the parent starts timing only after that. */
 static void barrier_signal(int fd) { char c = 1; if (write(fd, &c, 1) != 1) die("barrier write"); }
 static void barrier_wait(int fd) { char c; if (read(fd, &c, 1) != 1) die("barrier: child failed before ready"); }
+
+/* The W5 request and reply body. */
+static const char PING[PING_LEN] = "****************";
+
+/* W5: forks the answering process (`pong(ready_fd, ctx)` connects on its own,
+ * calls barrier_signal(ready_fd), answers n requests, exits 0), waits until it
+ * is ready, then times n calls of `round_trip(ctx)` and reports them. */
+static void ping_pong(uint64_t n, void (*pong)(int ready_fd, void *ctx), void (*round_trip)(void *ctx),
+                      void *ctx, const char *notes) {
+    int fds[2];
+    if (pipe(fds)) die("pipe");
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) { close(fds[0]); pong(fds[1], ctx); _exit(0); }
+    close(fds[1]);
+    barrier_wait(fds[0]);
+    uint64_t *samples = malloc(n * sizeof *samples);
+    if (!samples) die("out of memory");
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t t0 = now_ns();
+        round_trip(ctx);
+        samples[i] = now_ns() - t0;
+    }
+    wait_child_ok(child, "pong");
+    report_latency("W5", samples, n, notes);
+}
 
 #endif

@@ -18,7 +18,6 @@
  */
 #include "common.h"
 #include <hiredis/hiredis.h>
-#include <sys/wait.h>
 
 static redisContext *connect_or_die(const char *path) {
     redisContext *c = redisConnectUnix(path);
@@ -55,9 +54,17 @@ static void lpush_many(redisContext *c, const char *key, uint64_t first, size_t 
     free(argv); free(lens); free(bodies);
 }
 
+/* LPUSHes the next batch of messages: first, first+1, ... (at most 1000, and none
+ * numbered n or more); returns how many. */
+static size_t lpush_batch(redisContext *c, const char *key, uint64_t first, uint64_t n) {
+    size_t count = n - first < 1000 ? (size_t)(n - first) : 1000;
+    lpush_many(c, key, first, count);
+    return count;
+}
+
 static void prefill(redisContext *c, const char *key, uint64_t n) {
     freeReplyObject(cmd(c, "DEL %s", key));
-    for (uint64_t i = 0; i < n; i += 1000) lpush_many(c, key, i, n - i < 1000 ? n - i : 1000);
+    for (uint64_t i = 0; i < n;) i += lpush_batch(c, key, i, n);
 }
 
 static void pong(const char *path, uint64_t n, int ready_fd) {
@@ -71,6 +78,23 @@ static void pong(const char *path, uint64_t n, int ready_fd) {
     }
     redisFree(c);
     _exit(0);
+}
+
+/* W5: the parent's connection, and what the answering process needs. */
+struct w5 { redisContext *c; const char *addr; uint64_t n; };
+
+static void w5_pong(int ready_fd, void *ctx) {
+    struct w5 *w = ctx;
+    redisFree(w->c);
+    pong(w->addr, w->n, ready_fd);
+}
+
+static void w5_ping(void *ctx) {
+    struct w5 *w = ctx;
+    freeReplyObject(cmd(w->c, "LPUSH dq:req %b", PING, (size_t)PING_LEN));
+    redisReply *r = cmd(w->c, "BRPOP dq:rep 60");
+    if (r->type != REDIS_REPLY_ARRAY) die("ping: no reply for 60 s");
+    freeReplyObject(r);
 }
 
 int main(int argc, char **argv) {
@@ -90,7 +114,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a.mode, "w2")) {
         freeReplyObject(cmd(c, "DEL dq:q"));
         start = now_ns();
-        for (; done < a.n && !time_up(start, a.seconds); done += 1000) lpush_many(c, "dq:q", done, 1000);
+        while (done < a.n && !time_up(start, a.seconds)) done += lpush_batch(c, "dq:q", done, a.n);
         report_rate("W2", done, now_ns() - start, "LPUSH with 1000 values per command");
     } else if (!strcmp(a.mode, "w3")) {
         prefill(c, "dq:q", a.n);
@@ -116,27 +140,8 @@ int main(int argc, char **argv) {
         report_rate("W3L", done, now_ns() - start, "LMOVE to processing list + LREM ack; no lease expiry");
     } else if (!strcmp(a.mode, "w5")) {
         freeReplyObject(cmd(c, "DEL dq:req dq:rep"));
-        int fds[2];
-        if (pipe(fds)) die("pipe");
-        fflush(stdout);
-        pid_t child = fork();
-        if (child < 0) die("fork");
-        if (child == 0) { close(fds[0]); redisFree(c); pong(a.addr, a.n, fds[1]); }
-        close(fds[1]);
-        barrier_wait(fds[0]);
-        uint64_t *samples = malloc(a.n * sizeof *samples);
-        char ping[PING_LEN];
-        memset(ping, '*', PING_LEN);
-        for (; done < a.n; done++) {
-            uint64_t t0 = now_ns();
-            freeReplyObject(cmd(c, "LPUSH dq:req %b", ping, (size_t)PING_LEN));
-            redisReply *r = cmd(c, "BRPOP dq:rep 60");
-            if (r->type != REDIS_REPLY_ARRAY) die("ping: no reply for 60 s");
-            freeReplyObject(r);
-            samples[done] = now_ns() - t0;
-        }
-        wait_child_ok(child, "pong");
-        report_latency("W5", samples, done, "LPUSH+BRPOP each side, 2 processes");
+        struct w5 w = { c, a.addr, a.n };
+        ping_pong(a.n, w5_pong, w5_ping, &w, "LPUSH+BRPOP each side, 2 processes");
     } else {
         die("unknown mode %s", a.mode);
     }
