@@ -1,6 +1,7 @@
 #include "CLinuxShims.h"
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/vfs.h>
 
 int dq_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
@@ -29,4 +30,10 @@ int dq_spawnattr_clean_signals(posix_spawnattr_t *attributes, int own_group) {
     }
     if (!error) error = posix_spawnattr_setflags(attributes, flags);
     return error;
+}
+
+long long dq_filesystem_magic(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long long)(unsigned long long)info.f_type;
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 @preconcurrency import Glibc
 
 /// Runs a command as a separate process and times it, for W8 (dq invoked from a shell

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 @preconcurrency import Glibc
 
 /// The parent side of one benchmark child: `dq bench-role JSON` started as a real
@@ -7,29 +8,68 @@ import Foundation
 /// `@unchecked Sendable`: only the stderr reader thread writes `errorText`, and it is
 /// read only after `errorDone` says that thread has finished.
 final class RoleProcess: @unchecked Sendable {
-    private let process = Process()
-    private let input = Pipe()
+    private let pid: pid_t
+    private var status: Int32?
+    private let input: Int32
     private let output: LineReader
-    private let errors = Pipe()
     private let spec: RoleSpec
-    private var errorText = Data()
-    private let errorDone = DispatchGroup()
+    private var errorText: [UInt8] = []
+    private let errorDone = DispatchSemaphore(value: 0)
 
     init(executable: String, spec: RoleSpec) throws {
         self.spec = spec
-        let stdout = Pipe()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["bench-role", String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
-        process.standardInput = input
-        process.standardOutput = stdout
-        process.standardError = errors
-        try process.run()
-        output = LineReader(fd: stdout.fileHandleForReading.fileDescriptor)
-        errorDone.enter()
-        DispatchQueue.global().async { [self] in
-            errorText = errors.fileHandleForReading.readDataToEndOfFile()
-            errorDone.leave()
+        let stdin = try Self.makePipe(), stdout = try Self.makePipe(), stderr = try Self.makePipe()
+        let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        let arguments = [executable, "bench-role", json]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, stdin.read, STDIN_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, stdout.write, STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, stderr.write, STDERR_FILENO)
+        let argv = arguments.map { strdup($0) } + [nil]
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        argv.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
+        guard code == 0 else {
+            for fd in [stdin.write, stdout.read, stderr.read] { close(fd) }
+            throw BenchError(description: "cannot start \(executable): \(String(cString: strerror(code)))")
         }
+        self.pid = pid
+        input = stdin.write
+        output = LineReader(fd: stdout.read)
+        DispatchQueue(label: "dq.bench.stderr").async { [self] in
+            errorText = LineReader(fd: stderr.read).readToEnd()
+            close(stderr.read)
+            errorDone.signal()
+        }
+    }
+
+    deinit {
+        close(input)
+        close(output.fd)
+    }
+
+    /// A pipe whose ends are closed in children other than the one they are given to
+    /// (the bench starts its children from one thread, so none can inherit them between
+    /// `pipe` and `fcntl`).
+    private static func makePipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else {
+            throw BenchError(description: "cannot make a pipe: \(String(cString: strerror(errno)))")
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// Waits for the child to exit; its status as a shell reports it.
+    private func waitForExit() -> Int32 {
+        if let status { return status }
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        let status = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+        self.status = status
+        return status
     }
 
     /// Blocks until the child has finished set-up.
@@ -39,7 +79,8 @@ final class RoleProcess: @unchecked Sendable {
 
     /// Releases the child from the barrier.
     func go() {
-        input.fileHandleForWriting.write(Data([1]))
+        var go: UInt8 = 1
+        _ = write(input, &go, 1)
     }
 
     /// Waits for the child's report and its exit.
@@ -50,17 +91,16 @@ final class RoleProcess: @unchecked Sendable {
                 report = try JSONDecoder().decode(RoleReport.self, from: Data(line.dropFirst(7).utf8))
             }
         }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let report else { throw failure("failed") }
+        guard waitForExit() == 0, let report else { throw failure("failed") }
         return report
     }
 
     private func failure(_ what: String) -> BenchError {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        if status == nil { kill(pid, SIGTERM) }
+        let status = waitForExit()
         errorDone.wait()
         let detail = String(decoding: errorText, as: UTF8.self)
-            .split(separator: "\n").last.map { ": " + $0 } ?? " (exit status \(process.terminationStatus))"
+            .split(separator: "\n").last.map { ": " + $0 } ?? " (exit status \(status))"
         return BenchError(description: "the \(spec.kind.rawValue) process \(what)\(detail)")
     }
 
@@ -81,7 +121,7 @@ public struct BenchError: Error, CustomStringConvertible {
 
 /// Buffered line reading from a file descriptor.
 final class LineReader {
-    private let fd: Int32
+    let fd: Int32
     private var buffer: [UInt8] = []
     private var eof = false
 
@@ -100,13 +140,25 @@ final class LineReader {
                 defer { buffer.removeAll() }
                 return String(decoding: buffer, as: UTF8.self)
             }
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count > 0 {
-                buffer.append(contentsOf: chunk[..<count])
-            } else if count == 0 || errno != EINTR {
-                eof = true
-            }
+            fill()
+        }
+    }
+
+    /// Everything left to read, up to end of input.
+    func readToEnd() -> [UInt8] {
+        while !eof { fill() }
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
+    /// Reads what is there (blocking), or notes end of input.
+    private func fill() {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 {
+            buffer.append(contentsOf: chunk[..<count])
+        } else if count == 0 || errno != EINTR {
+            eof = true
         }
     }
 }

@@ -1,5 +1,5 @@
 import DurableQueue
-import Foundation
+import FoundationEssentials
 @preconcurrency import Glibc
 
 /// The child side of `dq bench`: runs one `RoleSpec` between the barrier and the report.

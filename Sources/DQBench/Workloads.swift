@@ -1,5 +1,5 @@
 import DurableQueue
-import Foundation
+import FoundationEssentials
 @preconcurrency import Glibc
 
 /// What `dq bench` runs: which workloads, how large, how durable, where.

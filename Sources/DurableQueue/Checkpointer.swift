@@ -1,5 +1,6 @@
 import CSQLite
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Synchronization
 
 /// Keeps WAL checkpoints out of the commits that readers wait on.

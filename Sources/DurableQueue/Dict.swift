@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A shared dictionary of string keys to bytes, like `multiprocessing.Manager().dict()`
 /// but durable and shared by any process that opens the store. Every call is one

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A named two-way channel, like `multiprocessing.Pipe()` but durable and between any
 /// processes: each end sends to the other and receives what the other sent, in order.

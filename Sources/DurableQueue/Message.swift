@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A message taken from (or peeked at in) a queue.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The SQL behind queue operations. Every function runs on a connection inside a
 /// transaction its caller opened.
@@ -81,7 +81,6 @@ enum MessageTable {
                 return PutResult(id: existing, duplicate: true)
             }
             try select(priority: message.priority)
-            let lane = current!.lane
             let id = try nextID()
             let delay = max(0, Timestamp.microseconds(message.delay))
             if delay > 0 {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Names one leased delivery of a message: `ack`, `nack` and `extend` need it, and it

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension Queue {
     /// Async `receive(lease:...)`: waits on a Dispatch thread, never on the cooperative

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A named FIFO queue in a `Store`. Cheap to create and `Sendable`: pass it to any
 /// thread or task.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A shared list of byte values, like `multiprocessing.Manager().list()` but durable:
 /// appends from any process land atomically at the end, in commit order.

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import CSQLite
+@preconcurrency import Glibc
 import Logging
 
 /// How hard a commit tries to reach the disk before `put` returns.
@@ -144,10 +145,10 @@ public final class Store: Sendable {
         self.doorbells = Doorbells(storePath: path)
         self.traffic = Traffic(storePath: path)
         self.holders = LeaseHolders(storePath: path)
-        _ = try StoreLocation.prepare(path: path)
-        if let type = StoreLocation.filesystemType(of: path), Doctor.isUnsafe(filesystem: type) {
+        if let type = StoreLocation.unsafeFilesystem(of: path) {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
         }
+        _ = try StoreLocation.prepare(path: path)
         let first = try Self.openChecked(path: path, options: options)
         let writerLock = try WriterLock(path: Self.lockPath(for: path))
         self.writerLock = options.writerLock ? writerLock : nil

@@ -1,5 +1,6 @@
+import CLinuxShims
 @preconcurrency import Glibc
-import Foundation
+import FoundationEssentials
 
 /// Where a store lives on disk, and preparing that place before SQLite opens it.
 ///
@@ -98,6 +99,33 @@ public enum StoreLocation {
         var info = stat()
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
+
+    /// The filesystem's name (as `filesystemType(of:)` gives it) when `path`, or the
+    /// nearest directory above it that exists, is on a filesystem that cannot hold a
+    /// WAL-mode store (`Doctor.isUnsafe(filesystem:)`); `nil` when it can, or cannot be
+    /// told.
+    ///
+    /// One `statfs` decides for local filesystems; the mount table is read only when
+    /// the filesystem's magic number is a network or FUSE one.
+    static func unsafeFilesystem(of path: String) -> String? {
+        var checked = path
+        var magic = dq_filesystem_magic(checked)
+        while magic < 0 && errno == ENOENT && checked != "/" && checked != "." {
+            checked = directory(of: checked)
+            magic = dq_filesystem_magic(checked)
+        }
+        guard magic >= 0, remoteOrFUSEMagics.contains(UInt32(truncatingIfNeeded: magic)) else { return nil }
+        guard let type = filesystemType(of: checked), Doctor.isUnsafe(filesystem: type) else { return nil }
+        return type
+    }
+
+    /// `statfs` magic numbers (linux/magic.h) of the filesystems `Doctor.isUnsafe`
+    /// names: NFS, SMB, CIFS, SMB2, 9P, AFS (two), Ceph, FUSE (sshfs, GlusterFS,
+    /// davfs2 …), Coda and VirtualBox shared folders.
+    private static let remoteOrFUSEMagics: Set<UInt32> = [
+        0x6969, 0x517B, 0xFF53_4D42, 0xFE53_4D42, 0x0102_1997, 0x5346_414F, 0x6B41_4653,
+        0x00C3_6400, 0x6573_5546, 0x7375_7245, 0x786F_4256,
+    ]
 
     /// The type of the filesystem holding `path` as the kernel names it (`ext4`,
     /// `tmpfs`, `nfs4`, `fuse.sshfs`, …): the mount in `/proc/self/mounts` with the

@@ -1,5 +1,5 @@
 @preconcurrency import Glibc
-import Foundation
+import FoundationEssentials
 
 /// Wall-clock time in microseconds since the Unix epoch: how the store records
 /// enqueue and due times, so that every process on the machine agrees.

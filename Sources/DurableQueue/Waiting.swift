@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Synchronization
 
 /// How blocked readers wait: on the queue's doorbell (inotify), re-checking the store
 /// after every ring, and at least this often even without one, as a backstop.
@@ -9,24 +10,30 @@ enum WaitPolicy {
 /// Inotify watches on doorbells, kept between waits so a reader that blocks again and
 /// again (a worker, a ping-pong) does not set up a watch each time.
 ///
-/// `@unchecked Sendable`: `idle` is only touched under `lock`; a watch taken out is
-/// used by the taking thread alone until it is put back.
+/// `@unchecked Sendable`: `idle` is a `Mutex`; a watch taken out is used by the
+/// taking thread alone until it is put back.
 final class WaiterPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [String: [InotifyWatch]] = [:]
+    private let idle = Mutex<[String: [Handed]]>([:])
     private let maxIdlePerQueue = 4
 
     /// A watch on `queue`'s doorbell: an idle one, or a new one on the file `bell`
     /// returns (called only then, so a reused watch costs no file system call).
     func take(queue: String, bell: () throws(DQError) -> String) throws(DQError) -> InotifyWatch {
-        if let watch = lock.withLock({ idle[queue]?.popLast() }) { return watch }
+        if let watch = idle.withLock({ $0[queue]?.popLast()?.watch }) { return watch }
         return try InotifyWatch(path: bell())
     }
 
     func putBack(_ watch: InotifyWatch, queue: String) {
-        lock.withLock {
-            if idle[queue, default: []].count < maxIdlePerQueue { idle[queue, default: []].append(watch) }
+        let maxIdlePerQueue = maxIdlePerQueue
+        idle.withLock { idle in
+            if idle[queue, default: []].count < maxIdlePerQueue { idle[queue, default: []].append(Handed(watch: watch)) }
         }
+    }
+
+    /// A watch no thread uses while it is idle: handed over whole, so it may cross
+    /// between threads (`@unchecked Sendable`, guarded by `idle`'s `Mutex`).
+    private struct Handed: @unchecked Sendable {
+        let watch: InotifyWatch
     }
 }
 

@@ -1,5 +1,6 @@
-import Foundation
+import Dispatch
 @preconcurrency import Glibc
+import Synchronization
 
 /// Makes writers take turns in the kernel instead of in SQLite's busy handler, which
 /// sleeps 1–100 ms between tries: `flock(LOCK_EX)` on the sidecar `PATH-lock`, so a
@@ -86,13 +87,19 @@ final class WriterLock: @unchecked Sendable {
     }
 
     /// A blocking `flock` on a helper thread, and who gets the lock when it succeeds.
-    /// `@unchecked Sendable`: `fd`, `error` and `state` change only under `lock`.
-    private final class Handoff: @unchecked Sendable {
+    /// `Sendable`: its outcome changes only inside `outcome`'s `Mutex`.
+    private final class Handoff: Sendable {
         let done = DispatchSemaphore(value: 0)
-        private let lock = NSLock()
-        private var abandoned = false
-        private(set) var fd: Int32?
-        private(set) var error: Int32 = 0
+        private let outcome = Mutex<Outcome>(Outcome())
+
+        private struct Outcome {
+            var abandoned = false
+            var fd: Int32?
+            var error: Int32 = 0
+        }
+
+        var fd: Int32? { outcome.withLock { $0.fd } }
+        var error: Int32 { outcome.withLock { $0.error } }
 
         func run(path: String) {
             let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
@@ -101,11 +108,11 @@ final class WriterLock: @unchecked Sendable {
                 repeat { result = flock(fd, LOCK_EX) } while result != 0 && errno == EINTR
             }
             let code = errno
-            lock.withLock {
-                if abandoned {
+            outcome.withLock { outcome in
+                if outcome.abandoned {
                     if fd >= 0 { close(fd) }
                 } else {
-                    if result == 0 { self.fd = fd } else { error = code; if fd >= 0 { close(fd) } }
+                    if result == 0 { outcome.fd = fd } else { outcome.error = code; if fd >= 0 { close(fd) } }
                 }
             }
             done.signal()
@@ -114,9 +121,9 @@ final class WriterLock: @unchecked Sendable {
         /// Gives up waiting. Returns `false` if the helper got the lock (or failed)
         /// first, in which case its result stands.
         func abandon() -> Bool {
-            lock.withLock {
-                if fd != nil || error != 0 { return false }
-                abandoned = true
+            outcome.withLock { outcome in
+                if outcome.fd != nil || outcome.error != 0 { return false }
+                outcome.abandoned = true
                 return true
             }
         }

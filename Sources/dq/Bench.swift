@@ -1,7 +1,8 @@
 import ArgumentParser
 import DQBench
 import DurableQueue
-import Foundation
+import FoundationEssentials
+@preconcurrency import Glibc
 
 extension DQ {
     struct Bench: ParsableCommand {
@@ -58,7 +59,7 @@ extension DQ {
         func selectedWorkloads() throws -> [Workload] {
             if workload.lowercased() == "all" { return Workload.standard }
             return try workload.split(separator: ",").map { name in
-                guard let workload = Workload(rawValue: name.trimmingCharacters(in: .whitespaces).uppercased()) else {
+                guard let workload = Workload(rawValue: name.trimmingBlanks.uppercased()) else {
                     throw ValidationError("unknown workload '\(name)': choose from \(Workload.allCases.map(\.rawValue).joined(separator: ", ")) or all")
                 }
                 return workload
@@ -132,6 +133,7 @@ struct BenchTable {
         return """
             dq bench \(DQ.version) — synchronous=\(synchronous)\(quick ? ", quick sizes" : "")
             machine: \(Machine.description)
+            binary:  \(Machine.binary(DQ.Bench.executablePath()))
             stores:  \(location)
 
             \(line(["workload", "what", "value", "p50", "p99", "p99.9", "floor", "ratio"]))
@@ -142,12 +144,12 @@ struct BenchTable {
     mutating func row(_ result: BenchResult) -> String {
         func figure(_ value: Double?) -> String {
             guard let value else { return "" }
-            return value >= 100 ? Self.grouped(Int64(value.rounded())) : String(format: "%.2f", value)
+            return value >= 100 ? Self.grouped(Int64(value.rounded())) : NumberText.fixed(value, digits: 2)
         }
         return Self.line([
             result.workload, result.title, figure(result.value) + " " + result.unit,
             figure(result.p50), figure(result.p99), figure(result.p999), figure(result.floor),
-            result.ratio.map { String(format: "%.2f×", $0) } ?? "",
+            result.ratio.map { NumberText.fixed($0, digits: 2) + "×" } ?? "",
         ]) + "\n"
     }
 
@@ -174,14 +176,39 @@ struct BenchTable {
 
 /// The machine a benchmark ran on, in one line: CPU model, cores, memory, kernel.
 enum Machine {
+    /// The executable's size, and whether it is one self-contained file (no program
+    /// interpreter, so nothing is loaded or bound at start).
+    static func binary(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return path }
+        let megabytes = NumberText.fixed(Double(info.st_size) / 1_048_576, digits: 1)
+        let linking = isStatic(path) ? "statically linked" : "dynamically linked"
+        return "\(path) (\(megabytes) MiB, \(linking))"
+    }
+
+    /// Whether the ELF file at `path` has no `PT_INTERP` program header.
+    private static func isStatic(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 64)
+        guard pread(fd, &header, 64, 0) == 64, header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2 else { return false }
+        func little(_ bytes: ArraySlice<UInt8>) -> Int { bytes.reversed().reduce(0) { $0 << 8 | Int($1) } }
+        let offset = little(header[32..<40]), size = little(header[54..<56]), count = little(header[56..<58])
+        var table = [UInt8](repeating: 0, count: size * count)
+        guard pread(fd, &table, table.count, off_t(offset)) == table.count else { return false }
+        let interpreter = 3
+        return !stride(from: 0, to: table.count, by: size).contains { little(table[$0..<$0 + 4]) == interpreter }
+    }
+
     static var description: String {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
-            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+            .split(separator: ":", maxSplits: 1).last.map { String($0.trimmingBlanks) } ?? "unknown CPU"
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(String(format: "%.0f", memory)) GiB, Linux \(release)"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(NumberText.fixed(memory, digits: 0)) GiB, Linux \(release)"
     }
 }

@@ -33,12 +33,13 @@ struct DQ: ParsableCommand {
     /// Parses and runs, reporting every failure as one `dq: ` line on stderr with the
     /// exit status the command line contract promises.
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if QuickPath.run(arguments) { return }
         do {
             // Commands with subcommands of their own (kv, list, counter, event).
             let groups = Set(configuration.subcommands.filter { !$0.configuration.subcommands.isEmpty }
                 .compactMap { $0.configuration.commandName })
-            var command = try parseAsRoot(GlobalOptions.movedAfterSubcommand(
-                Array(CommandLine.arguments.dropFirst()), groups: groups))
+            var command = try parseAsRoot(GlobalOptions.movedAfterSubcommand(arguments, groups: groups))
             try command.run()
         } catch {
             ErrorReport.exit(for: error)

@@ -1,6 +1,6 @@
 import ArgumentParser
 import DurableQueue
-import Foundation
+import FoundationEssentials
 
 extension DQ {
     struct DoctorCommand: ParsableCommand {
@@ -33,7 +33,7 @@ extension DQ {
                 var text = "store \(path)\n"
                 for finding in diagnosis.findings {
                     let label = finding.severity == .problem ? "PROBLEM" : finding.severity.rawValue
-                    text += label.padding(toLength: 8, withPad: " ", startingAt: 0) + finding.check + ": " + finding.detail + "\n"
+                    text += label + String(repeating: " ", count: max(1, 8 - label.count)) + finding.check + ": " + finding.detail + "\n"
                 }
                 Output.standardOutput.write(Array(text.utf8))
             }

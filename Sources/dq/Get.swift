@@ -2,7 +2,7 @@ import ArgumentParser
 import DurableQueue
 
 extension DQ {
-    struct Get: ParsableCommand {
+    struct Get: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "get",
             abstract: "Take the next message off a queue and print it.",
@@ -45,46 +45,67 @@ extension DQ {
         @Flag(name: .long, help: "Print one JSON object per line: id, queue, priority, attempt, enqueued_at, body (body_base64 if not UTF-8).")
         var json = false
 
-        func validate() throws {
-            if count < 1 { throw ValidationError("-n must be at least 1") }
-            if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
-            if follow && (noWait || timeout != nil) { throw ValidationError("--follow waits for ever; drop --no-wait/--timeout") }
-            if let lease {
-                if lease <= .zero { throw ValidationError("--lease must be longer than zero") }
-                if !json { throw ValidationError("--lease needs --json: the receipt to ack with is in the JSON") }
-            }
-            if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        /// The same request as `QuickPath` builds from a plain command line.
+        var request: GetRequest {
+            GetRequest(store: global.choice, queue: target.queue, timeout: timeout, noWait: noWait, count: count,
+                       follow: follow, nulSeparated: nulSeparated, lease: lease, maxAttempts: maxAttempts, json: json)
         }
+    }
+}
 
-        func run() throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
-            let queue = try target.open(global)
-            let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
-            func take(_ timeout: Duration?) throws -> Bool {
-                if let lease {
-                    // The lease outlives this process: the script acks it with another dq.
-                    let leased = try queue.receive(lease: lease, limit: count, timeout: timeout, maxAttempts: maxAttempts,
-                                                   releaseOnExit: false, interrupt: interrupt)
-                    printer.print(leased)
-                    return !leased.isEmpty
-                }
-                let messages = try queue.get(limit: count, timeout: timeout, interrupt: interrupt)
-                printer.print(messages)
-                return !messages.isEmpty
-            }
-            if follow {
-                while StopSignal.pending == nil { _ = try take(nil) }
-                return
-            }
-            defer {
-                // A short-lived dq cannot leave this to a background thread: give back some
-                // free pages now, if a drained backlog left many (a few ms at most).
-                _ = try? queue.store.reclaimSpace(budget: 4_000)
-            }
-            if try take(noWait ? .zero : timeout) { return }
-            if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
-            throw ExitCode(1)
+/// What one `dq get` asks for, however its command line was parsed (by ArgumentParser
+/// for `DQ.Get`, or by `QuickPath`).
+struct GetRequest: CommandRequest {
+    var store: StoreChoice
+    var queue: String
+    var timeout: Duration?
+    var noWait = false
+    var count = 1
+    var follow = false
+    var nulSeparated = false
+    var lease: Duration?
+    var maxAttempts = Queue.defaultMaxAttempts
+    var json = false
+
+    func validate() throws {
+        if count < 1 { throw ValidationError("-n must be at least 1") }
+        if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
+        if follow && (noWait || timeout != nil) { throw ValidationError("--follow waits for ever; drop --no-wait/--timeout") }
+        if let lease {
+            if lease <= .zero { throw ValidationError("--lease must be longer than zero") }
+            if !json { throw ValidationError("--lease needs --json: the receipt to ack with is in the JSON") }
         }
+        if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+    }
+
+    func run() throws {
+        let interrupt = try WaitInterrupt()
+        StopSignal.install(waking: interrupt)
+        let queue = try store.open().queue(self.queue)
+        let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
+        func take(_ timeout: Duration?) throws -> Bool {
+            if let lease {
+                // The lease outlives this process: the script acks it with another dq.
+                let leased = try queue.receive(lease: lease, limit: count, timeout: timeout, maxAttempts: maxAttempts,
+                                               releaseOnExit: false, interrupt: interrupt)
+                printer.print(leased)
+                return !leased.isEmpty
+            }
+            let messages = try queue.get(limit: count, timeout: timeout, interrupt: interrupt)
+            printer.print(messages)
+            return !messages.isEmpty
+        }
+        if follow {
+            while StopSignal.pending == nil { _ = try take(nil) }
+            return
+        }
+        defer {
+            // A short-lived dq cannot leave this to a background thread: give back some
+            // free pages now, if a drained backlog left many (a few ms at most).
+            _ = try? queue.store.reclaimSpace(budget: 4_000)
+        }
+        if try take(noWait ? .zero : timeout) { return }
+        if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
+        throw ExitCode(1)
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import DurableQueue
-import Foundation
+import FoundationEssentials
 
 /// Options every subcommand takes: which store, and how durable its commits are.
 struct GlobalOptions: ParsableArguments {
@@ -47,7 +47,20 @@ struct GlobalOptions: ParsableArguments {
         return result
     }
 
+    /// Which store, and how durable, as a plain value.
+    var choice: StoreChoice { StoreChoice(db: db, sync: sync) }
+
     func openStore() throws -> Store {
+        try choice.open()
+    }
+}
+
+/// The store a command works on and the durability it asks for.
+struct StoreChoice {
+    var db: String?
+    var sync: Durability = .normal
+
+    func open() throws -> Store {
         try Store(path: db, options: StoreOptions(durability: sync))
     }
 }

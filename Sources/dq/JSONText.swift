@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+@preconcurrency import Glibc
 
 /// The two JSON pieces dq prints by hand so that field order stays as documented:
 /// string literals and timestamps. (JSONEncoder does not promise key order.)

@@ -1,6 +1,6 @@
 import ArgumentParser
 import DurableQueue
-import Foundation
+import FoundationEssentials
 
 extension DQ {
     struct ListCommand: CommandGroup {

@@ -1,5 +1,5 @@
 import DurableQueue
-import Foundation
+import FoundationEssentials
 @preconcurrency import Glibc
 
 /// Unbuffered writes to a file descriptor, whole or not at all from the caller's view:

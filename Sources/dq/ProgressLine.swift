@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+@preconcurrency import Glibc
 import Synchronization
 
 /// A one-line progress note on stderr, redrawn in place, while long work runs on a

@@ -1,9 +1,9 @@
 import ArgumentParser
 import DurableQueue
-import Foundation
+import FoundationEssentials
 
 extension DQ {
-    struct Put: ParsableCommand {
+    struct Put: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "put",
             abstract: "Put messages on a queue.",
@@ -43,48 +43,68 @@ extension DQ {
         @Flag(name: .long, help: "Print one JSON object per message with its id.")
         var json = false
 
-        func validate() throws {
-            if lines && nulSeparated { throw ValidationError("--lines and -0 cannot be combined") }
-            if !bodies.isEmpty && (lines || nulSeparated) {
-                throw ValidationError("--lines and -0 read standard input; do not also give BODY arguments")
-            }
-            if key != nil && bodies.count > 1 { throw ValidationError("--key applies to one message; give one BODY") }
-            if let key, RawArguments.wasRepaired(key) { throw ValidationError("--key is not valid UTF-8") }
+        /// The same request as `QuickPath` builds from a plain command line.
+        var request: PutRequest {
+            PutRequest(store: global.choice, queue: target.queue, bodies: bodies, lines: lines,
+                       nulSeparated: nulSeparated, priority: priority, delay: delay, key: key, json: json)
         }
+    }
+}
 
-        func run() throws {
-            // On a terminal, a large input shows how far reading and storing have got.
-            let progress = ProgressLine()
-            let reading: ((Int) -> Void)? = progress.isEnabled ? { bytes in
-                guard bytes >= 1 << 20 else { return }
-                progress.throttled("reading standard input: \(bytes >> 20) MiB …")
-            } : nil
-            let payloads = bodies.isEmpty ? Self.split(readStandardInput(progress: reading), lines: lines, nul: nulSeparated)
-                                          : RawArguments.bytes(of: bodies)
-            if key != nil && payloads.count != 1 {
-                throw ValidationError("--key applies to one message; standard input held \(payloads.count)")
-            }
-            let messages = payloads.map { OutgoingMessage($0, priority: priority, delay: delay, key: key) }
-            let store = try global.openStore()
-            let total = messages.count
-            let storing: ((Int) -> Void)? = progress.isEnabled ? { done in
-                progress.throttled("storing \(done) of \(total) messages …")
-            } : nil
-            defer { progress.clear() }
-            let results = try store.queue(target.queue).put(contentsOf: messages, progress: storing)
-            if json {
-                let text = results.map { "{\"id\":\($0.id),\"duplicate\":\($0.duplicate)}\n" }.joined()
-                Output.standardOutput.write(Array(text.utf8))
-            }
-        }
+/// What one `dq put` asks for, however its command line was parsed (by ArgumentParser
+/// for `DQ.Put`, or by `QuickPath`).
+struct PutRequest: CommandRequest {
+    var store: StoreChoice
+    var queue: String
+    var bodies: [String] = []
+    var lines = false
+    var nulSeparated = false
+    var priority = 0
+    var delay: Duration = .zero
+    var key: String?
+    var json = false
 
-        /// Splits standard input into message bodies.
-        static func split(_ input: Data, lines: Bool, nul: Bool) -> [Data] {
-            guard lines || nul else { return [input] }
-            let separator: UInt8 = nul ? 0 : UInt8(ascii: "\n")
-            var parts = input.split(separator: separator, omittingEmptySubsequences: false).map { Data($0) }
-            if input.last == separator || input.isEmpty { parts.removeLast() }
-            return parts
+    func validate() throws {
+        if lines && nulSeparated { throw ValidationError("--lines and -0 cannot be combined") }
+        if !bodies.isEmpty && (lines || nulSeparated) {
+            throw ValidationError("--lines and -0 read standard input; do not also give BODY arguments")
         }
+        if key != nil && bodies.count > 1 { throw ValidationError("--key applies to one message; give one BODY") }
+        if let key, RawArguments.wasRepaired(key) { throw ValidationError("--key is not valid UTF-8") }
+    }
+
+    func run() throws {
+        // On a terminal, a large input shows how far reading and storing have got.
+        let progress = ProgressLine()
+        let reading: ((Int) -> Void)? = progress.isEnabled ? { bytes in
+            guard bytes >= 1 << 20 else { return }
+            progress.throttled("reading standard input: \(bytes >> 20) MiB …")
+        } : nil
+        let payloads = bodies.isEmpty ? Self.split(readStandardInput(progress: reading), lines: lines, nul: nulSeparated)
+                                      : RawArguments.bytes(of: bodies)
+        if key != nil && payloads.count != 1 {
+            throw ValidationError("--key applies to one message; standard input held \(payloads.count)")
+        }
+        let messages = payloads.map { OutgoingMessage($0, priority: priority, delay: delay, key: key) }
+        let store = try store.open()
+        let total = messages.count
+        let storing: ((Int) -> Void)? = progress.isEnabled ? { done in
+            progress.throttled("storing \(done) of \(total) messages …")
+        } : nil
+        defer { progress.clear() }
+        let results = try store.queue(queue).put(contentsOf: messages, progress: storing)
+        if json {
+            let text = results.map { "{\"id\":\($0.id),\"duplicate\":\($0.duplicate)}\n" }.joined()
+            Output.standardOutput.write(Array(text.utf8))
+        }
+    }
+
+    /// Splits standard input into message bodies.
+    static func split(_ input: Data, lines: Bool, nul: Bool) -> [Data] {
+        guard lines || nul else { return [input] }
+        let separator: UInt8 = nul ? 0 : UInt8(ascii: "\n")
+        var parts = input.split(separator: separator, omittingEmptySubsequences: false).map { Data($0) }
+        if input.last == separator || input.isEmpty { parts.removeLast() }
+        return parts
     }
 }

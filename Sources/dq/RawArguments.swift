@@ -1,5 +1,5 @@
 @preconcurrency import Glibc
-import Foundation
+import FoundationEssentials
 
 /// The command line's arguments as the kernel passed them. `CommandLine.arguments`
 /// repairs bytes that are not UTF-8 into U+FFFD, so two different names would read as

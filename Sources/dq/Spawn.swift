@@ -1,5 +1,5 @@
 import CLinuxShims
-import Foundation
+import FoundationEssentials
 @preconcurrency import Glibc
 
 /// Starting child commands (`dq worker`, `dq lock`): through `dq child-exec`, so each

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DurableQueue
 @preconcurrency import Glibc
-import Foundation
+import FoundationEssentials
 
 extension DQ {
     struct Stats: ParsableCommand {
@@ -88,8 +88,8 @@ extension DQ {
                     + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)"
                 if let rates {
                     let rate = rates[queue.name]
-                    object += ",\"in_per_s\":\(rate.map { String(format: "%.1f", $0.added) } ?? "null")"
-                        + ",\"out_per_s\":\(rate.map { String(format: "%.1f", $0.removed) } ?? "null")"
+                    object += ",\"in_per_s\":\(rate.map { NumberText.fixed($0.added, digits: 1) } ?? "null")"
+                        + ",\"out_per_s\":\(rate.map { NumberText.fixed($0.removed, digits: 1) } ?? "null")"
                 }
                 return object + "}"
             }
@@ -140,7 +140,7 @@ extension DQ {
             var value = Double(count)
             var unit = 0
             while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-            return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+            return unit == 0 ? "\(count) B" : NumberText.fixed(value, digits: 1) + " " + units[unit]
         }
     }
 }
@@ -188,6 +188,6 @@ struct RateMeter {
     }
 
     static func format(_ perSecond: Double) -> String {
-        perSecond >= 100 ? String(Int(perSecond.rounded())) : String(format: "%.1f", perSecond)
+        perSecond >= 100 ? String(Int(perSecond.rounded())) : NumberText.fixed(perSecond, digits: 1)
     }
 }

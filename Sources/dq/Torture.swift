@@ -1,6 +1,6 @@
 import ArgumentParser
 import DurableQueue
-import Foundation
+import FoundationEssentials
 @preconcurrency import Glibc
 
 extension DQ {

@@ -1,7 +1,9 @@
 import ArgumentParser
+import Dispatch
 import DurableQueue
-import Foundation
+import FoundationEssentials
 @preconcurrency import Glibc
+import Synchronization
 
 extension DQ {
     struct Worker: ParsableCommand {
@@ -63,7 +65,7 @@ extension DQ {
             let slots = DispatchGroup()
             for _ in 0..<jobs {
                 slots.enter()
-                Thread.detachNewThread {
+                DispatchQueue(label: "dq.worker.slot").async {
                     supervisor.runSlot(interrupt: interrupt)
                     slots.leave()
                 }
@@ -92,17 +94,23 @@ extension DQ {
 /// command runs through `dq child-exec`, which sets the signal and execs it; the rest
 /// (a process group, a stdin pipe, a reaping thread) is plain POSIX.
 ///
-/// `@unchecked Sendable`: `running`, `killed` and `failure` are guarded by `lock`.
-final class Supervisor: @unchecked Sendable {
+final class Supervisor: Sendable {
     let queue: Queue
     let command: [String]
     let lease: Duration
     let maxAttempts: Int
     let backoff: Duration
-    private let lock = NSLock()
-    private var running: Set<pid_t> = []
-    private var killed: Set<pid_t> = []
-    private(set) var failure: DQError?
+    private let children = Mutex<Children>(Children())
+    private let firstFailure = Mutex<DQError?>(nil)
+
+    /// The commands running now, and those killed at shutdown.
+    private struct Children {
+        var running: Set<pid_t> = []
+        var killed: Set<pid_t> = []
+    }
+
+    /// The first error that stopped a slot.
+    var failure: DQError? { firstFailure.withLock { $0 } }
 
     init(queue: Queue, command: [String], lease: Duration, maxAttempts: Int, backoff: Duration) {
         self.queue = queue
@@ -120,7 +128,7 @@ final class Supervisor: @unchecked Sendable {
                                                      interrupt: interrupt).first else { return }
                 try handle(leased)
             } catch {
-                lock.withLock { failure = failure ?? (error as? DQError) ?? DQError(.internalError, "\(error)") }
+                firstFailure.withLock { $0 = $0 ?? (error as? DQError) ?? DQError(.internalError, "\(error)") }
                 interrupt.signal()
                 return
             }
@@ -166,12 +174,12 @@ final class Supervisor: @unchecked Sendable {
             }
             throw DQError(.internalError, "cannot start \(command[0])")
         }
-        lock.withLock { _ = running.insert(pid) }
-        defer { lock.withLock { _ = running.remove(pid) } }
+        children.withLock { _ = $0.running.insert(pid) }
+        defer { children.withLock { _ = $0.running.remove(pid) } }
 
         // Feed the body on its own thread: the command may not read it all, or late.
         let writer = input[1]
-        Thread.detachNewThread {
+        DispatchQueue(label: "dq.worker.stdin").async {
             body.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
@@ -185,7 +193,7 @@ final class Supervisor: @unchecked Sendable {
 
         let exited = DispatchSemaphore(value: 0)
         let status = ExitStatus()
-        Thread.detachNewThread {
+        DispatchQueue(label: "dq.worker.reap").async {
             var raw: Int32 = 0
             while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
             status.value = raw
@@ -197,15 +205,15 @@ final class Supervisor: @unchecked Sendable {
                 ErrorReport.warn("message \(receipt.id): cannot extend its lease: \(error.message)")
             }
         }
-        if lock.withLock({ killed.contains(pid) }) { return .killedAtShutdown }
+        if children.withLock({ $0.killed.contains(pid) }) { return .killedAtShutdown }
         return Spawn.exitStatus(status.value) == 0 ? .succeeded : .failed
     }
 
     /// Kills every running command (the grace period ran out).
     func killRunning() {
-        lock.withLock {
-            for pid in running {
-                killed.insert(pid)
+        children.withLock { children in
+            for pid in children.running {
+                children.killed.insert(pid)
                 kill(pid, SIGKILL)
             }
         }

@@ -183,4 +183,21 @@ struct DoctorTests {
         for type in ["ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs"] { #expect(!Doctor.isUnsafe(filesystem: type), "\(type)") }
         #expect(StoreLocation.filesystemType(of: "/proc/self") == "proc")
     }
+
+    @Test("a store on a real FUSE mount is refused (73) before anything is made there")
+    func fuseMountRefused() throws {
+        // bindfs (installed by .ci/run) mirrors a folder through FUSE; mounting needs root.
+        let source = directory.file("source"), mount = directory.file("mount")
+        for folder in [source, mount] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false) }
+        let mounted = try ChildProcess("/usr/bin/bindfs", [source, mount]).wait()
+        try #require(mounted.status == 0, "bindfs: \(mounted.stderrText)")
+        defer { _ = try? ChildProcess("/usr/bin/umount", [mount]).wait() }
+        for db in [mount + "/store.db", mount + "/new/folder/store.db"] {
+            let result = try dq(["put", "q", "x", "--db", db])
+            #expect(result.status == 73)
+            #expect(result.stderrText == "dq: \(db) is on fuse: WAL needs a local filesystem, not a network or FUSE one\n")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: source).isEmpty, "nothing was created")
+        #expect(StoreLocation.unsafeFilesystem(of: directory.file("local.db")) == nil)
+    }
 }

@@ -23,4 +23,8 @@ long dq_timer_slack_ns(void);
 /// prctl(PR_SET_TIMERSLACK, ns) for the calling thread. Returns 0, or -1 with errno set.
 int dq_set_timer_slack_ns(unsigned long ns);
 
+/// statfs(path).f_type: the filesystem's magic number (linux/magic.h), or -1 with errno
+/// set.
+long long dq_filesystem_magic(const char *path);
+
 #endif
