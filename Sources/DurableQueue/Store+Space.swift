@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension Store {
     /// Free pages worth returning to the filesystem: at least this many, and at least a
@@ -38,6 +38,13 @@ extension Store {
             try write { connection in try connection.execute("PRAGMA incremental_vacuum(\(chunk))") }
             freed += chunk
         }
+        try emptyLog()
+        logger.info("returned free pages to the filesystem", metadata: ["pages": "\(freed)", "path": "\(path)"])
+        return freed
+    }
+
+    /// Copies the whole write-ahead log into the database and truncates it to nothing.
+    func emptyLog() throws(DQError) {
         try withConnection { connection in
             // TRUNCATE holds SQLite's write lock while it waits for readers: give up soon
             // rather than hold every writer up (it is only housekeeping).
@@ -45,7 +52,5 @@ extension Store {
                 try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             }
         }
-        logger.info("returned free pages to the filesystem", metadata: ["pages": "\(freed)", "path": "\(path)"])
-        return freed
     }
 }

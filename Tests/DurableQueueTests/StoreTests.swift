@@ -27,6 +27,21 @@ struct StoreTests {
         #expect(version == Schema.currentVersion)
     }
 
+    @Test("a closing store leaves a short write-ahead log for the next process, and empties a long one")
+    func logKeptShort() throws {
+        let path = directory.file("log.db")
+        #expect(try dq(["put", "q", "small", "--db", path]).status == 0)
+        let kept = StoreLocation.fileSize(path + "-wal")
+        #expect(kept > 0 && kept < Store.keptLogBytes, "the log is kept: \(kept) bytes")
+        #expect(try dq(["get", "q", "--db", path]).stdoutText == "small", "the next process reads it")
+        // One message longer than the log that is kept: its store empties the log on closing.
+        let large = Data(repeating: 0x61, count: Int(Store.keptLogBytes) + 4_096)
+        #expect(try dq(["put", "q", "--db", path], stdin: large).status == 0)
+        #expect(StoreLocation.fileSize(path + "-wal") == 0)
+        #expect(StoreLocation.fileSize(path) > Store.keptLogBytes, "the message is in the database file")
+        #expect(try dq(["get", "q", "--db", path]).stdout == large)
+    }
+
     @Test("the default path honours DQ_DB, then XDG_DATA_HOME, then HOME")
     func defaultPath() {
         #expect(StoreLocation.defaultPath(environment: ["DQ_DB": "/x/y.db", "HOME": "/h"]) == "/x/y.db")
