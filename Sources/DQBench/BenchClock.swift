@@ -10,6 +10,13 @@ enum BenchClock {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
+    /// Microseconds since the Unix epoch, on the wall clock (as dq's `enqueued_at`).
+    static func wallMicroseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
+    }
+
     /// Sleeps until the monotonic clock reads `nanoseconds` (absolute, so pacing does
     /// not drift).
     static func sleep(until nanoseconds: UInt64) {

@@ -125,7 +125,7 @@ public struct BenchRunner {
         case .w5: return try pingPong()
         case .w6: return [try latencyUnderLoad()]
         case .w7: return [try idle()]
-        case .w8: return [try commandLine()]
+        case .w8: return try commandLine()
         case .c4: return [try contendedPuts()]
         case .k1: return [try kvWake()]
         case .e1: return [try eventWake()]
@@ -332,28 +332,50 @@ public struct BenchRunner {
         return result("E1", Workload.e1.title, value: latency.p50, unit: "us", n: latency.count, latency: latency)
     }
 
-    /// W8: `dq put` and `dq get` as separate invocations, as a shell script runs them.
-    private func commandLine() throws -> BenchResult {
-        let db = freshStore("W8")
+    /// W8: `dq put` and `dq get` as separate invocations, as a shell script runs them,
+    /// and its floor: the same inserts and deletes by the `sqlite3` shell, one process
+    /// each, on a dq store of the same shape (`SQLiteShellFloor`). Each dq invocation
+    /// runs right after the `sqlite3` one it is compared with, so the machine's drift
+    /// touches both alike. Without a `sqlite3` on `PATH` there is no floor.
+    private func commandLine() throws -> [BenchResult] {
+        let db = freshStore("W8"), floorDB = freshStore("floor-W8")
+        let dq = configuration.executable
+        func options(_ db: String) -> [String] { ["--db", db, "--sync", sync] }
+        _ = try CommandTimer.time([dq, "len", "bench"] + options(db))
+        // The floor's store is a dq store whose queue already has its lane table.
+        _ = try CommandTimer.time([dq, "put", "bench", "x"] + options(floorDB))
+        _ = try CommandTimer.time([dq, "get", "bench", "--no-wait"] + options(floorDB))
+        let shell = try SQLiteShellFloor(db: floorDB, queue: "bench",
+                                         synchronous: RoleRunner.synchronous(spec(.put, floorDB)))
         var random = RandomBodies()
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
-        let dq = configuration.executable
-        _ = try CommandTimer.time([dq, "len", "bench", "--db", db, "--sync", sync])
-        var samples: [UInt64] = []
+        var samples: [UInt64] = [], floorSamples: [UInt64] = []
         for _ in 0..<sizes.invocations {
-            let body = String(decoding: random.take().map { alphabet[Int($0) % alphabet.count] }, as: UTF8.self)
-            samples.append(try CommandTimer.time([dq, "put", "bench", body, "--db", db, "--sync", sync]))
+            let body = random.take().map { alphabet[Int($0) % alphabet.count] }
+            if let shell {
+                let now = BenchClock.wallMicroseconds()
+                floorSamples.append(try CommandTimer.time(shell.insert(body: body, enqueuedAt: now)))
+            }
+            samples.append(try CommandTimer.time([dq, "put", "bench", String(decoding: body, as: UTF8.self)] + options(db)))
         }
         for _ in 0..<sizes.invocations {
-            samples.append(try CommandTimer.time([dq, "get", "bench", "--no-wait", "--db", db, "--sync", sync]))
+            if let shell { floorSamples.append(try CommandTimer.time(shell.deleteOldest())) }
+            samples.append(try CommandTimer.time([dq, "get", "bench", "--no-wait"] + options(db)))
         }
-        let summary = LatencySummary(microseconds: samples)
-        let mean = Double(samples.reduce(0, +)) / Double(max(samples.count, 1)) / 1_000
-        var result = result("W8", "\(Workload.w8.title) (\(sizes.invocations) put + \(sizes.invocations) get)",
-                            value: mean, unit: "ms", n: samples.count)
-        result.p50 = summary.p50 / 1_000
-        result.p99 = summary.p99 / 1_000
-        return result
+        func perInvocation(_ workload: String, _ title: String, _ samples: [UInt64], floor: Double?) -> BenchResult {
+            let summary = LatencySummary(microseconds: samples)
+            let mean = Double(samples.reduce(0, +)) / Double(max(samples.count, 1)) / 1_000
+            var result = result(workload, title, value: mean, unit: "ms", n: samples.count, floor: floor)
+            result.p50 = summary.p50 / 1_000
+            result.p99 = summary.p99 / 1_000
+            return result
+        }
+        let count = "(\(sizes.invocations) put + \(sizes.invocations) get)"
+        guard shell != nil else {
+            return [perInvocation("W8", "\(Workload.w8.title) \(count), no sqlite3 for a floor", samples, floor: nil)]
+        }
+        let floor = perInvocation("floor-W8", "sqlite3 shell, per invocation (insert + delete)", floorSamples, floor: nil)
+        return [floor, perInvocation("W8", "\(Workload.w8.title) \(count)", samples, floor: floor.value)]
     }
 }
 

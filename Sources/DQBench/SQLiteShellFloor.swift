@@ -1,0 +1,65 @@
+import CSQLite
+@preconcurrency import Glibc
+
+/// W8's floor: the `sqlite3` command-line shell, one process per statement, doing what
+/// one `dq put` or `dq get --no-wait` does to a store of the same shape: insert one row
+/// into the queue's lane table, or delete its oldest ready row and print the body, with
+/// the same `synchronous` setting.
+struct SQLiteShellFloor {
+    let shell: String
+    let db: String
+    let table: String
+    let synchronous: String
+
+    /// The floor for the dq store at `db`, whose `queue` already has its lane table
+    /// (priority 0); nil when no `sqlite3` is on `PATH`.
+    init?(db: String, queue: String, synchronous: String) throws {
+        guard let shell = Self.findShell() else { return nil }
+        self.shell = shell
+        self.db = db
+        self.synchronous = synchronous
+        self.table = "lane_\(try Self.laneID(db: db, queue: queue))"
+    }
+
+    /// `sqlite3 DB 'PRAGMA synchronous=…; INSERT …'` for one message.
+    func insert(body: [UInt8], enqueuedAt microseconds: Int64) -> [String] {
+        let hex = body.map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
+        }.joined()
+        return [shell, db, "PRAGMA synchronous = \(synchronous); "
+                + "INSERT INTO \(table) (enqueued_at, body) VALUES (\(microseconds), X'\(hex)')"]
+    }
+
+    /// `sqlite3 DB 'PRAGMA synchronous=…; DELETE … RETURNING body'`: the oldest ready row.
+    func deleteOldest() -> [String] {
+        [shell, db, "PRAGMA synchronous = \(synchronous); "
+            + "DELETE FROM \(table) WHERE id = (SELECT id FROM \(table) WHERE lease_until IS NULL ORDER BY id LIMIT 1) RETURNING body"]
+    }
+
+    /// The first executable `sqlite3` on `PATH`.
+    static func findShell() -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = String(directory) + "/sqlite3"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// The number of `queue`'s priority-0 lane, read from the store's `lanes` table.
+    private static func laneID(db path: String, queue: String) throws -> Int64 {
+        var handle: OpaquePointer?
+        defer { sqlite3_close_v2(handle) }
+        var statement: OpaquePointer?
+        defer { sqlite3_finalize(statement) }
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY, nil) == SQLITE_OK,
+              sqlite3_prepare_v2(handle, "SELECT id FROM lanes WHERE queue = ?1 AND priority = 0", -1, &statement, nil) == SQLITE_OK,
+              sqlite3_bind_text(statement, 1, queue, -1, unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)) == SQLITE_OK,
+              sqlite3_step(statement) == SQLITE_ROW
+        else {
+            throw BenchError(description: "W8 floor: no lane for queue \(queue) in \(path)")
+        }
+        return sqlite3_column_int64(statement, 0)
+    }
+}
