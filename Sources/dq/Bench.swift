@@ -19,7 +19,9 @@ extension DQ {
                 alternately three times each; the medians are reported. floor-W5-sqlite is W5 \
                 done with raw SQLite statements and a bare inotify doorbell (look with a read, \
                 take if there is a row, sleep on the bell if not; poll the write lock every few \
-                µs): what a queue on SQLite alone achieves here.
+                µs): what a queue on SQLite alone achieves here. floor-W8 is the sqlite3 shell \
+                (when it is on PATH) doing W8's inserts and deletes, one process each, on a \
+                store of the same shape, each right before the dq invocation it is compared with.
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
                 20,000 one at a time; W3L the same with lease + ack per message, each ack \

@@ -37,17 +37,18 @@ enum QuickPath {
         switch arguments.first {
         case "put":
             guard let request = put(arguments.dropFirst()) else { return false }
-            run(request.run)
+            perform(request.run)
         case "get":
             guard let request = get(arguments.dropFirst()) else { return false }
-            run(request.run)
+            perform(request.run)
         default:
             return false
         }
         return true
     }
 
-    private static func run(_ body: () throws -> Void) {
+    /// Runs a request, reporting a failure as any command does.
+    private static func perform(_ body: () throws -> Void) {
         do { try body() } catch { ErrorReport.exit(for: error) }
     }
 
