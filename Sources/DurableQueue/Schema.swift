@@ -121,9 +121,9 @@ struct Migrator {
     ///
     /// - Throws: `DQError.badStore` for a foreign or newer file; `SQLiteError` for
     ///   SQLite failures (including `SQLITE_NOTADB` for a file that is not SQLite).
-    func prepare(_ connection: Connection, configure: () throws -> Void) throws {
+    func prepare(_ connection: Connection, version known: Int64? = nil, configure: () throws -> Void) throws {
         // Reading the header first: a foreign file fails here, before anything is written.
-        let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+        let version = try known ?? connection.scalarInt("PRAGMA user_version") ?? 0
         try check(connection, version: version)
         if version < currentVersion,
            try (connection.scalarInt("SELECT count(*) FROM sqlite_schema") ?? 0) == 0 {

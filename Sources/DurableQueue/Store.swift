@@ -219,7 +219,9 @@ public final class Store: Sendable {
                 let version = try connection.scalarInt("PRAGMA user_version") ?? 0
                 let mode = try connection.scalarText("PRAGMA journal_mode")
                 guard version == Schema.currentVersion, mode?.lowercased() == "wal" else { return false }
-                try Migrator().prepare(connection) { try configure(connection, options: options) }
+                try Migrator().prepare(connection, version: version) {
+                    try configure(connection, options: options, inWAL: true)
+                }
                 return true
                 }
             }
@@ -235,13 +237,14 @@ public final class Store: Sendable {
     }
 
     /// Per-connection settings. The journal mode must come back as `wal`: SQLite
-    /// silently keeps another mode on filesystems that cannot do WAL.
-    private static func configure(_ connection: Connection, options: StoreOptions) throws {
+    /// silently keeps another mode on filesystems that cannot do WAL (`inWAL`: the
+    /// caller has just read that it is).
+    private static func configure(_ connection: Connection, options: StoreOptions, inWAL: Bool = false) throws {
         connection.setBusyTimeout(options.busyTimeout)
         if sqlite3_db_readonly(connection.handle, "main") == 1 {
             throw DQError(.storeUnavailable, "cannot write \(connection.path): permission denied")
         }
-        let mode = try connection.scalarText("PRAGMA journal_mode = WAL")
+        let mode = inWAL ? "wal" : try connection.scalarText("PRAGMA journal_mode = WAL")
         guard mode?.lowercased() == "wal" else {
             throw DQError(.storeUnavailable, "\(connection.path): SQLite cannot use WAL mode here (journal_mode is \(mode ?? "unknown")); put the store on a local filesystem")
         }

@@ -8,6 +8,10 @@ protocol CommandRequest {
     func run() throws
 }
 
+extension CommandRequest {
+    func validate() throws {}
+}
+
 /// A command whose ArgumentParser options only fill in a `CommandRequest`.
 protocol RequestCommand: ParsableCommand {
     associatedtype Request: CommandRequest

@@ -83,7 +83,13 @@ struct GetRequest: CommandRequest {
         StopSignal.install(waking: interrupt)
         let queue = try store.open().queue(self.queue)
         let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
+        /// Takes what is there now without a doorbell; only if nothing is, waits (a
+        /// blocked read sets up an inotify watch and counts itself among the waiters).
         func take(_ timeout: Duration?) throws -> Bool {
+            if timeout != .zero, try takeOnce(.zero) { return true }
+            return try takeOnce(timeout)
+        }
+        func takeOnce(_ timeout: Duration?) throws -> Bool {
             if let lease {
                 // The lease outlives this process: the script acks it with another dq.
                 let leased = try queue.receive(lease: lease, limit: count, timeout: timeout, maxAttempts: maxAttempts,

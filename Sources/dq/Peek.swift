@@ -32,7 +32,7 @@ extension DQ {
         }
     }
 
-    struct Len: ParsableCommand {
+    struct Len: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "len",
             abstract: "Print how many messages are ready to be received.",
@@ -42,10 +42,7 @@ extension DQ {
 
         @OptionGroup var target: QueueArgument
 
-        func run() throws {
-            let count = try target.open(global).count()
-            Output.standardOutput.write(Array("\(count)\n".utf8))
-        }
+        var request: LenRequest { LenRequest(store: global.choice, queue: target.queue) }
     }
 
     struct Purge: ParsableCommand {
@@ -69,5 +66,16 @@ extension DQ {
             let purged = dead ? try queue.purgeDead() : try queue.purge()
             if json { Output.standardOutput.write(Array("{\"purged\":\(purged)}\n".utf8)) }
         }
+    }
+}
+
+/// What one `dq len` asks for (see `CommandRequest`).
+struct LenRequest: CommandRequest {
+    var store: StoreChoice
+    var queue: String
+
+    func run() throws {
+        let count = try store.open().queue(queue).count()
+        Output.standardOutput.write(Array("\(count)\n".utf8))
     }
 }

@@ -1,13 +1,13 @@
 import DurableQueue
 @preconcurrency import Glibc
 
-/// `dq put`, `dq get` and `dq --version` as shell scripts write them, parsed without
-/// ArgumentParser.
+/// The commands shell scripts run in loops (`put`, `get`, `ack`, `nack`, `extend`,
+/// `len`) and `dq --version`, in their everyday forms, parsed without ArgumentParser.
 ///
 /// ArgumentParser learns a command's options by reflection, which costs a fresh
 /// process 1.5–2 ms of type-metadata and protocol-conformance look-ups: more than the
-/// whole SQLite insert a `dq put` exists to do. So the everyday forms are read here
-/// and run through the very `PutRequest` / `GetRequest` that `DQ.Put` / `DQ.Get` build.
+/// whole SQLite insert a `dq put` exists to do. So these command lines are read here
+/// and run through the very `CommandRequest` that the ArgumentParser command builds.
 /// This path only ever takes command lines it fully understands and that pass the
 /// commands' own validation: anything else (help, an unknown or repeated option, a
 /// bad value, a usage error) returns `false` before any side effect, and ArgumentParser
@@ -17,8 +17,8 @@ import DurableQueue
 /// `DQ_QUICK_PATH=require` makes a command line this path does not take fail with
 /// status 70 instead (the tests use both).
 enum QuickPath {
-    /// Runs `arguments` (without the program name) if they are a plain put, get or
-    /// `--version`; returns `false`, having done nothing, otherwise.
+    /// Runs `arguments` (without the program name) if this path takes them; returns
+    /// `false`, having done nothing, otherwise.
     static func run(_ arguments: [String]) -> Bool {
         let setting = getenv("DQ_QUICK_PATH").map { String(cString: $0) }
         if setting == "off" { return false }
@@ -32,81 +32,90 @@ enum QuickPath {
             Output.standardOutput.write(Array((DQ.version + "\n").utf8))
             return true
         }
-        // `dq --db X put q` means `dq put q --db X`; put and get are no command groups.
+        // `dq --db X put q` means `dq put q --db X`; none of these is a command group.
         let arguments = GlobalOptions.movedAfterSubcommand(arguments, groups: [])
-        switch arguments.first {
-        case "put":
-            guard let request = put(arguments.dropFirst()) else { return false }
-            perform(request.run)
-        case "get":
-            guard let request = get(arguments.dropFirst()) else { return false }
-            perform(request.run)
-        default:
-            return false
-        }
+        guard let name = arguments.first, let parse = parsers[name],
+              let request = parse(Options(arguments.dropFirst())), (try? request.validate()) != nil
+        else { return false }
+        do { try request.run() } catch { ErrorReport.exit(for: error) }
         return true
     }
 
-    /// Runs a request, reporting a failure as any command does.
-    private static func perform(_ body: () throws -> Void) {
-        do { try body() } catch { ErrorReport.exit(for: error) }
-    }
+    /// Each command's parser: its request, or nil to leave the command line to
+    /// ArgumentParser.
+    private static let parsers: [String: @Sendable (Options) -> (any CommandRequest)?] = [
+        "put": put, "get": get, "ack": ack, "nack": nack, "extend": extend, "len": len,
+    ]
 
-    static func put(_ arguments: ArraySlice<String>) -> PutRequest? {
-        var options = Options(arguments)
-        guard let positionals = options.scan(flags: ["--lines", "-0", "--json"],
-                                             values: ["--db", "--sync", "--key"],
+    static func put(_ options: Options) -> PutRequest? {
+        var options = options
+        guard let positionals = options.scan(flags: ["--lines", "-0", "--json"], values: ["--db", "--sync", "--key"],
                                              unconditional: ["--priority", "--delay"]),
-              let queue = positionals.first,
-              var request = options.storeChoice().map({ PutRequest(store: $0, queue: queue) })
+              let queue = Options.queue(positionals), let store = options.storeChoice()
         else { return nil }
-        request.bodies = Array(positionals.dropFirst())
-        request.lines = options.flag("--lines")
-        request.nulSeparated = options.flag("-0")
-        request.json = options.flag("--json")
-        request.key = options.values["--key"]
-        if let text = options.values["--priority"] {
-            guard let priority = Int(text) else { return nil }
-            request.priority = priority
-        }
-        if let text = options.values["--delay"] {
-            guard let delay = try? Parse.duration(text) else { return nil }
-            request.delay = delay
-        }
-        guard (try? Parse.queueName(queue)) != nil, (try? request.validate()) != nil else { return nil }
+        var request = PutRequest(store: store, queue: queue, bodies: Array(positionals.dropFirst()),
+                                 lines: options.flag("--lines"), nulSeparated: options.flag("-0"),
+                                 key: options.values["--key"], json: options.flag("--json"))
+        guard options.convert("--priority", Int.init, into: &request.priority),
+              options.convert("--delay", Options.duration, into: &request.delay) else { return nil }
         return request
     }
 
-    static func get(_ arguments: ArraySlice<String>) -> GetRequest? {
-        var options = Options(arguments)
+    static func get(_ options: Options) -> GetRequest? {
+        var options = options
         guard let positionals = options.scan(flags: ["--no-wait", "--follow", "-0", "--json"],
                                              values: ["--db", "--sync", "--max-attempts"],
                                              unconditional: ["--timeout", "-n", "--lease"]),
-              positionals.count == 1, let queue = positionals.first,
-              var request = options.storeChoice().map({ GetRequest(store: $0, queue: queue) })
+              positionals.count == 1, let queue = Options.queue(positionals), let store = options.storeChoice()
         else { return nil }
-        request.noWait = options.flag("--no-wait")
-        request.follow = options.flag("--follow")
-        request.nulSeparated = options.flag("-0")
-        request.json = options.flag("--json")
-        if let text = options.values["--timeout"] {
-            guard let timeout = try? Parse.duration(text) else { return nil }
-            request.timeout = timeout
-        }
-        if let text = options.values["--lease"] {
-            guard let lease = try? Parse.duration(text) else { return nil }
-            request.lease = lease
-        }
-        if let text = options.values["-n"] {
-            guard let count = Int(text) else { return nil }
-            request.count = count
-        }
-        if let text = options.values["--max-attempts"] {
-            guard let maxAttempts = Int(text) else { return nil }
-            request.maxAttempts = maxAttempts
-        }
-        guard (try? Parse.queueName(queue)) != nil, (try? request.validate()) != nil else { return nil }
+        var request = GetRequest(store: store, queue: queue, noWait: options.flag("--no-wait"),
+                                 follow: options.flag("--follow"), nulSeparated: options.flag("-0"),
+                                 json: options.flag("--json"))
+        guard options.convert("--timeout", Options.duration, into: &request.timeout),
+              options.convert("--lease", Options.duration, into: &request.lease),
+              options.convert("-n", Int.init, into: &request.count),
+              options.convert("--max-attempts", Int.init, into: &request.maxAttempts) else { return nil }
         return request
+    }
+
+    static func ack(_ options: Options) -> AckRequest? {
+        var options = options
+        guard let positionals = options.scan(flags: [], values: ["--db", "--sync"], unconditional: []),
+              let queue = Options.queue(positionals), let store = options.storeChoice()
+        else { return nil }
+        let receipts = positionals.dropFirst().compactMap(Options.receipt)
+        guard receipts.count == positionals.count - 1 else { return nil }
+        return AckRequest(store: store, queue: queue, receipts: receipts)
+    }
+
+    static func nack(_ options: Options) -> NackRequest? {
+        var options = options
+        guard let positionals = options.scan(flags: [], values: ["--db", "--sync", "--max-attempts"],
+                                             unconditional: ["--delay"]),
+              positionals.count == 2, let queue = Options.queue(positionals), let store = options.storeChoice(),
+              let receipt = Options.receipt(positionals[1])
+        else { return nil }
+        var request = NackRequest(store: store, queue: queue, receipt: receipt)
+        guard options.convert("--delay", Options.duration, into: &request.delay),
+              options.convert("--max-attempts", Int.init, into: &request.maxAttempts) else { return nil }
+        return request
+    }
+
+    static func extend(_ options: Options) -> ExtendRequest? {
+        var options = options
+        guard let positionals = options.scan(flags: [], values: ["--db", "--sync"], unconditional: []),
+              positionals.count == 3, let queue = Options.queue(positionals), let store = options.storeChoice(),
+              let receipt = Options.receipt(positionals[1]), let duration = Options.duration(positionals[2])
+        else { return nil }
+        return ExtendRequest(store: store, queue: queue, receipt: receipt, duration: duration)
+    }
+
+    static func len(_ options: Options) -> LenRequest? {
+        var options = options
+        guard let positionals = options.scan(flags: [], values: ["--db", "--sync"], unconditional: []),
+              positionals.count == 1, let queue = Options.queue(positionals), let store = options.storeChoice()
+        else { return nil }
+        return LenRequest(store: store, queue: queue)
     }
 
     /// A command's arguments split into options and positionals, the way ArgumentParser
@@ -159,14 +168,29 @@ enum QuickPath {
 
         func flag(_ name: String) -> Bool { flags.contains(name) }
 
+        /// Sets `target` from option `name` when given; false if its value does not convert.
+        func convert<T>(_ name: String, _ conversion: (String) -> T?, into target: inout T) -> Bool {
+            guard let text = values[name] else { return true }
+            guard let value = conversion(text) else { return false }
+            target = value
+            return true
+        }
+
         /// `--db` and `--sync`, or nil when `--sync` names no durability.
         func storeChoice() -> StoreChoice? {
             var choice = StoreChoice(db: values["--db"])
-            if let text = values["--sync"] {
-                guard let sync = Durability(rawValue: text) else { return nil }
-                choice.sync = sync
-            }
+            guard convert("--sync", Durability.init(rawValue:), into: &choice.sync) else { return nil }
             return choice
         }
+
+        /// The first positional, if it is a valid queue name.
+        static func queue(_ positionals: [String]) -> String? {
+            guard let queue = positionals.first, (try? Parse.queueName(queue)) != nil else { return nil }
+            return queue
+        }
+
+        static func duration(_ text: String) -> Duration? { try? Parse.duration(text) }
+
+        static func receipt(_ text: String) -> Receipt? { try? Parse.receipt(text) }
     }
 }

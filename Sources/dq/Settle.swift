@@ -2,7 +2,7 @@ import ArgumentParser
 import DurableQueue
 
 extension DQ {
-    struct Ack: ParsableCommand {
+    struct Ack: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "ack",
             abstract: "Settle leased deliveries as done: the messages are removed.",
@@ -15,17 +15,10 @@ extension DQ {
         @Argument(help: "Receipts from dq get --lease --json.", transform: Parse.receipt)
         var receipts: [Receipt]
 
-        func validate() throws {
-            if receipts.isEmpty { throw ValidationError("give at least one receipt") }
-        }
-
-        func run() throws {
-            let queue = try target.open(global)
-            for receipt in receipts { try queue.ack(receipt) }
-        }
+        var request: AckRequest { AckRequest(store: global.choice, queue: target.queue, receipts: receipts) }
     }
 
-    struct Nack: ParsableCommand {
+    struct Nack: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "nack",
             abstract: "Hand a leased delivery back to the queue for another try.",
@@ -47,16 +40,12 @@ extension DQ {
         @Option(name: .long, help: "Deliveries after which the message goes to the dead letters.")
         var maxAttempts: Int = Queue.defaultMaxAttempts
 
-        func validate() throws {
-            if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
-        }
-
-        func run() throws {
-            try target.open(global).nack(receipt, delay: delay, maxAttempts: maxAttempts)
+        var request: NackRequest {
+            NackRequest(store: global.choice, queue: target.queue, receipt: receipt, delay: delay, maxAttempts: maxAttempts)
         }
     }
 
-    struct Extend: ParsableCommand {
+    struct Extend: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "extend",
             abstract: "Make a lease end DURATION from now (keep a long job from being delivered again).",
@@ -73,12 +62,8 @@ extension DQ {
                   transform: Parse.duration)
         var duration: Duration
 
-        func validate() throws {
-            if duration <= .zero { throw ValidationError("the duration must be longer than zero") }
-        }
-
-        func run() throws {
-            try target.open(global).extend(receipt, by: duration)
+        var request: ExtendRequest {
+            ExtendRequest(store: global.choice, queue: target.queue, receipt: receipt, duration: duration)
         }
     }
 
@@ -122,5 +107,54 @@ extension DQ {
             let count = try target.open(global).retryDead()
             if json { Output.standardOutput.write(Array("{\"retried\":\(count)}\n".utf8)) }
         }
+    }
+}
+
+/// What one `dq ack` asks for (see `CommandRequest`).
+struct AckRequest: CommandRequest {
+    var store: StoreChoice
+    var queue: String
+    var receipts: [Receipt]
+
+    func validate() throws {
+        if receipts.isEmpty { throw ValidationError("give at least one receipt") }
+    }
+
+    func run() throws {
+        let queue = try store.open().queue(self.queue)
+        for receipt in receipts { try queue.ack(receipt) }
+    }
+}
+
+/// What one `dq nack` asks for (see `CommandRequest`).
+struct NackRequest: CommandRequest {
+    var store: StoreChoice
+    var queue: String
+    var receipt: Receipt
+    var delay: Duration = .zero
+    var maxAttempts = Queue.defaultMaxAttempts
+
+    func validate() throws {
+        if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+    }
+
+    func run() throws {
+        try store.open().queue(queue).nack(receipt, delay: delay, maxAttempts: maxAttempts)
+    }
+}
+
+/// What one `dq extend` asks for (see `CommandRequest`).
+struct ExtendRequest: CommandRequest {
+    var store: StoreChoice
+    var queue: String
+    var receipt: Receipt
+    var duration: Duration
+
+    func validate() throws {
+        if duration <= .zero { throw ValidationError("the duration must be longer than zero") }
+    }
+
+    func run() throws {
+        try store.open().queue(queue).extend(receipt, by: duration)
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `dq put` / `dq get` parsed by `QuickPath` (without ArgumentParser) must behave
-/// exactly as when ArgumentParser parses them (`DQ_QUICK_PATH=off`).
+/// Command lines parsed by `QuickPath` (without ArgumentParser) must behave exactly as
+/// when ArgumentParser parses them (`DQ_QUICK_PATH=off`).
 @Suite("quick path")
 struct QuickPathTests {
     let directory = TemporaryDirectory()
@@ -35,7 +35,25 @@ struct QuickPathTests {
         Step(arguments: ["get", "q", "--no-wait", "-n", "100", "--json", "--db", "DB"]),
         Step(arguments: ["get", "q", "--no-wait", "--db", "DB"]),
         Step(arguments: ["get", "empty", "--timeout", "5ms", "--db", "DB"]),
+        // At-least-once from the shell: RECEIPT is the last receipt this store printed.
+        Step(arguments: ["put", "q", "r1", "r2", "--db", "DB"]),
+        Step(arguments: ["get", "q", "--lease", "30s", "--json", "--db", "DB"]),
+        Step(arguments: ["extend", "q", "RECEIPT", "1m", "--db", "DB"]),
+        Step(arguments: ["nack", "q", "RECEIPT", "--delay", "1h", "--max-attempts", "3", "--db", "DB"]),
+        Step(arguments: ["extend", "q", "RECEIPT", "1m", "--db", "DB"]),
+        Step(arguments: ["get", "q", "--lease", "1m", "--json", "-n", "1", "--db", "DB"]),
+        Step(arguments: ["len", "q", "--db", "DB"]),
+        Step(arguments: ["ack", "q", "RECEIPT", "--db", "DB"]),
+        Step(arguments: ["ack", "q", "RECEIPT", "--db", "DB"]),
+        Step(arguments: ["--db", "DB", "len", "q"]),
         // Usage errors and help: ArgumentParser's words either way.
+        Step(arguments: ["ack", "q", "--db", "DB"]),
+        Step(arguments: ["ack", "q", "not-a-receipt", "--db", "DB"]),
+        Step(arguments: ["nack", "q", "RECEIPT", "--max-attempts", "0", "--db", "DB"]),
+        Step(arguments: ["extend", "q", "RECEIPT", "0s", "--db", "DB"]),
+        Step(arguments: ["extend", "q", "RECEIPT", "-5s", "--db", "DB"]),
+        Step(arguments: ["len", "q", "extra", "--db", "DB"]),
+        Step(arguments: ["len", "--db", "DB"]),
         Step(arguments: ["put", "q", "--lines", "a", "--db", "DB"]),
         Step(arguments: ["put", "", "x", "--db", "DB"]),
         Step(arguments: ["put", "q", "--priority", "high", "x", "--db", "DB"]),
@@ -64,35 +82,61 @@ struct QuickPathTests {
         }
     }
 
-    @Test("every step of a put/get script prints, exits and stores the same with and without the quick path")
-    func sameAsArgumentParser() throws {
-        let quick = directory.file("quick.db"), full = directory.file("full.db")
-        for step in Self.script {
-            func run(_ db: String, _ setting: String) throws -> ProcessResult {
-                try dq(step.arguments.map { $0.replacing("DB", with: db) }, stdin: step.stdin,
-                       environment: ["DQ_QUICK_PATH": setting])
-            }
-            let viaQuick = try run(quick, "on"), viaFull = try run(full, "off")
-            let name = step.arguments.joined(separator: " ")
-            #expect(viaQuick.status == viaFull.status, "\(name): \(viaQuick.stderrText) / \(viaFull.stderrText)")
-            #expect(Self.masked(viaQuick.stdoutText) == Self.masked(viaFull.stdoutText), "\(name)")
-            #expect(viaQuick.stderrText.replacing(quick, with: "DB") == viaFull.stderrText.replacing(full, with: "DB"), "\(name)")
+    /// One store and the last receipt a step printed for it.
+    final class Run {
+        let db: String
+        let setting: String
+        var receipt = "none"
+
+        init(db: String, setting: String) {
+            self.db = db
+            self.setting = setting
+        }
+
+        func step(_ step: Step) throws -> ProcessResult {
+            let arguments = step.arguments.map { $0.replacing("DB", with: db).replacing("RECEIPT", with: receipt) }
+            let result = try dq(arguments, stdin: step.stdin, environment: ["DQ_QUICK_PATH": setting])
+            if let match = result.stdoutText.firstMatch(of: /"receipt":"([^"]+)"/) { receipt = String(match.output.1) }
+            return result
+        }
+
+        /// Standard error with this run's store path, receipt and message ids written as
+        /// placeholders.
+        func placeheld(_ text: String) -> String {
+            text.replacing(db, with: "DB").replacing(receipt, with: "RECEIPT").replacing(/\d{16,}/, with: "ID")
         }
     }
 
-    @Test("the everyday put and get forms are taken by the quick path; others are left to ArgumentParser")
+    @Test("every step of a shell script prints, exits and stores the same with and without the quick path")
+    func sameAsArgumentParser() throws {
+        let quick = Run(db: directory.file("quick.db"), setting: "on")
+        let full = Run(db: directory.file("full.db"), setting: "off")
+        for step in Self.script {
+            let viaQuick = try quick.step(step), viaFull = try full.step(step)
+            let name = step.arguments.joined(separator: " ")
+            #expect(viaQuick.status == viaFull.status, "\(name): \(viaQuick.stderrText) / \(viaFull.stderrText)")
+            #expect(Self.masked(viaQuick.stdoutText) == Self.masked(viaFull.stdoutText), "\(name)")
+            #expect(quick.placeheld(viaQuick.stderrText) == full.placeheld(viaFull.stderrText), "\(name)")
+        }
+    }
+
+    @Test("the everyday forms of put, get, ack, nack, extend and len are taken by the quick path; others are left to ArgumentParser")
     func takenWhenPlain() throws {
         let db = directory.file("store.db")
         let required = ["DQ_QUICK_PATH": "require"]
+        let receipt = "1-1795576301119273000-2d7f2c8c66aa2584"
         for arguments in [["put", "q", "a", "--db", db], ["put", "q", "--priority", "-1", "--delay", "0s", "--key", "k", "b", "--db", db],
                           ["--db", db, "put", "q", "--json", "--sync", "full", "c"], ["get", "q", "--db", db],
                           ["get", "q", "--no-wait", "-n", "5", "--db", db], ["get", "q", "--timeout", "10ms", "--db", db],
-                          ["--version"]] {
+                          ["get", "q", "--lease", "1m", "--json", "--no-wait", "--db", db], ["len", "q", "--db", db],
+                          ["ack", "q", receipt, receipt, "--db", db], ["nack", "q", receipt, "--delay", "1s", "--db", db],
+                          ["extend", "q", receipt, "5m", "--db", db], ["--version"]] {
             let result = try dq(arguments, environment: required)
-            #expect(result.status == 0 || result.status == 1, "\(arguments): \(result.stderrText)")
-            #expect(!result.stderrText.contains("quick path"), "\(arguments): \(result.stderrText)")
+            #expect(result.status != 70, "\(arguments): \(result.stderrText)")
+            #expect(!result.stderrText.contains("quick-path"), "\(arguments): \(result.stderrText)")
         }
-        for arguments in [["put", "--help"], ["len", "q", "--db", db], ["put", "q", "--bogus", "--db", db], ["get", "q", "-n", "0", "--db", db]] {
+        for arguments in [["put", "--help"], ["peek", "q", "--db", db], ["put", "q", "--bogus", "--db", db], ["get", "q", "-n", "0", "--db", db],
+                          ["ack", "q", "--db", db], ["extend", "q", receipt, "-1s", "--db", db]] {
             let result = try dq(arguments, environment: required)
             #expect(result.status == 70, "\(arguments): \(result.stderrText)")
             #expect(result.stderrText == "dq: not a quick-path command line (DQ_QUICK_PATH=require)\n", "\(arguments)")
