@@ -55,7 +55,8 @@ let package = Package(
             ],
             // One self-contained file (Swift runtime, SQLite and libc inside): no dynamic
             // loading or symbol binding at start, so a `dq put` from a shell starts in about
-            // a millisecond instead of 5-14 (README, "Start-up").
+            // a millisecond instead of 5-14 (README, "One-shot commands"). Release builds only:
+            // `swift test` links this module into its test runner, which cannot be static.
             swiftSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]
         ),
