@@ -22,6 +22,13 @@ final class ConnectionPool: @unchecked Sendable {
         }
     }
 
+    /// Calls `body` with each idle connection in turn.
+    func forEachIdle(_ body: (Connection) -> Void) {
+        idle.withLock { idle in
+            for handed in idle { body(handed.connection) }
+        }
+    }
+
     /// Runs `body` with a connection of its own, opening a new one when none is idle.
     func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
         let connection = try idle.withLock { $0.popLast()?.connection } ?? open()

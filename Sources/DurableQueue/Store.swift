@@ -175,18 +175,22 @@ public final class Store: Sendable {
     }
 
     /// A write-ahead log shorter than this is left in place when the store closes, for
-    /// the next process to open (`Durability` is unchanged: committed is committed);
-    /// a longer one is checkpointed and emptied first.
+    /// the next process to open (`Durability` is unchanged: committed is committed).
+    /// From this size on, closing is left to SQLite: the last connection to the file
+    /// checkpoints the log and deletes it, and any other leaves it to the processes
+    /// still using the store.
     ///
-    /// SQLite's own close would checkpoint, fsync and delete the log every time the
-    /// last connection closes: three to four fsyncs that made up half of a one-shot
+    /// SQLite's close would checkpoint, fsync and delete the log every time the last
+    /// connection closes: three to four fsyncs that made up half of a one-shot
     /// `dq put`. Leaving the log costs the next process that opens an idle store a read
     /// of it (SQLite rebuilds its index from the log), about 0.5 ms per MiB here: at
     /// most 0.1 ms below this size.
     static let keptLogBytes: Int64 = 256 << 10
 
     deinit {
-        if StoreLocation.fileSize(path + "-wal") >= Self.keptLogBytes { try? emptyLog() }
+        if StoreLocation.fileSize(path + "-wal") >= Self.keptLogBytes {
+            pool.forEachIdle { $0.checkpointsOnClose(true) }
+        }
     }
 
     var logger: Logger { options.logger }
@@ -249,8 +253,8 @@ public final class Store: Sendable {
             throw DQError(.storeUnavailable, "\(connection.path): SQLite cannot use WAL mode here (journal_mode is \(mode ?? "unknown")); put the store on a local filesystem")
         }
         try connection.setSynchronous(options.durability == .full ? "FULL" : "NORMAL")
-        // Closing never checkpoints: `deinit` decides (see `keptLogBytes`).
-        _ = dq_sqlite3_db_config_int(connection.handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nil)
+        // Closing does not checkpoint unless `deinit` says so (see `keptLogBytes`).
+        connection.checkpointsOnClose(false)
     }
 
     /// A handle on the queue called `name`. Queues need no creating: a queue exists

@@ -27,7 +27,7 @@ struct StoreTests {
         #expect(version == Schema.currentVersion)
     }
 
-    @Test("a closing store leaves a short write-ahead log for the next process, and empties a long one")
+    @Test("a closing store leaves a short write-ahead log for the next process, and removes a long one")
     func logKeptShort() throws {
         let path = directory.file("log.db")
         #expect(try dq(["put", "q", "small", "--db", path]).status == 0)
@@ -40,6 +40,19 @@ struct StoreTests {
         #expect(StoreLocation.fileSize(path + "-wal") == 0)
         #expect(StoreLocation.fileSize(path) > Store.keptLogBytes, "the message is in the database file")
         #expect(try dq(["get", "q", "--db", path]).stdout == large)
+    }
+
+    @Test("a long log is left alone while another process has the store open, and removed by the last to close it")
+    func logLeftToLastCloser() throws {
+        let path = directory.file("shared.db")
+        var store: Store? = try Store(path: path)
+        let large = Data(repeating: 0x61, count: Int(Store.keptLogBytes) + 4_096)
+        #expect(try dq(["put", "q", "--db", path], stdin: large).status == 0)
+        // A one-shot process is not the last: it waits for no reader and leaves the log.
+        #expect(StoreLocation.fileSize(path + "-wal") > Store.keptLogBytes)
+        #expect(try store?.queue("q").get(timeout: .zero)?.body == large)
+        store = nil
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "the last to close checkpointed and removed it")
     }
 
     @Test("the default path honours DQ_DB, then XDG_DATA_HOME, then HOME")

@@ -47,6 +47,13 @@ final class Connection {
         sqlite3_close_v2(handle)
     }
 
+    /// Whether closing this connection, when it is the last one on the file,
+    /// checkpoints the write-ahead log and deletes it (SQLite's default), or leaves it
+    /// (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`).
+    func checkpointsOnClose(_ checkpoints: Bool) {
+        _ = dq_sqlite3_db_config_int(handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, checkpoints ? 0 : 1, nil)
+    }
+
     /// Keeps `object` alive as long as this connection (for C callback contexts).
     func keepAlive(_ object: AnyObject) {
         callbackContexts.append(object)
