@@ -15,12 +15,12 @@ extension DQ {
             func open() throws -> Event { try global.openStore().event(event) }
         }
 
-        struct Set: ParsableCommand {
+        struct Set: RequestCommand {
             static let configuration = CommandConfiguration(
                 commandName: "set",
                 abstract: "Set the event (wakes its waiters).")
             @OptionGroup var location: Location
-            func run() throws { try location.open().set() }
+            var request: EventSetRequest { EventSetRequest(store: location.global.choice, event: location.event) }
         }
 
         struct Clear: ParsableCommand {
@@ -31,10 +31,10 @@ extension DQ {
             func run() throws { try location.open().clear() }
         }
 
-        struct IsSet: ParsableCommand {
+        struct IsSet: RequestCommand {
             static let configuration = CommandConfiguration(commandName: "is-set", abstract: "Exit 0 if the event is set, 1 if not.")
             @OptionGroup var location: Location
-            func run() throws { if try !location.open().isSet() { throw ExitCode(1) } }
+            var request: EventIsSetRequest { EventIsSetRequest(store: location.global.choice, event: location.event) }
         }
 
         struct Wait: ParsableCommand {
@@ -53,4 +53,20 @@ extension DQ {
             }
         }
     }
+}
+
+/// What one `dq event set` asks for (see `CommandRequest`).
+struct EventSetRequest: CommandRequest {
+    var store: StoreChoice
+    var event: String
+
+    func run() throws { try store.open().event(event).set() }
+}
+
+/// What one `dq event is-set` asks for (see `CommandRequest`).
+struct EventIsSetRequest: CommandRequest {
+    var store: StoreChoice
+    var event: String
+
+    func run() throws { if try !store.open().event(event).isSet() { throw ExitCode(1) } }
 }

@@ -29,29 +29,25 @@ extension DQ {
             }
         }
 
-        struct Set: ParsableCommand {
+        struct Set: RequestCommand {
             static let configuration = CommandConfiguration(
                 commandName: "set",
                 abstract: "Set KEY to VALUE (- reads standard input, binary-safe).")
             @OptionGroup var location: Location
             @OptionGroup var target: KeyArgument
             @Argument(help: "The value, or - for standard input.") var value: String
-            func run() throws {
-                let data = value == "-" ? readStandardInput() : RawArguments.bytes(of: [value])[0]
-                try location.open().set(target.key, data)
+            var request: KVSetRequest {
+                KVSetRequest(store: location.global.choice, dict: location.dict, key: target.key, value: value)
             }
         }
 
-        struct Get: ParsableCommand {
+        struct Get: RequestCommand {
             static let configuration = CommandConfiguration(
                 commandName: "get",
                 abstract: "Print KEY's value raw; exit 1 if it is absent.")
             @OptionGroup var location: Location
             @OptionGroup var target: KeyArgument
-            func run() throws {
-                guard let value = try location.open().get(target.key) else { throw ExitCode(1) }
-                Output.standardOutput.write(value)
-            }
+            var request: KVGetRequest { KVGetRequest(store: location.global.choice, dict: location.dict, key: target.key) }
         }
 
         struct Del: ParsableCommand {
@@ -125,5 +121,31 @@ extension DQ {
                 Output.standardOutput.write(value)
             }
         }
+    }
+}
+
+/// What one `dq kv set` asks for (see `CommandRequest`).
+struct KVSetRequest: CommandRequest {
+    var store: StoreChoice
+    var dict: String
+    var key: String
+    /// The value as given, or `-` for standard input.
+    var value: String
+
+    func run() throws {
+        let data = value == "-" ? readStandardInput() : RawArguments.bytes(of: [value])[0]
+        try store.open().dict(dict).set(key, data)
+    }
+}
+
+/// What one `dq kv get` asks for (see `CommandRequest`).
+struct KVGetRequest: CommandRequest {
+    var store: StoreChoice
+    var dict: String
+    var key: String
+
+    func run() throws {
+        guard let value = try store.open().dict(dict).get(key) else { throw ExitCode(1) }
+        Output.standardOutput.write(value)
     }
 }

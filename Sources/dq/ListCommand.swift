@@ -83,7 +83,7 @@ extension DQ {
             func open() throws -> Counter { try global.openStore().counter(counter) }
         }
 
-        struct Add: ParsableCommand {
+        struct Add: RequestCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add",
                 abstract: "Add N (default 1, may be negative) and print the new value.",
@@ -96,19 +96,17 @@ extension DQ {
                     throw ValidationError("give one whole number to add, as in: dq counter add NAME -1")
                 }
             }
-            func run() throws {
-                Output.standardOutput.write(Array("\(try location.open().add(amount))\n".utf8))
+            var request: CounterAddRequest {
+                CounterAddRequest(store: location.global.choice, counter: location.counter, amount: amount)
             }
         }
 
-        struct Get: ParsableCommand {
+        struct Get: RequestCommand {
             static let configuration = CommandConfiguration(
                 commandName: "get",
                 abstract: "Print the value (0 if never set).")
             @OptionGroup var location: Location
-            func run() throws {
-                Output.standardOutput.write(Array("\(try location.open().get())\n".utf8))
-            }
+            var request: CounterGetRequest { CounterGetRequest(store: location.global.choice, counter: location.counter) }
         }
 
         struct Set: ParsableCommand {
@@ -143,5 +141,26 @@ extension DQ {
                 Output.standardOutput.write(Array("\(value)\n".utf8))
             }
         }
+    }
+}
+
+/// What one `dq counter add` asks for (see `CommandRequest`).
+struct CounterAddRequest: CommandRequest {
+    var store: StoreChoice
+    var counter: String
+    var amount: Int64 = 1
+
+    func run() throws {
+        Output.standardOutput.write(Array("\(try store.open().counter(counter).add(amount))\n".utf8))
+    }
+}
+
+/// What one `dq counter get` asks for (see `CommandRequest`).
+struct CounterGetRequest: CommandRequest {
+    var store: StoreChoice
+    var counter: String
+
+    func run() throws {
+        Output.standardOutput.write(Array("\(try store.open().counter(counter).get())\n".utf8))
     }
 }

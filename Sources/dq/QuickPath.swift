@@ -2,7 +2,8 @@ import DurableQueue
 @preconcurrency import Glibc
 
 /// The commands shell scripts run in loops (`put`, `get`, `ack`, `nack`, `extend`,
-/// `len`) and `dq --version`, in their everyday forms, parsed without ArgumentParser.
+/// `len`, `kv set`/`get`, `counter add`/`get`, `event set`/`is-set`) and
+/// `dq --version`, in their everyday forms, parsed without ArgumentParser.
 ///
 /// ArgumentParser learns a command's options by reflection, which costs a fresh
 /// process 1.5–2 ms of type-metadata and protocol-conformance look-ups: more than the
@@ -32,10 +33,13 @@ enum QuickPath {
             Output.standardOutput.write(Array((DQ.version + "\n").utf8))
             return true
         }
-        // `dq --db X put q` means `dq put q --db X`; none of these is a command group.
+        // `dq --db X put q` means `dq put q --db X` (and `dq --db X kv get d k`, `dq kv get
+        // d k --db X`: moved to the end either way).
         let arguments = GlobalOptions.movedAfterSubcommand(arguments, groups: [])
-        guard let name = arguments.first, let parse = parsers[name],
-              let request = parse(Options(arguments.dropFirst())), (try? request.validate()) != nil
+        guard var name = arguments.first else { return false }
+        var rest = arguments.dropFirst()
+        if ["kv", "counter", "event"].contains(name), let subcommand = rest.popFirst() { name += " " + subcommand }
+        guard let parse = parsers[name], let request = parse(Options(rest)), (try? request.validate()) != nil
         else { return false }
         do { try request.run() } catch { ErrorReport.exit(for: error) }
         return true
@@ -45,6 +49,8 @@ enum QuickPath {
     /// ArgumentParser.
     private static let parsers: [String: @Sendable (Options) -> (any CommandRequest)?] = [
         "put": put, "get": get, "ack": ack, "nack": nack, "extend": extend, "len": len,
+        "kv set": kvSet, "kv get": kvGet, "counter add": counterAdd, "counter get": counterGet,
+        "event set": eventSet, "event is-set": eventIsSet,
     ]
 
     static func put(_ options: Options) -> PutRequest? {
@@ -111,11 +117,43 @@ enum QuickPath {
     }
 
     static func len(_ options: Options) -> LenRequest? {
-        var options = options
-        guard let positionals = options.scan(flags: [], values: ["--db", "--sync"], unconditional: []),
-              positionals.count == 1, let queue = Options.queue(positionals), let store = options.storeChoice()
-        else { return nil }
-        return LenRequest(store: store, queue: queue)
+        guard let (store, names) = options.named(count: 1, what: "queue name") else { return nil }
+        return LenRequest(store: store, queue: names[0])
+    }
+
+    static func kvSet(_ options: Options) -> KVSetRequest? {
+        guard let (store, names) = options.named(count: 3, what: "dict name"), Options.isUTF8(names[1]) else { return nil }
+        return KVSetRequest(store: store, dict: names[0], key: names[1], value: names[2])
+    }
+
+    static func kvGet(_ options: Options) -> KVGetRequest? {
+        guard let (store, names) = options.named(count: 2, what: "dict name"), Options.isUTF8(names[1]) else { return nil }
+        return KVGetRequest(store: store, dict: names[0], key: names[1])
+    }
+
+    static func counterAdd(_ options: Options) -> CounterAddRequest? {
+        if let (store, names) = options.named(count: 1, what: "counter name") {
+            return CounterAddRequest(store: store, counter: names[0])
+        }
+        guard let (store, names) = options.named(count: 2, what: "counter name"), let amount = Int64(names[1]) else {
+            return nil
+        }
+        return CounterAddRequest(store: store, counter: names[0], amount: amount)
+    }
+
+    static func counterGet(_ options: Options) -> CounterGetRequest? {
+        guard let (store, names) = options.named(count: 1, what: "counter name") else { return nil }
+        return CounterGetRequest(store: store, counter: names[0])
+    }
+
+    static func eventSet(_ options: Options) -> EventSetRequest? {
+        guard let (store, names) = options.named(count: 1, what: "event name") else { return nil }
+        return EventSetRequest(store: store, event: names[0])
+    }
+
+    static func eventIsSet(_ options: Options) -> EventIsSetRequest? {
+        guard let (store, names) = options.named(count: 1, what: "event name") else { return nil }
+        return EventIsSetRequest(store: store, event: names[0])
     }
 
     /// A command's arguments split into options and positionals, the way ArgumentParser
@@ -182,6 +220,19 @@ enum QuickPath {
             guard convert("--sync", Durability.init(rawValue:), into: &choice.sync) else { return nil }
             return choice
         }
+
+        /// For commands that take only `--db` and `--sync`: the store and exactly `count`
+        /// positionals, the first a valid name of `what`.
+        func named(count: Int, what: String) -> (StoreChoice, [String])? {
+            var options = self
+            guard let positionals = options.scan(flags: [], values: ["--db", "--sync"], unconditional: []),
+                  positionals.count == count, (try? Parse.name(positionals[0], what: what)) != nil,
+                  let store = options.storeChoice() else { return nil }
+            return (store, positionals)
+        }
+
+        /// Whether `text` came from an argument that was valid UTF-8 (see `RawArguments`).
+        static func isUTF8(_ text: String) -> Bool { !RawArguments.wasRepaired(text) }
 
         /// The first positional, if it is a valid queue name.
         static func queue(_ positionals: [String]) -> String? {

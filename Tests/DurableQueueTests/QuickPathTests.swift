@@ -46,7 +46,27 @@ struct QuickPathTests {
         Step(arguments: ["ack", "q", "RECEIPT", "--db", "DB"]),
         Step(arguments: ["ack", "q", "RECEIPT", "--db", "DB"]),
         Step(arguments: ["--db", "DB", "len", "q"]),
+        // Shared state.
+        Step(arguments: ["kv", "set", "config", "mode", "fast", "--db", "DB"]),
+        Step(arguments: ["--db", "DB", "kv", "get", "config", "mode"]),
+        Step(arguments: ["kv", "get", "config", "absent", "--db", "DB"]),
+        Step(arguments: ["kv", "set", "config", "mode", "-", "--db", "DB"], stdin: Data([0, 1, 0xFF])),
+        Step(arguments: ["kv", "get", "config", "mode", "--db", "DB"]),
+        Step(arguments: ["counter", "add", "done", "--db", "DB"]),
+        Step(arguments: ["counter", "add", "done", "41", "--db", "DB", "--sync", "full"]),
+        Step(arguments: ["counter", "add", "done", "-2", "--db", "DB"]),
+        Step(arguments: ["counter", "get", "done", "--db", "DB"]),
+        Step(arguments: ["event", "is-set", "stop", "--db", "DB"]),
+        Step(arguments: ["event", "set", "stop", "--db", "DB"]),
+        Step(arguments: ["event", "is-set", "stop", "--db", "DB"]),
+        Step(arguments: ["kv", "items", "config", "--json", "--db", "DB"]),
         // Usage errors and help: ArgumentParser's words either way.
+        Step(arguments: ["kv", "get", "config", "--db", "DB"]),
+        Step(arguments: ["kv", "set", "", "k", "v", "--db", "DB"]),
+        Step(arguments: ["counter", "add", "done", "x", "--db", "DB"]),
+        Step(arguments: ["counter", "add", "done", "1", "2", "--db", "DB"]),
+        Step(arguments: ["event", "set", "--db", "DB"]),
+        Step(arguments: ["kv", "--db", "DB"]),
         Step(arguments: ["ack", "q", "--db", "DB"]),
         Step(arguments: ["ack", "q", "not-a-receipt", "--db", "DB"]),
         Step(arguments: ["nack", "q", "RECEIPT", "--max-attempts", "0", "--db", "DB"]),
@@ -120,7 +140,7 @@ struct QuickPathTests {
         }
     }
 
-    @Test("the everyday forms of put, get, ack, nack, extend and len are taken by the quick path; others are left to ArgumentParser")
+    @Test("the everyday forms of the commands scripts loop on are taken by the quick path; others are left to ArgumentParser")
     func takenWhenPlain() throws {
         let db = directory.file("store.db")
         let required = ["DQ_QUICK_PATH": "require"]
@@ -130,13 +150,17 @@ struct QuickPathTests {
                           ["get", "q", "--no-wait", "-n", "5", "--db", db], ["get", "q", "--timeout", "10ms", "--db", db],
                           ["get", "q", "--lease", "1m", "--json", "--no-wait", "--db", db], ["len", "q", "--db", db],
                           ["ack", "q", receipt, receipt, "--db", db], ["nack", "q", receipt, "--delay", "1s", "--db", db],
-                          ["extend", "q", receipt, "5m", "--db", db], ["--version"]] {
+                          ["extend", "q", receipt, "5m", "--db", db], ["kv", "set", "d", "k", "v", "--db", db],
+                          ["--db", db, "kv", "get", "d", "k"], ["counter", "add", "c", "--db", db],
+                          ["counter", "add", "c", "3", "--db", db], ["counter", "get", "c", "--db", db],
+                          ["event", "set", "e", "--db", db], ["event", "is-set", "e", "--db", db], ["--version"]] {
             let result = try dq(arguments, environment: required)
             #expect(result.status != 70, "\(arguments): \(result.stderrText)")
             #expect(!result.stderrText.contains("quick-path"), "\(arguments): \(result.stderrText)")
         }
         for arguments in [["put", "--help"], ["peek", "q", "--db", db], ["put", "q", "--bogus", "--db", db], ["get", "q", "-n", "0", "--db", db],
-                          ["ack", "q", "--db", db], ["extend", "q", receipt, "-1s", "--db", db]] {
+                          ["ack", "q", "--db", db], ["extend", "q", receipt, "-1s", "--db", db],
+                          ["kv", "keys", "d", "--db", db], ["counter", "add", "c", "-1", "--db", db]] {
             let result = try dq(arguments, environment: required)
             #expect(result.status == 70, "\(arguments): \(result.stderrText)")
             #expect(result.stderrText == "dq: not a quick-path command line (DQ_QUICK_PATH=require)\n", "\(arguments)")
