@@ -64,6 +64,12 @@ public struct DQError: Error, Sendable, CustomStringConvertible, Equatable {
 extension DQError {
     /// Translates a SQLite failure on the store at `path` into a `DQError`.
     init(_ error: SQLiteError, path: String) {
+        // A full disk reaches SQLite as SQLITE_FULL, or as an I/O error (or a failed
+        // open) from a system call that got ENOSPC, such as growing the -shm file.
+        if error.systemErrno == ENOSPC {
+            self.init(.storeUnavailable, "cannot write \(path): disk full")
+            return
+        }
         switch error.code {
         case SQLiteError.notADatabase.rawValue:
             self.init(.badStore, "\(path) is not a dq store (not an SQLite database)")

@@ -5,7 +5,8 @@ import Synchronization
 /// messages holds `flock(LOCK_EX)` on its own file `PATH-holders/<id>` for as long as it
 /// lives, and the kernel drops that lock when it dies, however it dies. Any process can
 /// then try the lock: if it gets it, the holder is gone, and its leases go back to the
-/// queue at once instead of when they run out.
+/// queue at once instead of when they run out. A holder whose file is missing is not
+/// known to be gone: its leases run out as leases do.
 ///
 /// The `holders` table lists registered holders; each leased row names its holder.
 final class LeaseHolders: Sendable {
@@ -86,11 +87,11 @@ final class LeaseHolders: Sendable {
             // Holding the dead holder's lock while releasing keeps two sweepers from
             // racing, and a live holder's lock is never taken.
             let fd = open(path(id), O_RDWR | O_CLOEXEC | O_NOFOLLOW)
-            if fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                close(fd)
-                continue  // alive
-            }
-            defer { if fd >= 0 { close(fd) } }
+            // No file (a clean-up job removed it, say) tells nothing about the holder:
+            // its leases run out as leases do.
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 { continue }  // alive
             let count = try store.write { try MessageTable.releaseLeases($0, holder: id) }
             unlink(path(id))
             store.logger.notice("returned the leases of a process that died", metadata: ["holder": "\(id)", "leases": "\(count)"])

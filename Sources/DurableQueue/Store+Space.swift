@@ -1,16 +1,17 @@
 import FoundationEssentials
 
 extension Store {
-    /// Free pages worth returning to the filesystem: at least this many, and at least a
-    /// quarter of the file.
-    static let reclaimThresholdPages: Int64 = 1_000
+    /// Free space worth returning to the filesystem: at least this much, and at least a
+    /// tenth of the file. So once a backlog has drained, the file ends within 1 MiB or
+    /// 10% of what it holds, whatever the backlog's size.
+    static let reclaimThresholdBytes: Int64 = 1 << 20
     /// Pages freed per transaction, so producers and consumers never wait long.
     static let reclaimChunkPages: Int64 = 2_000
 
     /// Returns free pages to the filesystem once a backlog has drained: incremental
     /// vacuum in short transactions (other processes keep working in between), then a
     /// `TRUNCATE` checkpoint that empties the write-ahead log. Does nothing unless at
-    /// least 1,000 pages and a quarter of the file are free.
+    /// least 1 MiB and a tenth of the file are free.
     ///
     /// The store does this on its own when a queue drains; call it to do it now.
     ///
@@ -28,10 +29,11 @@ extension Store {
     public func reclaimSpace(budget: Int64? = nil) throws(DQError) -> Int64 {
         var freed: Int64 = 0
         while true {
-            let (pages, free) = try read { connection in
-                (try connection.scalarInt("PRAGMA page_count") ?? 0, try connection.scalarInt("PRAGMA freelist_count") ?? 0)
+            let (pages, free, pageSize) = try read { connection in
+                (try connection.scalarInt("PRAGMA page_count") ?? 0, try connection.scalarInt("PRAGMA freelist_count") ?? 0,
+                 try connection.scalarInt("PRAGMA page_size") ?? 4_096)
             }
-            let worthIt = free >= Self.reclaimThresholdPages && free * 4 >= pages
+            let worthIt = free * pageSize >= Self.reclaimThresholdBytes && free * 10 >= pages
             if !worthIt && freed == 0 { return 0 }
             if !worthIt || free == 0 || (budget.map { freed >= $0 } ?? false) { break }
             let chunk = min(Self.reclaimChunkPages, free, budget.map { $0 - freed } ?? Int64.max)

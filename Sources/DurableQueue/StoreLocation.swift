@@ -49,14 +49,20 @@ public enum StoreLocation {
     ///
     /// - Returns: `true` if this call created the file.
     /// - Throws: `DQError.storeUnavailable` when a directory or the file cannot be
-    ///   made, or the path names a directory.
+    ///   made, or the path names something other than a regular file (a directory, a
+    ///   device, a FIFO, a socket).
     static func prepare(path: String) throws(DQError) -> Bool {
         var info = stat()
         if stat(path, &info) == 0 {
-            if (info.st_mode & S_IFMT) == S_IFDIR {
-                throw DQError(.storeUnavailable, "cannot open \(path): it is a directory")
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: return false
+            case S_IFDIR: throw DQError(.storeUnavailable, "cannot open \(path): it is a directory")
+            case S_IFCHR: throw notAFile(path, "a character device")
+            case S_IFBLK: throw notAFile(path, "a block device")
+            case S_IFIFO: throw notAFile(path, "a FIFO")
+            case S_IFSOCK: throw notAFile(path, "a socket")
+            default: throw notAFile(path, "not a regular file")
             }
-            return false
         }
         try makeDirectories(parentOf: path)
         // The file does not exist, so no SQLite connection in this process has it open:
@@ -69,6 +75,12 @@ public enum StoreLocation {
         }
         close(fd)
         return true
+    }
+
+    /// A store must be a regular file: SQLite would create its side files beside a
+    /// device or FIFO, and fail only then.
+    private static func notAFile(_ path: String, _ what: String) -> DQError {
+        DQError(.storeUnavailable, "cannot use \(path) as a store: it is \(what), not a regular file")
     }
 
     /// `mkdir -p` for the directory that holds `path`.
@@ -172,7 +184,9 @@ public enum StoreLocation {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// An errno as the one-line errors say it: `strerror`'s words, but "disk full" for
+    /// ENOSPC, as README promises.
     static func describe(_ code: Int32) -> String {
-        String(cString: strerror(code))
+        code == ENOSPC ? "disk full" : String(cString: strerror(code))
     }
 }

@@ -51,6 +51,37 @@ struct FaultTests {
         }
     }
 
+    @Test("disk full before the store or its write-ahead log exists: every command says disk full (73)",
+          .enabled(if: geteuid() == 0, "needs root to mount a small tmpfs"))
+    func diskFullBeforeTheLog() throws {
+        try withTmpfs(kilobytes: 256) { mount in
+            let db = mount + "/store.db", fresh = mount + "/fresh.db"
+            #expect(try dq(["put", "q", "x", "--db", db]).status == 0)
+            try Store(path: db).emptyLog()
+            for file in [db + "-wal", db + "-shm"] { try FileManager.default.removeItem(atPath: file) }
+            _ = try run(["/bin/sh", "-c", "cat /dev/zero > '\(mount)/filler'"])
+            for store in [db, fresh] {
+                for arguments in [["len", "q"], ["put", "q", "x"], ["peek", "q"], ["kv", "set", "d", "k", "v"]] {
+                    expectOneLine(try dq(arguments + ["--db", store]), status: 73, mentioning: "disk full")
+                }
+            }
+        }
+    }
+
+    @Test("a device or a FIFO is refused (73) before anything is made beside it")
+    func notARegularFile() throws {
+        // Root may create files in /dev: a store path there must not.
+        let sideFiles = ["-lock", "-journal", "-wal", "-shm", "-wake", "-holders", "-locks"].map { "/dev/null" + $0 }
+        for path in sideFiles { _ = try? FileManager.default.removeItem(atPath: path) }
+        let device = try dq(["len", "q", "--db", "/dev/null"])
+        expectOneLine(device, status: 73, mentioning: "cannot use /dev/null as a store: it is a character device")
+        for path in sideFiles { #expect(!FileManager.default.fileExists(atPath: path), "\(path)") }
+        let fifo = directory.file("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        expectOneLine(try dq(["put", "q", "x", "--db", fifo]), status: 73, mentioning: "it is a FIFO, not a regular file")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["fifo"])
+    }
+
     @Test("a read-only filesystem: put and get fail with one line (73), data unchanged",
           .enabled(if: geteuid() == 0, "needs root to mount a tmpfs read-only"))
     func readOnlyFilesystem() throws {

@@ -35,4 +35,27 @@ struct SpaceTests {
         try queue.put("after")
         #expect(try queue.get(timeout: .zero)?.text == "after")
     }
+
+    @Test("a small backlog (about 2 MB) drained: db + WAL end within 1 MiB of their size before")
+    func reclaimSmallBacklog() throws {
+        let path = directory.file("small.db")
+        let store = try Store(path: path)
+        let queue = try store.queue("backlog")
+        try queue.put("warm-up")
+        _ = try queue.get(timeout: .zero)
+        try store.reclaimSpace()
+        func size() -> Int64 { StoreLocation.fileSize(path) + StoreLocation.fileSize(path + "-wal") }
+        let before = size()
+        let body = Data(repeating: 0x62, count: 100)
+        for _ in 0..<15 { try queue.put(contentsOf: Array(repeating: OutgoingMessage(body), count: 1_000)) }
+        #expect(size() > before + (3 << 20) / 2, "a backlog of about 2 MB")
+        while try !queue.get(limit: 1_000, timeout: .zero).isEmpty {}
+        // A consumer that keeps finding the queue empty asks for the space back (at most
+        // once a second), on a background thread.
+        let shrunk = eventually(timeout: .seconds(30)) {
+            _ = try? queue.get(timeout: .zero)
+            return size() <= before + (1 << 20)
+        }
+        #expect(shrunk, "before \(before), now \(size())")
+    }
 }

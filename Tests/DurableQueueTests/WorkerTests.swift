@@ -75,6 +75,20 @@ struct WorkerTests {
         #expect(ContinuousClock.now - killed < .seconds(3))
     }
 
+    @Test("removing PATH-holders while a worker runs a job hands its message to nobody else")
+    func holderFilesRemoved() throws {
+        _ = try dq(["put", "q", "busy", "--db", db])
+        let started = directory.file("started")
+        let worker = try ChildProcess(Executables.dq, ["worker", "q", "--lease", "60s", "--db", db, "--",
+                                                       "sh", "-c", "touch \(started); exec sleep 30"])
+        defer { kill(worker.pid, SIGKILL); _ = worker.wait() }
+        #expect(eventually { FileManager.default.fileExists(atPath: started) })
+        try FileManager.default.removeItem(atPath: db + "-holders")
+        // A missing holder file is no sign of a dead holder: the lease stands.
+        let other = try dq(["get", "q", "--lease", "30s", "--json", "--no-wait", "--db", db])
+        #expect(other.status == 1, "redelivered: \(other.stdoutText)")
+    }
+
     @Test("the lease is extended while the command runs: a second slot never gets the message")
     func extendsLease() throws {
         _ = try dq(["put", "q", "slow", "--db", db])

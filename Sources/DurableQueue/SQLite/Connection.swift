@@ -32,7 +32,7 @@ final class Connection {
             let error = SQLiteError(
                 extendedCode: handle.map { sqlite3_extended_errcode($0) } ?? rc,
                 message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc)),
-                sql: nil)
+                sql: nil, systemErrno: handle.map { sqlite3_system_errno($0) } ?? 0)
             sqlite3_close_v2(handle)
             throw error
         }
@@ -93,7 +93,8 @@ final class Connection {
         // The connection's error code can be stale for calls that do not set it
         // (for example bind errors); trust `rc` when the primary codes differ.
         let code = (extended & 0xFF) == (rc & 0xFF) ? extended : rc
-        return SQLiteError(extendedCode: code, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        return SQLiteError(extendedCode: code, message: String(cString: sqlite3_errmsg(handle)), sql: sql,
+                           systemErrno: sqlite3_system_errno(handle))
     }
 
     /// Runs one or more SQL statements that return no rows of interest.

@@ -14,6 +14,8 @@ struct SQLiteError: Error, CustomStringConvertible {
     let extendedCode: Int32
     let message: String
     let sql: String?
+    /// The errno of the system call that failed, for I/O errors (0 if none).
+    var systemErrno: Int32 = 0
 
     /// The primary result code: the low 8 bits of the extended one.
     var code: Int32 { extendedCode & 0xFF }
