@@ -28,6 +28,9 @@ final class LeaseHolders: Sendable {
 
     func path(_ id: Int64) -> String { directory + "/" + String(id, radix: 16) }
 
+    /// The descriptor holding this process's holder lock, once it has leased anything.
+    var heldDescriptor: Int32? { mine.withLock { $0?.fd } }
+
     /// This process's holder id, registering it (file, lock, `holders` row) on first use.
     func holderID(store: Store) throws(DQError) -> Int64 {
         if let held = mine.withLock({ $0 }) { return held.id }

@@ -90,6 +90,12 @@ public final class NamedLock: Sendable {
             self.hold = hold
         }
 
+        /// The descriptor whose open file holds the lock. A child process that inherits
+        /// it (not closed on exec) keeps the lock held for as long as it, or anything it
+        /// starts, keeps it open, even after this process is gone; `unlock()` releases
+        /// it for all of them.
+        public var fileDescriptor: Int32 { hold.fd }
+
         /// Releases the lock so the next waiter, in any process, can take it. Call it
         /// once; it does not throw.
         ///

@@ -195,6 +195,13 @@ public final class Store: Sendable {
 
     var logger: Logger { options.logger }
 
+    /// The descriptor of this process's lease-holder lock (`nil` until it first leases
+    /// a message with `releaseOnExit`). A child process that inherits it keeps this
+    /// process counted as alive, so its leases are not handed back early, for as long
+    /// as the child, or anything it starts, keeps it open: `dq worker` passes it to its
+    /// commands.
+    public var leaseHolderDescriptor: Int32? { holders.heldDescriptor }
+
     /// The sidecar lock file: store set-up and writers take turns on it (`flock`).
     static func lockPath(for path: String) -> String { path + "-lock" }
 

@@ -25,7 +25,8 @@ final class WriterLock: @unchecked Sendable {
 
     /// What the current holder holds: the shared descriptor, or a helper's own.
     struct Hold {
-        fileprivate let fd: Int32
+        /// The descriptor whose open file is locked.
+        let fd: Int32
         fileprivate let owned: Bool
     }
 

@@ -10,9 +10,11 @@ extension DQ {
             abstract: "Run a command holding a named lock; exit with its status.",
             discussion: """
                 The lock is an advisory flock the kernel releases when its holder exits, however \
-                it exits. CMD never outlives dq (it gets SIGKILL if dq dies), so the lock is \
-                never free while CMD runs and is free as soon as both are gone. Exits 75 if the \
-                lock stays taken past --timeout. SIGTERM to dq is passed on to CMD.
+                it exits. CMD inherits the locked file, and so does whatever CMD starts: the \
+                lock is never free while any of them runs (unless it closes the descriptors it \
+                inherited, as a daemon does), and is free as soon as all are gone. CMD itself \
+                gets SIGKILL if dq dies. Exits 75 if the lock stays taken past --timeout. \
+                SIGTERM to dq is passed on to CMD.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -34,13 +36,17 @@ extension DQ {
         func run() throws {
             let lock = try global.openStore().lock(name)
             let held = try lock.lock(timeout: timeout)
-            defer { held.unlock() }
             ForwardedSignal.ignoreInterrupt()
-            guard case .success(let pid) = Spawn.command(command, ownGroup: false) else {
+            // The command inherits the locked open file, and so does whatever it starts:
+            // the lock stays held until the last of them (or this dq) has closed it, even
+            // if dq is killed first. So dq never unlocks: it exits holding the lock, and
+            // the kernel lets go of it with the last descriptor.
+            guard case .success(let pid) = Spawn.command(command, inherit: [held.fileDescriptor], ownGroup: false) else {
+                held.unlock()
                 throw DQError(.internalError, "cannot start \(command[0])")
             }
             ForwardedSignal.forwardTerminate(to: pid)
-            throw ExitCode(Spawn.wait(pid))
+            Glibc.exit(Spawn.wait(pid))
         }
     }
 }

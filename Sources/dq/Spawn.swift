@@ -11,14 +11,18 @@ enum Spawn {
     }
 
     /// Starts `command` through `dq child-exec`, with `stdin` as its standard input if
-    /// given, in a process group of its own if `ownGroup`.
+    /// given, in a process group of its own if `ownGroup`. The descriptors in `inherit`
+    /// stay open in it under the same numbers (a lock on their open file then stays
+    /// held while the command, or anything it starts, keeps them).
     static func command(_ command: [String], environment: [String: String] = [:], stdin: Int32? = nil,
-                        ownGroup: Bool) -> Result<pid_t, Failure> {
+                        inherit: [Int32] = [], ownGroup: Bool) -> Result<pid_t, Failure> {
         let arguments = [DQ.Bench.executablePath(), "child-exec", "--parent", String(getpid()), "--"] + command
         let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO) }
+        // dup2 onto itself clears close-on-exec (glibc 2.29 and later).
+        for fd in inherit { posix_spawn_file_actions_adddup2(&actions, fd, fd) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         cleanSignals(&attributes, ownGroup: ownGroup)

@@ -19,9 +19,11 @@ extension DQ {
 
                 SIGTERM or SIGINT: take no new messages, let running commands finish within \
                 --grace, then kill them; their messages go back to the queue without counting \
-                an attempt. Commands run in their own process group and are killed if the worker \
-                itself is killed, so none outlives it; its leases then return to the queue \
-                within about a second.
+                an attempt. Each command runs in a process group of its own, killed whole when \
+                the grace period ends. A command dies if the worker is killed; what it started \
+                inherits the worker's lease-holder lock, so the worker's leases return to the \
+                queue within about a second of the last of them exiting (a daemon that closes \
+                its inherited descriptors lets them return at once).
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -165,7 +167,11 @@ final class Supervisor: Sendable {
         var input: [Int32] = [-1, -1]
         guard pipe(&input) == 0 else { throw DQError(.internalError, "pipe: \(String(cString: strerror(errno)))") }
         for fd in input { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let spawned = Spawn.command(command, environment: environment, stdin: input[0], ownGroup: true)
+        // The command inherits this process's lease-holder lock: its leases are not
+        // handed back while anything the command started still runs, even if the worker
+        // is killed.
+        let holder = queue.store.leaseHolderDescriptor.map { [$0] } ?? []
+        let spawned = Spawn.command(command, environment: environment, stdin: input[0], inherit: holder, ownGroup: true)
         close(input[0])
         guard case .success(let pid) = spawned else {
             close(input[1])
@@ -209,12 +215,13 @@ final class Supervisor: Sendable {
         return Spawn.exitStatus(status.value) == 0 ? .succeeded : .failed
     }
 
-    /// Kills every running command (the grace period ran out).
+    /// Kills every running command and all of its process group (the grace period ran
+    /// out).
     func killRunning() {
         children.withLock { children in
             for pid in children.running {
                 children.killed.insert(pid)
-                kill(pid, SIGKILL)
+                kill(-pid, SIGKILL)
             }
         }
     }

@@ -55,6 +55,25 @@ struct SharedStateTests {
         #expect(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "100")
     }
 
+    @Test("a grandchild of a SIGKILLed dq lock holder keeps the lock until it exits")
+    func lockCoversProcessTree() throws {
+        let grandchild = directory.file("grandchild")
+        let holder = try ChildProcess(Executables.dq, ["lock", "L", "--db", db, "--", "sh", "-c",
+                                                       "sh -c 'echo $$ > \(grandchild); exec sleep 30' > /dev/null 2>&1 & wait"])
+        #expect(eventually { (try? String(contentsOfFile: grandchild, encoding: .utf8))?.hasSuffix("\n") == true })
+        let pid = try #require(Int32((try String(contentsOfFile: grandchild, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(holder.pid, SIGKILL)
+        _ = holder.wait()
+        #expect(kill(pid, 0) == 0, "the grandchild outlived dq lock")
+        let busy = try dq(["lock", "L", "--timeout", "300ms", "--db", db, "--", "true"])
+        #expect(busy.status == 75, "a second holder got in while the first one's grandchild ran")
+        kill(pid, SIGKILL)
+        #expect(eventually(timeout: .seconds(5)) { kill(pid, 0) != 0 })
+        let start = ContinuousClock.now
+        #expect(try dq(["lock", "L", "--timeout", "5s", "--db", db, "--", "true"]).status == 0)
+        #expect(ContinuousClock.now - start < .seconds(2), "free once the grandchild is gone")
+    }
+
     @Test("dq lock exits with the command's status, and 75 when the lock stays taken")
     func lockStatus() throws {
         #expect(try dq(["lock", "L", "--db", db, "--", "sh", "-c", "exit 7"]).status == 7)

@@ -75,6 +75,36 @@ struct WorkerTests {
         #expect(ContinuousClock.now - killed < .seconds(3))
     }
 
+    @Test("a job whose first runner's grandchild still runs is not run again, and comes back once it exits")
+    func leaseCoversProcessTree() throws {
+        _ = try dq(["put", "q", "job", "--db", db])
+        let grandchild = directory.file("grandchild")
+        let worker = try ChildProcess(Executables.dq, ["worker", "q", "--lease", "60s", "--db", db, "--", "sh", "-c",
+                                                       "sh -c 'echo $$ > \(grandchild); exec sleep 30' > /dev/null 2>&1 & wait"])
+        #expect(eventually { !lines("grandchild").isEmpty })
+        let pid = try #require(Int32(lines("grandchild")[0]))
+        kill(worker.pid, SIGKILL)
+        _ = worker.wait()
+        #expect(kill(pid, 0) == 0, "the grandchild outlived the worker")
+        let early = try dq(["get", "q", "--lease", "30s", "--json", "--timeout", "1500ms", "--db", db])
+        #expect(early.status == 1, "redelivered while the grandchild ran: \(early.stdoutText)")
+        kill(pid, SIGKILL)
+        let again = try dq(["get", "q", "--timeout", "10s", "--db", db], timeout: .seconds(20))
+        #expect(again.stdoutText == "job", "back once the grandchild is gone")
+    }
+
+    @Test("at the end of the grace period the command's whole process group is killed")
+    func graceKillsProcessGroup() throws {
+        _ = try dq(["put", "q", "job", "--db", db])
+        let background = directory.file("background")
+        let worker = try ChildProcess(Executables.dq, ["worker", "q", "--grace", "500ms", "--db", db, "--", "sh", "-c",
+                                                       "sleep 30 & echo $! > \(background); wait"])
+        #expect(eventually { !lines("background").isEmpty })
+        let pid = try #require(Int32(lines("background")[0]))
+        #expect(stop(worker).status == 0)
+        #expect(eventually(timeout: .seconds(5)) { kill(pid, 0) != 0 }, "the command's background sleep was killed")
+    }
+
     @Test("removing PATH-holders while a worker runs a job hands its message to nobody else")
     func holderFilesRemoved() throws {
         _ = try dq(["put", "q", "busy", "--db", db])
