@@ -132,6 +132,9 @@ enum QuickPath {
     }
 
     static func counterAdd(_ options: Options) -> CounterAddRequest? {
+        // Its amount is parsed as "all unrecognized" arguments, where ArgumentParser keeps
+        // a `--` as one of them.
+        guard !options.arguments.contains("--") else { return nil }
         if let (store, names) = options.named(count: 1, what: "counter name") {
             return CounterAddRequest(store: store, counter: names[0])
         }
@@ -160,9 +163,10 @@ enum QuickPath {
     /// splits the forms this path accepts: `--name value`, `--name=value`, flags, and
     /// everything after `--` positional.
     struct Options {
-        private var arguments: ArraySlice<String>
+        private(set) var arguments: ArraySlice<String>
         private(set) var flags: Set<String> = []
         private(set) var values: [String: String] = [:]
+
 
         init(_ arguments: ArraySlice<String>) { self.arguments = arguments }
 
@@ -191,6 +195,8 @@ enum QuickPath {
                 if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
                     name = String(argument[..<equals])
                     value = String(argument[argument.index(after: equals)...])
+                    // ArgumentParser reads `--name=` as `--name` and takes the next argument.
+                    if value == "" { return nil }
                 }
                 guard valued.contains(name) || unconditional.contains(name), values[name] == nil else { return nil }
                 if value == nil {
