@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "DurableQueue",
                 "CSQLite",
+                "CLinuxShims",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

@@ -1,3 +1,4 @@
+import CLinuxShims
 import Dispatch
 import FoundationEssentials
 @preconcurrency import Glibc
@@ -18,19 +19,31 @@ final class RoleProcess: @unchecked Sendable {
 
     init(executable: String, spec: RoleSpec) throws {
         self.spec = spec
-        let stdin = try Self.makePipe(), stdout = try Self.makePipe(), stderr = try Self.makePipe()
         let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        var pipes: [(read: Int32, write: Int32)] = []
+        do {
+            for _ in 0..<3 { pipes.append(try Self.makePipe()) }
+        } catch {
+            for pipe in pipes { close(pipe.read); close(pipe.write) }
+            throw error
+        }
+        let (stdin, stdout, stderr) = (pipes[0], pipes[1], pipes[2])
         let arguments = [executable, "bench-role", json]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, stdin.read, STDIN_FILENO)
         posix_spawn_file_actions_adddup2(&actions, stdout.write, STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, stderr.write, STDERR_FILENO)
+        // No signal blocked or ignored in the child, whatever this process does.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        _ = dq_spawnattr_clean_signals(&attributes, 0)
         let argv = arguments.map { strdup($0) } + [nil]
         var pid: pid_t = 0
-        let code = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         argv.forEach { free($0) }
         posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attributes)
         for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
         guard code == 0 else {
             for fd in [stdin.write, stdout.read, stderr.read] { close(fd) }
@@ -55,10 +68,11 @@ final class RoleProcess: @unchecked Sendable {
     /// (the bench starts its children from one thread, so none can inherit them between
     /// `pipe` and `fcntl`).
     private static func makePipe() throws -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
             throw BenchError(description: "cannot make a pipe: \(String(cString: strerror(errno)))")
         }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
     }
 
@@ -104,13 +118,25 @@ final class RoleProcess: @unchecked Sendable {
         return BenchError(description: "the \(spec.kind.rawValue) process \(what)\(detail)")
     }
 
+    /// Kills the child if it still runs, and reaps it.
+    private func stop() {
+        if status == nil { kill(pid, SIGKILL) }
+        _ = waitForExit()
+    }
+
     /// Starts every role, waits until all are ready, releases them together, and
-    /// collects their reports in order.
+    /// collects their reports in order. If any fails, every other is killed and reaped.
     static func run(_ specs: [RoleSpec], executable: String) throws -> [RoleReport] {
-        let processes = try specs.map { try RoleProcess(executable: executable, spec: $0) }
-        for process in processes { try process.waitUntilReady() }
-        for process in processes { process.go() }
-        return try processes.map { try $0.finish() }
+        var processes: [RoleProcess] = []
+        do {
+            for spec in specs { processes.append(try RoleProcess(executable: executable, spec: spec)) }
+            for process in processes { try process.waitUntilReady() }
+            for process in processes { process.go() }
+            return try processes.map { try $0.finish() }
+        } catch {
+            for process in processes { process.stop() }
+            throw error
+        }
     }
 }
 

@@ -35,10 +35,13 @@ public enum RoleRunner {
     // MARK: Barrier and report
 
     /// Tells the parent set-up is done and blocks until it releases every child at once.
+    /// The end of input instead means the parent gave up (or died): exit at once.
     static func barrier() {
         writeLine("ready")
         var byte: UInt8 = 0
-        while read(STDIN_FILENO, &byte, 1) < 0 && errno == EINTR {}
+        var count = 0
+        repeat { count = read(STDIN_FILENO, &byte, 1) } while count < 0 && errno == EINTR
+        if count != 1 { exit(1) }
     }
 
     static func report(_ report: RoleReport) throws {

@@ -10,14 +10,21 @@ struct SQLiteShellFloor {
     let db: String
     let table: String
     let synchronous: String
+    /// Close without checkpointing, as dq does (`.dbconfig no_ckpt_on_close on`); the
+    /// shell has no way to empty a long log on close as dq does, so the log grows to
+    /// SQLite's auto-checkpoint size (1,000 pages) and every open reads it. Without it,
+    /// the shell's close checkpoints, fsyncs and deletes the log every time, as `sqlite3`
+    /// does by default.
+    let keepingLog: Bool
 
     /// The floor for the dq store at `db`, whose `queue` already has its lane table
     /// (priority 0); nil when no `sqlite3` is on `PATH`.
-    init?(db: String, queue: String, synchronous: String) throws {
+    init?(db: String, queue: String, synchronous: String, keepingLog: Bool) throws {
         guard let shell = Self.findShell() else { return nil }
         self.shell = shell
         self.db = db
         self.synchronous = synchronous
+        self.keepingLog = keepingLog
         self.table = "lane_\(try Self.laneID(db: db, queue: queue))"
     }
 
@@ -27,14 +34,16 @@ struct SQLiteShellFloor {
             let digits = Array("0123456789abcdef".utf8)
             return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
         }.joined()
-        return [shell, db, "PRAGMA synchronous = \(synchronous); "
-                + "INSERT INTO \(table) (enqueued_at, body) VALUES (\(microseconds), X'\(hex)')"]
+        return command("INSERT INTO \(table) (enqueued_at, body) VALUES (\(microseconds), X'\(hex)')")
     }
 
     /// `sqlite3 DB 'PRAGMA synchronous=…; DELETE … RETURNING body'`: the oldest ready row.
     func deleteOldest() -> [String] {
-        [shell, db, "PRAGMA synchronous = \(synchronous); "
-            + "DELETE FROM \(table) WHERE id = (SELECT id FROM \(table) WHERE lease_until IS NULL ORDER BY id LIMIT 1) RETURNING body"]
+        command("DELETE FROM \(table) WHERE id = (SELECT id FROM \(table) WHERE lease_until IS NULL ORDER BY id LIMIT 1) RETURNING body")
+    }
+
+    private func command(_ statement: String) -> [String] {
+        [shell] + (keepingLog ? ["-cmd", ".dbconfig no_ckpt_on_close on"] : []) + [db, "PRAGMA synchronous = \(synchronous); " + statement]
     }
 
     /// The first executable `sqlite3` on `PATH`.

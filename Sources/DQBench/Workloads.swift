@@ -333,33 +333,38 @@ public struct BenchRunner {
     }
 
     /// W8: `dq put` and `dq get` as separate invocations, as a shell script runs them,
-    /// and its floor: the same inserts and deletes by the `sqlite3` shell, one process
-    /// each, on a dq store of the same shape (`SQLiteShellFloor`). Each dq invocation
-    /// runs right after the `sqlite3` one it is compared with, so the machine's drift
-    /// touches both alike. Without a `sqlite3` on `PATH` there is no floor.
+    /// and its floors: the same inserts and deletes by the `sqlite3` shell, one process
+    /// each, on a dq store of the same shape (`SQLiteShellFloor`), as `sqlite3` closes by
+    /// default (`floor-W8`, the ratio's floor) and closing as dq does
+    /// (`floor-W8-kept`). Each dq invocation runs right after the `sqlite3` ones it
+    /// is compared with, so the machine's drift touches all alike. Without a `sqlite3`
+    /// on `PATH` there are no floors.
     private func commandLine() throws -> [BenchResult] {
-        let db = freshStore("W8"), floorDB = freshStore("floor-W8")
+        let db = freshStore("W8")
         let dq = configuration.executable
         func options(_ db: String) -> [String] { ["--db", db, "--sync", sync] }
         _ = try CommandTimer.time([dq, "len", "bench"] + options(db))
-        // The floor's store is a dq store whose queue already has its lane table.
-        _ = try CommandTimer.time([dq, "put", "bench", "x"] + options(floorDB))
-        _ = try CommandTimer.time([dq, "get", "bench", "--no-wait"] + options(floorDB))
-        let shell = try SQLiteShellFloor(db: floorDB, queue: "bench",
-                                         synchronous: RoleRunner.synchronous(spec(.put, floorDB)))
+        let shells = try [false, true].compactMap { keepingLog -> SQLiteShellFloor? in
+            // The floor's store is a dq store whose queue already has its lane table.
+            let floorDB = freshStore(keepingLog ? "floor-W8-kept" : "floor-W8")
+            _ = try CommandTimer.time([dq, "put", "bench", "x"] + options(floorDB))
+            _ = try CommandTimer.time([dq, "get", "bench", "--no-wait"] + options(floorDB))
+            return try SQLiteShellFloor(db: floorDB, queue: "bench", synchronous: RoleRunner.synchronous(spec(.put, floorDB)),
+                                        keepingLog: keepingLog)
+        }
         var random = RandomBodies()
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
-        var samples: [UInt64] = [], floorSamples: [UInt64] = []
+        var samples: [UInt64] = [], floorSamples: [[UInt64]] = shells.map { _ in [] }
         for _ in 0..<sizes.invocations {
             let body = random.take().map { alphabet[Int($0) % alphabet.count] }
-            if let shell {
+            for (index, shell) in shells.enumerated() {
                 let now = BenchClock.wallMicroseconds()
-                floorSamples.append(try CommandTimer.time(shell.insert(body: body, enqueuedAt: now)))
+                floorSamples[index].append(try CommandTimer.time(shell.insert(body: body, enqueuedAt: now)))
             }
             samples.append(try CommandTimer.time([dq, "put", "bench", String(decoding: body, as: UTF8.self)] + options(db)))
         }
         for _ in 0..<sizes.invocations {
-            if let shell { floorSamples.append(try CommandTimer.time(shell.deleteOldest())) }
+            for (index, shell) in shells.enumerated() { floorSamples[index].append(try CommandTimer.time(shell.deleteOldest())) }
             samples.append(try CommandTimer.time([dq, "get", "bench", "--no-wait"] + options(db)))
         }
         func perInvocation(_ workload: String, _ title: String, _ samples: [UInt64], floor: Double?) -> BenchResult {
@@ -371,11 +376,12 @@ public struct BenchRunner {
             return result
         }
         let count = "(\(sizes.invocations) put + \(sizes.invocations) get)"
-        guard shell != nil else {
+        guard floorSamples.count == 2 else {
             return [perInvocation("W8", "\(Workload.w8.title) \(count), no sqlite3 for a floor", samples, floor: nil)]
         }
-        let floor = perInvocation("floor-W8", "sqlite3 shell, per invocation (insert + delete)", floorSamples, floor: nil)
-        return [floor, perInvocation("W8", "\(Workload.w8.title) \(count)", samples, floor: floor.value)]
+        let floor = perInvocation("floor-W8", "sqlite3 shell, per invocation (insert + delete)", floorSamples[0], floor: nil)
+        let keptLog = perInvocation("floor-W8-kept", "the same, closing as dq does (log kept)", floorSamples[1], floor: nil)
+        return [floor, keptLog, perInvocation("W8", "\(Workload.w8.title) \(count)", samples, floor: floor.value)]
     }
 }
 

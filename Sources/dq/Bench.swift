@@ -21,7 +21,8 @@ extension DQ {
                 take if there is a row, sleep on the bell if not; poll the write lock every few \
                 µs): what a queue on SQLite alone achieves here. floor-W8 is the sqlite3 shell \
                 (when it is on PATH) doing W8's inserts and deletes, one process each, on a \
-                store of the same shape, each right before the dq invocation it is compared with.
+                store of the same shape, each right before the dq invocation it is compared with; \
+                floor-W8-kept the same with the shell closing as dq does (no checkpoint on close).
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
                 20,000 one at a time; W3L the same with lease + ack per message, each ack \
