@@ -67,7 +67,7 @@ extension DQ {
             let slots = DispatchGroup()
             for _ in 0..<jobs {
                 slots.enter()
-                DispatchQueue(label: "dq.worker.slot").async {
+                detachThread {
                     supervisor.runSlot(interrupt: interrupt)
                     slots.leave()
                 }
@@ -185,7 +185,7 @@ final class Supervisor: Sendable {
 
         // Feed the body on its own thread: the command may not read it all, or late.
         let writer = input[1]
-        DispatchQueue(label: "dq.worker.stdin").async {
+        detachThread {
             body.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
@@ -199,7 +199,7 @@ final class Supervisor: Sendable {
 
         let exited = DispatchSemaphore(value: 0)
         let status = ExitStatus()
-        DispatchQueue(label: "dq.worker.reap").async {
+        detachThread {
             var raw: Int32 = 0
             while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
             status.value = raw
