@@ -1,7 +1,12 @@
 #include "CLinuxShims.h"
+#include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/vfs.h>
+#include <sys/mman.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <pthread.h>
 
 int dq_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
@@ -36,4 +41,68 @@ long long dq_filesystem_magic(const char *path) {
     struct statfs info;
     if (statfs(path, &info) != 0) return -1;
     return (long long)(unsigned long long)info.f_type;
+}
+
+#define DQ_GUARDED_SLOTS 64
+static _Atomic(uintptr_t) guarded_base[DQ_GUARDED_SLOTS];
+static _Atomic(unsigned long) guarded_length[DQ_GUARDED_SLOTS];
+static atomic_int guarded_lost[DQ_GUARDED_SLOTS];
+static struct sigaction previous_bus_action;
+static pthread_once_t bus_handler_once = PTHREAD_ONCE_INIT;
+
+static void on_bus_error(int signal, siginfo_t *info, void *context) {
+    uintptr_t address = (uintptr_t)info->si_addr;
+    for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
+        uintptr_t base = atomic_load(&guarded_base[slot]);
+        unsigned long length = atomic_load(&guarded_length[slot]);
+        if (base == 0 || address < base || address >= base + length) continue;
+        void *replaced = mmap((void *)base, length, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (replaced != MAP_FAILED) {
+            atomic_store(&guarded_lost[slot], 1);
+            return;  // the faulting access runs again, on the private pages
+        }
+    }
+    // Not a guarded mapping: the fault repeats under the previous handler.
+    sigaction(SIGBUS, &previous_bus_action, NULL);
+    (void)signal;
+    (void)context;
+}
+
+static void install_bus_handler(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_bus_error;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, &previous_bus_action);
+}
+
+int dq_guard_shared_mapping(void *base, unsigned long length) {
+    pthread_once(&bus_handler_once, install_bus_handler);
+    for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
+        uintptr_t empty = 0;
+        // The range is registered before the mapping is first used, so no fault can
+        // come between taking the slot and setting its length.
+        if (atomic_compare_exchange_strong(&guarded_base[slot], &empty, (uintptr_t)base)) {
+            atomic_store(&guarded_lost[slot], 0);
+            atomic_store(&guarded_length[slot], length);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void dq_unguard_shared_mapping(void *base) {
+    for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
+        uintptr_t expected = (uintptr_t)base;
+        if (atomic_compare_exchange_strong(&guarded_base[slot], &expected, 0)) return;
+    }
+}
+
+int dq_shared_mapping_lost(void *base) {
+    for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
+        if (atomic_load(&guarded_base[slot]) == (uintptr_t)base) return atomic_load(&guarded_lost[slot]);
+    }
+    return 0;
 }

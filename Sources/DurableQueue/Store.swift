@@ -149,6 +149,7 @@ public final class Store: Sendable {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
         }
         _ = try StoreLocation.prepare(path: path)
+        try SideFiles.verify(storePath: path)
         let first = try Self.openChecked(path: path, options: options)
         let writerLock = try WriterLock(path: Self.lockPath(for: path))
         self.writerLock = options.writerLock ? writerLock : nil

@@ -32,7 +32,7 @@ final class TrafficCounters: @unchecked Sendable {
     }
 
     deinit {
-        munmap(base, length)
+        SharedFileMapping.unmap(base, length: length)
     }
 
     private func word(_ entry: Int, _ index: Int) -> UnsafeAtomic<UInt64> {

@@ -52,7 +52,7 @@ final class WaiterCounts: @unchecked Sendable {
         // process zeroes the file (a few microseconds); without the shared lock our
         // counts could be zeroed under us, so there is no giving up.
         guard OpenFileLock.set(fd, .shared, waiting: true) else {
-            munmap(mapping, length)
+            SharedFileMapping.unmap(mapping, length: length)
             close(fd)
             return nil
         }
@@ -61,7 +61,7 @@ final class WaiterCounts: @unchecked Sendable {
     }
 
     deinit {
-        munmap(base, length)
+        SharedFileMapping.unmap(base, length: length)
         close(file)
     }
 

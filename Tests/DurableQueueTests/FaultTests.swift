@@ -141,6 +141,68 @@ struct SidecarTests {
         #expect(FileManager.default.contents(atPath: victim) == Data("precious".utf8))
     }
 
+    @Test("side folders and files another user planted, or open to group and others, are refused (73)",
+          .enabled(if: geteuid() == 0, "needs root to plant files owned by nobody"))
+    func plantedSideFiles() throws {
+        let nobody: uid_t = 65_534
+        for (side, isDirectory) in [("-wake", true), ("-holders", true), ("-locks", true), ("-lock", false), ("-wake/waiters", false)] {
+            for foreign in [true, false] {
+                let folder = directory.file("\(side.dropFirst())-\(foreign)".replacing("/", with: "-"))
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+                let db = folder + "/store.db"
+                #expect(try dq(["put", "q", "x", "--db", db]).status == 0)
+                let path = db + side
+                try? FileManager.default.removeItem(atPath: path)
+                if isDirectory {
+                    #expect(mkdir(path, 0o700) == 0)
+                } else {
+                    #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 32_768)))
+                }
+                // Planted by another user (however closed), or ours but open to everyone.
+                if foreign { #expect(chown(path, nobody, nobody) == 0) } else { #expect(chmod(path, isDirectory ? 0o777 : 0o666) == 0) }
+                let result = try dq(["put", "q", "y", "--db", db])
+                #expect(result.status == 73, "\(side) foreign=\(foreign): \(result.stderrText)")
+                #expect(result.stderrText.hasPrefix("dq: refusing \(path): "), "\(result.stderrText)")
+                #expect(result.stderrLines.count == 1)
+            }
+        }
+    }
+
+    @Test("a symlinked side folder is refused and nothing outside the store's folder is touched")
+    func symlinkedSideFolder() throws {
+        let folder = directory.file("store"), elsewhere = directory.file("elsewhere")
+        for path in [folder, elsewhere] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false) }
+        let db = folder + "/store.db"
+        #expect(try dq(["put", "q", "x", "--db", db]).status == 0)
+        try FileManager.default.removeItem(atPath: db + "-wake")
+        let waiters = Data(repeating: 7, count: 32_768)
+        #expect(FileManager.default.createFile(atPath: elsewhere + "/waiters", contents: waiters))
+        try FileManager.default.createSymbolicLink(atPath: db + "-wake", withDestinationPath: elsewhere)
+        let result = try dq(["get", "q", "--db", db])
+        #expect(result.status == 73 && result.stderrText.contains("refusing \(db)-wake: it is a symbolic link"), "\(result.stderrText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere) == ["waiters"])
+        #expect(FileManager.default.contents(atPath: elsewhere + "/waiters") == waiters)
+    }
+
+    @Test("truncating PATH-wake/waiters under a waiting reader crashes nothing, and puts still reach it")
+    func truncatedWaiters() throws {
+        let db = directory.file("store.db")
+        let reader = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "3s", "--db", db])
+        let waiters = db + "-wake/waiters"
+        #expect(eventually { process(reader.pid, hasOpen: waiters) }, "the reader waits")
+        #expect(truncate(waiters, 0) == 0)
+        let result = reader.wait()
+        #expect(result.status == 1, "no SIGBUS (135): \(result.stderrText)")
+        #expect(result.stderr.isEmpty)
+        // A later reader, its file truncated while it waits, still gets a put's message
+        // (at the latest at its once-a-second re-check).
+        let next = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "10s", "--db", db])
+        #expect(eventually { process(next.pid, hasOpen: waiters) })
+        #expect(truncate(waiters, 0) == 0)
+        #expect(try dq(["put", "q", "hello", "--db", db]).status == 0)
+        #expect(next.wait().stdoutText == "hello")
+    }
+
     @Test("every file dq creates is readable and writable by the owner only")
     func modes() throws {
         let db = directory.file("store.db")

@@ -27,4 +27,17 @@ int dq_set_timer_slack_ns(unsigned long ns);
 /// set.
 long long dq_filesystem_magic(const char *path);
 
+/// Registers [base, base + length), a MAP_SHARED mapping of a file that another process
+/// could truncate, with a SIGBUS handler (installed on first use): a fault inside it
+/// maps private zero pages over the whole range, so the access and later ones succeed
+/// (the mapping is no longer shared) instead of killing the process. Faults elsewhere
+/// go to the handler that was there before. Returns 0, or -1 when every slot is taken.
+int dq_guard_shared_mapping(void *base, unsigned long length);
+
+/// Forgets a range registered with dq_guard_shared_mapping (before munmap).
+void dq_unguard_shared_mapping(void *base);
+
+/// Whether the range at `base` was replaced by private pages after a fault.
+int dq_shared_mapping_lost(void *base);
+
 #endif

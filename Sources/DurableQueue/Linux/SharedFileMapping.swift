@@ -1,3 +1,4 @@
+import CLinuxShims
 @preconcurrency import Glibc
 import Synchronization
 
@@ -5,11 +6,23 @@ import Synchronization
 /// between processes without system calls (`WaiterCounts`, `TrafficCounters`).
 enum SharedFileMapping {
     /// Maps `length` bytes of `path`, creating it (0600) and growing it with zeros as
-    /// needed; `nil` if any step fails. Unmap with `munmap(_:length)`.
+    /// needed; `nil` if any step fails. Unmap with `unmap(_:length:)`.
     static func map(path: String, length: Int) -> UnsafeMutableRawPointer? {
         guard let (fd, mapping) = openMapped(path: path, length: length) else { return nil }
         close(fd)
         return mapping
+    }
+
+    /// Unmaps a mapping made by `map` or `openMapped`.
+    static func unmap(_ mapping: UnsafeMutableRawPointer, length: Int) {
+        dq_unguard_shared_mapping(mapping)
+        munmap(mapping, length)
+    }
+
+    /// Whether the file under `mapping` was truncated and the mapping turned private
+    /// (other processes no longer see what this one writes there).
+    static func isLost(_ mapping: UnsafeMutableRawPointer) -> Bool {
+        dq_shared_mapping_lost(mapping) != 0
     }
 
     /// `map`, keeping the file open: the caller owns the descriptor (to lock the file,
@@ -23,6 +36,9 @@ enum SharedFileMapping {
             close(fd)
             return nil
         }
+        // Truncated under us (by a clean-up job, say), the file would kill this process
+        // with SIGBUS at the next access; guarded, the mapping turns private instead.
+        _ = dq_guard_shared_mapping(mapping, UInt(length))
         return (fd, mapping)
     }
 }
