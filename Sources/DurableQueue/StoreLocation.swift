@@ -55,7 +55,14 @@ public enum StoreLocation {
         var info = stat()
         if stat(path, &info) == 0 {
             switch info.st_mode & S_IFMT {
-            case S_IFREG: return false
+            case S_IFREG:
+                // Before SQLite opens it: a store opened read-only would leave read-only
+                // -wal and -shm files behind, which break it once it is writable again.
+                if faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 && errno == EACCES {
+                    throw DQError(.storeUnavailable, "cannot write \(path): permission denied (mode \(String(info.st_mode & 0o7777, radix: 8)))")
+                }
+                repairLogModes(of: path, owner: info.st_uid)
+                return false
             case S_IFDIR: throw DQError(.storeUnavailable, "cannot open \(path): it is a directory")
             case S_IFCHR: throw notAFile(path, "a character device")
             case S_IFBLK: throw notAFile(path, "a block device")
@@ -75,6 +82,20 @@ public enum StoreLocation {
         }
         close(fd)
         return true
+    }
+
+    /// Gives `PATH-wal` and `PATH-shm` back the owner's read and write permission if an
+    /// earlier attempt on a read-only store (by an older dq, or SQLite itself) left them
+    /// read-only: SQLite makes them with the store file's mode, and a read-only `-shm`
+    /// keeps the store read-only after the file is writable again.
+    private static func repairLogModes(of path: String, owner: uid_t) {
+        guard geteuid() == owner else { return }
+        for side in [path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard lstat(side, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == owner,
+                  info.st_mode & 0o600 != 0o600 else { continue }
+            chmod(side, (info.st_mode & 0o7777) | 0o600)
+        }
     }
 
     /// A store must be a regular file: SQLite would create its side files beside a

@@ -98,6 +98,37 @@ struct FaultTests {
         }
     }
 
+    @Test("a store made read-only and then writable again works again: no read-only -wal or -shm is left, and old ones are repaired",
+          .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"), "needs root and runuser"))
+    func readOnlyThenWritable() throws {
+        // dq runs as nobody (root may write a 0400 file): a copy of it in a folder nobody owns.
+        let folder = directory.file("nobody")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        #expect(chmod(directory.path, 0o755) == 0 && chown(folder, 65_534, 65_534) == 0)
+        let binary = folder + "/dq"
+        try FileManager.default.copyItem(atPath: Executables.dq, toPath: binary)
+        #expect(chmod(binary, 0o755) == 0)
+        let db = folder + "/store.db"
+        func asNobody(_ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+            try ChildProcess("/usr/sbin/runuser", ["-u", "nobody", "--", binary] + arguments + ["--db", db], stdin: stdin).wait()
+        }
+        #expect(try asNobody(["put", "q", "first"]).status == 0)
+        // A message longer than the log dq keeps: the last process to close removes the log.
+        #expect(try asNobody(["put", "q"], stdin: Data(count: 300_000)).status == 0)
+        #expect(try asNobody(["get", "q"]).stdoutText == "first")
+        #expect(try asNobody(["get", "q"]).stdout.count == 300_000)
+        #expect(!FileManager.default.fileExists(atPath: db + "-wal"))
+        #expect(chmod(db, 0o400) == 0)
+        expectOneLine(try asNobody(["put", "q", "refused"]), status: 73, mentioning: "permission denied")
+        for side in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: db + side), "\(side) made read-only") }
+        #expect(chmod(db, 0o600) == 0)
+        // A read-only -shm, as an older dq left behind.
+        #expect(FileManager.default.createFile(atPath: db + "-shm", contents: Data(count: 32_768)))
+        #expect(chown(db + "-shm", 65_534, 65_534) == 0 && chmod(db + "-shm", 0o400) == 0)
+        #expect(try asNobody(["put", "q", "after"]).status == 0)
+        #expect(try asNobody(["get", "q"]).stdoutText == "after")
+    }
+
     @Test("an immutable store file: one line (73), file unchanged",
           .enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/usr/bin/chattr"), "needs root and chattr"))
     func readOnlyFile() throws {
