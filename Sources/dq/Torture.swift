@@ -37,6 +37,9 @@ extension DQ {
         @Option(name: .long, help: ArgumentHelp("normal or full.", valueName: "normal|full"))
         var sync: Durability = .normal
 
+        @Flag(name: .long, help: "Workers' commands do the work in a process of their own child (sh -c 'sh -c …; true').")
+        var grandchild = false
+
         @Flag(name: .long, help: "Print one JSON object instead of text.")
         var json = false
 
@@ -57,6 +60,7 @@ extension DQ {
             let progress = ProgressLine()
             let report = try TortureRun(root: root, executable: Bench.executablePath(), sync: sync,
                                         producers: producers, workers: workers, seconds: seconds, rate: rate,
+                                        grandchild: grandchild,
                                         progress: { progress.show("running \($0) …") }).run()
             progress.clear()
             Output.standardOutput.write(Array((json ? report.json : report.text).utf8))
@@ -104,6 +108,9 @@ struct TortureRun {
     let workers: Int
     let seconds: Double
     let rate: Double
+    /// Whether each command appends through a child of its own, which outlives a
+    /// worker killed meanwhile.
+    let grandchild: Bool
     /// A short description of what is happening now, for a progress line.
     let progress: (String) -> Void
 
@@ -134,7 +141,8 @@ struct TortureRun {
 
     func startWorker() throws -> pid_t {
         try spawn([executable, "worker", "torture", "--db", db, "--sync", sync.rawValue, "--lease", "2s",
-                   "--backoff", "10ms", "--max-attempts", "1000", "--", "sh", "-c", "cat >> \(processedFile)"])
+                   "--backoff", "10ms", "--max-attempts", "1000", "--", "sh", "-c",
+                   grandchild ? "sh -c 'cat >> \(processedFile)'; true" : "cat >> \(processedFile)"])
     }
 
     func run() throws -> Report {

@@ -7,9 +7,11 @@ import Testing
 struct TortureTests {
     let directory = TemporaryDirectory()
 
-    @Test("producers and workers SIGKILLed at random for 4 s: nothing committed is lost, integrity ok")
-    func shortTorture() throws {
-        let result = try dq(["torture", "--seconds", "4", "--json", "--dir", directory.path], timeout: .seconds(200))
+    @Test("producers and workers SIGKILLed at random for 4 s: nothing committed is lost, integrity ok",
+          arguments: [false, true])
+    func shortTorture(grandchild: Bool) throws {
+        let result = try dq(["torture", "--seconds", "4", "--json", "--dir", directory.path] + (grandchild ? ["--grandchild"] : []),
+                            timeout: .seconds(200))
         #expect(result.status == 0, "\(result.stdoutText) \(result.stderrText)")
         let report = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
         #expect((report["committed"] as? Int ?? 0) > 0)
