@@ -215,7 +215,7 @@ struct SidecarTests {
         #expect(FileManager.default.contents(atPath: elsewhere + "/waiters") == waiters)
     }
 
-    @Test("truncating PATH-wake/waiters under a waiting reader crashes nothing, and puts still reach it")
+    @Test("truncating or removing PATH-wake files under a waiting reader crashes nothing, and puts still reach it")
     func truncatedWaiters() throws {
         let db = directory.file("store.db")
         let reader = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "3s", "--db", db])
@@ -232,6 +232,13 @@ struct SidecarTests {
         #expect(truncate(waiters, 0) == 0)
         #expect(try dq(["put", "q", "hello", "--db", db]).status == 0)
         #expect(next.wait().stdoutText == "hello")
+        // The whole folder removed by a clean-up job while a reader waits.
+        let last = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "10s", "--db", db])
+        #expect(eventually { process(last.pid, hasOpen: waiters) })
+        try FileManager.default.removeItem(atPath: db + "-wake")
+        #expect(try dq(["put", "q", "again", "--db", db]).status == 0)
+        let result2 = last.wait()
+        #expect(result2.status == 0 && result2.stdoutText == "again", "\(result2.stderrText)")
     }
 
     @Test("every file dq creates is readable and writable by the owner only")
