@@ -227,18 +227,22 @@ struct SidecarTests {
         #expect(result.stderr.isEmpty)
         // A later reader, its file truncated while it waits, still gets a put's message
         // (at the latest at its once-a-second re-check).
-        let next = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "10s", "--db", db])
+        let next = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
         #expect(eventually { process(next.pid, hasOpen: waiters) })
         #expect(truncate(waiters, 0) == 0)
+        var put = ContinuousClock.now
         #expect(try dq(["put", "q", "hello", "--db", db]).status == 0)
         #expect(next.wait().stdoutText == "hello")
+        #expect(ContinuousClock.now - put < .seconds(10), "reached by the re-check, not the timeout")
         // The whole folder removed by a clean-up job while a reader waits.
-        let last = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "10s", "--db", db])
+        let last = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
         #expect(eventually { process(last.pid, hasOpen: waiters) })
         try FileManager.default.removeItem(atPath: db + "-wake")
+        put = ContinuousClock.now
         #expect(try dq(["put", "q", "again", "--db", db]).status == 0)
         let result2 = last.wait()
         #expect(result2.status == 0 && result2.stdoutText == "again", "\(result2.stderrText)")
+        #expect(ContinuousClock.now - put < .seconds(10), "reached by the re-check, not the timeout")
     }
 
     @Test("every file dq creates is readable and writable by the owner only")
