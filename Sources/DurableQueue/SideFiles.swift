@@ -3,8 +3,8 @@
 /// The files and folders dq keeps beside a store: `PATH-lock`, and `PATH-wake/` (with
 /// `waiters` and `traffic`), `PATH-holders/` and `PATH-locks/`. dq makes them 0600 and
 /// 0700 without following links; one that is already there is trusted only if it looks
-/// like that: not a symbolic link, of the right type, owned by the store file's owner,
-/// and not writable by group or others. Otherwise another user of a shared folder
+/// like that: not a symbolic link, of the right type, owned by the store file's owner
+/// (or root), and not writable by group or others. Otherwise another user of a shared folder
 /// could redirect dq's writes, delete a held lock's or a lease holder's file, or
 /// truncate a mapped file under it.
 enum SideFiles {
@@ -36,7 +36,11 @@ enum SideFiles {
         let actual = info.st_mode & S_IFMT
         if actual == S_IFLNK { return "it is a symbolic link" }
         if actual != type { return type == S_IFDIR ? "it is not a directory" : "it is not a regular file" }
-        if info.st_uid != owner { return "it is owned by uid \(info.st_uid), not by the store's owner (uid \(owner))" }
+        // Root's own files cannot have been planted by another user (root running dq on
+        // someone's store makes them so).
+        if info.st_uid != owner && info.st_uid != 0 {
+            return "it is owned by uid \(info.st_uid), not by the store's owner (uid \(owner))"
+        }
         if info.st_mode & 0o022 != 0 {
             return "it is writable by group or others (mode \(String(info.st_mode & 0o7777, radix: 8)))"
         }

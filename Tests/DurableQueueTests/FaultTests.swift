@@ -199,6 +199,16 @@ struct SidecarTests {
         }
     }
 
+    @Test("root may keep using another user's store whose side files it made",
+          .enabled(if: geteuid() == 0, "needs root"))
+    func rootOnSomeonesStore() throws {
+        let db = directory.file("theirs.db")
+        #expect(try dq(["put", "q", "x", "--db", db]).status == 0)
+        #expect(chown(db, 65_534, 65_534) == 0)
+        #expect(try dq(["put", "q", "y", "--db", db]).status == 0)
+        #expect(try dq(["get", "q", "-n", "2", "--db", db]).stdoutText == "x\ny\n")
+    }
+
     @Test("a symlinked side folder is refused and nothing outside the store's folder is touched")
     func symlinkedSideFolder() throws {
         let folder = directory.file("store"), elsewhere = directory.file("elsewhere")
