@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CLinuxShims.h"
 #include <string.h>
 #include <signal.h>
@@ -7,6 +8,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 int dq_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
@@ -46,25 +50,32 @@ long long dq_filesystem_magic(const char *path) {
 #define DQ_GUARDED_SLOTS 64
 static _Atomic(uintptr_t) guarded_base[DQ_GUARDED_SLOTS];
 static _Atomic(unsigned long) guarded_length[DQ_GUARDED_SLOTS];
-static atomic_int guarded_lost[DQ_GUARDED_SLOTS];
 static struct sigaction previous_bus_action;
 static pthread_once_t bus_handler_once = PTHREAD_ONCE_INIT;
 
+/// A slot being filled in: its base is not published yet.
+#define DQ_SLOT_CLAIMED ((uintptr_t)1)
+
 static void on_bus_error(int signal, siginfo_t *info, void *context) {
+    int saved = errno;
     uintptr_t address = (uintptr_t)info->si_addr;
-    for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
+    // Only a fault on memory (not a SIGBUS sent with kill) can be a truncated file.
+    for (int slot = 0; info->si_code > 0 && slot < DQ_GUARDED_SLOTS; slot++) {
         uintptr_t base = atomic_load(&guarded_base[slot]);
         unsigned long length = atomic_load(&guarded_length[slot]);
-        if (base == 0 || address < base || address >= base + length) continue;
+        if (base <= DQ_SLOT_CLAIMED || address < base || address >= base + length) continue;
         void *replaced = mmap((void *)base, length, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
         if (replaced != MAP_FAILED) {
-            atomic_store(&guarded_lost[slot], 1);
+            errno = saved;
             return;  // the faulting access runs again, on the private pages
         }
     }
-    // Not a guarded mapping: the fault repeats under the previous handler.
+    // Not a guarded mapping: the previous handler takes it (a fault repeats under it;
+    // a sent signal is sent again).
     sigaction(SIGBUS, &previous_bus_action, NULL);
+    if (info->si_code <= 0) raise(SIGBUS);
+    errno = saved;
     (void)signal;
     (void)context;
 }
@@ -82,11 +93,11 @@ int dq_guard_shared_mapping(void *base, unsigned long length) {
     pthread_once(&bus_handler_once, install_bus_handler);
     for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
         uintptr_t empty = 0;
-        // The range is registered before the mapping is first used, so no fault can
-        // come between taking the slot and setting its length.
-        if (atomic_compare_exchange_strong(&guarded_base[slot], &empty, (uintptr_t)base)) {
-            atomic_store(&guarded_lost[slot], 0);
+        // Claim the slot, set its length, then publish the base: the handler never
+        // pairs a base with another range's length.
+        if (atomic_compare_exchange_strong(&guarded_base[slot], &empty, DQ_SLOT_CLAIMED)) {
             atomic_store(&guarded_length[slot], length);
+            atomic_store(&guarded_base[slot], (uintptr_t)base);
             return 0;
         }
     }
@@ -96,13 +107,14 @@ int dq_guard_shared_mapping(void *base, unsigned long length) {
 void dq_unguard_shared_mapping(void *base) {
     for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
         uintptr_t expected = (uintptr_t)base;
-        if (atomic_compare_exchange_strong(&guarded_base[slot], &expected, 0)) return;
+        if (atomic_compare_exchange_strong(&guarded_base[slot], &expected, DQ_SLOT_CLAIMED)) {
+            atomic_store(&guarded_length[slot], 0);
+            atomic_store(&guarded_base[slot], 0);
+            return;
+        }
     }
 }
 
-int dq_shared_mapping_lost(void *base) {
-    for (int slot = 0; slot < DQ_GUARDED_SLOTS; slot++) {
-        if (atomic_load(&guarded_base[slot]) == (uintptr_t)base) return atomic_load(&guarded_lost[slot]);
-    }
-    return 0;
+int dq_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
 }

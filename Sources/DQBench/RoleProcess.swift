@@ -64,15 +64,12 @@ final class RoleProcess: @unchecked Sendable {
         close(output.fd)
     }
 
-    /// A pipe whose ends are closed in children other than the one they are given to
-    /// (the bench starts its children from one thread, so none can inherit them between
-    /// `pipe` and `fcntl`).
+    /// A pipe whose ends are closed in children other than the one they are given to.
     private static func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else {
+        guard dq_pipe_cloexec(&fds) == 0 else {
             throw BenchError(description: "cannot make a pipe: \(String(cString: strerror(errno)))")
         }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
     }
 

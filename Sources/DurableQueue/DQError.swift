@@ -65,8 +65,10 @@ extension DQError {
     /// Translates a SQLite failure on the store at `path` into a `DQError`.
     init(_ error: SQLiteError, path: String) {
         // A full disk reaches SQLite as SQLITE_FULL, or as an I/O error (or a failed
-        // open) from a system call that got ENOSPC, such as growing the -shm file.
-        if error.systemErrno == ENOSPC {
+        // open) from a system call that got ENOSPC, such as growing the -shm file. (The
+        // errno means nothing for other errors: SQLite keeps the last one.)
+        let fromSystemCall = [SQLiteError.ioError.rawValue, SQLiteError.cannotOpen.rawValue].contains(error.code)
+        if fromSystemCall && error.systemErrno == ENOSPC {
             self.init(.storeUnavailable, "cannot write \(path): disk full")
             return
         }

@@ -46,7 +46,8 @@ extension DQ {
                 throw DQError(.internalError, "cannot start \(command[0])")
             }
             ForwardedSignal.forwardTerminate(to: pid)
-            Glibc.exit(Spawn.wait(pid))
+            // Held to the end: a lock freed while taken would crash in libdispatch.
+            withExtendedLifetime((lock, held)) { Glibc.exit(Spawn.wait(pid)) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinuxShims
 import Dispatch
 import DurableQueue
 import FoundationEssentials
@@ -164,9 +165,10 @@ final class Supervisor: Sendable {
     /// Runs the command with `body` on its standard input, extending the lease every
     /// third of it until the command exits.
     private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt) throws -> Outcome {
+        // Close-on-exec from the start: another slot spawning meanwhile must not inherit
+        // the write end (its command would then never see the end of this input).
         var input: [Int32] = [-1, -1]
-        guard pipe(&input) == 0 else { throw DQError(.internalError, "pipe: \(String(cString: strerror(errno)))") }
-        for fd in input { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard dq_pipe_cloexec(&input) == 0 else { throw DQError(.internalError, "pipe: \(String(cString: strerror(errno)))") }
         // The command inherits this process's lease-holder lock: its leases are not
         // handed back while anything the command started still runs, even if the worker
         // is killed.

@@ -37,7 +37,8 @@ int dq_guard_shared_mapping(void *base, unsigned long length);
 /// Forgets a range registered with dq_guard_shared_mapping (before munmap).
 void dq_unguard_shared_mapping(void *base);
 
-/// Whether the range at `base` was replaced by private pages after a fault.
-int dq_shared_mapping_lost(void *base);
+/// pipe2(fds, O_CLOEXEC): both ends closed in children from the start. Returns 0, or -1
+/// with errno set.
+int dq_pipe_cloexec(int fds[2]);
 
 #endif

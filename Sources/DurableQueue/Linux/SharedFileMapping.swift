@@ -19,12 +19,6 @@ enum SharedFileMapping {
         munmap(mapping, length)
     }
 
-    /// Whether the file under `mapping` was truncated and the mapping turned private
-    /// (other processes no longer see what this one writes there).
-    static func isLost(_ mapping: UnsafeMutableRawPointer) -> Bool {
-        dq_shared_mapping_lost(mapping) != 0
-    }
-
     /// `map`, keeping the file open: the caller owns the descriptor (to lock the file,
     /// say) and closes it.
     static func openMapped(path: String, length: Int) -> (fd: Int32, mapping: UnsafeMutableRawPointer)? {
