@@ -59,7 +59,7 @@ struct SharedStateTests {
     func lockCoversProcessTree() throws {
         let grandchild = directory.file("grandchild")
         let holder = try ChildProcess(Executables.dq, ["lock", "L", "--db", db, "--", "sh", "-c",
-                                                       "sh -c 'echo $$ > \(grandchild); exec sleep 30' > /dev/null 2>&1 & wait"])
+                                                       grandchildScript(writingPIDTo: grandchild)])
         #expect(eventually { (try? String(contentsOfFile: grandchild, encoding: .utf8))?.hasSuffix("\n") == true })
         let pid = try #require(Int32((try String(contentsOfFile: grandchild, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(holder.pid, SIGKILL)

@@ -7,15 +7,21 @@ import Testing
 struct SpaceTests {
     let directory = TemporaryDirectory()
 
-    @Test("after 100,000 messages are put and drained, db + WAL shrink back to within 2× of before")
-    func reclaimAfterDrain() throws {
-        let path = directory.file("store.db")
+    /// A store whose queue "backlog" has been used once and given its space back, and
+    /// a measure of its files (db + WAL).
+    func warmedUp(_ name: String) throws -> (queue: Queue, size: () -> Int64) {
+        let path = directory.file(name)
         let store = try Store(path: path)
         let queue = try store.queue("backlog")
         try queue.put("warm-up")
         _ = try queue.get(timeout: .zero)
         try store.reclaimSpace()
-        func size() -> Int64 { StoreLocation.fileSize(path) + StoreLocation.fileSize(path + "-wal") }
+        return (queue, { StoreLocation.fileSize(path) + StoreLocation.fileSize(path + "-wal") })
+    }
+
+    @Test("after 100,000 messages are put and drained, db + WAL shrink back to within 2× of before")
+    func reclaimAfterDrain() throws {
+        let (queue, size) = try warmedUp("store.db")
         let before = size()
 
         let body = Data(repeating: 0x61, count: 100)
@@ -38,13 +44,7 @@ struct SpaceTests {
 
     @Test("a small backlog (about 2 MB) drained: db + WAL end within 1 MiB of their size before")
     func reclaimSmallBacklog() throws {
-        let path = directory.file("small.db")
-        let store = try Store(path: path)
-        let queue = try store.queue("backlog")
-        try queue.put("warm-up")
-        _ = try queue.get(timeout: .zero)
-        try store.reclaimSpace()
-        func size() -> Int64 { StoreLocation.fileSize(path) + StoreLocation.fileSize(path + "-wal") }
+        let (queue, size) = try warmedUp("small.db")
         let before = size()
         let body = Data(repeating: 0x62, count: 100)
         for _ in 0..<15 { try queue.put(contentsOf: Array(repeating: OutgoingMessage(body), count: 1_000)) }

@@ -80,7 +80,7 @@ struct WorkerTests {
         _ = try dq(["put", "q", "job", "--db", db])
         let grandchild = directory.file("grandchild")
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "--lease", "60s", "--db", db, "--", "sh", "-c",
-                                                       "sh -c 'echo $$ > \(grandchild); exec sleep 30' > /dev/null 2>&1 & wait"])
+                                                       grandchildScript(writingPIDTo: grandchild)])
         #expect(eventually { !lines("grandchild").isEmpty })
         let pid = try #require(Int32(lines("grandchild")[0]))
         kill(worker.pid, SIGKILL)

@@ -149,3 +149,9 @@ func process(_ pid: Int32, hasOpen path: String) -> Bool {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: fdDirectory + "/" + entry)) == target
     }
 }
+
+/// A `sh -c` script for a command that starts a grandchild (`sleep 30`, which writes
+/// its pid to `pidFile` and does not keep the test's output pipes open) and waits.
+func grandchildScript(writingPIDTo pidFile: String) -> String {
+    "sh -c 'echo $$ > \(pidFile); exec sleep 30' > /dev/null 2>&1 & wait"
+}
