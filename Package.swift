@@ -79,7 +79,9 @@ let package = Package(
                 "DurableQueue", "dq", "dq-test-helper", "dq-example", "CLinuxShims",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Store files made by earlier versions, read by MigrationTests.
+            exclude: ["Fixtures"]
         ),
     ]
 )

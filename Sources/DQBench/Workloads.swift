@@ -41,9 +41,12 @@ public enum Workload: String, CaseIterable, Sendable {
     case k1 = "K1"
     /// Beyond SPEC's list: how soon a blocked `event wait` sees another process's set.
     case e1 = "E1"
+    /// SPEC "More standard workloads": W1 and W8 on a store holding 100,000 other
+    /// queues, against the same on a store with one queue.
+    case q1 = "Q1"
 
-    /// The workloads `--workload all` runs: SPEC's W1–W8 and W3L.
-    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w6, .w7, .w8]
+    /// The workloads `--workload all` runs: SPEC's W1–W8, W3L and Q1.
+    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w6, .w7, .w8, .q1]
 
     public var title: String {
         switch self {
@@ -59,6 +62,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .c4: "4 producers, latency of each put"
         case .k1: "kv wait wake-up after a set"
         case .e1: "event wait wake-up after a set"
+        case .q1: "W1 and W8 among 100,000 other queues"
         }
     }
 }
@@ -70,15 +74,17 @@ struct Sizes {
     let latencyRate: Double
     let invocations: Int
     let contendedPuts: Int
+    /// Q1's other queues.
+    let otherQueues: Int
     /// Floor and dq runs, alternated, for W1–W3.
     let rounds: Int
 
     static let full = Sizes(put: 20_000, batchTotal: 200_000, batch: 1_000, get: 20_000, pipeline: 20_000,
                             roundTrips: 5_000, latencySeconds: 5, idleSeconds: 10, latencyRate: 2_000, invocations: 500,
-                            contendedPuts: 5_000, rounds: 3)
+                            contendedPuts: 5_000, otherQueues: 100_000, rounds: 3)
     static let quick = Sizes(put: 1_000, batchTotal: 10_000, batch: 1_000, get: 1_000, pipeline: 1_000,
                              roundTrips: 200, latencySeconds: 0.5, idleSeconds: 1, latencyRate: 2_000, invocations: 20,
-                             contendedPuts: 500, rounds: 1)
+                             contendedPuts: 500, otherQueues: 2_000, rounds: 1)
 }
 
 /// Runs the workloads of a configuration and returns their results, floors included.
@@ -129,35 +135,36 @@ public struct BenchRunner {
         case .c4: return [try contendedPuts()]
         case .k1: return [try kvWake()]
         case .e1: return [try eventWake()]
+        case .q1: return try manyQueues()
         }
     }
 
     // MARK: Helpers
 
-    private func freshStore(_ name: String) -> String {
+    func freshStore(_ name: String) -> String {
         let directory = root + "/" + name
         try? FileManager.default.removeItem(atPath: directory)
         mkdir(directory, 0o700)
         return directory + "/store.db"
     }
 
-    private func spec(_ kind: RoleSpec.Kind, _ db: String, count: Int = 0, batch: Int = 1, rate: Double? = nil, seconds: Double? = nil) -> RoleSpec {
+    func spec(_ kind: RoleSpec.Kind, _ db: String, count: Int = 0, batch: Int = 1, rate: Double? = nil, seconds: Double? = nil) -> RoleSpec {
         RoleSpec(kind: kind, db: db, sync: sync, count: count, batch: batch, rate: rate, seconds: seconds,
                  writerLock: configuration.writerLock)
     }
 
-    private func roles(_ specs: [RoleSpec]) throws -> [RoleReport] {
+    func roles(_ specs: [RoleSpec]) throws -> [RoleReport] {
         try RoleProcess.run(specs, executable: configuration.executable)
     }
 
     /// Messages per second over the span from the first start to the last end.
-    private func rate(_ reports: [RoleReport], count: Int) -> Double {
+    func rate(_ reports: [RoleReport], count: Int) -> Double {
         let start = reports.map(\.start).min() ?? 0
         let end = reports.map(\.end).max() ?? 0
         return end > start ? Double(count) / (Double(end - start) / 1e9) : 0
     }
 
-    private func result(_ workload: String, _ title: String, value: Double, unit: String, n: Int,
+    func result(_ workload: String, _ title: String, value: Double, unit: String, n: Int,
                         latency: LatencySummary? = nil, floor: Double? = nil) -> BenchResult {
         BenchResult(workload: workload, title: title, value: value, unit: unit,
                     p50: latency?.p50, p99: latency?.p99, p999: latency?.p999,
@@ -182,7 +189,7 @@ public struct BenchRunner {
     /// Runs the floor and dq alternately, `rounds` times each, and returns the median
     /// of each: this machine's speed drifts by ±10% within seconds, and alternating
     /// keeps that drift out of the ratio.
-    private func alternating(_ workload: Workload, floor: () throws -> Double, dq: () throws -> Double) throws -> (floor: Double, dq: Double) {
+    func alternating(_ workload: Workload, floor: () throws -> Double, dq: () throws -> Double) throws -> (floor: Double, dq: Double) {
         var floors: [Double] = []
         var values: [Double] = []
         for round in 1...sizes.rounds {
@@ -339,16 +346,15 @@ public struct BenchRunner {
     /// (`floor-W8-kept`). Each dq invocation runs right after the `sqlite3` ones it
     /// is compared with, so the machine's drift touches all alike. Without a `sqlite3`
     /// on `PATH` there are no floors.
-    private func commandLine() throws -> [BenchResult] {
+    func commandLine() throws -> [BenchResult] {
         let db = freshStore("W8")
         let dq = configuration.executable
         func options(_ db: String) -> [String] { ["--db", db, "--sync", sync] }
         _ = try CommandTimer.time([dq, "len", "bench"] + options(db))
         let shells = try [false, true].compactMap { keepingLog -> SQLiteShellFloor? in
-            // The floor's store is a dq store whose queue already has its lane table.
+            // The floor's store is a dq store whose queue already has a lane (one message).
             let floorDB = freshStore(keepingLog ? "floor-W8-kept" : "floor-W8")
             _ = try CommandTimer.time([dq, "put", "bench", "x"] + options(floorDB))
-            _ = try CommandTimer.time([dq, "get", "bench", "--no-wait"] + options(floorDB))
             return try SQLiteShellFloor(db: floorDB, queue: "bench", synchronous: RoleRunner.synchronous(spec(.put, floorDB)),
                                         keepingLog: keepingLog)
         }
@@ -367,14 +373,6 @@ public struct BenchRunner {
             for (index, shell) in shells.enumerated() { floorSamples[index].append(try CommandTimer.time(shell.deleteOldest())) }
             samples.append(try CommandTimer.time([dq, "get", "bench", "--no-wait"] + options(db)))
         }
-        func perInvocation(_ workload: String, _ title: String, _ samples: [UInt64], floor: Double?) -> BenchResult {
-            let summary = LatencySummary(microseconds: samples)
-            let mean = Double(samples.reduce(0, +)) / Double(max(samples.count, 1)) / 1_000
-            var result = result(workload, title, value: mean, unit: "ms", n: samples.count, floor: floor)
-            result.p50 = summary.p50 / 1_000
-            result.p99 = summary.p99 / 1_000
-            return result
-        }
         let count = "(\(sizes.invocations) put + \(sizes.invocations) get)"
         guard floorSamples.count == 2 else {
             return [perInvocation("W8", "\(Workload.w8.title) \(count), no sqlite3 for a floor", samples, floor: nil)]
@@ -383,5 +381,14 @@ public struct BenchRunner {
         let keptLog = perInvocation("floor-W8-kept", "the same, closing as dq does (log kept)", floorSamples[1], floor: nil)
         return [floor, keptLog, perInvocation("W8", "\(Workload.w8.title) \(count)", samples, floor: floor.value)]
     }
-}
 
+    /// A per-invocation result (ms) from nanosecond samples.
+    func perInvocation(_ workload: String, _ title: String, _ samples: [UInt64], floor: Double?) -> BenchResult {
+        let summary = LatencySummary(microseconds: samples)
+        let mean = Double(samples.reduce(0, +)) / Double(max(samples.count, 1)) / 1_000
+        var result = result(workload, title, value: mean, unit: "ms", n: samples.count, floor: floor)
+        result.p50 = summary.p50 / 1_000
+        result.p99 = summary.p99 / 1_000
+        return result
+    }
+}

@@ -52,8 +52,9 @@ final class Checkpointer: @unchecked Sendable {
     private let lastReclaimCheck = Atomic<Int64>(.min / 2)
     static let reclaimCheckInterval: Int64 = 1_000_000
 
-    /// Asks for free pages to be returned to the filesystem on the background queue
-    /// (a reader just found its queue empty: a backlog may have drained).
+    /// Asks for drained lanes to be deleted and free pages returned to the filesystem,
+    /// on the background queue (a reader just found its queue empty: a backlog may have
+    /// drained). See `Store.tidyUp`.
     func scheduleReclaim() {
         // Readers find their queue empty all the time (a ping-pong, every wait): check at
         // most once a second, not on every wait.
@@ -65,7 +66,7 @@ final class Checkpointer: @unchecked Sendable {
             return
         }
         queue.async { [self] in
-            _ = try? store?.reclaimSpace()
+            try? store?.tidyUp()
             reclaiming.store(false, ordering: .releasing)
         }
     }

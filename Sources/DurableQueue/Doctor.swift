@@ -159,18 +159,3 @@ public enum Doctor {
         return diagnosis
     }
 }
-
-extension MessageTable {
-    /// How many leases ran out without being settled or delivered again.
-    static func expiredLeases(_ connection: Connection, now: Int64) throws -> Int {
-        var total = 0
-        for (_, lane) in try Lanes.everyQueue(connection) {
-            let count = try connection.cachedStatement(
-                "SELECT count(*) FROM \(lane.table) WHERE receipt IS NOT NULL AND lease_until <= ?1")
-            defer { count.reset() }
-            try count.bind(now, at: 1)
-            if try count.step() { total += count.int(at: 0) }
-        }
-        return total
-    }
-}

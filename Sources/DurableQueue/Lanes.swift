@@ -1,99 +1,225 @@
 import Synchronization
 
-/// A lane: the messages of one queue at one priority, in their own rowid table
-/// (`lane_<id>`), so that a put appends one row to one b-tree, as cheaply as SQLite
-/// can insert anything. The `lanes` table lists them; they are never dropped.
+/// A lane: the messages of one queue at one priority, kept in `messages` under a
+/// range of positions of their own (`first...last`), in delivery order. A put appends
+/// at the end of its lane's range, so it is one append to one rowid b-tree, as cheap
+/// as any SQLite insert; a get reads the first rows of the range.
+///
+/// The `lanes` table maps lane numbers to queues. A lane exists while it holds
+/// messages: a drained lane's row is deleted (see `DrainedLanes`), and its number may
+/// then go to another lane. A lane whose range fills up (2^39 puts without ever
+/// draining) is followed by a new one for the same queue and priority, a generation
+/// later.
 struct Lane: Hashable, Sendable {
-    let id: Int64
-    let priority: Int
+    /// Bits of a position that number messages within a lane; the bits above are the lane.
+    static let sequenceBits = 39
+    /// Lane numbers are 1..<`numberLimit`, so every position fits in a positive Int64.
+    static let numberLimit: Int64 = 1 << (63 - sequenceBits)
 
-    var table: String { LaneTable.name(id) }
+    let number: Int64
+    let priority: Int
+    let generation: Int64
+
+    /// The lane's first position.
+    var first: Int64 { number << Self.sequenceBits }
+    /// The lane's last position.
+    var last: Int64 { first | ((1 << Self.sequenceBits) - 1) }
+
+    /// The number of the lane that `position` belongs to.
+    static func number(of position: Int64) -> Int64 { position >> sequenceBits }
 }
 
-/// Finding and making lanes.
+/// Finding, opening and deleting lanes. Every function runs inside its caller's
+/// transaction.
 enum Lanes {
-    /// The lanes of `queue`, highest priority first.
-    ///
-    /// Every receive asks, so the answer is kept per connection while the schema
-    /// cookie stays the same: reading the cookie touches only the header page, which
-    /// SQLite reads at the start of every transaction anyway.
-    static func all(_ connection: Connection, queue: String) throws -> [Lane] {
-        let cookie = try connection.scalarInt("PRAGMA schema_version") ?? 0
-        if let known = connection.knownLanes[queue], known.schemaCookie == cookie { return known.lanes }
-        let lanes = try read(connection, queue: queue)
-        connection.knownLanes[queue] = (cookie, lanes)
-        return lanes
-    }
+    static let allSQL = "SELECT lane, priority, generation FROM lanes WHERE queue = ?1 ORDER BY priority DESC, generation"
 
-    private static func read(_ connection: Connection, queue: String) throws -> [Lane] {
-        let list = try connection.cachedStatement("SELECT id, priority FROM lanes WHERE queue = ?1 ORDER BY priority DESC")
+    /// The lanes of `queue` in delivery order: highest priority first, then oldest
+    /// generation first.
+    static func all(_ connection: Connection, queue: String) throws -> [Lane] {
+        let list = try connection.cachedStatement(allSQL)
         defer { list.reset() }
         try list.bind(queue, at: 1)
         var lanes: [Lane] = []
-        while try list.step() { lanes.append(Lane(id: list.int64(at: 0), priority: list.int(at: 1))) }
+        while try list.step() { lanes.append(Lane(number: list.int64(at: 0), priority: list.int(at: 1), generation: list.int64(at: 2))) }
         return lanes
     }
 
-    /// Every lane of every queue, by queue name.
+    /// Every lane of every queue, with its queue, by queue name.
     static func everyQueue(_ connection: Connection) throws -> [(queue: String, lane: Lane)] {
-        let list = try connection.cachedStatement("SELECT queue, id, priority FROM lanes ORDER BY queue, priority DESC")
+        let list = try connection.cachedStatement(
+            "SELECT queue, lane, priority, generation FROM lanes ORDER BY queue, priority DESC, generation")
         defer { list.reset() }
         var lanes: [(String, Lane)] = []
         while try list.step() {
-            lanes.append((list.string(at: 0) ?? "", Lane(id: list.int64(at: 1), priority: list.int(at: 2))))
+            lanes.append((list.string(at: 0) ?? "", Lane(number: list.int64(at: 1), priority: list.int(at: 2), generation: list.int64(at: 3))))
         }
         return lanes
     }
 
-    /// The lane of `queue` at `priority`, if it exists.
-    static func find(_ connection: Connection, queue: String, priority: Int) throws -> Lane? {
-        let find = try connection.cachedStatement("SELECT id FROM lanes WHERE queue = ?1 AND priority = ?2")
-        defer { find.reset() }
-        try find.bind(queue, at: 1)
-        try find.bind(priority, at: 2)
-        return try find.step() ? Lane(id: find.int64(at: 0), priority: priority) : nil
+    /// Where the next message of `queue` at `priority` goes: the end of its newest lane,
+    /// or a new lane when it has none or the newest is full.
+    static func tail(_ connection: Connection, queue: String, priority: Int) throws -> Tail {
+        let newest = try connection.cachedStatement("""
+            SELECT lane, generation FROM lanes WHERE queue = ?1 AND priority = ?2 ORDER BY generation DESC LIMIT 1
+            """)
+        try newest.bind(queue, at: 1)
+        try newest.bind(priority, at: 2)
+        let found = try newest.step() ? Lane(number: newest.int64(at: 0), priority: priority, generation: newest.int64(at: 1)) : nil
+        newest.reset()
+        guard let lane = found else {
+            return Tail(lane: try open(connection, queue: queue, priority: priority, generation: 0), next: nil, lastID: 0)
+        }
+        let end = try connection.cachedStatement(
+            "SELECT position, id FROM messages WHERE position BETWEEN ?1 AND ?2 ORDER BY position DESC LIMIT 1")
+        defer { end.reset() }
+        try end.bind(lane.first, at: 1)
+        try end.bind(lane.last, at: 2)
+        guard try end.step() else { return Tail(lane: lane, next: lane.first, lastID: 0) }
+        let position = end.int64(at: 0)
+        if position == lane.last {
+            return Tail(lane: try open(connection, queue: queue, priority: priority, generation: lane.generation + 1),
+                        next: nil, lastID: end.int64(at: 1))
+        }
+        return Tail(lane: lane, next: position + 1, lastID: end.int64(at: 1))
     }
 
-    /// Registers and creates the lane of `queue` at `priority`. Runs inside the
-    /// caller's write transaction, so a rollback undoes it.
-    static func create(_ connection: Connection, queue: String, priority: Int) throws -> Lane {
-        let insert = try connection.cachedStatement("INSERT INTO lanes (queue, priority) VALUES (?1, ?2)")
+    /// A new, empty lane after `lane` (a later generation), for messages that do not fit
+    /// in what is left of it.
+    static func following(_ lane: Lane, queue: String, _ connection: Connection) throws -> Tail {
+        Tail(lane: try open(connection, queue: queue, priority: lane.priority, generation: lane.generation + 1), next: nil, lastID: 0)
+    }
+
+    /// The end of a lane: where its next message goes.
+    struct Tail {
+        var lane: Lane
+        /// The next free position (`nil`: the lane's first).
+        private var nextPosition: Int64?
+        /// The largest id appended here; ids appended next are larger.
+        var lastID: Int64
+
+        init(lane: Lane, next: Int64?, lastID: Int64) {
+            self.lane = lane
+            self.nextPosition = next
+            self.lastID = lastID
+        }
+
+        /// The positions still free in the lane.
+        var room: Int64 { lane.last - (nextPosition ?? lane.first) + 1 }
+
+        /// Takes the next `count` positions (the caller checked `room`); returns the first.
+        mutating func take(_ count: Int64 = 1) -> Int64 {
+            let position = nextPosition ?? lane.first
+            nextPosition = position + count
+            return position
+        }
+    }
+
+    /// Registers a new lane for `queue` at `priority`, numbered above every lane: its
+    /// positions are the largest in `messages`, so its puts append at the right edge of
+    /// the b-tree, where SQLite splits pages cheaply (measured: 1.06 WAL pages per
+    /// one-message commit there, 1.6–1.9 for appends in the middle of the tree). Once
+    /// numbers run out, a random free one.
+    private static func open(_ connection: Connection, queue: String, priority: Int, generation: Int64) throws -> Lane {
+        var number = try connection.scalarInt("SELECT coalesce(max(lane), 0) + 1 FROM lanes") ?? 1
+        if number >= Lane.numberLimit {
+            let taken = try connection.cachedStatement("SELECT 1 FROM lanes WHERE lane = ?1")
+            defer { taken.reset() }
+            repeat {
+                number = Int64.random(in: 1..<Lane.numberLimit)
+                taken.reset()
+                try taken.bind(number, at: 1)
+            } while try taken.step()
+        }
+        let insert = try connection.cachedStatement("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
         defer { insert.reset() }
-        try insert.bind(queue, at: 1)
-        try insert.bind(priority, at: 2)
+        try insert.bind(number, at: 1)
+        try insert.bind(queue, at: 2)
+        try insert.bind(priority, at: 3)
+        try insert.bind(generation, at: 4)
         try insert.run()
-        let lane = Lane(id: connection.lastInsertRowID, priority: priority)
-        try connection.execute(LaneTable.createSQL(lane.id))
-        return lane
+        return Lane(number: number, priority: priority, generation: generation)
+    }
+
+    /// The lane numbered `number` if it belongs to `queue`.
+    static func find(_ connection: Connection, number: Int64, queue: String) throws -> Lane? {
+        let find = try connection.cachedStatement("SELECT priority, generation FROM lanes WHERE lane = ?1 AND queue = ?2")
+        defer { find.reset() }
+        try find.bind(number, at: 1)
+        try find.bind(queue, at: 2)
+        return try find.step() ? Lane(number: number, priority: find.int(at: 0), generation: find.int64(at: 1)) : nil
+    }
+
+    /// Deletes those of `numbers` whose lanes hold no message; returns how many.
+    static func deleteEmpty(_ connection: Connection, numbers: some Sequence<Int64>) throws -> Int {
+        let delete = try connection.cachedStatement("""
+            DELETE FROM lanes WHERE lane = ?1
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE position BETWEEN ?1 << \(Lane.sequenceBits) AND ((?1 + 1) << \(Lane.sequenceBits)) - 1)
+            """)
+        var deleted = 0
+        for number in numbers {
+            delete.reset()
+            try delete.bind(number, at: 1)
+            try delete.run()
+            deleted += connection.changes
+        }
+        delete.reset()
+        return deleted
+    }
+
+    /// The numbers of up to `limit` lanes after `number`, in order (for a sweep that
+    /// visits every lane a little at a time).
+    static func numbers(after number: Int64, limit: Int, _ connection: Connection) throws -> [Int64] {
+        let list = try connection.cachedStatement("SELECT lane FROM lanes WHERE lane > ?1 ORDER BY lane LIMIT ?2")
+        defer { list.reset() }
+        try list.bind(number, at: 1)
+        try list.bind(limit, at: 2)
+        var numbers: [Int64] = []
+        while try list.step() { numbers.append(list.int64(at: 0)) }
+        return numbers
     }
 }
 
-/// Lanes this process has seen committed, so a put need not look its lane up.
-/// Only lanes found in the store are remembered (never one made by a transaction that
-/// might still roll back), and lanes are never dropped, so an entry never goes stale.
-final class LaneDirectory: Sendable {
-    private struct Key: Hashable {
-        let queue: String
-        let priority: Int
+/// Lanes this process took messages out of, which may now be empty: their rows are
+/// deleted (if still empty) off the hot path — on a background thread at most once a
+/// second while readers find queues empty, and when the store closes — so a drained
+/// queue leaves nothing behind without a get paying for it. A sweep also visits every
+/// lane a little at a time, for lanes drained by a process that was killed first.
+final class DrainedLanes: Sendable {
+    private let pending = Mutex<Set<Int64>>([])
+    /// The last lane number the visiting sweep reached.
+    private let visited = Mutex<Int64>(0)
+    /// Lanes the visiting sweep checks per pass.
+    static let visitsPerSweep = 256
+
+    /// Notes that messages were removed from `lane`.
+    func note(_ lane: Int64) {
+        pending.withLock { _ = $0.insert(lane) }
     }
 
-    private let known = Mutex<[Key: Int64]>([:])
-    /// The same lanes by id, with their queue.
-    private let byID = Mutex<[Int64: Key]>([:])
+    var isEmpty: Bool { pending.withLock { $0.isEmpty } }
 
-    func lane(queue: String, priority: Int) -> Lane? {
-        known.withLock { $0[Key(queue: queue, priority: priority)] }.map { Lane(id: $0, priority: priority) }
-    }
-
-    /// Lane `id`, if this process has seen it and it belongs to `queue`.
-    func lane(id: Int64, queue: String) -> Lane? {
-        guard let key = byID.withLock({ $0[id] }), key.queue == queue else { return nil }
-        return Lane(id: id, priority: key.priority)
-    }
-
-    func remember(queue: String, lane: Lane) {
-        let key = Key(queue: queue, priority: lane.priority)
-        known.withLock { $0[key] = lane.id }
-        byID.withLock { $0[lane.id] = key }
+    /// Deletes the noted lanes that are empty, and checks the next `visits` lanes of the
+    /// store. Returns how many lanes were deleted.
+    func sweep(_ store: Store, visits: Int = visitsPerSweep) throws(DQError) -> Int {
+        let noted = pending.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        let after = visited.withLock { $0 }
+        do {
+            return try store.write { connection in
+                var deleted = try Lanes.deleteEmpty(connection, numbers: noted)
+                if visits > 0 {
+                    let next = try Lanes.numbers(after: after, limit: visits, connection)
+                    deleted += try Lanes.deleteEmpty(connection, numbers: next)
+                    visited.withLock { $0 = next.count < visits ? 0 : next.last ?? 0 }
+                }
+                return deleted
+            }
+        } catch {
+            pending.withLock { $0.formUnion(noted) }
+            throw error
+        }
     }
 }

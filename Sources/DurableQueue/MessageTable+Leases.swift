@@ -9,66 +9,43 @@ extension MessageTable {
     /// Leases up to `limit` deliverable messages until `until` (µs), burying on the way
     /// those that already had `maxAttempts` deliveries.
     static func lease(_ connection: Connection, queue: String, limit: Int, now: Int64, until: Int64,
-                      maxAttempts: Int, holder: Int64?) throws -> [LeasedMessage] {
+                      maxAttempts: Int, holder: Int64?, drained: DrainedLanes) throws -> [LeasedMessage] {
         var leased: [LeasedMessage] = []
-        for lane in try Lanes.all(connection, queue: queue) where leased.count < limit {
-            let next = try statement(connection, lane, .next) { nextSQL(lane) }
-            let update = try statement(connection, lane, .lease) {
-                """
-                UPDATE \(lane.table) SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1
-                WHERE id = ?1
-                """
-            }
-            while leased.count < limit {
-                try next.bind(limit - leased.count, at: 1)
-                try next.bind(now, at: 2)
-                var rows: [(message: Message, hasKey: Bool)] = []
-                while try next.step() {
-                    rows.append((message(from: next, queue: queue, priority: lane.priority), !next.isNull(at: 3)))
+        let update = try connection.cachedStatement("""
+            UPDATE messages SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1 WHERE position = ?1
+            """)
+        defer { update.reset() }
+        while leased.count < limit {
+            let rows = try ready(connection, queue: queue, limit: limit - leased.count, now: now)
+            if rows.isEmpty { break }
+            for row in rows {
+                if row.message.attempt > maxAttempts {
+                    try bury(connection, queue: queue, position: row.position, priority: row.lane.priority, now: now)
+                    drained.note(row.lane.number)
+                    continue
                 }
-                next.reset()
-                if rows.isEmpty { break }
-                for (row, hasKey) in rows {
-                    if row.attempt > maxAttempts {
-                        try bury(connection, queue: queue, lane: lane, id: row.id, now: now)
-                        continue
-                    }
-                    let token = Receipt.token(hasKey: hasKey)
-                    defer { update.reset() }
-                    try update.bind(row.id, at: 1)
-                    try update.bind(until, at: 2)
-                    try update.bind(token, at: 3)
-                    try update.bind(holder, at: 4)
-                    try update.run()
-                    leased.append(LeasedMessage(message: row, receipt: Receipt(lane: lane.id, id: row.id, token: token),
-                                                leasedUntil: Timestamp.date(until)))
-                }
+                let token = Receipt.token(hasKey: row.key != nil)
+                update.reset()
+                try update.bind(row.position, at: 1)
+                try update.bind(until, at: 2)
+                try update.bind(token, at: 3)
+                try update.bind(holder, at: 4)
+                try update.run()
+                leased.append(LeasedMessage(message: row.message,
+                                            receipt: Receipt(position: row.position, id: row.message.id, token: token),
+                                            leasedUntil: Timestamp.date(until)))
             }
         }
         return leased
     }
 
-    /// The lane `receipt` names, if it is a lane of `queue`.
-    private static func lane(of receipt: Receipt, queue: String, _ connection: Connection, lanes: LaneDirectory) throws -> Lane? {
-        if let lane = lanes.lane(id: receipt.lane, queue: queue) { return lane }
-        let find = try connection.cachedStatement("SELECT queue, priority FROM lanes WHERE id = ?1")
+    /// The lane and attempts of the delivery `receipt` names, if it is still current
+    /// and in a lane of `queue`.
+    private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (lane: Lane, attempts: Int)? {
+        guard let lane = try Lanes.find(connection, number: Lane.number(of: receipt.position), queue: queue) else { return nil }
+        let find = try connection.cachedStatement("SELECT attempts FROM messages WHERE position = ?1 AND receipt = ?2")
         defer { find.reset() }
-        try find.bind(receipt.lane, at: 1)
-        guard try find.step(), find.string(at: 0) == queue else { return nil }
-        let lane = Lane(id: receipt.lane, priority: find.int(at: 1))
-        lanes.remember(queue: queue, lane: lane)
-        return lane
-    }
-
-    /// The lane and attempts of the delivery `receipt` names, if it is still current.
-    private static func find(_ connection: Connection, queue: String, receipt: Receipt,
-                             lanes: LaneDirectory) throws -> (lane: Lane, attempts: Int)? {
-        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return nil }
-        let find = try statement(connection, lane, .settleFind) {
-            "SELECT attempts FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
-        }
-        defer { find.reset() }
-        try find.bind(receipt.id, at: 1)
+        try find.bind(receipt.position, at: 1)
         try find.bind(receipt.token, at: 2)
         guard try find.step() else { return nil }
         return (lane, find.int(at: 0))
@@ -76,36 +53,40 @@ extension MessageTable {
 
     /// Deletes the delivered message. Returns `false` if the receipt is stale.
     ///
-    /// One `DELETE … WHERE id = ? AND receipt = ?` on the lane the receipt names; the
+    /// One `DELETE … WHERE position = ? AND receipt = ?`, on a lane of `queue`; the
     /// receipt also says whether a dedup key must be forgotten.
-    static func ack(_ connection: Connection, queue: String, receipt: Receipt, lanes: LaneDirectory) throws -> Bool {
-        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return false }
-        let delete = try statement(connection, lane, .ackDelete) {
-            "DELETE FROM \(lane.table) WHERE id = ?1 AND receipt = ?2"
-        }
+    static func ack(_ connection: Connection, queue: String, receipt: Receipt, drained: DrainedLanes) throws -> Bool {
+        let delete = try connection.cachedStatement("""
+            DELETE FROM messages WHERE position = ?1 AND receipt = ?2
+            AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
+            """)
         defer { delete.reset() }
-        try delete.bind(receipt.id, at: 1)
+        let lane = Lane.number(of: receipt.position)
+        try delete.bind(receipt.position, at: 1)
         try delete.bind(receipt.token, at: 2)
+        try delete.bind(lane, at: 3)
+        try delete.bind(queue, at: 4)
         try delete.run()
         guard connection.changes == 1 else { return false }
         if receipt.hasKey { try forgetKey(ofMessage: receipt.id, queue: queue, connection) }
+        drained.note(lane)
         return true
     }
 
     /// Returns the message to the queue (deliverable at `until`, or at once when `nil`),
     /// or buries it after `maxAttempts` deliveries. Returns `false` if the receipt is stale.
     static func nack(_ connection: Connection, queue: String, receipt: Receipt, until: Int64?, now: Int64,
-                     maxAttempts: Int, lanes: LaneDirectory) throws -> Bool {
-        guard let found = try find(connection, queue: queue, receipt: receipt, lanes: lanes) else { return false }
+                     maxAttempts: Int, drained: DrainedLanes) throws -> Bool {
+        guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
         if found.attempts >= maxAttempts {
-            try bury(connection, queue: queue, lane: found.lane, id: receipt.id, now: now)
+            try bury(connection, queue: queue, position: receipt.position, priority: found.lane.priority, now: now)
+            drained.note(found.lane.number)
             return true
         }
-        let release = try statement(connection, found.lane, .release) {
-            "UPDATE \(found.lane.table) SET lease_until = ?2, receipt = NULL, holder = NULL WHERE id = ?1"
-        }
+        let release = try connection.cachedStatement(
+            "UPDATE messages SET lease_until = ?2, receipt = NULL, holder = NULL WHERE position = ?1")
         defer { release.reset() }
-        try release.bind(receipt.id, at: 1)
+        try release.bind(receipt.position, at: 1)
         try release.bind(until, at: 2)
         try release.run()
         return true
@@ -113,84 +94,78 @@ extension MessageTable {
 
     /// Returns the message at once and takes back the attempt its delivery counted.
     /// Returns `false` if the receipt is stale.
-    static func release(_ connection: Connection, queue: String, receipt: Receipt, lanes: LaneDirectory) throws -> Bool {
-        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return false }
-        let giveBack = try statement(connection, lane, .giveBack) {
-            """
-            UPDATE \(lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL,
-                attempts = max(attempts - 1, 0) WHERE id = ?1 AND receipt = ?2
-            """
-        }
+    static func release(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
+        let giveBack = try connection.cachedStatement("""
+            UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL, attempts = max(attempts - 1, 0)
+            WHERE position = ?1 AND receipt = ?2 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
+            """)
         defer { giveBack.reset() }
-        try giveBack.bind(receipt.id, at: 1)
+        try giveBack.bind(receipt.position, at: 1)
         try giveBack.bind(receipt.token, at: 2)
+        try giveBack.bind(Lane.number(of: receipt.position), at: 3)
+        try giveBack.bind(queue, at: 4)
         try giveBack.run()
         return connection.changes == 1
     }
 
     /// Moves the lease's end to `until`. Returns `false` if the receipt is stale.
-    static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64,
-                       lanes: LaneDirectory) throws -> Bool {
-        guard let lane = try lane(of: receipt, queue: queue, connection, lanes: lanes) else { return false }
-        let extend = try statement(connection, lane, .extend) {
-            "UPDATE \(lane.table) SET lease_until = ?2 WHERE id = ?1 AND receipt = ?3"
-        }
+    static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64) throws -> Bool {
+        let extend = try connection.cachedStatement("""
+            UPDATE messages SET lease_until = ?2
+            WHERE position = ?1 AND receipt = ?3 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?4 AND queue = ?5)
+            """)
         defer { extend.reset() }
-        try extend.bind(receipt.id, at: 1)
+        try extend.bind(receipt.position, at: 1)
         try extend.bind(until, at: 2)
         try extend.bind(receipt.token, at: 3)
+        try extend.bind(Lane.number(of: receipt.position), at: 4)
+        try extend.bind(queue, at: 5)
         try extend.run()
         return connection.changes == 1
     }
 
-    /// Moves a message from its lane to the dead letters.
-    static func bury(_ connection: Connection, queue: String, lane: Lane, id: Int64, now: Int64) throws {
-        let move = try statement(connection, lane, .bury) {
-            """
+    /// Moves the message at `position` to the dead letters of `queue`.
+    static func bury(_ connection: Connection, queue: String, position: Int64, priority: Int, now: Int64) throws {
+        let move = try connection.cachedStatement("""
             INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
-            SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM \(lane.table) WHERE id = ?1
-            """
-        }
-        defer { move.reset() }
-        try move.bind(id, at: 1)
+            SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM messages WHERE position = ?1
+            RETURNING id
+            """)
+        try move.bind(position, at: 1)
         try move.bind(queue, at: 2)
-        try move.bind(lane.priority, at: 3)
+        try move.bind(priority, at: 3)
         try move.bind(now, at: 4)
-        try move.run()
-        let delete = try statement(connection, lane, .delete) { deleteSQL(lane) }
+        let id: Int64? = try move.step() ? move.int64(at: 0) : nil
+        move.reset()
+        let delete = try connection.cachedStatement("DELETE FROM messages WHERE position = ?1")
         defer { delete.reset() }
-        try delete.bind(id, at: 1)
+        try delete.bind(position, at: 1)
         try delete.run()
-        try forgetKey(ofMessage: id, queue: queue, connection)
-    }
-
-    /// Frees the dedup key of message `id`, if it held one.
-    private static func forgetKey(ofMessage id: Int64, queue: String, _ connection: Connection) throws {
-        let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
-        defer { forget.reset() }
-        try forget.bind(queue, at: 1)
-        try forget.bind(id, at: 2)
-        try forget.run()
+        if let id { try forgetKey(ofMessage: id, queue: queue, connection) }
     }
 
     /// Makes every lease `holder` holds in any queue deliverable again at once (the
     /// holder died), and forgets the holder.
     static func releaseLeases(_ connection: Connection, holder: Int64) throws -> Int {
-        var released = 0
-        for (_, lane) in try Lanes.everyQueue(connection) {
-            let release = try statement(connection, lane, .releaseHolder) {
-                "UPDATE \(lane.table) SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1"
-            }
-            defer { release.reset() }
-            try release.bind(holder, at: 1)
-            try release.run()
-            released += connection.changes
-        }
+        let release = try connection.cachedStatement(
+            "UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
+        try release.bind(holder, at: 1)
+        try release.run()
+        release.reset()
+        let released = connection.changes
         let forget = try connection.cachedStatement("DELETE FROM holders WHERE id = ?1")
         defer { forget.reset() }
         try forget.bind(holder, at: 1)
         try forget.run()
         return released
+    }
+
+    /// How many leases ran out without being settled or delivered again.
+    static func expiredLeases(_ connection: Connection, now: Int64) throws -> Int {
+        let count = try connection.cachedStatement("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")
+        defer { count.reset() }
+        try count.bind(now, at: 1)
+        return try count.step() ? count.int(at: 0) : 0
     }
 
     // MARK: Dead letters
@@ -210,26 +185,26 @@ extension MessageTable {
         return messages
     }
 
-    /// Puts every dead letter of `queue` back in its lane, with its id and no attempts.
+    /// Appends every dead letter of `queue` to its lane, with its id and no attempts.
     static func retryDead(_ connection: Connection, queue: String) throws -> Int {
-        let priorities = try connection.cachedStatement("SELECT DISTINCT priority FROM dead WHERE queue = ?1")
-        try priorities.bind(queue, at: 1)
-        var levels: [Int] = []
-        while try priorities.step() { levels.append(priorities.int(at: 0)) }
-        priorities.reset()
+        let counts = try connection.cachedStatement("SELECT priority, count(*) FROM dead WHERE queue = ?1 GROUP BY priority")
+        try counts.bind(queue, at: 1)
+        var levels: [(priority: Int, count: Int64)] = []
+        while try counts.step() { levels.append((counts.int(at: 0), counts.int64(at: 1))) }
+        counts.reset()
+        let move = try connection.cachedStatement("""
+            INSERT INTO messages (position, id, enqueued_at, attempts, body)
+            SELECT ?3 + row_number() OVER (ORDER BY id) - 1, id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2
+            """)
+        defer { move.reset() }
         var total = 0
-        for priority in levels {
-            let lane = try Lanes.find(connection, queue: queue, priority: priority)
-                ?? Lanes.create(connection, queue: queue, priority: priority)
-            let move = try statement(connection, lane, .restore) {
-                """
-                INSERT INTO \(lane.table) (id, enqueued_at, attempts, body)
-                SELECT id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2
-                """
-            }
-            defer { move.reset() }
+        for (priority, count) in levels {
+            var tail = try Lanes.tail(connection, queue: queue, priority: priority)
+            if tail.room < count { tail = try Lanes.following(tail.lane, queue: queue, connection) }
+            move.reset()
             try move.bind(queue, at: 1)
             try move.bind(priority, at: 2)
+            try move.bind(tail.take(count), at: 3)
             try move.run()
             total += connection.changes
         }

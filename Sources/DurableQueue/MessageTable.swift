@@ -3,74 +3,44 @@ import FoundationEssentials
 /// The SQL behind queue operations. Every function runs on a connection inside a
 /// transaction its caller opened.
 ///
-/// Each queue keeps its messages in lanes, one rowid table per priority (`Lanes`).
-/// The next message is the first row of the highest non-empty lane (a rowid seek,
-/// whatever the backlog) and a put appends a row to its lane's table (one b-tree, one
-/// page, as cheap as any SQLite insert). Delayed messages wait in `delayed`, ordered
-/// by due time, and move to their lane, keeping their id, once due. Dedup keys live in
-/// `dedup` while their message is in the queue.
+/// Ready and leased messages live in `messages`, one row each, keyed by their position
+/// in their lane (`Lanes`): a put appends after the last position of its lane, and the
+/// next message is the first ready row of the highest-priority lane of its queue — both
+/// rowid seeks, whatever the backlog and however many queues there are. Delayed
+/// messages wait in `delayed`, ordered by due time, and are appended to their lane,
+/// keeping their id, once due. Dedup keys live in `dedup` while their message is in the
+/// queue.
 enum MessageTable {
-    /// Kinds of per-lane statements, for `LaneStatementKey`. Raw values are stable
-    /// keys: add new kinds at the end.
-    enum Kind: Int {
-        case insert, next, delete, largestID, exists, count, purge, stats, promote
-        case lease, settleFind, release, extend, bury, nextExpiry, releaseHolder, giveBack, ackDelete, restore
-        case insertChunk
-    }
-
-    /// Selects the first ready rows of a lane (never leased, or whose lease or nack
-    /// delay ran out by `?2`): `id > 0` makes the plan a rowid seek.
-    static func nextSQL(_ lane: Lane) -> String {
-        """
-        SELECT id, enqueued_at, attempts + 1, dedup_key, body FROM \(lane.table)
-        WHERE id > 0 AND (lease_until IS NULL OR lease_until <= ?2) ORDER BY id LIMIT ?1
-        """
-    }
-
-    static func deleteSQL(_ lane: Lane) -> String {
-        "DELETE FROM \(lane.table) WHERE id = ?1"
-    }
-
-    /// The cached statement of `kind` on `lane`; `sql` runs only the first time.
-    static func statement(_ connection: Connection, _ lane: Lane, _ kind: Kind, _ sql: () -> String) throws -> Statement {
-        try connection.cachedStatement(LaneStatementKey(lane: lane.id, kind: kind.rawValue), sql)
-    }
-
     // MARK: Putting
 
-    /// Puts messages into one queue within one transaction: each lane is looked up
-    /// once, and ids are numbered up from one `MessageIDs.next` per priority.
+    /// Puts messages into one queue within one transaction: each priority's lane tail
+    /// is looked up once, and ids are numbered up from the clock.
     struct Inserter {
         let connection: Connection
         let queue: String
-        let store: Store
         /// Microseconds since the epoch, read holding the write lock.
         let now: Int64
-        /// Per priority: its lane, the last id this transaction gave it, its insert
-        /// statement, and plain messages (no key, no delay) not yet inserted.
-        private struct Cursor {
-            let lane: Lane
-            var lastID: Int64?
-            var insert: Statement?
-            var pending: [(id: Int64, body: Data)] = []
-        }
         /// Plain messages go in `chunk` rows per INSERT statement, one statement run
-        /// instead of a hundred: `dq bench W2` went from 0.63–0.79× to 0.94–0.99× of
-        /// raw SQLite's one-row inserts (chunks of 50: 0.86–0.93×).
+        /// instead of a hundred.
         static let chunk = 100
         /// Larger bodies are inserted one by one: binding copies each body, and a chunk
         /// of large ones would hold a hundred copies at once.
         static let chunkedBodyBytes = 16 * 1024
+        /// Per priority: its lane's tail, and plain messages (no key, no delay) not yet
+        /// inserted.
+        private struct Cursor {
+            var tail: Lanes.Tail
+            var pending: [(position: Int64, id: Int64, body: Data)] = []
+        }
         /// The priority in use; most batches have one, so no dictionary on the hot path.
         private var current: Cursor?
         private var others: [Int: Cursor] = [:]
         /// The largest id handed out in this transaction.
         private var issued = Int64.min + 1
 
-        init(_ connection: Connection, queue: String, store: Store, now: Int64) {
+        init(_ connection: Connection, queue: String, now: Int64) {
             self.connection = connection
             self.queue = queue
-            self.store = store
             self.now = now
         }
 
@@ -81,7 +51,7 @@ enum MessageTable {
                 return PutResult(id: existing, duplicate: true)
             }
             try select(priority: message.priority)
-            let id = try nextID()
+            let id = nextID()
             let delay = max(0, Timestamp.microseconds(message.delay))
             if delay > 0 {
                 let insert = try connection.cachedStatement("""
@@ -97,11 +67,14 @@ enum MessageTable {
                 try insert.bind(message.body, at: 6)
                 try insert.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
                 try insert.run()
-            } else if message.key == nil && message.body.count <= Self.chunkedBodyBytes {
-                current!.pending.append((id, message.body))
-                if current!.pending.count == Self.chunk { try flush(&current!) }
             } else {
-                try insertOne(into: &current!, id: id, key: message.key, body: message.body)
+                let position = try nextPosition()
+                if message.key == nil && message.body.count <= Self.chunkedBodyBytes {
+                    current!.pending.append((position, id, message.body))
+                    if current!.pending.count == Self.chunk { try flush(&current!) }
+                } else {
+                    try insertOne(position: position, id: id, key: message.key, body: message.body)
+                }
             }
             if let key = message.key {
                 let remember = try connection.cachedStatement("INSERT INTO dedup (queue, key, id) VALUES (?1, ?2, ?3)")
@@ -114,94 +87,80 @@ enum MessageTable {
             return PutResult(id: id, duplicate: false)
         }
 
-        private func insertOne(into cursor: inout Cursor, id: Int64, key: String?, body: Data) throws {
-            let lane = cursor.lane
-            let insert = try cursor.insert ?? MessageTable.statement(connection, lane, .insert) {
-                "INSERT INTO \(lane.table) (id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)"
-            }
-            cursor.insert = insert
+        private func insertOne(position: Int64, id: Int64, key: String?, body: Data) throws {
+            let insert = try connection.cachedStatement(
+                "INSERT INTO messages (position, id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4, ?5)")
             defer { insert.reset() }
-            try insert.bind(id, at: 1)
-            try insert.bind(now, at: 2)
-            try insert.bind(key, at: 3)
-            try insert.bind(body, at: 4)
+            try insert.bind(position, at: 1)
+            try insert.bind(id, at: 2)
+            try insert.bind(now, at: 3)
+            try insert.bind(key, at: 4)
+            try insert.bind(body, at: 5)
             try insert.run()
         }
+
+        private static let chunkSQL = "INSERT INTO messages (position, id, enqueued_at, body) VALUES "
+            + Array(repeating: "(?, ?, ?, ?)", count: chunk).joined(separator: ", ")
 
         /// Inserts the cursor's pending plain messages: whole chunks in one statement,
         /// the rest one by one.
         private func flush(_ cursor: inout Cursor) throws {
             guard !cursor.pending.isEmpty else { return }
-            let lane = cursor.lane
             if cursor.pending.count == Self.chunk {
-                let insert = try MessageTable.statement(connection, lane, .insertChunk) {
-                    "INSERT INTO \(lane.table) (id, enqueued_at, body) VALUES "
-                        + Array(repeating: "(?, ?, ?)", count: Self.chunk).joined(separator: ", ")
-                }
+                let insert = try connection.cachedStatement(Self.chunkSQL)
                 defer { insert.reset() }
                 for (index, row) in cursor.pending.enumerated() {
-                    let first = Int32(index * 3 + 1)
-                    try insert.bind(row.id, at: first)
-                    try insert.bind(now, at: first + 1)
-                    try insert.bind(row.body, at: first + 2)
+                    let first = Int32(index * 4 + 1)
+                    try insert.bind(row.position, at: first)
+                    try insert.bind(row.id, at: first + 1)
+                    try insert.bind(now, at: first + 2)
+                    try insert.bind(row.body, at: first + 3)
                 }
                 try insert.run()
             } else {
-                for row in cursor.pending { try insertOne(into: &cursor, id: row.id, key: nil, body: row.body) }
+                for row in cursor.pending { try insertOne(position: row.position, id: row.id, key: nil, body: row.body) }
             }
             cursor.pending.removeAll(keepingCapacity: true)
         }
 
-        /// Makes `current` the cursor for `priority`, finding or making its lane.
+        /// Makes `current` the cursor for `priority`, finding or opening its lane.
         private mutating func select(priority: Int) throws {
-            if current?.lane.priority == priority { return }
-            if let current { others[current.lane.priority] = current }
+            if current?.tail.lane.priority == priority { return }
+            if let current { others[current.tail.lane.priority] = current }
             if let cursor = others.removeValue(forKey: priority) {
                 current = cursor
                 return
             }
-            if let lane = store.lanes.lane(queue: queue, priority: priority) {
-                current = Cursor(lane: lane)
-            } else if let found = try Lanes.find(connection, queue: queue, priority: priority) {
-                store.lanes.remember(queue: queue, lane: found)
-                current = Cursor(lane: found)
-            } else {
-                current = Cursor(lane: try Lanes.create(connection, queue: queue, priority: priority))
-            }
+            current = Cursor(tail: try Lanes.tail(connection, queue: queue, priority: priority))
         }
 
-        /// The next id in the current lane: above the lane's last id, and above every
-        /// id this transaction handed out, so ids are unique across the queue's lanes.
-        private mutating func nextID() throws -> Int64 {
-            let id: Int64
-            if let last = current!.lastID {
-                id = max(last, issued) + 1
-            } else {
-                let lane = current!.lane
-                id = max(issued + 1, try store.ids.next(queue: queue, priority: lane.priority, now: now &* 1_000) {
-                    try MessageTable.largestID(connection, queue: queue, lane: lane)
-                })
+        /// The next position in the current lane; a full lane is followed by a new one.
+        private mutating func nextPosition() throws -> Int64 {
+            if current!.tail.room == 0 {
+                try flush(&current!)
+                let lastID = current!.tail.lastID
+                current!.tail = try Lanes.following(current!.tail.lane, queue: queue, connection)
+                current!.tail.lastID = lastID
             }
-            current!.lastID = id
+            return current!.tail.take()
+        }
+
+        /// The next id: nanoseconds of the clock, above the lane's last id and every id
+        /// this transaction handed out, so ids increase in commit order within a queue
+        /// even when the clock steps back.
+        private mutating func nextID() -> Int64 {
+            let id = max(now &* 1_000, current!.tail.lastID &+ 1, issued &+ 1)
+            current!.tail.lastID = id
             issued = id
             return id
         }
 
-        /// Inserts what is still pending, and tells `MessageIDs` the last id used per
-        /// priority. Call after the inserts, inside the transaction.
+        /// Inserts what is still pending. Call after the inserts, inside the transaction.
         mutating func finish() throws {
             if current != nil { try flush(&current!) }
-            if let last = current?.lastID, let lane = current?.lane {
-                store.ids.record(queue: queue, priority: lane.priority, id: last)
-            }
             // Most batches have one priority: no arrays made for `others` then.
             guard !others.isEmpty else { return }
-            for priority in Array(others.keys) {
-                try flush(&others[priority]!)
-                if let last = others[priority]!.lastID {
-                    store.ids.record(queue: queue, priority: priority, id: last)
-                }
-            }
+            for priority in Array(others.keys) { try flush(&others[priority]!) }
         }
     }
 
@@ -214,46 +173,77 @@ enum MessageTable {
         return try find.step() ? find.int64(at: 0) : nil
     }
 
-    /// The largest id stored in `lane` or delayed for it; 0 if none.
-    static func largestID(_ connection: Connection, queue: String, lane: Lane) throws -> Int64 {
-        let largest = try statement(connection, lane, .largestID) {
-            """
-            SELECT max(coalesce((SELECT max(id) FROM \(lane.table)), 0),
-                       coalesce((SELECT max(id) FROM delayed WHERE queue = ?1 AND priority = ?2), 0))
-            """
+    // MARK: Delivery order
+
+    /// A ready message and where it is stored.
+    struct ReadyRow {
+        let message: Message
+        let position: Int64
+        let lane: Lane
+        /// The message's dedup key, if it has one.
+        let key: String?
+    }
+
+    /// The first ready rows of one lane (`?1...?2`) at `?3`, at most `?4`.
+    static let readySQL = """
+        SELECT position, id, enqueued_at, attempts + 1, dedup_key, body FROM messages
+        WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3) ORDER BY position LIMIT ?4
+        """
+    static let deleteSQL = "DELETE FROM messages WHERE position = ?1"
+
+    /// Up to `limit` messages of `queue` deliverable at `now` (never leased, or whose
+    /// lease or nack delay ran out), in delivery order: lanes by priority, then by
+    /// position. The one place that order is decided.
+    static func ready(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [ReadyRow] {
+        var rows: [ReadyRow] = []
+        let next = try connection.cachedStatement(readySQL)
+        defer { next.reset() }
+        for lane in try Lanes.all(connection, queue: queue) where rows.count < limit {
+            next.reset()
+            try next.bind(lane.first, at: 1)
+            try next.bind(lane.last, at: 2)
+            try next.bind(now, at: 3)
+            try next.bind(limit - rows.count, at: 4)
+            while try next.step() {
+                let message = Message(id: next.int64(at: 1), queue: queue, body: next.data(at: 5), priority: lane.priority,
+                                      enqueuedAt: Timestamp.date(next.int64(at: 2)), attempt: next.int(at: 3))
+                rows.append(ReadyRow(message: message, position: next.int64(at: 0), lane: lane,
+                                     key: next.isNull(at: 4) ? nil : next.string(at: 4)))
+            }
         }
-        defer { largest.reset() }
-        try largest.bind(queue, at: 1)
-        try largest.bind(lane.priority, at: 2)
-        return try largest.step() ? largest.int64(at: 0) : 0
+        return rows
     }
 
     // MARK: Receiving
 
-    /// Moves delayed messages whose time has come into their lanes, keeping their ids.
+    /// Appends delayed messages whose time has come to their lanes, keeping their ids,
+    /// in the order they fell due.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
         guard try hasDueDelayed(connection, queue: queue, now: now) else { return }
-        let priorities = try connection.cachedStatement(
-            "SELECT DISTINCT priority FROM delayed WHERE queue = ?1 AND available_at <= ?2")
-        try priorities.bind(queue, at: 1)
-        try priorities.bind(now, at: 2)
-        var due: [Int] = []
-        while try priorities.step() { due.append(priorities.int(at: 0)) }
-        priorities.reset()
-        for priority in due {
-            let lane = try Lanes.find(connection, queue: queue, priority: priority)
-                ?? Lanes.create(connection, queue: queue, priority: priority)
-            let move = try statement(connection, lane, .promote) {
-                """
-                INSERT INTO \(lane.table) (id, enqueued_at, attempts, dedup_key, body)
-                SELECT id, enqueued_at, attempts, dedup_key, body FROM delayed
-                WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
-                """
+        let counts = try connection.cachedStatement(
+            "SELECT priority, count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2 GROUP BY priority")
+        try counts.bind(queue, at: 1)
+        try counts.bind(now, at: 2)
+        var due: [(priority: Int, count: Int64)] = []
+        while try counts.step() { due.append((counts.int(at: 0), counts.int64(at: 1))) }
+        counts.reset()
+        let move = try connection.cachedStatement("""
+            INSERT INTO messages (position, id, enqueued_at, attempts, dedup_key, body)
+            SELECT ?4 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
+            FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
+            """)
+        defer { move.reset() }
+        for (priority, count) in due {
+            var tail = try Lanes.tail(connection, queue: queue, priority: priority)
+            if tail.room < count {
+                // Into a new generation of the lane, which has room for any batch.
+                tail = try Lanes.following(tail.lane, queue: queue, connection)
             }
-            defer { move.reset() }
+            move.reset()
             try move.bind(queue, at: 1)
             try move.bind(priority, at: 2)
             try move.bind(now, at: 3)
+            try move.bind(tail.take(count), at: 4)
             try move.run()
         }
         let delete = try connection.cachedStatement("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
@@ -270,11 +260,13 @@ enum MessageTable {
         defer { next.reset() }
         try next.bind(queue, at: 1)
         var due: Int64? = try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
+        let expiry = try connection.cachedStatement(
+            "SELECT min(lease_until) FROM messages WHERE position BETWEEN ?1 AND ?2 AND lease_until IS NOT NULL")
+        defer { expiry.reset() }
         for lane in try Lanes.all(connection, queue: queue) {
-            let expiry = try statement(connection, lane, .nextExpiry) {
-                "SELECT min(lease_until) FROM \(lane.table) WHERE lease_until IS NOT NULL"
-            }
-            defer { expiry.reset() }
+            expiry.reset()
+            try expiry.bind(lane.first, at: 1)
+            try expiry.bind(lane.last, at: 2)
             if try expiry.step(), !expiry.isNull(at: 0) {
                 due = min(due ?? .max, expiry.int64(at: 0))
             }
@@ -290,40 +282,41 @@ enum MessageTable {
         return try due.step()
     }
 
-    /// Deletes and returns up to `limit` ready messages in delivery order: the first
-    /// rows of the highest lanes, each selected and then deleted by rowid.
-    static func removeNext(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [Message] {
-        var messages: [Message] = []
-        for lane in try Lanes.all(connection, queue: queue) where messages.count < limit {
-            var keys: [String?] = []
-            let next = try statement(connection, lane, .next) { nextSQL(lane) }
-            try next.bind(limit - messages.count, at: 1)
-            try next.bind(now, at: 2)
-            var taken: [Message] = []
-            while try next.step() {
-                taken.append(message(from: next, queue: queue, priority: lane.priority))
-                keys.append(next.isNull(at: 3) ? nil : next.string(at: 3))
-            }
-            next.reset()
-            if taken.isEmpty { continue }
-            let delete = try statement(connection, lane, .delete) { deleteSQL(lane) }
-            for message in taken {
-                delete.reset()
-                try delete.bind(message.id, at: 1)
-                try delete.run()
-            }
+    /// Deletes and returns up to `limit` ready messages in delivery order.
+    static func removeNext(_ connection: Connection, queue: String, limit: Int, now: Int64,
+                           drained: DrainedLanes) throws -> [Message] {
+        let rows = try ready(connection, queue: queue, limit: limit, now: now)
+        let delete = try connection.cachedStatement(deleteSQL)
+        defer { delete.reset() }
+        var lastLane: Int64 = 0
+        for row in rows {
             delete.reset()
-            for case let key? in keys { try forget(key: key, queue: queue, connection) }
-            messages += taken
+            try delete.bind(row.position, at: 1)
+            try delete.run()
+            if let key = row.key { try forget(key: key, queue: queue, connection) }
+            if row.lane.number != lastLane {
+                drained.note(row.lane.number)
+                lastLane = row.lane.number
+            }
         }
-        return messages
+        return rows.map(\.message)
     }
 
+    /// Frees dedup `key` of `queue`.
     static func forget(key: String, queue: String, _ connection: Connection) throws {
         let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
         defer { forget.reset() }
         try forget.bind(queue, at: 1)
         try forget.bind(key, at: 2)
+        try forget.run()
+    }
+
+    /// Frees the dedup key of message `id`, if it held one.
+    static func forgetKey(ofMessage id: Int64, queue: String, _ connection: Connection) throws {
+        let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
+        defer { forget.reset() }
+        try forget.bind(queue, at: 1)
+        try forget.bind(id, at: 2)
         try forget.run()
     }
 
@@ -338,12 +331,16 @@ enum MessageTable {
 
     /// Whether a message could be received now and, if not, when one might be.
     static func look(_ connection: Connection, queue: String, now: Int64) throws -> Look {
+        let exists = try connection.cachedStatement("""
+            SELECT EXISTS (SELECT 1 FROM messages
+                           WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3))
+            """)
+        defer { exists.reset() }
         for lane in try Lanes.all(connection, queue: queue) {
-            let exists = try statement(connection, lane, .exists) {
-                "SELECT EXISTS (SELECT 1 FROM \(lane.table) WHERE id > 0 AND (lease_until IS NULL OR lease_until <= ?1))"
-            }
-            defer { exists.reset() }
-            try exists.bind(now, at: 1)
+            exists.reset()
+            try exists.bind(lane.first, at: 1)
+            try exists.bind(lane.last, at: 2)
+            try exists.bind(now, at: 3)
             if try exists.step(), exists.int64(at: 0) != 0 { return .deliverable }
         }
         if try hasDueDelayed(connection, queue: queue, now: now) { return .deliverable }
@@ -352,37 +349,51 @@ enum MessageTable {
 
     // MARK: Inspecting
 
-    /// The next `limit` deliverable messages, without removing them.
+    /// The next `limit` deliverable messages, without removing them: what gets would
+    /// take, delayed messages that fell due included (a get appends those to their lane
+    /// first).
     static func peek(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [Message] {
-        var messages: [Message] = []
-        for lane in try Lanes.all(connection, queue: queue) where messages.count < limit {
-            let next = try statement(connection, lane, .next) { nextSQL(lane) }
-            defer { next.reset() }
-            try next.bind(limit - messages.count, at: 1)
-            try next.bind(now, at: 2)
-            while try next.step() { messages.append(message(from: next, queue: queue, priority: lane.priority)) }
-        }
+        let ready = try ready(connection, queue: queue, limit: limit, now: now).map(\.message)
         let due = try connection.cachedStatement("""
-            SELECT id, enqueued_at, attempts + 1, dedup_key, body, priority FROM delayed
-            WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, id LIMIT ?2
+            SELECT id, enqueued_at, attempts + 1, priority, body FROM delayed
+            WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, available_at, id LIMIT ?2
             """)
         defer { due.reset() }
         try due.bind(queue, at: 1)
         try due.bind(limit, at: 2)
         try due.bind(now, at: 3)
-        while try due.step() { messages.append(message(from: due, queue: queue, priority: due.int(at: 5))) }
-        return Array(messages.sorted(by: deliveredBefore).prefix(limit))
+        var promoted: [Message] = []
+        while try due.step() {
+            promoted.append(Message(id: due.int64(at: 0), queue: queue, body: due.data(at: 4), priority: due.int(at: 3),
+                                    enqueuedAt: Timestamp.date(due.int64(at: 1)), attempt: due.int(at: 2)))
+        }
+        if promoted.isEmpty { return ready }
+        // Each priority's lane, then its due delayed messages after it.
+        var merged: [Message] = []
+        var (r, p) = (0, 0)
+        while merged.count < limit && (r < ready.count || p < promoted.count) {
+            if p == promoted.count || (r < ready.count && ready[r].priority >= promoted[p].priority) {
+                merged.append(ready[r])
+                r += 1
+            } else {
+                merged.append(promoted[p])
+                p += 1
+            }
+        }
+        return merged
     }
 
     /// How many messages could be received now.
     static func deliverableCount(_ connection: Connection, queue: String, now: Int64) throws -> Int {
+        let count = try connection.cachedStatement(
+            "SELECT count(*) FROM messages WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3)")
+        defer { count.reset() }
         var total = 0
         for lane in try Lanes.all(connection, queue: queue) {
-            let count = try statement(connection, lane, .count) {
-                "SELECT count(*) FROM \(lane.table) WHERE lease_until IS NULL OR lease_until <= ?1"
-            }
-            defer { count.reset() }
-            try count.bind(now, at: 1)
+            count.reset()
+            try count.bind(lane.first, at: 1)
+            try count.bind(lane.last, at: 2)
+            try count.bind(now, at: 3)
             if try count.step() { total += count.int(at: 0) }
         }
         let due = try connection.cachedStatement("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
@@ -392,16 +403,19 @@ enum MessageTable {
         return total + (try due.step() ? due.int(at: 0) : 0)
     }
 
-    /// Deletes every ready, leased and delayed message of `queue`.
+    /// Deletes every ready, leased and delayed message of `queue`, and its lanes.
     static func purge(_ connection: Connection, queue: String) throws -> Int {
         var total = 0
+        let purge = try connection.cachedStatement("DELETE FROM messages WHERE position BETWEEN ?1 AND ?2")
+        defer { purge.reset() }
         for lane in try Lanes.all(connection, queue: queue) {
-            let purge = try statement(connection, lane, .purge) { "DELETE FROM \(lane.table)" }
-            defer { purge.reset() }
+            purge.reset()
+            try purge.bind(lane.first, at: 1)
+            try purge.bind(lane.last, at: 2)
             try purge.run()
             total += connection.changes
         }
-        for sql in ["DELETE FROM delayed WHERE queue = ?1", "DELETE FROM dedup WHERE queue = ?1"] {
+        for sql in ["DELETE FROM delayed WHERE queue = ?1", "DELETE FROM dedup WHERE queue = ?1", "DELETE FROM lanes WHERE queue = ?1"] {
             let purge = try connection.cachedStatement(sql)
             defer { purge.reset() }
             try purge.bind(queue, at: 1)
@@ -411,7 +425,7 @@ enum MessageTable {
         return total
     }
 
-    /// Counts per queue: every queue that has ever had messages.
+    /// Counts per queue, for every queue that holds messages (ready, leased or delayed).
     static func stats(_ connection: Connection, now: Int64) throws -> [QueueStats] {
         var counts: [String: (ready: Int, delayed: Int, leased: Int, oldest: Int64?)] = [:]
         func add(_ queue: String, ready: Int, delayed: Int, leased: Int, oldest: Int64?) {
@@ -422,21 +436,23 @@ enum MessageTable {
             if let oldest { entry.oldest = min(entry.oldest ?? .max, oldest) }
             counts[queue] = entry
         }
-        for (queue, lane) in try Lanes.everyQueue(connection) {
-            let stats = try statement(connection, lane, .stats) {
-                """
-                SELECT coalesce(sum(lease_until IS NULL OR lease_until <= ?1), 0),
-                       coalesce(sum(lease_until > ?1 AND receipt IS NOT NULL), 0),
-                       coalesce(sum(lease_until > ?1 AND receipt IS NULL), 0),
-                       min(CASE WHEN lease_until IS NULL OR lease_until <= ?1 THEN enqueued_at END)
-                FROM \(lane.table)
-                """
-            }
-            defer { stats.reset() }
-            try stats.bind(now, at: 1)
-            guard try stats.step() else { continue }
-            add(queue, ready: stats.int(at: 0), delayed: stats.int(at: 2), leased: stats.int(at: 1),
-                oldest: stats.isNull(at: 3) ? nil : stats.int64(at: 3))
+        // A nack with a delay leaves the message in its lane with a `lease_until` and no
+        // receipt: it counts as delayed.
+        let lanes = try connection.cachedStatement("""
+            SELECT l.queue,
+                   sum(m.lease_until IS NULL OR m.lease_until <= ?1),
+                   sum(m.lease_until > ?1 AND m.receipt IS NOT NULL),
+                   sum(m.lease_until > ?1 AND m.receipt IS NULL),
+                   min(CASE WHEN m.lease_until IS NULL OR m.lease_until <= ?1 THEN m.enqueued_at END)
+            FROM lanes l JOIN messages m
+              ON m.position BETWEEN l.lane << \(Lane.sequenceBits) AND ((l.lane + 1) << \(Lane.sequenceBits)) - 1
+            GROUP BY l.queue
+            """)
+        defer { lanes.reset() }
+        try lanes.bind(now, at: 1)
+        while try lanes.step() {
+            add(lanes.string(at: 0) ?? "", ready: lanes.int(at: 1), delayed: lanes.int(at: 3), leased: lanes.int(at: 2),
+                oldest: lanes.isNull(at: 4) ? nil : lanes.int64(at: 4))
         }
         let delayed = try connection.cachedStatement("""
             SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
@@ -454,19 +470,5 @@ enum MessageTable {
             return QueueStats(name: queue, ready: entry.ready, delayed: entry.delayed, leased: entry.leased, dead: 0,
                               oldestReadyAge: entry.oldest.map { .microseconds(max(0, now - $0)) })
         }
-    }
-
-    // MARK: Rows
-
-    /// Reads `id, enqueued_at, attempts + 1, dedup_key, body`.
-    /// The message in a row of `nextSQL`'s columns (id, enqueued_at, attempts, dedup_key, body).
-    static func message(from row: Statement, queue: String, priority: Int) -> Message {
-        Message(
-            id: row.int64(at: 0), queue: queue, body: row.data(at: 4), priority: priority,
-            enqueuedAt: Timestamp.date(row.int64(at: 1)), attempt: row.int(at: 2))
-    }
-
-    private static func deliveredBefore(_ a: Message, _ b: Message) -> Bool {
-        a.priority != b.priority ? a.priority > b.priority : a.id < b.id
     }
 }

@@ -3,8 +3,8 @@ import Synchronization
 
 /// Names one leased delivery of a message: `ack`, `nack` and `extend` need it, and it
 /// stops working once the message is delivered again, so a consumer whose lease ran
-/// out cannot settle the next delivery. Written as `LANE-ID-TOKEN` (`dq get --lease
-/// --json` prints it as `"receipt"`): the lane table the message is in, its id, and the
+/// out cannot settle the next delivery. Written as `POSITION-ID-TOKEN` (`dq get --lease
+/// --json` prints it as `"receipt"`): where the message is stored, its id, and the
 /// delivery's token in hex.
 ///
 /// A receipt can cross process boundaries as text: print it in one process, parse it
@@ -13,41 +13,42 @@ import Synchronization
 /// For example:
 ///
 /// ```swift
-/// let text = leased.receipt.description          // "3-17-9f2c…"
+/// let text = leased.receipt.description          // "1712…-1796…-9f2c…"
 /// if let receipt = Receipt(text) { try queue.ack(receipt) }
 /// ```
 public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
-    let lane: Int64
+    /// The message's row in `messages` (its lane and place there).
+    let position: Int64
     /// The leased message's id (`Message.id`).
     public let id: Int64
     let token: Int64
 
-    init(lane: Int64, id: Int64, token: Int64) {
-        self.lane = lane
+    init(position: Int64, id: Int64, token: Int64) {
+        self.position = position
         self.id = id
         self.token = token
     }
 
-    /// Parses a receipt written as `LANE-ID-TOKEN` (its `description`); `nil` if
+    /// Parses a receipt written as `POSITION-ID-TOKEN` (its `description`); `nil` if
     /// `description` is not in that form. Whether it is still current is only known
     /// when it is used.
     ///
     /// For example:
     ///
     /// ```swift
-    /// let receipt = Receipt("3-17-9f2c")
+    /// let receipt = Receipt("1099511627776-1796203312701451000-9f2c")
     /// ```
     public init?(_ description: String) {
         let parts = description.split(separator: "-")
-        guard parts.count == 3, let lane = Int64(parts[0]), lane > 0, let id = Int64(parts[1]),
+        guard parts.count == 3, let position = Int64(parts[0]), position > 0, let id = Int64(parts[1]),
               let token = Int64(parts[2], radix: 16), token > 0 else {
             return nil
         }
-        self.init(lane: lane, id: id, token: token)
+        self.init(position: position, id: id, token: token)
     }
 
-    /// The receipt as `LANE-ID-TOKEN`, which `init?(_:)` reads back.
-    public var description: String { "\(lane)-\(id)-\(String(token, radix: 16))" }
+    /// The receipt as `POSITION-ID-TOKEN`, which `init?(_:)` reads back.
+    public var description: String { "\(position)-\(id)-\(String(token, radix: 16))" }
 
     /// A new delivery's token: random and positive; its lowest bit says whether the
     /// message holds a dedup key (which an ack must then release).
@@ -141,13 +142,14 @@ extension Queue {
         func take() throws(DQError) -> (taken: [LeasedMessage], nextDue: Int64?) {
             let acks = unacked
             let result = try store.write(.takes) { connection in
-                for receipt in acks where !(try MessageTable.ack(connection, queue: name, receipt: receipt, lanes: store.lanes)) {
+                for receipt in acks where !(try MessageTable.ack(connection, queue: name, receipt: receipt, drained: store.drainedLanes)) {
                     throw Self.stale(receipt)
                 }
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
                 let leased = try MessageTable.lease(connection, queue: name, limit: limit, now: now,
-                                                    until: now &+ length, maxAttempts: maxAttempts, holder: holder)
+                                                    until: now &+ length, maxAttempts: maxAttempts, holder: holder,
+                                                    drained: store.drainedLanes)
                 return (leased, leased.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
             }
             unacked = []
@@ -172,7 +174,7 @@ extension Queue {
     /// - Throws: `DQError.Kind.staleReceipt` if the message was delivered again since
     ///   (its lease ran out) or was already settled.
     public func ack(_ receipt: Receipt) throws(DQError) {
-        let found = try store.write(.takes) { try MessageTable.ack($0, queue: name, receipt: receipt, lanes: store.lanes) }
+        let found = try store.write(.takes) { try MessageTable.ack($0, queue: name, receipt: receipt, drained: store.drainedLanes) }
         if !found { throw Self.stale(receipt) }
         store.traffic.removed(1, from: name)
     }
@@ -194,7 +196,7 @@ extension Queue {
             let now = Timestamp.now()
             let until = delay > .zero ? now &+ Timestamp.microseconds(delay) : nil
             return try MessageTable.nack(connection, queue: name, receipt: receipt, until: until, now: now,
-                                         maxAttempts: maxAttempts, lanes: store.lanes)
+                                         maxAttempts: maxAttempts, drained: store.drainedLanes)
         }
         if !found { throw Self.stale(receipt) }
         store.doorbells.ring(name)
@@ -216,7 +218,7 @@ extension Queue {
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
         let found = try store.write(.takes) { connection in
             try MessageTable.extend(connection, queue: name, receipt: receipt,
-                                    until: Timestamp.now() &+ Timestamp.microseconds(lease), lanes: store.lanes)
+                                    until: Timestamp.now() &+ Timestamp.microseconds(lease))
         }
         if !found { throw Self.stale(receipt) }
     }
@@ -232,7 +234,7 @@ extension Queue {
     ///
     /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
     public func release(_ receipt: Receipt) throws(DQError) {
-        let found = try store.write { try MessageTable.release($0, queue: name, receipt: receipt, lanes: store.lanes) }
+        let found = try store.write { try MessageTable.release($0, queue: name, receipt: receipt) }
         if !found { throw Self.stale(receipt) }
         store.doorbells.ring(name)
     }

@@ -114,7 +114,7 @@ public struct Queue: Sendable {
         let results = try store.write { connection in
             // Read the clock holding the write lock, so ids follow commit order.
             let now = Timestamp.now()
-            var inserter = MessageTable.Inserter(connection, queue: name, store: store, now: now)
+            var inserter = MessageTable.Inserter(connection, queue: name, now: now)
             var results: [PutResult] = []
             results.reserveCapacity(messages.count)
             for message in messages {
@@ -201,7 +201,8 @@ public struct Queue: Sendable {
             try store.write { connection in
                 let now = Timestamp.now()
                 try MessageTable.promoteDue(connection, queue: name, now: now)
-                let messages = try MessageTable.removeNext(connection, queue: name, limit: limit, now: now)
+                let messages = try MessageTable.removeNext(connection, queue: name, limit: limit, now: now,
+                                                                drained: store.drainedLanes)
                 return (messages, messages.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
             }
         }

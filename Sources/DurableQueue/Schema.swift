@@ -9,7 +9,7 @@ enum Schema {
 
     /// Every schema change, oldest first. Never edit a released step: add a new one.
     static let migrations: [Migration] = [
-        Migration(version: 1, sql: """
+        Migration(version: 1, steps: .sql("""
             CREATE TABLE lanes (
                 id       INTEGER PRIMARY KEY,
                 queue    TEXT    NOT NULL,
@@ -69,37 +69,97 @@ enum Schema {
                 id    INTEGER NOT NULL,
                 PRIMARY KEY (queue, key)
             ) STRICT, WITHOUT ROWID;
-            """),
+            """)),
+        // One `messages` table for every queue instead of a table per lane; lanes become
+        // ranges of positions in it, and a drained lane leaves no row (see `Lanes`).
+        Migration(version: 2, steps: .sql("""
+            CREATE TABLE messages (
+                position    INTEGER PRIMARY KEY,
+                id          INTEGER NOT NULL,
+                enqueued_at INTEGER NOT NULL,
+                attempts    INTEGER NOT NULL DEFAULT 0,
+                lease_until INTEGER,
+                receipt     INTEGER,
+                holder      INTEGER,
+                dedup_key   TEXT,
+                body        BLOB    NOT NULL
+            ) STRICT;
+            ALTER TABLE lanes RENAME TO lanes_v1;
+            CREATE TABLE lanes (
+                lane       INTEGER PRIMARY KEY,
+                queue      TEXT    NOT NULL,
+                priority   INTEGER NOT NULL,
+                generation INTEGER NOT NULL,
+                UNIQUE (queue, priority DESC, generation)
+            ) STRICT;
+            """), .swift(LaneTablesMigration.moveIntoMessages), .sql("DROP TABLE lanes_v1;")),
     ]
 
     static var currentVersion: Int64 { migrations.last?.version ?? 0 }
 }
 
-/// The table of one lane: the messages of one queue at one priority, in id order.
-/// Made the first time a queue is used at that priority; `lanes` lists them.
-enum LaneTable {
-    static func name(_ lane: Int64) -> String { "lane_\(lane)" }
+/// One step of the schema: what takes a store from `version - 1` to `version`.
+struct Migration: Sendable {
+    /// Part of a migration: SQL, or Swift for what SQL alone cannot say (such as
+    /// visiting tables whose names are data).
+    enum Step: Sendable {
+        case sql(String)
+        case swift(@Sendable (Connection) throws -> Void)
+    }
 
-    static func createSQL(_ lane: Int64) -> String {
-        """
-        CREATE TABLE \(name(lane)) (
-            id          INTEGER PRIMARY KEY,
-            enqueued_at INTEGER NOT NULL,
-            attempts    INTEGER NOT NULL DEFAULT 0,
-            lease_until INTEGER,
-            receipt     INTEGER,
-            holder      INTEGER,
-            dedup_key   TEXT,
-            body        BLOB    NOT NULL
-        ) STRICT
-        """
+    let version: Int64
+    let steps: [Step]
+
+    init(version: Int64, steps: Step...) {
+        self.version = version
+        self.steps = steps
+    }
+
+    func run(on connection: Connection) throws {
+        for step in steps {
+            switch step {
+            case .sql(let sql): try connection.execute(sql)
+            case .swift(let body): try body(connection)
+            }
+        }
     }
 }
 
-/// One step of the schema: the SQL that takes a store from `version - 1` to `version`.
-struct Migration: Sendable {
-    let version: Int64
-    let sql: String
+/// Version 1 kept each lane in a table of its own (`lane_<n>`, listed in `lanes`):
+/// moves their rows into `messages` (lane n keeps number n, its rows keep their order)
+/// and drops the tables. Empty lanes are not carried over.
+enum LaneTablesMigration {
+    static func moveIntoMessages(_ connection: Connection) throws {
+        let old = try connection.cachedStatement("SELECT id, queue, priority FROM lanes_v1 ORDER BY id")
+        var lanes: [(number: Int64, queue: String, priority: Int)] = []
+        while try old.step() { lanes.append((old.int64(at: 0), old.string(at: 1) ?? "", old.int(at: 2))) }
+        old.reset()
+        for lane in lanes {
+            guard lane.number > 0 && lane.number < Lane.numberLimit else {
+                throw DQError(.badStore, "\(connection.path): lane \(lane.number) cannot be migrated")
+            }
+            let range = Lane(number: lane.number, priority: lane.priority, generation: 0)
+            let first = range.first
+            try connection.execute("""
+                INSERT INTO messages (position, id, enqueued_at, attempts, lease_until, receipt, holder, dedup_key, body)
+                SELECT \(first) + row_number() OVER (ORDER BY id) - 1,
+                       id, enqueued_at, attempts, lease_until, receipt, holder, dedup_key, body
+                FROM lane_\(lane.number);
+                DROP TABLE lane_\(lane.number);
+                """)
+            let insert = try connection.cachedStatement("""
+                INSERT INTO lanes (lane, queue, priority, generation)
+                SELECT ?1, ?2, ?3, 0 WHERE EXISTS (SELECT 1 FROM messages WHERE position BETWEEN ?4 AND ?5)
+                """)
+            defer { insert.reset() }
+            try insert.bind(lane.number, at: 1)
+            try insert.bind(lane.queue, at: 2)
+            try insert.bind(lane.priority, at: 3)
+            try insert.bind(first, at: 4)
+            try insert.bind(range.last, at: 5)
+            try insert.run()
+        }
+    }
 }
 
 /// Checks that a file is a dq store this build can read, and migrates it.
@@ -138,7 +198,7 @@ struct Migrator {
             let version = try connection.scalarInt("PRAGMA user_version") ?? 0
             try check(connection, version: version)
             for migration in migrations where migration.version > version {
-                try connection.execute(migration.sql)
+                try migration.run(on: connection)
             }
             try connection.execute("PRAGMA application_id = \(applicationID); PRAGMA user_version = \(currentVersion)")
         }

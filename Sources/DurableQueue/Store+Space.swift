@@ -8,6 +8,13 @@ extension Store {
     /// Pages freed per transaction, so producers and consumers never wait long.
     static let reclaimChunkPages: Int64 = 2_000
 
+    /// The housekeeping a reader asks for when it finds its queue empty (on a background
+    /// thread, at most once a second): deletes drained lanes, then returns free space.
+    func tidyUp() throws(DQError) {
+        _ = try drainedLanes.sweep(self)
+        _ = try reclaimSpace()
+    }
+
     /// Returns free pages to the filesystem once a backlog has drained: incremental
     /// vacuum in short transactions (other processes keep working in between), then a
     /// `TRUNCATE` checkpoint that empties the write-ahead log. Does nothing unless at

@@ -63,7 +63,7 @@ public struct StoreOptions: Sendable {
     /// a core each; `dq bench --writer-lock` measures it.
     public var writerLock: Bool
     /// Where the store reports what it does on its own: space reclaimed, leases of
-    /// dead processes returned, lanes created. The library prints nothing itself; by
+    /// dead processes returned. The library prints nothing itself; by
     /// default these go nowhere.
     public var logger: Logger
 
@@ -103,10 +103,8 @@ public final class Store: Sendable {
     /// The options the store was opened with.
     public let options: StoreOptions
     private let pool: ConnectionPool
-    /// Message ids handed out by this process (see `MessageIDs`).
-    let ids = MessageIDs()
-    /// Lanes this process has seen (see `LaneDirectory`).
-    let lanes = LaneDirectory()
+    /// Lanes this process took messages from, deleted once found empty (see `DrainedLanes`).
+    let drainedLanes = DrainedLanes()
     /// The queues' doorbells, rung after commits and watched by blocked readers.
     let doorbells: Doorbells
     /// Messages in and out per queue, for rates (see `TrafficCounters`).
@@ -189,6 +187,8 @@ public final class Store: Sendable {
     static let keptLogBytes: Int64 = 256 << 10
 
     deinit {
+        // Lanes this process drained leave no row behind (see `DrainedLanes`).
+        if !drainedLanes.isEmpty { _ = try? drainedLanes.sweep(self, visits: 0) }
         if StoreLocation.fileSize(path + "-wal") >= Self.keptLogBytes {
             pool.forEachIdle { $0.checkpointsOnClose(true) }
         }

@@ -30,14 +30,16 @@ extension DQ {
                 producers + 2 consumers, 20,000 messages; W5 5,000 request/reply round trips of \
                 16 bytes; W6 end-to-end latency at 2,000 msg/s for \
                 5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get \
-                invocations. Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at \
+                invocations; Q1 W1 and W8 on a store holding 100,000 other queues (one message \
+                each), against the same on a store with one queue (the ratio: 1.00 means the other \
+                queues cost nothing). Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at \
                 once, latency of each put (compare with --writer-lock). K1: one process sets a dict \
                 key 200 times a second, another waits for each change; latency from set to wake. \
                 E1: the same for an event (set, wake, clear, 1,000 rounds).
                 """)
 
         @Option(name: .long, help: ArgumentHelp(
-            "Workloads to run: all (W1-W8 and W3L), or a list such as W1,W3,W5. C4 (4 producers, put latency), K1 and E1 (kv / event wait wake-up) run only when named.",
+            "Workloads to run: all (W1-W8, W3L and Q1), or a list such as W1,W3,W5. C4 (4 producers, put latency), K1 and E1 (kv / event wait wake-up) run only when named.",
             valueName: "list"))
         var workload: String = "all"
 

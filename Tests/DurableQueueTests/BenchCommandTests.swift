@@ -25,14 +25,15 @@ struct BenchCommandTests {
         // W8's floor is the sqlite3 shell; .ci/run installs it.
         let shell = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/sqlite3") }
-        let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W3L", "W4", "floor-W5", "floor-W5-sqlite", "W5", "W6", "W7", "W8"]
+        let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W3L", "W4", "floor-W5", "floor-W5-sqlite", "W5", "W6", "W7", "W8",
+                        "Q1-W1-one", "Q1-W1", "Q1-W8-one", "Q1-W8"]
             + (shell ? ["floor-W8", "floor-W8-kept"] : [])
         #expect(Set(seen.keys) == Set(expected))
-        for name in ["W1", "W2", "W3", "W5"] + (shell ? ["W8"] : []) {
+        for name in ["W1", "W2", "W3", "W5", "Q1-W1", "Q1-W8"] + (shell ? ["W8"] : []) {
             #expect(seen[name]?["floor"] is Double, "\(name) has its floor")
             #expect(seen[name]?["ratio"] is Double, "\(name) has its ratio")
         }
-        for name in ["W8"] + (shell ? ["floor-W8", "floor-W8-kept"] : []) {
+        for name in ["W8", "Q1-W8", "Q1-W8-one"] + (shell ? ["floor-W8", "floor-W8-kept"] : []) {
             #expect(seen[name]?["unit"] as? String == "ms", "\(name)")
             for field in ["p50", "p99"] { #expect(seen[name]?[field] is Double, "\(name).\(field)") }
         }

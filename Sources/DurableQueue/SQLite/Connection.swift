@@ -9,13 +9,8 @@ final class Connection {
     let handle: OpaquePointer
     let path: String
     private var statements: [String: Statement] = [:]
-    private var laneStatements: [LaneStatementKey: Statement] = [:]
     /// Objects the connection's C callbacks point to, kept alive as long as it.
     private var callbackContexts: [AnyObject] = []
-    /// The lanes of each queue this connection looked up, with the schema cookie they
-    /// were read under (every lane is a table, so a new lane changes the cookie).
-    /// Cleared by every rollback, which may undo a lane made in the transaction.
-    var knownLanes: [String: (schemaCookie: Int64, lanes: [Lane])] = [:]
     /// The `PRAGMA synchronous` level last set through `setSynchronous`.
     private var synchronous: String?
 
@@ -43,7 +38,6 @@ final class Connection {
 
     deinit {
         statements.removeAll()
-        laneStatements.removeAll()
         sqlite3_close_v2(handle)
     }
 
@@ -115,17 +109,8 @@ final class Connection {
         return statement
     }
 
-    /// The prepared statement for one of a lane table's statements: keyed by lane and
-    /// kind, so the hot paths neither build nor hash SQL text. `makeSQL` runs on first use.
-    func cachedStatement(_ key: LaneStatementKey, _ makeSQL: () -> String) throws -> Statement {
-        if let statement = laneStatements[key] {
-            statement.reset()
-            return statement
-        }
-        let statement = try Statement(connection: self, sql: makeSQL())
-        laneStatements[key] = statement
-        return statement
-    }
+    /// Every statement prepared so far (for tests that count their steps).
+    var preparedStatements: [Statement] { Array(statements.values) }
 
     /// Runs a query that returns one integer (a `PRAGMA`, `count(*)`), or `nil` if it
     /// returns no row.
@@ -169,7 +154,6 @@ final class Connection {
     /// Rolls back the open transaction, if any. SQLite may already have rolled it
     /// back itself (for example after `SQLITE_FULL`); that is not an error.
     private func rollback() {
-        knownLanes.removeAll()
         if sqlite3_get_autocommit(handle) == 0 {
             _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
         }
@@ -203,10 +187,4 @@ enum TransactionKind {
         case .immediate: "BEGIN IMMEDIATE"
         }
     }
-}
-
-/// Identifies one statement on one lane table (see `Connection.cachedStatement(_:_:)`).
-struct LaneStatementKey: Hashable {
-    let lane: Int64
-    let kind: Int
 }

@@ -1,3 +1,4 @@
+# Makes store-v1.db with dq at schema version 1 (commit ba72426): ./make-store-v1.sh path/to/dq store-v1.db
 set -e
 DQ=$1; DB=$2
 rm -rf "$DB" "$DB"-*
@@ -19,3 +20,8 @@ $DQ list append todo a b
 $DQ counter add hits 41
 $DQ event set ready
 $DQ stats --json
+# Then, so the fixture does not change with the day the tests run: the delayed
+# message falls due and the lease ends on 2100-01-01.
+#   sqlite3 "$DB" "UPDATE delayed SET available_at = 4102444800000000;
+#                  UPDATE lane_5 SET lease_until = 4102444800000000 WHERE receipt IS NOT NULL;
+#                  PRAGMA wal_checkpoint(TRUNCATE); VACUUM;"
