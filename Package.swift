@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "dq-example",
             dependencies: ["DurableQueue"],
-            path: "Examples/Swift"
+            path: "examples/swift"
         ),
         .testTarget(
             name: "DurableQueueTests",
