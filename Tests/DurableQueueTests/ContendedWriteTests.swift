@@ -12,7 +12,7 @@ struct ContendedWriteTests {
 
     /// Whether some open file holds the writer lock (probed from a file of our own).
     private func writerLockIsHeld(_ path: String) throws -> Bool {
-        let probe = try WriterLock(path: Store.lockPath(for: path))
+        let probe = try WriterLock(path: SQLiteEngine.lockPath(for: path))
         guard let hold = try? probe.acquire(timeout: .zero) else { return true }
         probe.release(hold)
         return false
@@ -28,7 +28,7 @@ struct ContendedWriteTests {
         init(on store: Store, afterwards: @escaping @Sendable () -> Void = {}) {
             let started = DispatchSemaphore(value: 0)
             Thread { [release, finished] in
-                _ = try? store.write { _ in
+                _ = try? store.sqlite.write { _ in
                     started.signal()
                     release.wait()
                 }
@@ -77,7 +77,7 @@ struct ContendedWriteTests {
     func setUpIndependentOfWriterQueue() throws {
         let path = directory.file("store.db")
         _ = try Store(path: path)
-        let queued = try WriterLock(path: Store.lockPath(for: path))
+        let queued = try WriterLock(path: SQLiteEngine.lockPath(for: path))
         let hold = try queued.acquire(timeout: .seconds(1))  // as a colliding writer would
         defer { queued.release(hold) }
         // The set-up lock waits at most the busy timeout: it would time out if it shared
@@ -114,7 +114,7 @@ struct ContendedWriteTests {
         let readerIn = DispatchSemaphore(value: 0)
         let readerOut = DispatchSemaphore(value: 0)
         Thread {
-            _ = try? reader.read { connection in
+            _ = try? reader.sqlite.read { connection in
                 _ = try connection.scalarInt("SELECT count(*) FROM lanes")
                 readerIn.signal()
                 readerOut.wait()
@@ -126,7 +126,7 @@ struct ContendedWriteTests {
         // takes the write lock and waits for the reader, while a writer that collided
         // with the holder waits in the queue on PATH-lock.
         let open = OpenTransaction(on: holder) {
-            _ = try? checkpointer.withConnection { try $0.scalarInt("PRAGMA wal_checkpoint(TRUNCATE)") }
+            _ = try? checkpointer.sqlite.withConnection { try $0.scalarInt("PRAGMA wal_checkpoint(TRUNCATE)") }
         }
         let put = BackgroundPut(writer, "x")
         #expect(eventually { (try? writerLockIsHeld(path)) == true }, "the writer is queued")
@@ -156,7 +156,7 @@ struct ContendedWriteTests {
             _ = running.wait(timeout: .now() + .seconds(5))
         }
         // Another writer holds the flock, and a transaction holds SQLite's lock.
-        let other = try WriterLock(path: Store.lockPath(for: path))
+        let other = try WriterLock(path: SQLiteEngine.lockPath(for: path))
         let hold = try other.acquire(timeout: .seconds(1))
         let open = OpenTransaction(on: holder)
         let put = BackgroundPut(writer, "x")

@@ -71,8 +71,8 @@ struct DoorbellTests {
     @Test("a put rings the queue's bell")
     func putRings() throws {
         let store = try Store(path: directory.file("store.db"))
-        let watch = try InotifyWatch(path: store.doorbells.bell(for: "q"))
-        store.doorbells.willWait(on: "q")
+        let watch = try InotifyWatch(path: store.sqlite.doorbells.bell(for: "q"))
+        store.sqlite.doorbells.willWait(on: "q")
         try store.queue("other").put("x")
         #expect(watch.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
         try store.queue("q").put("x")
@@ -168,7 +168,7 @@ struct DoorbellTests {
     func queuedRingReachesTheLook() throws {
         let store = try Store(path: directory.file("store.db"))
         // A first wait leaves its watch in the pool.
-        _ = try store.wait(on: "q", timeout: .milliseconds(1), interrupt: nil) { (_: Bool) throws(DQError) -> WaitStep<Int> in
+        _ = try store.sqlite.wait(on: "q", timeout: .milliseconds(1), interrupt: nil) { (_: Bool) throws(DQError) -> WaitStep<Int> in
             .notYet(until: nil)
         }
         // A put rings before the next wait looks (as a put that rings a lone reader
@@ -178,7 +178,7 @@ struct DoorbellTests {
         otherProcess.ring("q")
         otherProcess.doneWaiting(on: "q")
         var told: [Bool] = []
-        _ = try store.wait(on: "q", timeout: .seconds(1), interrupt: nil) { rang throws(DQError) -> WaitStep<Int> in
+        _ = try store.sqlite.wait(on: "q", timeout: .seconds(1), interrupt: nil) { rang throws(DQError) -> WaitStep<Int> in
             told.append(rang)
             return .done(1)
         }

@@ -57,7 +57,7 @@ struct FaultTests {
         try withTmpfs(kilobytes: 256) { mount in
             let db = mount + "/store.db", fresh = mount + "/fresh.db"
             #expect(try dq(["put", "q", "x", "--db", db]).status == 0)
-            try Store(path: db).emptyLog()
+            try Store(path: db).sqlite.emptyLog()
             for file in [db + "-wal", db + "-shm"] { try FileManager.default.removeItem(atPath: file) }
             _ = try run(["/bin/sh", "-c", "cat /dev/zero > '\(mount)/filler'"])
             for store in [db, fresh] {
@@ -301,7 +301,7 @@ struct DoctorTests {
         let db = directory.file("store.db")
         _ = try dq(["put", "q", "--lines", "--db", db], stdin: Data((1...3_000).map { "\($0)\n" }.joined().utf8))
         // A copy of the file alone holds what has been checkpointed into it: all of it here.
-        try Store(path: db).emptyLog()
+        try Store(path: db).sqlite.emptyLog()
         var bytes = try #require(FileManager.default.contents(atPath: db))
         let page = 8 * 4_096
         try #require(bytes.count > page + 16)

@@ -18,7 +18,7 @@ struct MigrationTests {
     func fromLaneTables() throws {
         let path = try fixture("store-v1.db")
         let store = try Store(path: path)
-        let (version, laneTables, lanes) = try store.withConnection { connection in
+        let (version, laneTables, lanes) = try store.sqlite.withConnection { connection in
             (try connection.scalarInt("PRAGMA user_version"),
              try connection.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'lane%\\_%' ESCAPE '\\'"),
              try connection.scalarInt("SELECT count(*) FROM lanes"))

@@ -8,7 +8,7 @@ struct QueueNamesTests {
     let directory = TemporaryDirectory()
 
     func count(_ store: Store, _ sql: String) throws -> Int64? {
-        try store.withConnection { try $0.scalarInt(sql) }
+        try store.sqlite.withConnection { try $0.scalarInt(sql) }
     }
 
     @Test("2,000 queues used once and drained leave no row, no table, and are not listed")
@@ -48,13 +48,13 @@ struct QueueNamesTests {
     func sweepFindsForgottenLanes() throws {
         let store = try Store(path: directory.file("store.db"))
         try store.queue("kept").put("x")
-        try store.write { connection in
+        try store.sqlite.write { connection in
             for number in [7, 8, 9] as [Int64] {
                 try connection.execute("INSERT INTO lanes (lane, queue, priority, generation) VALUES (\(number), 'gone-\(number)', 0, 0)")
             }
         }
         #expect(try count(store, "SELECT count(*) FROM lanes") == 4)
-        try store.tidyUp()
+        try store.sqlite.tidyUp()
         #expect(try count(store, "SELECT count(*) FROM lanes") == 1, "only the lane that holds a message is left")
         #expect(try store.queue("kept").get(timeout: .zero)?.text == "x")
     }
@@ -65,7 +65,7 @@ struct QueueNamesTests {
         let queue = try store.queue("q")
         try queue.put("a")
         // Move "a" next to the lane's last position, as if 2^39 messages had gone through it.
-        try store.write { connection in
+        try store.sqlite.write { connection in
             let number = try #require(try connection.scalarInt("SELECT lane FROM lanes WHERE queue = 'q'"))
             let lane = Lane(number: number, priority: 0, generation: 0)
             try connection.execute("UPDATE messages SET position = \(lane.last - 1) WHERE position = \(lane.first)")
@@ -77,7 +77,7 @@ struct QueueNamesTests {
         #expect(try count(store, "SELECT max(generation) FROM lanes WHERE queue = 'q'") == 1)
         #expect(try queue.peek(limit: 10).map(\.text) == ["a", "b", "c", "d"])
         #expect(try queue.get(limit: 10, timeout: .zero).map(\.text) == ["a", "b", "c", "d"])
-        _ = try store.drainedLanes.sweep(store)
+        _ = try store.sqlite.drainedLanes.sweep(store.sqlite)
         #expect(try count(store, "SELECT count(*) FROM lanes") == 0)
     }
 
@@ -87,7 +87,7 @@ struct QueueNamesTests {
         let queue = try store.queue("q")
         try queue.put("first")
         func stepsForOnePut() throws -> Int32 {
-            try store.write { connection in
+            try store.sqlite.write { connection in
                 for statement in connection.preparedStatements { _ = sqlite3_stmt_status(statement.handle, SQLITE_STMTSTATUS_VM_STEP, 1) }
                 var inserter = MessageTable.Inserter(connection, queue: "q", now: Timestamp.now())
                 _ = try inserter.insert(OutgoingMessage("x"))
@@ -97,7 +97,7 @@ struct QueueNamesTests {
         }
         _ = try stepsForOnePut()
         let few = try stepsForOnePut()
-        try store.write { connection in
+        try store.sqlite.write { connection in
             var inserter = MessageTable.Inserter(connection, queue: "other", now: Timestamp.now())
             for index in 0..<10_000 {
                 inserter = MessageTable.Inserter(connection, queue: "other-\(index)", now: Timestamp.now())

@@ -21,9 +21,9 @@ struct StoreTests {
         #expect(info.st_mode & 0o777 == 0o600)
         #expect(stat(directory.file("a/b"), &info) == 0)
         #expect(info.st_mode & 0o777 == 0o700)
-        let mode = try store.withConnection { try $0.scalarText("PRAGMA journal_mode") }
+        let mode = try store.sqlite.withConnection { try $0.scalarText("PRAGMA journal_mode") }
         #expect(mode == "wal")
-        let version = try store.withConnection { try $0.scalarInt("PRAGMA user_version") }
+        let version = try store.sqlite.withConnection { try $0.scalarInt("PRAGMA user_version") }
         #expect(version == Schema.currentVersion)
     }
 
@@ -32,13 +32,13 @@ struct StoreTests {
         let path = directory.file("log.db")
         #expect(try dq(["put", "q", "small", "--db", path]).status == 0)
         let kept = StoreLocation.fileSize(path + "-wal")
-        #expect(kept > 0 && kept < Store.keptLogBytes, "the log is kept: \(kept) bytes")
+        #expect(kept > 0 && kept < SQLiteEngine.keptLogBytes, "the log is kept: \(kept) bytes")
         #expect(try dq(["get", "q", "--db", path]).stdoutText == "small", "the next process reads it")
         // One message longer than the log that is kept: its store empties the log on closing.
-        let large = Data(repeating: 0x61, count: Int(Store.keptLogBytes) + 4_096)
+        let large = Data(repeating: 0x61, count: Int(SQLiteEngine.keptLogBytes) + 4_096)
         #expect(try dq(["put", "q", "--db", path], stdin: large).status == 0)
         #expect(StoreLocation.fileSize(path + "-wal") == 0)
-        #expect(StoreLocation.fileSize(path) > Store.keptLogBytes, "the message is in the database file")
+        #expect(StoreLocation.fileSize(path) > SQLiteEngine.keptLogBytes, "the message is in the database file")
         #expect(try dq(["get", "q", "--db", path]).stdout == large)
     }
 
@@ -46,10 +46,10 @@ struct StoreTests {
     func logLeftToLastCloser() throws {
         let path = directory.file("shared.db")
         var store: Store? = try Store(path: path)
-        let large = Data(repeating: 0x61, count: Int(Store.keptLogBytes) + 4_096)
+        let large = Data(repeating: 0x61, count: Int(SQLiteEngine.keptLogBytes) + 4_096)
         #expect(try dq(["put", "q", "--db", path], stdin: large).status == 0)
         // A one-shot process is not the last: it waits for no reader and leaves the log.
-        #expect(StoreLocation.fileSize(path + "-wal") > Store.keptLogBytes)
+        #expect(StoreLocation.fileSize(path + "-wal") > SQLiteEngine.keptLogBytes)
         #expect(try store?.queue("q").get(timeout: .zero)?.body == large)
         store = nil
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "the last to close checkpointed and removed it")
@@ -125,7 +125,7 @@ struct StoreTests {
     @Test("a new store uses incremental auto-vacuum, so space can be returned later")
     func autoVacuum() throws {
         let store = try Store(path: directory.file("store.db"))
-        #expect(try store.withConnection { try $0.scalarInt("PRAGMA auto_vacuum") } == 2)
+        #expect(try store.sqlite.withConnection { try $0.scalarInt("PRAGMA auto_vacuum") } == 2)
     }
 
     @Test("receiving is seeks: no scan, no sort, no temporary b-tree")
@@ -133,7 +133,7 @@ struct StoreTests {
         let store = try Store(path: directory.file("store.db"))
         try store.queue("q").put("x")
         for sql in [Lanes.allSQL, MessageTable.readySQL, MessageTable.deleteSQL] {
-            let plan = try store.withConnection { connection in
+            let plan = try store.sqlite.withConnection { connection in
                 let explain = try connection.cachedStatement("EXPLAIN QUERY PLAN " + sql)
                 var details: [String] = []
                 while try explain.step() { details.append(explain.string(at: 3) ?? "") }
@@ -153,7 +153,7 @@ struct StoreTests {
         try store.queue("other").put(contentsOf: (0..<5_000).map { OutgoingMessage("o\($0)") })
         try queue.put(contentsOf: (0..<100).map { OutgoingMessage("m\($0)") })
         func stepsForOneReceive() throws -> (vm: Int32, fullScan: Int32, sort: Int32) {
-            try store.write { connection in
+            try store.sqlite.write { connection in
                 let statements = connection.preparedStatements
                 for statement in statements {
                     for counter in [SQLITE_STMTSTATUS_VM_STEP, SQLITE_STMTSTATUS_FULLSCAN_STEP, SQLITE_STMTSTATUS_SORT] {
@@ -161,7 +161,7 @@ struct StoreTests {
                     }
                 }
                 let taken = try MessageTable.removeNext(connection, queue: "q", limit: 1, now: Timestamp.now(),
-                                                        drained: store.drainedLanes)
+                                                        drained: store.sqlite.drainedLanes)
                 #expect(taken.count == 1)
                 // Statements this connection prepared during the receive count from zero.
                 func total(_ counter: Int32) -> Int32 {
@@ -185,7 +185,7 @@ struct StoreTests {
         let store = try Store(path: directory.file("store.db"))
         let queue = try store.queue("q")
         try queue.put("first")  // makes the lane
-        let framesPerCommit = try store.withConnection { connection -> Double in
+        let framesPerCommit = try store.sqlite.withConnection { connection -> Double in
             final class Frames { var totals: [Int32] = [] }
             let frames = Frames()
             let context = Unmanaged.passUnretained(frames).toOpaque()
@@ -232,7 +232,7 @@ struct StoreTests {
         let store = try Store(path: directory.file("store.db"), options: StoreOptions(durability: .full))
         let queue = try store.queue("q")
         // One thread, so the pool hands back the same connection every time.
-        func synchronous() throws -> Int64? { try store.withConnection { try $0.scalarInt("PRAGMA synchronous") } }
+        func synchronous() throws -> Int64? { try store.sqlite.withConnection { try $0.scalarInt("PRAGMA synchronous") } }
         try queue.put("a")
         #expect(try synchronous() == 2, "FULL after a put")
         _ = try queue.get(timeout: .zero)
@@ -248,7 +248,7 @@ struct StoreTests {
         #expect(try synchronous() == 2, "FULL for shared state")
         let normal = try Store(path: directory.file("other.db"))
         try normal.queue("q").put("x")
-        #expect(try normal.withConnection { try $0.scalarInt("PRAGMA synchronous") } == 1)
+        #expect(try normal.sqlite.withConnection { try $0.scalarInt("PRAGMA synchronous") } == 1)
     }
 
     @Test("a lane another connection adds is seen by one that already knew the queue's lanes")

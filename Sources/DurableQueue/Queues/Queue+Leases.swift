@@ -65,6 +65,13 @@ public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
     var hasKey: Bool { token & 1 == 1 }
 }
 
+extension DQError {
+    /// The error for a receipt that no longer names a current delivery.
+    static func stale(_ receipt: Receipt) -> DQError {
+        DQError(.staleReceipt, "receipt \(receipt) is stale: message \(receipt.id) was settled or delivered again")
+    }
+}
+
 /// A message delivered under a lease: hidden from other consumers until `leasedUntil`,
 /// then delivered again unless acked.
 ///
@@ -136,29 +143,8 @@ extension Queue {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
         guard maxAttempts > 0 else { throw DQError(.invalidArgument, "max attempts must be at least 1") }
-        let length = Timestamp.microseconds(lease)
-        let holder = releaseOnExit ? try store.holders.holderID(store: store) : nil
-        var unacked = acking
-        func take() throws(DQError) -> (taken: [LeasedMessage], nextDue: Int64?) {
-            let acks = unacked
-            let result = try store.write(.takes) { connection in
-                for receipt in acks where !(try MessageTable.ack(connection, queue: name, receipt: receipt, drained: store.drainedLanes)) {
-                    throw Self.stale(receipt)
-                }
-                let now = Timestamp.now()
-                try MessageTable.promoteDue(connection, queue: name, now: now)
-                let leased = try MessageTable.lease(connection, queue: name, limit: limit, now: now,
-                                                    until: now &+ length, maxAttempts: maxAttempts, holder: holder,
-                                                    drained: store.drainedLanes)
-                return (leased, leased.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
-            }
-            unacked = []
-            store.traffic.removed(acks.count, from: name)
-            return result
-        }
-        // With acks, the first take runs at once: they commit whether or not there is a
-        // message to lease, before any wait.
-        return try waitFor(timeout: timeout, interrupt: interrupt, takeFirst: !acking.isEmpty, take: take)
+        return try store.engine.receive(from: name, lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts,
+                                        acking: acking, releaseOnExit: releaseOnExit, interrupt: interrupt)
     }
 
     /// Removes a leased message for good: it was handled.
@@ -174,9 +160,7 @@ extension Queue {
     /// - Throws: `DQError.Kind.staleReceipt` if the message was delivered again since
     ///   (its lease ran out) or was already settled.
     public func ack(_ receipt: Receipt) throws(DQError) {
-        let found = try store.write(.takes) { try MessageTable.ack($0, queue: name, receipt: receipt, drained: store.drainedLanes) }
-        if !found { throw Self.stale(receipt) }
-        store.traffic.removed(1, from: name)
+        if !(try store.engine.ack(receipt, on: name)) { throw DQError.stale(receipt) }
     }
 
     /// Hands a leased message back: deliverable again after `delay` (at once by
@@ -192,14 +176,7 @@ extension Queue {
     ///   negative `delay`.
     public func nack(_ receipt: Receipt, delay: Duration = .zero, maxAttempts: Int = Queue.defaultMaxAttempts) throws(DQError) {
         guard delay >= .zero else { throw DQError(.invalidArgument, "delay must not be negative") }
-        let found = try store.write { connection in
-            let now = Timestamp.now()
-            let until = delay > .zero ? now &+ Timestamp.microseconds(delay) : nil
-            return try MessageTable.nack(connection, queue: name, receipt: receipt, until: until, now: now,
-                                         maxAttempts: maxAttempts, drained: store.drainedLanes)
-        }
-        if !found { throw Self.stale(receipt) }
-        store.doorbells.ring(name)
+        if !(try store.engine.nack(receipt, on: name, delay: delay, maxAttempts: maxAttempts)) { throw DQError.stale(receipt) }
     }
 
     /// Makes the lease end `lease` from now (workers call it while a job runs).
@@ -216,11 +193,7 @@ extension Queue {
     ///   `lease` is not positive.
     public func extend(_ receipt: Receipt, by lease: Duration) throws(DQError) {
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
-        let found = try store.write(.takes) { connection in
-            try MessageTable.extend(connection, queue: name, receipt: receipt,
-                                    until: Timestamp.now() &+ Timestamp.microseconds(lease))
-        }
-        if !found { throw Self.stale(receipt) }
+        if !(try store.engine.extend(receipt, on: name, by: lease)) { throw DQError.stale(receipt) }
     }
 
     /// Hands a leased message back at once without counting the delivery as an attempt
@@ -234,14 +207,10 @@ extension Queue {
     ///
     /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
     public func release(_ receipt: Receipt) throws(DQError) {
-        let found = try store.write { try MessageTable.release($0, queue: name, receipt: receipt) }
-        if !found { throw Self.stale(receipt) }
-        store.doorbells.ring(name)
+        if !(try store.engine.release(receipt, on: name)) { throw DQError.stale(receipt) }
     }
 
-    private static func stale(_ receipt: Receipt) -> DQError {
-        DQError(.staleReceipt, "receipt \(receipt) is stale: message \(receipt.id) was settled or delivered again")
-    }
+
 
     // MARK: Dead letters
 
@@ -257,7 +226,7 @@ extension Queue {
     /// - Parameter limit: the most messages to return.
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func deadLetters(limit: Int = 1_000) throws(DQError) -> [Message] {
-        try store.read { try MessageTable.deadLetters($0, queue: name, limit: limit) }
+        try store.engine.deadLetters(of: name, limit: limit)
     }
 
     /// Puts every dead letter back in the queue with no attempts counted.
@@ -274,9 +243,7 @@ extension Queue {
     /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing moved then.
     @discardableResult
     public func retryDead() throws(DQError) -> Int {
-        let count = try store.write { try MessageTable.retryDead($0, queue: name) }
-        if count > 0 { store.doorbells.ring(name) }
-        return count
+        try store.engine.retryDead(of: name)
     }
 
     /// Deletes the queue's dead letters.
@@ -291,6 +258,6 @@ extension Queue {
     /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing was deleted then.
     @discardableResult
     public func purgeDead() throws(DQError) -> Int {
-        try store.write { try MessageTable.purgeDead($0, queue: name) }
+        try store.engine.purgeDead(of: name)
     }
 }

@@ -108,34 +108,7 @@ public struct Queue: Sendable {
         for message in messages {
             try Self.validate(message)
         }
-        var early = Doorbells.EarlyRing.none
-        var added = 0
-        store.doorbells.prepareToRing()
-        let results = try store.write { connection in
-            // Read the clock holding the write lock, so ids follow commit order.
-            let now = Timestamp.now()
-            var inserter = MessageTable.Inserter(connection, queue: name, now: now)
-            var results: [PutResult] = []
-            results.reserveCapacity(messages.count)
-            for message in messages {
-                results.append(try inserter.insert(message))
-                if let progress, results.count % 10_000 == 0 { progress(results.count) }
-            }
-            try inserter.finish()
-            added = results.count { !$0.duplicate }
-            // A lone waiter wakes while the commit is written (see `Doorbells`). Not when
-            // the commit waits for an fsync: the reader would wake long before it ends
-            // and poll for the write lock (measured: W5 at `--sync full` 650 → 750 µs).
-            if added > 0 && store.options.durability == .normal {
-                early = store.doorbells.ringBeforeCommit(name)
-            }
-            return results
-        }
-        if added > 0 {
-            store.doorbells.ringAfterCommit(name, early: early)
-            store.traffic.added(added, to: name)
-        }
-        return results
+        return try store.engine.put(messages, on: name, progress: progress)
     }
 
     private static func validate(_ message: OutgoingMessage) throws(DQError) {
@@ -195,68 +168,7 @@ public struct Queue: Sendable {
     ///   or `.timedOut` as for `get(timeout:)`.
     public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
-        let taken = try waitFor(timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            // A get is at-most-once: under `Durability.full` its removal must reach the
-            // disk before the message is handed over, so it is fsynced like a put.
-            try store.write { connection in
-                let now = Timestamp.now()
-                try MessageTable.promoteDue(connection, queue: name, now: now)
-                let messages = try MessageTable.removeNext(connection, queue: name, limit: limit, now: now,
-                                                                drained: store.drainedLanes)
-                return (messages, messages.isEmpty ? try MessageTable.nextDue(connection, queue: name) : nil)
-            }
-        }
-        store.traffic.removed(taken.count, from: name)
-        return taken
-    }
-
-    /// The blocking part of every read: runs `take` (one write transaction that returns
-    /// what it took and, when nothing, when something next falls due) until it takes
-    /// something, the timeout passes, or `interrupt` is signalled.
-    ///
-    /// A caller that may wait sleeps on the queue's doorbell. The watch is set before
-    /// the first look, so a put committed after that look still rings and ends the
-    /// sleep. Each look is one read transaction (is anything deliverable, and if not,
-    /// when does something fall due) before the write lock is taken, so an empty queue
-    /// costs one read, and several readers woken for one message do not queue on the
-    /// lock. With `takeFirst`, `take` runs once before any look or wait, whatever the
-    /// timeout (for work it must commit at once, such as acks).
-    func waitFor<T>(timeout: Duration?, interrupt: WaitInterrupt?, takeFirst: Bool = false,
-                    take: () throws(DQError) -> (taken: [T], nextDue: Int64?)) throws(DQError) -> [T] {
-        // Leases of consumers that died come back first (at most every 250 ms).
-        try store.holders.sweep(store: store)
-        if timeout == .zero || takeFirst {
-            let taken = try take().taken
-            if !taken.isEmpty || timeout == .zero {
-                // Nothing to take: a backlog may just have drained.
-                if taken.isEmpty { store.checkpointer.scheduleReclaim() }
-                return taken
-            }
-        }
-        var reclaimAsked = false
-        return try store.wait(on: name, timeout: timeout, interrupt: interrupt) { rang throws(DQError) -> WaitStep<[T]> in
-            if try store.holders.sweep(store: store) > 0 { store.doorbells.ring(name) }
-            // Rung, and nobody else waits on this queue: almost surely a message for us,
-            // and no other woken reader to collide with on the write lock; skip the look.
-            // This is also what makes a put's ring before its commit safe (see
-            // `Doorbells`): the take is a write transaction, so it sees that commit.
-            let seen = rang && store.doorbells.soleWaiter(on: name) ? .deliverable : try look()
-            var nextDue: Int64?
-            switch seen {
-            case .deliverable:
-                let attempt = try take()
-                if !attempt.taken.isEmpty { return .done(attempt.taken) }
-                nextDue = attempt.nextDue
-            case .nothingUntil(let due):
-                nextDue = due
-            }
-            if !reclaimAsked {
-                // Nothing to take: a backlog may just have drained.
-                store.checkpointer.scheduleReclaim()
-                reclaimAsked = true
-            }
-            return .notYet(until: nextDue)
-        } ?? []
+        return try store.engine.get(from: name, limit: limit, timeout: timeout, interrupt: interrupt)
     }
 
     /// Async `get(timeout:)`: waits without holding a thread of the cooperative pool.
@@ -296,13 +208,6 @@ public struct Queue: Sendable {
         return messages
     }
 
-    /// A read-only look: could a message be received now, and if not, when might one
-    /// fall due? One read transaction.
-    private func look() throws(DQError) -> MessageTable.Look {
-        let now = Timestamp.now()
-        return try store.read { try MessageTable.look($0, queue: name, now: now) }
-    }
-
     // MARK: Inspecting
 
     /// The next `limit` messages in delivery order, left in the queue.
@@ -319,8 +224,7 @@ public struct Queue: Sendable {
     ///   `.storeUnavailable` if the store cannot be read.
     public func peek(limit: Int = 1) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
-        let now = Timestamp.now()
-        return try store.read { try MessageTable.peek($0, queue: name, limit: limit, now: now) }
+        return try store.engine.peek(name, limit: limit)
     }
 
     /// How many messages could be received now (ready, including delayed ones that are due).
@@ -336,8 +240,7 @@ public struct Queue: Sendable {
     ///
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func count() throws(DQError) -> Int {
-        let now = Timestamp.now()
-        return try store.read { try MessageTable.deliverableCount($0, queue: name, now: now) }
+        try store.engine.count(name)
     }
 
     /// Deletes every ready, leased and delayed message of the queue.
@@ -355,6 +258,6 @@ public struct Queue: Sendable {
     /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing was deleted then.
     @discardableResult
     public func purge() throws(DQError) -> Int {
-        try store.write { try MessageTable.purge($0, queue: name) }
+        try store.engine.purge(name)
     }
 }

@@ -34,7 +34,6 @@ public struct Dict: Sendable {
         }
     }
 
-    private func channel(_ key: String) -> String { Store.channel("dict", name, key) }
 
     /// The value of `key`, or `nil` if it is absent.
     ///
@@ -48,7 +47,7 @@ public struct Dict: Sendable {
     ///   `.storeUnavailable` if the store cannot be read.
     public func get(_ key: String) throws(DQError) -> Data? {
         try Self.validate(key: key)
-        return try store.read { try Self.read($0, dict: name, key: key)?.value }
+        return try store.engine.entry(key, in: name)?.value
     }
 
     /// The value of `key` decoded from JSON, or `nil` if it is absent.
@@ -81,8 +80,7 @@ public struct Dict: Sendable {
     public func set(_ key: String, _ value: Data) throws(DQError) {
         try Self.validate(key: key)
         try checkSize(value)
-        try store.write { try Self.write($0, dict: name, key: key, value: value) }
-        store.doorbells.ring(channel(key))
+        try store.engine.setEntry(key, in: name, to: value)
     }
 
     /// Sets `key` to `text` as UTF-8.
@@ -129,16 +127,8 @@ public struct Dict: Sendable {
     @discardableResult
     public func delete(_ key: String) throws(DQError) -> Bool {
         try Self.validate(key: key)
-        let removed = try store.write { connection -> Bool in
-            let delete = try connection.cachedStatement("DELETE FROM dict_items WHERE dict = ?1 AND key = ?2")
-            defer { delete.reset() }
-            try delete.bind(name, at: 1)
-            try delete.bind(key, at: 2)
-            try delete.run()
-            return connection.changes == 1
-        }
-        if removed { store.doorbells.ring(channel(key)) }
-        return removed
+        // Only an existing key is deleted (and its waiters woken).
+        return try change(key) { $0 == nil ? .none : .some(nil) }
     }
 
     /// Every key, sorted (by UTF-8 bytes), from one read transaction.
@@ -165,14 +155,7 @@ public struct Dict: Sendable {
     ///
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func items() throws(DQError) -> [(key: String, value: Data)] {
-        try store.read { connection in
-            let list = try connection.cachedStatement("SELECT key, value FROM dict_items WHERE dict = ?1 ORDER BY key")
-            defer { list.reset() }
-            try list.bind(name, at: 1)
-            var items: [(key: String, value: Data)] = []
-            while try list.step() { items.append((list.string(at: 0) ?? "", list.data(at: 1))) }
-            return items
-        }
+        try store.engine.entries(of: name)
     }
 
     /// Sets `key` to `new` (or removes it, for `nil`) only if its value is `expected`
@@ -192,13 +175,7 @@ public struct Dict: Sendable {
     public func compareAndSet(_ key: String, expected: Data?, new: Data?) throws(DQError) -> Bool {
         try Self.validate(key: key)
         if let new { try checkSize(new) }
-        let swapped = try store.write { connection -> Bool in
-            guard try Self.read(connection, dict: name, key: key)?.value == expected else { return false }
-            try Self.replace(connection, dict: name, key: key, with: new)
-            return true
-        }
-        if swapped { store.doorbells.ring(channel(key)) }
-        return swapped
+        return try change(key) { $0 == expected ? .some(new) : .none }
     }
 
     /// Reads `key`, computes its new value with `transform` (`nil` removes it) and
@@ -222,23 +199,14 @@ public struct Dict: Sendable {
     @discardableResult
     public func update(_ key: String, _ transform: (Data?) throws -> Data?) throws -> Data? {
         try Self.validate(key: key)
-        var transformError: (any Error)?
-        do {
-            let result = try store.write { connection -> Data? in
-                let new: Data?
-                do { new = try transform(try Self.read(connection, dict: name, key: key)?.value) } catch {
-                    transformError = error
-                    throw error
-                }
-                if let new, new.count > Queue.maxBodyBytes { throw DQError(.invalidArgument, "value is too large") }
-                try Self.replace(connection, dict: name, key: key, with: new)
-                return new
-            }
-            store.doorbells.ring(channel(key))
-            return result
-        } catch {
-            throw transformError ?? error
+        var result: Data?
+        _ = try store.engine.updateEntry(key, in: name) { current in
+            let new = try transform(current)
+            if let new, new.count > Queue.maxBodyBytes { throw DQError(.invalidArgument, "value is too large") }
+            result = new
+            return .some(new)
         }
+        return result
     }
 
     /// Waits until `key` exists, and returns its value; `nil` on timeout or interrupt.
@@ -256,8 +224,8 @@ public struct Dict: Sendable {
     ///   store cannot be read.
     public func wait(for key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data? {
         try Self.validate(key: key)
-        return try store.wait(on: channel(key), timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            try get(key)
+        return try store.engine.wait(for: .dictKey(dict: name, key: key), timeout: timeout, interrupt: interrupt) {
+            () throws(DQError) in try get(key)
         }
     }
 
@@ -279,9 +247,10 @@ public struct Dict: Sendable {
     ///   store cannot be read.
     public func waitForChange(of key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data?? {
         try Self.validate(key: key)
-        let before = try store.read { try Self.read($0, dict: name, key: key)?.version }
-        return try store.wait(on: channel(key), timeout: timeout, interrupt: interrupt) { () throws(DQError) -> Data?? in
-            let now = try store.read { try Self.read($0, dict: name, key: key) }
+        let before = try store.engine.entry(key, in: name)?.version
+        return try store.engine.wait(for: .dictKey(dict: name, key: key), timeout: timeout, interrupt: interrupt) {
+            () throws(DQError) -> Data?? in
+            let now = try store.engine.entry(key, in: name)
             return now?.version == before ? nil : .some(now?.value)
         }
     }
@@ -292,37 +261,14 @@ public struct Dict: Sendable {
         }
     }
 
-    // MARK: SQL
-
-    static func read(_ connection: Connection, dict: String, key: String) throws -> (value: Data, version: Int64)? {
-        let read = try connection.cachedStatement("SELECT value, version FROM dict_items WHERE dict = ?1 AND key = ?2")
-        defer { read.reset() }
-        try read.bind(dict, at: 1)
-        try read.bind(key, at: 2)
-        return try read.step() ? (read.data(at: 0), read.int64(at: 1)) : nil
-    }
-
-    static func write(_ connection: Connection, dict: String, key: String, value: Data) throws {
-        let write = try connection.cachedStatement("""
-            INSERT INTO dict_items (dict, key, version, value) VALUES (?1, ?2, 1, ?3)
-            ON CONFLICT (dict, key) DO UPDATE SET value = excluded.value, version = version + 1
-            """)
-        defer { write.reset() }
-        try write.bind(dict, at: 1)
-        try write.bind(key, at: 2)
-        try write.bind(value, at: 3)
-        try write.run()
-    }
-
-    static func replace(_ connection: Connection, dict: String, key: String, with value: Data?) throws {
-        if let value {
-            try write(connection, dict: dict, key: key, value: value)
-        } else {
-            let delete = try connection.cachedStatement("DELETE FROM dict_items WHERE dict = ?1 AND key = ?2")
-            defer { delete.reset() }
-            try delete.bind(dict, at: 1)
-            try delete.bind(key, at: 2)
-            try delete.run()
+    /// `StoreEngine.updateEntry` with a transform that does not throw.
+    private func change(_ key: String, _ transform: (Data?) -> Data??) throws(DQError) -> Bool {
+        do {
+            return try store.engine.updateEntry(key, in: name, transform)
+        } catch let error as DQError {
+            throw error
+        } catch {
+            throw DQError(.internalError, "\(error)")
         }
     }
 }

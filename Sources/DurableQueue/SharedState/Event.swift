@@ -21,8 +21,6 @@ public struct Event: Sendable {
         self.name = name
     }
 
-    private var channel: String { Store.channel("event", name) }
-
     /// Sets the event (committed before this returns) and wakes every waiter.
     ///
     /// For example:
@@ -33,8 +31,7 @@ public struct Event: Sendable {
     ///
     /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` if it cannot be written.
     public func set() throws(DQError) {
-        try write(true)
-        store.doorbells.ring(channel)
+        try store.engine.setEvent(name, true)
     }
 
     /// Clears the event, so later `wait` calls block until it is set again.
@@ -47,7 +44,7 @@ public struct Event: Sendable {
     ///
     /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` if it cannot be written.
     public func clear() throws(DQError) {
-        try write(false)
+        try store.engine.setEvent(name, false)
     }
 
     /// Whether the event is set now.
@@ -60,12 +57,7 @@ public struct Event: Sendable {
     ///
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func isSet() throws(DQError) -> Bool {
-        try store.read { connection in
-            let read = try connection.cachedStatement("SELECT is_set FROM events WHERE name = ?1")
-            defer { read.reset() }
-            try read.bind(name, at: 1)
-            return try read.step() && read.int64(at: 0) != 0
-        }
+        try store.engine.isSet(name)
     }
 
     /// Waits until the event is set. Returns `false` on timeout or interrupt.
@@ -83,20 +75,8 @@ public struct Event: Sendable {
     ///   - interrupt: signalling it ends the wait early.
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func wait(timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Bool {
-        try store.wait(on: channel, timeout: timeout, interrupt: interrupt) { () throws(DQError) -> Bool? in
+        try store.engine.wait(for: .event(name), timeout: timeout, interrupt: interrupt) { () throws(DQError) -> Bool? in
             try isSet() ? true : nil
         } ?? false
-    }
-
-    private func write(_ value: Bool) throws(DQError) {
-        try store.write { connection in
-            let write = try connection.cachedStatement("""
-                INSERT INTO events (name, is_set) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET is_set = excluded.is_set
-                """)
-            defer { write.reset() }
-            try write.bind(name, at: 1)
-            try write.bind(value ? 1 : 0, at: 2)
-            try write.run()
-        }
     }
 }

@@ -126,8 +126,8 @@ public enum Doctor {
             diagnosis.fail("store", DQError(.storeUnavailable, "\(path) does not exist"))
             return diagnosis
         }
-        let store: Store
-        do { store = try Store(path: path) } catch {
+        let store: SQLiteEngine
+        do { store = try SQLiteEngine(path: path, options: StoreOptions()) } catch {
             diagnosis.fail("store", error)
             return diagnosis
         }

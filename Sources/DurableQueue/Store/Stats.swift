@@ -63,36 +63,11 @@ extension Store {
     ///
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
     public func stats() throws(DQError) -> StoreStats {
-        let now = Timestamp.now()
-        let (queues, dicts, lists, counters) = try read { connection in
-            let dead = try MessageTable.deadCounts(connection)
-            var queues = try MessageTable.stats(connection, now: now)
-            for index in queues.indices { queues[index].dead = dead[queues[index].name] ?? 0 }
-            for (name, count) in dead where !queues.contains(where: { $0.name == name }) {
-                queues.append(QueueStats(name: name, ready: 0, delayed: 0, leased: 0, dead: count, oldestReadyAge: nil))
-            }
-            return (queues.sorted { $0.name < $1.name },
-                    try Self.sizes(connection, "SELECT dict, count(*) FROM dict_items GROUP BY dict"),
-                    try Self.sizes(connection, "SELECT list, count(*) FROM list_items GROUP BY list"),
-                    try Self.sizes(connection, "SELECT name, value FROM counters"))
-        }
-        return StoreStats(
-            queues: queues, dicts: dicts.mapValues { Int($0) }, lists: lists.mapValues { Int($0) }, counters: counters,
-            databaseBytes: StoreLocation.fileSize(path),
-            walBytes: StoreLocation.fileSize(path + "-wal"),
-            sharedMemoryBytes: StoreLocation.fileSize(path + "-shm"))
+        try engine.stats()
     }
 }
 
 extension Store {
-    private static func sizes(_ connection: Connection, _ sql: String) throws -> [String: Int64] {
-        let query = try connection.cachedStatement(sql)
-        defer { query.reset() }
-        var sizes: [String: Int64] = [:]
-        while try query.step() { sizes[query.string(at: 0) ?? ""] = query.int64(at: 1) }
-        return sizes
-    }
-
     /// `PRAGMA integrity_check`: `"ok"`, or SQLite's first problems, one per line.
     ///
     /// Reads the whole file, so it takes time on a large store; other processes keep
@@ -107,12 +82,6 @@ extension Store {
     /// - Throws: `DQError` `.badStore` if the file is too damaged to check;
     ///   `.storeUnavailable` if it cannot be read.
     public func integrityCheck() throws(DQError) -> String {
-        try withConnection { connection in
-            let check = try connection.cachedStatement("PRAGMA integrity_check")
-            defer { check.reset() }
-            var lines: [String] = []
-            while try check.step() { lines.append(check.string(at: 0) ?? "") }
-            return lines.joined(separator: "\n")
-        }
+        try engine.integrityCheck()
     }
 }

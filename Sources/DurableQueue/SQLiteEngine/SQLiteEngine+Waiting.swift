@@ -1,4 +1,4 @@
-extension Store {
+extension SQLiteEngine {
     /// The doorbell channel of a piece of shared state. Control characters cannot occur
     /// in queue names, so these never share a bell with a queue.
     static func channel(_ kind: String, _ name: String, _ key: String = "") -> String {

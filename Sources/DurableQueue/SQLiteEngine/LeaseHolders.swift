@@ -32,7 +32,7 @@ final class LeaseHolders: Sendable {
     var heldDescriptor: Int32? { mine.withLock { $0?.fd } }
 
     /// This process's holder id, registering it (file, lock, `holders` row) on first use.
-    func holderID(store: Store) throws(DQError) -> Int64 {
+    func holderID(store: SQLiteEngine) throws(DQError) -> Int64 {
         if let held = mine.withLock({ $0 }) { return held.id }
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
@@ -69,7 +69,7 @@ final class LeaseHolders: Sendable {
     ///
     /// - Returns: how many leases came back (0 when it did not run).
     @discardableResult
-    func sweep(store: Store, force: Bool = false) throws(DQError) -> Int {
+    func sweep(store: SQLiteEngine, force: Bool = false) throws(DQError) -> Int {
         let now = Deadline.monotonicNanoseconds()
         let due = lastSweep.withLock { last -> Bool in
             if !force && now &- last < Self.sweepInterval { return false }

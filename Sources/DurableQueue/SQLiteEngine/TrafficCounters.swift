@@ -133,7 +133,7 @@ extension Store {
     /// print("\(traffic.added) in, \(traffic.removed) out")
     /// ```
     public func traffic(ofQueue name: String) -> QueueTraffic {
-        traffic.reading(name)
+        engine.traffic(ofQueue: name)
     }
 }
 

@@ -177,12 +177,7 @@ extension MessageTable {
         defer { list.reset() }
         try list.bind(queue, at: 1)
         try list.bind(limit, at: 2)
-        var messages: [Message] = []
-        while try list.step() {
-            messages.append(Message(id: list.int64(at: 0), queue: queue, body: list.data(at: 4), priority: list.int(at: 3),
-                                    enqueuedAt: Timestamp.date(list.int64(at: 1)), attempt: list.int(at: 2)))
-        }
-        return messages
+        return try messages(list, queue: queue)
     }
 
     /// Appends every dead letter of `queue` to its lane, with its id and no attempts.

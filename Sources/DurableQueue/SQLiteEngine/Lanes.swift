@@ -201,7 +201,7 @@ final class DrainedLanes: Sendable {
 
     /// Deletes the noted lanes that are empty, and checks the next `visits` lanes of the
     /// store. Returns how many lanes were deleted.
-    func sweep(_ store: Store, visits: Int = visitsPerSweep) throws(DQError) -> Int {
+    func sweep(_ store: SQLiteEngine, visits: Int = visitsPerSweep) throws(DQError) -> Int {
         let noted = pending.withLock { pending in
             defer { pending.removeAll() }
             return pending

@@ -25,7 +25,7 @@ final class Checkpointer: @unchecked Sendable {
     static let backgroundPages: Int32 = 1_000
     static let inlinePages: Int32 = 2_000
 
-    private weak var store: Store?
+    private weak var store: SQLiteEngine?
     private let scheduled = Atomic<Bool>(false)
     /// How many frames of the log the last checkpoint this process ran had copied.
     private let checkpointed = Atomic<Int32>(0)
@@ -33,7 +33,7 @@ final class Checkpointer: @unchecked Sendable {
 
     init() {}
 
-    func attach(to store: Store) {
+    func attach(to store: SQLiteEngine) {
         self.store = store
     }
 
@@ -54,7 +54,7 @@ final class Checkpointer: @unchecked Sendable {
 
     /// Asks for drained lanes to be deleted and free pages returned to the filesystem,
     /// on the background queue (a reader just found its queue empty: a backlog may have
-    /// drained). See `Store.tidyUp`.
+    /// drained). See `SQLiteEngine.tidyUp`.
     func scheduleReclaim() {
         // Readers find their queue empty all the time (a ping-pong, every wait): check at
         // most once a second, not on every wait.

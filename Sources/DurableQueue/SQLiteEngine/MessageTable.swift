@@ -362,11 +362,7 @@ enum MessageTable {
         try due.bind(queue, at: 1)
         try due.bind(limit, at: 2)
         try due.bind(now, at: 3)
-        var promoted: [Message] = []
-        while try due.step() {
-            promoted.append(Message(id: due.int64(at: 0), queue: queue, body: due.data(at: 4), priority: due.int(at: 3),
-                                    enqueuedAt: Timestamp.date(due.int64(at: 1)), attempt: due.int(at: 2)))
-        }
+        let promoted = try messages(due, queue: queue)
         if promoted.isEmpty { return ready }
         // Each priority's lane, then its due delayed messages after it.
         var merged: [Message] = []
@@ -470,5 +466,17 @@ enum MessageTable {
             return QueueStats(name: queue, ready: entry.ready, delayed: entry.delayed, leased: entry.leased, dead: 0,
                               oldestReadyAge: entry.oldest.map { .microseconds(max(0, now - $0)) })
         }
+    }
+
+    /// Every row `statement` returns, as messages of `queue`; its columns are id,
+    /// enqueued_at, attempt, priority, body.
+    static func messages(_ statement: Statement, queue: String) throws -> [Message] {
+        var messages: [Message] = []
+        while try statement.step() {
+            messages.append(Message(id: statement.int64(at: 0), queue: queue, body: statement.data(at: 4),
+                                    priority: statement.int(at: 3), enqueuedAt: Timestamp.date(statement.int64(at: 1)),
+                                    attempt: statement.int(at: 2)))
+        }
+        return messages
     }
 }

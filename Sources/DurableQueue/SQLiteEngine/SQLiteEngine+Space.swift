@@ -1,6 +1,6 @@
 import FoundationEssentials
 
-extension Store {
+extension SQLiteEngine {
     /// Free space worth returning to the filesystem: at least this much, and at least a
     /// tenth of the file. So once a backlog has drained, the file ends within 1 MiB or
     /// 10% of what it holds, whatever the backlog's size.
@@ -15,25 +15,11 @@ extension Store {
         _ = try reclaimSpace()
     }
 
-    /// Returns free pages to the filesystem once a backlog has drained: incremental
-    /// vacuum in short transactions (other processes keep working in between), then a
-    /// `TRUNCATE` checkpoint that empties the write-ahead log. Does nothing unless at
-    /// least 1 MiB and a tenth of the file are free.
-    ///
-    /// The store does this on its own when a queue drains; call it to do it now.
-    ///
-    /// For example:
-    ///
-    /// ```swift
-    /// let pages = try store.reclaimSpace(budget: 10_000)
-    /// ```
-    ///
-    /// - Parameter budget: at most this many pages this call (`nil`: all of them).
-    /// - Returns: how many pages were freed.
-    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` (another writer held the
-    ///   lock past the busy timeout); pages freed before that stay freed.
+    /// `Store.reclaimSpace(budget:)`: incremental vacuum in short transactions (other
+    /// processes keep working in between), then a `TRUNCATE` checkpoint that empties the
+    /// write-ahead log, once at least 1 MiB and a tenth of the file are free.
     @discardableResult
-    public func reclaimSpace(budget: Int64? = nil) throws(DQError) -> Int64 {
+    func reclaimSpace(budget: Int64? = nil) throws(DQError) -> Int64 {
         var freed: Int64 = 0
         while true {
             let (pages, free, pageSize) = try read { connection in

@@ -1,0 +1,159 @@
+import FoundationEssentials
+
+/// The store contract: what queues, leases, shared state and waits *mean*, as one
+/// protocol that an engine implements. `Store`, `Queue`, `Dict`, `SharedList`,
+/// `Counter`, `Event` and the `dq` command line are written once against it; the SQLite
+/// engine (`SQLiteEngine`) is the first implementation. `ContractTests` run the same
+/// expectations against every engine.
+///
+/// Every write operation is one transaction: it either happens whole or not at all,
+/// and it wakes the readers waiting on what it changed before it returns. Arguments
+/// are already validated by the public API (names, sizes, positive counts).
+package protocol StoreEngine: AnyObject, Sendable {
+    /// Where the store lives, as the user named it (a path, later a URL without its
+    /// password): for messages.
+    var location: String { get }
+
+    // MARK: Queues
+
+    /// Stores `messages` on `queue` in order, in one transaction. A message whose dedup
+    /// key is held by a message still in the queue adds nothing and reports that
+    /// message's id. Ids increase in commit order within a queue.
+    func put(_ messages: [OutgoingMessage], on queue: String, progress: ((Int) -> Void)?) throws(DQError) -> [PutResult]
+
+    /// Removes and returns up to `limit` deliverable messages in delivery order (higher
+    /// priority first, then commit order), waiting up to `timeout` (`nil`: forever,
+    /// `.zero`: not at all) for the first. At-most-once: the removal is committed before
+    /// this returns. Returns none on timeout or when `interrupt` is signalled.
+    func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message]
+
+    /// Hides up to `limit` deliverable messages for `lease` and returns them with
+    /// receipts, waiting as `get` does; first acks `acking` in the same transaction (any
+    /// stale receipt there: `.staleReceipt`, nothing done). A message that already had
+    /// `maxAttempts` deliveries goes to the dead letters instead. With `releaseOnExit`,
+    /// the leases also end promptly when this process dies.
+    func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
+                 acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage]
+
+    /// Removes the leased message `receipt` names; `false` if the receipt is stale (or
+    /// of another queue).
+    func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool
+
+    /// Returns a leased message: deliverable again after `delay`, or a dead letter once
+    /// it has had `maxAttempts` deliveries; `false` if the receipt is stale.
+    func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int) throws(DQError) -> Bool
+
+    /// Makes a lease end `lease` from now; `false` if the receipt is stale.
+    func extend(_ receipt: Receipt, on queue: String, by lease: Duration) throws(DQError) -> Bool
+
+    /// Returns a leased message at once without counting the delivery as an attempt;
+    /// `false` if the receipt is stale.
+    func release(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool
+
+    /// The next `limit` deliverable messages in delivery order, left in the queue.
+    func peek(_ queue: String, limit: Int) throws(DQError) -> [Message]
+
+    /// How many messages could be received now.
+    func count(_ queue: String) throws(DQError) -> Int
+
+    /// Deletes every ready, leased and delayed message of `queue`; returns how many.
+    func purge(_ queue: String) throws(DQError) -> Int
+
+    /// The dead letters of `queue`, oldest first, at most `limit`.
+    func deadLetters(of queue: String, limit: Int) throws(DQError) -> [Message]
+
+    /// Puts every dead letter of `queue` back with no attempts counted; returns how many.
+    func retryDead(of queue: String) throws(DQError) -> Int
+
+    /// Deletes the dead letters of `queue`; returns how many.
+    func purgeDead(of queue: String) throws(DQError) -> Int
+
+    /// How many messages `queue` has taken in and given out, counted by every process
+    /// (statistics, not data: they may start over).
+    func traffic(ofQueue queue: String) -> QueueTraffic
+
+    // MARK: Shared state
+
+    /// The value and version of `key` in `dict`; the version changes with every write.
+    func entry(_ key: String, in dict: String) throws(DQError) -> DictEntry?
+
+    /// Every key of `dict` with its value, in key order.
+    func entries(of dict: String) throws(DQError) -> [(key: String, value: Data)]
+
+    /// Sets `key` in `dict` to `value`.
+    func setEntry(_ key: String, in dict: String, to value: Data) throws(DQError)
+
+    /// Reads `key` and writes what `transform` returns, in one transaction: `.none`
+    /// leaves it as it is, `.some(nil)` deletes it, `.some(value)` sets it. Returns
+    /// whether it wrote. `transform`'s own errors are rethrown as they are.
+    func updateEntry(_ key: String, in dict: String, _ transform: (Data?) throws -> Data??) throws -> Bool
+
+    /// Appends `values` to `list` in one transaction; returns the list's new length.
+    func append(_ values: [Data], to list: String) throws(DQError) -> Int
+
+    /// Every value of `list`, first appended first.
+    func values(of list: String) throws(DQError) -> [Data]
+
+    /// The length of `list`.
+    func length(of list: String) throws(DQError) -> Int
+
+    /// Removes and returns the last value of `list`, if any.
+    func popLast(of list: String) throws(DQError) -> Data?
+
+    /// Adds `amount` to `counter` (absent: 0) and returns the new value;
+    /// `.invalidArgument` if that would overflow.
+    func add(_ amount: Int64, to counter: String) throws(DQError) -> Int64
+
+    /// The value of `counter` (absent: 0).
+    func value(of counter: String) throws(DQError) -> Int64
+
+    /// Sets `counter` to `value`.
+    func set(_ counter: String, to value: Int64) throws(DQError)
+
+    /// Sets or clears `event`.
+    func setEvent(_ event: String, _ isSet: Bool) throws(DQError)
+
+    /// Whether `event` is set (absent: clear).
+    func isSet(_ event: String) throws(DQError) -> Bool
+
+    /// Calls `look` until it returns a value, sleeping in between until `subject` changes
+    /// (woken by the engine, not by polling; a slow safety re-check is allowed), until
+    /// `timeout` passes (`nil`: never), or `interrupt` is signalled (then `nil`).
+    func wait<T>(for subject: WaitSubject, timeout: Duration?, interrupt: WaitInterrupt?,
+                 look: () throws(DQError) -> T?) throws(DQError) -> T?
+
+    // MARK: The store
+
+    /// Counts per queue (only queues that hold messages or dead letters), per dict,
+    /// list and counter, and the engine's storage sizes.
+    func stats() throws(DQError) -> StoreStats
+
+    /// The engine's own consistency check: `"ok"` or its findings, one per line.
+    func integrityCheck() throws(DQError) -> String
+
+    /// Returns unused storage to the system, at most `budget` units (pages) now;
+    /// returns how many.
+    func reclaimSpace(budget: Int64?) throws(DQError) -> Int64
+
+    /// The descriptor that keeps this process counted alive as a lease holder, if the
+    /// engine has one (child processes that inherit it count as this process).
+    var leaseHolderDescriptor: Int32? { get }
+}
+
+/// A dict entry: its value and a version that changes with every write to it.
+package struct DictEntry: Sendable, Equatable {
+    package let value: Data
+    package let version: Int64
+
+    package init(value: Data, version: Int64) {
+        self.value = value
+        self.version = version
+    }
+}
+
+/// What a shared-state wait watches.
+package enum WaitSubject: Sendable, Hashable {
+    case dictKey(dict: String, key: String)
+    case counter(String)
+    case event(String)
+}

@@ -1,0 +1,192 @@
+import FoundationEssentials
+import CSQLite
+@preconcurrency import Glibc
+import Logging
+
+/// The SQLite engine: one SQLite file in WAL mode shared by every process that opens
+/// it, side files beside it for wake-ups (`Doorbells`), liveness (`LeaseHolders`) and
+/// writers' turns (`WriterLock`). Implements the store contract (`StoreEngine`).
+///
+/// Safe to use from many threads at once: each call takes its own pooled connection.
+final class SQLiteEngine: Sendable {
+    /// The database file's path.
+    let path: String
+    let options: StoreOptions
+    private let pool: ConnectionPool
+    /// Lanes this process took messages from, deleted once found empty (see `DrainedLanes`).
+    let drainedLanes = DrainedLanes()
+    /// The queues' doorbells, rung after commits and watched by blocked readers.
+    let doorbells: Doorbells
+    /// Messages in and out per queue, for rates (see `TrafficCounters`).
+    let traffic: Traffic
+    /// Inotify watches kept between blocking reads.
+    let waiters = WaiterPool()
+    /// This process's lease-holder lock, and the search for dead holders.
+    let holders: LeaseHolders
+    /// Runs WAL checkpoints, and space reclaim, off the commit path.
+    let checkpointer: Checkpointer
+    /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
+    private let writerLock: WriterLock?
+
+    /// Opens or creates the store file at `path` (see `Store.init(path:options:)`).
+    init(path: String, options: StoreOptions) throws(DQError) {
+        self.path = path
+        self.options = options
+        self.doorbells = Doorbells(storePath: path)
+        self.traffic = Traffic(storePath: path)
+        self.holders = LeaseHolders(storePath: path)
+        if let type = StoreLocation.unsafeFilesystem(of: path) {
+            throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
+        }
+        _ = try StoreLocation.prepare(path: path)
+        try SideFiles.verify(storePath: path)
+        let first = try Self.openChecked(path: path, options: options)
+        let writerLock = try WriterLock(path: Self.lockPath(for: path))
+        self.writerLock = options.writerLock ? writerLock : nil
+        let checkpointer = Checkpointer()
+        self.checkpointer = checkpointer
+        // Without the writer lock up front, writers that collide queue on it (see
+        // `ContendedWrite`) instead of sleeping in SQLite's busy handler.
+        let contended = options.writerLock ? nil : writerLock
+        // The hooks every connection of this store gets.
+        let equip: @Sendable (Connection) -> Void = { connection in
+            checkpointer.install(on: connection)
+            contended.map { ContendedWrite(lock: $0, timeout: options.busyTimeout).install(on: connection) }
+        }
+        equip(first)
+        pool = ConnectionPool { [path, options] in
+            let connection = try Connection(path: path, create: false)
+            try Self.configure(connection, options: options)
+            equip(connection)
+            return connection
+        }
+        pool.add(first)
+        checkpointer.attach(to: self)
+        options.logger.debug("store opened", metadata: ["path": "\(path)", "durability": "\(options.durability.rawValue)"])
+    }
+
+    /// A write-ahead log shorter than this is left in place when the store closes, for
+    /// the next process to open (`Durability` is unchanged: committed is committed).
+    /// From this size on, closing is left to SQLite: the last connection to the file
+    /// checkpoints the log and deletes it, and any other leaves it to the processes
+    /// still using the store.
+    ///
+    /// SQLite's close would checkpoint, fsync and delete the log every time the last
+    /// connection closes: three to four fsyncs that made up half of a one-shot
+    /// `dq put`. Leaving the log costs the next process that opens an idle store a read
+    /// of it (SQLite rebuilds its index from the log), about 0.5 ms per MiB here: at
+    /// most 0.1 ms below this size.
+    static let keptLogBytes: Int64 = 256 << 10
+
+    deinit {
+        // Lanes this process drained leave no row behind (see `DrainedLanes`).
+        if !drainedLanes.isEmpty { _ = try? drainedLanes.sweep(self, visits: 0) }
+        if StoreLocation.fileSize(path + "-wal") >= Self.keptLogBytes {
+            pool.forEachIdle { $0.checkpointsOnClose(true) }
+        }
+    }
+
+    var logger: Logger { options.logger }
+
+    /// The descriptor of this process's lease-holder lock (`nil` until it first leases
+    /// a message with `releaseOnExit`). A child process that inherits it keeps this
+    /// process counted as alive, so its leases are not handed back early, for as long
+    /// as the child, or anything it starts, keeps it open: `dq worker` passes it to its
+    /// commands.
+    var leaseHolderDescriptor: Int32? { holders.heldDescriptor }
+
+    /// The sidecar lock file: store set-up and writers take turns on it (`flock`).
+    static func lockPath(for path: String) -> String { path + "-lock" }
+
+    /// Opens the first connection and makes sure the file is a current dq store in WAL
+    /// mode. Processes that open a store at the same time take turns through a `flock`
+    /// on the sidecar lock file: a shared lock to check a store that is ready (the
+    /// common case), an exclusive one to create or migrate it. Without it, SQLite
+    /// answers SQLITE_BUSY at once, not after the busy timeout, to a reader that
+    /// meets another process switching a new file to WAL.
+    private static func openChecked(path: String, options: StoreOptions) throws(DQError) -> Connection {
+        let lock = try FileLock(path: lockPath(for: path))
+        do {
+            return try openChecked(path: path, options: options, lock: lock)
+        } catch {
+            // Leave nothing behind beside a file that is not ours.
+            if error.kind == .badStore && lock.created { unlink(lock.path) }
+            throw error
+        }
+    }
+
+    private static func openChecked(path: String, options: StoreOptions, lock: FileLock) throws(DQError) -> Connection {
+        try translatingErrors(path: path) {
+            let connection = try Connection(path: path, create: false)
+            let ready = try retryingBusy(timeout: options.busyTimeout) {
+                try lock.withLock(.shared, timeout: options.busyTimeout) {
+                let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+                let mode = try connection.scalarText("PRAGMA journal_mode")
+                guard version == Schema.currentVersion, mode?.lowercased() == "wal" else { return false }
+                try Migrator().prepare(connection, version: version) {
+                    try configure(connection, options: options, inWAL: true)
+                }
+                return true
+                }
+            }
+            if !ready {
+                try retryingBusy(timeout: options.busyTimeout) {
+                    try lock.withLock(.exclusive, timeout: options.busyTimeout) {
+                        try Migrator().prepare(connection) { try configure(connection, options: options) }
+                    }
+                }
+            }
+            return connection
+        }
+    }
+
+    /// Per-connection settings. The journal mode must come back as `wal`: SQLite
+    /// silently keeps another mode on filesystems that cannot do WAL (`inWAL`: the
+    /// caller has just read that it is).
+    private static func configure(_ connection: Connection, options: StoreOptions, inWAL: Bool = false) throws {
+        connection.setBusyTimeout(options.busyTimeout)
+        if sqlite3_db_readonly(connection.handle, "main") == 1 {
+            throw DQError(.storeUnavailable, "cannot write \(connection.path): permission denied")
+        }
+        let mode = inWAL ? "wal" : try connection.scalarText("PRAGMA journal_mode = WAL")
+        guard mode?.lowercased() == "wal" else {
+            throw DQError(.storeUnavailable, "\(connection.path): SQLite cannot use WAL mode here (journal_mode is \(mode ?? "unknown")); put the store on a local filesystem")
+        }
+        try connection.setSynchronous(options.durability == .full ? "FULL" : "NORMAL")
+        // Closing does not checkpoint unless `deinit` says so (see `keptLogBytes`).
+        connection.checkpointsOnClose(false)
+    }
+
+    // MARK: Running work on a connection
+
+    /// Runs `body` on a connection of its own, with SQLite errors translated.
+    func withConnection<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
+        try translatingErrors(path: path) {
+            try retryingBusy(timeout: options.busyTimeout) {
+                try pool.withConnection { connection in
+                    defer { connection.contention?.finish() }
+                    return try body(connection)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` in a write (`BEGIN IMMEDIATE`) transaction, holding the writer
+    /// lock (see `WriterLock`) unless the options turned it off. With
+    /// `Durability.full`, a commit of `kind` `.takes` is not fsynced (see `Durability`).
+    func write<T>(_ kind: CommitKind = .stores, _ body: (Connection) throws -> T) throws(DQError) -> T {
+        try withConnection { connection in
+            if options.durability == .full { try connection.setSynchronous(kind == .stores ? "FULL" : "NORMAL") }
+            connection.contention?.writing = true
+            defer { connection.contention?.writing = false }
+            let hold = try writerLock?.acquire(timeout: options.busyTimeout)
+            defer { if let hold { writerLock?.release(hold) } }
+            return try connection.transaction(.immediate) { try body(connection) }
+        }
+    }
+
+    /// Runs `body` in a read transaction: one consistent snapshot, no write lock.
+    func read<T>(_ body: (Connection) throws -> T) throws(DQError) -> T {
+        try withConnection { connection in try connection.transaction(.deferred) { try body(connection) } }
+    }
+}
