@@ -8,40 +8,34 @@ extension DQ {
             abstract: "A shared flag: set, clear, is-set (exit 0 set, 1 clear), wait.",
             subcommands: [Set.self, Clear.self, IsSet.self, Wait.self])
 
-        struct Location: ParsableArguments {
-            @OptionGroup var global: GlobalOptions
-            @Argument(help: "The event.") var event: String
-            func validate() throws { try Parse.name(event, what: "event name") }
-            func open() throws -> Event { try global.openStore().event(event) }
-        }
 
         struct Set: RequestCommand {
             static let configuration = CommandConfiguration(
                 commandName: "set",
                 abstract: "Set the event (wakes its waiters).")
-            @OptionGroup var location: Location
-            var request: EventSetRequest { EventSetRequest(store: location.global.choice, event: location.event) }
+            @OptionGroup var location: Location<Event>
+            var request: EventSetRequest { EventSetRequest(store: location.store, event: location.name) }
         }
 
         struct Clear: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "clear",
                 abstract: "Clear the event.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Event>
             func run() throws { try location.open().clear() }
         }
 
         struct IsSet: RequestCommand {
             static let configuration = CommandConfiguration(commandName: "is-set", abstract: "Exit 0 if the event is set, 1 if not.")
-            @OptionGroup var location: Location
-            var request: EventIsSetRequest { EventIsSetRequest(store: location.global.choice, event: location.event) }
+            @OptionGroup var location: Location<Event>
+            var request: EventIsSetRequest { EventIsSetRequest(store: location.store, event: location.name) }
         }
 
         struct Wait: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "wait",
                 abstract: "Wait until the event is set; exit 1 on timeout.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Event>
             @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?
             func run() throws {

@@ -15,9 +15,7 @@ extension DQ {
                 then exits 0.
                 """)
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
                 transform: Parse.duration)
@@ -47,7 +45,7 @@ extension DQ {
 
         /// The same request as `QuickPath` builds from a plain command line.
         var request: GetRequest {
-            GetRequest(store: global.choice, queue: target.queue, timeout: timeout, noWait: noWait, count: count,
+            GetRequest(store: location.store, queue: location.name, timeout: timeout, noWait: noWait, count: count,
                        follow: follow, nulSeparated: nulSeparated, lease: lease, maxAttempts: maxAttempts, json: json)
         }
     }

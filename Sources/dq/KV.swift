@@ -9,16 +9,6 @@ extension DQ {
             abstract: "A shared dictionary: key → bytes, atomic across processes.",
             subcommands: [Set.self, Get.self, Del.self, Keys.self, Items.self, Wait.self])
 
-        struct Location: ParsableArguments {
-            @OptionGroup var global: GlobalOptions
-
-            @Argument(help: "The dict.")
-            var dict: String
-
-            func validate() throws { try Parse.name(dict, what: "dict name") }
-
-            func open() throws -> Dict { try global.openStore().dict(dict) }
-        }
 
         /// The KEY argument, refused if it was not valid UTF-8 (two such keys would read
         /// as one).
@@ -33,11 +23,11 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "set",
                 abstract: "Set KEY to VALUE (- reads standard input, binary-safe).")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Dict>
             @OptionGroup var target: KeyArgument
             @Argument(help: "The value, or - for standard input.") var value: String
             var request: KVSetRequest {
-                KVSetRequest(store: location.global.choice, dict: location.dict, key: target.key, value: value)
+                KVSetRequest(store: location.store, dict: location.name, key: target.key, value: value)
             }
         }
 
@@ -45,16 +35,16 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "get",
                 abstract: "Print KEY's value raw; exit 1 if it is absent.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Dict>
             @OptionGroup var target: KeyArgument
-            var request: KVGetRequest { KVGetRequest(store: location.global.choice, dict: location.dict, key: target.key) }
+            var request: KVGetRequest { KVGetRequest(store: location.store, dict: location.name, key: target.key) }
         }
 
         struct Del: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "del",
                 abstract: "Remove KEY; exit 1 if it was absent.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Dict>
             @OptionGroup var target: KeyArgument
             func run() throws {
                 if try !location.open().delete(target.key) { throw ExitCode(1) }
@@ -65,7 +55,7 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "keys",
                 abstract: "Print every key, one per line, sorted.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Dict>
             func run() throws {
                 let keys = try location.open().keys()
                 Output.standardOutput.write(Array(keys.map { $0 + "\n" }.joined().utf8))
@@ -77,7 +67,7 @@ extension DQ {
                 commandName: "items",
                 abstract: "Print every key and value: KEY<TAB>VALUE per line, or --json.",
                 discussion: "--json prints {\"key\":…,\"value\":…} per line (value_base64 if not UTF-8); use it when keys or values may hold tabs or newlines.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Dict>
             @Flag(name: .long, help: "One JSON object per line.") var json = false
             func run() throws {
                 var out = ""
@@ -99,7 +89,7 @@ extension DQ {
                 commandName: "wait",
                 abstract: "Wait until KEY exists (or, with --changed, until it changes), then print its value.",
                 discussion: "Exits 1 on timeout, and with --changed when the key was removed.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Dict>
             @OptionGroup var target: KeyArgument
             @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?

@@ -9,18 +9,12 @@ extension DQ {
             abstract: "A shared list of values: append, read, pop.",
             subcommands: [Append.self, Items.self, Len.self, Pop.self])
 
-        struct Location: ParsableArguments {
-            @OptionGroup var global: GlobalOptions
-            @Argument(help: "The list.") var list: String
-            func validate() throws { try Parse.name(list, what: "list name") }
-            func open() throws -> SharedList { try global.openStore().list(list) }
-        }
 
         struct Append: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "append",
                 abstract: "Append each VALUE, in order, in one transaction (- reads standard input).")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<SharedList>
             @Argument(help: "Values; - is standard input.") var values: [String]
             func validate() throws { if values.isEmpty { throw ValidationError("give at least one value") } }
             func run() throws {
@@ -32,7 +26,7 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "items",
                 abstract: "Print every value, one per line (or --json).")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<SharedList>
             @Flag(name: .long, help: "Print a JSON array of strings (values not UTF-8 as {\"base64\":…}).") var json = false
             func run() throws {
                 let items = try location.open().items()
@@ -52,7 +46,7 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "len",
                 abstract: "Print the number of values.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<SharedList>
             func run() throws {
                 Output.standardOutput.write(Array("\(try location.open().count())\n".utf8))
             }
@@ -62,7 +56,7 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "pop",
                 abstract: "Remove the last value and print it raw; exit 1 if the list is empty.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<SharedList>
             func run() throws {
                 guard let value = try location.open().pop() else { throw ExitCode(1) }
                 Output.standardOutput.write(value)
@@ -76,19 +70,13 @@ extension DQ {
             abstract: "A shared integer: atomic add, get, set, wait.",
             subcommands: [Add.self, Get.self, Set.self, Wait.self])
 
-        struct Location: ParsableArguments {
-            @OptionGroup var global: GlobalOptions
-            @Argument(help: "The counter.") var counter: String
-            func validate() throws { try Parse.name(counter, what: "counter name") }
-            func open() throws -> Counter { try global.openStore().counter(counter) }
-        }
 
         struct Add: RequestCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add",
                 abstract: "Add N (default 1, may be negative) and print the new value.",
                 usage: "dq counter add <counter> [<n>] [--db <path>] [--sync <normal|full>]")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Counter>
             @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The amount (may be negative; default 1).", valueName: "n")) var amounts: [String] = []
             var amount: Int64 { Int64(amounts.first ?? "1") ?? 1 }
             func validate() throws {
@@ -97,7 +85,7 @@ extension DQ {
                 }
             }
             var request: CounterAddRequest {
-                CounterAddRequest(store: location.global.choice, counter: location.counter, amount: amount)
+                CounterAddRequest(store: location.store, counter: location.name, amount: amount)
             }
         }
 
@@ -105,8 +93,8 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "get",
                 abstract: "Print the value (0 if never set).")
-            @OptionGroup var location: Location
-            var request: CounterGetRequest { CounterGetRequest(store: location.global.choice, counter: location.counter) }
+            @OptionGroup var location: Location<Counter>
+            var request: CounterGetRequest { CounterGetRequest(store: location.store, counter: location.name) }
         }
 
         struct Set: ParsableCommand {
@@ -114,7 +102,7 @@ extension DQ {
                 commandName: "set",
                 abstract: "Set the value to N.",
                 usage: "dq counter set <counter> <n> [--db <path>] [--sync <normal|full>]")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Counter>
             @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The value (may be negative).", valueName: "n")) var values: [String] = []
             func validate() throws {
                 if values.count != 1 || Int64(values[0]) == nil {
@@ -128,7 +116,7 @@ extension DQ {
             static let configuration = CommandConfiguration(
                 commandName: "wait",
                 abstract: "Wait until the value is at least N (a barrier), then print it; exit 1 on timeout.")
-            @OptionGroup var location: Location
+            @OptionGroup var location: Location<Counter>
             @Argument(help: "The target.") var target: Int64
             @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
             var timeout: Duration?

@@ -8,9 +8,7 @@ extension DQ {
             abstract: "Print the next messages of a queue without removing them.",
             discussion: "Output is as for get; exits 1 when the queue has nothing deliverable.")
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Option(name: .customShort("n"), parsing: .unconditional, help: "Show up to N messages.")
         var count: Int = 1
@@ -26,7 +24,7 @@ extension DQ {
         }
 
         func run() throws {
-            let messages = try target.open(global).peek(limit: count)
+            let messages = try location.open().peek(limit: count)
             if messages.isEmpty { throw ExitCode(1) }
             MessagePrinter(json: json, separated: count > 1, nulSeparated: nulSeparated).print(messages)
         }
@@ -38,11 +36,9 @@ extension DQ {
             abstract: "Print how many messages are ready to be received.",
             discussion: "Delayed messages count once they are due; leased and dead ones do not.")
 
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup var location: Location<Queue>
 
-        @OptionGroup var target: QueueArgument
-
-        var request: LenRequest { LenRequest(store: global.choice, queue: target.queue) }
+        var request: LenRequest { LenRequest(store: location.store, queue: location.name) }
     }
 
     struct Purge: ParsableCommand {
@@ -51,9 +47,7 @@ extension DQ {
             abstract: "Delete every message of a queue (ready, delayed and leased; dead letters stay unless --dead).",
             discussion: "Prints nothing unless --json, which prints {\"purged\":N}. With --dead, deletes only the dead letters.")
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Flag(name: .long, help: "Print {\"purged\":N}.")
         var json = false
@@ -62,7 +56,7 @@ extension DQ {
         var dead = false
 
         func run() throws {
-            let queue = try target.open(global)
+            let queue = try location.open()
             let purged = dead ? try queue.purgeDead() : try queue.purge()
             if json { Output.standardOutput.write(Array("{\"purged\":\(purged)}\n".utf8)) }
         }

@@ -15,9 +15,7 @@ extension DQ {
                 --json, which prints {"id":N,"duplicate":false} per message.
                 """)
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Argument(help: "Message bodies; none means read standard input.")
         var bodies: [String] = []
@@ -45,7 +43,7 @@ extension DQ {
 
         /// The same request as `QuickPath` builds from a plain command line.
         var request: PutRequest {
-            PutRequest(store: global.choice, queue: target.queue, bodies: bodies, lines: lines,
+            PutRequest(store: location.store, queue: location.name, bodies: bodies, lines: lines,
                        nulSeparated: nulSeparated, priority: priority, delay: delay, key: key, json: json)
         }
     }

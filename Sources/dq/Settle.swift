@@ -8,14 +8,12 @@ extension DQ {
             abstract: "Settle leased deliveries as done: the messages are removed.",
             discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again).")
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Argument(help: "Receipts from dq get --lease --json.", transform: Parse.receipt)
         var receipts: [Receipt]
 
-        var request: AckRequest { AckRequest(store: global.choice, queue: target.queue, receipts: receipts) }
+        var request: AckRequest { AckRequest(store: location.store, queue: location.name, receipts: receipts) }
     }
 
     struct Nack: RequestCommand {
@@ -27,9 +25,7 @@ extension DQ {
                 deliveries it goes to the dead letters instead. Exits 65 if the receipt is stale.
                 """)
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
         var receipt: Receipt
@@ -41,7 +37,7 @@ extension DQ {
         var maxAttempts: Int = Queue.defaultMaxAttempts
 
         var request: NackRequest {
-            NackRequest(store: global.choice, queue: target.queue, receipt: receipt, delay: delay, maxAttempts: maxAttempts)
+            NackRequest(store: location.store, queue: location.name, receipt: receipt, delay: delay, maxAttempts: maxAttempts)
         }
     }
 
@@ -51,9 +47,7 @@ extension DQ {
             abstract: "Make a lease end DURATION from now (keep a long job from being delivered again).",
             discussion: "Exits 65 if the receipt is stale.")
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
         var receipt: Receipt
@@ -63,7 +57,7 @@ extension DQ {
         var duration: Duration
 
         var request: ExtendRequest {
-            ExtendRequest(store: global.choice, queue: target.queue, receipt: receipt, duration: duration)
+            ExtendRequest(store: location.store, queue: location.name, receipt: receipt, duration: duration)
         }
     }
 
@@ -73,9 +67,7 @@ extension DQ {
             abstract: "List a queue's dead letters (messages that failed too many deliveries).",
             discussion: "Bodies are printed one per line (or NUL-separated with -0); --json adds id, attempt and enqueued_at. Exits 1 when there are none.")
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
         var nulSeparated = false
@@ -84,7 +76,7 @@ extension DQ {
         var json = false
 
         func run() throws {
-            let dead = try target.open(global).deadLetters()
+            let dead = try location.open().deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
             MessagePrinter(json: json, separated: true, nulSeparated: nulSeparated).print(dead)
         }
@@ -96,15 +88,13 @@ extension DQ {
             abstract: "Put a queue's dead letters back in the queue, with no attempts counted.",
             discussion: "Prints nothing unless --json, which prints {\"retried\":N}.")
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Flag(name: .long, help: "Print {\"retried\":N}.")
         var json = false
 
         func run() throws {
-            let count = try target.open(global).retryDead()
+            let count = try location.open().retryDead()
             if json { Output.standardOutput.write(Array("{\"retried\":\(count)}\n".utf8)) }
         }
     }
