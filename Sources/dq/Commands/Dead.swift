@@ -19,7 +19,7 @@ extension DQ {
         func run() throws {
             let dead = try location.open().deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
-            MessagePrinter(json: json, separated: true, nulSeparated: nulSeparated).print(dead)
+            try MessagePrinter(json: json, separated: true, nulSeparated: nulSeparated).print(dead)
         }
     }
 }

@@ -92,11 +92,11 @@ struct GetRequest: CommandRequest {
                 // The lease outlives this process: the script acks it with another dq.
                 let leased = try queue.receive(lease: lease, limit: count, timeout: timeout, maxAttempts: maxAttempts,
                                                releaseOnExit: false, interrupt: interrupt)
-                printer.print(leased)
+                try printer.print(leased)
                 return !leased.isEmpty
             }
             let messages = try queue.get(limit: count, timeout: timeout, interrupt: interrupt)
-            printer.print(messages)
+            try printer.print(messages)
             return !messages.isEmpty
         }
         if follow {

@@ -26,7 +26,7 @@ extension DQ {
         func run() throws {
             let messages = try location.open().peek(limit: count)
             if messages.isEmpty { throw ExitCode(1) }
-            MessagePrinter(json: json, separated: count > 1, nulSeparated: nulSeparated).print(messages)
+            try MessagePrinter(json: json, separated: count > 1, nulSeparated: nulSeparated).print(messages)
         }
     }
 }

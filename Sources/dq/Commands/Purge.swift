@@ -19,7 +19,7 @@ extension DQ {
         func run() throws {
             let queue = try location.open()
             let purged = dead ? try queue.purgeDead() : try queue.purge()
-            if json { Output.standardOutput.write(Array("{\"purged\":\(purged)}\n".utf8)) }
+            if json { Output.standardOutput.write(Array((try JSONLine.encode(["purged": purged]) + "\n").utf8)) }
         }
     }
 }

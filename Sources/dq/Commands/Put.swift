@@ -91,10 +91,17 @@ struct PutRequest: CommandRequest {
         } : nil
         defer { progress.clear() }
         let results = try store.queue(queue).put(contentsOf: messages, progress: storing)
-        if json {
-            let text = results.map { "{\"id\":\($0.id),\"duplicate\":\($0.duplicate)}\n" }.joined()
-            Output.standardOutput.write(Array(text.utf8))
-        }
+        if json { try Self.printJSON(results) }
+    }
+
+    /// `--json`: one `{"id":N,"duplicate":false}` line per message. Not inlined, so a
+    /// plain put does not instantiate the Codable types' metadata (a search of every
+    /// protocol conformance in the binary, at each start).
+    @inline(never)
+    static func printJSON(_ results: [PutResult]) throws {
+        var text = ""
+        for result in results { text += try JSONLine.encode(PutResultJSON(id: result.id, duplicate: result.duplicate)) + "\n" }
+        Output.standardOutput.write(Array(text.utf8))
     }
 
     /// Splits standard input into message bodies.
@@ -105,4 +112,10 @@ struct PutRequest: CommandRequest {
         if input.last == separator || input.isEmpty { parts.removeLast() }
         return parts
     }
+}
+
+/// One message's line of `put --json`: `{"id":N,"duplicate":false}`.
+struct PutResultJSON: Encodable {
+    let id: Int64
+    let duplicate: Bool
 }

@@ -15,7 +15,7 @@ extension DQ {
 
         func run() throws {
             let count = try location.open().retryDead()
-            if json { Output.standardOutput.write(Array("{\"retried\":\(count)}\n".utf8)) }
+            if json { Output.standardOutput.write(Array((try JSONLine.encode(["retried": count]) + "\n").utf8)) }
         }
     }
 }

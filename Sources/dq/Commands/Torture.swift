@@ -63,7 +63,7 @@ extension DQ {
                                         grandchild: grandchild,
                                         progress: { progress.show("running \($0) …") }).run()
             progress.clear()
-            Output.standardOutput.write(Array((json ? report.json : report.text).utf8))
+            Output.standardOutput.write(Array((json ? try report.json : report.text).utf8))
             if report.lost > 0 || report.undrained > 0 || !report.intact { throw ExitCode(1) }
         }
     }
@@ -84,10 +84,13 @@ struct TortureRun {
     /// A short description of what is happening now, for a progress line.
     let progress: (String) -> Void
 
-    struct Report {
+    /// The outcome; `--json` prints every field but `intact`.
+    struct Report: Encodable {
         var committed = 0, processed = 0, lost = 0, duplicates = 0, kills = 0, undrained = 0
         var intact = false
         var integrity = ""
+
+        enum CodingKeys: String, CodingKey { case committed, processed, lost, duplicates, kills, undrained, integrity }
 
         var text: String {
             "committed \(committed) processed \(processed) lost \(lost) duplicates \(duplicates) kills \(kills)"
@@ -95,8 +98,7 @@ struct TortureRun {
         }
 
         var json: String {
-            "{\"committed\":\(committed),\"processed\":\(processed),\"lost\":\(lost),\"duplicates\":\(duplicates),"
-                + "\"kills\":\(kills),\"undrained\":\(undrained),\"integrity\":\(JSONText.string(integrity))}\n"
+            get throws { try JSONLine.encode(self) + "\n" }
         }
     }
 
