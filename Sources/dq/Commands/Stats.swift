@@ -83,7 +83,7 @@ extension DQ {
         /// (`null` in the first view).
         static func json(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil) throws -> String {
             let queues = stats.queues.map { queue in
-                StatsJSON.QueueJSON(queue, watching: rates != nil, rate: rates?[queue.name])
+                StatsJSON.QueueJSON(queue: queue, watching: rates != nil, rate: rates?[queue.name])
             }
             let files = StatsJSON.Files(db: stats.databaseBytes, wal: stats.walBytes, shm: stats.sharedMemoryBytes)
             let json = StatsJSON(path: path, files: files, queues: queues, dicts: SortedKeys(stats.dicts),
@@ -171,12 +171,6 @@ struct StatsJSON: Encodable {
         let queue: QueueStats
         let watching: Bool
         let rate: RateMeter.Rate?
-
-        init(_ queue: QueueStats, watching: Bool, rate: RateMeter.Rate?) {
-            self.queue = queue
-            self.watching = watching
-            self.rate = rate
-        }
 
         enum CodingKeys: String, CodingKey {
             case name, ready, delayed, leased, dead, oldestReadyAgeMs = "oldest_ready_age_ms"
