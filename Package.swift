@@ -46,11 +46,18 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // `dq torture`: producers and workers SIGKILLed at random, then a check that
+        // nothing committed was lost.
+        .target(
+            name: "DQTorture",
+            dependencies: ["DurableQueue"]
+        ),
         .executableTarget(
             name: "dq",
             dependencies: [
                 "DurableQueue",
                 "DQBench",
+                "DQTorture",
                 "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -67,19 +67,6 @@ struct StoreChoice {
 
 extension Durability: ExpressibleByArgument {}
 
-/// The QUEUE argument most commands take first, checked like every queue name.
-struct QueueArgument: ParsableArguments {
-    @Argument(help: "The queue (1-200 bytes of UTF-8, no control characters).")
-    var queue: String
-
-    func validate() throws { try Parse.queueName(queue) }
-
-    /// The queue, in the store `global` names.
-    func open(_ global: GlobalOptions) throws -> Queue {
-        try global.openStore().queue(queue)
-    }
-}
-
 /// Parsers for option values, reporting problems as usage errors (exit 64).
 enum Parse {
     static func duration(_ text: String) throws -> Duration {

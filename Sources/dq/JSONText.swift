@@ -1,8 +1,8 @@
 import FoundationEssentials
 @preconcurrency import Glibc
 
-/// The two JSON pieces dq prints by hand so that field order stays as documented:
-/// string literals and timestamps. (JSONEncoder does not promise key order.)
+/// JSON string literals and timestamps as dq writes them (`JSONLine` writes every
+/// string with `string(_:)`).
 enum JSONText {
     /// A JSON string literal (RFC 8259 escaping).
     static func string(_ text: String) -> String {

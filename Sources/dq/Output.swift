@@ -67,12 +67,12 @@ struct MessagePrinter {
     /// The separator is NUL instead of newline.
     var nulSeparated: Bool
 
-    func print(_ messages: [Message]) {
+    func print(_ messages: [Message]) throws {
         guard !messages.isEmpty else { return }
         var out = Data()
         for message in messages {
             if json {
-                out.append(contentsOf: Array(Self.json(for: message).utf8))
+                out.append(contentsOf: Array(try JSONLine.encode(MessageJSON(message)).utf8))
                 out.append(UInt8(ascii: "\n"))
             } else {
                 out.append(message.body)
@@ -97,32 +97,42 @@ struct MessagePrinter {
     }
 
     /// Leased messages: always JSON, with `"receipt"` and `"leased_until"`.
-    func print(_ leased: [LeasedMessage]) {
+    func print(_ leased: [LeasedMessage]) throws {
         guard !leased.isEmpty else { return }
-        let lines = leased.map { Self.json(for: $0.message, lease: $0) + "\n" }.joined()
+        var lines = ""
+        for lease in leased { lines += try JSONLine.encode(MessageJSON(lease.message, lease: lease)) + "\n" }
         Output.standardOutput.write(Array(lines.utf8))
     }
+}
 
-    /// `{"id":…,"queue":…,"priority":…,"attempt":…,"enqueued_at":…,"body":…}`; a body
-    /// that is not UTF-8 comes as `"body_base64"` instead of `"body"`. A leased message
-    /// also has `"receipt"` and `"leased_until"`.
-    static func json(for message: Message, lease: LeasedMessage? = nil) -> String {
-        var fields = [
-            "\"id\":\(message.id)",
-            "\"queue\":\(JSONText.string(message.queue))",
-            "\"priority\":\(message.priority)",
-            "\"attempt\":\(message.attempt)",
-            "\"enqueued_at\":\(JSONText.string(JSONText.timestamp(message.enqueuedAt)))",
-        ]
-        if let lease {
-            fields.append("\"receipt\":\(JSONText.string(lease.receipt.description))")
-            fields.append("\"leased_until\":\(JSONText.string(JSONText.timestamp(lease.leasedUntil)))")
-        }
-        if let text = message.text {
-            fields.append("\"body\":\(JSONText.string(text))")
-        } else {
-            fields.append("\"body_base64\":\(JSONText.string(message.body.base64EncodedString()))")
-        }
-        return "{" + fields.joined(separator: ",") + "}"
+/// A message as `get --json` prints it: `{"id":…,"queue":…,"priority":…,"attempt":…,
+/// "enqueued_at":…,"body":…}`; a body that is not UTF-8 comes as `"body_base64"` instead
+/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`.
+struct MessageJSON: Encodable {
+    let id: Int64
+    let queue: String
+    let priority: Int
+    let attempt: Int
+    let enqueuedAt: String
+    let receipt: String?
+    let leasedUntil: String?
+    let body: String?
+    let bodyBase64: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, queue, priority, attempt, enqueuedAt = "enqueued_at", receipt, leasedUntil = "leased_until"
+        case body, bodyBase64 = "body_base64"
+    }
+
+    init(_ message: Message, lease: LeasedMessage? = nil) {
+        id = message.id
+        queue = message.queue
+        priority = message.priority
+        attempt = message.attempt
+        enqueuedAt = JSONText.timestamp(message.enqueuedAt)
+        receipt = lease?.receipt.description
+        leasedUntil = lease.map { JSONText.timestamp($0.leasedUntil) }
+        body = message.text
+        bodyBase64 = body == nil ? message.body.base64EncodedString() : nil
     }
 }

@@ -2,8 +2,8 @@ import CLinuxShims
 import FoundationEssentials
 @preconcurrency import Glibc
 
-/// Starting child commands (`dq worker`, `dq lock`): through `dq child-exec`, so each
-/// dies with this process, using `posix_spawn`.
+/// Starting child processes with `posix_spawn`: commands of `dq worker` and `dq lock`
+/// through `dq child-exec`, so each dies with this process; `dq torture`'s directly.
 enum Spawn {
     struct Failure: Error {
         let code: Int32
@@ -17,10 +17,22 @@ enum Spawn {
     static func command(_ command: [String], environment: [String: String] = [:], stdin: Int32? = nil,
                         inherit: [Int32] = [], ownGroup: Bool) -> Result<pid_t, Failure> {
         let arguments = [DQ.Bench.executablePath(), "child-exec", "--parent", String(getpid()), "--"] + command
+        return start(arguments, environment: environment, stdin: stdin, inherit: inherit, ownGroup: ownGroup)
+    }
+
+    /// Starts `arguments` (the first is the executable's path) directly, with clean
+    /// signals (see `cleanSignals`); `command(…)` describes the other parameters. With
+    /// `discardOutput`, its standard output and error go to /dev/null.
+    static func start(_ arguments: [String], environment: [String: String] = [:], stdin: Int32? = nil,
+                      inherit: [Int32] = [], discardOutput: Bool = false, ownGroup: Bool) -> Result<pid_t, Failure> {
         let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO) }
+        if discardOutput {
+            posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0)
+        }
         // dup2 onto itself clears close-on-exec (glibc 2.29 and later).
         for fd in inherit { posix_spawn_file_actions_adddup2(&actions, fd, fd) }
         var attributes = posix_spawnattr_t()

@@ -103,6 +103,30 @@ struct CommandLineTests {
         #expect(objects[2]["body_base64"] as? String == Data([0xFF, 0x00]).base64EncodedString())
     }
 
+    @Test("JSON lines keep their documented field order, exact ids, escapes and timestamps")
+    func jsonText() throws {
+        /// The line with each id, timestamp and receipt replaced by ID, TS and R.
+        func shape(_ text: String) -> String {
+            text.replacing(/"id":\d{19}/, with: "\"id\":ID")
+                .replacing(/"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"/, with: "TS")
+                .replacing(/"receipt":"[^"]+"/, with: "\"receipt\":R")
+        }
+        let body = "a/b \u{8}\u{C}\u{7F}\u{1}\t\"\\ é"
+        let put = try dq(["put", "q", body, "--json", "--db", db])
+        #expect(shape(put.stdoutText) == "{\"id\":ID,\"duplicate\":false}\n")
+        _ = try dq(["put", "q", "second", "--db", db])
+        let fields = #""queue":"q","priority":0,"attempt":1,"enqueued_at":TS"#
+        let escaped = #""body":"a/b \u0008\u000c\u007f\u0001\t\"\\ é""#
+        #expect(shape(try dq(["get", "q", "--json", "--db", db]).stdoutText) == "{\"id\":ID,\(fields),\(escaped)}\n")
+        let leased = try dq(["get", "q", "--lease", "1m", "--json", "--db", db])
+        #expect(shape(leased.stdoutText) == "{\"id\":ID,\(fields),\"receipt\":R,\"leased_until\":TS,\"body\":\"second\"}\n")
+        _ = try dq(["kv", "set", "d", "k", "v\u{8}", "--db", db])
+        #expect(try dq(["kv", "items", "d", "--json", "--db", db]).stdoutText == #"{"key":"k","value":"v\u0008"}"# + "\n")
+        _ = try dq(["list", "append", "l", "x/y", "--db", db])
+        #expect(try dq(["list", "append", "l", "-", "--db", db], stdin: Data([0xFF])).status == 0)
+        #expect(try dq(["list", "items", "l", "--json", "--db", db]).stdoutText == #"["x/y",{"base64":"/w=="}]"# + "\n")
+    }
+
     @Test("--priority, --delay and --key")
     func putOptions() throws {
         _ = try dq(["put", "q", "low", "--db", db])

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Synchronization
 
 /// A named exclusive lock between processes, like `multiprocessing.Lock` but for any
 /// processes on the machine: an advisory `flock` on `PATH-locks/<hash of the name>`,
@@ -72,7 +73,7 @@ public final class NamedLock: Sendable {
         }
     }
 
-    /// A taken lock; `unlock()` releases it (once).
+    /// A taken lock; `unlock()` releases it, and later calls do nothing.
     ///
     /// For example:
     ///
@@ -80,10 +81,12 @@ public final class NamedLock: Sendable {
     /// let held = try store.lock("deploy").lock()
     /// held.unlock()
     /// ```
-    public final class Held: @unchecked Sendable {
-        // @unchecked: `hold` is only read; `WriterLock.release` is thread-safe.
+    public final class Held: Sendable {
         private let lock: WriterLock
         private let hold: WriterLock.Hold
+        /// Set by the first `unlock()`, so the hold is released (and its descriptor
+        /// closed) exactly once.
+        private let released = Atomic<Bool>(false)
 
         fileprivate init(lock: WriterLock, hold: WriterLock.Hold) {
             self.lock = lock
@@ -93,11 +96,11 @@ public final class NamedLock: Sendable {
         /// The descriptor whose open file holds the lock. A child process that inherits
         /// it (not closed on exec) keeps the lock held for as long as it, or anything it
         /// starts, keeps it open, even after this process is gone; `unlock()` releases
-        /// it for all of them.
+        /// it for all of them. After `unlock()` the number may name another file.
         public var fileDescriptor: Int32 { hold.fd }
 
-        /// Releases the lock so the next waiter, in any process, can take it. Call it
-        /// once; it does not throw.
+        /// Releases the lock so the next waiter, in any process, can take it. Only the
+        /// first call releases; later calls, from any thread, do nothing. It does not throw.
         ///
         /// For example:
         ///
@@ -105,6 +108,7 @@ public final class NamedLock: Sendable {
         /// held.unlock()
         /// ```
         public func unlock() {
+            guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
             lock.release(hold)
         }
     }

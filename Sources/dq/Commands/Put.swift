@@ -15,9 +15,7 @@ extension DQ {
                 --json, which prints {"id":N,"duplicate":false} per message.
                 """)
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Argument(help: "Message bodies; none means read standard input.")
         var bodies: [String] = []
@@ -45,7 +43,7 @@ extension DQ {
 
         /// The same request as `QuickPath` builds from a plain command line.
         var request: PutRequest {
-            PutRequest(store: global.choice, queue: target.queue, bodies: bodies, lines: lines,
+            PutRequest(store: location.store, queue: location.name, bodies: bodies, lines: lines,
                        nulSeparated: nulSeparated, priority: priority, delay: delay, key: key, json: json)
         }
     }
@@ -93,10 +91,17 @@ struct PutRequest: CommandRequest {
         } : nil
         defer { progress.clear() }
         let results = try store.queue(queue).put(contentsOf: messages, progress: storing)
-        if json {
-            let text = results.map { "{\"id\":\($0.id),\"duplicate\":\($0.duplicate)}\n" }.joined()
-            Output.standardOutput.write(Array(text.utf8))
-        }
+        if json { try Self.printJSON(results) }
+    }
+
+    /// `--json`: one `{"id":N,"duplicate":false}` line per message. Not inlined, so a
+    /// plain put does not instantiate the Codable types' metadata (a search of every
+    /// protocol conformance in the binary, at each start).
+    @inline(never)
+    static func printJSON(_ results: [PutResult]) throws {
+        var text = ""
+        for result in results { text += try JSONLine.encode(PutResultJSON(id: result.id, duplicate: result.duplicate)) + "\n" }
+        Output.standardOutput.write(Array(text.utf8))
     }
 
     /// Splits standard input into message bodies.
@@ -107,4 +112,10 @@ struct PutRequest: CommandRequest {
         if input.last == separator || input.isEmpty { parts.removeLast() }
         return parts
     }
+}
+
+/// One message's line of `put --json`: `{"id":N,"duplicate":false}`.
+struct PutResultJSON: Encodable {
+    let id: Int64
+    let duplicate: Bool
 }

@@ -40,7 +40,7 @@ extension DQ {
             let store = try global.openStore()
             guard watch else {
                 let stats = try store.stats()
-                Output.standardOutput.write(Array((json ? Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))
+                Output.standardOutput.write(Array((json ? try Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))
                 return
             }
             try watchLoop(store)
@@ -62,7 +62,7 @@ extension DQ {
                 if changed || terminal {
                     let stats = try store.stats()
                     let perSecond = rates.measure(stats.queues.map(\.name)) { store.traffic(ofQueue: $0) }
-                    var view = json ? Self.json(stats, path: store.path, rates: perSecond)
+                    var view = json ? try Self.json(stats, path: store.path, rates: perSecond)
                                     : Self.table(stats, path: store.path, rates: perSecond)
                     if terminal && !json {
                         view = "\u{1B}[H\u{1B}[2J" + view + "\n(updating as the store changes; Ctrl-C to stop)\n"
@@ -81,26 +81,14 @@ extension DQ {
 
         /// With `rates` (from `--watch`), each queue also has `in_per_s` and `out_per_s`
         /// (`null` in the first view).
-        static func json(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil) -> String {
+        static func json(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil) throws -> String {
             let queues = stats.queues.map { queue in
-                let age = queue.oldestReadyAge.map { String($0.milliseconds) } ?? "null"
-                var object = "{\"name\":\(JSONText.string(queue.name)),\"ready\":\(queue.ready),\"delayed\":\(queue.delayed),"
-                    + "\"leased\":\(queue.leased),\"dead\":\(queue.dead),\"oldest_ready_age_ms\":\(age)"
-                if let rates {
-                    let rate = rates[queue.name]
-                    object += ",\"in_per_s\":\(rate.map { NumberText.fixed($0.added, digits: 1) } ?? "null")"
-                        + ",\"out_per_s\":\(rate.map { NumberText.fixed($0.removed, digits: 1) } ?? "null")"
-                }
-                return object + "}"
+                StatsJSON.QueueJSON(queue: queue, watching: rates != nil, rate: rates?[queue.name])
             }
-            func object(_ sizes: [String: Int64]) -> String {
-                "{" + sizes.keys.sorted().map { "\(JSONText.string($0)):\(sizes[$0]!)" }.joined(separator: ",") + "}"
-            }
-            return "{\"path\":\(JSONText.string(path)),\"files\":{\"db\":\(stats.databaseBytes),"
-                + "\"wal\":\(stats.walBytes),\"shm\":\(stats.sharedMemoryBytes)},"
-                + "\"queues\":[\(queues.joined(separator: ","))],"
-                + "\"dicts\":\(object(stats.dicts.mapValues(Int64.init))),\"lists\":\(object(stats.lists.mapValues(Int64.init))),"
-                + "\"counters\":\(object(stats.counters))}\n"
+            let files = StatsJSON.Files(db: stats.databaseBytes, wal: stats.walBytes, shm: stats.sharedMemoryBytes)
+            let json = StatsJSON(path: path, files: files, queues: queues, dicts: SortedKeys(stats.dicts),
+                                 lists: SortedKeys(stats.lists), counters: SortedKeys(stats.counters))
+            return try JSONLine.encode(json) + "\n"
         }
 
         /// With `rates` (from `--watch`), two more columns: messages put and taken out
@@ -162,6 +150,49 @@ extension Duration {
 
 /// Messages per second in and out of each queue, from two readings of the store's
 /// traffic counters (`Store.traffic(ofQueue:)`) a view apart.
+/// What `stats --json` prints: `{"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[…],
+/// "dicts":{name:keys},"lists":{name:values},"counters":{name:value}}`.
+struct StatsJSON: Encodable {
+    let path: String
+    let files: Files
+    let queues: [QueueJSON]
+    let dicts: SortedKeys<Int>
+    let lists: SortedKeys<Int>
+    let counters: SortedKeys<Int64>
+
+    struct Files: Encodable {
+        let db: Int64
+        let wal: Int64
+        let shm: Int64
+    }
+
+    /// One queue's counts; when watching, also its rates (`null` until there are two views).
+    struct QueueJSON: Encodable {
+        let queue: QueueStats
+        let watching: Bool
+        let rate: RateMeter.Rate?
+
+        enum CodingKeys: String, CodingKey {
+            case name, ready, delayed, leased, dead, oldestReadyAgeMs = "oldest_ready_age_ms"
+            case inPerSecond = "in_per_s", outPerSecond = "out_per_s"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(queue.name, forKey: .name)
+            try container.encode(queue.ready, forKey: .ready)
+            try container.encode(queue.delayed, forKey: .delayed)
+            try container.encode(queue.leased, forKey: .leased)
+            try container.encode(queue.dead, forKey: .dead)
+            try container.encode(queue.oldestReadyAge?.milliseconds, forKey: .oldestReadyAgeMs)
+            if watching {
+                try container.encode(rate.map { FixedDecimal($0.added, digits: 1) }, forKey: .inPerSecond)
+                try container.encode(rate.map { FixedDecimal($0.removed, digits: 1) }, forKey: .outPerSecond)
+            }
+        }
+    }
+}
+
 struct RateMeter {
     struct Rate {
         let added: Double

@@ -27,9 +27,7 @@ extension DQ {
                 its inherited descriptors lets them return at once).
                 """)
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Option(name: .customShort("j"), help: "How many commands to run at once.")
         var jobs: Int = 1
@@ -62,7 +60,7 @@ extension DQ {
         func run() throws {
             let interrupt = try WaitInterrupt()
             StopSignal.install(waking: interrupt)
-            let queue = try target.open(global)
+            let queue = try location.open()
             let supervisor = Supervisor(
                 queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff)
             let slots = DispatchGroup()

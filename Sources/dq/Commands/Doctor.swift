@@ -20,15 +20,27 @@ extension DQ {
         @Flag(name: .long, help: "Print JSON.")
         var json = false
 
+        /// What `--json` prints.
+        struct ReportJSON: Encodable {
+            let path: String
+            let status: String
+            let checks: [CheckJSON]
+        }
+
+        /// One check of `--json`.
+        struct CheckJSON: Encodable {
+            let check: String
+            let status: String
+            let detail: String
+        }
+
         func run() throws {
             let path = global.db ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
             let diagnosis = Doctor.examine(path: path)
             if json {
-                let checks = diagnosis.findings.map { finding in
-                    "{\"check\":\(JSONText.string(finding.check)),\"status\":\"\(finding.severity.rawValue)\",\"detail\":\(JSONText.string(finding.detail))}"
-                }
-                Output.standardOutput.write(Array(("{\"path\":\(JSONText.string(path)),\"status\":\"\(diagnosis.severity.rawValue)\","
-                    + "\"checks\":[\(checks.joined(separator: ","))]}\n").utf8))
+                let checks = diagnosis.findings.map { CheckJSON(check: $0.check, status: $0.severity.rawValue, detail: $0.detail) }
+                let report = ReportJSON(path: path, status: diagnosis.severity.rawValue, checks: checks)
+                Output.standardOutput.write(Array((try JSONLine.encode(report) + "\n").utf8))
             } else {
                 var text = "store \(path)\n"
                 for finding in diagnosis.findings {

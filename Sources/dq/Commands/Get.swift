@@ -15,9 +15,7 @@ extension DQ {
                 then exits 0.
                 """)
 
-        @OptionGroup var global: GlobalOptions
-
-        @OptionGroup var target: QueueArgument
+        @OptionGroup var location: Location<Queue>
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
                 transform: Parse.duration)
@@ -47,7 +45,7 @@ extension DQ {
 
         /// The same request as `QuickPath` builds from a plain command line.
         var request: GetRequest {
-            GetRequest(store: global.choice, queue: target.queue, timeout: timeout, noWait: noWait, count: count,
+            GetRequest(store: location.store, queue: location.name, timeout: timeout, noWait: noWait, count: count,
                        follow: follow, nulSeparated: nulSeparated, lease: lease, maxAttempts: maxAttempts, json: json)
         }
     }
@@ -94,11 +92,11 @@ struct GetRequest: CommandRequest {
                 // The lease outlives this process: the script acks it with another dq.
                 let leased = try queue.receive(lease: lease, limit: count, timeout: timeout, maxAttempts: maxAttempts,
                                                releaseOnExit: false, interrupt: interrupt)
-                printer.print(leased)
+                try printer.print(leased)
                 return !leased.isEmpty
             }
             let messages = try queue.get(limit: count, timeout: timeout, interrupt: interrupt)
-            printer.print(messages)
+            try printer.print(messages)
             return !messages.isEmpty
         }
         if follow {

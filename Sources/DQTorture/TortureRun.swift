@@ -1,0 +1,180 @@
+import DurableQueue
+import FoundationEssentials
+@preconcurrency import Glibc
+
+/// One `dq torture` run: producers and `dq worker`s on a fresh store, one of them
+/// SIGKILLed and restarted every 50-300 ms, then the producers stopped, the queue
+/// drained, and what was committed compared with what was processed.
+///
+/// For example:
+///
+/// ```swift
+/// let run = TortureRun(executable: "/usr/local/bin/dq", sync: .normal, producers: 2, workers: 3,
+///                      seconds: 20, rate: 100, grandchild: false,
+///                      start: { try spawnDiscardingOutput($0) }, progress: { print($0) })
+/// let report = try run.run(in: "/tmp")
+/// ```
+public struct TortureRun {
+    /// The dq binary whose `worker` and `torture-producer` commands run.
+    let executable: String
+    let sync: Durability
+    let producers: Int
+    let workers: Int
+    /// How long to keep killing.
+    let seconds: Double
+    /// Messages per second each producer puts.
+    let rate: Double
+    /// Whether each command appends through a child of its own, which outlives a
+    /// worker killed meanwhile.
+    let grandchild: Bool
+    /// Starts a process (the first argument is the executable's path) with its output
+    /// discarded, and returns its pid.
+    let start: ([String]) throws -> pid_t
+    /// A short description of what is happening now, for a progress line.
+    let progress: (String) -> Void
+
+    public init(executable: String, sync: Durability, producers: Int, workers: Int, seconds: Double, rate: Double,
+                grandchild: Bool, start: @escaping ([String]) throws -> pid_t, progress: @escaping (String) -> Void) {
+        self.executable = executable
+        self.sync = sync
+        self.producers = producers
+        self.workers = workers
+        self.seconds = seconds
+        self.rate = rate
+        self.grandchild = grandchild
+        self.start = start
+        self.progress = progress
+    }
+
+    /// The outcome; its JSON has every field but `intact`.
+    public struct Report: Encodable, Sendable {
+        public var committed = 0, processed = 0, lost = 0, duplicates = 0, kills = 0, undrained = 0
+        /// Whether `PRAGMA integrity_check` said ok.
+        public var intact = false
+        /// What `PRAGMA integrity_check` said.
+        public var integrity = ""
+
+        enum CodingKeys: String, CodingKey { case committed, processed, lost, duplicates, kills, undrained, integrity }
+
+        /// Nothing committed was lost, the queue drained, and the store is intact.
+        public var passed: Bool { lost == 0 && undrained == 0 && intact }
+
+        /// `committed N processed N lost N duplicates N kills N integrity ok` and a newline.
+        public var text: String {
+            "committed \(committed) processed \(processed) lost \(lost) duplicates \(duplicates) kills \(kills)"
+                + (undrained > 0 ? " undrained \(undrained)" : "") + " integrity \(integrity)\n"
+        }
+    }
+
+    /// Runs in a fresh directory made in `base`, and removes it.
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` if the directory cannot be made;
+    ///   whatever `start` or the store throws.
+    public func run(in base: String) throws -> Report {
+        var template = Array((base + "/dq-torture-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw DQError(.storeUnavailable, "cannot make a directory in \(base): \(String(cString: strerror(errno)))")
+        }
+        let root = String(cString: made)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        return try run(root: root)
+    }
+
+    /// Where a producer's and the workers' files are, in `root`.
+    private struct Files {
+        let root: String
+        var db: String { root + "/store.db" }
+        var processed: String { root + "/processed" }
+        func producerLog(_ index: Int) -> String { root + "/produced-\(index)" }
+    }
+
+    private func startProducer(_ index: Int, _ files: Files) throws -> pid_t {
+        try start([executable, "torture-producer", files.db, "p\(index)", files.producerLog(index), "--sync", sync.rawValue,
+                   "--rate", String(rate)])
+    }
+
+    private func startWorker(_ files: Files) throws -> pid_t {
+        try start([executable, "worker", "torture", "--db", files.db, "--sync", sync.rawValue, "--lease", "2s",
+                   "--backoff", "10ms", "--max-attempts", "1000", "--", "sh", "-c",
+                   grandchild ? "sh -c 'cat >> \(files.processed)'; true" : "cat >> \(files.processed)"])
+    }
+
+    private func run(root: String) throws -> Report {
+        let files = Files(root: root)
+        let store = try Store(path: files.db, options: StoreOptions(durability: sync))
+        var report = Report()
+        var producerPIDs = try (0..<producers).map { try startProducer($0, files) }
+        var workerPIDs = try (0..<workers).map { _ in try startWorker(files) }
+        var random = SystemRandomNumberGenerator()
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
+        while ContinuousClock.now < end {
+            usleep(UInt32.random(in: 50_000...300_000, using: &random))
+            let victim = Int.random(in: 0..<(producers + workers), using: &random)
+            if victim < producers {
+                kill(producerPIDs[victim], SIGKILL)
+                Self.reap(producerPIDs[victim])
+                producerPIDs[victim] = try startProducer(victim, files)
+            } else {
+                kill(workerPIDs[victim - producers], SIGKILL)
+                Self.reap(workerPIDs[victim - producers])
+                workerPIDs[victim - producers] = try startWorker(files)
+            }
+            report.kills += 1
+            let left = max(0, Int((end - ContinuousClock.now).components.seconds))
+            progress("killing: \(report.kills) kills, \(left) s to go")
+        }
+        for pid in producerPIDs { kill(pid, SIGKILL); Self.reap(pid) }
+        // Let the workers drain everything, leases of killed workers included.
+        let drainEnd = ContinuousClock.now + .seconds(120)
+        while true {
+            let stats = try store.stats().queues.first { $0.name == "torture" }
+            report.undrained = (stats?.ready ?? 0) + (stats?.leased ?? 0) + (stats?.delayed ?? 0)
+            if report.undrained == 0 || ContinuousClock.now >= drainEnd { break }
+            progress("draining: \(report.undrained) messages left")
+            usleep(50_000)
+        }
+        for pid in workerPIDs { kill(pid, SIGTERM) }
+        for pid in workerPIDs { Self.reap(pid) }
+
+        var committed = Set<String>()
+        for index in 0..<producers {
+            let log = (try? String(contentsOfFile: files.producerLog(index), encoding: .utf8)) ?? ""
+            for line in log.split(separator: "\n") { committed.insert("p\(index)-\(line)") }
+        }
+        let processedLines = ((try? String(contentsOfFile: files.processed, encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+        let processed = Set(processedLines)
+        report.committed = committed.count
+        report.processed = processed.count
+        report.lost = committed.subtracting(processed).count
+        report.duplicates = processedLines.count - processed.count
+        report.integrity = try store.integrityCheck()
+        report.intact = report.integrity == "ok"
+        return report
+    }
+
+    /// Waits for a child to end (it was killed), so it leaves no zombie.
+    private static func reap(_ pid: pid_t) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    /// A producer (`dq torture-producer`): puts `PREFIX-N` for N = 1, 2, … on the queue
+    /// `torture` of `db`, `rate` per second, and appends N to `log` after each put
+    /// returns, until killed. A restarted producer continues after the last N logged.
+    public static func produce(db: String, prefix: String, log: String, sync: Durability, rate: Double) throws -> Never {
+        let queue = try Store(path: db, options: StoreOptions(durability: sync)).queue("torture")
+        let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DQError(.storeUnavailable, "cannot open \(log)") }
+        var next = (try? String(contentsOfFile: log, encoding: .utf8))?
+            .split(separator: "\n").compactMap { Int($0) }.max().map { $0 + 1 } ?? 1
+        let interval = UInt32(1_000_000 / rate)
+        while true {
+            usleep(interval)
+            try queue.put("\(prefix)-\(next)\n")
+            let line = Array("\(next)\n".utf8)
+            _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            next += 1
+        }
+    }
+}

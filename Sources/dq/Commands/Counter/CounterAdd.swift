@@ -1,0 +1,33 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ.CounterCommand {
+    struct Add: RequestCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Add N (default 1, may be negative) and print the new value.",
+            usage: "dq counter add <counter> [<n>] [--db <path>] [--sync <normal|full>]")
+        @OptionGroup var location: Location<Counter>
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The amount (may be negative; default 1).", valueName: "n")) var amounts: [String] = []
+        var amount: Int64 { Int64(amounts.first ?? "1") ?? 1 }
+        func validate() throws {
+            if amounts.count > 1 || (amounts.first.map { Int64($0) == nil } ?? false) {
+                throw ValidationError("give one whole number to add, as in: dq counter add NAME -1")
+            }
+        }
+        var request: CounterAddRequest {
+            CounterAddRequest(store: location.store, counter: location.name, amount: amount)
+        }
+    }
+}
+
+/// What one `dq counter add` asks for (see `CommandRequest`).
+struct CounterAddRequest: CommandRequest {
+    var store: StoreChoice
+    var counter: String
+    var amount: Int64 = 1
+
+    func run() throws {
+        Output.standardOutput.write(Array("\(try store.open().counter(counter).add(amount))\n".utf8))
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ.EventCommand {
+    struct Clear: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "clear",
+            abstract: "Clear the event.")
+        @OptionGroup var location: Location<Event>
+        func run() throws { try location.open().clear() }
+    }
+}

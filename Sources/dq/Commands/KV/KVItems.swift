@@ -1,0 +1,36 @@
+import ArgumentParser
+import DurableQueue
+import FoundationEssentials
+
+extension DQ.KV {
+    struct Items: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "items",
+            abstract: "Print every key and value: KEY<TAB>VALUE per line, or --json.",
+            discussion: "--json prints {\"key\":…,\"value\":…} per line (value_base64 if not UTF-8); use it when keys or values may hold tabs or newlines.")
+        @OptionGroup var location: Location<Dict>
+        @Flag(name: .long, help: "One JSON object per line.") var json = false
+
+        /// One line of `--json`: the value as text, or in base64 if it is not UTF-8.
+        struct ItemJSON: Encodable {
+            let key: String
+            let value: String?
+            let valueBase64: String?
+
+            enum CodingKeys: String, CodingKey { case key, value, valueBase64 = "value_base64" }
+        }
+
+        func run() throws {
+            var out = ""
+            for (key, value) in try location.open().items() {
+                if json {
+                    let text = String(data: value, encoding: .utf8)
+                    out += try JSONLine.encode(ItemJSON(key: key, value: text, valueBase64: text == nil ? value.base64EncodedString() : nil)) + "\n"
+                } else {
+                    out += key + "\t" + String(decoding: value, as: UTF8.self) + "\n"
+                }
+            }
+            Output.standardOutput.write(Array(out.utf8))
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ.KV {
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "keys",
+            abstract: "Print every key, one per line, sorted.")
+        @OptionGroup var location: Location<Dict>
+        func run() throws {
+            let keys = try location.open().keys()
+            Output.standardOutput.write(Array(keys.map { $0 + "\n" }.joined().utf8))
+        }
+    }
+}

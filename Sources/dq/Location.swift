@@ -1,0 +1,58 @@
+import ArgumentParser
+import DurableQueue
+
+/// The store options and the first argument, naming the queue, dict, list, counter or
+/// event a command works on: `@OptionGroup var location: Location<Dict>`.
+struct Location<Object: StoreObject>: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName))
+    var name: String
+
+    func validate() throws { try Parse.name(name, what: Object.argumentName + " name") }
+
+    /// Which store, and how durable, as a plain value.
+    var store: StoreChoice { global.choice }
+
+    /// Opens the store and the object in it.
+    func open() throws -> Object { try Object.open(name, in: global.openStore()) }
+}
+
+/// A kind of named object in a store, as a command's first argument names it.
+protocol StoreObject {
+    /// The argument's value name (`<dict>`), and what its name is called in errors ("dict name").
+    static var argumentName: String { get }
+    /// The argument's help text.
+    static var argumentHelp: String { get }
+    static func open(_ name: String, in store: Store) throws -> Self
+}
+
+extension StoreObject {
+    static var argumentHelp: String { "The \(argumentName)." }
+}
+
+extension Queue: StoreObject {
+    static var argumentName: String { "queue" }
+    static var argumentHelp: String { "The queue (1-200 bytes of UTF-8, no control characters)." }
+    static func open(_ name: String, in store: Store) throws -> Queue { try store.queue(name) }
+}
+
+extension Dict: StoreObject {
+    static var argumentName: String { "dict" }
+    static func open(_ name: String, in store: Store) throws -> Dict { try store.dict(name) }
+}
+
+extension SharedList: StoreObject {
+    static var argumentName: String { "list" }
+    static func open(_ name: String, in store: Store) throws -> SharedList { try store.list(name) }
+}
+
+extension Counter: StoreObject {
+    static var argumentName: String { "counter" }
+    static func open(_ name: String, in store: Store) throws -> Counter { try store.counter(name) }
+}
+
+extension Event: StoreObject {
+    static var argumentName: String { "event" }
+    static func open(_ name: String, in store: Store) throws -> Event { try store.event(name) }
+}
