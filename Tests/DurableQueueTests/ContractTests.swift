@@ -1,0 +1,224 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import DurableQueue
+
+/// An engine the store contract's tests run against. Each case opens fresh stores of
+/// its kind; two stores opened on the same `place` share their data, as two processes do.
+enum EngineUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+
+    var testDescription: String { rawValue }
+
+    /// Where a store of this engine lives in `directory`.
+    func place(in directory: TemporaryDirectory) -> String {
+        switch self {
+        case .sqlite: directory.file("contract.db")
+        }
+    }
+
+    /// A store on `place` kept by this engine.
+    func open(_ place: String) throws -> Store {
+        switch self {
+        case .sqlite: Store(engine: try SQLiteEngine(path: place, options: StoreOptions()))
+        }
+    }
+}
+
+/// The store contract (`StoreEngine`), written once and run against every engine
+/// through the public API. Engine-specific behaviour (files, SQL) is tested elsewhere.
+@Suite("Store contract")
+struct ContractTests {
+    let directory = TemporaryDirectory()
+
+    @Test("a queue delivers higher priority first, then in put order; ids increase", arguments: EngineUnderTest.allCases)
+    func order(engine: EngineUnderTest) throws {
+        let queue = try engine.open(engine.place(in: directory)).queue("q")
+        let ids = try queue.put(contentsOf: ["a", "b", "c"].map { OutgoingMessage($0) }).map(\.id)
+        try queue.put("urgent", priority: 5)
+        try queue.put("low", priority: -1)
+        #expect(ids == ids.sorted() && Set(ids).count == 3)
+        #expect(try queue.peek(limit: 5).map(\.text) == ["urgent", "a", "b", "c", "low"])
+        #expect(try queue.count() == 5)
+        #expect(try queue.get(limit: 5, timeout: .zero).map(\.text) == ["urgent", "a", "b", "c", "low"])
+        #expect(try queue.get(timeout: .zero) == nil)
+    }
+
+    @Test("a delayed message is not delivered before its time", arguments: EngineUnderTest.allCases)
+    func delay(engine: EngineUnderTest) throws {
+        let queue = try engine.open(engine.place(in: directory)).queue("q")
+        try queue.put("later", delay: .milliseconds(300))
+        try queue.put("now")
+        #expect(try queue.count() == 1)
+        #expect(try queue.get(timeout: .zero)?.text == "now")
+        #expect(try queue.get(timeout: .zero) == nil)
+        // The wait ends when the message falls due, not at the timeout.
+        let started = ContinuousClock.now
+        #expect(try queue.get(timeout: .seconds(10))?.text == "later")
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test("a dedup key holds while its message is queued", arguments: EngineUnderTest.allCases)
+    func dedup(engine: EngineUnderTest) throws {
+        let queue = try engine.open(engine.place(in: directory)).queue("q")
+        let first = try queue.put("once", key: "k")
+        let again = try queue.put("twice", key: "k")
+        #expect(again.duplicate && again.id == first.id)
+        #expect(try queue.get(timeout: .zero)?.text == "once")
+        #expect(try queue.put("after", key: "k").duplicate == false)
+    }
+
+    @Test("leases: hidden until settled; ack, nack, extend, release; stale and foreign receipts refused",
+          arguments: EngineUnderTest.allCases)
+    func leases(engine: EngineUnderTest) throws {
+        let store = try engine.open(engine.place(in: directory))
+        let queue = try store.queue("q")
+        try queue.put("job")
+        let first = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+        #expect(first.message.attempt == 1)
+        #expect(try queue.receive(lease: .seconds(60), timeout: .zero).isEmpty, "hidden while leased")
+        try queue.extend(first.receipt, by: .seconds(120))
+        try queue.nack(first.receipt)
+        #expect((#expect(throws: DQError.self) { try queue.ack(first.receipt) })?.kind == .staleReceipt)
+        let second = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+        #expect(second.message.attempt == 2 && second.message.id == first.message.id)
+        try queue.release(second.receipt)
+        let third = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+        #expect(third.message.attempt == 2, "a released delivery does not count")
+        #expect((#expect(throws: DQError.self) { try store.queue("other").ack(third.receipt) })?.kind == .staleReceipt)
+        try queue.ack(third.receipt)
+        #expect(try queue.get(timeout: .zero) == nil)
+        #expect(try store.stats().queues.isEmpty, "an empty queue is not listed")
+    }
+
+    @Test("a lease that runs out delivers the message again", arguments: EngineUnderTest.allCases)
+    func leaseExpiry(engine: EngineUnderTest) throws {
+        let queue = try engine.open(engine.place(in: directory)).queue("q")
+        try queue.put("job")
+        let first = try #require(try queue.receive(lease: .milliseconds(200), timeout: .zero).first)
+        // The wait ends when the lease runs out.
+        let again = try #require(try queue.receive(lease: .seconds(60), timeout: .seconds(10)).first)
+        #expect(again.message.id == first.message.id && again.message.attempt == 2)
+    }
+
+    @Test("max attempts: dead letters listed, retried and purged", arguments: EngineUnderTest.allCases)
+    func deadLetters(engine: EngineUnderTest) throws {
+        let store = try engine.open(engine.place(in: directory))
+        let queue = try store.queue("q")
+        try queue.put("poison")
+        for _ in 1...2 {
+            let leased = try #require(try queue.receive(lease: .seconds(60), timeout: .zero, maxAttempts: 2).first)
+            try queue.nack(leased.receipt, maxAttempts: 2)
+        }
+        #expect(try queue.get(timeout: .zero) == nil)
+        #expect(try queue.deadLetters().map(\.text) == ["poison"])
+        #expect(try store.stats().queues.first?.dead == 1)
+        #expect(try queue.retryDead() == 1)
+        #expect(try queue.receive(lease: .seconds(60), timeout: .zero).first?.message.attempt == 1)
+        try queue.purge()
+        try queue.put("poison 2")
+        let leased = try #require(try queue.receive(lease: .seconds(60), timeout: .zero, maxAttempts: 1).first)
+        try queue.nack(leased.receipt, maxAttempts: 1)
+        #expect(try queue.purgeDead() == 1)
+        #expect(try store.stats().queues.isEmpty)
+    }
+
+    @Test("two stores on one place: each message goes to exactly one getter", arguments: EngineUnderTest.allCases)
+    func exactlyOnce(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let producer = try engine.open(place).queue("q")
+        try producer.put(contentsOf: (0..<400).map { OutgoingMessage("m\($0)") })
+        let getters = try (0..<2).map { _ in try engine.open(place).queue("q") }
+        let taken = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            while let message = try? getters[index].get(timeout: .zero) {
+                taken.withLock { $0.append(message.text ?? "") }
+            }
+        }
+        let all = taken.withLock { $0 }
+        #expect(all.count == 400 && Set(all).count == 400)
+    }
+
+    @Test("a blocked get is woken by a put through another store", arguments: EngineUnderTest.allCases)
+    func wakeUp(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let reader = try engine.open(place).queue("q")
+        let writer = try engine.open(place).queue("q")
+        let waiting = DispatchSemaphore(value: 0)
+        let got = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            waiting.signal()
+            let message = try? reader.get(timeout: .seconds(20))
+            got.withLock { $0 = message?.text }
+            done.signal()
+        }
+        waiting.wait()
+        try writer.put("hello")
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(got.withLock { $0 } == "hello")
+    }
+
+    @Test("dicts: set, get, compare-and-set, update, delete, items; a wait is woken by a set",
+          arguments: EngineUnderTest.allCases)
+    func dicts(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let dict = try engine.open(place).dict("d")
+        try dict.set("a", "1")
+        #expect(try dict.get("a") == Data("1".utf8))
+        #expect(try dict.compareAndSet("a", expected: Data("0".utf8), new: Data("2".utf8)) == false)
+        #expect(try dict.compareAndSet("a", expected: Data("1".utf8), new: Data("2".utf8)))
+        #expect(try dict.compareAndSet("b", expected: nil, new: Data("x".utf8)), "set if absent")
+        #expect(try dict.update("a") { Data(($0 ?? Data()) + Data("+".utf8)) } == Data("2+".utf8))
+        #expect(try dict.items().map(\.key) == ["a", "b"])
+        #expect(try dict.delete("b") && !(try dict.delete("b")))
+        #expect(try dict.get("b") == nil)
+
+        let other = try engine.open(place).dict("d")
+        let done = DispatchSemaphore(value: 0)
+        let seen = Mutex<Data?>(nil)
+        Thread.detachNewThread {
+            let value = try? other.wait(for: "c", timeout: .seconds(20))
+            seen.withLock { $0 = value }
+            done.signal()
+        }
+        try dict.set("c", "arrived")
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(seen.withLock { $0 } == Data("arrived".utf8))
+    }
+
+    @Test("lists, counters and events", arguments: EngineUnderTest.allCases)
+    func sharedValues(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let store = try engine.open(place)
+        let list = try store.list("l")
+        #expect(try list.append(contentsOf: [Data("a".utf8), Data("b".utf8)]) == 2)
+        #expect(try list.append("c") == 3)
+        #expect(try list.pop() == Data("c".utf8))
+        #expect(try list.items() == [Data("a".utf8), Data("b".utf8)] && list.count() == 2)
+
+        let counter = try store.counter("n")
+        #expect(try counter.add() == 1 && counter.add(41) == 42)
+        #expect((#expect(throws: DQError.self) { try counter.add(.max) })?.kind == .invalidArgument)
+        try counter.set(7)
+        #expect(try counter.get() == 7)
+
+        let event = try store.event("e")
+        #expect(try !event.isSet())
+        let waiter = try engine.open(place)
+        let done = DispatchSemaphore(value: 0)
+        let results = Mutex<(Int64?, Bool)>((nil, false))
+        Thread.detachNewThread {
+            let value = try? waiter.counter("n").wait(atLeast: 8, timeout: .seconds(20))
+            let set = (try? waiter.event("e").wait(timeout: .seconds(20))) ?? false
+            results.withLock { $0 = (value, set) }
+            done.signal()
+        }
+        try counter.add()
+        try event.set()
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(results.withLock { $0.0 } == 8 && results.withLock { $0.1 })
+        try event.clear()
+        #expect(try !event.isSet())
+    }
+}
