@@ -112,67 +112,35 @@ extension Queue {
         }
     }
 
-    /// Logs that a handled message's lease ran out before it was settled.
-    private func logLostLease(_ receipt: Receipt) {
-        store.logger.warning("a lease ran out while its handler ran; the message was delivered again",
-                             metadata: ["queue": "\(name)", "receipt": "\(receipt)"])
-    }
-
     /// Runs `handler` on `leased`, extending the lease meanwhile. Returns `true` when
     /// the message is to be acked; a failed one is nacked with backoff here, and a
     /// cancelled one released (then this throws `CancellationError`).
     private func handle(_ leased: LeasedMessage, lease: Duration, maxAttempts: Int, backoff: Duration,
                         handler: @escaping @Sendable (Message) async throws -> Void) async throws -> Bool {
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
-            group.addTask {
-                do { try await handler(leased.message); return .success(()) } catch { return .failure(error) }
-            }
-            group.addTask { [self] in
-                // Keep the lease while the handler runs; ends when the handler does.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: lease / 3)
-                    if Task.isCancelled { break }
-                    try? await offload { [self] () throws(DQError) in try extend(leased.receipt, by: lease) }
-                }
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .success(())
+        let keeper = LeaseKeeper(queue: self, receipt: leased.receipt, lease: lease)
+        let outcome: Result<Void, any Error>
+        do {
+            try await handler(leased.message)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
         }
+        keeper.stop()
         switch outcome {
         case .success:
             return true
         case .failure(let error) where error is CancellationError || Task.isCancelled:
-            try? await offload { [self] () throws(DQError) in try release(leased.receipt) }
+            _ = try? await offload { [self] () throws(DQError) in try settle(leased, .stopped, maxAttempts: maxAttempts, backoff: backoff) }
             throw CancellationError()
         case .failure:
-            let exponent = min(leased.message.attempt - 1, 20)
-            let delay = min(backoff * (1 << exponent), .seconds(300))
             try await offload { [self] () throws(DQError) in
-                do throws(DQError) {
-                    try nack(leased.receipt, delay: delay, maxAttempts: maxAttempts)
-                } catch {
-                    guard error.kind == .staleReceipt else { throw error }
-                    logLostLease(leased.receipt)
-                }
+                _ = try settle(leased, .failed, maxAttempts: maxAttempts, backoff: backoff)
             }
             return false
         }
     }
 }
 
-/// An endless async sequence of leased messages (see `Queue.leasedMessages`).
-///
-/// Each iteration leases one message; settle it before the lease runs out.
-///
-/// For example:
-///
-/// ```swift
-/// for try await leased in queue.leasedMessages(lease: .seconds(30)) {
-///     try queue.ack(leased.receipt)
-/// }
-/// ```
 public struct LeasedMessages: AsyncSequence, Sendable {
     /// Each element is one leased delivery.
     public typealias Element = LeasedMessage

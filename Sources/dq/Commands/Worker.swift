@@ -138,31 +138,19 @@ final class Supervisor: Sendable {
 
     private func handle(_ leased: LeasedMessage) throws {
         let message = leased.message
-        let status = try runCommand(body: message.body, environment: [
+        let outcome = try runCommand(body: message.body, environment: [
             "DQ_QUEUE": queue.name, "DQ_MESSAGE_ID": String(message.id), "DQ_ATTEMPT": String(message.attempt),
         ], keepLeased: leased.receipt)
-        let settled: Result<Void, DQError>
-        switch status {
-        case .succeeded: settled = Result { () throws(DQError) in try queue.ack(leased.receipt) }
-        case .killedAtShutdown: settled = Result { () throws(DQError) in try queue.release(leased.receipt) }
-        case .failed:
-            let exponent = min(message.attempt - 1, 20)
-            let delay = min(backoff * (1 << exponent), .seconds(300))
-            settled = Result { () throws(DQError) in try queue.nack(leased.receipt, delay: delay, maxAttempts: maxAttempts) }
-        }
-        if case .failure(let error) = settled {
-            // A stale receipt: the lease was lost (the store was unreachable past it), the
-            // message is someone else's now, and this outcome cannot be recorded.
-            guard error.kind == .staleReceipt else { throw error }
-            ErrorReport.warn("message \(message.id): \(error.message)")
+        if !(try queue.settle(leased, outcome, maxAttempts: maxAttempts, backoff: backoff)) {
+            // The lease was lost (the store was unreachable past it): the message is
+            // someone else's now, and this outcome cannot be recorded.
+            ErrorReport.warn("message \(message.id): its lease ran out before the command ended; it was delivered again")
         }
     }
 
-    enum Outcome { case succeeded, failed, killedAtShutdown }
-
     /// Runs the command with `body` on its standard input, extending the lease every
     /// third of it until the command exits.
-    private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt) throws -> Outcome {
+    private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt) throws -> WorkOutcome {
         // Close-on-exec from the start: another slot spawning meanwhile must not inherit
         // the write end (its command would then never see the end of this input).
         var input: [Int32] = [-1, -1]
@@ -205,14 +193,13 @@ final class Supervisor: Sendable {
             status.value = raw
             exited.signal()
         }
-        let interval = Int(clamping: lease.nanoseconds / 3)
-        while exited.wait(timeout: .now() + .nanoseconds(interval)) == .timedOut {
-            do { try queue.extend(receipt, by: lease) } catch {
-                ErrorReport.warn("message \(receipt.id): cannot extend its lease: \(error.message)")
-            }
+        let keeper = LeaseKeeper(queue: queue, receipt: receipt, lease: lease) { error in
+            ErrorReport.warn("message \(receipt.id): cannot extend its lease: \(error.message)")
         }
-        if children.withLock({ $0.killed.contains(pid) }) { return .killedAtShutdown }
-        return Spawn.exitStatus(status.value) == 0 ? .succeeded : .failed
+        exited.wait()
+        keeper.stop()
+        if children.withLock({ $0.killed.contains(pid) }) { return .stopped }
+        return Spawn.exitStatus(status.value) == 0 ? .done : .failed
     }
 
     /// Kills every running command and all of its process group (the grace period ran
