@@ -7,8 +7,8 @@ struct DQ: ParsableCommand {
     static let version = "0.1.0"
 
     // Every command spells out its `commandName`: without it ArgumentParser derives the
-    // name with `String(describing:)`, whose protocol-conformance lookups scan all of
-    // Foundation's conformances; for the whole tree that was 3 ms of every invocation.
+    // name with `String(describing:)`, whose protocol-conformance lookups scan every
+    // conformance in the binary at each start.
     static let configuration = CommandConfiguration(
         commandName: "dq",
         abstract: "Durable message queues between processes, on one SQLite file.",

@@ -53,11 +53,9 @@ public struct StoreOptions: Sendable {
     /// writers that find the write lock taken queue on it (see `ContendedWrite`):
     /// nobody sleeps in SQLite's busy handler (1 ms and more between tries) either way.
     ///
-    /// Off by default: measured on a 2-core machine with 4 producers putting flat out
-    /// (`dq bench --workload C4`), taking the `flock` on every write made the p99 put
-    /// latency 1.3–2.7 ms — a preempted holder stalls every queued writer — against
-    /// 0.1–1.4 ms when only colliding writers queue. It may pay off where writers have
-    /// a core each; `dq bench --writer-lock` measures it.
+    /// Off by default: a holder preempted while it holds the lock stalls every queued
+    /// writer, which raises the tail latency of puts when writers outnumber cores (README,
+    /// "Waiting", has the figures). `dq bench --writer-lock` measures it on a machine.
     public var writerLock: Bool
     /// Where the store reports what it does on its own: space reclaimed, leases of
     /// dead processes returned. The library prints nothing itself; by
