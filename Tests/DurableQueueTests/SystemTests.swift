@@ -54,13 +54,29 @@ struct SystemTests {
 
     @Test("a flock held by one open file makes another's try come back false until released")
     func flockConflict() throws {
-        let path = directory.file("held")
-        let first = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: 0o600)
-        let second = try FileDescriptor.open(path, .readWrite, options: .closeOnExec)
+        let (first, second) = try twoOpenFiles("held")
         defer { first.close(); second.close() }
         #expect(try first.lockExclusively(waiting: false))
         #expect(try !second.lockExclusively(waiting: false))
         first.unlockFlock()
         #expect(try second.lockExclusively(waiting: false))
+    }
+
+    @Test("an open-file lock conflicts between open files of one process, and converts atomically")
+    func openFileLockConflict() throws {
+        let (first, second) = try twoOpenFiles("ofd")
+        defer { first.close(); second.close() }
+        #expect(try OpenFileLock.set(first, .exclusive))
+        #expect(try !OpenFileLock.set(second, .shared))
+        #expect(try OpenFileLock.set(first, .shared))
+        #expect(try OpenFileLock.set(second, .shared))
+        #expect(try !OpenFileLock.set(first, .exclusive))
+    }
+
+    /// Two open files of one new file, as two processes would have.
+    private func twoOpenFiles(_ name: String) throws -> (FileDescriptor, FileDescriptor) {
+        let path = directory.file(name)
+        let first = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: 0o600)
+        return (first, try FileDescriptor.open(path, .readWrite, options: .closeOnExec))
     }
 }

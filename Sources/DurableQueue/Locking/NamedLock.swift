@@ -1,5 +1,3 @@
-@preconcurrency import Glibc
-
 /// A named exclusive lock between processes, like `multiprocessing.Lock` but for any
 /// processes on the machine: an advisory `flock` on `PATH-locks/<hash of the name>`,
 /// which the kernel releases when the holder exits, however it exits. Threads of one
@@ -21,9 +19,7 @@ public final class NamedLock: Sendable {
 
     init(store: Store, name: String) throws(DQError) {
         let directory = store.path + "-locks"
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
-        }
+        try SideFiles.makeDirectory(directory)
         self.name = name
         self.lock = try WriterLock(path: directory + "/" + Doorbells.hexHash(name))
     }

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import CSQLite
-@preconcurrency import Glibc
 import Logging
 
 /// How hard a commit tries to reach the disk before `put` returns.
@@ -218,7 +217,7 @@ public final class Store: Sendable {
             return try openChecked(path: path, options: options, lock: lock)
         } catch {
             // Leave nothing behind beside a file that is not ours.
-            if error.kind == .badStore && lock.created { unlink(lock.path) }
+            if error.kind == .badStore && lock.created { try? FileSystem.remove(lock.path) }
             throw error
         }
     }
