@@ -1,5 +1,4 @@
 import FoundationEssentials
-import CSQLite
 import Logging
 
 /// How hard a commit tries to reach the disk before `put` returns.
@@ -252,7 +251,7 @@ public final class Store: Sendable {
     /// caller has just read that it is).
     private static func configure(_ connection: Connection, options: StoreOptions, inWAL: Bool = false) throws {
         connection.setBusyTimeout(options.busyTimeout)
-        if sqlite3_db_readonly(connection.handle, "main") == 1 {
+        if connection.isReadOnly {
             throw DQError(.storeUnavailable, "cannot write \(connection.path): permission denied")
         }
         let mode = inWAL ? "wal" : try connection.scalarText("PRAGMA journal_mode = WAL")
