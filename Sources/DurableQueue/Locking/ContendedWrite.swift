@@ -1,6 +1,3 @@
-@preconcurrency import Glibc
-import CLinuxShims
-
 /// How a connection waits when SQLite's write lock is taken (the default, with
 /// `StoreOptions.writerLock` off): writers that meet contention queue in the kernel on
 /// `flock(PATH-lock)`, and only the one at the head of that queue polls SQLite's lock:
@@ -80,7 +77,7 @@ final class ContendedWrite {
             while Deadline.monotonicNanoseconds() < until {}
             return true
         case .sleep(let microseconds):
-            Self.sleep(microseconds: microseconds)
+            CurrentProcess.sleepPrecisely(microseconds: microseconds)
             sleeps += 1
             return Deadline.monotonicNanoseconds() < deadline
         }
@@ -102,15 +99,6 @@ final class ContendedWrite {
     private func startPolling(at now: UInt64) {
         pollingSince = now
         sleeps = 0
-    }
-
-    /// `usleep` with the thread's timer slack at 1 µs meanwhile: with the default 50 µs
-    /// a 20 µs sleep lasted 100 µs here.
-    private static func sleep(microseconds: UInt32) {
-        let slack = dq_timer_slack_ns()
-        if slack > 0 { _ = dq_set_timer_slack_ns(1_000) }
-        usleep(microseconds)
-        if slack > 0 { _ = dq_set_timer_slack_ns(UInt(slack)) }
     }
 
     /// Runs `body` giving up on locks after `wait` instead of the busy timeout.

@@ -1,5 +1,3 @@
-@preconcurrency import Glibc
-
 /// An advisory lock on a sidecar file beside the store (never the database file
 /// itself: closing any descriptor on that drops SQLite's locks in this process), for
 /// processes setting the store up at the same moment.
@@ -18,7 +16,7 @@ final class FileLock {
     }
 
     let path: String
-    private let fd: Int32
+    private let fd: FileDescriptor
     /// Whether opening made the file (so a caller that turns out not to need it can
     /// remove it again).
     let created: Bool
@@ -26,13 +24,16 @@ final class FileLock {
     /// Opens (creating with mode 0600) the lock file at `path`, refusing symlinks.
     init(path: String) throws(DQError) {
         var created = true
-        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 && errno == EEXIST {
-            created = false
-            fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
-        }
-        guard fd >= 0 else {
-            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(StoreLocation.describe(errno))")
+        let fd: FileDescriptor
+        do throws(Errno) {
+            do throws(Errno) {
+                fd = try FileDescriptor.open(path, .readWrite, options: [.create, .exclusiveCreate, .closeOnExec, .noFollow], permissions: 0o600)
+            } catch .fileExists {
+                created = false
+                fd = try FileDescriptor.open(path, .readWrite, options: [.closeOnExec, .noFollow])
+            }
+        } catch {
+            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(error.message)")
         }
         self.path = path
         self.fd = fd
@@ -40,7 +41,7 @@ final class FileLock {
     }
 
     deinit {
-        close(fd)
+        fd.close()
     }
 
     /// Runs `body` holding the lock in `mode`, waiting at most `timeout` to get it.
@@ -49,7 +50,7 @@ final class FileLock {
     ///   otherwise whatever `body` throws.
     func withLock<T>(_ mode: Mode, timeout: Duration, _ body: () throws -> T) throws -> T {
         try acquire(mode, timeout: timeout)
-        defer { _ = OpenFileLock.set(fd, .unlocked) }
+        defer { _ = try? OpenFileLock.set(fd, .unlocked) }
         return try body()
     }
 
@@ -57,16 +58,16 @@ final class FileLock {
         let deadline = Deadline.after(timeout)
         var pause: UInt32 = 100
         while true {
-            if OpenFileLock.set(fd, mode.lockKind) { return }
-            let code = errno
-            guard code == EAGAIN || code == EACCES || code == EINTR else {
-                throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(code))")
+            do throws(Errno) {
+                if try OpenFileLock.set(fd, mode.lockKind) { return }
+            } catch {
+                throw DQError(.storeUnavailable, "cannot lock \(path): \(error.message)")
             }
             if deadline?.hasPassed == true {
                 throw DQError(.timedOut, "\(path) stayed locked by another process for \(DurationText.format(timeout))")
             }
             // Only store set-up takes this lock, for milliseconds; a short poll is enough.
-            usleep(pause)
+            CurrentProcess.sleep(microseconds: pause)
             pause = min(pause * 2, 5_000)
         }
     }

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Synchronization
 
 /// A named exclusive lock between processes, like `multiprocessing.Lock` but for any
@@ -22,9 +21,7 @@ public final class NamedLock: Sendable {
 
     init(store: Store, name: String) throws(DQError) {
         let directory = store.path + "-locks"
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
-        }
+        try SideFiles.makeDirectory(directory)
         self.name = name
         self.lock = try WriterLock(path: directory + "/" + Doorbells.hexHash(name))
     }

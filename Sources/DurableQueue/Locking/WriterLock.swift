@@ -1,5 +1,4 @@
 import Dispatch
-@preconcurrency import Glibc
 import Synchronization
 
 /// Makes writers take turns in the kernel instead of in SQLite's busy handler, which
@@ -20,27 +19,30 @@ import Synchronization
 /// `@unchecked Sendable`: `fd` is fixed after init and the semaphore is thread-safe.
 final class WriterLock: @unchecked Sendable {
     private let path: String
-    private let fd: Int32
+    private let fd: FileDescriptor
     private let turn = DispatchSemaphore(value: 1)
 
     /// What the current holder holds: the shared descriptor, or a helper's own.
     struct Hold {
         /// The descriptor whose open file is locked.
-        let fd: Int32
+        let descriptor: FileDescriptor
         fileprivate let owned: Bool
+
+        /// `descriptor`'s number.
+        var fd: Int32 { descriptor.rawValue }
     }
 
     init(path: String) throws(DQError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(StoreLocation.describe(errno))")
+        do throws(Errno) {
+            fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec, .noFollow], permissions: 0o600)
+        } catch {
+            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(error.message)")
         }
         self.path = path
-        self.fd = fd
     }
 
     deinit {
-        close(fd)
+        fd.close()
     }
 
     /// Waits at most `timeout` for the lock (`nil`: as long as it takes).
@@ -56,11 +58,11 @@ final class WriterLock: @unchecked Sendable {
             deadline = .distantFuture
         }
         guard turn.wait(timeout: deadline) == .success else { throw timedOut(timeout) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return Hold(fd: fd, owned: false) }
-        guard errno == EWOULDBLOCK || errno == EINTR else {
-            let code = errno
+        do throws(Errno) {
+            if try fd.lockExclusively(waiting: false) { return Hold(descriptor: fd, owned: false) }
+        } catch {
             turn.signal()
-            throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(code))")
+            throw DQError(.storeUnavailable, "cannot lock \(path): \(error.message)")
         }
         let handoff = Handoff()
         // A queue of its own, not the global pool: a serial queue may start a thread when
@@ -73,13 +75,13 @@ final class WriterLock: @unchecked Sendable {
         }
         guard let owned = handoff.fd else {
             turn.signal()
-            throw DQError(.storeUnavailable, "cannot lock \(path): \(StoreLocation.describe(handoff.error))")
+            throw DQError(.storeUnavailable, "cannot lock \(path): \(handoff.error?.message ?? "")")
         }
-        return Hold(fd: owned, owned: true)
+        return Hold(descriptor: owned, owned: true)
     }
 
     func release(_ hold: Hold) {
-        if hold.owned { close(hold.fd) } else { flock(hold.fd, LOCK_UN) }
+        if hold.owned { hold.descriptor.close() } else { hold.descriptor.unlockFlock() }
         turn.signal()
     }
 
@@ -95,25 +97,28 @@ final class WriterLock: @unchecked Sendable {
 
         private struct Outcome {
             var abandoned = false
-            var fd: Int32?
-            var error: Int32 = 0
+            var fd: FileDescriptor?
+            var error: Errno?
         }
 
-        var fd: Int32? { outcome.withLock { $0.fd } }
-        var error: Int32 { outcome.withLock { $0.error } }
+        var fd: FileDescriptor? { outcome.withLock { $0.fd } }
+        var error: Errno? { outcome.withLock { $0.error } }
 
         func run(path: String) {
-            let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
-            var result: Int32 = fd < 0 ? -1 : 0
-            if fd >= 0 {
-                repeat { result = flock(fd, LOCK_EX) } while result != 0 && errno == EINTR
+            var fd: FileDescriptor?
+            var failure: Errno?
+            do throws(Errno) {
+                fd = try FileDescriptor.open(path, .readWrite, options: [.closeOnExec, .noFollow])
+                try fd?.lockExclusively(waiting: true)
+            } catch {
+                failure = error
             }
-            let code = errno
             outcome.withLock { outcome in
-                if outcome.abandoned {
-                    if fd >= 0 { close(fd) }
+                if outcome.abandoned || failure != nil {
+                    fd?.close()
+                    if !outcome.abandoned { outcome.error = failure }
                 } else {
-                    if result == 0 { outcome.fd = fd } else { outcome.error = code; if fd >= 0 { close(fd) } }
+                    outcome.fd = fd
                 }
             }
             done.signal()
@@ -123,7 +128,7 @@ final class WriterLock: @unchecked Sendable {
         /// first, in which case its result stands.
         func abandon() -> Bool {
             outcome.withLock { outcome in
-                if outcome.fd != nil || outcome.error != 0 { return false }
+                if outcome.fd != nil || outcome.error != nil { return false }
                 outcome.abandoned = true
                 return true
             }

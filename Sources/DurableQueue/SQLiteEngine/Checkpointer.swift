@@ -1,4 +1,3 @@
-import CSQLite
 import Dispatch
 import FoundationEssentials
 import Synchronization
@@ -39,13 +38,7 @@ final class Checkpointer: @unchecked Sendable {
 
     /// Installs the commit hook on `connection` (replacing SQLite's auto-checkpoint).
     func install(on connection: Connection) {
-        let context = Unmanaged.passUnretained(self).toOpaque()
-        connection.keepAlive(self)
-        sqlite3_wal_hook(connection.handle, { context, db, name, pages in
-            let checkpointer = Unmanaged<Checkpointer>.fromOpaque(context!).takeUnretainedValue()
-            checkpointer.committed(db: db, schema: name, pages: pages)
-            return SQLITE_OK
-        }, context)
+        connection.setWALHook { [self] connection, pages in committed(connection, pages: pages) }
     }
 
     private let reclaiming = Atomic<Bool>(false)
@@ -72,7 +65,7 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     /// A commit left the log `pages` frames long.
-    private func committed(db: OpaquePointer?, schema: UnsafePointer<CChar>?, pages: Int32) {
+    private func committed(_ connection: Connection, pages: Int32) {
         var done = checkpointed.load(ordering: .relaxed)
         if pages < done {
             // The log started over.
@@ -80,9 +73,7 @@ final class Checkpointer: @unchecked Sendable {
             checkpointed.store(0, ordering: .relaxed)
         }
         if pages >= Self.inlinePages {
-            var copied: Int32 = 0
-            sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
-            checkpointed.store(copied, ordering: .relaxed)
+            checkpointed.store(Self.checkpoint(connection, schema: "main"), ordering: .relaxed)
         } else if pages >= Self.backgroundPages && pages - done >= Self.backgroundPages {
             schedule()
         }
@@ -95,10 +86,16 @@ final class Checkpointer: @unchecked Sendable {
         queue.async { [self] in
             scheduled.store(false, ordering: .releasing)
             try? store?.withConnection { connection in
-                var copied: Int32 = 0
-                sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
-                checkpointed.store(copied, ordering: .relaxed)
+                checkpointed.store(Self.checkpoint(connection, schema: nil), ordering: .relaxed)
             }
         }
+    }
+
+    /// A passive checkpoint of `schema` (`nil`: all) on `connection`: the frames copied,
+    /// or -1 (none known, as SQLite reports it) when it failed.
+    private static func checkpoint(_ connection: Connection, schema: String?) -> Int32 {
+        // Best effort: a failed checkpoint (another one running, say) is asked for
+        // again by a later commit.
+        (try? connection.checkpointPassively(schema: schema)) ?? -1
     }
 }

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Synchronization
 
 /// Tells live lease holders from dead ones through the kernel: a process that leases
@@ -12,7 +11,7 @@ import Synchronization
 final class LeaseHolders: Sendable {
     let directory: String
     /// This process's holder id and the descriptor holding its lock, once registered.
-    private let mine = Mutex<(id: Int64, fd: Int32)?>(nil)
+    private let mine = Mutex<(id: Int64, fd: FileDescriptor)?>(nil)
     /// When this process last looked for dead holders (monotonic ns).
     private let lastSweep = Mutex<UInt64>(0)
     /// Sweeps run at most this often per process.
@@ -23,32 +22,36 @@ final class LeaseHolders: Sendable {
     }
 
     deinit {
-        mine.withLock { if let held = $0 { close(held.fd) } }
+        mine.withLock { if let held = $0 { held.fd.close() } }
     }
 
     func path(_ id: Int64) -> String { directory + "/" + String(id, radix: 16) }
 
     /// The descriptor holding this process's holder lock, once it has leased anything.
-    var heldDescriptor: Int32? { mine.withLock { $0?.fd } }
+    var heldDescriptor: Int32? { mine.withLock { $0?.fd.rawValue } }
 
     /// This process's holder id, registering it (file, lock, `holders` row) on first use.
     func holderID(store: SQLiteEngine) throws(DQError) -> Int64 {
         if let held = mine.withLock({ $0 }) { return held.id }
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
-        }
+        try SideFiles.makeDirectory(directory)
         let id = Int64.random(in: 1...Int64.max)
-        let fd = open(path(id), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let code = errno
-            if fd >= 0 { close(fd) }
-            throw DQError(.storeUnavailable, "cannot create lease holder file in \(directory): \(StoreLocation.describe(code))")
+        let fd: FileDescriptor
+        do throws(Errno) {
+            fd = try FileDescriptor.open(path(id), .readWrite, options: [.create, .exclusiveCreate, .closeOnExec, .noFollow], permissions: 0o600)
+            do throws(Errno) {
+                if try !fd.lockExclusively(waiting: false) { throw Errno.wouldBlock }
+            } catch {
+                fd.close()
+                throw error
+            }
+        } catch {
+            throw DQError(.storeUnavailable, "cannot create lease holder file in \(directory): \(error.message)")
         }
         try store.write { connection in
             let register = try connection.cachedStatement("INSERT INTO holders (id, pid, since) VALUES (?1, ?2, ?3)")
             defer { register.reset() }
             try register.bind(id, at: 1)
-            try register.bind(Int64(getpid()), at: 2)
+            try register.bind(Int64(CurrentProcess.id), at: 2)
             try register.bind(Timestamp.now(), at: 3)
             try register.run()
         }
@@ -58,8 +61,8 @@ final class LeaseHolders: Sendable {
             return id
         }
         if kept != id {  // another thread registered first
-            close(fd)
-            unlink(path(id))
+            fd.close()
+            try? FileSystem.remove(path(id))
         }
         return kept
     }
@@ -89,14 +92,13 @@ final class LeaseHolders: Sendable {
         for id in holders where id != myID {
             // Holding the dead holder's lock while releasing keeps two sweepers from
             // racing, and a live holder's lock is never taken.
-            let fd = open(path(id), O_RDWR | O_CLOEXEC | O_NOFOLLOW)
             // No file (a clean-up job removed it, say) tells nothing about the holder:
             // its leases run out as leases do.
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 { continue }  // alive
+            guard let fd = try? FileDescriptor.open(path(id), .readWrite, options: [.closeOnExec, .noFollow]) else { continue }
+            defer { fd.close() }
+            guard (try? fd.lockExclusively(waiting: false)) == true else { continue }  // alive
             let count = try store.write { try MessageTable.releaseLeases($0, holder: id) }
-            unlink(path(id))
+            try? FileSystem.remove(path(id))
             store.logger.notice("returned the leases of a process that died", metadata: ["holder": "\(id)", "leases": "\(count)"])
             released += count
         }

@@ -1,6 +1,4 @@
 import FoundationEssentials
-import CSQLite
-@preconcurrency import Glibc
 import Logging
 
 /// The SQLite engine: one SQLite file in WAL mode shared by every process that opens
@@ -110,7 +108,7 @@ final class SQLiteEngine: Sendable {
             return try openChecked(path: path, options: options, lock: lock)
         } catch {
             // Leave nothing behind beside a file that is not ours.
-            if error.kind == .badStore && lock.created { unlink(lock.path) }
+            if error.kind == .badStore && lock.created { try? FileSystem.remove(lock.path) }
             throw error
         }
     }
@@ -145,7 +143,7 @@ final class SQLiteEngine: Sendable {
     /// caller has just read that it is).
     private static func configure(_ connection: Connection, options: StoreOptions, inWAL: Bool = false) throws {
         connection.setBusyTimeout(options.busyTimeout)
-        if sqlite3_db_readonly(connection.handle, "main") == 1 {
+        if connection.isReadOnly {
             throw DQError(.storeUnavailable, "cannot write \(connection.path): permission denied")
         }
         let mode = inWAL ? "wal" : try connection.scalarText("PRAGMA journal_mode = WAL")

@@ -1,5 +1,3 @@
-import CLinuxShims
-@preconcurrency import Glibc
 import FoundationEssentials
 
 /// Where a store lives on disk, and preparing that place before SQLite opens it.
@@ -36,10 +34,7 @@ public enum StoreLocation {
 
     private static func homeDirectory(environment: [String: String]) -> String {
         if let home = environment["HOME"], !home.isEmpty { return home }
-        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir {
-            return String(cString: dir)
-        }
-        return "/tmp"
+        return CurrentProcess.passwordHomeDirectory ?? "/tmp"
     }
 
     /// Makes sure the store file can be opened: creates missing parent directories
@@ -52,35 +47,36 @@ public enum StoreLocation {
     ///   made, or the path names something other than a regular file (a directory, a
     ///   device, a FIFO, a socket).
     static func prepare(path: String) throws(DQError) -> Bool {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            switch info.st_mode & S_IFMT {
-            case S_IFREG:
+        if let info = try? FileStatus(path: path) {
+            switch info.type {
+            case .regular:
                 // Before SQLite opens it: a store opened read-only would leave read-only
                 // -wal and -shm files behind, which break it once it is writable again.
-                if faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 && errno == EACCES {
-                    throw DQError(.storeUnavailable, "cannot write \(path): permission denied (mode \(String(info.st_mode & 0o7777, radix: 8)))")
+                do throws(Errno) { try FileSystem.checkWritable(path) } catch where error == .permissionDenied {
+                    throw DQError(.storeUnavailable, "cannot write \(path): permission denied (mode \(String(info.permissions, radix: 8)))")
+                } catch {
+                    // Any other failure is left for SQLite's open to report.
                 }
-                repairLogModes(of: path, owner: info.st_uid)
+                repairLogModes(of: path, owner: info.owner)
                 return false
-            case S_IFDIR: throw DQError(.storeUnavailable, "cannot open \(path): it is a directory")
-            case S_IFCHR: throw notAFile(path, "a character device")
-            case S_IFBLK: throw notAFile(path, "a block device")
-            case S_IFIFO: throw notAFile(path, "a FIFO")
-            case S_IFSOCK: throw notAFile(path, "a socket")
+            case .directory: throw DQError(.storeUnavailable, "cannot open \(path): it is a directory")
+            case .characterDevice: throw notAFile(path, "a character device")
+            case .blockDevice: throw notAFile(path, "a block device")
+            case .fifo: throw notAFile(path, "a FIFO")
+            case .socket: throw notAFile(path, "a socket")
             default: throw notAFile(path, "not a regular file")
             }
         }
         try makeDirectories(parentOf: path)
         // The file does not exist, so no SQLite connection in this process has it open:
         // closing this descriptor cannot drop anyone's POSIX locks.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 {
-            let code = errno
-            if code == EEXIST { return false }
-            throw DQError(.storeUnavailable, "cannot create \(path): \(describe(code))")
+        do throws(Errno) {
+            try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec, .noFollow], permissions: 0o600).close()
+        } catch .fileExists {
+            return false
+        } catch {
+            throw DQError(.storeUnavailable, "cannot create \(path): \(error.message)")
         }
-        close(fd)
         return true
     }
 
@@ -88,13 +84,12 @@ public enum StoreLocation {
     /// earlier attempt on a read-only store (by an older dq, or SQLite itself) left them
     /// read-only: SQLite makes them with the store file's mode, and a read-only `-shm`
     /// keeps the store read-only after the file is writable again.
-    private static func repairLogModes(of path: String, owner: uid_t) {
-        guard geteuid() == owner else { return }
+    private static func repairLogModes(of path: String, owner: FileStatus.UserID) {
+        guard CurrentProcess.effectiveUserID == owner else { return }
         for side in [path + "-wal", path + "-shm"] {
-            var info = stat()
-            guard lstat(side, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == owner,
-                  info.st_mode & 0o600 != 0o600 else { continue }
-            chmod(side, (info.st_mode & 0o7777) | 0o600)
+            guard let info = try? FileStatus(path: side, followingLinks: false), info.type == .regular, info.owner == owner,
+                  info.permissions & 0o600 != 0o600 else { continue }
+            try? FileSystem.setPermissions(side, info.permissions | 0o600)
         }
     }
 
@@ -118,19 +113,18 @@ public enum StoreLocation {
         var prefix = parent.hasPrefix("/") ? "" : "."
         for component in parent.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
-            if mkdir(prefix, 0o700) == 0 { continue }
-            let code = errno
-            var info = stat()
-            if code == EEXIST, stat(prefix, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { continue }
-            let reason = code == EEXIST ? "a file is in the way" : describe(code)
-            throw DQError(.storeUnavailable, "cannot create directory \(prefix): \(reason)")
+            do throws(Errno) {
+                try Directory.make(prefix, mode: 0o700, existingOK: true)
+            } catch {
+                let reason = error == .fileExists ? "a file is in the way" : error.message
+                throw DQError(.storeUnavailable, "cannot create directory \(prefix): \(reason)")
+            }
         }
     }
 
     /// The size in bytes of the file at `path`, or 0 if it does not exist.
     static func fileSize(_ path: String) -> Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+        (try? FileStatus(path: path).size) ?? 0
     }
 
     /// The filesystem's name (as `filesystemType(of:)` gives it) when `path`, or the
@@ -142,12 +136,12 @@ public enum StoreLocation {
     /// the filesystem's magic number is a network or FUSE one.
     static func unsafeFilesystem(of path: String) -> String? {
         var checked = path
-        var magic = dq_filesystem_magic(checked)
-        while magic < 0 && errno == ENOENT && checked != "/" && checked != "." {
+        var magic = Result { () throws(Errno) in try FileSystem.magic(of: checked) }
+        while case .failure(.noSuchFileOrDirectory) = magic, checked != "/" && checked != "." {
             checked = directory(of: checked)
-            magic = dq_filesystem_magic(checked)
+            magic = Result { () throws(Errno) in try FileSystem.magic(of: checked) }
         }
-        guard magic >= 0, remoteOrFUSEMagics.contains(UInt32(truncatingIfNeeded: magic)) else { return nil }
+        guard case .success(let number) = magic, remoteOrFUSEMagics.contains(number) else { return nil }
         guard let type = filesystemType(of: checked), Doctor.isUnsafe(filesystem: type) else { return nil }
         return type
     }
@@ -171,10 +165,8 @@ public enum StoreLocation {
     /// let type = StoreLocation.filesystemType(of: "/tmp") ?? "unknown"
     /// ```
     public static func filesystemType(of path: String) -> String? {
-        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard realpath(path, &resolved) != nil,
+        guard let target = try? FileSystem.resolve(path),
               let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return nil }
-        let target = resolved.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var best: (point: String, type: String)?
         for line in mounts.split(separator: "\n") {
             let fields = line.split(separator: " ")
@@ -203,11 +195,5 @@ public enum StoreLocation {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// An errno as the one-line errors say it: `strerror`'s words, but "disk full" for
-    /// ENOSPC, as README promises.
-    static func describe(_ code: Int32) -> String {
-        code == ENOSPC ? "disk full" : String(cString: strerror(code))
     }
 }

@@ -1,5 +1,4 @@
 import Atomics
-@preconcurrency import Glibc
 import Synchronization
 
 /// How many messages each queue has taken in and given out, counted by every process

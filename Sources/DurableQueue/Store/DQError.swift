@@ -1,5 +1,3 @@
-@preconcurrency import Glibc
-
 /// Every error the DurableQueue library throws: what went wrong, in one line a user
 /// can act on, and which kind of failure it is.
 ///
@@ -68,7 +66,7 @@ extension DQError {
         // open) from a system call that got ENOSPC, such as growing the -shm file. (The
         // errno means nothing for other errors: SQLite keeps the last one.)
         let fromSystemCall = [SQLiteError.ioError.rawValue, SQLiteError.cannotOpen.rawValue].contains(error.code)
-        if fromSystemCall && error.systemErrno == ENOSPC {
+        if fromSystemCall && Errno(rawValue: error.systemErrno) == .noSpace {
             self.init(.storeUnavailable, "cannot write \(path): disk full")
             return
         }
@@ -121,7 +119,7 @@ func retryingBusy<T>(timeout: Duration, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch SQLiteError.busy where deadline?.hasPassed != true {
-            usleep(pause)
+            CurrentProcess.sleep(microseconds: pause)
             pause = min(pause * 2, 10_000)
         }
     }

@@ -1,5 +1,4 @@
 import FoundationEssentials
-@preconcurrency import Glibc
 
 /// What `dq doctor` found about a store: one finding per check, made by
 /// `Doctor.examine(path:)`.

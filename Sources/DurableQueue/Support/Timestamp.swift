@@ -1,13 +1,10 @@
-@preconcurrency import Glibc
 import FoundationEssentials
 
 /// Wall-clock time in microseconds since the Unix epoch: how the store records
 /// enqueue and due times, so that every process on the machine agrees.
 enum Timestamp {
     static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
+        SystemClock.realtimeMicroseconds()
     }
 
     /// A `Date` for microseconds since the epoch.
@@ -45,8 +42,6 @@ struct Deadline: Sendable {
     var hasPassed: Bool { Self.monotonicNanoseconds() >= nanoseconds }
 
     static func monotonicNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+        SystemClock.monotonicNanoseconds()
     }
 }

@@ -5,27 +5,30 @@
 ///
 /// Not `Sendable`: one waiting thread uses it at a time (`WaiterPool` hands it over).
 final class InotifyWatch {
-    let fd: Int32
+    let fd: FileDescriptor
 
     /// Starts watching `path`, which must exist.
     ///
     /// - Throws: `DQError.storeUnavailable` if inotify is unavailable or out of watches.
     init(path: String) throws(DQError) {
-        let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        guard fd >= 0 else {
-            throw DQError(.storeUnavailable, "inotify unavailable: \(StoreLocation.describe(errno))")
+        let fd: FileDescriptor
+        do throws(Errno) {
+            fd = FileDescriptor(rawValue: try Errno.checking { inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)) })
+        } catch {
+            throw DQError(.storeUnavailable, "inotify unavailable: \(error.message)")
         }
         let mask = UInt32(IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
-        guard inotify_add_watch(fd, path, mask) >= 0 else {
-            let code = errno
-            close(fd)
-            throw DQError(.storeUnavailable, "cannot watch \(path): \(StoreLocation.describe(code))")
+        do throws(Errno) {
+            _ = try Errno.checking { inotify_add_watch(fd.rawValue, path, mask) }
+        } catch {
+            fd.close()
+            throw DQError(.storeUnavailable, "cannot watch \(path): \(error.message)")
         }
         self.fd = fd
     }
 
     deinit {
-        close(fd)
+        fd.close()
     }
 
     /// Discards events already queued. Call before re-checking the store: any ring
@@ -39,7 +42,7 @@ final class InotifyWatch {
         withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer in
             var any = false
             while true {
-                let count = read(fd, buffer.baseAddress, buffer.count)
+                let count = (try? fd.read(into: buffer)) ?? -1
                 if count > 0 { any = true }
                 if count != buffer.count { return any }
             }
@@ -54,13 +57,12 @@ final class InotifyWatch {
     /// Sleeps until the watched file is rung, `interrupt` becomes readable, or
     /// `timeout` passes. Uses no CPU while it sleeps.
     func wait(timeout: Duration, interrupt: Int32?) -> Wake {
-        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
-        if let interrupt { fds.append(pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0)) }
         let micros = Timestamp.microseconds(timeout)
         let milliseconds = Int32(clamping: micros <= 0 ? 0 : (micros + 999) / 1_000)
-        let ready = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), milliseconds) }
-        if ready <= 0 { return .timedOut }  // 0: timed out; EINTR: treat as a timeout, the caller re-checks
-        if fds.count > 1 && fds[1].revents != 0 { return .interrupted }
+        let ready = Poll.readable([fd] + (interrupt.map { [FileDescriptor(rawValue: $0)] } ?? []), milliseconds: milliseconds)
+        // Nothing ready: timed out, or a signal (EINTR) came, treated as a timeout (the caller re-checks).
+        guard ready.contains(true) else { return .timedOut }
+        if ready.count > 1 && ready[1] { return .interrupted }
         return .rang
     }
 }

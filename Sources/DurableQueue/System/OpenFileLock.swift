@@ -5,9 +5,10 @@
 /// its process dies, kept apart from `flock` locks on the same file, and converted
 /// between shared and exclusive atomically (unlike `flock`).
 enum OpenFileLock {
-    /// `F_OFD_SETLK` and `F_OFD_SETLKW`, which Glibc's Swift overlay does not export.
-    private static let setLock: Int32 = 37
-    private static let setLockWaiting: Int32 = 38
+    /// `F_OFD_SETLK` and `F_OFD_SETLKW` from `<bits/fcntl-linux.h>`, which Glibc's Swift
+    /// module does not import (they need `_GNU_SOURCE`).
+    private static let F_OFD_SETLK: Int32 = 37
+    private static let F_OFD_SETLKW: Int32 = 38
 
     enum Kind {
         case shared, exclusive, unlocked
@@ -22,18 +23,24 @@ enum OpenFileLock {
     }
 
     /// Sets the lock on the file open as `fd` to `kind`; with `waiting`, sleeps until
-    /// that is possible (retrying on signals). Returns false (errno set) if another
-    /// process's lock is in the way (without `waiting`) or on error.
-    static func set(_ fd: Int32, _ kind: Kind, waiting: Bool = false) -> Bool {
+    /// that is possible (retrying after signals).
+    ///
+    /// - Returns: whether the lock is set: `false` when another open file's lock is in
+    ///   the way (only without `waiting`).
+    /// - Throws: `Errno` on error.
+    @discardableResult
+    static func set(_ fd: FileDescriptor, _ kind: Kind, waiting: Bool = false) throws(Errno) -> Bool {
         var lock = flock()
         lock.l_type = kind.type
         lock.l_whence = Int16(SEEK_SET)
         lock.l_start = 0
         lock.l_len = 0  // to the end of the file, however long
         lock.l_pid = 0  // required for open-file-description locks
-        while true {
-            if fcntl(fd, waiting ? setLockWaiting : setLock, &lock) == 0 { return true }
-            if !(waiting && errno == EINTR) { return false }
+        do throws(Errno) {
+            _ = try Errno.retryingInterrupts { fcntl(fd.rawValue, waiting ? F_OFD_SETLKW : F_OFD_SETLK, &lock) }
+            return true
+        } catch where error == .resourceTemporarilyUnavailable || error == .permissionDenied {
+            return false  // fcntl(2) reports a conflicting lock with either
         }
     }
 }

@@ -9,7 +9,7 @@ enum SharedFileMapping {
     /// needed; `nil` if any step fails. Unmap with `unmap(_:length:)`.
     static func map(path: String, length: Int) -> UnsafeMutableRawPointer? {
         guard let (fd, mapping) = openMapped(path: path, length: length) else { return nil }
-        close(fd)
+        fd.close()
         return mapping
     }
 
@@ -21,13 +21,13 @@ enum SharedFileMapping {
 
     /// `map`, keeping the file open: the caller owns the descriptor (to lock the file,
     /// say) and closes it.
-    static func openMapped(path: String, length: Int) -> (fd: Int32, mapping: UnsafeMutableRawPointer)? {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int(info.st_size) >= length || ftruncate(fd, off_t(length)) == 0,
-              let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
-            close(fd)
+    static func openMapped(path: String, length: Int) -> (fd: FileDescriptor, mapping: UnsafeMutableRawPointer)? {
+        guard let fd = try? FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec, .noFollow], permissions: 0o600) else {
+            return nil
+        }
+        guard let size = try? fd.status().size, size >= Int64(length) || (try? fd.resize(to: Int64(length))) != nil,
+              let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd.rawValue, 0), mapping != MAP_FAILED else {
+            fd.close()
             return nil
         }
         // Truncated under us (by a clean-up job, say), the file would kill this process
@@ -55,7 +55,7 @@ final class LazySharedFile<Mapped: Sendable>: Sendable {
     var value: Mapped? {
         state.withLock { cached in
             if let cached { return cached }
-            let mapped = mkdir(directory, 0o700) == 0 || errno == EEXIST ? make(path) : nil
+            let mapped = (try? Directory.make(directory, mode: 0o700, existingOK: true)) != nil ? make(path) : nil
             cached = .some(mapped)
             return mapped
         }

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Synchronization
 
 /// One doorbell file per queue in the directory `PATH-wake/` beside the store. A writer
@@ -22,7 +21,7 @@ import Synchronization
 final class Doorbells: Sendable {
     let directory: String
     /// Open descriptors of bells this process rang, by queue.
-    private let open = Mutex<[String: Int32]>([:])
+    private let open = Mutex<[String: FileDescriptor]>([:])
     /// The shared waiter counts, mapped on first use (`nil`: unavailable).
     private let counts: LazySharedFile<WaiterCounts>
 
@@ -53,21 +52,19 @@ final class Doorbells: Sendable {
     }
 
     deinit {
-        open.withLock { bells in for fd in bells.values { close(fd) } }
+        open.withLock { bells in for fd in bells.values { fd.close() } }
     }
 
     /// The bell file of `queue`, created (with its directory) if missing.
     func bell(for queue: String) throws(DQError) -> String {
         let path = directory + "/" + Self.hexHash(queue)
-        if access(path, F_OK) == 0 { return path }
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw DQError(.storeUnavailable, "cannot create \(directory): \(StoreLocation.describe(errno))")
+        if FileSystem.exists(path) { return path }
+        try SideFiles.makeDirectory(directory)
+        do throws(Errno) {
+            try FileDescriptor.open(path, .writeOnly, options: [.create, .closeOnExec, .noFollow], permissions: 0o600).close()
+        } catch {
+            throw DQError(.storeUnavailable, "cannot create \(path): \(error.message)")
         }
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw DQError(.storeUnavailable, "cannot create \(path): \(StoreLocation.describe(errno))")
-        }
-        close(fd)
         return path
     }
 
@@ -111,20 +108,21 @@ final class Doorbells: Sendable {
     }
 
     private func ringBell(_ queue: String) {
-        var fd = open.withLock { $0[queue] } ?? -1
-        if fd < 0 {
-            guard let path = try? bell(for: queue) else { return }
-            fd = Glibc.open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard fd >= 0 else { return }
-            let kept = open.withLock { bells -> Int32 in
+        var fd: FileDescriptor
+        if let known = open.withLock({ $0[queue] }) {
+            fd = known
+        } else {
+            guard let path = try? bell(for: queue),
+                  let opened = try? FileDescriptor.open(path, .writeOnly, options: [.closeOnExec, .noFollow]) else { return }
+            fd = open.withLock { bells -> FileDescriptor in
                 if let existing = bells[queue] { return existing }
-                bells[queue] = fd
-                return fd
+                bells[queue] = opened
+                return opened
             }
-            if kept != fd { close(fd); fd = kept }
+            if fd != opened { opened.close() }
         }
         var byte: UInt8 = 1
-        _ = pwrite(fd, &byte, 1, 0)
+        _ = try? withUnsafeBytes(of: &byte) { try fd.write(toAbsoluteOffset: 0, $0) }
     }
 
     /// FNV-1a, 64 bits.

@@ -1,5 +1,3 @@
-@preconcurrency import Glibc
-
 /// Wakes when any process commits to the store: an inotify watch on the store's
 /// directory, which sees every write to the write-ahead log. For live views such as
 /// `dq stats --watch`; readers of one queue use that queue's doorbell instead.

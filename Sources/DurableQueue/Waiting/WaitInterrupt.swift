@@ -1,5 +1,3 @@
-@preconcurrency import Glibc
-
 /// Ends blocking waits early: pass it to `Queue.get(limit:timeout:interrupt:)` and call
 /// `signal()` from any thread — or from a signal handler, by writing a byte to
 /// `signalDescriptor` (`write` is async-signal-safe) — to make the wait return.
@@ -32,19 +30,18 @@ public final class WaitInterrupt: @unchecked Sendable {
     ///
     /// - Throws: `DQError.internalError` if the process is out of descriptors.
     public init() throws(DQError) {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw DQError(.internalError, "pipe: \(StoreLocation.describe(errno))") }
-        for fd in ends {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let ends: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+        do throws(Errno) { ends = try FileDescriptor.pipe() } catch { throw DQError(.internalError, "pipe: \(error.message)") }
+        for fd in [ends.readEnd, ends.writeEnd] {
+            try? fd.setFlags(closeOnExec: true, nonBlocking: true)
         }
-        fileDescriptor = ends[0]
-        signalDescriptor = ends[1]
+        fileDescriptor = ends.readEnd.rawValue
+        signalDescriptor = ends.writeEnd.rawValue
     }
 
     deinit {
-        close(fileDescriptor)
-        close(signalDescriptor)
+        FileDescriptor(rawValue: fileDescriptor).close()
+        FileDescriptor(rawValue: signalDescriptor).close()
     }
 
     /// Makes current and future waits return until `reset()`.
@@ -58,7 +55,7 @@ public final class WaitInterrupt: @unchecked Sendable {
     /// ```
     public func signal() {
         var one: UInt8 = 1
-        _ = write(signalDescriptor, &one, 1)
+        _ = try? withUnsafeBytes(of: &one) { try FileDescriptor(rawValue: signalDescriptor).write($0) }
     }
 
     /// Whether `signal()` was called since the last `reset()`.
@@ -69,8 +66,7 @@ public final class WaitInterrupt: @unchecked Sendable {
     /// if interrupt.isSignalled { return }
     /// ```
     public var isSignalled: Bool {
-        var ready = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&ready, 1, 0) > 0
+        Poll.readable([FileDescriptor(rawValue: fileDescriptor)], milliseconds: 0)[0]
     }
 
     /// Clears the signal, so the next wait that gets this interrupt blocks again.
@@ -82,6 +78,7 @@ public final class WaitInterrupt: @unchecked Sendable {
     /// ```
     public func reset() {
         var buffer = [UInt8](repeating: 0, count: 64)
-        while buffer.withUnsafeMutableBytes({ read(fileDescriptor, $0.baseAddress, $0.count) }) > 0 {}
+        let fd = FileDescriptor(rawValue: fileDescriptor)
+        while ((try? buffer.withUnsafeMutableBytes { try fd.read(into: $0) }) ?? -1) > 0 {}
     }
 }

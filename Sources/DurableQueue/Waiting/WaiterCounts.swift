@@ -1,5 +1,4 @@
 import Atomics
-@preconcurrency import Glibc
 
 /// How many readers are blocked on each queue, in a small file every process maps
 /// (`PATH-wake/waiters`: 4,096 slots, a queue's slot chosen by its bell's hash). A
@@ -29,7 +28,7 @@ final class WaiterCounts: @unchecked Sendable {
     private let base: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
     private let length = WaiterCounts.slots * MemoryLayout<UInt64>.size
     /// The open file, locked shared while mapped.
-    private let file: Int32
+    private let file: FileDescriptor
 
     /// One slot read at one instant.
     struct Snapshot: Equatable {
@@ -44,16 +43,16 @@ final class WaiterCounts: @unchecked Sendable {
     /// then ring every time).
     init?(path: String) {
         guard let (fd, mapping) = SharedFileMapping.openMapped(path: path, length: length) else { return nil }
-        if OpenFileLock.set(fd, .exclusive) {
+        if (try? OpenFileLock.set(fd, .exclusive)) == true {
             // Nobody else has it mapped: any count left is a dead reader's.
-            memset(mapping, 0, length)
+            mapping.initializeMemory(as: UInt8.self, repeating: 0, count: length)
         }
         // From exclusive, an atomic change. Otherwise this waits only while another
         // process zeroes the file (a few microseconds); without the shared lock our
         // counts could be zeroed under us, so there is no giving up.
-        guard OpenFileLock.set(fd, .shared, waiting: true) else {
+        guard (try? OpenFileLock.set(fd, .shared, waiting: true)) == true else {
             SharedFileMapping.unmap(mapping, length: length)
-            close(fd)
+            fd.close()
             return nil
         }
         file = fd
@@ -62,7 +61,7 @@ final class WaiterCounts: @unchecked Sendable {
 
     deinit {
         SharedFileMapping.unmap(base, length: length)
-        close(file)
+        file.close()
     }
 
     private func counter(_ slot: Int) -> UnsafeAtomic<UInt64> {

@@ -1,0 +1,70 @@
+import CSQLite
+
+/// The write-ahead log: the commit hook that reports its length, and checkpoints.
+extension Connection {
+    /// Calls `hook` after every commit this connection makes, with the number of frames
+    /// the write-ahead log then holds. Replaces SQLite's auto-checkpoint, so the hook
+    /// decides when to checkpoint; it may call `checkpointPassively(schema:)` on the
+    /// connection it is given.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// connection.setWALHook { connection, frames in
+    ///     if frames >= 2_000 { _ = try? connection.checkpointPassively(schema: "main") }
+    /// }
+    /// ```
+    ///
+    /// See https://www.sqlite.org/c3ref/wal_hook.html.
+    func setWALHook(_ hook: @escaping (_ connection: Connection, _ frames: Int32) -> Void) {
+        let box = WALHook(connection: self, hook)
+        keepAlive(box)
+        // Returns the previous hook's context, not a result code: nothing to check.
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            let box = Unmanaged<WALHook>.fromOpaque(context!).takeUnretainedValue()
+            box.call(box.connection, frames)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
+    private final class WALHook {
+        /// Unowned: the connection keeps the hook alive, not the other way round.
+        unowned let connection: Connection
+        let call: (Connection, Int32) -> Void
+
+        init(connection: Connection, _ call: @escaping (Connection, Int32) -> Void) {
+            self.connection = connection
+            self.call = call
+        }
+    }
+
+    /// Copies as much of the write-ahead log into the database as it can without
+    /// waiting for any reader or writer (`SQLITE_CHECKPOINT_PASSIVE`), for `schema`
+    /// (`nil`: every attached database).
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let copied = try connection.checkpointPassively()
+    /// ```
+    ///
+    /// See https://www.sqlite.org/c3ref/wal_checkpoint_v2.html.
+    ///
+    /// - Returns: how many frames of the log are checkpointed now.
+    /// - Throws: `SQLiteError` when the checkpoint could not run (`SQLITE_BUSY` while
+    ///   another connection checkpoints, for example).
+    func checkpointPassively(schema: String? = nil) throws -> Int32 {
+        var copied: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
+        guard rc == SQLITE_OK else { throw error(rc, sql: nil) }
+        return copied
+    }
+
+    /// Whether SQLite opened the main database read-only (the file or its directory
+    /// is not writable), though read-write was asked for.
+    ///
+    /// See https://www.sqlite.org/c3ref/db_readonly.html.
+    var isReadOnly: Bool {
+        sqlite3_db_readonly(handle, "main") == 1
+    }
+}

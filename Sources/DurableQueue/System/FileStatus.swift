@@ -1,0 +1,53 @@
+@preconcurrency import Glibc
+
+/// What `stat(2)`, `lstat(2)` or `fstat(2)` tell about a file: its type, permission
+/// bits, owner and size.
+///
+/// For example:
+///
+/// ```swift
+/// if let status = try? FileStatus(path: path), status.type == .directory { ... }
+/// ```
+struct FileStatus: Sendable {
+    /// A user id (`uid_t`).
+    typealias UserID = uid_t
+
+    /// The file's type (`st_mode & S_IFMT`).
+    struct FileType: RawRepresentable, Hashable, Sendable {
+        let rawValue: mode_t
+        init(rawValue: mode_t) { self.rawValue = rawValue }
+
+        static let regular = FileType(rawValue: S_IFREG)
+        static let directory = FileType(rawValue: S_IFDIR)
+        static let symbolicLink = FileType(rawValue: S_IFLNK)
+        static let characterDevice = FileType(rawValue: S_IFCHR)
+        static let blockDevice = FileType(rawValue: S_IFBLK)
+        static let fifo = FileType(rawValue: S_IFIFO)
+        static let socket = FileType(rawValue: S_IFSOCK)
+    }
+
+    let type: FileType
+    /// The permission bits, with set-id and sticky bits (`st_mode & 0o7777`).
+    let permissions: mode_t
+    /// The owner's user id.
+    let owner: UserID
+    /// The size in bytes.
+    let size: Int64
+
+    init(_ info: stat) {
+        type = FileType(rawValue: info.st_mode & S_IFMT)
+        permissions = info.st_mode & 0o7777
+        owner = info.st_uid
+        size = Int64(info.st_size)
+    }
+
+    /// The status of the file at `path`: `stat(2)`, following a symbolic link, or with
+    /// `followingLinks: false`, `lstat(2)`, the link's own.
+    ///
+    /// - Throws: `Errno`, for example `.noSuchFileOrDirectory`.
+    init(path: String, followingLinks: Bool = true) throws(Errno) {
+        var info = stat()
+        _ = try Errno.checking { followingLinks ? stat(path, &info) : lstat(path, &info) }
+        self.init(info)
+    }
+}
