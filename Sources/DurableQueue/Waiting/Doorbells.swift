@@ -14,7 +14,7 @@ import Synchronization
 /// safe only for a reader that takes with a write transaction, which cannot begin
 /// before the ringing writer's commit ends: a reader woken by a ring (or that finds
 /// one queued when it drains its watch before a look) while it is the only one
-/// waiting does exactly that (see `Store.wait`, `Queue.waitFor`). So an early ring is
+/// waiting does exactly that (see `SQLiteEngine.wait`, `SQLiteEngine.waitForMessages`). So an early ring is
 /// only done when the slot counts exactly one waiter, and `ringAfterCommit` rings
 /// again if another reader started waiting in between (it may have looked before the
 /// commit).
