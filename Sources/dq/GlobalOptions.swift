@@ -15,7 +15,8 @@ struct GlobalOptions: ParsableArguments {
     var sync: Durability = .normal
 
     /// The options' names, as they may also be written before the subcommand.
-    private static let valued: Set<String> = ["--db", "--sync"]
+    // An array, not a Set: a Set of String costs a protocol-conformance search at start.
+    private static let valued = ["--db", "--sync"]
 
     /// Lets `dq --db PATH put q` mean `dq put q --db PATH`, and `dq kv --db PATH get d k`
     /// mean `dq kv get d k --db PATH`: ArgumentParser only accepts a subcommand's options

@@ -148,8 +148,9 @@ public enum StoreLocation {
 
     /// `statfs` magic numbers (linux/magic.h) of the filesystems `Doctor.isUnsafe`
     /// names: NFS, SMB, CIFS, SMB2, 9P, AFS (two), Ceph, FUSE (sshfs, GlusterFS,
-    /// davfs2 …), Coda and VirtualBox shared folders.
-    private static let remoteOrFUSEMagics: Set<UInt32> = [
+    /// davfs2 …), Coda and VirtualBox shared folders. An array: every command checks it
+    /// once, and a Set would cost a protocol-conformance search at start.
+    private static let remoteOrFUSEMagics: [UInt32] = [
         0x6969, 0x517B, 0xFF53_4D42, 0xFE53_4D42, 0x0102_1997, 0x5346_414F, 0x6B41_4653,
         0x00C3_6400, 0x6573_5546, 0x7375_7245, 0x786F_4256,
     ]
