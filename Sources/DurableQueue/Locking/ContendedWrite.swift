@@ -5,10 +5,10 @@
 /// nothing extra.
 ///
 /// SQLite's own busy handler sleeps 1, 2, 5, 10 … ms between tries, so one collision
-/// between a producer and a consumer cost a whole millisecond (the p99 of `dq bench
-/// W6`). Polling every few microseconds instead made every waiting writer spin on two
-/// cores (measured: 20 times the p99 with 4 producers). Queueing on the `flock` keeps
-/// one poller at a time, and the next one starts the moment the previous one commits.
+/// between a producer and a consumer would cost a whole millisecond; polling every few
+/// microseconds instead would make every waiting writer spin. Queueing on the `flock`
+/// keeps one poller at a time, and the next one starts the moment the previous one
+/// commits.
 ///
 /// Installed as the connection's busy handler. The lock is held from the first
 /// collision until the transaction ends (`finish()`), so writers that queued behind

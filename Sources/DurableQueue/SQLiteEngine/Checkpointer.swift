@@ -5,8 +5,7 @@ import Synchronization
 /// Keeps WAL checkpoints out of the commits that readers wait on.
 ///
 /// SQLite's default runs a checkpoint inside whichever commit takes the write-ahead
-/// log past 1,000 pages: that commit then takes milliseconds (the 3–4 ms p99.9 of the
-/// latency workloads). Instead, a commit that finds the log past `backgroundPages`
+/// log past 1,000 pages: that commit then takes milliseconds. Instead, a commit that finds the log past `backgroundPages`
 /// asks for a passive checkpoint on a background thread and returns at once; only if
 /// the log reaches `inlinePages` (2,000 pages: nobody got round to it, for example a short-lived
 /// `dq put` that exits first) does the commit checkpoint inline, as SQLite would.
@@ -15,9 +14,9 @@ import Synchronization
 /// transaction begins with every frame already checkpointed, which a background
 /// checkpoint racing a steady stream of commits never quite achieves. So a background
 /// checkpoint is asked for only when the log has grown `backgroundPages` past what the
-/// last one copied — not after every commit past the mark, which ran one checkpoint
-/// (and two fsyncs) per commit, contending with the writer for SQLite's file mutex
-/// (found by strace in `dq bench W3L`: 872 fdatasyncs for 1,000 messages).
+/// last one copied — not after every commit past the mark, which would run a
+/// checkpoint (and two fsyncs) per commit, contending with the writer for SQLite's file
+/// mutex.
 ///
 /// `@unchecked Sendable`: `scheduled` and `checkpointed` are atomic; `store` is only read.
 final class Checkpointer: @unchecked Sendable {

@@ -117,8 +117,8 @@ enum Lanes {
 
     /// Registers a new lane for `queue` at `priority`, numbered above every lane: its
     /// positions are the largest in `messages`, so its puts append at the right edge of
-    /// the b-tree, where SQLite splits pages cheaply (measured: 1.06 WAL pages per
-    /// one-message commit there, 1.6–1.9 for appends in the middle of the tree). Once
+    /// the b-tree, where SQLite splits pages cheaply (about one WAL page per
+    /// one-message commit there, nearly two for appends in the middle of the tree). Once
     /// numbers run out, a random free one.
     private static func open(_ connection: Connection, queue: String, priority: Int, generation: Int64) throws -> Lane {
         var number = try connection.scalarInt("SELECT coalesce(max(lane), 0) + 1 FROM lanes") ?? 1

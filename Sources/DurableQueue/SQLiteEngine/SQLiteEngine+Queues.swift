@@ -21,7 +21,7 @@ extension SQLiteEngine {
             added = results.count { !$0.duplicate }
             // A lone waiter wakes while the commit is written (see `Doorbells`). Not when
             // the commit waits for an fsync: the reader would wake long before it ends
-            // and poll for the write lock (measured: W5 at `--sync full` 650 → 750 µs).
+            // and poll for the write lock.
             if added > 0 && options.durability == .normal {
                 early = doorbells.ringBeforeCommit(queue)
             }
