@@ -18,14 +18,11 @@ extension SQLiteEngine {
         }
     }
 
-    /// The waiting loop of every blocking read (queues and shared state): the watch on
-    /// `channel`'s doorbell is set and the waiter counted before the first look, so a
-    /// commit after that look still rings and ends the sleep; the watch is drained
-    /// before every look. `look` is told whether the bell rang since the previous look
-    /// (during the sleep, or before the drain: a put may ring a lone waiter before its
-    /// commit, and a reader told so takes with a write transaction, which sees that
-    /// commit), and says when to look again at the latest (µs since the epoch) besides
-    /// the once-a-second safety re-check.
+    /// The waiting loop of every blocking read (queues and shared state), following
+    /// docs/ARCHITECTURE.md, "The wake-up protocol": watch and count before the first
+    /// look, drain before every look. `look` is told whether the bell rang since the
+    /// previous look, and says when to look again at the latest (µs since the epoch)
+    /// besides the once-a-second safety re-check.
     ///
     /// - Returns: `look`'s value, or `nil` on timeout or interrupt.
     func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,

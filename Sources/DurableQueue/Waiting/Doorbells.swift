@@ -9,15 +9,10 @@ import Synchronization
 /// become path fragments. Ringing is best effort: waiters also re-check now and then.
 /// A writer skips the ring when `WaiterCounts` says nobody waits on the queue.
 ///
-/// A put may ring before its commit (`ringBeforeCommit`), so that the reader's wake-up
-/// (tens of microseconds from an idle CPU) overlaps the commit's own writes. That is
-/// safe only for a reader that takes with a write transaction, which cannot begin
-/// before the ringing writer's commit ends: a reader woken by a ring (or that finds
-/// one queued when it drains its watch before a look) while it is the only one
-/// waiting does exactly that (see `SQLiteEngine.wait`, `SQLiteEngine.waitForMessages`). So an early ring is
-/// only done when the slot counts exactly one waiter, and `ringAfterCommit` rings
-/// again if another reader started waiting in between (it may have looked before the
-/// commit).
+/// A put may ring before its commit (`ringBeforeCommit`), when exactly one reader
+/// waits, and rings again after it if another reader arrived meanwhile
+/// (`ringAfterCommit`). Why no wake-up is lost: docs/ARCHITECTURE.md, "The wake-up
+/// protocol", the one place the protocol is written down.
 final class Doorbells: Sendable {
     let directory: String
     /// Open descriptors of bells this process rang, by queue.

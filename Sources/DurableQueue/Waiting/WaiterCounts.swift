@@ -10,10 +10,8 @@ import Atomics
 /// The arrivals let a writer that rang before its commit tell whether a reader came
 /// in meanwhile (see `Doorbells.ringBeforeCommit`).
 ///
-/// No wakeup is lost: a reader counts itself before its last look at the store, and a
-/// writer reads the slot after its commit; either the writer sees the reader, or the
-/// reader's look comes after the commit and finds the message. (A writer that rang a
-/// lone reader before its commit reads the slot again after it: see `Doorbells`.)
+/// Readers count themselves before their last look, writers read the slot after their
+/// commit (docs/ARCHITECTURE.md, "The wake-up protocol").
 ///
 /// A reader killed while waiting leaves its count raised: writers then ring for nothing
 /// and a lone reader of that queue no longer looks alone (no early ring, no skipped
