@@ -32,7 +32,7 @@ extension BenchRunner {
             oneQueue += try invocations(try store("Q1-W8-one", crowded: false))
             manyQueues += try invocations(try store("Q1-W8-many", crowded: true))
         }
-        let others = "\(sizes.otherQueues) other queues"
+        let others = "\(Self.grouped(sizes.otherQueues)) other queues"
         let base = perInvocation("Q1-W8-one", "W8 with one queue", oneQueue, floor: nil)
         return [result("Q1-W1-one", "W1 with one queue", value: one, unit: "msg/s", n: count),
                 result("Q1-W1", "W1 among \(others)", value: many, unit: "msg/s", n: count, floor: one),
@@ -63,5 +63,16 @@ extension BenchRunner {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
         try bytes.write(to: URL(fileURLWithPath: destination))
         chmod(destination, 0o600)
+    }
+
+    /// `100000` as `100,000`.
+    private static func grouped(_ number: Int) -> String {
+        var digits = Array(String(number))
+        var index = digits.count - 3
+        while index > 0 {
+            digits.insert(",", at: index)
+            index -= 3
+        }
+        return String(digits)
     }
 }
