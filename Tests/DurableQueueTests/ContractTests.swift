@@ -221,4 +221,17 @@ struct ContractTests {
         try event.clear()
         #expect(try !event.isSet())
     }
+
+    @Test("a named lock is exclusive across stores, and free again once released", arguments: EngineUnderTest.allCases)
+    func locks(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let first = try engine.open(place).lock("deploy")
+        let second = try engine.open(place).lock("deploy")
+        let held = try first.lock(timeout: .zero)
+        let refused = #expect(throws: DQError.self) { try second.lock(timeout: .milliseconds(200)) }
+        #expect(refused?.kind == .timedOut)
+        #expect(try engine.open(place).lock("other").withLock(timeout: .zero) { true }, "another name is another lock")
+        held.unlock()
+        #expect(try second.withLock(timeout: .seconds(5)) { "taken" } == "taken")
+    }
 }

@@ -122,6 +122,13 @@ package protocol StoreEngine: AnyObject, Sendable {
     func wait<T>(for subject: WaitSubject, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: () throws(DQError) -> T?) throws(DQError) -> T?
 
+    // MARK: Locks
+
+    /// The exclusive lock called `name`, shared by every process of the store: held from
+    /// `EngineLock.acquire` until the hold is released or its process ends, however it
+    /// ends. Threads of one process take turns on one `EngineLock`.
+    func namedLock(_ name: String) throws(DQError) -> any EngineLock
+
     // MARK: The store
 
     /// Counts per queue (only queues that hold messages or dead letters), per dict,
@@ -156,4 +163,22 @@ package enum WaitSubject: Sendable, Hashable {
     case dictKey(dict: String, key: String)
     case counter(String)
     case event(String)
+}
+
+/// One named lock of an engine (`StoreEngine.namedLock(_:)`).
+package protocol EngineLock: Sendable {
+    /// Takes the lock, waiting at most `timeout` (`nil`: as long as it takes);
+    /// `.timedOut` if another holder kept it that long.
+    func acquire(timeout: Duration?) throws(DQError) -> any LockHold
+}
+
+/// A taken lock.
+package protocol LockHold: Sendable {
+    /// A descriptor whose open file keeps the lock held for as long as any process has
+    /// it open (so a child that inherits it keeps the lock), if the engine's locks work
+    /// that way; `nil` otherwise.
+    var fileDescriptor: Int32? { get }
+
+    /// Releases the lock. Called once.
+    func release()
 }

@@ -17,13 +17,11 @@ import Synchronization
 public final class NamedLock: Sendable {
     /// The lock's name, as given to `Store.lock(_:)`.
     public let name: String
-    private let lock: WriterLock
+    private let lock: any EngineLock
 
     init(store: Store, name: String) throws(DQError) {
-        let directory = store.path + "-locks"
-        try SideFiles.makeDirectory(directory)
         self.name = name
-        self.lock = try WriterLock(path: directory + "/" + Doorbells.hexHash(name))
+        self.lock = try store.engine.namedLock(name)
     }
 
     /// Runs `body` holding the lock, waiting at most `timeout` for it (`nil`: as long
@@ -39,7 +37,7 @@ public final class NamedLock: Sendable {
     /// ```
     public func withLock<T>(timeout: Duration? = nil, _ body: () throws -> T) throws -> T {
         let hold = try acquire(timeout: timeout)
-        defer { lock.release(hold) }
+        defer { hold.release() }
         return try body()
     }
 
@@ -59,10 +57,10 @@ public final class NamedLock: Sendable {
     /// - Throws: `DQError.Kind.timedOut` if another holder kept it for `timeout`;
     ///   `.storeUnavailable` if the lock file cannot be locked.
     public func lock(timeout: Duration? = nil) throws(DQError) -> Held {
-        Held(lock: lock, hold: try acquire(timeout: timeout))
+        Held(hold: try acquire(timeout: timeout))
     }
 
-    private func acquire(timeout: Duration?) throws(DQError) -> WriterLock.Hold {
+    private func acquire(timeout: Duration?) throws(DQError) -> any LockHold {
         do {
             return try lock.acquire(timeout: timeout)
         } catch where error.kind == .timedOut {
@@ -79,22 +77,21 @@ public final class NamedLock: Sendable {
     /// held.unlock()
     /// ```
     public final class Held: Sendable {
-        private let lock: WriterLock
-        private let hold: WriterLock.Hold
+        private let hold: any LockHold
         /// Set by the first `unlock()`, so the hold is released (and its descriptor
         /// closed) exactly once.
         private let released = Atomic<Bool>(false)
 
-        fileprivate init(lock: WriterLock, hold: WriterLock.Hold) {
-            self.lock = lock
+        fileprivate init(hold: any LockHold) {
             self.hold = hold
         }
 
         /// The descriptor whose open file holds the lock. A child process that inherits
         /// it (not closed on exec) keeps the lock held for as long as it, or anything it
         /// starts, keeps it open, even after this process is gone; `unlock()` releases
-        /// it for all of them. After `unlock()` the number may name another file.
-        public var fileDescriptor: Int32 { hold.fd }
+        /// it for all of them. After `unlock()` the number may name another file. `nil`
+        /// when the store's engine does not lock through files.
+        public var fileDescriptor: Int32? { hold.fileDescriptor }
 
         /// Releases the lock so the next waiter, in any process, can take it. Only the
         /// first call releases; later calls, from any thread, do nothing. It does not throw.
@@ -106,7 +103,7 @@ public final class NamedLock: Sendable {
         /// ```
         public func unlock() {
             guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            lock.release(hold)
+            hold.release()
         }
     }
 }

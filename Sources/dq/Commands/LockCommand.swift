@@ -41,7 +41,7 @@ extension DQ {
             // the lock stays held until the last of them (or this dq) has closed it, even
             // if dq is killed first. So dq never unlocks: it exits holding the lock, and
             // the kernel lets go of it with the last descriptor.
-            guard case .success(let pid) = Spawn.command(command, inherit: [held.fileDescriptor], ownGroup: false) else {
+            guard case .success(let pid) = Spawn.command(command, inherit: held.fileDescriptor.map { [$0] } ?? [], ownGroup: false) else {
                 held.unlock()
                 throw DQError(.internalError, "cannot start \(command[0])")
             }
