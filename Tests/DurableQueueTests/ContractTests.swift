@@ -234,4 +234,13 @@ struct ContractTests {
         held.unlock()
         #expect(try second.withLock(timeout: .seconds(5)) { "taken" } == "taken")
     }
+
+    @Test("a change watch wakes when another store commits", arguments: EngineUnderTest.allCases)
+    func changeWatch(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let watcher = try engine.open(place)
+        let changes = try StoreChanges(store: watcher)
+        try engine.open(place).queue("q").put("x")
+        #expect(changes.wait(timeout: .seconds(10)))
+    }
 }

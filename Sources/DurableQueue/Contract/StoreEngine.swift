@@ -131,6 +131,10 @@ package protocol StoreEngine: AnyObject, Sendable {
 
     // MARK: The store
 
+    /// A watch that wakes when anything in the store may have changed (for live views
+    /// such as `dq stats --watch`); changes before this call are not reported.
+    func watchChanges() throws(DQError) -> any ChangeWatch
+
     /// Counts per queue (only queues that hold messages or dead letters), per dict,
     /// list and counter, and the engine's storage sizes.
     func stats() throws(DQError) -> StoreStats
@@ -181,4 +185,11 @@ package protocol LockHold: Sendable {
 
     /// Releases the lock. Called once.
     func release()
+}
+
+/// Wakes when the store may have changed (`StoreEngine.watchChanges()`).
+package protocol ChangeWatch: Sendable {
+    /// Waits until a change (or one since the last call), `timeout`, or `interrupt`;
+    /// returns `true` for a change. Several changes may be reported as one.
+    func wait(timeout: Duration, interrupt: WaitInterrupt?) -> Bool
 }

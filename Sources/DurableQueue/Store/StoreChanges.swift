@@ -1,9 +1,10 @@
-/// Wakes when any process commits to the store: an inotify watch on the store's
-/// directory, which sees every write to the write-ahead log. For live views such as
-/// `dq stats --watch`; readers of one queue use that queue's doorbell instead.
+/// Wakes when any process commits to the store, as its engine tells (SQLite: an inotify
+/// watch on the store's directory, which sees every write to the write-ahead log). For
+/// live views such as `dq stats --watch`; readers of one queue use that queue's
+/// doorbell instead.
 ///
-/// Other files changing in the same directory wake it too, so treat a wake-up as "look
-/// again", not as proof of a commit.
+/// Other changes may wake it too (other files in the same directory), so treat a
+/// wake-up as "look again", not as proof of a commit.
 ///
 /// For example, redraw on every change until a minute passes without one:
 ///
@@ -14,8 +15,8 @@
 /// }
 /// ```
 public final class StoreChanges: @unchecked Sendable {
-    // @unchecked: one thread waits at a time; the descriptor is fixed after init.
-    private let watch: InotifyWatch
+    // @unchecked: one thread waits at a time.
+    private let watch: any ChangeWatch
 
     /// Starts watching the directory that holds `store`'s file; changes before this
     /// are not reported.
@@ -28,7 +29,7 @@ public final class StoreChanges: @unchecked Sendable {
     ///
     /// - Throws: `DQError.storeUnavailable` if the directory cannot be watched.
     public init(store: Store) throws(DQError) {
-        watch = try InotifyWatch(path: StoreLocation.directory(of: store.path))
+        watch = try store.engine.watchChanges()
     }
 
     /// Waits until something in the store's directory changes, `timeout` passes, or
@@ -43,8 +44,6 @@ public final class StoreChanges: @unchecked Sendable {
     /// if changes.wait(timeout: .seconds(5)) { print("the store changed") }
     /// ```
     public func wait(timeout: Duration, interrupt: WaitInterrupt? = nil) -> Bool {
-        let woke = watch.wait(timeout: timeout, interrupt: interrupt?.fileDescriptor)
-        watch.drain()
-        return woke == .rang
+        watch.wait(timeout: timeout, interrupt: interrupt)
     }
 }
