@@ -1,3 +1,4 @@
+import DQSystem
 import Foundation
 import Testing
 @testable import DurableQueue
