@@ -25,11 +25,14 @@ let package = Package(
         ),
         // prctl and friends, which Glibc's Swift module does not import.
         .target(name: "CLinuxShims"),
+        // The system layer: every system call dq makes, in typed wrappers (Errno,
+        // FileDescriptor, Spawn, …). No other target imports Glibc or CLinuxShims.
+        .target(name: "DQSystem", dependencies: ["CLinuxShims"]),
         .target(
             name: "DurableQueue",
             dependencies: [
                 "CSQLite",
-                "CLinuxShims",
+                "DQSystem",
                 // Atomics on memory shared between processes (WaiterCounts).
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -41,8 +44,8 @@ let package = Package(
             name: "DQBench",
             dependencies: [
                 "DurableQueue",
+                "DQSystem",
                 "CSQLite",
-                "CLinuxShims",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -50,7 +53,7 @@ let package = Package(
         // nothing committed was lost.
         .target(
             name: "DQTorture",
-            dependencies: ["DurableQueue"]
+            dependencies: ["DurableQueue", "DQSystem"]
         ),
         .executableTarget(
             name: "dq",
@@ -58,7 +61,7 @@ let package = Package(
                 "DurableQueue",
                 "DQBench",
                 "DQTorture",
-                "CLinuxShims",
+                "DQSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // One self-contained file (Swift runtime, SQLite and libc inside): no dynamic
@@ -83,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "DurableQueueTests",
             dependencies: [
-                "DurableQueue", "dq", "dq-test-helper", "dq-example", "CLinuxShims",
+                "DurableQueue", "DQSystem", "dq", "dq-test-helper", "dq-example", "CLinuxShims",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
             ],

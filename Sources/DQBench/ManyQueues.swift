@@ -1,6 +1,6 @@
+import DQSystem
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 
 extension BenchRunner {
     /// Q1: W1 (one process putting, one per transaction) and W8 (`dq put` / `dq get`
@@ -14,7 +14,7 @@ extension BenchRunner {
         func store(_ name: String, crowded: Bool) throws -> String {
             let db = freshStore(name)
             if crowded {
-                for suffix in ["", "-wal"] where access(template + suffix, F_OK) == 0 {
+                for suffix in ["", "-wal"] where FileSystem.exists(template + suffix) {
                     try copyFile(template + suffix, to: db + suffix)
                 }
             }
@@ -62,7 +62,7 @@ extension BenchRunner {
     private func copyFile(_ source: String, to destination: String) throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
         try bytes.write(to: URL(fileURLWithPath: destination))
-        chmod(destination, 0o600)
+        try? FileSystem.setPermissions(destination, 0o600)
     }
 
     /// `100000` as `100,000`.

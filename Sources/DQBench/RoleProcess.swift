@@ -1,7 +1,6 @@
-import CLinuxShims
+import DQSystem
 import Dispatch
 import FoundationEssentials
-@preconcurrency import Glibc
 
 /// The parent side of one benchmark child: `dq bench-role JSON` started as a real
 /// process, held at the barrier until `go()`, then read for its `RoleReport`.
@@ -9,9 +8,9 @@ import FoundationEssentials
 /// `@unchecked Sendable`: only the stderr reader thread writes `errorText`, and it is
 /// read only after `errorDone` says that thread has finished.
 final class RoleProcess: @unchecked Sendable {
-    private let pid: pid_t
+    private let child: ChildProcess
     private var status: Int32?
-    private let input: Int32
+    private let input: FileDescriptor
     private let output: LineReader
     private let spec: RoleSpec
     private var errorText: [UInt8] = []
@@ -20,65 +19,45 @@ final class RoleProcess: @unchecked Sendable {
     init(executable: String, spec: RoleSpec) throws {
         self.spec = spec
         let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
-        var pipes: [(read: Int32, write: Int32)] = []
-        do {
-            for _ in 0..<3 { pipes.append(try Self.makePipe()) }
+        // Each pipe's ends are closed in children other than the one they are given to.
+        var pipes: [(readEnd: FileDescriptor, writeEnd: FileDescriptor)] = []
+        do throws(Errno) {
+            for _ in 0..<3 { pipes.append(try FileDescriptor.pipeClosedOnExec()) }
         } catch {
-            for pipe in pipes { close(pipe.read); close(pipe.write) }
-            throw error
+            for pipe in pipes { pipe.readEnd.close(); pipe.writeEnd.close() }
+            throw BenchError(description: "cannot make a pipe: \(error.description)")
         }
         let (stdin, stdout, stderr) = (pipes[0], pipes[1], pipes[2])
-        let arguments = [executable, "bench-role", json]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, stdin.read, STDIN_FILENO)
-        posix_spawn_file_actions_adddup2(&actions, stdout.write, STDOUT_FILENO)
-        posix_spawn_file_actions_adddup2(&actions, stderr.write, STDERR_FILENO)
-        // No signal blocked or ignored in the child, whatever this process does.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        _ = dq_spawnattr_clean_signals(&attributes, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        argv.forEach { free($0) }
-        posix_spawn_file_actions_destroy(&actions)
-        posix_spawnattr_destroy(&attributes)
-        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
-        guard code == 0 else {
-            for fd in [stdin.write, stdout.read, stderr.read] { close(fd) }
-            throw BenchError(description: "cannot start \(executable): \(String(cString: strerror(code)))")
+        let spawned: ChildProcess
+        do throws(Errno) {
+            // No signal blocked or ignored in the child, whatever this process does.
+            spawned = try ChildProcess.spawn([executable, "bench-role", json], standardInput: .descriptor(stdin.readEnd),
+                                             standardOutput: .descriptor(stdout.writeEnd),
+                                             standardError: .descriptor(stderr.writeEnd))
+        } catch {
+            for fd in [stdin.readEnd, stdout.writeEnd, stderr.writeEnd, stdin.writeEnd, stdout.readEnd, stderr.readEnd] { fd.close() }
+            throw BenchError(description: "cannot start \(executable): \(error.description)")
         }
-        self.pid = pid
-        input = stdin.write
-        output = LineReader(fd: stdout.read)
+        for fd in [stdin.readEnd, stdout.writeEnd, stderr.writeEnd] { fd.close() }
+        child = spawned
+        input = stdin.writeEnd
+        output = LineReader(fd: stdout.readEnd)
         DispatchQueue(label: "dq.bench.stderr").async { [self] in
-            errorText = LineReader(fd: stderr.read).readToEnd()
-            close(stderr.read)
+            errorText = LineReader(fd: stderr.readEnd).readToEnd()
+            stderr.readEnd.close()
             errorDone.signal()
         }
     }
 
     deinit {
-        close(input)
-        close(output.fd)
-    }
-
-    /// A pipe whose ends are closed in children other than the one they are given to.
-    private static func makePipe() throws -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard dq_pipe_cloexec(&fds) == 0 else {
-            throw BenchError(description: "cannot make a pipe: \(String(cString: strerror(errno)))")
-        }
-        return (fds[0], fds[1])
+        input.close()
+        output.fd.close()
     }
 
     /// Waits for the child to exit; its status as a shell reports it.
     private func waitForExit() -> Int32 {
         if let status { return status }
-        var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-        let status = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+        let status = child.wait().shellStatus
         self.status = status
         return status
     }
@@ -91,7 +70,7 @@ final class RoleProcess: @unchecked Sendable {
     /// Releases the child from the barrier.
     func go() {
         var go: UInt8 = 1
-        _ = write(input, &go, 1)
+        _ = withUnsafeBytes(of: &go) { try? input.write($0) }
     }
 
     /// Waits for the child's report and its exit.
@@ -107,7 +86,7 @@ final class RoleProcess: @unchecked Sendable {
     }
 
     private func failure(_ what: String) -> BenchError {
-        if status == nil { kill(pid, SIGTERM) }
+        if status == nil { child.send(.terminate) }
         let status = waitForExit()
         errorDone.wait()
         let detail = String(decoding: errorText, as: UTF8.self)
@@ -117,7 +96,7 @@ final class RoleProcess: @unchecked Sendable {
 
     /// Kills the child if it still runs, and reaps it.
     private func stop() {
-        if status == nil { kill(pid, SIGKILL) }
+        if status == nil { child.send(.kill) }
         _ = waitForExit()
     }
 
@@ -144,11 +123,11 @@ public struct BenchError: Error, CustomStringConvertible {
 
 /// Buffered line reading from a file descriptor.
 final class LineReader {
-    let fd: Int32
+    let fd: FileDescriptor
     private var buffer: [UInt8] = []
     private var eof = false
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: FileDescriptor) { self.fd = fd }
 
     /// The next line without its newline, or nil at end of input.
     func nextLine() -> String? {
@@ -177,10 +156,10 @@ final class LineReader {
     /// Reads what is there (blocking), or notes end of input.
     private func fill() {
         var chunk = [UInt8](repeating: 0, count: 65_536)
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        let count = chunk.withUnsafeMutableBytes { (try? fd.read(into: $0)) ?? 0 }
         if count > 0 {
             buffer.append(contentsOf: chunk[..<count])
-        } else if count == 0 || errno != EINTR {
+        } else {
             eof = true
         }
     }

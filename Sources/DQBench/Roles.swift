@@ -1,6 +1,6 @@
+import DQSystem
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 
 /// The child side of `dq bench`: runs one `RoleSpec` between the barrier and the report.
 public enum RoleRunner {
@@ -39,9 +39,8 @@ public enum RoleRunner {
     static func barrier() {
         writeLine("ready")
         var byte: UInt8 = 0
-        var count = 0
-        repeat { count = read(STDIN_FILENO, &byte, 1) } while count < 0 && errno == EINTR
-        if count != 1 { exit(1) }
+        let count = withUnsafeMutableBytes(of: &byte) { try? FileDescriptor.standardInput.read(into: $0) }
+        if count != 1 { CurrentProcess.exit(1) }
     }
 
     static func report(_ report: RoleReport) throws {
@@ -51,12 +50,8 @@ public enum RoleRunner {
 
     private static func writeLine(_ text: String) {
         let bytes = Array((text + "\n").utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-            if written < 0 { if errno == EINTR { continue }; exit(1) }
-            offset += written
-        }
+        let written = bytes.withUnsafeBytes { (try? FileDescriptor.standardOutput.writeAll($0)) != nil }
+        if !written { CurrentProcess.exit(1) }
     }
 
     struct RoleFailure: Error, CustomStringConvertible {
@@ -298,9 +293,10 @@ public enum RoleRunner {
 
     private static func pipePing(_ spec: RoleSpec) throws {
         let paths = fifoPaths(spec)
-        let request = open(paths.request, O_WRONLY | O_CLOEXEC)
-        let reply = open(paths.reply, O_RDONLY | O_CLOEXEC)
-        guard request >= 0, reply >= 0 else { throw RoleFailure(description: "cannot open the FIFOs") }
+        guard let request = try? FileDescriptor.open(paths.request, .writeOnly, options: [.closeOnExec]),
+              let reply = try? FileDescriptor.open(paths.reply, .readOnly, options: [.closeOnExec]) else {
+            throw RoleFailure(description: "cannot open the FIFOs")
+        }
         var buffer = [UInt8](repeating: 0x2A, count: 16)
         try timedRoundTrips(spec) {
             try transfer(request, &buffer, writing: true)
@@ -310,9 +306,10 @@ public enum RoleRunner {
 
     private static func pipePong(_ spec: RoleSpec) throws {
         let paths = fifoPaths(spec)
-        let request = open(paths.request, O_RDONLY | O_CLOEXEC)
-        let reply = open(paths.reply, O_WRONLY | O_CLOEXEC)
-        guard request >= 0, reply >= 0 else { throw RoleFailure(description: "cannot open the FIFOs") }
+        guard let request = try? FileDescriptor.open(paths.request, .readOnly, options: [.closeOnExec]),
+              let reply = try? FileDescriptor.open(paths.reply, .writeOnly, options: [.closeOnExec]) else {
+            throw RoleFailure(description: "cannot open the FIFOs")
+        }
         var buffer = [UInt8](repeating: 0, count: 16)
         try answering(spec) {
             try transfer(request, &buffer, writing: false)
@@ -321,14 +318,13 @@ public enum RoleRunner {
     }
 
     /// Writes or reads exactly `buffer.count` bytes.
-    private static func transfer(_ fd: Int32, _ buffer: inout [UInt8], writing: Bool) throws {
+    private static func transfer(_ fd: FileDescriptor, _ buffer: inout [UInt8], writing: Bool) throws {
         var offset = 0
         while offset < buffer.count {
             let count = buffer.withUnsafeMutableBytes { bytes in
-                writing ? write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                        : read(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                let rest = UnsafeMutableRawBufferPointer(rebasing: bytes[offset...])
+                return (try? writing ? fd.write(UnsafeRawBufferPointer(rest)) : fd.read(into: rest)) ?? -1
             }
-            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw RoleFailure(description: "the pipe closed") }
             offset += count
         }

@@ -1,6 +1,6 @@
+import DQSystem
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 
 /// What `dq bench` runs: which workloads, how large, how durable, where.
 public struct BenchConfiguration: Sendable {
@@ -101,11 +101,11 @@ public struct BenchRunner {
         self.sizes = configuration.quick ? .quick : .full
         self.sync = configuration.durability.rawValue
         self.progress = progress
-        var template = Array((configuration.directory + "/dq-bench-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw BenchError(description: "cannot make a directory in \(configuration.directory): \(String(cString: strerror(errno)))")
+        do throws(Errno) {
+            root = try Directory.makeTemporary(prefix: configuration.directory + "/dq-bench-")
+        } catch {
+            throw BenchError(description: "cannot make a directory in \(configuration.directory): \(error.description)")
         }
-        root = String(cString: made)
     }
 
     /// The directory the stores are made in, and its filesystem type.
@@ -144,7 +144,7 @@ public struct BenchRunner {
     func freshStore(_ name: String) -> String {
         let directory = root + "/" + name
         try? FileManager.default.removeItem(atPath: directory)
-        mkdir(directory, 0o700)
+        try? Directory.make(directory, mode: 0o700, existingOK: true)
         return directory + "/store.db"
     }
 
@@ -270,8 +270,11 @@ public struct BenchRunner {
         progress("floor-W5 pipe ping-pong")
         let floorDB = freshStore("floor-W5")
         let fifos = RoleRunner.fifoPaths(spec(.pipePing, floorDB))
-        guard mkfifo(fifos.request, 0o600) == 0, mkfifo(fifos.reply, 0o600) == 0 else {
-            throw BenchError(description: "cannot make FIFOs in \(root): \(String(cString: strerror(errno)))")
+        do throws(Errno) {
+            try FileSystem.makeFIFO(fifos.request, permissions: 0o600)
+            try FileSystem.makeFIFO(fifos.reply, permissions: 0o600)
+        } catch {
+            throw BenchError(description: "cannot make FIFOs in \(root): \(error.description)")
         }
         let floor = LatencySummary(microseconds: try roles([spec(.pipePing, floorDB, count: count), spec(.pipePong, floorDB, count: count)])[0].samples)
         progress("floor-W5-sqlite raw SQLite + inotify ping-pong")

@@ -1,6 +1,6 @@
+import DQSystem
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 
 /// One `dq torture` run: producers and `dq worker`s on a fresh store, one of them
 /// SIGKILLed and restarted every 50-300 ms, then the producers stopped, the queue
@@ -28,13 +28,13 @@ public struct TortureRun {
     /// worker killed meanwhile.
     let grandchild: Bool
     /// Starts a process (the first argument is the executable's path) with its output
-    /// discarded, and returns its pid.
-    let start: ([String]) throws -> pid_t
+    /// discarded, and returns it.
+    let start: ([String]) throws -> ChildProcess
     /// A short description of what is happening now, for a progress line.
     let progress: (String) -> Void
 
     public init(executable: String, sync: Durability, producers: Int, workers: Int, seconds: Double, rate: Double,
-                grandchild: Bool, start: @escaping ([String]) throws -> pid_t, progress: @escaping (String) -> Void) {
+                grandchild: Bool, start: @escaping ([String]) throws -> ChildProcess, progress: @escaping (String) -> Void) {
         self.executable = executable
         self.sync = sync
         self.producers = producers
@@ -71,11 +71,12 @@ public struct TortureRun {
     /// - Throws: `DQError.Kind.storeUnavailable` if the directory cannot be made;
     ///   whatever `start` or the store throws.
     public func run(in base: String) throws -> Report {
-        var template = Array((base + "/dq-torture-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw DQError(.storeUnavailable, "cannot make a directory in \(base): \(String(cString: strerror(errno)))")
+        let root: String
+        do throws(Errno) {
+            root = try Directory.makeTemporary(prefix: base + "/dq-torture-")
+        } catch {
+            throw DQError(.storeUnavailable, "cannot make a directory in \(base): \(error.description)")
         }
-        let root = String(cString: made)
         defer { try? FileManager.default.removeItem(atPath: root) }
         return try run(root: root)
     }
@@ -88,12 +89,12 @@ public struct TortureRun {
         func producerLog(_ index: Int) -> String { root + "/produced-\(index)" }
     }
 
-    private func startProducer(_ index: Int, _ files: Files) throws -> pid_t {
+    private func startProducer(_ index: Int, _ files: Files) throws -> ChildProcess {
         try start([executable, "torture-producer", files.db, "p\(index)", files.producerLog(index), "--sync", sync.rawValue,
                    "--rate", String(rate)])
     }
 
-    private func startWorker(_ files: Files) throws -> pid_t {
+    private func startWorker(_ files: Files) throws -> ChildProcess {
         try start([executable, "worker", "torture", "--db", files.db, "--sync", sync.rawValue, "--lease", "2s",
                    "--backoff", "10ms", "--max-attempts", "1000", "--", "sh", "-c",
                    grandchild ? "sh -c 'cat >> \(files.processed)'; true" : "cat >> \(files.processed)"])
@@ -103,27 +104,27 @@ public struct TortureRun {
         let files = Files(root: root)
         let store = try Store(path: files.db, options: StoreOptions(durability: sync))
         var report = Report()
-        var producerPIDs = try (0..<producers).map { try startProducer($0, files) }
-        var workerPIDs = try (0..<workers).map { _ in try startWorker(files) }
+        var producerProcesses = try (0..<producers).map { try startProducer($0, files) }
+        var workerProcesses = try (0..<workers).map { _ in try startWorker(files) }
         var random = SystemRandomNumberGenerator()
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
         while ContinuousClock.now < end {
-            usleep(UInt32.random(in: 50_000...300_000, using: &random))
+            CurrentProcess.sleep(microseconds: UInt32.random(in: 50_000...300_000, using: &random))
             let victim = Int.random(in: 0..<(producers + workers), using: &random)
             if victim < producers {
-                kill(producerPIDs[victim], SIGKILL)
-                Self.reap(producerPIDs[victim])
-                producerPIDs[victim] = try startProducer(victim, files)
+                producerProcesses[victim].send(.kill)
+                _ = producerProcesses[victim].wait()
+                producerProcesses[victim] = try startProducer(victim, files)
             } else {
-                kill(workerPIDs[victim - producers], SIGKILL)
-                Self.reap(workerPIDs[victim - producers])
-                workerPIDs[victim - producers] = try startWorker(files)
+                workerProcesses[victim - producers].send(.kill)
+                _ = workerProcesses[victim - producers].wait()
+                workerProcesses[victim - producers] = try startWorker(files)
             }
             report.kills += 1
             let left = max(0, Int((end - ContinuousClock.now).components.seconds))
             progress("killing: \(report.kills) kills, \(left) s to go")
         }
-        for pid in producerPIDs { kill(pid, SIGKILL); Self.reap(pid) }
+        for producer in producerProcesses { producer.send(.kill); _ = producer.wait() }
         // Let the workers drain everything, leases of killed workers included.
         let drainEnd = ContinuousClock.now + .seconds(120)
         while true {
@@ -131,10 +132,10 @@ public struct TortureRun {
             report.undrained = (stats?.ready ?? 0) + (stats?.leased ?? 0) + (stats?.delayed ?? 0)
             if report.undrained == 0 || ContinuousClock.now >= drainEnd { break }
             progress("draining: \(report.undrained) messages left")
-            usleep(50_000)
+            CurrentProcess.sleep(microseconds: 50_000)
         }
-        for pid in workerPIDs { kill(pid, SIGTERM) }
-        for pid in workerPIDs { Self.reap(pid) }
+        for worker in workerProcesses { worker.send(.terminate) }
+        for worker in workerProcesses { _ = worker.wait() }
 
         var committed = Set<String>()
         for index in 0..<producers {
@@ -153,27 +154,22 @@ public struct TortureRun {
         return report
     }
 
-    /// Waits for a child to end (it was killed), so it leaves no zombie.
-    private static func reap(_ pid: pid_t) {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    }
-
     /// A producer (`dq torture-producer`): puts `PREFIX-N` for N = 1, 2, … on the queue
     /// `torture` of `db`, `rate` per second, and appends N to `log` after each put
     /// returns, until killed. A restarted producer continues after the last N logged.
     public static func produce(db: String, prefix: String, log: String, sync: Durability, rate: Double) throws -> Never {
         let queue = try Store(path: db, options: StoreOptions(durability: sync)).queue("torture")
-        let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw DQError(.storeUnavailable, "cannot open \(log)") }
+        guard let fd = try? FileDescriptor.open(log, .writeOnly, options: [.create, .append, .closeOnExec], permissions: 0o600) else {
+            throw DQError(.storeUnavailable, "cannot open \(log)")
+        }
         var next = (try? String(contentsOfFile: log, encoding: .utf8))?
             .split(separator: "\n").compactMap { Int($0) }.max().map { $0 + 1 } ?? 1
         let interval = UInt32(1_000_000 / rate)
         while true {
-            usleep(interval)
+            CurrentProcess.sleep(microseconds: interval)
             try queue.put("\(prefix)-\(next)\n")
             let line = Array("\(next)\n".utf8)
-            _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            _ = line.withUnsafeBytes { try? fd.write($0) }
             next += 1
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
+import DQSystem
 import DurableQueue
-@preconcurrency import Glibc
 
 /// Turns any error into one line on stderr and the contract's exit status.
 enum ErrorReport {
@@ -20,7 +20,7 @@ enum ErrorReport {
             fail(error.message, status: exitCode(for: error.kind))
         }
         if let code = error as? ExitCode {
-            Glibc.exit(code.rawValue)
+            CurrentProcess.exit(code.rawValue)
         }
         let status = DQ.exitCode(for: error)
         if status == .success {
@@ -40,7 +40,7 @@ enum ErrorReport {
     static func fail(_ message: String, status: Int32) -> Never {
         let line = "dq: " + message.replacing("\n", with: " ") + "\n"
         Output.standardError.write(Array(line.utf8))
-        Glibc.exit(status)
+        CurrentProcess.exit(status)
     }
 
     private static func lowercasedFirst(_ text: String) -> String {

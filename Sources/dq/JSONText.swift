@@ -1,5 +1,5 @@
+import DQSystem
 import FoundationEssentials
-@preconcurrency import Glibc
 
 /// JSON string literals and timestamps as dq writes them (`JSONLine` writes every
 /// string with `string(_:)`).
@@ -26,16 +26,14 @@ enum JSONText {
     /// RFC 3339 in UTC with microseconds: `2026-11-24T21:07:34.123456Z`.
     static func timestamp(_ date: Date) -> String {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-        var seconds = time_t(micros / 1_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let parts = CalendarTime(utcSecondsSinceEpoch: micros / 1_000_000)
         func pad(_ value: Int32, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         let fraction = String(micros % 1_000_000)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
-            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))"
+            + "T\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))"
             + "." + String(repeating: "0", count: 6 - fraction.count) + fraction + "Z"
     }
 }

@@ -1,15 +1,15 @@
+import DQSystem
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 
 /// Unbuffered writes to a file descriptor, whole or not at all from the caller's view:
 /// partial writes continue, EINTR is retried, and a closed pipe ends the process
 /// quietly (as SIGPIPE would).
 struct Output: Sendable {
-    let fd: Int32
+    let fd: FileDescriptor
 
-    static let standardOutput = Output(fd: STDOUT_FILENO)
-    static let standardError = Output(fd: STDERR_FILENO)
+    static let standardOutput = Output(fd: .standardOutput)
+    static let standardError = Output(fd: .standardError)
 
     func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
@@ -20,21 +20,14 @@ struct Output: Sendable {
     }
 
     private func write(_ buffer: UnsafeRawBufferPointer) {
-        guard var base = buffer.baseAddress else { return }
-        var left = buffer.count
-        while left > 0 {
-            let written = Glibc.write(fd, base, left)
-            if written < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                if code == EPIPE { exit(141) }  // the reader went away: end quietly, as SIGPIPE would
-                if fd != STDERR_FILENO {
-                    ErrorReport.fail("cannot write the output: \(String(cString: strerror(code)))", status: 73)
-                }
-                exit(73)
+        do throws(Errno) {
+            try fd.writeAll(buffer)
+        } catch {
+            if error == .brokenPipe { CurrentProcess.exit(141) }  // the reader went away: end quietly, as SIGPIPE would
+            if fd != .standardError {
+                ErrorReport.fail("cannot write the output: \(error.description)", status: 73)
             }
-            base += written
-            left -= written
+            CurrentProcess.exit(73)
         }
     }
 }
@@ -46,14 +39,21 @@ func readStandardInput(progress: ((Int) -> Void)? = nil) -> Data {
     var data = Data()
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+        var failure: Errno?
+        let count = chunk.withUnsafeMutableBytes { buffer in
+            do throws(Errno) {
+                return try FileDescriptor.standardInput.read(into: buffer)
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { ErrorReport.fail("cannot read standard input: \(failure.description)", status: 73) }
         if count > 0 {
             data.append(contentsOf: chunk[0..<count])
             progress?(data.count)
-        } else if count == 0 {
+        } else {
             return data
-        } else if errno != EINTR {
-            ErrorReport.fail("cannot read standard input: \(String(cString: strerror(errno)))", status: 73)
         }
     }
 }

@@ -1,12 +1,12 @@
+import DQSystem
 import FoundationEssentials
-@preconcurrency import Glibc
 import Synchronization
 
 /// A one-line progress note on stderr, redrawn in place, while long work runs on a
 /// terminal (`bench`, `torture`, `put --lines` of a large input); nothing at all when
 /// stderr is not a terminal, so pipes and logs stay clean.
 final class ProgressLine: Sendable {
-    private let enabled = isatty(STDERR_FILENO) == 1
+    private let enabled = FileDescriptor.standardError.isTerminal
     private let lastDrawn = Mutex<ContinuousClock.Instant?>(nil)
     private let interval: Duration
 

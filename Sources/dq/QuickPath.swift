@@ -1,5 +1,5 @@
+import DQSystem
 import DurableQueue
-@preconcurrency import Glibc
 
 /// The commands shell scripts run in loops (`put`, `get`, `ack`, `nack`, `extend`,
 /// `len`, `kv set`/`get`, `counter add`/`get`, `event set`/`is-set`) and
@@ -21,7 +21,7 @@ enum QuickPath {
     /// Runs `arguments` (without the program name) if this path takes them; returns
     /// `false`, having done nothing, otherwise.
     static func run(_ arguments: [String]) -> Bool {
-        let setting = getenv("DQ_QUICK_PATH").map { String(cString: $0) }
+        let setting = Environment.value("DQ_QUICK_PATH")
         if setting == "off" { return false }
         if take(arguments) { return true }
         if setting == "require" { ErrorReport.fail("not a quick-path command line (DQ_QUICK_PATH=require)", status: 70) }

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import FoundationEssentials
 
 /// The command line's arguments as the kernel passed them. `CommandLine.arguments`
@@ -8,7 +7,9 @@ import FoundationEssentials
 enum RawArguments {
     private static let all: [[UInt8]] = (0..<Int(CommandLine.argc)).map { index in
         guard let pointer = CommandLine.unsafeArgv[index] else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+        var count = 0
+        while pointer[count] != 0 { count += 1 }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
     /// Whether the argument that reads as `text` was not valid UTF-8.

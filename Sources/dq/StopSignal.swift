@@ -1,5 +1,5 @@
+import DQSystem
 import DurableQueue
-@preconcurrency import Glibc
 import Synchronization
 
 /// SIGINT / SIGTERM as a flag plus a `WaitInterrupt`: a blocked `get` wakes at once,
@@ -13,21 +13,12 @@ enum StopSignal {
     /// unblocks them: a parent may have started us with them blocked.
     static func install(waking interrupt: WaitInterrupt) {
         wakeDescriptor.store(interrupt.signalDescriptor, ordering: .sequentiallyConsistent)
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        for signal in [SIGINT, SIGTERM] {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { number in
-                StopSignal.received.store(number, ordering: .relaxed)
-                var byte: UInt8 = 1
-                _ = write(StopSignal.wakeDescriptor.load(ordering: .relaxed), &byte, 1)
-            }
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
-            sigaction(signal, &action, nil)
+        Signal.unblock([.interrupt, .terminate])
+        Signal.handle([.interrupt, .terminate], restartingCalls: false) { number in
+            StopSignal.received.store(number, ordering: .relaxed)
+            var byte: UInt8 = 1
+            let wake = FileDescriptor(rawValue: StopSignal.wakeDescriptor.load(ordering: .relaxed))
+            _ = withUnsafeBytes(of: &byte) { try? wake.write($0) }
         }
     }
 

@@ -1,3 +1,4 @@
+import DQSystem
 import Foundation
 import Testing
 @testable import DurableQueue
@@ -36,6 +37,36 @@ struct SystemTests {
         try FileManager.default.createSymbolicLink(atPath: directory.file("link"), withDestinationPath: path)
         #expect(throws: Errno.tooManySymbolicLinkLevels) { try FileDescriptor.open(directory.file("link"), .readOnly, options: .noFollow) }
         #expect(Errno.noSpace.message == "disk full")
+    }
+
+    @Test("spawn runs a program with its streams and environment; wait reports the status as a shell does")
+    func spawnAndWait() throws {
+        let pipe = try FileDescriptor.pipeClosedOnExec()
+        let child = try DQSystem.ChildProcess.spawn(["/bin/sh", "-c", "printf %s \"$GREETING\"; exit 3"], environment: ["GREETING=hello"],
+                                           standardInput: .nullDevice, standardOutput: .descriptor(pipe.writeEnd))
+        pipe.writeEnd.close()
+        defer { pipe.readEnd.close() }
+        var output = [UInt8](repeating: 0, count: 64)
+        let count = try output.withUnsafeMutableBytes { try pipe.readEnd.read(into: $0) }
+        #expect(String(decoding: output[..<count], as: UTF8.self) == "hello")
+        #expect(child.wait().shellStatus == 3)
+
+        let sleeper = try DQSystem.ChildProcess.spawn(["/bin/sleep", "10"])
+        sleeper.send(.kill)
+        #expect(sleeper.wait().shellStatus == 128 + Signal.kill.rawValue)
+        #expect(throws: Errno.noSuchFileOrDirectory) { try DQSystem.ChildProcess.spawn([directory.file("missing")]) }
+    }
+
+    @Test("writeAll writes every byte through a close-on-exec pipe")
+    func writeAllAndBrokenPipe() throws {
+        let pipe = try FileDescriptor.pipeClosedOnExec()
+        let bytes = Array("twelve bytes".utf8)
+        try bytes.withUnsafeBytes { try pipe.writeEnd.writeAll($0) }
+        var back = [UInt8](repeating: 0, count: bytes.count)
+        #expect(try back.withUnsafeMutableBytes { try pipe.readEnd.read(into: $0) } == bytes.count)
+        #expect(back == bytes)
+        pipe.readEnd.close()
+        pipe.writeEnd.close()
     }
 
     @Test("pwrite and pread round-trip; resize and fstat agree on the size")

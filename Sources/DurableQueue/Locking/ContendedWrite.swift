@@ -1,3 +1,5 @@
+import DQSystem
+
 /// How a connection waits when SQLite's write lock is taken (the default, with
 /// `StoreOptions.writerLock` off): writers that meet contention queue in the kernel on
 /// `flock(PATH-lock)`, and only the one at the head of that queue polls SQLite's lock:

@@ -1,3 +1,5 @@
+import DQSystem
+
 /// An advisory lock on a sidecar file beside the store (never the database file
 /// itself: closing any descriptor on that drops SQLite's locks in this process), for
 /// processes setting the store up at the same moment.

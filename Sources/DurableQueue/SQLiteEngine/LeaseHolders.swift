@@ -1,3 +1,4 @@
+import DQSystem
 import Synchronization
 
 /// Tells live lease holders from dead ones through the kernel: a process that leases

@@ -1,3 +1,5 @@
+import DQSystem
+
 /// The files and folders dq keeps beside a store: `PATH-lock`, and `PATH-wake/` (with
 /// `waiters` and `traffic`), `PATH-holders/` and `PATH-locks/`. dq makes them 0600 and
 /// 0700 without following links; one that is already there is trusted only if it looks

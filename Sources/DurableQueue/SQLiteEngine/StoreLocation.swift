@@ -1,3 +1,4 @@
+import DQSystem
 import FoundationEssentials
 
 /// Where a store lives on disk, and preparing that place before SQLite opens it.

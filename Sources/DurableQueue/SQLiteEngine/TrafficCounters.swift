@@ -1,4 +1,5 @@
 import Atomics
+import DQSystem
 import Synchronization
 
 /// How many messages each queue has taken in and given out, counted by every process

@@ -1,3 +1,5 @@
+import DQSystem
+
 /// Every error the DurableQueue library throws: what went wrong, in one line a user
 /// can act on, and which kind of failure it is.
 ///

@@ -1,3 +1,4 @@
+import DQSystem
 import FoundationEssentials
 
 /// Wall-clock time in microseconds since the Unix epoch: how the store records

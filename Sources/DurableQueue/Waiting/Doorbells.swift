@@ -1,3 +1,4 @@
+import DQSystem
 import Synchronization
 
 /// One doorbell file per queue in the directory `PATH-wake/` beside the store. A writer

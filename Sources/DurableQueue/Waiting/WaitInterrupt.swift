@@ -1,3 +1,5 @@
+import DQSystem
+
 /// Ends blocking waits early: pass it to `Queue.get(limit:timeout:interrupt:)` and call
 /// `signal()` from any thread — or from a signal handler, by writing a byte to
 /// `signalDescriptor` (`write` is async-signal-safe) — to make the wait return.

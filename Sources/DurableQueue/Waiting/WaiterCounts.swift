@@ -1,4 +1,5 @@
 import Atomics
+import DQSystem
 
 /// How many readers are blocked on each queue, in a small file every process maps
 /// (`PATH-wake/waiters`: 4,096 slots, a queue's slot chosen by its bell's hash). A

@@ -1,3 +1,4 @@
+import DQSystem
 import Dispatch
 import Synchronization
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import DQBench
+import DQSystem
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 
 extension DQ {
     struct Bench: ParsableCommand {
@@ -165,24 +165,25 @@ enum Machine {
     /// The executable's size, and whether it is one self-contained file (no program
     /// interpreter, so nothing is loaded or bound at start).
     static func binary(_ path: String) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return path }
-        let megabytes = NumberText.fixed(Double(info.st_size) / 1_048_576, digits: 1)
+        guard let status = try? FileStatus(path: path) else { return path }
+        let megabytes = NumberText.fixed(Double(status.size) / 1_048_576, digits: 1)
         let linking = isStatic(path) ? "statically linked" : "dynamically linked"
         return "\(path) (\(megabytes) MiB, \(linking))"
     }
 
     /// Whether the ELF file at `path` has no `PT_INTERP` program header.
     private static func isStatic(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var header = [UInt8](repeating: 0, count: 64)
-        guard pread(fd, &header, 64, 0) == 64, header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2 else { return false }
+        guard let fd = try? FileDescriptor.open(path, .readOnly, options: [.closeOnExec]) else { return false }
+        defer { fd.close() }
+        func read(_ count: Int, at offset: Int) -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: count)
+            let read = bytes.withUnsafeMutableBytes { try? fd.read(fromAbsoluteOffset: Int64(offset), into: $0) }
+            return read == count ? bytes : nil
+        }
+        guard let header = read(64, at: 0), header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2 else { return false }
         func little(_ bytes: ArraySlice<UInt8>) -> Int { bytes.reversed().reduce(0) { $0 << 8 | Int($1) } }
         let offset = little(header[32..<40]), size = little(header[54..<56]), count = little(header[56..<58])
-        var table = [UInt8](repeating: 0, count: size * count)
-        guard pread(fd, &table, table.count, off_t(offset)) == table.count else { return false }
+        guard let table = read(size * count, at: offset) else { return false }
         let interpreter = 3
         return !stride(from: 0, to: table.count, by: size).contains { little(table[$0..<$0 + 4]) == interpreter }
     }
@@ -192,9 +193,6 @@ enum Machine {
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":", maxSplits: 1).last.map { String($0.trimmingBlanks) } ?? "unknown CPU"
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(NumberText.fixed(memory, digits: 0)) GiB, Linux \(release)"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(NumberText.fixed(memory, digits: 0)) GiB, Linux \(Kernel.release)"
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
-import CLinuxShims
-@preconcurrency import Glibc
+import DQSystem
 
 extension DQ {
     /// Runs CMD so that it dies with the process that started it: sets the parent-death
@@ -20,13 +19,12 @@ extension DQ {
 
         func run() throws {
             guard !command.isEmpty else { throw ValidationError("child-exec needs a command after --") }
-            if dq_set_parent_death_signal(SIGKILL) != 0 || getppid() != parent {
+            if (try? CurrentProcess.setParentDeathSignal(.kill)) == nil || CurrentProcess.parentID != parent {
                 // The parent is already gone (or the kernel refused): do not run orphaned.
                 throw ExitCode(125)
             }
-            let argv = command.map { strdup($0) } + [nil]
-            execvp(command[0], argv)
-            ErrorReport.fail("cannot run \(command[0]): \(String(cString: strerror(errno)))", status: 127)
+            let error = CurrentProcess.execute(searchingPath: command)
+            ErrorReport.fail("cannot run \(command[0]): \(error.description)", status: 127)
         }
     }
 }

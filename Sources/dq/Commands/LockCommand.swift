@@ -1,6 +1,6 @@
 import ArgumentParser
+import DQSystem
 import DurableQueue
-@preconcurrency import Glibc
 import Synchronization
 
 extension DQ {
@@ -41,13 +41,14 @@ extension DQ {
             // the lock stays held until the last of them (or this dq) has closed it, even
             // if dq is killed first. So dq never unlocks: it exits holding the lock, and
             // the kernel lets go of it with the last descriptor.
-            guard case .success(let pid) = Spawn.command(command, inherit: held.fileDescriptor.map { [$0] } ?? [], ownGroup: false) else {
+            let inherited = held.fileDescriptor.map { [FileDescriptor(rawValue: $0)] } ?? []
+            guard case .success(let child) = Spawn.command(command, inherit: inherited, ownGroup: false) else {
                 held.unlock()
                 throw DQError(.internalError, "cannot start \(command[0])")
             }
-            ForwardedSignal.forwardTerminate(to: pid)
+            ForwardedSignal.forwardTerminate(to: child)
             // Held to the end: a lock freed while taken would crash in libdispatch.
-            withExtendedLifetime((lock, held)) { Glibc.exit(Spawn.wait(pid)) }
+            withExtendedLifetime((lock, held)) { CurrentProcess.exit(child.wait().shellStatus) }
         }
     }
 }
@@ -58,15 +59,13 @@ enum ForwardedSignal {
     private static let child = Atomic<Int32>(0)
 
     static func ignoreInterrupt() {
-        signal(SIGINT, SIG_IGN)
+        Signal.ignore(.interrupt)
     }
 
-    static func forwardTerminate(to pid: pid_t) {
-        child.store(pid, ordering: .sequentiallyConsistent)
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in _ = kill(ForwardedSignal.child.load(ordering: .relaxed), SIGTERM) }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = SA_RESTART
-        sigaction(SIGTERM, &action, nil)
+    static func forwardTerminate(to process: ChildProcess) {
+        child.store(process.id, ordering: .sequentiallyConsistent)
+        Signal.handle([.terminate], restartingCalls: true) { _ in
+            Signal.terminate.send(to: ForwardedSignal.child.load(ordering: .relaxed))
+        }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
+import DQSystem
 import DurableQueue
-@preconcurrency import Glibc
 import FoundationEssentials
 
 extension DQ {
@@ -52,7 +52,7 @@ extension DQ {
             let interrupt = try WaitInterrupt()
             StopSignal.install(waking: interrupt)
             let changes = try StoreChanges(store: store)
-            let terminal = isatty(STDOUT_FILENO) == 1
+            let terminal = FileDescriptor.standardOutput.isTerminal
             var shown = 0
             var changed = true
             var rates = RateMeter()
@@ -75,7 +75,7 @@ extension DQ {
                 }
                 changed = changes.wait(timeout: .seconds(1), interrupt: interrupt)
                 if !changed { continue }
-                usleep(200_000)  // at most five views a second, however busy the store is
+                CurrentProcess.sleep(microseconds: 200_000)  // at most five views a second, however busy the store is
             }
         }
 

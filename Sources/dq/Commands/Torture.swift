@@ -1,8 +1,8 @@
 import ArgumentParser
+import DQSystem
 import DQTorture
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 
 extension DQ {
     struct Torture: ParsableCommand {
@@ -63,9 +63,9 @@ extension DQ {
         }
 
         /// Starts a producer or worker with its output discarded.
-        static func start(_ arguments: [String]) throws -> pid_t {
+        static func start(_ arguments: [String]) throws -> ChildProcess {
             switch Spawn.start(arguments, discardOutput: true, ownGroup: false) {
-            case .success(let pid): return pid
+            case .success(let child): return child
             case .failure(let failure): throw DQError(.internalError, "cannot start \(arguments[1]): \(failure.description)")
             }
         }

@@ -1,9 +1,8 @@
 import ArgumentParser
-import CLinuxShims
+import DQSystem
 import Dispatch
 import DurableQueue
 import FoundationEssentials
-@preconcurrency import Glibc
 import Synchronization
 
 extension DQ {
@@ -72,9 +71,8 @@ extension DQ {
                 }
             }
             // Sleep until a stop signal (the interrupt) or until every slot has ended.
-            var ready = pollfd(fd: interrupt.fileDescriptor, events: Int16(POLLIN), revents: 0)
             while slots.wait(timeout: .now()) == .timedOut {
-                _ = poll(&ready, 1, 1_000)
+                _ = Poll.readable([FileDescriptor(rawValue: interrupt.fileDescriptor)], milliseconds: 1_000)
                 if StopSignal.pending != nil { break }
             }
             let graceNanoseconds = Int(clamping: grace.nanoseconds)
@@ -106,8 +104,8 @@ final class Supervisor: Sendable {
 
     /// The commands running now, and those killed at shutdown.
     private struct Children {
-        var running: Set<pid_t> = []
-        var killed: Set<pid_t> = []
+        var running: Set<ChildProcess> = []
+        var killed: Set<ChildProcess> = []
     }
 
     /// The first error that stopped a slot.
@@ -153,44 +151,39 @@ final class Supervisor: Sendable {
     private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt) throws -> WorkOutcome {
         // Close-on-exec from the start: another slot spawning meanwhile must not inherit
         // the write end (its command would then never see the end of this input).
-        var input: [Int32] = [-1, -1]
-        guard dq_pipe_cloexec(&input) == 0 else { throw DQError(.internalError, "pipe: \(String(cString: strerror(errno)))") }
+        let input: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+        do throws(Errno) {
+            input = try FileDescriptor.pipeClosedOnExec()
+        } catch {
+            throw DQError(.internalError, "pipe: \(error.description)")
+        }
         // The command inherits this process's lease-holder lock: its leases are not
         // handed back while anything the command started still runs, even if the worker
         // is killed.
-        let holder = queue.store.leaseHolderDescriptor.map { [$0] } ?? []
-        let spawned = Spawn.command(command, environment: environment, stdin: input[0], inherit: holder, ownGroup: true)
-        close(input[0])
-        guard case .success(let pid) = spawned else {
-            close(input[1])
+        let holder = queue.store.leaseHolderDescriptor.map { [FileDescriptor(rawValue: $0)] } ?? []
+        let spawned = Spawn.command(command, environment: environment, stdin: input.readEnd, inherit: holder, ownGroup: true)
+        input.readEnd.close()
+        guard case .success(let child) = spawned else {
+            input.writeEnd.close()
             if case .failure(let failure) = spawned {
                 throw DQError(.internalError, "cannot start \(command[0]): \(failure.description)")
             }
             throw DQError(.internalError, "cannot start \(command[0])")
         }
-        children.withLock { _ = $0.running.insert(pid) }
-        defer { children.withLock { _ = $0.running.remove(pid) } }
+        children.withLock { _ = $0.running.insert(child) }
+        defer { children.withLock { _ = $0.running.remove(child) } }
 
         // Feed the body on its own thread: the command may not read it all, or late.
-        let writer = input[1]
+        let writer = input.writeEnd
         detachThread {
-            body.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(writer, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 { if errno == EINTR { continue }; break }
-                    offset += written
-                }
-            }
-            close(writer)
+            body.withUnsafeBytes { bytes in _ = try? writer.writeAll(bytes) }
+            writer.close()
         }
 
         let exited = DispatchSemaphore(value: 0)
         let status = ExitStatus()
         detachThread {
-            var raw: Int32 = 0
-            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-            status.value = raw
+            status.value = child.wait()
             exited.signal()
         }
         let keeper = LeaseKeeper(queue: queue, receipt: receipt, lease: lease) { error in
@@ -198,23 +191,23 @@ final class Supervisor: Sendable {
         }
         exited.wait()
         keeper.stop()
-        if children.withLock({ $0.killed.contains(pid) }) { return .stopped }
-        return Spawn.exitStatus(status.value) == 0 ? .done : .failed
+        if children.withLock({ $0.killed.contains(child) }) { return .stopped }
+        return status.value.shellStatus == 0 ? .done : .failed
     }
 
     /// Kills every running command and all of its process group (the grace period ran
     /// out).
     func killRunning() {
         children.withLock { children in
-            for pid in children.running {
-                children.killed.insert(pid)
-                kill(-pid, SIGKILL)
+            for child in children.running {
+                children.killed.insert(child)
+                child.sendToGroup(.kill)
             }
         }
     }
 
     /// A child's wait status, written by the thread that reaped it before it signals.
     private final class ExitStatus: @unchecked Sendable {
-        var value: Int32 = 0
+        var value = WaitStatus(rawValue: 0)
     }
 }

@@ -1,5 +1,5 @@
 import CSQLite
-@preconcurrency import Glibc
+import DQSystem
 
 /// W8's floor: the `sqlite3` command-line shell, one process per statement, doing what
 /// one `dq put` or `dq get --no-wait` does to a store of the same shape: append one row
@@ -60,10 +60,10 @@ struct SQLiteShellFloor {
 
     /// The first executable `sqlite3` on `PATH`.
     static func findShell() -> String? {
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        let path = Environment.value("PATH") ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":") where !directory.isEmpty {
             let candidate = String(directory) + "/sqlite3"
-            if access(candidate, X_OK) == 0 { return candidate }
+            if FileSystem.isExecutable(candidate) { return candidate }
         }
         return nil
     }

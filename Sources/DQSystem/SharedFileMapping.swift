@@ -1,27 +1,26 @@
 import CLinuxShims
 @preconcurrency import Glibc
-import Synchronization
 
 /// A small file every process maps read-write (`MAP_SHARED`), for counters shared
 /// between processes without system calls (`WaiterCounts`, `TrafficCounters`).
-enum SharedFileMapping {
+public enum SharedFileMapping {
     /// Maps `length` bytes of `path`, creating it (0600) and growing it with zeros as
     /// needed; `nil` if any step fails. Unmap with `unmap(_:length:)`.
-    static func map(path: String, length: Int) -> UnsafeMutableRawPointer? {
+    public static func map(path: String, length: Int) -> UnsafeMutableRawPointer? {
         guard let (fd, mapping) = openMapped(path: path, length: length) else { return nil }
         fd.close()
         return mapping
     }
 
     /// Unmaps a mapping made by `map` or `openMapped`.
-    static func unmap(_ mapping: UnsafeMutableRawPointer, length: Int) {
+    public static func unmap(_ mapping: UnsafeMutableRawPointer, length: Int) {
         dq_unguard_shared_mapping(mapping)
         munmap(mapping, length)
     }
 
     /// `map`, keeping the file open: the caller owns the descriptor (to lock the file,
     /// say) and closes it.
-    static func openMapped(path: String, length: Int) -> (fd: FileDescriptor, mapping: UnsafeMutableRawPointer)? {
+    public static func openMapped(path: String, length: Int) -> (fd: FileDescriptor, mapping: UnsafeMutableRawPointer)? {
         guard let fd = try? FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec, .noFollow], permissions: 0o600) else {
             return nil
         }
@@ -34,30 +33,5 @@ enum SharedFileMapping {
         // with SIGBUS at the next access; guarded, the mapping turns private instead.
         _ = dq_guard_shared_mapping(mapping, UInt(length))
         return (fd, mapping)
-    }
-}
-
-/// One of the shared files in `PATH-wake/`, made into `Mapped` (which maps it) on first
-/// use, creating the directory if needed. `value` is `nil` if that failed; it is not
-/// tried again.
-final class LazySharedFile<Mapped: Sendable>: Sendable {
-    private let directory: String
-    private let path: String
-    private let make: @Sendable (String) -> Mapped?
-    private let state = Mutex<Mapped??>(nil)
-
-    init(directory: String, name: String, make: @escaping @Sendable (String) -> Mapped?) {
-        self.directory = directory
-        path = directory + "/" + name
-        self.make = make
-    }
-
-    var value: Mapped? {
-        state.withLock { cached in
-            if let cached { return cached }
-            let mapped = (try? Directory.make(directory, mode: 0o700, existingOK: true)) != nil ? make(path) : nil
-            cached = .some(mapped)
-            return mapped
-        }
     }
 }

@@ -1,7 +1,7 @@
 @preconcurrency import Glibc
 
 /// Making directories.
-enum Directory {
+public enum Directory {
     /// `mkdir(2)`: makes the directory `path` with `mode` (less the umask). With
     /// `existingOK`, a directory already there (or a symbolic link to one) is success.
     ///
@@ -13,9 +13,19 @@ enum Directory {
     ///
     /// - Throws: `Errno`; `.fileExists` if something is at `path` that is not a
     ///   directory (or, without `existingOK`, is one).
-    static func make(_ path: String, mode: mode_t, existingOK: Bool) throws(Errno) {
+    public static func make(_ path: String, mode: mode_t, existingOK: Bool) throws(Errno) {
         if mkdir(path, mode) == 0 { return }
         let error = Errno.current
         guard existingOK, error == .fileExists, (try? FileStatus(path: path))?.type == .directory else { throw error }
+    }
+
+    /// `mkdtemp(3)`: makes a new directory (mode 0700) named `prefix` plus six random
+    /// characters.
+    ///
+    /// - Returns: its path.
+    public static func makeTemporary(prefix: String) throws(Errno) -> String {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw Errno.current }
+        return String(cString: made)
     }
 }

@@ -1,5 +1,5 @@
 import CSQLite
-@preconcurrency import Glibc
+import DQSystem
 
 /// The floor: the least SQLite work a durable queue can do, written straight on the C
 /// API with no library in between. One table, prepared statements, `BEGIN IMMEDIATE`
@@ -29,7 +29,7 @@ final class RawSQLiteQueue {
                 let until = BenchClock.now() + 2_000
                 while BenchClock.now() < until {}
             } else {
-                usleep(20)
+                CurrentProcess.sleep(microseconds: 20)
             }
             return count < 200_000 ? 1 : 0
         }, nil)

@@ -11,7 +11,7 @@ extension FileDescriptor {
     ///   holds it (only without `waiting`).
     /// - Throws: `Errno` on error.
     @discardableResult
-    func lockExclusively(waiting: Bool) throws(Errno) -> Bool {
+    public func lockExclusively(waiting: Bool) throws(Errno) -> Bool {
         do throws(Errno) {
             _ = try Errno.retryingInterrupts { flock(rawValue, waiting ? LOCK_EX : LOCK_EX | LOCK_NB) }
             return true
@@ -21,7 +21,7 @@ extension FileDescriptor {
     }
 
     /// Drops this open file's `flock` (`LOCK_UN`); an unlocked file stays unlocked.
-    func unlockFlock() {
+    public func unlockFlock() {
         _ = flock(rawValue, LOCK_UN)
     }
 }

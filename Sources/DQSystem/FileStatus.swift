@@ -8,33 +8,33 @@
 /// ```swift
 /// if let status = try? FileStatus(path: path), status.type == .directory { ... }
 /// ```
-struct FileStatus: Sendable {
+public struct FileStatus: Sendable {
     /// A user id (`uid_t`).
-    typealias UserID = uid_t
+    public typealias UserID = uid_t
 
     /// The file's type (`st_mode & S_IFMT`).
-    struct FileType: RawRepresentable, Hashable, Sendable {
-        let rawValue: mode_t
-        init(rawValue: mode_t) { self.rawValue = rawValue }
+    public struct FileType: RawRepresentable, Hashable, Sendable {
+        public let rawValue: mode_t
+        public init(rawValue: mode_t) { self.rawValue = rawValue }
 
-        static let regular = FileType(rawValue: S_IFREG)
-        static let directory = FileType(rawValue: S_IFDIR)
-        static let symbolicLink = FileType(rawValue: S_IFLNK)
-        static let characterDevice = FileType(rawValue: S_IFCHR)
-        static let blockDevice = FileType(rawValue: S_IFBLK)
-        static let fifo = FileType(rawValue: S_IFIFO)
-        static let socket = FileType(rawValue: S_IFSOCK)
+        public static let regular = FileType(rawValue: S_IFREG)
+        public static let directory = FileType(rawValue: S_IFDIR)
+        public static let symbolicLink = FileType(rawValue: S_IFLNK)
+        public static let characterDevice = FileType(rawValue: S_IFCHR)
+        public static let blockDevice = FileType(rawValue: S_IFBLK)
+        public static let fifo = FileType(rawValue: S_IFIFO)
+        public static let socket = FileType(rawValue: S_IFSOCK)
     }
 
-    let type: FileType
+    public let type: FileType
     /// The permission bits, with set-id and sticky bits (`st_mode & 0o7777`).
-    let permissions: mode_t
+    public let permissions: mode_t
     /// The owner's user id.
-    let owner: UserID
+    public let owner: UserID
     /// The size in bytes.
-    let size: Int64
+    public let size: Int64
 
-    init(_ info: stat) {
+    public init(_ info: stat) {
         type = FileType(rawValue: info.st_mode & S_IFMT)
         permissions = info.st_mode & 0o7777
         owner = info.st_uid
@@ -45,7 +45,7 @@ struct FileStatus: Sendable {
     /// `followingLinks: false`, `lstat(2)`, the link's own.
     ///
     /// - Throws: `Errno`, for example `.noSuchFileOrDirectory`.
-    init(path: String, followingLinks: Bool = true) throws(Errno) {
+    public init(path: String, followingLinks: Bool = true) throws(Errno) {
         var info = stat()
         _ = try Errno.checking { followingLinks ? stat(path, &info) : lstat(path, &info) }
         self.init(info)

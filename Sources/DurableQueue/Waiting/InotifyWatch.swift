@@ -1,4 +1,4 @@
-@preconcurrency import Glibc
+import DQSystem
 
 /// An inotify instance watching one file for modification: how a blocked reader sleeps
 /// in the kernel until a writer rings that file (see `Doorbells`).
@@ -13,13 +13,12 @@ final class InotifyWatch {
     init(path: String) throws(DQError) {
         let fd: FileDescriptor
         do throws(Errno) {
-            fd = FileDescriptor(rawValue: try Errno.checking { inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)) })
+            fd = try Inotify.open()
         } catch {
             throw DQError(.storeUnavailable, "inotify unavailable: \(error.message)")
         }
-        let mask = UInt32(IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
         do throws(Errno) {
-            _ = try Errno.checking { inotify_add_watch(fd.rawValue, path, mask) }
+            try Inotify.watchChanges(fd, path: path)
         } catch {
             fd.close()
             throw DQError(.storeUnavailable, "cannot watch \(path): \(error.message)")

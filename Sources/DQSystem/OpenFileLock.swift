@@ -4,13 +4,13 @@
 /// a whole file: owned by the open file, released by the kernel when it is closed or
 /// its process dies, kept apart from `flock` locks on the same file, and converted
 /// between shared and exclusive atomically (unlike `flock`).
-enum OpenFileLock {
+public enum OpenFileLock {
     /// `F_OFD_SETLK` and `F_OFD_SETLKW` from `<bits/fcntl-linux.h>`, which Glibc's Swift
     /// module does not import (they need `_GNU_SOURCE`).
     private static let F_OFD_SETLK: Int32 = 37
     private static let F_OFD_SETLKW: Int32 = 38
 
-    enum Kind {
+    public enum Kind {
         case shared, exclusive, unlocked
 
         fileprivate var type: Int16 {
@@ -29,7 +29,7 @@ enum OpenFileLock {
     ///   the way (only without `waiting`).
     /// - Throws: `Errno` on error.
     @discardableResult
-    static func set(_ fd: FileDescriptor, _ kind: Kind, waiting: Bool = false) throws(Errno) -> Bool {
+    public static func set(_ fd: FileDescriptor, _ kind: Kind, waiting: Bool = false) throws(Errno) -> Bool {
         var lock = flock()
         lock.l_type = kind.type
         lock.l_whence = Int16(SEEK_SET)
