@@ -132,7 +132,7 @@ struct StoreTests {
     func receivePlan() throws {
         let store = try Store(path: directory.file("store.db"))
         try store.queue("q").put("x")
-        for sql in [Lanes.allSQL, MessageTable.readySQL, MessageTable.deleteSQL] {
+        for sql in [Lanes.allSQL, MessageTable.readySQL, MessageTable.deleteSQL].map(\.text) {
             let plan = try store.sqlite.withConnection { connection in
                 let explain = try connection.cachedStatement("EXPLAIN QUERY PLAN " + sql)
                 var details: [String] = []

@@ -68,3 +68,16 @@ extension Connection {
         sqlite3_db_readonly(handle, "main") == 1
     }
 }
+
+extension Connection {
+    /// A number that changes whenever the main database changes, through this connection
+    /// or any other (in another process too: seen when a transaction begins). One C call,
+    /// no statement. See https://www.sqlite.org/c3ref/c_fcntl_begin_atomic_write.html
+    /// (SQLITE_FCNTL_DATA_VERSION).
+    func dataVersion() -> UInt32 {
+        var version: UInt32 = 0
+        // Fails only for a schema name that does not exist; "main" always does.
+        _ = sqlite3_file_control(handle, "main", SQLITE_FCNTL_DATA_VERSION, &version)
+        return version
+    }
+}

@@ -9,6 +9,12 @@ final class Connection {
     let handle: OpaquePointer
     let path: String
     private var statements: [String: Statement] = [:]
+    /// Statements of `PreparedSQL`, by slot.
+    private var slotted: [Statement?] = []
+    /// State that the layers above keep per connection, by its type (`attachment(_:)`).
+    private var attachments: [ObjectIdentifier: AnyObject] = [:]
+    /// Work to run once the open transaction has committed (`afterCommit(_:)`).
+    private var onCommit: [(Connection) -> Void] = []
     /// Objects the connection's C callbacks point to, kept alive as long as it.
     private var callbackContexts: [AnyObject] = []
     /// The `PRAGMA synchronous` level last set through `setSynchronous`.
@@ -38,6 +44,7 @@ final class Connection {
 
     deinit {
         statements.removeAll()
+        slotted.removeAll()
         sqlite3_close_v2(handle)
     }
 
@@ -110,7 +117,20 @@ final class Connection {
     }
 
     /// Every statement prepared so far (for tests that count their steps).
-    var preparedStatements: [Statement] { Array(statements.values) }
+    var preparedStatements: [Statement] { Array(statements.values) + slotted.compactMap { $0 } }
+
+    /// The prepared statement for `sql`, found by its slot: preparing it on first use
+    /// and resetting it (bindings cleared) on every later use.
+    func cachedStatement(_ sql: PreparedSQL) throws -> Statement {
+        if sql.slot < slotted.count, let statement = slotted[sql.slot] {
+            statement.reset()
+            return statement
+        }
+        let statement = try Statement(connection: self, sql: sql.text)
+        if sql.slot >= slotted.count { slotted += Array(repeating: nil, count: sql.slot + 1 - slotted.count) }
+        slotted[sql.slot] = statement
+        return statement
+    }
 
     /// Runs a query that returns one integer (a `PRAGMA`, `count(*)`), or `nil` if it
     /// returns no row.
@@ -134,7 +154,7 @@ final class Connection {
     /// at once with `SQLITE_BUSY` instead of waiting
     /// (https://www.sqlite.org/lang_transaction.html).
     func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
-        try cachedStatement(kind.beginSQL).run()
+        try cachedStatement(kind.begin).run()
         let result: T
         do {
             result = try body()
@@ -143,17 +163,39 @@ final class Connection {
             throw error
         }
         do {
-            try cachedStatement("COMMIT").run()
+            try cachedStatement(Self.commit).run()
         } catch {
             rollback()
             throw error
         }
+        if !onCommit.isEmpty {
+            let actions = onCommit
+            onCommit.removeAll()
+            for action in actions { action(self) }
+        }
         return result
     }
+
+    /// Runs `action` once the open transaction has committed; never if it rolls back.
+    func afterCommit(_ action: @escaping (Connection) -> Void) {
+        onCommit.append(action)
+    }
+
+    /// The connection's `T`, made by `make` on first use: state a layer above keeps per
+    /// connection (such as what it knows of the rows it last wrote).
+    func attachment<T: AnyObject>(_ make: () -> T) -> T {
+        if let existing = attachments[ObjectIdentifier(T.self)] as? T { return existing }
+        let made = make()
+        attachments[ObjectIdentifier(T.self)] = made
+        return made
+    }
+
+    private static let commit = PreparedSQL("COMMIT")
 
     /// Rolls back the open transaction, if any. SQLite may already have rolled it
     /// back itself (for example after `SQLITE_FULL`); that is not an error.
     private func rollback() {
+        onCommit.removeAll()
         if sqlite3_get_autocommit(handle) == 0 {
             _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
         }
@@ -181,10 +223,13 @@ enum TransactionKind {
     /// Takes the write lock at once; for every transaction that may write.
     case immediate
 
-    var beginSQL: String {
+    private static let beginDeferred = PreparedSQL("BEGIN DEFERRED")
+    private static let beginImmediate = PreparedSQL("BEGIN IMMEDIATE")
+
+    var begin: PreparedSQL {
         switch self {
-        case .deferred: "BEGIN DEFERRED"
-        case .immediate: "BEGIN IMMEDIATE"
+        case .deferred: Self.beginDeferred
+        case .immediate: Self.beginImmediate
         }
     }
 }

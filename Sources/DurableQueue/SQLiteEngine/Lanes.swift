@@ -32,7 +32,7 @@ struct Lane: Hashable, Sendable {
 /// Finding, opening and deleting lanes. Every function runs inside its caller's
 /// transaction.
 enum Lanes {
-    static let allSQL = "SELECT lane, priority, generation FROM lanes WHERE queue = ?1 ORDER BY priority DESC, generation"
+    static let allSQL = PreparedSQL("SELECT lane, priority, generation FROM lanes WHERE queue = ?1 ORDER BY priority DESC, generation")
 
     /// The lanes of `queue` in delivery order: highest priority first, then oldest
     /// generation first.
@@ -47,8 +47,7 @@ enum Lanes {
 
     /// Every lane of every queue, with its queue, by queue name.
     static func everyQueue(_ connection: Connection) throws -> [(queue: String, lane: Lane)] {
-        let list = try connection.cachedStatement(
-            "SELECT queue, lane, priority, generation FROM lanes ORDER BY queue, priority DESC, generation")
+        let list = try connection.cachedStatement(SQL.everyQueueList)
         defer { list.reset() }
         var lanes: [(String, Lane)] = []
         while try list.step() {
@@ -60,9 +59,32 @@ enum Lanes {
     /// Where the next message of `queue` at `priority` goes: the end of its newest lane,
     /// or a new lane when it has none or the newest is full.
     static func tail(_ connection: Connection, queue: String, priority: Int) throws -> Tail {
-        let newest = try connection.cachedStatement("""
-            SELECT lane, generation FROM lanes WHERE queue = ?1 AND priority = ?2 ORDER BY generation DESC LIMIT 1
-            """)
+        let known = connection.attachment { KnownTails() }
+        let version = connection.dataVersion()
+        if known.version != version {
+            known.tails.removeAll(keepingCapacity: true)
+            known.version = version
+        } else if let tail = known.tails[KnownTails.Key(queue: queue, priority: priority)] {
+            return tail
+        }
+        return try readTail(connection, queue: queue, priority: priority)
+    }
+
+    /// Remembers, once the transaction commits, where the lanes of `queue` end after it
+    /// (`tails`), so the next put on this connection finds them without reading them
+    /// back, unless the store changed in between.
+    static func remember(_ tails: [Tail], queue: String, _ connection: Connection) {
+        connection.afterCommit { connection in
+            let known = connection.attachment { KnownTails() }
+            if known.tails.count >= KnownTails.limit { known.tails.removeAll() }
+            known.version = connection.dataVersion()
+            for tail in tails { known.tails[KnownTails.Key(queue: queue, priority: tail.lane.priority)] = tail }
+        }
+    }
+
+    /// Where the next message of `queue` at `priority` goes, as the store says.
+    private static func readTail(_ connection: Connection, queue: String, priority: Int) throws -> Tail {
+        let newest = try connection.cachedStatement(SQL.tailNewest)
         try newest.bind(queue, at: 1)
         try newest.bind(priority, at: 2)
         let found = try newest.step() ? Lane(number: newest.int64(at: 0), priority: priority, generation: newest.int64(at: 1)) : nil
@@ -70,8 +92,7 @@ enum Lanes {
         guard let lane = found else {
             return Tail(lane: try open(connection, queue: queue, priority: priority, generation: 0), next: nil, lastID: 0)
         }
-        let end = try connection.cachedStatement(
-            "SELECT position, id FROM messages WHERE position BETWEEN ?1 AND ?2 ORDER BY position DESC LIMIT 1")
+        let end = try connection.cachedStatement(SQL.tailEnd)
         defer { end.reset() }
         try end.bind(lane.first, at: 1)
         try end.bind(lane.last, at: 2)
@@ -123,7 +144,7 @@ enum Lanes {
     private static func open(_ connection: Connection, queue: String, priority: Int, generation: Int64) throws -> Lane {
         var number = try connection.scalarInt("SELECT coalesce(max(lane), 0) + 1 FROM lanes") ?? 1
         if number >= Lane.numberLimit {
-            let taken = try connection.cachedStatement("SELECT 1 FROM lanes WHERE lane = ?1")
+            let taken = try connection.cachedStatement(SQL.openTaken)
             defer { taken.reset() }
             repeat {
                 number = Int64.random(in: 1..<Lane.numberLimit)
@@ -131,7 +152,7 @@ enum Lanes {
                 try taken.bind(number, at: 1)
             } while try taken.step()
         }
-        let insert = try connection.cachedStatement("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
+        let insert = try connection.cachedStatement(SQL.openInsert)
         defer { insert.reset() }
         try insert.bind(number, at: 1)
         try insert.bind(queue, at: 2)
@@ -143,7 +164,7 @@ enum Lanes {
 
     /// The lane numbered `number` if it belongs to `queue`.
     static func find(_ connection: Connection, number: Int64, queue: String) throws -> Lane? {
-        let find = try connection.cachedStatement("SELECT priority, generation FROM lanes WHERE lane = ?1 AND queue = ?2")
+        let find = try connection.cachedStatement(SQL.find)
         defer { find.reset() }
         try find.bind(number, at: 1)
         try find.bind(queue, at: 2)
@@ -170,7 +191,7 @@ enum Lanes {
     /// The numbers of up to `limit` lanes after `number`, in order (for a sweep that
     /// visits every lane a little at a time).
     static func numbers(after number: Int64, limit: Int, _ connection: Connection) throws -> [Int64] {
-        let list = try connection.cachedStatement("SELECT lane FROM lanes WHERE lane > ?1 ORDER BY lane LIMIT ?2")
+        let list = try connection.cachedStatement(SQL.numbersList)
         defer { list.reset() }
         try list.bind(number, at: 1)
         try list.bind(limit, at: 2)
@@ -178,6 +199,22 @@ enum Lanes {
         while try list.step() { numbers.append(list.int64(at: 0)) }
         return numbers
     }
+}
+
+/// The lane tails a connection's last puts left, valid while the store's data version
+/// (`Connection.dataVersion()`) is the one after that put's commit: any other commit,
+/// by this connection or another process, changes it and empties the table. Saves a
+/// put the two reads of `Lanes.tail` when one producer puts one message after another.
+final class KnownTails {
+    struct Key: Hashable {
+        let queue: String
+        let priority: Int
+    }
+
+    /// The most tails kept; more are forgotten all at once.
+    static let limit = 1_024
+    var version: UInt32 = 0
+    var tails: [Key: Lanes.Tail] = [:]
 }
 
 /// Lanes this process took messages out of, which may now be empty: their rows are
@@ -222,4 +259,17 @@ final class DrainedLanes: Sendable {
             throw error
         }
     }
+}
+
+/// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
+private enum SQL {
+    static let everyQueueList = PreparedSQL("SELECT queue, lane, priority, generation FROM lanes ORDER BY queue, priority DESC, generation")
+    static let tailNewest = PreparedSQL("""
+        SELECT lane, generation FROM lanes WHERE queue = ?1 AND priority = ?2 ORDER BY generation DESC LIMIT 1
+        """)
+    static let tailEnd = PreparedSQL("SELECT position, id FROM messages WHERE position BETWEEN ?1 AND ?2 ORDER BY position DESC LIMIT 1")
+    static let openTaken = PreparedSQL("SELECT 1 FROM lanes WHERE lane = ?1")
+    static let openInsert = PreparedSQL("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
+    static let find = PreparedSQL("SELECT priority, generation FROM lanes WHERE lane = ?1 AND queue = ?2")
+    static let numbersList = PreparedSQL("SELECT lane FROM lanes WHERE lane > ?1 ORDER BY lane LIMIT ?2")
 }

@@ -11,9 +11,7 @@ extension MessageTable {
     static func lease(_ connection: Connection, queue: String, limit: Int, now: Int64, until: Int64,
                       maxAttempts: Int, holder: Int64?, drained: DrainedLanes) throws -> [LeasedMessage] {
         var leased: [LeasedMessage] = []
-        let update = try connection.cachedStatement("""
-            UPDATE messages SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1 WHERE position = ?1
-            """)
+        let update = try connection.cachedStatement(SQL.leaseUpdate)
         defer { update.reset() }
         while leased.count < limit {
             let rows = try ready(connection, queue: queue, limit: limit - leased.count, now: now)
@@ -43,7 +41,7 @@ extension MessageTable {
     /// and in a lane of `queue`.
     private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (lane: Lane, attempts: Int)? {
         guard let lane = try Lanes.find(connection, number: Lane.number(of: receipt.position), queue: queue) else { return nil }
-        let find = try connection.cachedStatement("SELECT attempts FROM messages WHERE position = ?1 AND receipt = ?2")
+        let find = try connection.cachedStatement(SQL.find)
         defer { find.reset() }
         try find.bind(receipt.position, at: 1)
         try find.bind(receipt.token, at: 2)
@@ -56,10 +54,7 @@ extension MessageTable {
     /// One `DELETE … WHERE position = ? AND receipt = ?`, on a lane of `queue`; the
     /// receipt also says whether a dedup key must be forgotten.
     static func ack(_ connection: Connection, queue: String, receipt: Receipt, drained: DrainedLanes) throws -> Bool {
-        let delete = try connection.cachedStatement("""
-            DELETE FROM messages WHERE position = ?1 AND receipt = ?2
-            AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
-            """)
+        let delete = try connection.cachedStatement(SQL.ackDelete)
         defer { delete.reset() }
         let lane = Lane.number(of: receipt.position)
         try delete.bind(receipt.position, at: 1)
@@ -83,8 +78,7 @@ extension MessageTable {
             drained.note(found.lane.number)
             return true
         }
-        let release = try connection.cachedStatement(
-            "UPDATE messages SET lease_until = ?2, receipt = NULL, holder = NULL WHERE position = ?1")
+        let release = try connection.cachedStatement(SQL.nackRelease)
         defer { release.reset() }
         try release.bind(receipt.position, at: 1)
         try release.bind(until, at: 2)
@@ -95,10 +89,7 @@ extension MessageTable {
     /// Returns the message at once and takes back the attempt its delivery counted.
     /// Returns `false` if the receipt is stale.
     static func release(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
-        let giveBack = try connection.cachedStatement("""
-            UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL, attempts = max(attempts - 1, 0)
-            WHERE position = ?1 AND receipt = ?2 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
-            """)
+        let giveBack = try connection.cachedStatement(SQL.releaseGiveBack)
         defer { giveBack.reset() }
         try giveBack.bind(receipt.position, at: 1)
         try giveBack.bind(receipt.token, at: 2)
@@ -110,10 +101,7 @@ extension MessageTable {
 
     /// Moves the lease's end to `until`. Returns `false` if the receipt is stale.
     static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64) throws -> Bool {
-        let extend = try connection.cachedStatement("""
-            UPDATE messages SET lease_until = ?2
-            WHERE position = ?1 AND receipt = ?3 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?4 AND queue = ?5)
-            """)
+        let extend = try connection.cachedStatement(SQL.extend)
         defer { extend.reset() }
         try extend.bind(receipt.position, at: 1)
         try extend.bind(until, at: 2)
@@ -126,18 +114,14 @@ extension MessageTable {
 
     /// Moves the message at `position` to the dead letters of `queue`.
     static func bury(_ connection: Connection, queue: String, position: Int64, priority: Int, now: Int64) throws {
-        let move = try connection.cachedStatement("""
-            INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
-            SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM messages WHERE position = ?1
-            RETURNING id
-            """)
+        let move = try connection.cachedStatement(SQL.buryMove)
         try move.bind(position, at: 1)
         try move.bind(queue, at: 2)
         try move.bind(priority, at: 3)
         try move.bind(now, at: 4)
         let id: Int64? = try move.step() ? move.int64(at: 0) : nil
         move.reset()
-        let delete = try connection.cachedStatement("DELETE FROM messages WHERE position = ?1")
+        let delete = try connection.cachedStatement(SQL.buryDelete)
         defer { delete.reset() }
         try delete.bind(position, at: 1)
         try delete.run()
@@ -147,13 +131,12 @@ extension MessageTable {
     /// Makes every lease `holder` holds in any queue deliverable again at once (the
     /// holder died), and forgets the holder.
     static func releaseLeases(_ connection: Connection, holder: Int64) throws -> Int {
-        let release = try connection.cachedStatement(
-            "UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
+        let release = try connection.cachedStatement(SQL.releaseLeases)
         try release.bind(holder, at: 1)
         try release.run()
         release.reset()
         let released = connection.changes
-        let forget = try connection.cachedStatement("DELETE FROM holders WHERE id = ?1")
+        let forget = try connection.cachedStatement(SQL.releaseLeasesForget)
         defer { forget.reset() }
         try forget.bind(holder, at: 1)
         try forget.run()
@@ -162,7 +145,7 @@ extension MessageTable {
 
     /// How many leases ran out without being settled or delivered again.
     static func expiredLeases(_ connection: Connection, now: Int64) throws -> Int {
-        let count = try connection.cachedStatement("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")
+        let count = try connection.cachedStatement(SQL.expiredLeasesCount)
         defer { count.reset() }
         try count.bind(now, at: 1)
         return try count.step() ? count.int(at: 0) : 0
@@ -171,9 +154,7 @@ extension MessageTable {
     // MARK: Dead letters
 
     static func deadLetters(_ connection: Connection, queue: String, limit: Int) throws -> [Message] {
-        let list = try connection.cachedStatement("""
-            SELECT id, enqueued_at, attempts, priority, body FROM dead WHERE queue = ?1 ORDER BY id LIMIT ?2
-            """)
+        let list = try connection.cachedStatement(SQL.deadLettersList)
         defer { list.reset() }
         try list.bind(queue, at: 1)
         try list.bind(limit, at: 2)
@@ -182,15 +163,12 @@ extension MessageTable {
 
     /// Appends every dead letter of `queue` to its lane, with its id and no attempts.
     static func retryDead(_ connection: Connection, queue: String) throws -> Int {
-        let counts = try connection.cachedStatement("SELECT priority, count(*) FROM dead WHERE queue = ?1 GROUP BY priority")
+        let counts = try connection.cachedStatement(SQL.retryDeadCounts)
         try counts.bind(queue, at: 1)
         var levels: [(priority: Int, count: Int64)] = []
         while try counts.step() { levels.append((counts.int(at: 0), counts.int64(at: 1))) }
         counts.reset()
-        let move = try connection.cachedStatement("""
-            INSERT INTO messages (position, id, enqueued_at, attempts, body)
-            SELECT ?3 + row_number() OVER (ORDER BY id) - 1, id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2
-            """)
+        let move = try connection.cachedStatement(SQL.retryDeadMove)
         defer { move.reset() }
         var total = 0
         for (priority, count) in levels {
@@ -208,7 +186,7 @@ extension MessageTable {
     }
 
     static func purgeDead(_ connection: Connection, queue: String) throws -> Int {
-        let purge = try connection.cachedStatement("DELETE FROM dead WHERE queue = ?1")
+        let purge = try connection.cachedStatement(SQL.purgeDead)
         defer { purge.reset() }
         try purge.bind(queue, at: 1)
         try purge.run()
@@ -216,10 +194,50 @@ extension MessageTable {
     }
 
     static func deadCounts(_ connection: Connection) throws -> [String: Int] {
-        let counts = try connection.cachedStatement("SELECT queue, count(*) FROM dead GROUP BY queue")
+        let counts = try connection.cachedStatement(SQL.deadCounts)
         defer { counts.reset() }
         var result: [String: Int] = [:]
         while try counts.step() { result[counts.string(at: 0) ?? ""] = counts.int(at: 1) }
         return result
     }
+}
+
+/// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
+private enum SQL {
+    static let leaseUpdate = PreparedSQL("""
+        UPDATE messages SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1 WHERE position = ?1
+        """)
+    static let find = PreparedSQL("SELECT attempts FROM messages WHERE position = ?1 AND receipt = ?2")
+    static let ackDelete = PreparedSQL("""
+        DELETE FROM messages WHERE position = ?1 AND receipt = ?2
+        AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
+        """)
+    static let nackRelease = PreparedSQL("UPDATE messages SET lease_until = ?2, receipt = NULL, holder = NULL WHERE position = ?1")
+    static let releaseGiveBack = PreparedSQL("""
+        UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL, attempts = max(attempts - 1, 0)
+        WHERE position = ?1 AND receipt = ?2 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
+        """)
+    static let extend = PreparedSQL("""
+        UPDATE messages SET lease_until = ?2
+        WHERE position = ?1 AND receipt = ?3 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?4 AND queue = ?5)
+        """)
+    static let buryMove = PreparedSQL("""
+        INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
+        SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM messages WHERE position = ?1
+        RETURNING id
+        """)
+    static let buryDelete = PreparedSQL("DELETE FROM messages WHERE position = ?1")
+    static let releaseLeases = PreparedSQL("UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
+    static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
+    static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")
+    static let deadLettersList = PreparedSQL("""
+        SELECT id, enqueued_at, attempts, priority, body FROM dead WHERE queue = ?1 ORDER BY id LIMIT ?2
+        """)
+    static let retryDeadCounts = PreparedSQL("SELECT priority, count(*) FROM dead WHERE queue = ?1 GROUP BY priority")
+    static let retryDeadMove = PreparedSQL("""
+        INSERT INTO messages (position, id, enqueued_at, attempts, body)
+        SELECT ?3 + row_number() OVER (ORDER BY id) - 1, id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2
+        """)
+    static let purgeDead = PreparedSQL("DELETE FROM dead WHERE queue = ?1")
+    static let deadCounts = PreparedSQL("SELECT queue, count(*) FROM dead GROUP BY queue")
 }

@@ -50,14 +50,12 @@ enum MessageTable {
             if let key = message.key, let existing = try MessageTable.idHolding(key: key, queue: queue, connection) {
                 return PutResult(id: existing, duplicate: true)
             }
-            try select(priority: message.priority)
-            let id = nextID()
             let delay = max(0, Timestamp.microseconds(message.delay))
+            // A delayed message goes to `delayed`; its lane is found when it falls due.
+            if delay == 0 { try select(priority: message.priority) }
+            let id = nextID(inLane: delay == 0)
             if delay > 0 {
-                let insert = try connection.cachedStatement("""
-                    INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                    """)
+                let insert = try connection.cachedStatement(SQL.insertDelayed)
                 defer { insert.reset() }
                 try insert.bind(queue, at: 1)
                 try insert.bind(message.priority, at: 2)
@@ -77,7 +75,7 @@ enum MessageTable {
                 }
             }
             if let key = message.key {
-                let remember = try connection.cachedStatement("INSERT INTO dedup (queue, key, id) VALUES (?1, ?2, ?3)")
+                let remember = try connection.cachedStatement(SQL.rememberKey)
                 defer { remember.reset() }
                 try remember.bind(queue, at: 1)
                 try remember.bind(key, at: 2)
@@ -88,8 +86,7 @@ enum MessageTable {
         }
 
         private func insertOne(position: Int64, id: Int64, key: String?, body: Data) throws {
-            let insert = try connection.cachedStatement(
-                "INSERT INTO messages (position, id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+            let insert = try connection.cachedStatement(SQL.insertOne)
             defer { insert.reset() }
             try insert.bind(position, at: 1)
             try insert.bind(id, at: 2)
@@ -99,8 +96,8 @@ enum MessageTable {
             try insert.run()
         }
 
-        private static let chunkSQL = "INSERT INTO messages (position, id, enqueued_at, body) VALUES "
-            + Array(repeating: "(?, ?, ?, ?)", count: chunk).joined(separator: ", ")
+        private static let chunkSQL = PreparedSQL("INSERT INTO messages (position, id, enqueued_at, body) VALUES "
+            + Array(repeating: "(?, ?, ?, ?)", count: chunk).joined(separator: ", "))
 
         /// Inserts the cursor's pending plain messages: whole chunks in one statement,
         /// the rest one by one.
@@ -145,28 +142,34 @@ enum MessageTable {
             return current!.tail.take()
         }
 
-        /// The next id: nanoseconds of the clock, above the lane's last id and every id
-        /// this transaction handed out, so ids increase in commit order within a queue
-        /// even when the clock steps back.
-        private mutating func nextID() -> Int64 {
-            let id = max(now &* 1_000, current!.tail.lastID &+ 1, issued &+ 1)
-            current!.tail.lastID = id
+        /// The next id: nanoseconds of the clock, above the lane's last id (for a message
+        /// that goes into its lane now) and every id this transaction handed out, so ids
+        /// increase in commit order within a queue even when the clock steps back.
+        private mutating func nextID(inLane: Bool) -> Int64 {
+            let id = max(now &* 1_000, inLane ? current!.tail.lastID &+ 1 : .min, issued &+ 1)
+            if inLane { current!.tail.lastID = id }
             issued = id
             return id
         }
 
-        /// Inserts what is still pending. Call after the inserts, inside the transaction.
+        /// Inserts what is still pending, and has the lanes' new ends remembered once the
+        /// transaction commits (`Lanes.remember`). Call after the inserts, inside the
+        /// transaction.
         mutating func finish() throws {
             if current != nil { try flush(&current!) }
             // Most batches have one priority: no arrays made for `others` then.
-            guard !others.isEmpty else { return }
+            guard !others.isEmpty else {
+                if let tail = current?.tail { Lanes.remember([tail], queue: queue, connection) }
+                return
+            }
             for priority in Array(others.keys) { try flush(&others[priority]!) }
+            Lanes.remember((current.map { [$0.tail] } ?? []) + others.values.map(\.tail), queue: queue, connection)
         }
     }
 
     /// The id of the message in `queue` holding dedup `key`.
     static func idHolding(key: String, queue: String, _ connection: Connection) throws -> Int64? {
-        let find = try connection.cachedStatement("SELECT id FROM dedup WHERE queue = ?1 AND key = ?2")
+        let find = try connection.cachedStatement(SQL.idHoldingFind)
         defer { find.reset() }
         try find.bind(queue, at: 1)
         try find.bind(key, at: 2)
@@ -185,11 +188,11 @@ enum MessageTable {
     }
 
     /// The first ready rows of one lane (`?1...?2`) at `?3`, at most `?4`.
-    static let readySQL = """
+    static let readySQL = PreparedSQL("""
         SELECT position, id, enqueued_at, attempts + 1, dedup_key, body FROM messages
         WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3) ORDER BY position LIMIT ?4
-        """
-    static let deleteSQL = "DELETE FROM messages WHERE position = ?1"
+        """)
+    static let deleteSQL = PreparedSQL("DELETE FROM messages WHERE position = ?1")
 
     /// Up to `limit` messages of `queue` deliverable at `now` (never leased, or whose
     /// lease or nack delay ran out), in delivery order: lanes by priority, then by
@@ -220,18 +223,13 @@ enum MessageTable {
     /// in the order they fell due.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
         guard try hasDueDelayed(connection, queue: queue, now: now) else { return }
-        let counts = try connection.cachedStatement(
-            "SELECT priority, count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2 GROUP BY priority")
+        let counts = try connection.cachedStatement(SQL.promoteDueCounts)
         try counts.bind(queue, at: 1)
         try counts.bind(now, at: 2)
         var due: [(priority: Int, count: Int64)] = []
         while try counts.step() { due.append((counts.int(at: 0), counts.int64(at: 1))) }
         counts.reset()
-        let move = try connection.cachedStatement("""
-            INSERT INTO messages (position, id, enqueued_at, attempts, dedup_key, body)
-            SELECT ?4 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
-            FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
-            """)
+        let move = try connection.cachedStatement(SQL.promoteDueMove)
         defer { move.reset() }
         for (priority, count) in due {
             var tail = try Lanes.tail(connection, queue: queue, priority: priority)
@@ -246,7 +244,7 @@ enum MessageTable {
             try move.bind(tail.take(count), at: 4)
             try move.run()
         }
-        let delete = try connection.cachedStatement("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+        let delete = try connection.cachedStatement(SQL.promoteDueDelete)
         defer { delete.reset() }
         try delete.bind(queue, at: 1)
         try delete.bind(now, at: 2)
@@ -256,12 +254,11 @@ enum MessageTable {
     /// When the next delayed message of `queue` falls due, or the next lease or nack
     /// delay runs out (µs), if any: a waiting reader wakes then.
     static func nextDue(_ connection: Connection, queue: String) throws -> Int64? {
-        let next = try connection.cachedStatement("SELECT min(available_at) FROM delayed WHERE queue = ?1")
+        let next = try connection.cachedStatement(SQL.nextDue)
         defer { next.reset() }
         try next.bind(queue, at: 1)
         var due: Int64? = try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
-        let expiry = try connection.cachedStatement(
-            "SELECT min(lease_until) FROM messages WHERE position BETWEEN ?1 AND ?2 AND lease_until IS NOT NULL")
+        let expiry = try connection.cachedStatement(SQL.nextDueExpiry)
         defer { expiry.reset() }
         for lane in try Lanes.all(connection, queue: queue) {
             expiry.reset()
@@ -275,7 +272,7 @@ enum MessageTable {
     }
 
     private static func hasDueDelayed(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
-        let due = try connection.cachedStatement("SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2 LIMIT 1")
+        let due = try connection.cachedStatement(SQL.hasDueDelayed)
         defer { due.reset() }
         try due.bind(queue, at: 1)
         try due.bind(now, at: 2)
@@ -304,7 +301,7 @@ enum MessageTable {
 
     /// Frees dedup `key` of `queue`.
     static func forget(key: String, queue: String, _ connection: Connection) throws {
-        let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
+        let forget = try connection.cachedStatement(SQL.forget)
         defer { forget.reset() }
         try forget.bind(queue, at: 1)
         try forget.bind(key, at: 2)
@@ -313,7 +310,7 @@ enum MessageTable {
 
     /// Frees the dedup key of message `id`, if it held one.
     static func forgetKey(ofMessage id: Int64, queue: String, _ connection: Connection) throws {
-        let forget = try connection.cachedStatement("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
+        let forget = try connection.cachedStatement(SQL.forgetKey)
         defer { forget.reset() }
         try forget.bind(queue, at: 1)
         try forget.bind(id, at: 2)
@@ -331,10 +328,7 @@ enum MessageTable {
 
     /// Whether a message could be received now and, if not, when one might be.
     static func look(_ connection: Connection, queue: String, now: Int64) throws -> Look {
-        let exists = try connection.cachedStatement("""
-            SELECT EXISTS (SELECT 1 FROM messages
-                           WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3))
-            """)
+        let exists = try connection.cachedStatement(SQL.lookExists)
         defer { exists.reset() }
         for lane in try Lanes.all(connection, queue: queue) {
             exists.reset()
@@ -354,10 +348,7 @@ enum MessageTable {
     /// first).
     static func peek(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [Message] {
         let ready = try ready(connection, queue: queue, limit: limit, now: now).map(\.message)
-        let due = try connection.cachedStatement("""
-            SELECT id, enqueued_at, attempts + 1, priority, body FROM delayed
-            WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, available_at, id LIMIT ?2
-            """)
+        let due = try connection.cachedStatement(SQL.peekDue)
         defer { due.reset() }
         try due.bind(queue, at: 1)
         try due.bind(limit, at: 2)
@@ -381,8 +372,7 @@ enum MessageTable {
 
     /// How many messages could be received now.
     static func deliverableCount(_ connection: Connection, queue: String, now: Int64) throws -> Int {
-        let count = try connection.cachedStatement(
-            "SELECT count(*) FROM messages WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3)")
+        let count = try connection.cachedStatement(SQL.deliverableCount)
         defer { count.reset() }
         var total = 0
         for lane in try Lanes.all(connection, queue: queue) {
@@ -392,7 +382,7 @@ enum MessageTable {
             try count.bind(now, at: 3)
             if try count.step() { total += count.int(at: 0) }
         }
-        let due = try connection.cachedStatement("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+        let due = try connection.cachedStatement(SQL.deliverableCountDue)
         defer { due.reset() }
         try due.bind(queue, at: 1)
         try due.bind(now, at: 2)
@@ -402,7 +392,7 @@ enum MessageTable {
     /// Deletes every ready, leased and delayed message of `queue`, and its lanes.
     static func purge(_ connection: Connection, queue: String) throws -> Int {
         var total = 0
-        let purge = try connection.cachedStatement("DELETE FROM messages WHERE position BETWEEN ?1 AND ?2")
+        let purge = try connection.cachedStatement(SQL.purge)
         defer { purge.reset() }
         for lane in try Lanes.all(connection, queue: queue) {
             purge.reset()
@@ -450,11 +440,7 @@ enum MessageTable {
             add(lanes.string(at: 0) ?? "", ready: lanes.int(at: 1), delayed: lanes.int(at: 3), leased: lanes.int(at: 2),
                 oldest: lanes.isNull(at: 4) ? nil : lanes.int64(at: 4))
         }
-        let delayed = try connection.cachedStatement("""
-            SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
-                   min(CASE WHEN available_at <= ?1 THEN enqueued_at END)
-            FROM delayed GROUP BY queue
-            """)
+        let delayed = try connection.cachedStatement(SQL.statsDelayed)
         defer { delayed.reset() }
         try delayed.bind(now, at: 1)
         while try delayed.step() {
@@ -479,4 +465,43 @@ enum MessageTable {
         }
         return messages
     }
+}
+
+/// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
+private enum SQL {
+    static let insertDelayed = PreparedSQL("""
+        INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        """)
+    static let rememberKey = PreparedSQL("INSERT INTO dedup (queue, key, id) VALUES (?1, ?2, ?3)")
+    static let insertOne = PreparedSQL("INSERT INTO messages (position, id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+    static let idHoldingFind = PreparedSQL("SELECT id FROM dedup WHERE queue = ?1 AND key = ?2")
+    static let promoteDueCounts = PreparedSQL("SELECT priority, count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2 GROUP BY priority")
+    static let promoteDueMove = PreparedSQL("""
+        INSERT INTO messages (position, id, enqueued_at, attempts, dedup_key, body)
+        SELECT ?4 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
+        FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
+        """)
+    static let promoteDueDelete = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+    static let nextDue = PreparedSQL("SELECT min(available_at) FROM delayed WHERE queue = ?1")
+    static let nextDueExpiry = PreparedSQL("SELECT min(lease_until) FROM messages WHERE position BETWEEN ?1 AND ?2 AND lease_until IS NOT NULL")
+    static let hasDueDelayed = PreparedSQL("SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2 LIMIT 1")
+    static let forget = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
+    static let forgetKey = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
+    static let lookExists = PreparedSQL("""
+        SELECT EXISTS (SELECT 1 FROM messages
+        WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3))
+        """)
+    static let peekDue = PreparedSQL("""
+        SELECT id, enqueued_at, attempts + 1, priority, body FROM delayed
+        WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, available_at, id LIMIT ?2
+        """)
+    static let deliverableCount = PreparedSQL("SELECT count(*) FROM messages WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3)")
+    static let deliverableCountDue = PreparedSQL("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+    static let purge = PreparedSQL("DELETE FROM messages WHERE position BETWEEN ?1 AND ?2")
+    static let statsDelayed = PreparedSQL("""
+        SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
+        min(CASE WHEN available_at <= ?1 THEN enqueued_at END)
+        FROM delayed GROUP BY queue
+        """)
 }
