@@ -40,7 +40,7 @@ struct Example {
                 try done.add()
             }
         }
-        _ = try done.wait(atLeast: 5, timeout: .seconds(30))
+        _ = try await done.wait(atLeast: 5, timeout: .seconds(30))
         loop.cancel()
         _ = try? await loop.value
         print("squares: \(results.withLock { $0.sorted() })")

@@ -14,18 +14,11 @@ extension Queue {
     ///   task is cancelled while waiting.
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = []) async throws -> [LeasedMessage] {
-        try Task.checkCancellation()
-        let interrupt = try WaitInterrupt()
-        let leased = try await withTaskCancellationHandler {
-            try await offload { [self] () throws(DQError) in
-                try receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, acking: acking,
-                            interrupt: interrupt)
-            }
-        } onCancel: {
-            interrupt.signal()
-        }
-        if leased.isEmpty { try Task.checkCancellation() }
-        return leased
+        try await cancellableWait { [self] interrupt throws(DQError) in
+            let leased = try receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, acking: acking,
+                                     interrupt: interrupt)
+            return leased.isEmpty ? nil : leased
+        } ?? []
     }
 
     /// Leased messages as they arrive, for `for try await`: each must be settled with

@@ -195,17 +195,10 @@ public struct Queue: Sendable {
     ///
     /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
     public func get(limit: Int, timeout: Duration?) async throws -> [Message] {
-        try Task.checkCancellation()
-        let interrupt = try WaitInterrupt()
-        let messages = try await withTaskCancellationHandler {
-            try await offload { [self] () throws(DQError) in
-                try get(limit: limit, timeout: timeout, interrupt: interrupt)
-            }
-        } onCancel: {
-            interrupt.signal()
-        }
-        if messages.isEmpty { try Task.checkCancellation() }
-        return messages
+        try await cancellableWait { [self] interrupt throws(DQError) in
+            let messages = try get(limit: limit, timeout: timeout, interrupt: interrupt)
+            return messages.isEmpty ? nil : messages
+        } ?? []
     }
 
     // MARK: Inspecting

@@ -80,4 +80,21 @@ public struct Counter: Sendable {
             return value >= target ? value : nil
         }
     }
+
+    /// Async `wait(atLeast:timeout:interrupt:)`: waits on a Dispatch thread, never on the
+    /// cooperative pool (so the task that would add is never starved), and ends at once
+    /// when the task is cancelled.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let arrived = try await store.counter("arrived").wait(atLeast: 4, timeout: .seconds(60))
+    /// ```
+    ///
+    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    public func wait(atLeast target: Int64, timeout: Duration? = nil) async throws -> Int64? {
+        try await cancellableWait { [self] interrupt throws(DQError) in
+            try wait(atLeast: target, timeout: timeout, interrupt: interrupt)
+        }
+    }
 }

@@ -261,6 +261,41 @@ public struct Dict: Sendable {
         }
     }
 
+    /// Async `wait(for:timeout:interrupt:)`: waits on a Dispatch thread, never on the
+    /// cooperative pool, and ends at once when the task is cancelled.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let token = try await dict.wait(for: "token", timeout: .seconds(30))
+    /// ```
+    ///
+    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    public func wait(for key: String, timeout: Duration? = nil) async throws -> Data? {
+        try await cancellableWait { [self] interrupt throws(DQError) in
+            try wait(for: key, timeout: timeout, interrupt: interrupt)
+        }
+    }
+
+    /// Async `waitForChange(of:timeout:interrupt:)`: waits on a Dispatch thread, never on
+    /// the cooperative pool, and ends at once when the task is cancelled.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// if let change = try await dict.waitForChange(of: "config", timeout: .seconds(60)) {
+    ///     print(change.map { String(decoding: $0, as: UTF8.self) } ?? "deleted")
+    /// }
+    /// ```
+    ///
+    /// - Returns: the new value (`.some(nil)`: deleted), or `nil` on timeout.
+    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    public func waitForChange(of key: String, timeout: Duration? = nil) async throws -> Data?? {
+        try await cancellableWait { [self] interrupt throws(DQError) in
+            try waitForChange(of: key, timeout: timeout, interrupt: interrupt)
+        }
+    }
+
     /// `StoreEngine.updateEntry` with a transform that does not throw.
     private func change(_ key: String, _ transform: (Data?) -> Data??) throws(DQError) -> Bool {
         do {

@@ -79,4 +79,21 @@ public struct Event: Sendable {
             try isSet() ? true : nil
         } ?? false
     }
+
+    /// Async `wait(timeout:interrupt:)`: waits on a Dispatch thread, never on the
+    /// cooperative pool, and ends at once when the task is cancelled.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// if try await store.event("stop").wait(timeout: .seconds(1)) { return }
+    /// ```
+    ///
+    /// - Returns: `true` once the event is set; `false` on timeout.
+    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
+    public func wait(timeout: Duration? = nil) async throws -> Bool {
+        try await cancellableWait { [self] interrupt throws(DQError) in
+            try wait(timeout: timeout, interrupt: interrupt) ? true : nil
+        } ?? false
+    }
 }

@@ -54,3 +54,19 @@ func offload<T: Sendable>(_ work: @escaping @Sendable () throws(DQError) -> T) a
     }
     return try result.get()
 }
+
+/// Runs a blocking wait (`wait`, given a `WaitInterrupt`) on a Dispatch thread
+/// (`offload`), signalling the interrupt when the task is cancelled, so the wait ends at
+/// once. A wait that ended with nothing (`nil`) because of the cancellation throws
+/// `CancellationError`; one that got something returns it, so nothing taken is lost.
+func cancellableWait<T: Sendable>(_ wait: @escaping @Sendable (WaitInterrupt) throws(DQError) -> T?) async throws -> T? {
+    try Task.checkCancellation()
+    let interrupt = try WaitInterrupt()
+    let result = try await withTaskCancellationHandler {
+        try await offload { () throws(DQError) in try wait(interrupt) }
+    } onCancel: {
+        interrupt.signal()
+    }
+    if result == nil { try Task.checkCancellation() }
+    return result
+}
