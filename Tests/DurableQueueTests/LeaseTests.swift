@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import DurableQueue
 
@@ -163,5 +164,19 @@ struct LeaseTests {
         let error = #expect(throws: DQError.self) { try other.ack(leased.receipt) }
         #expect(error?.kind == .staleReceipt)
         try jobs.ack(leased.receipt)
+    }
+
+    @Test("threads that lease at once register one lease holder between them")
+    func oneHolderPerProcess() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let ids = Mutex<Set<Int64>>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            if let id = try? store.sqlite.holders.holderID(store: store.sqlite) { ids.withLock { _ = $0.insert(id) } }
+        }
+        #expect(ids.withLock { $0.count } == 1)
+        let rows = try store.sqlite.withConnection { try $0.scalarInt("SELECT count(*) FROM holders") }
+        #expect(rows == 1, "a holder row for every thread that lost the race")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.file("store.db-holders"))
+        #expect(files.count == 1)
     }
 }

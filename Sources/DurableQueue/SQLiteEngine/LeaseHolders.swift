@@ -13,6 +13,10 @@ final class LeaseHolders: Sendable {
     let directory: String
     /// This process's holder id and the descriptor holding its lock, once registered.
     private let mine = Mutex<(id: Int64, fd: FileDescriptor)?>(nil)
+    /// Held while registering, so threads that lease at once register one holder
+    /// between them (a second one's file, unlocked when dropped, looked like a dead
+    /// holder to the next sweep).
+    private let registering = Mutex<Void>(())
     /// When this process last looked for dead holders (monotonic ns).
     private let lastSweep = Mutex<UInt64>(0)
     /// Sweeps run at most this often per process.
@@ -34,6 +38,16 @@ final class LeaseHolders: Sendable {
     /// This process's holder id, registering it (file, lock, `holders` row) on first use.
     func holderID(store: SQLiteEngine) throws(DQError) -> Int64 {
         if let held = mine.withLock({ $0 }) { return held.id }
+        return try registering.withLock { _ throws(DQError) -> Int64 in
+            if let held = mine.withLock({ $0 }) { return held.id }
+            let registered = try register(store: store)
+            mine.withLock { $0 = registered }
+            return registered.id
+        }
+    }
+
+    /// Makes a holder: its file, locked, and its `holders` row.
+    private func register(store: SQLiteEngine) throws(DQError) -> (id: Int64, fd: FileDescriptor) {
         try SideFiles.makeDirectory(directory)
         let id = Int64.random(in: 1...Int64.max)
         let fd: FileDescriptor
@@ -48,24 +62,21 @@ final class LeaseHolders: Sendable {
         } catch {
             throw DQError(.storeUnavailable, "cannot create lease holder file in \(directory): \(error.message)")
         }
-        try store.write { connection in
-            let register = try connection.cachedStatement("INSERT INTO holders (id, pid, since) VALUES (?1, ?2, ?3)")
-            defer { register.reset() }
-            try register.bind(id, at: 1)
-            try register.bind(Int64(CurrentProcess.id), at: 2)
-            try register.bind(Timestamp.now(), at: 3)
-            try register.run()
-        }
-        let kept = mine.withLock { held -> Int64 in
-            if let held { return held.id }
-            held = (id, fd)
-            return id
-        }
-        if kept != id {  // another thread registered first
+        do {
+            try store.write { connection in
+                let register = try connection.cachedStatement("INSERT INTO holders (id, pid, since) VALUES (?1, ?2, ?3)")
+                defer { register.reset() }
+                try register.bind(id, at: 1)
+                try register.bind(Int64(CurrentProcess.id), at: 2)
+                try register.bind(Timestamp.now(), at: 3)
+                try register.run()
+            }
+        } catch {
             fd.close()
             try? FileSystem.remove(path(id))
+            throw error
         }
-        return kept
+        return (id, fd)
     }
 
     /// Finds holders whose process died and returns their leases to the queues. Cheap
@@ -100,7 +111,9 @@ final class LeaseHolders: Sendable {
             guard (try? fd.lockExclusively(waiting: false)) == true else { continue }  // alive
             let count = try store.write { try MessageTable.releaseLeases($0, holder: id) }
             try? FileSystem.remove(path(id))
-            store.logger.notice("returned the leases of a process that died", metadata: ["holder": "\(id)", "leases": "\(count)"])
+            // A holder that died holding nothing is housekeeping, not news.
+            store.logger.log(level: count > 0 ? .notice : .debug, "returned the leases of a process that died",
+                             metadata: ["holder": "\(id)", "leases": "\(count)"])
             released += count
         }
         return released
