@@ -209,9 +209,6 @@ final class Connection {
         synchronous = level
     }
 
-    /// The rowid of the last row this connection inserted.
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-
     /// The number of rows the last INSERT, UPDATE or DELETE changed.
     var changes: Int { Int(sqlite3_changes64(handle)) }
 }

@@ -45,17 +45,6 @@ enum Lanes {
         return lanes
     }
 
-    /// Every lane of every queue, with its queue, by queue name.
-    static func everyQueue(_ connection: Connection) throws -> [(queue: String, lane: Lane)] {
-        let list = try connection.cachedStatement(SQL.everyQueueList)
-        defer { list.reset() }
-        var lanes: [(String, Lane)] = []
-        while try list.step() {
-            lanes.append((list.string(at: 0) ?? "", Lane(number: list.int64(at: 1), priority: list.int(at: 2), generation: list.int64(at: 3))))
-        }
-        return lanes
-    }
-
     /// Where the next message of `queue` at `priority` goes: the end of its newest lane,
     /// or a new lane when it has none or the newest is full.
     static func tail(_ connection: Connection, queue: String, priority: Int) throws -> Tail {
@@ -74,9 +63,11 @@ enum Lanes {
     /// (`tails`), so the next put on this connection finds them without reading them
     /// back, unless the store changed in between.
     static func remember(_ tails: [Tail], queue: String, _ connection: Connection) {
+        // Other tails known before stay true only if nothing changed since they were.
+        let before = connection.dataVersion()
         connection.afterCommit { connection in
             let known = connection.attachment { KnownTails() }
-            if known.tails.count >= KnownTails.limit { known.tails.removeAll() }
+            if known.version != before || known.tails.count >= KnownTails.limit { known.tails.removeAll() }
             known.version = connection.dataVersion()
             for tail in tails { known.tails[KnownTails.Key(queue: queue, priority: tail.lane.priority)] = tail }
         }
@@ -103,6 +94,15 @@ enum Lanes {
                         next: nil, lastID: end.int64(at: 1))
         }
         return Tail(lane: lane, next: position + 1, lastID: end.int64(at: 1))
+    }
+
+    /// The first of `count` consecutive positions at the end of `queue`'s lane at
+    /// `priority`, for rows moved in by one statement (due delayed messages, retried
+    /// dead letters): in a new generation of the lane if they do not fit in its rest.
+    static func reserve(_ count: Int64, queue: String, priority: Int, _ connection: Connection) throws -> Int64 {
+        var tail = try tail(connection, queue: queue, priority: priority)
+        if tail.room < count { tail = try following(tail.lane, queue: queue, connection) }
+        return tail.take(count)
     }
 
     /// A new, empty lane after `lane` (a later generation), for messages that do not fit
@@ -263,7 +263,6 @@ final class DrainedLanes: Sendable {
 
 /// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
 private enum SQL {
-    static let everyQueueList = PreparedSQL("SELECT queue, lane, priority, generation FROM lanes ORDER BY queue, priority DESC, generation")
     static let tailNewest = PreparedSQL("""
         SELECT lane, generation FROM lanes WHERE queue = ?1 AND priority = ?2 ORDER BY generation DESC LIMIT 1
         """)

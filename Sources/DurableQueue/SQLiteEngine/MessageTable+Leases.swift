@@ -13,13 +13,16 @@ extension MessageTable {
         var leased: [LeasedMessage] = []
         let update = try connection.cachedStatement(SQL.leaseUpdate)
         defer { update.reset() }
-        while leased.count < limit {
+        // Another pass only takes the places of messages this one buried.
+        var buried = 1
+        while leased.count < limit && buried > 0 {
             let rows = try ready(connection, queue: queue, limit: limit - leased.count, now: now)
-            if rows.isEmpty { break }
+            buried = 0
             for row in rows {
                 if row.message.attempt > maxAttempts {
                     try bury(connection, queue: queue, position: row.position, priority: row.lane.priority, now: now)
                     drained.note(row.lane.number)
+                    buried += 1
                     continue
                 }
                 let token = Receipt.token(hasKey: row.key != nil)
@@ -172,12 +175,11 @@ extension MessageTable {
         defer { move.reset() }
         var total = 0
         for (priority, count) in levels {
-            var tail = try Lanes.tail(connection, queue: queue, priority: priority)
-            if tail.room < count { tail = try Lanes.following(tail.lane, queue: queue, connection) }
+            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
             move.reset()
             try move.bind(queue, at: 1)
             try move.bind(priority, at: 2)
-            try move.bind(tail.take(count), at: 3)
+            try move.bind(first, at: 3)
             try move.run()
             total += connection.changes
         }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// The SQL behind queue operations. Every function runs on a connection inside a
 /// transaction its caller opened.
@@ -35,8 +36,11 @@ enum MessageTable {
         /// The priority in use; most batches have one, so no dictionary on the hot path.
         private var current: Cursor?
         private var others: [Int: Cursor] = [:]
-        /// The largest id handed out in this transaction.
-        private var issued = Int64.min + 1
+        /// The largest id handed out in this transaction, starting from the largest this
+        /// process handed out, so one producer's ids increase even when a queue drained
+        /// (and its lane went) and the clock stepped back.
+        private var issued = Inserter.issuedByProcess.load(ordering: .relaxed)
+        private static let issuedByProcess = Atomic<Int64>(Int64.min + 1)
 
         init(_ connection: Connection, queue: String, now: Int64) {
             self.connection = connection
@@ -156,6 +160,7 @@ enum MessageTable {
         /// transaction commits (`Lanes.remember`). Call after the inserts, inside the
         /// transaction.
         mutating func finish() throws {
+            Self.issuedByProcess.max(issued, ordering: .relaxed)
             if current != nil { try flush(&current!) }
             // Most batches have one priority: no arrays made for `others` then.
             guard !others.isEmpty else {
@@ -222,26 +227,22 @@ enum MessageTable {
     /// Appends delayed messages whose time has come to their lanes, keeping their ids,
     /// in the order they fell due.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
-        guard try hasDueDelayed(connection, queue: queue, now: now) else { return }
         let counts = try connection.cachedStatement(SQL.promoteDueCounts)
         try counts.bind(queue, at: 1)
         try counts.bind(now, at: 2)
         var due: [(priority: Int, count: Int64)] = []
         while try counts.step() { due.append((counts.int(at: 0), counts.int64(at: 1))) }
         counts.reset()
+        if due.isEmpty { return }
         let move = try connection.cachedStatement(SQL.promoteDueMove)
         defer { move.reset() }
         for (priority, count) in due {
-            var tail = try Lanes.tail(connection, queue: queue, priority: priority)
-            if tail.room < count {
-                // Into a new generation of the lane, which has room for any batch.
-                tail = try Lanes.following(tail.lane, queue: queue, connection)
-            }
+            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
             move.reset()
             try move.bind(queue, at: 1)
             try move.bind(priority, at: 2)
             try move.bind(now, at: 3)
-            try move.bind(tail.take(count), at: 4)
+            try move.bind(first, at: 4)
             try move.run()
         }
         let delete = try connection.cachedStatement(SQL.promoteDueDelete)
@@ -253,14 +254,15 @@ enum MessageTable {
 
     /// When the next delayed message of `queue` falls due, or the next lease or nack
     /// delay runs out (µs), if any: a waiting reader wakes then.
-    static func nextDue(_ connection: Connection, queue: String) throws -> Int64? {
+    /// `lanes`: the queue's lanes when the caller has just read them.
+    static func nextDue(_ connection: Connection, queue: String, lanes: [Lane]? = nil) throws -> Int64? {
         let next = try connection.cachedStatement(SQL.nextDue)
         defer { next.reset() }
         try next.bind(queue, at: 1)
         var due: Int64? = try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
         let expiry = try connection.cachedStatement(SQL.nextDueExpiry)
         defer { expiry.reset() }
-        for lane in try Lanes.all(connection, queue: queue) {
+        for lane in try lanes ?? Lanes.all(connection, queue: queue) {
             expiry.reset()
             try expiry.bind(lane.first, at: 1)
             try expiry.bind(lane.last, at: 2)
@@ -330,7 +332,8 @@ enum MessageTable {
     static func look(_ connection: Connection, queue: String, now: Int64) throws -> Look {
         let exists = try connection.cachedStatement(SQL.lookExists)
         defer { exists.reset() }
-        for lane in try Lanes.all(connection, queue: queue) {
+        let lanes = try Lanes.all(connection, queue: queue)
+        for lane in lanes {
             exists.reset()
             try exists.bind(lane.first, at: 1)
             try exists.bind(lane.last, at: 2)
@@ -338,7 +341,7 @@ enum MessageTable {
             if try exists.step(), exists.int64(at: 0) != 0 { return .deliverable }
         }
         if try hasDueDelayed(connection, queue: queue, now: now) { return .deliverable }
-        return .nothingUntil(try nextDue(connection, queue: queue))
+        return .nothingUntil(try nextDue(connection, queue: queue, lanes: lanes))
     }
 
     // MARK: Inspecting
@@ -401,12 +404,12 @@ enum MessageTable {
             try purge.run()
             total += connection.changes
         }
-        for sql in ["DELETE FROM delayed WHERE queue = ?1", "DELETE FROM dedup WHERE queue = ?1", "DELETE FROM lanes WHERE queue = ?1"] {
+        for (sql, counted) in [(SQL.purgeDelayed, true), (SQL.purgeKeys, false), (SQL.purgeLanes, false)] {
             let purge = try connection.cachedStatement(sql)
             defer { purge.reset() }
             try purge.bind(queue, at: 1)
             try purge.run()
-            if sql.contains("delayed") { total += connection.changes }
+            if counted { total += connection.changes }
         }
         return total
     }
@@ -498,6 +501,9 @@ private enum SQL {
         """)
     static let deliverableCount = PreparedSQL("SELECT count(*) FROM messages WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3)")
     static let deliverableCountDue = PreparedSQL("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+    static let purgeDelayed = PreparedSQL("DELETE FROM delayed WHERE queue = ?1")
+    static let purgeKeys = PreparedSQL("DELETE FROM dedup WHERE queue = ?1")
+    static let purgeLanes = PreparedSQL("DELETE FROM lanes WHERE queue = ?1")
     static let purge = PreparedSQL("DELETE FROM messages WHERE position BETWEEN ?1 AND ?2")
     static let statsDelayed = PreparedSQL("""
         SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
