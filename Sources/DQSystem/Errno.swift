@@ -29,8 +29,6 @@ public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let fileExists = Errno(rawValue: EEXIST)
     /// EACCES
     public static let permissionDenied = Errno(rawValue: EACCES)
-    /// EPERM
-    public static let notPermitted = Errno(rawValue: EPERM)
     /// EINTR
     public static let interrupted = Errno(rawValue: EINTR)
     /// EAGAIN, which is EWOULDBLOCK on Linux.
@@ -39,14 +37,10 @@ public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let wouldBlock = Errno(rawValue: EWOULDBLOCK)
     /// ENOSPC
     public static let noSpace = Errno(rawValue: ENOSPC)
-    /// EROFS
-    public static let readOnlyFileSystem = Errno(rawValue: EROFS)
     /// ELOOP: among others, `O_NOFOLLOW` met a symbolic link.
     public static let tooManySymbolicLinkLevels = Errno(rawValue: ELOOP)
     /// ENOTDIR
     public static let notDirectory = Errno(rawValue: ENOTDIR)
-    /// EBADF
-    public static let badFileDescriptor = Errno(rawValue: EBADF)
     /// EPIPE: a write to a pipe or socket whose reading end is closed.
     public static let brokenPipe = Errno(rawValue: EPIPE)
 

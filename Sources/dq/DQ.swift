@@ -16,7 +16,8 @@ struct DQ: ParsableCommand {
             The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else \
             $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
 
-            Exit status: 0 success; 1 nothing received (empty queue, timeout); 64 usage \
+            Exit status: 0 success; 1 no result (empty queue or list, absent key, event \
+            clear, timeout); 64 usage \
             error; 65 bad data (not a dq store, corrupt file, stale receipt); 73 cannot \
             create, open or write the store; 75 temporary failure (lock or busy timeout); \
             70 internal error.

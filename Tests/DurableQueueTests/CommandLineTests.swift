@@ -122,6 +122,9 @@ struct CommandLineTests {
         #expect(shape(leased.stdoutText) == "{\"id\":ID,\(fields),\"receipt\":R,\"leased_until\":TS,\"body\":\"second\"}\n")
         _ = try dq(["kv", "set", "d", "k", "v\u{8}", "--db", db])
         #expect(try dq(["kv", "items", "d", "--json", "--db", db]).stdoutText == #"{"key":"k","value":"v\u0008"}"# + "\n")
+        // Without --json a value that is not UTF-8 keeps its bytes, as with kv get.
+        #expect(try dq(["kv", "set", "b", "k", "-", "--db", db], stdin: Data([0x61, 0xFF, 0x62])).status == 0)
+        #expect(try dq(["kv", "items", "b", "--db", db]).stdout == Data("k\t".utf8) + Data([0x61, 0xFF, 0x62]) + Data("\n".utf8))
         _ = try dq(["list", "append", "l", "x/y", "--db", db])
         #expect(try dq(["list", "append", "l", "-", "--db", db], stdin: Data([0xFF])).status == 0)
         #expect(try dq(["list", "items", "l", "--json", "--db", db]).stdoutText == #"["x/y",{"base64":"/w=="}]"# + "\n")

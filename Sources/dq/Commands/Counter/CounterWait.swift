@@ -7,7 +7,7 @@ extension DQ.CounterCommand {
             commandName: "wait",
             abstract: "Wait until the value is at least N (a barrier), then print it; exit 1 on timeout.")
         @OptionGroup var location: Location<Counter>
-        @Argument(help: "The target.") var target: Int64
+        @Argument(help: "Wait until the counter is at least this.") var target: Int64
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
         var timeout: Duration?
         func run() throws {

@@ -21,16 +21,17 @@ extension DQ.KV {
         }
 
         func run() throws {
-            var out = ""
+            // Bytes, not text: a value that is not UTF-8 is printed as it is, as `kv get` does.
+            var out = Data()
             for (key, value) in try location.open().items() {
                 if json {
                     let text = String(data: value, encoding: .utf8)
-                    out += try JSONLine.encode(ItemJSON(key: key, value: text, valueBase64: text == nil ? value.base64EncodedString() : nil)) + "\n"
+                    out += Data((try JSONLine.encode(ItemJSON(key: key, value: text, valueBase64: text == nil ? value.base64EncodedString() : nil)) + "\n").utf8)
                 } else {
-                    out += key + "\t" + String(decoding: value, as: UTF8.self) + "\n"
+                    out += Data((key + "\t").utf8) + value + Data("\n".utf8)
                 }
             }
-            Output.standardOutput.write(Array(out.utf8))
+            Output.standardOutput.write(out)
         }
     }
 }
