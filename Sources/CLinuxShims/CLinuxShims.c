@@ -3,6 +3,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/vfs.h>
 #include <sys/mman.h>
 #include <stdatomic.h>
@@ -117,4 +118,8 @@ void dq_unguard_shared_mapping(void *base) {
 
 int dq_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int dq_event_counter(void) {
+    return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }

@@ -355,7 +355,7 @@ public enum RoleRunner {
                 throw RoleFailure(description: "no change for 60 s")
             }
             let now = BenchClock.now()
-            guard let text = change.flatMap({ String(data: $0, encoding: .utf8) }), text != "stop" else { break }
+            guard let text = change.value.flatMap({ String(data: $0, encoding: .utf8) }), text != "stop" else { break }
             if let sent = UInt64(text) { samples.append(now > sent ? (now - sent) / 1_000 : 0) }
         }
         try report(RoleReport(start: start, end: BenchClock.now(), count: samples.count, samples: samples))

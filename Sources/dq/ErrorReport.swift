@@ -11,6 +11,8 @@ enum ErrorReport {
         case .storeUnavailable: 73
         case .timedOut: 75
         case .staleReceipt: 65
+        case .resourceExhausted: 75
+        case .cancelled: 70
         case .internalError: 70
         }
     }

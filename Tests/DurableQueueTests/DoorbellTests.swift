@@ -167,8 +167,8 @@ struct DoorbellTests {
     @Test("a ring already queued when a wait looks is reported to the look as a ring, not drained away unseen")
     func queuedRingReachesTheLook() throws {
         let store = try Store(path: directory.file("store.db"))
-        // A first wait leaves its watch in the pool.
-        _ = try store.sqlite.wait(on: "q", timeout: .milliseconds(1), interrupt: nil) { (_: Bool) throws(DQError) -> WaitStep<Int> in
+        // A first wait leaves its watch in place (idle) for the next.
+        _ = try store.sqlite.reactor().wait(on: "q", timeout: .milliseconds(1), interrupt: nil) { (_: Bool) throws(DQError) -> WaitStep<Int> in
             .notYet(until: nil)
         }
         // A put rings before the next wait looks (as a put that rings a lone reader
@@ -178,7 +178,7 @@ struct DoorbellTests {
         otherProcess.ring("q")
         otherProcess.doneWaiting(on: "q")
         var told: [Bool] = []
-        _ = try store.sqlite.wait(on: "q", timeout: .seconds(1), interrupt: nil) { rang throws(DQError) -> WaitStep<Int> in
+        _ = try store.sqlite.reactor().wait(on: "q", timeout: .seconds(1), interrupt: nil) { rang throws(DQError) -> WaitStep<Int> in
             told.append(rang)
             return .done(1)
         }

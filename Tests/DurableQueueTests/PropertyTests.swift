@@ -36,7 +36,7 @@ struct PropertyTests {
                     let result = try queue.put(body, priority: priority)
                     model.items.append(.init(id: result.id, priority: priority, body: body))
                 case 2:  // get (auto-ack)
-                    let got = try queue.get(timeout: .zero)
+                    let got = try await queue.get(timeout: .zero)
                     if let index = model.next {
                         #expect(got?.text == model.items[index].body)
                         #expect(got?.attempt == model.items[index].attempts + 1)
@@ -45,7 +45,7 @@ struct PropertyTests {
                         #expect(got == nil)
                     }
                 case 3:  // lease
-                    let leased = try queue.receive(lease: .seconds(3600), timeout: .zero).first
+                    let leased = try await queue.receive(lease: .seconds(3600), timeout: .zero).first
                     if let index = model.next {
                         #expect(leased?.message.text == model.items[index].body)
                         model.items[index].leased = true

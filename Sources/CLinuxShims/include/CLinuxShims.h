@@ -41,4 +41,8 @@ void dq_unguard_shared_mapping(void *base);
 /// with errno set.
 int dq_pipe_cloexec(int fds[2]);
 
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): a kernel counter to wake a thread sleeping in
+/// poll. Returns the descriptor, or -1 with errno set.
+int dq_event_counter(void);
+
 #endif

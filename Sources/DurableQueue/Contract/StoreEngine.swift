@@ -27,6 +27,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// this returns. Returns none on timeout or when `interrupt` is signalled.
     func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message]
 
+    /// The async `get`: sleeps without holding a thread, and throws
+    /// `DQError.Kind.cancelled` if the task is cancelled before anything was taken.
+    func get(from queue: String, limit: Int, timeout: Duration?) async throws(DQError) -> [Message]
+
     /// Hides up to `limit` deliverable messages for `lease` and returns them with
     /// receipts, waiting as `get` does; first acks `acking` in the same transaction (any
     /// stale receipt there: `.staleReceipt`, nothing done). A message that already had
@@ -34,6 +38,12 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// the leases also end promptly when this process dies.
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
                  acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage]
+
+    /// The async `receive`: sleeps without holding a thread, and throws
+    /// `DQError.Kind.cancelled` if the task is cancelled before anything was taken (acks
+    /// in `acking` are committed first either way).
+    func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
+                 acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage]
 
     /// Removes the leased message `receipt` names; `false` if the receipt is stale (or
     /// of another queue).
@@ -121,6 +131,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// `timeout` passes (`nil`: never), or `interrupt` is signalled (then `nil`).
     func wait<T>(for subject: WaitSubject, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: () throws(DQError) -> T?) throws(DQError) -> T?
+
+    /// The async `wait(for:timeout:interrupt:look:)`: sleeps without holding a thread;
+    /// throws `DQError.Kind.cancelled` when the task is cancelled.
+    func wait<T>(for subject: WaitSubject, timeout: Duration?, look: () throws(DQError) -> T?) async throws(DQError) -> T?
 
     // MARK: Locks
 

@@ -96,11 +96,13 @@ public enum DuplexPipe {
         /// ```
         ///
         /// - Throws: `DQError` as for `Queue.get(timeout:)`.
+        @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
         public func receive(timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Message? {
             try incoming.get(limit: 1, timeout: timeout, interrupt: interrupt).first
         }
 
-        /// Async `receive`: no cooperative thread is blocked; cancellable.
+        /// Async `receive`: sleeps without holding a thread; ends at once when the task
+        /// is cancelled.
         ///
         /// For example:
         ///
@@ -108,8 +110,8 @@ public enum DuplexPipe {
         /// let reply = try await end.receive(timeout: .seconds(5))
         /// ```
         ///
-        /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
-        public func receive(timeout: Duration? = nil) async throws -> Message? {
+        /// - Throws: `DQError`; `.cancelled` if the task is cancelled while waiting.
+        public func receive(timeout: Duration? = nil) async throws(DQError) -> Message? {
             try await incoming.get(timeout: timeout)
         }
     }

@@ -137,14 +137,19 @@ extension Queue {
     ///   nothing was acked and nothing leased. `.invalidArgument` if `limit` or
     ///   `maxAttempts` is less than 1 or `lease` is not positive; `.storeUnavailable` or
     ///   `.timedOut` (another writer held the lock past the busy timeout).
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = [],
                         releaseOnExit: Bool = true, interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
+        try Self.validate(lease: lease, limit: limit, maxAttempts: maxAttempts)
+        return try store.engine.receive(from: name, lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts,
+                                        acking: acking, releaseOnExit: releaseOnExit, interrupt: interrupt)
+    }
+
+    static func validate(lease: Duration, limit: Int, maxAttempts: Int) throws(DQError) {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
         guard maxAttempts > 0 else { throw DQError(.invalidArgument, "max attempts must be at least 1") }
-        return try store.engine.receive(from: name, lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts,
-                                        acking: acking, releaseOnExit: releaseOnExit, interrupt: interrupt)
     }
 
     /// Removes a leased message for good: it was handled.

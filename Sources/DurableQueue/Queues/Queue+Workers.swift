@@ -1,8 +1,8 @@
 import FoundationEssentials
 
 extension Queue {
-    /// Async `receive(lease:...)`: waits on a Dispatch thread, never on the cooperative
-    /// pool, and stops waiting when the task is cancelled.
+    /// Async `receive(lease:...)`: sleeps without holding a thread (the store's wait
+    /// reactor wakes it), and ends at once when the task is cancelled.
     ///
     /// For example:
     ///
@@ -10,15 +10,14 @@ extension Queue {
     /// let leased = try await queue.receive(lease: .seconds(30), limit: 10)
     /// ```
     ///
-    /// - Throws: `DQError` as for the blocking `receive`, or `CancellationError` if the
-    ///   task is cancelled while waiting.
+    /// - Throws: `DQError` as for the blocking `receive`; `.cancelled` if the task is
+    ///   cancelled while waiting (acks in `acking` are committed first either way).
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
-                        maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = []) async throws -> [LeasedMessage] {
-        try await cancellableWait { [self] interrupt throws(DQError) in
-            let leased = try receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, acking: acking,
-                                     interrupt: interrupt)
-            return leased.isEmpty ? nil : leased
-        } ?? []
+                        maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = [],
+                        releaseOnExit: Bool = true) async throws(DQError) -> [LeasedMessage] {
+        try Self.validate(lease: lease, limit: limit, maxAttempts: maxAttempts)
+        return try await store.engine.receive(from: name, lease: lease, limit: limit, timeout: timeout,
+                                              maxAttempts: maxAttempts, acking: acking, releaseOnExit: releaseOnExit)
     }
 
     /// Leased messages as they arrive, for `for try await`: each must be settled with
@@ -82,11 +81,7 @@ extension Queue {
                 if let receipt = handled {
                     // The ack commits now, in the transaction that leases the next message
                     // if one is there; only then comes a wait.
-                    do {
-                        leased = try await receive(lease: lease, timeout: .zero, maxAttempts: maxAttempts, acking: [receipt]).first
-                    } catch let error as DQError where error.kind == .staleReceipt {
-                        logLostLease(receipt)
-                    }
+                    leased = try await receiveAcking(receipt, lease: lease, maxAttempts: maxAttempts)
                     handled = nil
                 }
                 if leased == nil {
@@ -102,6 +97,17 @@ extension Queue {
             // ack committed: it gets it now.
             if let handled { _ = try? await offload { [self] () throws(DQError) in try ack(handled) } }
             throw error
+        }
+    }
+
+    /// Acks `receipt` and leases the next message if one is there, in one transaction; a
+    /// stale receipt is logged (its message was delivered again), not thrown.
+    private func receiveAcking(_ receipt: Receipt, lease: Duration, maxAttempts: Int) async throws(DQError) -> LeasedMessage? {
+        do {
+            return try await receive(lease: lease, timeout: .zero, maxAttempts: maxAttempts, acking: [receipt]).first
+        } catch where error.kind == .staleReceipt {
+            logLostLease(receipt)
+            return nil
         }
     }
 

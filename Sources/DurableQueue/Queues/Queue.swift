@@ -143,6 +143,7 @@ public struct Queue: Sendable {
     /// - Returns: the message, or `nil` if none arrived in time.
     /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` (another writer held the
     ///   lock past the busy timeout); nothing was removed then.
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func get(timeout: Duration? = nil) throws(DQError) -> Message? {
         try get(limit: 1, timeout: timeout).first
     }
@@ -166,12 +167,14 @@ public struct Queue: Sendable {
     /// - Returns: 1…`limit` messages in delivery order, or none on timeout or interrupt.
     /// - Throws: `DQError` `.invalidArgument` if `limit` is less than 1; `.storeUnavailable`
     ///   or `.timedOut` as for `get(timeout:)`.
-    public func get(limit: Int, timeout: Duration?, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
+    public func get(limit: Int, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         return try store.engine.get(from: name, limit: limit, timeout: timeout, interrupt: interrupt)
     }
 
-    /// Async `get(timeout:)`: waits without holding a thread of the cooperative pool.
+    /// Async `get(timeout:)`: sleeps without holding a thread (the store's wait reactor
+    /// wakes it), and ends at once when the task is cancelled.
     ///
     /// For example:
     ///
@@ -179,26 +182,27 @@ public struct Queue: Sendable {
     /// let message = try await queue.get(timeout: .seconds(5))
     /// ```
     ///
-    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
-    public func get(timeout: Duration? = nil) async throws -> Message? {
+    /// - Throws: `DQError`; `.cancelled` if the task is cancelled while waiting (nothing
+    ///   was taken then).
+    public func get(timeout: Duration? = nil) async throws(DQError) -> Message? {
         try await get(limit: 1, timeout: timeout).first
     }
 
-    /// Async `get(limit:timeout:)`: the wait runs on a Dispatch thread, never on the
-    /// cooperative pool, and ends at once when the task is cancelled.
+    /// Async `get(limit:timeout:interrupt:)`: sleeps without holding a thread, and ends
+    /// at once when the task is cancelled. Its store reads and the removal run on the
+    /// calling task (microseconds each).
     ///
     /// For example:
     ///
     /// ```swift
-    /// let batch = try await queue.get(limit: 10, timeout: nil)
+    /// let batch = try await queue.get(limit: 10)
     /// ```
     ///
-    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
-    public func get(limit: Int, timeout: Duration?) async throws -> [Message] {
-        try await cancellableWait { [self] interrupt throws(DQError) in
-            let messages = try get(limit: limit, timeout: timeout, interrupt: interrupt)
-            return messages.isEmpty ? nil : messages
-        } ?? []
+    /// - Throws: `DQError`; `.cancelled` if the task is cancelled while waiting (nothing
+    ///   was taken then).
+    public func get(limit: Int, timeout: Duration? = nil) async throws(DQError) -> [Message] {
+        guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
+        return try await store.engine.get(from: name, limit: limit, timeout: timeout)
     }
 
     // MARK: Inspecting

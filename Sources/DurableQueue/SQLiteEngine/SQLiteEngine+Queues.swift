@@ -35,7 +35,20 @@ extension SQLiteEngine {
     }
 
     func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message] {
-        let taken = try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+        let taken = try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt, take: removal(from: queue, limit: limit))
+        traffic.removed(taken.count, from: queue)
+        return taken
+    }
+
+    func get(from queue: String, limit: Int, timeout: Duration?) async throws(DQError) -> [Message] {
+        let taken = try await waitForMessages(on: queue, timeout: timeout, take: removal(from: queue, limit: limit))
+        traffic.removed(taken.count, from: queue)
+        return taken
+    }
+
+    /// A get's take: removes up to `limit` messages in one write transaction.
+    private func removal(from queue: String, limit: Int) -> MessageTake<Message> {
+        { [self] () throws(DQError) in
             // A get is at-most-once: under `Durability.full` its removal must reach the
             // disk before the message is handed over, so it is fsynced like a put.
             try write { connection in
@@ -46,16 +59,32 @@ extension SQLiteEngine {
                 return (messages, messages.isEmpty ? try MessageTable.nextDue(connection, queue: queue) : nil)
             }
         }
-        traffic.removed(taken.count, from: queue)
-        return taken
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
                  acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
+        let take = try leasing(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, acking: acking,
+                               releaseOnExit: releaseOnExit)
+        // With acks, the first take runs at once: they commit whether or not there is a
+        // message to lease, before any wait.
+        return try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt, takeFirst: !acking.isEmpty, take: take)
+    }
+
+    func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
+                 acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage] {
+        let take = try leasing(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, acking: acking,
+                               releaseOnExit: releaseOnExit)
+        return try await waitForMessages(on: queue, timeout: timeout, takeFirst: !acking.isEmpty, take: take)
+    }
+
+    /// A receive's take: acks `acking` (the first time only) and leases up to `limit`
+    /// messages, in one write transaction.
+    private func leasing(from queue: String, lease: Duration, limit: Int, maxAttempts: Int, acking: [Receipt],
+                         releaseOnExit: Bool) throws(DQError) -> MessageTake<LeasedMessage> {
         let length = Timestamp.microseconds(lease)
         let holder = releaseOnExit ? try holders.holderID(store: self) : nil
         var unacked = acking
-        func take() throws(DQError) -> (taken: [LeasedMessage], nextDue: Int64?) {
+        return { [self] () throws(DQError) in
             let acks = unacked
             let result = try write(.takes) { connection in
                 for receipt in acks where !(try MessageTable.ack(connection, queue: queue, receipt: receipt, drained: drainedLanes)) {
@@ -72,64 +101,28 @@ extension SQLiteEngine {
             traffic.removed(acks.count, from: queue)
             return result
         }
-        // With acks, the first take runs at once: they commit whether or not there is a
-        // message to lease, before any wait.
-        return try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt, takeFirst: !acking.isEmpty, take: take)
     }
 
-    /// The blocking part of every read: runs `take` (one write transaction that returns
-    /// what it took and, when nothing, when something next falls due) until it takes
-    /// something, the timeout passes, or `interrupt` is signalled.
-    ///
-    /// A caller that may wait sleeps on the queue's doorbell (docs/ARCHITECTURE.md, "The
-    /// wake-up protocol"). Each look is one read transaction (is anything deliverable,
-    /// and if not, when does something fall due) before the write lock is taken, so an
-    /// empty queue costs one read, and several readers woken for one message do not
-    /// queue on the lock. With `takeFirst`, `take` runs once before any look or wait,
-    /// whatever the timeout (for work it must commit at once, such as acks).
+    /// The blocking part of every read: runs `take` until it takes something, the
+    /// timeout passes, or `interrupt` is signalled (see `MessageWaiting`).
     func waitForMessages<T>(on queue: String, timeout: Duration?, interrupt: WaitInterrupt?, takeFirst: Bool = false,
-                            take: () throws(DQError) -> (taken: [T], nextDue: Int64?)) throws(DQError) -> [T] {
-        // Leases of consumers that died come back first (at most every 250 ms).
-        try holders.sweep(store: self)
-        if timeout == .zero || takeFirst {
-            let taken = try take().taken
-            if !taken.isEmpty || timeout == .zero {
-                // Nothing to take: a backlog may just have drained.
-                if taken.isEmpty { checkpointer.scheduleReclaim() }
-                return taken
-            }
-        }
-        var reclaimAsked = false
-        return try wait(on: queue, timeout: timeout, interrupt: interrupt) { rang throws(DQError) -> WaitStep<[T]> in
-            if try holders.sweep(store: self) > 0 { doorbells.ring(queue) }
-            // Rung, and nobody else waits on this queue: almost surely a message for us,
-            // and no other woken reader to collide with on the write lock; skip the look.
-            // This is also what makes a put's ring before its commit safe: the take is a
-            // write transaction, so it sees that commit.
-            let seen = rang && doorbells.soleWaiter(on: queue) ? .deliverable : try look(at: queue)
-            var nextDue: Int64?
-            switch seen {
-            case .deliverable:
-                let attempt = try take()
-                if !attempt.taken.isEmpty { return .done(attempt.taken) }
-                nextDue = attempt.nextDue
-            case .nothingUntil(let due):
-                nextDue = due
-            }
-            if !reclaimAsked {
-                // Nothing to take: a backlog may just have drained.
-                checkpointer.scheduleReclaim()
-                reclaimAsked = true
-            }
-            return .notYet(until: nextDue)
+                            take: @escaping MessageTake<T>) throws(DQError) -> [T] {
+        var waiting = MessageWaiting(engine: self, queue: queue, take: take)
+        if let taken = try waiting.takeAtOnce(timeout: timeout, takeFirst: takeFirst) { return taken }
+        return try reactor().wait(on: queue, timeout: timeout, interrupt: interrupt) { rang throws(DQError) in
+            try waiting.look(rang: rang)
         } ?? []
     }
 
-    /// A read-only look: could a message be received now, and if not, when might one
-    /// fall due? One read transaction.
-    private func look(at queue: String) throws(DQError) -> MessageTable.Look {
-        let now = Timestamp.now()
-        return try read { try MessageTable.look($0, queue: queue, now: now) }
+    /// The async part of every read: as the blocking one, ending with
+    /// `DQError.Kind.cancelled` when the task is cancelled before anything was taken.
+    func waitForMessages<T>(on queue: String, timeout: Duration?, takeFirst: Bool = false,
+                            take: @escaping MessageTake<T>) async throws(DQError) -> [T] {
+        var waiting = MessageWaiting(engine: self, queue: queue, take: take)
+        if let taken = try waiting.takeAtOnce(timeout: timeout, takeFirst: takeFirst) { return taken }
+        return try await reactor().wait(on: queue, timeout: timeout) { rang throws(DQError) in
+            try waiting.look(rang: rang)
+        } ?? []
     }
 
     func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {

@@ -18,6 +18,10 @@ extension SQLiteEngine {
         try wait(on: Self.channel(for: subject), timeout: timeout, interrupt: interrupt, look: look)
     }
 
+    func wait<T>(for subject: WaitSubject, timeout: Duration?, look: () throws(DQError) -> T?) async throws(DQError) -> T? {
+        try await wait(on: Self.channel(for: subject), timeout: timeout, look: look)
+    }
+
     // MARK: Dicts
 
     func entry(_ key: String, in dict: String) throws(DQError) -> DictEntry? {

@@ -5,6 +5,17 @@ extension SQLiteEngine {
         "\u{1}" + kind + "\u{1}" + name + "\u{1}" + key
     }
 
+    /// This store's wait reactor, made at the first wait: one inotify instance watching
+    /// the doorbells (`DoorbellWatches`) for every waiter of the process.
+    func reactor() throws(DQError) -> WaitReactor {
+        try reactorSlot.withLock { slot throws(DQError) -> WaitReactor in
+            if let reactor = slot { return reactor }
+            let reactor = try WaitReactor(source: DoorbellWatches(doorbells: doorbells))
+            slot = reactor
+            return reactor
+        }
+    }
+
     /// Blocks until `look` returns a value, `timeout` passes (`nil`: never), or
     /// `interrupt` is signalled; sleeps on `channel`'s doorbell in between, like a
     /// blocked `get`. Writers ring the channel after their commits.
@@ -13,53 +24,17 @@ extension SQLiteEngine {
     func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: () throws(DQError) -> T?) throws(DQError) -> T? {
         if timeout == .zero { return try look() }
-        return try wait(on: channel, timeout: timeout, interrupt: interrupt) { _ throws(DQError) in
+        return try reactor().wait(on: channel, timeout: timeout, interrupt: interrupt) { _ throws(DQError) in
             try look().map { .done($0) } ?? .notYet(until: nil)
         }
     }
 
-    /// The waiting loop of every blocking read (queues and shared state), following
-    /// docs/ARCHITECTURE.md, "The wake-up protocol": watch and count before the first
-    /// look, drain before every look. `look` is told whether the bell rang since the
-    /// previous look, and says when to look again at the latest (µs since the epoch)
-    /// besides the once-a-second safety re-check.
-    ///
-    /// - Returns: `look`'s value, or `nil` on timeout or interrupt.
-    func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
-                 look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
-        let deadline = Deadline.after(timeout)
-        let watch = try waiters.take(queue: channel) { () throws(DQError) in try doorbells.bell(for: channel) }
-        doorbells.willWait(on: channel)
-        defer {
-            doorbells.doneWaiting(on: channel)
-            waiters.putBack(watch, queue: channel)
-        }
-        var rang = false
-        while true {
-            if watch.drain() { rang = true }
-            let step = try look(rang)
-            var pause = WaitPolicy.safetyRecheck
-            switch step {
-            case .done(let value): return value
-            case .notYet(let due?): pause = min(pause, .microseconds(max(0, due - Timestamp.now())))
-            case .notYet(nil): break
-            }
-            if let deadline {
-                if deadline.hasPassed { return nil }
-                pause = min(pause, deadline.remaining)
-            }
-            switch watch.wait(timeout: pause, interrupt: interrupt?.fileDescriptor) {
-            case .interrupted: return nil
-            case .rang: rang = true
-            case .timedOut: rang = false
-            }
+    /// The async `wait(on:timeout:interrupt:look:)`: holds no thread while it sleeps,
+    /// and throws `DQError.Kind.cancelled` when the task is cancelled.
+    func wait<T>(on channel: String, timeout: Duration?, look: () throws(DQError) -> T?) async throws(DQError) -> T? {
+        if timeout == .zero { return try look() }
+        return try await reactor().wait(on: channel, timeout: timeout) { _ throws(DQError) in
+            try look().map { .done($0) } ?? .notYet(until: nil)
         }
     }
-}
-
-/// What one look of a waiting reader found: its result, or not yet (and when something
-/// falls due, if anything does).
-enum WaitStep<T> {
-    case done(T)
-    case notYet(until: Int64?)
 }

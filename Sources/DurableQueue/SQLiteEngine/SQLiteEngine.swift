@@ -1,6 +1,7 @@
 import DQSystem
 import FoundationEssentials
 import Logging
+import Synchronization
 
 /// The SQLite engine: one SQLite file in WAL mode shared by every process that opens
 /// it, side files beside it for wake-ups (`Doorbells`), liveness (`LeaseHolders`) and
@@ -18,8 +19,8 @@ final class SQLiteEngine: Sendable {
     let doorbells: Doorbells
     /// Messages in and out per queue, for rates (see `TrafficCounters`).
     let traffic: Traffic
-    /// Inotify watches kept between blocking reads.
-    let waiters = WaiterPool()
+    /// Every blocked reader of this process sleeps through it (see `reactor()`).
+    let reactorSlot = Mutex<WaitReactor?>(nil)
     /// This process's lease-holder lock, and the search for dead holders.
     let holders: LeaseHolders
     /// Runs WAL checkpoints, and space reclaim, off the commit path.
@@ -78,6 +79,7 @@ final class SQLiteEngine: Sendable {
     static let keptLogBytes: Int64 = 256 << 10
 
     deinit {
+        reactorSlot.withLock { $0?.shutdown() }
         // Lanes this process drained leave no row behind (see `DrainedLanes`).
         if !drainedLanes.isEmpty { _ = try? drainedLanes.sweep(self, visits: 0) }
         if StoreLocation.fileSize(path + "-wal") >= Self.keptLogBytes {

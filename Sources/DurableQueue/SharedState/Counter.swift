@@ -74,6 +74,7 @@ public struct Counter: Sendable {
     /// ```
     ///
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func wait(atLeast target: Int64, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Int64? {
         try store.engine.wait(for: .counter(name), timeout: timeout, interrupt: interrupt) { () throws(DQError) -> Int64? in
             let value = try get()
@@ -81,9 +82,9 @@ public struct Counter: Sendable {
         }
     }
 
-    /// Async `wait(atLeast:timeout:interrupt:)`: waits on a Dispatch thread, never on the
-    /// cooperative pool (so the task that would add is never starved), and ends at once
-    /// when the task is cancelled.
+    /// Async `wait(atLeast:timeout:interrupt:)`: sleeps without holding a thread (so
+    /// the task that would add is never starved), and ends at once when the task is
+    /// cancelled.
     ///
     /// For example:
     ///
@@ -91,10 +92,29 @@ public struct Counter: Sendable {
     /// let arrived = try await store.counter("arrived").wait(atLeast: 4, timeout: .seconds(60))
     /// ```
     ///
-    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
-    public func wait(atLeast target: Int64, timeout: Duration? = nil) async throws -> Int64? {
-        try await cancellableWait { [self] interrupt throws(DQError) in
-            try wait(atLeast: target, timeout: timeout, interrupt: interrupt)
+    /// - Throws: `DQError`; `.cancelled` if the task is cancelled while waiting.
+    public func wait(atLeast target: Int64, timeout: Duration? = nil) async throws(DQError) -> Int64? {
+        try await store.engine.wait(for: .counter(name), timeout: timeout) { () throws(DQError) -> Int64? in
+            let value = try get()
+            return value >= target ? value : nil
+        }
+    }
+
+    /// The counter's value now and after every change, for `for try await` (see
+    /// `StoreValues`). Ends when the task is cancelled.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for try await done in store.counter("done").values() {
+    ///     print("\(done) jobs done")
+    /// }
+    /// ```
+    public func values() -> StoreValues<Int64> {
+        let counter = self
+        return StoreValues(subject: .counter(name), store: store) { () throws(DQError) in
+            let value = try counter.get()
+            return StoreValues.Reading(value: value, version: value)
         }
     }
 }

@@ -209,90 +209,9 @@ public struct Dict: Sendable {
         return result
     }
 
-    /// Waits until `key` exists, and returns its value; `nil` on timeout or interrupt.
-    ///
-    /// Returns at once if `key` exists already; otherwise sleeps on the key's doorbell,
-    /// like a blocked `Queue.get`.
-    ///
-    /// For example:
-    ///
-    /// ```swift
-    /// let address = try dict.wait(for: "address", timeout: .seconds(10))
-    /// ```
-    ///
-    /// - Throws: `DQError` `.invalidArgument` for a bad key; `.storeUnavailable` if the
-    ///   store cannot be read.
-    public func wait(for key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data? {
-        try Self.validate(key: key)
-        return try store.engine.wait(for: .dictKey(dict: name, key: key), timeout: timeout, interrupt: interrupt) {
-            () throws(DQError) in try get(key)
-        }
-    }
-
-    /// Waits until `key` changes from what it is now (set to another version, or
-    /// removed), and returns the new value: `.some(nil)` when it was removed, `nil` on
-    /// timeout or interrupt.
-    ///
-    /// Setting the key to the same value counts as a change.
-    ///
-    /// For example:
-    ///
-    /// ```swift
-    /// if let change = try dict.waitForChange(of: "mode", timeout: .seconds(60)) {
-    ///     print(change.map { String(decoding: $0, as: UTF8.self) } ?? "removed")
-    /// }
-    /// ```
-    ///
-    /// - Throws: `DQError` `.invalidArgument` for a bad key; `.storeUnavailable` if the
-    ///   store cannot be read.
-    public func waitForChange(of key: String, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Data?? {
-        try Self.validate(key: key)
-        let before = try store.engine.entry(key, in: name)?.version
-        return try store.engine.wait(for: .dictKey(dict: name, key: key), timeout: timeout, interrupt: interrupt) {
-            () throws(DQError) -> Data?? in
-            let now = try store.engine.entry(key, in: name)
-            return now?.version == before ? nil : .some(now?.value)
-        }
-    }
-
     private func checkSize(_ value: Data) throws(DQError) {
         if value.count > Queue.maxBodyBytes {
             throw DQError(.invalidArgument, "value is \(value.count) bytes; the limit is \(Queue.maxBodyBytes) (256 MiB)")
-        }
-    }
-
-    /// Async `wait(for:timeout:interrupt:)`: waits on a Dispatch thread, never on the
-    /// cooperative pool, and ends at once when the task is cancelled.
-    ///
-    /// For example:
-    ///
-    /// ```swift
-    /// let token = try await dict.wait(for: "token", timeout: .seconds(30))
-    /// ```
-    ///
-    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
-    public func wait(for key: String, timeout: Duration? = nil) async throws -> Data? {
-        try await cancellableWait { [self] interrupt throws(DQError) in
-            try wait(for: key, timeout: timeout, interrupt: interrupt)
-        }
-    }
-
-    /// Async `waitForChange(of:timeout:interrupt:)`: waits on a Dispatch thread, never on
-    /// the cooperative pool, and ends at once when the task is cancelled.
-    ///
-    /// For example:
-    ///
-    /// ```swift
-    /// if let change = try await dict.waitForChange(of: "config", timeout: .seconds(60)) {
-    ///     print(change.map { String(decoding: $0, as: UTF8.self) } ?? "deleted")
-    /// }
-    /// ```
-    ///
-    /// - Returns: the new value (`.some(nil)`: deleted), or `nil` on timeout.
-    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
-    public func waitForChange(of key: String, timeout: Duration? = nil) async throws -> Data?? {
-        try await cancellableWait { [self] interrupt throws(DQError) in
-            try waitForChange(of: key, timeout: timeout, interrupt: interrupt)
         }
     }
 

@@ -74,14 +74,15 @@ public struct Event: Sendable {
     ///   - timeout: how long to wait (`nil`: forever; `.zero`: not at all).
     ///   - interrupt: signalling it ends the wait early.
     /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func wait(timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Bool {
         try store.engine.wait(for: .event(name), timeout: timeout, interrupt: interrupt) { () throws(DQError) -> Bool? in
             try isSet() ? true : nil
         } ?? false
     }
 
-    /// Async `wait(timeout:interrupt:)`: waits on a Dispatch thread, never on the
-    /// cooperative pool, and ends at once when the task is cancelled.
+    /// Async `wait(timeout:interrupt:)`: sleeps without holding a thread, and ends at
+    /// once when the task is cancelled.
     ///
     /// For example:
     ///
@@ -90,10 +91,28 @@ public struct Event: Sendable {
     /// ```
     ///
     /// - Returns: `true` once the event is set; `false` on timeout.
-    /// - Throws: `DQError`, or `CancellationError` if the task is cancelled while waiting.
-    public func wait(timeout: Duration? = nil) async throws -> Bool {
-        try await cancellableWait { [self] interrupt throws(DQError) in
-            try wait(timeout: timeout, interrupt: interrupt) ? true : nil
+    /// - Throws: `DQError`; `.cancelled` if the task is cancelled while waiting.
+    public func wait(timeout: Duration? = nil) async throws(DQError) -> Bool {
+        try await store.engine.wait(for: .event(name), timeout: timeout) { () throws(DQError) -> Bool? in
+            try isSet() ? true : nil
         } ?? false
+    }
+
+    /// Whether the event is set, now and after every change, for `for try await` (see
+    /// `StoreValues`). Ends when the task is cancelled.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for try await paused in store.event("paused").values() {
+    ///     print(paused ? "paused" : "running")
+    /// }
+    /// ```
+    public func values() -> StoreValues<Bool> {
+        let event = self
+        return StoreValues(subject: .event(name), store: store) { () throws(DQError) in
+            let isSet = try event.isSet()
+            return StoreValues.Reading(value: isSet, version: isSet ? 1 : 0)
+        }
     }
 }

@@ -35,6 +35,10 @@ public struct DQError: Error, Sendable, CustomStringConvertible, Equatable {
         /// A lease receipt no longer names a delivery: the message was settled, or its
         /// lease ran out and it was delivered again.
         case staleReceipt
+        /// Out of a system resource: descriptors, inotify instances or watches, threads.
+        case resourceExhausted
+        /// The task was cancelled while it waited; nothing was taken.
+        case cancelled
         /// Anything else: a bug or an unexpected SQLite failure.
         case internalError
     }

@@ -24,7 +24,8 @@ enum Timestamp {
 
 /// A monotonic clock reading for deadlines of blocking waits (immune to wall-clock steps).
 struct Deadline: Sendable {
-    private let nanoseconds: UInt64
+    /// The monotonic instant (`monotonicNanoseconds`) it passes.
+    let nanoseconds: UInt64
 
     /// A deadline `timeout` from now; `nil` means wait forever.
     static func after(_ timeout: Duration?) -> Deadline? {

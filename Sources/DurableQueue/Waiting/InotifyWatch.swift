@@ -1,21 +1,22 @@
 import DQSystem
 
-/// An inotify instance watching one file for modification: how a blocked reader sleeps
-/// in the kernel until a writer rings that file (see `Doorbells`).
+/// An inotify instance of its own watching one file or directory: how a change watch
+/// (`StoreEngine.watchChanges()`, behind `dq stats --watch`) sleeps until the store's
+/// directory changes. Blocked readers share the store's `WaitReactor` instead.
 ///
-/// Not `Sendable`: one waiting thread uses it at a time (`WaiterPool` hands it over).
+/// Not `Sendable`: one thread waits on it at a time.
 final class InotifyWatch {
     let fd: FileDescriptor
 
     /// Starts watching `path`, which must exist.
     ///
-    /// - Throws: `DQError.storeUnavailable` if inotify is unavailable or out of watches.
+    /// - Throws: `DQError.Kind.resourceExhausted` if inotify instances or watches ran out.
     init(path: String) throws(DQError) {
         let fd: FileDescriptor
         do throws(Errno) {
             fd = try Inotify.open()
         } catch {
-            throw DQError(.storeUnavailable, "inotify unavailable: \(error.message)")
+            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (see fs.inotify.max_user_instances)")
         }
         do throws(Errno) {
             try Inotify.watchChanges(fd, path: path)

@@ -22,7 +22,7 @@ extension DQ.KV {
                 guard let change = try dict.waitForChange(of: target.key, timeout: timeout, interrupt: interrupt) else {
                     throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
                 }
-                value = change
+                value = change.value
             } else {
                 value = try dict.wait(for: target.key, timeout: timeout, interrupt: interrupt)
             }

@@ -1,0 +1,264 @@
+import DQSystem
+import Synchronization
+
+/// Every blocked reader of one store in this process — blocking or async, on queues or
+/// shared state — sleeps through this one object: one `RingSource` (on SQLite, one
+/// inotify instance) and, once an async wait has slept, one thread. 1,000 async waits
+/// cost 1,000 small records, not 1,000 threads or descriptors.
+///
+/// Each channel (a queue, or a dict key, counter or event) has a ring count. Whoever
+/// reads the source (`pump`) adds one to the count of every channel rung and wakes that
+/// channel's waiters:
+/// - a blocking waiter sleeps in `poll` on the source's descriptor itself, so the
+///   common case (one blocked reader: a `dq get`, a worker) wakes with no thread in
+///   between; another thread that read its ring first signals the waiter's own
+///   `EventCounter`.
+/// - an async waiter leaves a continuation; the reactor thread sleeps in `poll` on the
+///   source and resumes it, or resumes it when its time is up or its task is cancelled.
+///
+/// A waiter notes the channel's count before its first look (`enter`) and compares after
+/// every sleep: a ring read by anyone after that note is never missed. How writers ring
+/// and why no wake-up is lost across processes: docs/ARCHITECTURE.md, "The wake-up
+/// protocol".
+final class WaitReactor: Sendable {
+    private let source: any RingSource
+    private let state = Mutex(State())
+    /// Wakes the reactor thread: a sleeper with an earlier deadline, or shutdown.
+    private let control: EventCounter
+    /// Channels nobody waits on keep their watch for the next wait, up to this many.
+    private static let idleWatches = 64
+
+    private struct State {
+        var channels: [String: Channel] = [:]
+        /// Watched channels without waiters, least recently used first.
+        var idle: [String] = []
+        var nextID: UInt64 = 0
+        var spareWakes: [EventCounter] = []
+        var sleepers: [UInt64: Sleeper] = [:]
+        /// Async waits whose task was cancelled (until they leave).
+        var cancelled: Set<UInt64> = []
+        var threadStarted = false
+        /// When the reactor thread will wake at the latest (monotonic ns).
+        var plannedWake: UInt64 = .max
+        var stopping = false
+    }
+
+    private struct Channel {
+        var rings: UInt64 = 0
+        var waiters = 0
+        /// The blocking waiters' own wake-ups, by ticket.
+        var wakes: [UInt64: EventCounter] = [:]
+        /// Async waiters asleep now, by ticket.
+        var sleeping: Set<UInt64> = []
+    }
+
+    private struct Sleeper {
+        let channel: String
+        let until: UInt64
+        let continuation: CheckedContinuation<Wake, Never>
+    }
+
+    /// A waiter's registration, from `enter` to `leave`.
+    struct Ticket: Sendable {
+        let id: UInt64
+        let channel: String
+        /// The channel's ring count when the waiter arrived.
+        let seen: UInt64
+        /// A blocking waiter's own wake-up (`nil` for async waiters).
+        let wake: EventCounter?
+    }
+
+    /// Why an async sleep ended.
+    enum Wake: Sendable {
+        case rang, timedOut, cancelled
+    }
+
+    /// - Throws: `DQError.Kind.resourceExhausted` if out of descriptors.
+    init(source: any RingSource) throws(DQError) {
+        self.source = source
+        do throws(Errno) { control = try EventCounter() } catch { throw Self.outOfDescriptors(error) }
+    }
+
+    deinit {
+        control.close()
+        state.withLock { state in for wake in state.spareWakes { wake.close() } }
+    }
+
+    /// The source's descriptor, for blocking waiters to poll.
+    var sourceDescriptor: FileDescriptor { source.descriptor }
+
+    private static func outOfDescriptors(_ error: Errno) -> DQError {
+        DQError(.resourceExhausted, "cannot make a wake-up descriptor: \(error.message)")
+    }
+
+    /// Registers a waiter on `channel`, watching it first if needed: rings read from
+    /// now on count for it. A blocking waiter gets its own wake-up; for an async one, the
+    /// reactor thread is started if it is not running.
+    func enter(_ channel: String, blocking: Bool) throws(DQError) -> Ticket {
+        if !blocking { try startThread() }
+        return try state.withLock { state throws(DQError) -> Ticket in
+            if !source.isWatching(channel) { try source.watch(channel) }
+            if let index = state.idle.firstIndex(of: channel) { state.idle.remove(at: index) }
+            state.nextID += 1
+            let id = state.nextID
+            var wake: EventCounter?
+            if blocking {
+                if let spare = state.spareWakes.popLast() {
+                    wake = spare
+                } else {
+                    do throws(Errno) { wake = try EventCounter() } catch { throw Self.outOfDescriptors(error) }
+                }
+            }
+            var entry = state.channels[channel] ?? Channel()
+            entry.waiters += 1
+            entry.wakes[id] = wake
+            state.channels[channel] = entry
+            // Counted after the note of the ring count, so that a ring this count
+            // brings (a writer's early ring) is seen as new.
+            source.waiterArrived(on: channel)
+            return Ticket(id: id, channel: channel, seen: entry.rings, wake: wake)
+        }
+    }
+
+    /// Ends a waiter's registration.
+    func leave(_ ticket: Ticket) {
+        state.withLock { state in
+            source.waiterLeft(ticket.channel)
+            state.cancelled.remove(ticket.id)
+            if let wake = ticket.wake {
+                wake.clear()
+                if state.spareWakes.count < 16 { state.spareWakes.append(wake) } else { wake.close() }
+            }
+            guard var entry = state.channels[ticket.channel] else { return }
+            entry.waiters -= 1
+            entry.wakes[ticket.id] = nil
+            if entry.waiters > 0 {
+                state.channels[ticket.channel] = entry
+                return
+            }
+            state.channels[ticket.channel] = nil
+            state.idle.append(ticket.channel)
+            if state.idle.count > Self.idleWatches {
+                let oldest = state.idle.removeFirst()
+                if state.channels[oldest] == nil { source.unwatch(oldest) }
+            }
+        }
+    }
+
+    /// Reads the source's rings (without sleeping) and wakes the waiters of every channel
+    /// rung, except `caller`'s own wake-up. Returns the ring count of `caller`'s channel.
+    @discardableResult
+    func pump(for caller: Ticket?) -> UInt64 {
+        var resumed: [CheckedContinuation<Wake, Never>] = []
+        let rings = state.withLock { state -> UInt64 in
+            var rung: Set<String> = []
+            let complete = source.drain { rung.insert($0) }
+            if !complete { rung = Set(state.channels.keys) }
+            for channel in rung {
+                guard var entry = state.channels[channel] else { continue }
+                entry.rings &+= 1
+                for (id, wake) in entry.wakes where id != caller?.id { wake.signal() }
+                for id in entry.sleeping {
+                    if let sleeper = state.sleepers.removeValue(forKey: id) { resumed.append(sleeper.continuation) }
+                }
+                entry.sleeping = []
+                state.channels[channel] = entry
+            }
+            return caller.flatMap { state.channels[$0.channel]?.rings } ?? 0
+        }
+        for continuation in resumed { continuation.resume(returning: .rang) }
+        return rings
+    }
+
+    // MARK: Async waiters
+
+    /// Sleeps until `ticket`'s channel rings past `seen`, the monotonic time `until`
+    /// (ns) comes, or the task is cancelled. Holds no thread while it sleeps.
+    func sleep(_ ticket: Ticket, seen: UInt64, until: UInt64) async -> Wake {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
+                var signalThread = false
+                let now: Wake? = state.withLock { state in
+                    if state.cancelled.contains(ticket.id) { return .cancelled }
+                    if state.channels[ticket.channel]?.rings != seen { return .rang }
+                    if until <= Deadline.monotonicNanoseconds() { return .timedOut }
+                    state.sleepers[ticket.id] = Sleeper(channel: ticket.channel, until: until, continuation: continuation)
+                    state.channels[ticket.channel]?.sleeping.insert(ticket.id)
+                    if until < state.plannedWake {
+                        state.plannedWake = until
+                        signalThread = true
+                    }
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+                if signalThread { control.signal() }
+            }
+        } onCancel: {
+            cancel(ticket.id)
+        }
+    }
+
+    private func cancel(_ id: UInt64) {
+        let sleeper = state.withLock { state -> Sleeper? in
+            state.cancelled.insert(id)
+            guard let sleeper = state.sleepers.removeValue(forKey: id) else { return nil }
+            state.channels[sleeper.channel]?.sleeping.remove(id)
+            return sleeper
+        }
+        sleeper?.continuation.resume(returning: .cancelled)
+    }
+
+    /// Starts the reactor thread unless it runs.
+    private func startThread() throws(DQError) {
+        let start = state.withLock { state in
+            defer { state.threadStarted = true }
+            return !state.threadStarted
+        }
+        guard start else { return }
+        if !OSThread.startDetached({ [self] in run() }) {
+            state.withLock { $0.threadStarted = false }
+            throw DQError(.resourceExhausted, "cannot start the wait thread: out of threads")
+        }
+    }
+
+    /// The reactor thread: sleeps on the source and the control descriptor until the
+    /// next sleeper's deadline, then wakes whoever rang or ran out of time.
+    private func run() {
+        while true {
+            let milliseconds = state.withLock { state -> Int32? in
+                if state.stopping { return nil }
+                let earliest = state.sleepers.values.lazy.map(\.until).min() ?? .max
+                state.plannedWake = earliest
+                if earliest == .max { return -1 }
+                let now = Deadline.monotonicNanoseconds()
+                return earliest <= now ? 0 : Int32(clamping: (earliest - now + 999_999) / 1_000_000)
+            }
+            guard let milliseconds else { return }
+            _ = Poll.readable([source.descriptor, control.descriptor], milliseconds: milliseconds)
+            control.clear()
+            pump(for: nil)
+            expire()
+        }
+    }
+
+    /// Wakes the sleepers whose time is up.
+    private func expire() {
+        let now = Deadline.monotonicNanoseconds()
+        let due = state.withLock { state -> [CheckedContinuation<Wake, Never>] in
+            var due: [CheckedContinuation<Wake, Never>] = []
+            for (id, sleeper) in state.sleepers where sleeper.until <= now {
+                state.sleepers[id] = nil
+                state.channels[sleeper.channel]?.sleeping.remove(id)
+                due.append(sleeper.continuation)
+            }
+            return due
+        }
+        for continuation in due { continuation.resume(returning: .timedOut) }
+    }
+
+    /// Ends the reactor thread (when the store closes).
+    func shutdown() {
+        state.withLock { $0.stopping = true }
+        control.signal()
+    }
+}
