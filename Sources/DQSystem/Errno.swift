@@ -29,6 +29,10 @@ public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let fileExists = Errno(rawValue: EEXIST)
     /// EACCES
     public static let permissionDenied = Errno(rawValue: EACCES)
+    /// EPERM: among others, an immutable or append-only file.
+    public static let operationNotPermitted = Errno(rawValue: EPERM)
+    /// EROFS
+    public static let readOnlyFileSystem = Errno(rawValue: EROFS)
     /// EINTR
     public static let interrupted = Errno(rawValue: EINTR)
     /// EAGAIN, which is EWOULDBLOCK on Linux.
@@ -37,6 +41,17 @@ public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let wouldBlock = Errno(rawValue: EWOULDBLOCK)
     /// ENOSPC
     public static let noSpace = Errno(rawValue: ENOSPC)
+    /// EDQUOT: the user's disk quota is used up.
+    public static let quotaExceeded = Errno(rawValue: EDQUOT)
+    /// EMFILE: the process has as many descriptors open as it may, or the user as many
+    /// inotify instances.
+    public static let tooManyOpenFiles = Errno(rawValue: EMFILE)
+    /// ENFILE: the system has as many files open as it may.
+    public static let tooManyOpenFilesInSystem = Errno(rawValue: ENFILE)
+    /// ENOMEM
+    public static let outOfMemory = Errno(rawValue: ENOMEM)
+    /// ENOLCK: the kernel has no room for another lock.
+    public static let noLocksAvailable = Errno(rawValue: ENOLCK)
     /// ELOOP: among others, `O_NOFOLLOW` met a symbolic link.
     public static let tooManySymbolicLinkLevels = Errno(rawValue: ELOOP)
     /// ENOTDIR

@@ -68,14 +68,15 @@ public struct TortureRun {
 
     /// Runs in a fresh directory made in `base`, and removes it.
     ///
-    /// - Throws: `DQError.Kind.storeUnavailable` if the directory cannot be made;
+    /// - Throws: `DQError` of the kind the errno says (`.permissionDenied`, `.diskFull`,
+    ///   …), else `.storeUnavailable`, if the directory cannot be made;
     ///   whatever `start` or the store throws.
     public func run(in base: String) throws -> Report {
         let root: String
         do throws(Errno) {
             root = try Directory.makeTemporary(prefix: base + "/dq-torture-")
         } catch {
-            throw DQError(.storeUnavailable, "cannot make a directory in \(base): \(error.description)")
+            throw DQError(error, "cannot make a directory in \(base)")
         }
         defer { try? FileManager.default.removeItem(atPath: root) }
         return try run(root: root)
@@ -157,10 +158,13 @@ public struct TortureRun {
     /// A producer (`dq torture-producer`): puts `PREFIX-N` for N = 1, 2, … on the queue
     /// `torture` of `db`, `rate` per second, and appends N to `log` after each put
     /// returns, until killed. A restarted producer continues after the last N logged.
-    public static func produce(db: String, prefix: String, log: String, sync: Durability, rate: Double) throws -> Never {
+    public static func produce(db: String, prefix: String, log: String, sync: Durability, rate: Double) throws(DQError) -> Never {
         let queue = try Store(path: db, options: StoreOptions(durability: sync)).queue("torture")
-        guard let fd = try? FileDescriptor.open(log, .writeOnly, options: [.create, .append, .closeOnExec], permissions: 0o600) else {
-            throw DQError(.storeUnavailable, "cannot open \(log)")
+        let fd: FileDescriptor
+        do throws(Errno) {
+            fd = try FileDescriptor.open(log, .writeOnly, options: [.create, .append, .closeOnExec], permissions: 0o600)
+        } catch {
+            throw DQError(error, "cannot open \(log)")
         }
         var next = (try? String(contentsOfFile: log, encoding: .utf8))?
             .split(separator: "\n").compactMap { Int($0) }.max().map { $0 + 1 } ?? 1

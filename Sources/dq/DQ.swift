@@ -19,8 +19,9 @@ struct DQ: ParsableCommand {
             Exit status: 0 success; 1 no result (empty queue or list, absent key, event \
             clear, timeout); 64 usage \
             error; 65 bad data (not a dq store, corrupt file, stale receipt); 73 cannot \
-            create, open or write the store; 75 temporary failure (lock or busy timeout); \
-            70 internal error.
+            create, open or write the store (permissions, read-only, disk full); 75 \
+            temporary failure (lock or busy timeout, out of descriptors, inotify watches \
+            or memory); 70 internal error.
             """,
         version: version,
         subcommands: [

@@ -4,16 +4,16 @@ import DurableQueue
 
 /// Turns any error into one line on stderr and the contract's exit status.
 enum ErrorReport {
+    /// The exit status for `kind`, as README's "Exit status" lists them. `cancelled`
+    /// is 70: dq cancels no wait of its own (a stop signal ends a command with 128 +
+    /// the signal's number), so a cancelled wait reaching here is a bug.
     static func exitCode(for kind: DQError.Kind) -> Int32 {
         switch kind {
         case .invalidArgument: 64
-        case .badStore: 65
-        case .storeUnavailable: 73
-        case .timedOut: 75
-        case .staleReceipt: 65
-        case .resourceExhausted: 75
-        case .cancelled: 70
-        case .internalError: 70
+        case .badStore, .invalidData, .staleReceipt: 65
+        case .permissionDenied, .diskFull, .storeUnavailable: 73
+        case .timedOut, .resourceExhausted: 75
+        case .internalError, .cancelled: 70
         }
     }
 

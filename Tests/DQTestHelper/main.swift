@@ -21,6 +21,9 @@
 //       takes messages with get, batch get, or lease then ack (sometimes after a nack and
 //       a second lease), printing each body it finally took, until the event
 //       "stress-done" is set and a take comes back empty
+//   dq-test-helper put-error DB QUEUE
+//       puts one message and prints "ok", or the DQError's kind, whether it is
+//       retryable, and its message ("diskFull true cannot write …")
 //   dq-test-helper mix DB SECONDS SEED
 //       random put / batch put / get / lease + ack or nack / peek / len on queues
 //       mix-0…mix-3 for SECONDS;
@@ -53,6 +56,13 @@ struct TestHelper {
             }
             FileHandle.standardOutput.write(Data("\(leased.message.id)\n".utf8))
             while true { sleep(60) }
+        case ("put-error", 4):
+            do throws(DQError) {
+                try Store(path: arguments[2]).queue(arguments[3]).put("x")
+                print("ok")
+            } catch {
+                print(error.kind, error.isRetryable, error.message)
+            }
         case ("pipe-echo", 5):
             let end = try Store(path: arguments[2]).pipe(arguments[3], end: .second)
             for _ in 0..<(Int(arguments[4]) ?? 0) {

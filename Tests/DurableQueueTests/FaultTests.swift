@@ -22,6 +22,28 @@ struct FaultTests {
         try body(mountPoint)
     }
 
+    /// Runs `executable` as the user nobody.
+    func asNobody(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+        try ChildProcess("/usr/sbin/runuser", ["-u", "nobody", "--", executable] + arguments, stdin: stdin).wait()
+    }
+
+    /// A new folder `name` holding copies of dq and the test helper that nobody may run
+    /// (root may write a 0400 file, so faults that need an ordinary user run as nobody).
+    /// Nobody owns the folder if `nobodyOwns`; otherwise root does, and nobody may not
+    /// write in it.
+    func folderForNobody(_ name: String, nobodyOwns: Bool) throws -> String {
+        let folder = directory.file(name)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        #expect(chmod(directory.path, 0o755) == 0 && chmod(folder, 0o755) == 0)
+        if nobodyOwns { #expect(chown(folder, 65_534, 65_534) == 0) }
+        for executable in [Executables.dq, Executables.helper] {
+            let copy = folder + "/" + (executable as NSString).lastPathComponent
+            try FileManager.default.copyItem(atPath: executable, toPath: copy)
+            #expect(chmod(copy, 0o755) == 0)
+        }
+        return folder
+    }
+
     func expectOneLine(_ result: ProcessResult, status: Int32, mentioning text: String,
                        sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(result.status == status, "\(result.stderrText)", sourceLocation: sourceLocation)
@@ -44,6 +66,8 @@ struct FaultTests {
             }
             let full = try #require(failure, "the disk never filled")
             expectOneLine(full, status: 73, mentioning: "disk full")
+            let error = #expect(throws: DQError.self) { try Store(path: db).queue("q").put(Data(count: 200_000)) }
+            #expect(error?.kind == .diskFull && error?.isRetryable == true, "\(String(describing: error))")
             #expect(try dq(["peek", "q", "-n", "2", "--db", db]).stdoutText == "first\nsecond\n")
             try FileManager.default.removeItem(atPath: filler)
             #expect(try dq(["put", "q", "after", "--db", db]).status == 0)
@@ -92,6 +116,8 @@ struct FaultTests {
             #expect(try run(["/bin/mount", "-o", "remount,ro", mount]).status == 0)
             expectOneLine(try dq(["put", "q", "x", "--db", db]), status: 73, mentioning: "Read-only file system")
             expectOneLine(try dq(["get", "q", "--no-wait", "--db", db]), status: 73, mentioning: "Read-only file system")
+            let error = #expect(throws: DQError.self) { try Store(path: db).queue("q").put("x") }
+            #expect(error?.kind == .permissionDenied && error?.isRetryable == false, "\(String(describing: error))")
             #expect(FileManager.default.contents(atPath: db) == before)
             #expect(try run(["/bin/mount", "-o", "remount,rw", mount]).status == 0)
             #expect(try dq(["get", "q", "--db", db]).stdoutText == "kept")
@@ -101,16 +127,10 @@ struct FaultTests {
     @Test("a store made read-only and then writable again works again: no read-only -wal or -shm is left, and old ones are repaired",
           .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"), "needs root and runuser"))
     func readOnlyThenWritable() throws {
-        // dq runs as nobody (root may write a 0400 file): a copy of it in a folder nobody owns.
-        let folder = directory.file("nobody")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
-        #expect(chmod(directory.path, 0o755) == 0 && chown(folder, 65_534, 65_534) == 0)
-        let binary = folder + "/dq"
-        try FileManager.default.copyItem(atPath: Executables.dq, toPath: binary)
-        #expect(chmod(binary, 0o755) == 0)
+        let folder = try folderForNobody("nobody", nobodyOwns: true)
         let db = folder + "/store.db"
         func asNobody(_ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
-            try ChildProcess("/usr/sbin/runuser", ["-u", "nobody", "--", binary] + arguments + ["--db", db], stdin: stdin).wait()
+            try self.asNobody(folder + "/dq", arguments + ["--db", db], stdin: stdin)
         }
         #expect(try asNobody(["put", "q", "first"]).status == 0)
         // A message longer than the log dq keeps: the last process to close removes the log.
@@ -139,7 +159,52 @@ struct FaultTests {
         try #require(immutable.status == 0, "this filesystem has no immutable flag: \(immutable.stderrText)")
         defer { _ = try? run(["/usr/bin/chattr", "-i", db]) }
         expectOneLine(try dq(["put", "q", "x", "--db", db]), status: 73, mentioning: "cannot")
+        let error = #expect(throws: DQError.self) { try Store(path: db).queue("q").put("x") }
+        #expect(error?.kind == .permissionDenied, "\(String(describing: error))")
         #expect(FileManager.default.contents(atPath: db) == before)
+    }
+
+    @Test("a folder or store file this user may not write: permissionDenied in the library, 73 from dq",
+          .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"), "needs root and runuser"))
+    func permissionDenied() throws {
+        // Root's folder: nobody may create neither the store nor a folder for it there.
+        let closed = try folderForNobody("closed", nobodyOwns: false)
+        for db in [closed + "/store.db", closed + "/sub/store.db"] {
+            let kind = try asNobody(closed + "/dq-test-helper", ["put-error", db, "q"])
+            #expect(kind.stdoutText.hasPrefix("permissionDenied false cannot create"), "\(kind.stdoutText)")
+            expectOneLine(try asNobody(closed + "/dq", ["put", "q", "x", "--db", db]), status: 73, mentioning: "Permission denied")
+        }
+        // Nobody's folder, root's store file.
+        let open = try folderForNobody("open", nobodyOwns: true)
+        let db = open + "/store.db"
+        #expect(try dq(["put", "q", "kept", "--db", db]).status == 0)
+        let kind = try asNobody(open + "/dq-test-helper", ["put-error", db, "q"])
+        #expect(kind.stdoutText.hasPrefix("permissionDenied false cannot write \(db)"), "\(kind.stdoutText)")
+        expectOneLine(try asNobody(open + "/dq", ["put", "q", "x", "--db", db]), status: 73, mentioning: "permission denied")
+        #expect(try dq(["peek", "q", "-n", "2", "--db", db]).stdoutText == "kept\n")
+    }
+
+    @Test("out of file descriptors: resourceExhausted (retryable) in the library, 75 from dq",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit"))
+    func outOfDescriptors() throws {
+        let db = directory.file("store.db")
+        #expect(try dq(["put", "q", "x", "--db", db]).status == 0)
+        // From too few descriptors to open the store to enough: each run works or runs out.
+        var outcomes: [String] = []
+        for limit in 4...12 {
+            let limited = ["--nofile=\(limit):\(limit)"]
+            let library = try run(["/usr/bin/prlimit"] + limited + [Executables.helper, "put-error", db, "q"])
+            if library.stdoutText != "ok\n" {
+                #expect(library.stdoutText.hasPrefix("resourceExhausted true "), "\(limit): \(library.stdoutText)")
+                outcomes.append("library")
+            }
+            let command = try run(["/usr/bin/prlimit"] + limited + [Executables.dq, "put", "q", "x", "--db", db])
+            if command.status != 0 {
+                expectOneLine(command, status: 75, mentioning: "Too many open files")
+                outcomes.append("dq")
+            }
+        }
+        #expect(outcomes.contains("library") && outcomes.contains("dq"), "never ran out: \(outcomes)")
     }
 
     @Test("a truncated store: one line (65), file unchanged")

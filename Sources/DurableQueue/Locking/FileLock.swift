@@ -35,7 +35,7 @@ final class FileLock {
                 fd = try FileDescriptor.open(path, .readWrite, options: [.closeOnExec, .noFollow])
             }
         } catch {
-            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(error.message)")
+            throw DQError(error, "cannot open lock file \(path)")
         }
         self.path = path
         self.fd = fd
@@ -63,7 +63,7 @@ final class FileLock {
             do throws(Errno) {
                 if try OpenFileLock.set(fd, mode.lockKind) { return }
             } catch {
-                throw DQError(.storeUnavailable, "cannot lock \(path): \(error.message)")
+                throw DQError(error, "cannot lock \(path)")
             }
             if deadline?.hasPassed == true {
                 throw DQError(.timedOut, "\(path) stayed locked by another process for \(DurationText.format(timeout))")

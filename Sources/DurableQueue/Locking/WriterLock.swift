@@ -37,7 +37,7 @@ final class WriterLock: @unchecked Sendable {
         do throws(Errno) {
             fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec, .noFollow], permissions: 0o600)
         } catch {
-            throw DQError(.storeUnavailable, "cannot open lock file \(path): \(error.message)")
+            throw DQError(error, "cannot open lock file \(path)")
         }
         self.path = path
     }
@@ -63,7 +63,7 @@ final class WriterLock: @unchecked Sendable {
             if try fd.lockExclusively(waiting: false) { return Hold(descriptor: fd, owned: false) }
         } catch {
             turn.signal()
-            throw DQError(.storeUnavailable, "cannot lock \(path): \(error.message)")
+            throw DQError(error, "cannot lock \(path)")
         }
         let handoff = Handoff()
         // A queue of its own, not the global pool: a serial queue may start a thread when
@@ -76,7 +76,7 @@ final class WriterLock: @unchecked Sendable {
         }
         guard let owned = handoff.fd else {
             turn.signal()
-            throw DQError(.storeUnavailable, "cannot lock \(path): \(handoff.error?.message ?? "")")
+            throw handoff.error.map { DQError($0, "cannot lock \(path)") } ?? DQError(.internalError, "cannot lock \(path)")
         }
         return Hold(descriptor: owned, owned: true)
     }

@@ -62,9 +62,13 @@ public struct Message: Sendable, Hashable {
     /// let job = try message.decode(Job.self)
     /// ```
     ///
-    /// - Throws: the decoder's `DecodingError` when the body is not a `T`.
-    public func decode<T: Decodable>(_ type: T.Type, using decoder: JSONDecoder = JSONDecoder()) throws -> T {
-        try decoder.decode(type, from: body)
+    /// - Throws: `DQError.Kind.invalidData` when the body is not JSON of a `T`.
+    public func decode<T: Decodable>(_ type: T.Type, using decoder: JSONDecoder = JSONDecoder()) throws(DQError) -> T {
+        do {
+            return try decoder.decode(type, from: body)
+        } catch {
+            throw DQError(decoding: error, "message \(id) in queue \(queue)", as: type)
+        }
     }
 }
 

@@ -135,8 +135,9 @@ extension Queue {
     /// - Returns: 1…`limit` leased messages, or none on timeout or interrupt.
     /// - Throws: `DQError.Kind.staleReceipt` if a receipt in `acking` is stale; then
     ///   nothing was acked and nothing leased. `.invalidArgument` if `limit` or
-    ///   `maxAttempts` is less than 1 or `lease` is not positive; `.storeUnavailable` or
-    ///   `.timedOut` (another writer held the lock past the busy timeout).
+    ///   `maxAttempts` is less than 1 or `lease` is not positive; `.diskFull`,
+    ///   `.permissionDenied`, … if the store cannot be written; `.timedOut` (another
+    ///   writer held the lock past the busy timeout).
     @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = [],
@@ -229,7 +230,8 @@ extension Queue {
     /// ```
     ///
     /// - Parameter limit: the most messages to return.
-    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be read.
     public func deadLetters(limit: Int = 1_000) throws(DQError) -> [Message] {
         try store.engine.deadLetters(of: name, limit: limit)
     }
@@ -245,7 +247,7 @@ extension Queue {
     /// ```
     ///
     /// - Returns: how many came back.
-    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing moved then.
+    /// - Throws: `DQError` (`.diskFull`, `.timedOut`, …); nothing moved then.
     @discardableResult
     public func retryDead() throws(DQError) -> Int {
         try store.engine.retryDead(of: name)
@@ -260,7 +262,7 @@ extension Queue {
     /// ```
     ///
     /// - Returns: how many were deleted.
-    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing was deleted then.
+    /// - Throws: `DQError` (`.permissionDenied`, `.timedOut`, …); nothing was deleted then.
     @discardableResult
     public func purgeDead() throws(DQError) -> Int {
         try store.engine.purgeDead(of: name)

@@ -43,8 +43,9 @@ public struct Queue: Sendable {
     /// - Returns: the new message's id; with a `key` already held by a message still in
     ///   the queue, that message's id and `duplicate == true` (nothing is added).
     /// - Throws: `DQError` `.invalidArgument` for an over-size body or bad key;
-    ///   `.storeUnavailable` (disk full, read-only) or `.timedOut` (another writer held
-    ///   the lock past the busy timeout), in which case nothing was stored.
+    ///   `.diskFull`, `.permissionDenied` (read-only), `.storeUnavailable` or
+    ///   `.timedOut` (another writer held the lock past the busy timeout), in which case
+    ///   nothing was stored.
     @discardableResult
     public func put(_ body: Data, priority: Int = 0, delay: Duration = .zero, key: String? = nil) throws(DQError) -> PutResult {
         try put(contentsOf: [OutgoingMessage(body, priority: priority, delay: delay, key: key)])[0]
@@ -78,9 +79,7 @@ public struct Queue: Sendable {
     @discardableResult
     public func put<T: Encodable>(json value: T, encoder: JSONEncoder = JSONEncoder(), priority: Int = 0, delay: Duration = .zero, key: String? = nil) throws(DQError) -> PutResult {
         let body: Data
-        do { body = try encoder.encode(value) } catch {
-            throw DQError(.invalidArgument, "cannot encode the message as JSON: \(error)")
-        }
+        do { body = try encoder.encode(value) } catch { throw DQError(encoding: error, "the message") }
         return try put(body, priority: priority, delay: delay, key: key)
     }
 
@@ -101,8 +100,8 @@ public struct Queue: Sendable {
     ///     (before the commit), for a progress display of a large batch.
     /// - Returns: one result per message, in the order given.
     /// - Throws: `DQError` `.invalidArgument` if any message has an over-size body,
-    ///   a negative delay or a bad key (nothing is stored); `.storeUnavailable` or
-    ///   `.timedOut` as for `put(_:priority:delay:key:)`.
+    ///   a negative delay or a bad key (nothing is stored); otherwise as for
+    ///   `put(_:priority:delay:key:)`.
     @discardableResult
     public func put(contentsOf messages: [OutgoingMessage], progress: ((Int) -> Void)? = nil) throws(DQError) -> [PutResult] {
         for message in messages {
@@ -141,8 +140,9 @@ public struct Queue: Sendable {
     /// ```
     ///
     /// - Returns: the message, or `nil` if none arrived in time.
-    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` (another writer held the
-    ///   lock past the busy timeout); nothing was removed then.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be written, `.timedOut` if another writer held the lock past the busy
+    ///   timeout; nothing was removed then.
     @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func get(timeout: Duration? = nil) throws(DQError) -> Message? {
         try get(limit: 1, timeout: timeout).first
@@ -165,8 +165,8 @@ public struct Queue: Sendable {
     ///   - timeout: how long to wait for the first (`nil`: forever; `.zero`: not at all).
     ///   - interrupt: signalling it ends the wait early (returning none).
     /// - Returns: 1…`limit` messages in delivery order, or none on timeout or interrupt.
-    /// - Throws: `DQError` `.invalidArgument` if `limit` is less than 1; `.storeUnavailable`
-    ///   or `.timedOut` as for `get(timeout:)`.
+    /// - Throws: `DQError` `.invalidArgument` if `limit` is less than 1; otherwise as
+    ///   for `get(timeout:)`.
     @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func get(limit: Int, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
@@ -218,7 +218,7 @@ public struct Queue: Sendable {
     /// ```
     ///
     /// - Throws: `DQError` `.invalidArgument` if `limit` is less than 1;
-    ///   `.storeUnavailable` if the store cannot be read.
+    ///   `.storeUnavailable`, `.permissionDenied`, … if the store cannot be read.
     public func peek(limit: Int = 1) throws(DQError) -> [Message] {
         guard limit > 0 else { throw DQError(.invalidArgument, "the number of messages must be at least 1") }
         return try store.engine.peek(name, limit: limit)
@@ -235,7 +235,8 @@ public struct Queue: Sendable {
     /// let backlog = try queue.count()
     /// ```
     ///
-    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be read.
     public func count() throws(DQError) -> Int {
         try store.engine.count(name)
     }
@@ -252,7 +253,7 @@ public struct Queue: Sendable {
     /// ```
     ///
     /// - Returns: how many messages were deleted.
-    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut`; nothing was deleted then.
+    /// - Throws: `DQError` (`.permissionDenied`, `.timedOut`, …); nothing was deleted then.
     @discardableResult
     public func purge() throws(DQError) -> Int {
         try store.engine.purge(name)

@@ -37,6 +37,12 @@ struct SQLiteError: Error, CustomStringConvertible {
     static let tooBig = Code(SQLITE_TOOBIG)
     static let constraint = Code(SQLITE_CONSTRAINT)
     static let permission = Code(SQLITE_PERM)
+    static let outOfMemory = Code(SQLITE_NOMEM)
+
+    /// SQLITE_READONLY_DBMOVED: the file was renamed or deleted while open.
+    static let databaseMoved = SQLITE_READONLY | (4 << 8)
+    /// SQLITE_IOERR_NOMEM: out of memory during I/O.
+    static let ioOutOfMemory = SQLITE_IOERR | (12 << 8)
 
     /// A primary result code to match errors against in `catch` clauses.
     struct Code: Sendable {

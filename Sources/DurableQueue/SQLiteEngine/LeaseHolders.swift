@@ -60,7 +60,7 @@ final class LeaseHolders: Sendable {
                 throw error
             }
         } catch {
-            throw DQError(.storeUnavailable, "cannot create lease holder file in \(directory): \(error.message)")
+            throw DQError(error, "cannot create lease holder file in \(directory)")
         }
         do {
             try store.write { connection in

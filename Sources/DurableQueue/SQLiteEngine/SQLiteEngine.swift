@@ -147,7 +147,7 @@ final class SQLiteEngine: Sendable {
     private static func configure(_ connection: Connection, options: StoreOptions, inWAL: Bool = false) throws {
         connection.setBusyTimeout(options.busyTimeout)
         if connection.isReadOnly {
-            throw DQError(.storeUnavailable, "cannot write \(connection.path): permission denied")
+            throw DQError(.permissionDenied, "cannot write \(connection.path): permission denied")
         }
         let mode = inWAL ? "wal" : try connection.scalarText("PRAGMA journal_mode = WAL")
         guard mode?.lowercased() == "wal" else {

@@ -46,12 +46,13 @@ enum SideFiles {
 
     /// Makes the side folder `directory` (mode 0700) unless it is there already.
     ///
-    /// - Throws: `DQError.storeUnavailable` if it cannot be made.
+    /// - Throws: `DQError` of the kind the errno says (`Kind(errno:)`), else
+    ///   `.storeUnavailable`, if it cannot be made.
     static func makeDirectory(_ directory: String) throws(DQError) {
         do throws(Errno) {
             try Directory.make(directory, mode: 0o700, existingOK: true)
         } catch {
-            throw DQError(.storeUnavailable, "cannot create \(directory): \(error.message)")
+            throw DQError(error, "cannot create \(directory)")
         }
     }
 }

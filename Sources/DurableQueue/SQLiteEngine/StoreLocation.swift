@@ -44,9 +44,11 @@ public enum StoreLocation {
     /// it world-readable.
     ///
     /// - Returns: `true` if this call created the file.
-    /// - Throws: `DQError.storeUnavailable` when a directory or the file cannot be
-    ///   made, or the path names something other than a regular file (a directory, a
-    ///   device, a FIFO, a socket).
+    /// - Throws: `DQError` `.permissionDenied` when the file may not be written; the
+    ///   kind the errno says (`.permissionDenied`, `.diskFull`, …), else
+    ///   `.storeUnavailable`, when a directory or the file cannot be made;
+    ///   `.storeUnavailable` when the path names something other than a regular file (a
+    ///   directory, a device, a FIFO, a socket).
     static func prepare(path: String) throws(DQError) -> Bool {
         if let info = try? FileStatus(path: path) {
             switch info.type {
@@ -54,7 +56,7 @@ public enum StoreLocation {
                 // Before SQLite opens it: a store opened read-only would leave read-only
                 // -wal and -shm files behind, which break it once it is writable again.
                 do throws(Errno) { try FileSystem.checkWritable(path) } catch where error == .permissionDenied {
-                    throw DQError(.storeUnavailable, "cannot write \(path): permission denied (mode \(String(info.permissions, radix: 8)))")
+                    throw DQError(.permissionDenied, "cannot write \(path): permission denied (mode \(String(info.permissions, radix: 8)))")
                 } catch {
                     // Any other failure is left for SQLite's open to report.
                 }
@@ -76,7 +78,7 @@ public enum StoreLocation {
         } catch .fileExists {
             return false
         } catch {
-            throw DQError(.storeUnavailable, "cannot create \(path): \(error.message)")
+            throw DQError(error, "cannot create \(path)")
         }
         return true
     }
@@ -116,9 +118,10 @@ public enum StoreLocation {
             prefix += "/" + component
             do throws(Errno) {
                 try Directory.make(prefix, mode: 0o700, existingOK: true)
+            } catch .fileExists {
+                throw DQError(.storeUnavailable, "cannot create directory \(prefix): a file is in the way")
             } catch {
-                let reason = error == .fileExists ? "a file is in the way" : error.message
-                throw DQError(.storeUnavailable, "cannot create directory \(prefix): \(reason)")
+                throw DQError(error, "cannot create directory \(prefix)")
             }
         }
     }

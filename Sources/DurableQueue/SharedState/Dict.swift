@@ -44,7 +44,7 @@ public struct Dict: Sendable {
     /// ```
     ///
     /// - Throws: `DQError` `.invalidArgument` for an empty or over-long key;
-    ///   `.storeUnavailable` if the store cannot be read.
+    ///   `.storeUnavailable`, `.permissionDenied`, … if the store cannot be read.
     public func get(_ key: String) throws(DQError) -> Data? {
         try Self.validate(key: key)
         return try store.engine.entry(key, in: name)?.value
@@ -58,10 +58,15 @@ public struct Dict: Sendable {
     /// let settings = try dict.get("settings", as: Settings.self)
     /// ```
     ///
-    /// - Throws: `DQError` from the store, or the decoder's error if the value is not a `T`.
-    public func get<T: Decodable>(_ key: String, as type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T? {
+    /// - Throws: `DQError.Kind.invalidData` if the value is not JSON of a `T` (it is left
+    ///   as it is); otherwise as for `get(_:)`.
+    public func get<T: Decodable>(_ key: String, as type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws(DQError) -> T? {
         guard let data = try get(key) else { return nil }
-        return try decoder.decode(type, from: data)
+        do {
+            return try decoder.decode(type, from: data)
+        } catch {
+            throw DQError(decoding: error, "key \"\(key)\" in dict \"\(name)\"", as: type)
+        }
     }
 
     /// Sets `key` to `value`, replacing any value it had; committed before this returns.
@@ -76,7 +81,7 @@ public struct Dict: Sendable {
     /// ```
     ///
     /// - Throws: `DQError` `.invalidArgument` for a bad key or a value over 256 MiB;
-    ///   `.storeUnavailable` or `.timedOut` if it cannot be written.
+    ///   `.diskFull`, `.permissionDenied`, … or `.timedOut` if it cannot be written.
     public func set(_ key: String, _ value: Data) throws(DQError) {
         try Self.validate(key: key)
         try checkSize(value)
@@ -108,7 +113,7 @@ public struct Dict: Sendable {
     ///   as for `set(_:_:)` with `Data`.
     public func set<T: Encodable>(_ key: String, json value: T, encoder: JSONEncoder = JSONEncoder()) throws(DQError) {
         let data: Data
-        do { data = try encoder.encode(value) } catch { throw DQError(.invalidArgument, "cannot encode \(key) as JSON: \(error)") }
+        do { data = try encoder.encode(value) } catch { throw DQError(encoding: error, "the value of \"\(key)\"") }
         try set(key, data)
     }
 
@@ -122,8 +127,8 @@ public struct Dict: Sendable {
     /// let existed = try dict.delete("token")
     /// ```
     ///
-    /// - Throws: `DQError` `.invalidArgument` for a bad key; `.storeUnavailable` or
-    ///   `.timedOut` if it cannot be written.
+    /// - Throws: `DQError` `.invalidArgument` for a bad key; `.diskFull`,
+    ///   `.permissionDenied`, … or `.timedOut` if it cannot be written.
     @discardableResult
     public func delete(_ key: String) throws(DQError) -> Bool {
         try Self.validate(key: key)
@@ -139,7 +144,8 @@ public struct Dict: Sendable {
     /// let names = try dict.keys()
     /// ```
     ///
-    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be read.
     public func keys() throws(DQError) -> [String] {
         try items().map(\.key)
     }
@@ -153,7 +159,8 @@ public struct Dict: Sendable {
     /// for (key, value) in try dict.items() { print(key, value.count) }
     /// ```
     ///
-    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be read.
     public func items() throws(DQError) -> [(key: String, value: Data)] {
         try store.engine.entries(of: name)
     }
@@ -171,7 +178,7 @@ public struct Dict: Sendable {
     /// ```
     ///
     /// - Throws: `DQError` `.invalidArgument` for a bad key or an over-size `new`;
-    ///   `.storeUnavailable` or `.timedOut` if it cannot be written.
+    ///   `.diskFull`, `.permissionDenied`, … or `.timedOut` if it cannot be written.
     public func compareAndSet(_ key: String, expected: Data?, new: Data?) throws(DQError) -> Bool {
         try Self.validate(key: key)
         if let new { try checkSize(new) }

@@ -30,7 +30,8 @@ public struct SharedList: Sendable {
     /// ```
     ///
     /// - Throws: `DQError` `.invalidArgument` if a value is over 256 MiB (nothing is
-    ///   appended); `.storeUnavailable` or `.timedOut` if it cannot be written.
+    ///   appended); `.diskFull`, `.permissionDenied`, … or `.timedOut` if it
+    ///   cannot be written.
     @discardableResult
     public func append(contentsOf values: [Data]) throws(DQError) -> Int {
         for value in values where value.count > Queue.maxBodyBytes {
@@ -75,7 +76,8 @@ public struct SharedList: Sendable {
     /// let values = try list.items()
     /// ```
     ///
-    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be read.
     public func items() throws(DQError) -> [Data] {
         try store.engine.values(of: name)
     }
@@ -88,7 +90,8 @@ public struct SharedList: Sendable {
     /// let length = try list.count()
     /// ```
     ///
-    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be read.
     public func count() throws(DQError) -> Int {
         try store.engine.length(of: name)
     }
@@ -104,7 +107,8 @@ public struct SharedList: Sendable {
     /// let last = try list.pop()
     /// ```
     ///
-    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` if it cannot be written.
+    /// - Throws: `DQError` (`.diskFull`, `.permissionDenied`, `.timedOut`, …) if it cannot
+    ///   be written.
     @discardableResult
     public func pop() throws(DQError) -> Data? {
         try store.engine.popLast(of: name)

@@ -75,8 +75,9 @@ extension Store {
     /// let deploy = try store.lock("deploy")
     /// ```
     ///
-    /// - Throws: `DQError` `.invalidArgument` for a bad name; `.storeUnavailable` if
-    ///   the lock directory or file cannot be created.
+    /// - Throws: `DQError` `.invalidArgument` for a bad name; `.permissionDenied`,
+    ///   `.diskFull`, `.resourceExhausted` or `.storeUnavailable` if the lock directory or
+    ///   file cannot be created.
     public func lock(_ name: String) throws(DQError) -> NamedLock {
         try Names.validate(name, what: "lock name")
         return try NamedLock(store: self, name: name)

@@ -61,7 +61,8 @@ extension Store {
     /// let ready = try store.stats().queues.reduce(0) { $0 + $1.ready }
     /// ```
     ///
-    /// - Throws: `DQError.Kind.storeUnavailable` if the store cannot be read.
+    /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
+    ///   cannot be read.
     public func stats() throws(DQError) -> StoreStats {
         try engine.stats()
     }
@@ -80,7 +81,7 @@ extension Store {
     /// ```
     ///
     /// - Throws: `DQError` `.badStore` if the file is too damaged to check;
-    ///   `.storeUnavailable` if it cannot be read.
+    ///   `.storeUnavailable`, `.permissionDenied`, … if it cannot be read.
     public func integrityCheck() throws(DQError) -> String {
         try engine.integrityCheck()
     }

@@ -38,10 +38,12 @@ public final class Store: Sendable {
     /// ```
     ///
     /// - Throws: `DQError` with kind `.badStore` for a file that is not a dq store
-    ///   (the file is left untouched), `.storeUnavailable` when the file or its
-    ///   directory cannot be created, opened or written, `.timedOut` when another
-    ///   process holds the store locked past the busy timeout, `.invalidArgument` for an
-    ///   empty path. A store on a network or FUSE filesystem is `.storeUnavailable`.
+    ///   (the file is left untouched); `.permissionDenied` (read-only file, directory
+    ///   or filesystem), `.diskFull`, `.resourceExhausted` or `.storeUnavailable` when
+    ///   the file or its directory cannot be created, opened or written; `.timedOut`
+    ///   when another process holds the store locked past the busy timeout;
+    ///   `.invalidArgument` for an empty path. A store on a network or FUSE filesystem
+    ///   is `.storeUnavailable`.
     public init(path: String? = nil, options: StoreOptions = StoreOptions()) throws(DQError) {
         let path = path ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
         guard !path.isEmpty else { throw DQError(.invalidArgument, "the store path is empty") }
@@ -96,8 +98,9 @@ public final class Store: Sendable {
     ///
     /// - Parameter budget: at most this many pages this call (`nil`: all of them).
     /// - Returns: how many pages were freed.
-    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` (another writer held the
-    ///   lock past the busy timeout); pages freed before that stay freed.
+    /// - Throws: `DQError` (`.diskFull`, `.permissionDenied`, …) if the store cannot be
+    ///   written, `.timedOut` if another writer held the lock past the busy timeout;
+    ///   pages freed before that stay freed.
     @discardableResult
     public func reclaimSpace(budget: Int64? = nil) throws(DQError) -> Int64 {
         try engine.reclaimSpace(budget: budget)

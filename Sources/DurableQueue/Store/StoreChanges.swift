@@ -27,7 +27,9 @@ public final class StoreChanges: @unchecked Sendable {
     /// let changes = try StoreChanges(store: store)
     /// ```
     ///
-    /// - Throws: `DQError.storeUnavailable` if the directory cannot be watched.
+    /// - Throws: `DQError.Kind.resourceExhausted` when out of inotify instances or
+    ///   watches; `.storeUnavailable` or `.permissionDenied` if the directory cannot
+    ///   be watched.
     public init(store: Store) throws(DQError) {
         watch = try store.engine.watchChanges()
     }

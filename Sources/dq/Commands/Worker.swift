@@ -155,7 +155,7 @@ final class Supervisor: Sendable {
         do throws(Errno) {
             input = try FileDescriptor.pipeClosedOnExec()
         } catch {
-            throw DQError(.internalError, "pipe: \(error.description)")
+            throw DQError(error, "pipe", otherwise: .internalError)
         }
         // The command inherits this process's lease-holder lock: its leases are not
         // handed back while anything the command started still runs, even if the worker
@@ -166,7 +166,9 @@ final class Supervisor: Sendable {
         guard case .success(let child) = spawned else {
             input.writeEnd.close()
             if case .failure(let failure) = spawned {
-                throw DQError(.internalError, "cannot start \(command[0]): \(failure.description)")
+                // Only running out of processes or memory is worth a retry; the rest is the command's.
+                let exhausted = DQError.Kind(errno: failure) == .resourceExhausted
+                throw DQError(exhausted ? .resourceExhausted : .internalError, "cannot start \(command[0]): \(failure.description)")
             }
             throw DQError(.internalError, "cannot start \(command[0])")
         }
