@@ -16,6 +16,8 @@ let package = Package(
         // `swift package generate-documentation --target DurableQueue` (DocC).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // Only for dq-lifecycle-helper: the library does not depend on it.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -77,6 +79,16 @@ let package = Package(
             dependencies: ["DurableQueue"],
             path: "Tests/DQTestHelper"
         ),
+        // Queue.work as a swift-service-lifecycle Service, stopped by SIGTERM (LifecycleTests).
+        .executableTarget(
+            name: "dq-lifecycle-helper",
+            dependencies: [
+                "DurableQueue",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/DQLifecycleHelper"
+        ),
         // The Swift examples (examples/README.md).
         .executableTarget(
             name: "dq-example",
@@ -86,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "DurableQueueTests",
             dependencies: [
-                "DurableQueue", "DQSystem", "dq", "dq-test-helper", "dq-example", "CLinuxShims",
+                "DurableQueue", "DQSystem", "dq", "dq-test-helper", "dq-lifecycle-helper", "dq-example", "CLinuxShims",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -9,9 +9,17 @@ import Testing
 struct LoggingTests {
     let directory = TemporaryDirectory()
 
-    /// Keeps every message logged to it.
+    /// Keeps every message logged to it, as `LEVEL: MESSAGE` and with its metadata.
     final class Capture: Sendable {
         let messages = Mutex<[String]>([])
+        let records = Mutex<[Record]>([])
+    }
+
+    /// One logged message, its metadata values as text.
+    struct Record: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
     }
 
     struct CaptureHandler: LogHandler {
@@ -24,6 +32,8 @@ struct LoggingTests {
         }
         func log(event: LogEvent) {
             capture.messages.withLock { $0.append("\(event.level): \(event.message)") }
+            let metadata = metadata.merging(event.metadata ?? [:]) { $1 }.mapValues { "\($0)" }
+            capture.records.withLock { $0.append(Record(level: event.level, message: "\(event.message)", metadata: metadata)) }
         }
     }
 

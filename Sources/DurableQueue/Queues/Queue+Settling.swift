@@ -10,6 +10,9 @@ public enum WorkOutcome: Sendable, Hashable {
     /// Stopped from outside (shutdown) before it could finish: back to the queue at once,
     /// and the delivery does not count as an attempt.
     case stopped
+    /// Rejected (`WorkRejection.deadLetter`): to the dead letters at once, whatever
+    /// attempts it has left.
+    case deadLetter
 }
 
 extension Queue {
@@ -30,7 +33,7 @@ extension Queue {
     }
 
     /// Settles a leased message as its handler's `outcome` says: ack, nack after
-    /// `retryDelay` (a dead letter after `maxAttempts` deliveries), or release. The one
+    /// `retryDelay` (a dead letter after `maxAttempts` deliveries), release, or bury. The one
     /// implementation `Queue.work` and `dq worker` share.
     ///
     /// For example:
@@ -52,6 +55,9 @@ extension Queue {
             case .failed:
                 try nack(leased.receipt, delay: Self.retryDelay(afterAttempt: leased.message.attempt, backoff: backoff),
                          maxAttempts: maxAttempts)
+            case .deadLetter:
+                // A nack buries a message that had `maxAttempts` deliveries; a leased one had at least one.
+                try nack(leased.receipt, maxAttempts: 1)
             }
             return true
         } catch where error.kind == .staleReceipt {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 extension Queue {
     /// Async `receive(lease:...)`: sleeps without holding a thread (the store's wait
@@ -21,8 +22,7 @@ extension Queue {
     }
 
     /// Leased messages as they arrive, for `for try await`: each must be settled with
-    /// `ack`, `nack` or `release`. The sequence ends only when the task is cancelled
-    /// (by throwing `CancellationError`).
+    /// `ack`, `nack` or `release`. The sequence ends when the task is cancelled.
     ///
     /// For example:
     ///
@@ -39,13 +39,25 @@ extension Queue {
     /// Runs `handler` on each message until the task is cancelled, `concurrency` at a
     /// time: returning acks the message, throwing hands it back for a retry after
     /// `backoff` (doubling per attempt, at most 5 minutes) and, after `maxAttempts`
-    /// deliveries, to the dead letters. The lease is extended while `handler` runs.
-    /// Messages whose handler was cancelled go back without counting the attempt.
+    /// deliveries, to the dead letters. Throwing `WorkRejection` settles the message at
+    /// once instead: `.deadLetter` buries it, `.drop` removes it. The lease is extended
+    /// while `handler` runs.
+    ///
+    /// Cancelling the task shuts the loop down gracefully, and `work` then returns
+    /// normally: it takes no new message, lets the handlers already running finish within
+    /// `shutdownGrace`, then cancels those still running; a message whose handler was
+    /// cancelled goes back to the queue without counting the attempt. Handlers run in
+    /// tasks of their own for this (with the task's task-local values), so its
+    /// cancellation reaches them only when the grace period ends; a handler that ignores its
+    /// cancellation keeps `work` from returning. Under swift-service-lifecycle, run it in
+    /// `cancelWhenGracefulShutdown { … }`: SIGTERM then drains it.
     ///
     /// Each ack rides in the transaction that leases the slot's next message
     /// (`receive(lease:acking:)`), and commits before the slot waits for one: one commit
-    /// per message. A message whose lease ran out while its handler ran (so it was
-    /// delivered again) is reported to the store's logger, not thrown.
+    /// per message. Every handler that throws is logged to the store's logger with the
+    /// metadata `queue`, `message_id`, `attempt` and `error`: at warning, or at error when
+    /// the message goes to the dead letters. A message whose lease ran out while its
+    /// handler ran (so it was delivered again) is also logged, not thrown.
     ///
     /// For example, four jobs at a time until the task is cancelled:
     ///
@@ -55,28 +67,57 @@ extension Queue {
     /// }
     /// ```
     ///
-    /// - Throws: `CancellationError` when cancelled; `DQError` if the store fails
-    ///   (`.invalidArgument` at once if `concurrency` is less than 1).
+    /// - Parameters:
+    ///   - lease: how long a message stays hidden from other consumers, extended while its
+    ///     handler runs.
+    ///   - concurrency: how many handlers run at once.
+    ///   - maxAttempts: deliveries after which a failing message goes to the dead letters.
+    ///   - backoff: the pause before the first retry; it doubles per attempt.
+    ///   - shutdownGrace: how long running handlers may take to finish once the task is
+    ///     cancelled (10 s, as `dq worker --grace`); `.zero` cancels them at once.
+    ///   - handler: handles one message; it may run on any thread.
+    /// - Throws: `DQError` if the store fails (after cancelling the running handlers and
+    ///   settling their messages); `.invalidArgument` at once if `concurrency` is less
+    ///   than 1 or `shutdownGrace` is negative. Never `CancellationError`.
     public func work(lease: Duration = .seconds(30), concurrency: Int = 1,
                      maxAttempts: Int = Queue.defaultMaxAttempts, backoff: Duration = .seconds(1),
+                     shutdownGrace: Duration = .seconds(10),
                      handler: @escaping @Sendable (Message) async throws -> Void) async throws {
         guard concurrency > 0 else { throw DQError(.invalidArgument, "concurrency must be at least 1") }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    try await workSlot(lease: lease, maxAttempts: maxAttempts, backoff: backoff, handler: handler)
+        guard shutdownGrace >= .zero else { throw DQError(.invalidArgument, "the shutdown grace must not be negative") }
+        let handlers = HandlerTasks()
+        // By the time the slots have ended no handler runs: this only stops a grace timer.
+        defer { handlers.cancelAll() }
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<concurrency {
+                    group.addTask {
+                        try await workSlot(lease: lease, maxAttempts: maxAttempts, backoff: backoff, handlers: handlers,
+                                           handler: handler)
+                    }
+                }
+                do {
+                    while try await group.next() != nil {}
+                } catch {
+                    // The store failed: the other slots and their handlers stop now.
+                    group.cancelAll()
+                    handlers.cancelAll()
+                    throw error
                 }
             }
-            try await group.waitForAll()
+        } onCancel: {
+            handlers.cancel(after: shutdownGrace)
         }
     }
 
-    /// One of `work`'s loops: lease (acking the previous message), handle, repeat.
-    private func workSlot(lease: Duration, maxAttempts: Int, backoff: Duration,
+    /// One of `work`'s loops: lease (acking the previous message), handle, repeat, until
+    /// the task is cancelled; then it acks the last message it handled and returns.
+    private func workSlot(lease: Duration, maxAttempts: Int, backoff: Duration, handlers: HandlerTasks,
                           handler: @escaping @Sendable (Message) async throws -> Void) async throws {
         var handled: Receipt?
+        var failure: (any Error)?
         do {
-            while true {
+            while !Task.isCancelled {
                 var leased: LeasedMessage?
                 if let receipt = handled {
                     // The ack commits now, in the transaction that leases the next message
@@ -88,16 +129,25 @@ extension Queue {
                     leased = try await receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first
                 }
                 guard let leased else { continue }
-                if try await handle(leased, lease: lease, maxAttempts: maxAttempts, backoff: backoff, handler: handler) {
+                if Task.isCancelled {
+                    // Leased as the shutdown began: back at once, the attempt not counted.
+                    try await offload { [self] () throws(DQError) in
+                        _ = try settle(leased, .stopped, maxAttempts: maxAttempts, backoff: backoff)
+                    }
+                    break
+                }
+                if try await handle(leased, lease: lease, maxAttempts: maxAttempts, backoff: backoff, handlers: handlers,
+                                    handler: handler) {
                     handled = leased.receipt
                 }
             }
         } catch {
-            // Stopping (cancelled, or the store failed) before the last handled message's
-            // ack committed: it gets it now.
-            if let handled { _ = try? await offload { [self] () throws(DQError) in try ack(handled) } }
-            throw error
+            if !isCancellation(error) { failure = error }
         }
+        // Stopping (cancelled, or the store failed) before the last handled message's ack
+        // committed: it gets it now.
+        if let handled { _ = try? await offload { [self] () throws(DQError) in try ack(handled) } }
+        if let failure { throw failure }
     }
 
     /// Acks `receipt` and leases the next message if one is there, in one transaction; a
@@ -111,38 +161,64 @@ extension Queue {
         }
     }
 
-    /// Runs `handler` on `leased`, extending the lease meanwhile. Returns `true` when
-    /// the message is to be acked; a failed one is nacked with backoff here, and a
-    /// cancelled one released (then this throws `CancellationError`).
+    /// Runs `handler` on `leased` in a task `handlers` keeps, extending the lease
+    /// meanwhile. Returns `true` when the message is to be acked; otherwise it was settled
+    /// here: nacked with backoff, buried, or released if the handler was cancelled.
     private func handle(_ leased: LeasedMessage, lease: Duration, maxAttempts: Int, backoff: Duration,
-                        handler: @escaping @Sendable (Message) async throws -> Void) async throws -> Bool {
+                        handlers: HandlerTasks,
+                        handler: @escaping @Sendable (Message) async throws -> Void) async throws(DQError) -> Bool {
         let keeper = LeaseKeeper(queue: self, receipt: leased.receipt, lease: lease)
-        let outcome: Result<Void, any Error>
-        do {
-            try await handler(leased.message)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
-        }
+        let ending = await handlers.run { try await handler(leased.message) }
         keeper.stop()
+        guard case .threw(let error, let cancelled) = ending else { return true }
+        let outcome: WorkOutcome = switch error {
+        case WorkRejection.drop: .done
+        case is WorkRejection: .deadLetter
+        default: cancelled ? .stopped : .failed
+        }
+        logHandlerError(error, leased, outcome, maxAttempts: maxAttempts, backoff: backoff)
+        // A dropped message is acked as a handled one is: in the next receive's transaction.
+        if outcome == .done { return true }
+        try await offload { [self] () throws(DQError) in
+            _ = try settle(leased, outcome, maxAttempts: maxAttempts, backoff: backoff)
+        }
+        return false
+    }
+
+    /// Logs a handler that threw, and what becomes of its message.
+    private func logHandlerError(_ error: any Error, _ leased: LeasedMessage, _ outcome: WorkOutcome,
+                                 maxAttempts: Int, backoff: Duration) {
+        var metadata: Logger.Metadata = ["queue": "\(name)", "message_id": "\(leased.message.id)",
+                                         "attempt": "\(leased.message.attempt)", "error": "\(error)"]
+        let logger = store.logger
         switch outcome {
-        case .success:
-            return true
-        case .failure(let error) where error is CancellationError || Task.isCancelled:
-            _ = try? await offload { [self] () throws(DQError) in try settle(leased, .stopped, maxAttempts: maxAttempts, backoff: backoff) }
-            throw CancellationError()
-        case .failure:
-            try await offload { [self] () throws(DQError) in
-                _ = try settle(leased, .failed, maxAttempts: maxAttempts, backoff: backoff)
-            }
-            return false
+        case .stopped:
+            logger.info("handler cancelled as work stopped; the message goes back, the attempt not counted",
+                        metadata: metadata)
+        case .done:
+            logger.warning("handler dropped the message", metadata: metadata)
+        case .deadLetter:
+            logger.error("handler rejected the message; it goes to the dead letters", metadata: metadata)
+        case .failed where leased.message.attempt >= maxAttempts:
+            logger.error("handler failed on the last attempt; the message goes to the dead letters", metadata: metadata)
+        case .failed:
+            metadata["retry_in"] = "\(Self.retryDelay(afterAttempt: leased.message.attempt, backoff: backoff))"
+            logger.warning("handler failed; the message will be retried", metadata: metadata)
         }
     }
+}
+
+/// Whether `error` says the task was cancelled, as the async waits throw when it is.
+/// Whether `error` says the task was cancelled: a wait's `DQError.Kind.cancelled`, or a
+/// handler's `CancellationError`.
+private func isCancellation(_ error: any Error) -> Bool {
+    error is CancellationError || (error as? DQError)?.kind == .cancelled
 }
 
 public struct LeasedMessages: AsyncSequence, Sendable {
     /// Each element is one leased delivery.
     public typealias Element = LeasedMessage
+    public typealias Failure = DQError
     let queue: Queue
     let lease: Duration
     let maxAttempts: Int
@@ -153,12 +229,18 @@ public struct LeasedMessages: AsyncSequence, Sendable {
         let lease: Duration
         let maxAttempts: Int
 
-        /// Waits for and leases the next message; never returns `nil`. Throws
-        /// `CancellationError` when the task is cancelled, or `DQError` if the store fails.
-        public mutating func next() async throws -> LeasedMessage? {
+        public typealias Failure = DQError
+
+        /// Waits for and leases the next message; `nil` once the task is cancelled.
+        /// Throws `DQError` if the store fails.
+        public mutating func next() async throws(DQError) -> LeasedMessage? {
             while true {
-                if let leased = try await queue.receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first {
-                    return leased
+                do {
+                    if let leased = try await queue.receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first {
+                        return leased
+                    }
+                } catch where error.kind == .cancelled {
+                    return nil
                 }
             }
         }

@@ -10,6 +10,7 @@ enum Executables {
     }()
     static var dq: String { directory + "/dq" }
     static var helper: String { directory + "/dq-test-helper" }
+    static var lifecycleHelper: String { directory + "/dq-lifecycle-helper" }
 }
 
 /// What a finished process left behind.
@@ -136,6 +137,18 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bo
     while clock.now < end {
         if condition() { return true }
         usleep(1_000)
+    }
+    return condition()
+}
+
+/// `eventually` for async tests: polls every millisecond without blocking a thread of
+/// the cooperative pool, for at most `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let end = clock.now + timeout
+    while clock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(1))
     }
     return condition()
 }
