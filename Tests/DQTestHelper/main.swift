@@ -28,8 +28,13 @@
 //       random put / batch put / get / lease + ack or nack / peek / len on queues
 //       mix-0…mix-3 for SECONDS;
 //       prints "ops N errors N" and each error; exits 0 even if there were errors
+//   dq-test-helper work-many DB QUEUE CONCURRENCY COUNT
+//       runs queue.work(concurrency: CONCURRENCY), adding 1 to the counter "handled" per
+//       message, until that counter (shared with other processes) reaches COUNT; then
+//       prints "inotify N threads N" (what the process held while its slots waited)
 import DurableQueue
 import Foundation
+import Synchronization
 
 @main
 struct TestHelper {
@@ -114,6 +119,9 @@ struct TestHelper {
                 if empty, try done.isSet() { break }
             }
             FileHandle.standardOutput.write(Data(out.utf8))
+        case ("work-many", 6):
+            try workMany(db: arguments[2], queue: arguments[3], concurrency: Int(arguments[4]) ?? 1,
+                         count: Int64(arguments[5]) ?? 0)
         case ("mix", 5):
             try mix(db: arguments[2], seconds: Double(arguments[3]) ?? 1, seed: UInt64(arguments[4]) ?? 1)
         default:
@@ -191,6 +199,46 @@ struct TestHelper {
         }
         print("ops \(operations) errors \(errors.count)")
         for error in errors.prefix(20) { print(error) }
+    }
+
+    static func workMany(db: String, queue name: String, concurrency: Int, count: Int64) throws {
+        let store = try Store(path: db)
+        let queue = try store.queue(name)
+        let handled = try store.counter("handled")
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Mutex<String>("")
+        Task {
+            let worker = Task {
+                try await queue.work(concurrency: concurrency, shutdownGrace: .seconds(5)) { _ in
+                    try handled.add()
+                }
+            }
+            do {
+                let reached = try await handled.wait(atLeast: count, timeout: .seconds(60))
+                let held = "inotify \(openInotifyInstances()) threads \(threadCount())"
+                worker.cancel()
+                try await worker.value
+                outcome.withLock { $0 = reached == nil ? "timed out" : held }
+            } catch {
+                outcome.withLock { $0 = "error: \(error)" }
+            }
+            finished.signal()
+        }
+        finished.wait()
+        let text = outcome.withLock { $0 }
+        guard text.hasPrefix("inotify") else { fail(text) }
+        print(text)
+    }
+
+    /// How many inotify instances this process has open.
+    static func openInotifyInstances() -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.count { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == "anon_inode:inotify" }
+    }
+
+    /// How many threads this process has.
+    static func threadCount() -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).count
     }
 
     static func fail(_ message: String) -> Never {

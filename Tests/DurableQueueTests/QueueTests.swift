@@ -261,7 +261,7 @@ struct QueueTests {
         let queue = try makeQueue()
         let task = Task { try await queue.get(timeout: nil) }
         task.cancel()
-        await #expect(throws: CancellationError.self) { try await task.value }
+        await #expect(throws: DQError(.cancelled, "the wait was cancelled")) { try await task.value }
     }
 
     @Test("invalid queue names are refused", arguments: ["", String(repeating: "x", count: 201), "a\u{0}b", "tab\there", "del\u{7F}"])

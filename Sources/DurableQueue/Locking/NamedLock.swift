@@ -28,13 +28,15 @@ public final class NamedLock: Sendable {
     /// as it takes).
     ///
     /// - Throws: `DQError.Kind.timedOut` if another holder kept it that long; otherwise
-    ///   whatever `body` throws (the lock is released either way).
+    ///   whatever `body` throws, as it is (the lock is released either way). For a
+    ///   `throws(DQError)` caller, `lock(timeout:)` throws `DQError` alone.
     ///
     /// For example:
     ///
     /// ```swift
     /// let report = try lock.withLock(timeout: .seconds(5)) { try buildReport() }
     /// ```
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func withLock<T>(timeout: Duration? = nil, _ body: () throws -> T) throws -> T {
         let hold = try acquire(timeout: timeout)
         defer { hold.release() }
@@ -56,11 +58,12 @@ public final class NamedLock: Sendable {
     ///
     /// - Throws: `DQError.Kind.timedOut` if another holder kept it for `timeout`;
     ///   `.storeUnavailable` if the lock file cannot be locked.
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func lock(timeout: Duration? = nil) throws(DQError) -> Held {
         Held(hold: try acquire(timeout: timeout))
     }
 
-    private func acquire(timeout: Duration?) throws(DQError) -> any LockHold {
+    func acquire(timeout: Duration?) throws(DQError) -> any LockHold {
         do {
             return try lock.acquire(timeout: timeout)
         } catch where error.kind == .timedOut {
@@ -82,7 +85,7 @@ public final class NamedLock: Sendable {
         /// closed) exactly once.
         private let released = Atomic<Bool>(false)
 
-        fileprivate init(hold: any LockHold) {
+        init(hold: any LockHold) {
             self.hold = hold
         }
 

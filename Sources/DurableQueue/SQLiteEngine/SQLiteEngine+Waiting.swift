@@ -16,6 +16,11 @@ extension SQLiteEngine {
         }
     }
 
+    /// How many readers of this process wait on `channel` now (0 before any wait).
+    func waiterCount(on channel: String) -> Int {
+        reactorSlot.withLock { $0?.waiterCount(on: channel) ?? 0 }
+    }
+
     /// Blocks until `look` returns a value, `timeout` passes (`nil`: never), or
     /// `interrupt` is signalled; sleeps on `channel`'s doorbell in between, like a
     /// blocked `get`. Writers ring the channel after their commits.

@@ -256,6 +256,11 @@ final class WaitReactor: Sendable {
         for continuation in due { continuation.resume(returning: .timedOut) }
     }
 
+    /// How many waiters are registered on `channel` now.
+    func waiterCount(on channel: String) -> Int {
+        state.withLock { $0.channels[channel]?.waiters ?? 0 }
+    }
+
     /// Ends the reactor thread (when the store closes).
     func shutdown() {
         state.withLock { $0.stopping = true }
