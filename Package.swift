@@ -101,6 +101,8 @@ let package = Package(
                 "DurableQueue", "DQSystem", "dq", "dq-test-helper", "dq-lifecycle-helper", "dq-example", "CLinuxShims",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
+                // README's Swift snippets are compiled in this target (ReadmeSnippets.swift).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // Store files made by earlier versions, read by MigrationTests.
             exclude: ["Fixtures"]

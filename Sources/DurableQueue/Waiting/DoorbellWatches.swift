@@ -33,8 +33,10 @@ final class DoorbellWatches: RingSource, @unchecked Sendable {
         do throws(Errno) {
             watch = try Inotify.addWatch(descriptor, path: bell)
         } catch {
-            let kind: DQError.Kind = error == .noSpace ? .resourceExhausted : .storeUnavailable
-            throw DQError(kind, "cannot watch \(bell): \(error == .noSpace ? "out of inotify watches (see fs.inotify.max_user_watches)" : error.message)")
+            // ENOSPC here is the watch limit, not the disk.
+            throw error == .noSpace
+                ? DQError(.resourceExhausted, "cannot watch \(bell): out of inotify watches (see fs.inotify.max_user_watches)")
+                : DQError(error, "cannot watch \(bell)")
         }
         watchByChannel[channel] = watch
         channelsByWatch[watch, default: []].insert(channel)

@@ -59,7 +59,7 @@ final class Doorbells: Sendable {
         do throws(Errno) {
             try FileDescriptor.open(path, .writeOnly, options: [.create, .closeOnExec, .noFollow], permissions: 0o600).close()
         } catch {
-            throw DQError(.storeUnavailable, "cannot create \(path): \(error.message)")
+            throw DQError(error, "cannot create \(path)")
         }
         return path
     }

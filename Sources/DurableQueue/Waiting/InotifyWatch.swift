@@ -22,7 +22,10 @@ final class InotifyWatch {
             try Inotify.watchChanges(fd, path: path)
         } catch {
             fd.close()
-            throw DQError(.storeUnavailable, "cannot watch \(path): \(error.message)")
+            // ENOSPC here is the watch limit, not the disk.
+            throw error == .noSpace
+                ? DQError(.resourceExhausted, "cannot watch \(path): out of inotify watches (see fs.inotify.max_user_watches)")
+                : DQError(error, "cannot watch \(path)")
         }
         self.fd = fd
     }

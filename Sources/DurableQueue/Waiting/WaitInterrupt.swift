@@ -30,10 +30,10 @@ public final class WaitInterrupt: @unchecked Sendable {
     /// let interrupt = try WaitInterrupt()
     /// ```
     ///
-    /// - Throws: `DQError.internalError` if the process is out of descriptors.
+    /// - Throws: `DQError.Kind.resourceExhausted` if the process is out of descriptors.
     public init() throws(DQError) {
         let ends: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
-        do throws(Errno) { ends = try FileDescriptor.pipe() } catch { throw DQError(.internalError, "pipe: \(error.message)") }
+        do throws(Errno) { ends = try FileDescriptor.pipe() } catch { throw DQError(error, "pipe", otherwise: .internalError) }
         for fd in [ends.readEnd, ends.writeEnd] {
             try? fd.setFlags(closeOnExec: true, nonBlocking: true)
         }

@@ -31,8 +31,8 @@ extension WaitReactor {
         var descriptors = [sourceDescriptor, wake.descriptor]
         if let interrupt { descriptors.append(FileDescriptor(rawValue: interrupt.fileDescriptor)) }
         var seen = ticket.seen
+        var rings = pump(for: ticket)
         while true {
-            let rings = pump(for: ticket)
             let step = try look(rings != seen)
             seen = rings
             guard let wakeAt = Self.nextLook(after: step, deadline: deadline) else {
@@ -48,8 +48,10 @@ extension WaitReactor {
                 let ready = Poll.readable(descriptors, milliseconds: milliseconds)
                 if ready.count > 2 && ready[2] { return nil }
                 if ready[1] { wake.clear() }
-                if pump(for: ticket) != seen { break }
+                rings = pump(for: ticket)
+                if rings != seen { break }
             }
+            if rings == seen { rings = pump(for: ticket) }
         }
     }
 

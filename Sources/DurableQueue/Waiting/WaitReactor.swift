@@ -37,6 +37,8 @@ final class WaitReactor: Sendable {
         var sleepers: [UInt64: Sleeper] = [:]
         /// Async waits whose task was cancelled (until they leave).
         var cancelled: Set<UInt64> = []
+        /// Blocking waiters whose wake-up was signalled (cleared when they leave).
+        var signalled: Set<UInt64> = []
         var threadStarted = false
         /// When the reactor thread will wake at the latest (monotonic ns).
         var plannedWake: UInt64 = .max
@@ -126,7 +128,7 @@ final class WaitReactor: Sendable {
             source.waiterLeft(ticket.channel)
             state.cancelled.remove(ticket.id)
             if let wake = ticket.wake {
-                wake.clear()
+                if state.signalled.remove(ticket.id) != nil { wake.clear() }
                 if state.spareWakes.count < 16 { state.spareWakes.append(wake) } else { wake.close() }
             }
             guard var entry = state.channels[ticket.channel] else { return }
@@ -157,7 +159,10 @@ final class WaitReactor: Sendable {
             for channel in rung {
                 guard var entry = state.channels[channel] else { continue }
                 entry.rings &+= 1
-                for (id, wake) in entry.wakes where id != caller?.id { wake.signal() }
+                for (id, wake) in entry.wakes where id != caller?.id {
+                    wake.signal()
+                    state.signalled.insert(id)
+                }
                 for id in entry.sleeping {
                     if let sleeper = state.sleepers.removeValue(forKey: id) { resumed.append(sleeper.continuation) }
                 }
