@@ -159,6 +159,38 @@ struct ContractTests {
         #expect(got.withLock { $0 } == "hello")
     }
 
+    @Test("async waits are woken through another store, ack in the receive's transaction, and end on cancellation taking nothing",
+          arguments: EngineUnderTest.allCases)
+    func asyncWaits(engine: EngineUnderTest) async throws {
+        let place = engine.place(in: directory)
+        let reader = try engine.open(place)
+        let writer = try engine.open(place)
+        let queue = try reader.queue("q")
+
+        async let got = queue.get(timeout: .seconds(20))
+        async let counted = reader.counter("c").wait(atLeast: 1, timeout: .seconds(20))
+        async let keyed = reader.dict("d").wait(for: "k", timeout: .seconds(20))
+        try writer.queue("q").put("hello")
+        try writer.counter("c").add()
+        try writer.dict("d").set("k", "v")
+        #expect(try await got?.text == "hello")
+        #expect(try await counted == 1)
+        #expect(try await keyed == Data("v".utf8))
+
+        try writer.queue("q").put(contentsOf: [OutgoingMessage("a"), OutgoingMessage("b")])
+        let first = try #require(try await queue.receive(lease: .seconds(30)).first)
+        let second = try #require(try await queue.receive(lease: .seconds(30), acking: [first.receipt]).first)
+        #expect([first.message.text, second.message.text] == ["a", "b"])
+        #expect(throws: DQError.self) { try queue.ack(first.receipt) }  // acked with the second receive
+
+        let waiting = Task { try await queue.get(timeout: .seconds(60)) }
+        try await Task.sleep(for: .milliseconds(20))  // let it start waiting; the outcome does not depend on it
+        waiting.cancel()
+        await #expect(throws: DQError(.cancelled, "the wait was cancelled")) { try await waiting.value }
+        try writer.queue("q").put("kept")
+        #expect(try await queue.get(timeout: .zero)?.text == "kept")
+    }
+
     @Test("dicts: set, get, compare-and-set, update, delete, items; a wait is woken by a set",
           arguments: EngineUnderTest.allCases)
     func dicts(engine: EngineUnderTest) throws {

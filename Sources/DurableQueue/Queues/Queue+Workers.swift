@@ -82,12 +82,28 @@ extension Queue {
     public func work(lease: Duration = .seconds(30), concurrency: Int = 1,
                      maxAttempts: Int = Queue.defaultMaxAttempts, backoff: Duration = .seconds(1),
                      shutdownGrace: Duration = .seconds(10),
-                     handler: @escaping @Sendable (Message) async throws -> Void) async throws {
+                     handler: @escaping @Sendable (Message) async throws -> Void) async throws(DQError) {
         guard concurrency > 0 else { throw DQError(.invalidArgument, "concurrency must be at least 1") }
         guard shutdownGrace >= .zero else { throw DQError(.invalidArgument, "the shutdown grace must not be negative") }
         let handlers = HandlerTasks()
         // By the time the slots have ended no handler runs: this only stops a grace timer.
         defer { handlers.cancelAll() }
+        do {
+            try await runSlots(concurrency, lease: lease, maxAttempts: maxAttempts, backoff: backoff,
+                               shutdownGrace: shutdownGrace, handlers: handlers, handler: handler)
+        } catch let error as DQError {
+            throw error
+        } catch {
+            // The slots throw nothing else.
+            throw DQError(.internalError, "work: \(error)")
+        }
+    }
+
+    /// `work`'s slots in a task group, their handlers given `shutdownGrace` once the task
+    /// is cancelled.
+    private func runSlots(_ concurrency: Int, lease: Duration, maxAttempts: Int, backoff: Duration,
+                          shutdownGrace: Duration, handlers: HandlerTasks,
+                          handler: @escaping @Sendable (Message) async throws -> Void) async throws {
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<concurrency {
@@ -113,9 +129,9 @@ extension Queue {
     /// One of `work`'s loops: lease (acking the previous message), handle, repeat, until
     /// the task is cancelled; then it acks the last message it handled and returns.
     private func workSlot(lease: Duration, maxAttempts: Int, backoff: Duration, handlers: HandlerTasks,
-                          handler: @escaping @Sendable (Message) async throws -> Void) async throws {
+                          handler: @escaping @Sendable (Message) async throws -> Void) async throws(DQError) {
         var handled: Receipt?
-        var failure: (any Error)?
+        var failure: DQError?
         do {
             while !Task.isCancelled {
                 var leased: LeasedMessage?
@@ -131,9 +147,7 @@ extension Queue {
                 guard let leased else { continue }
                 if Task.isCancelled {
                     // Leased as the shutdown began: back at once, the attempt not counted.
-                    try await offload { [self] () throws(DQError) in
-                        _ = try settle(leased, .stopped, maxAttempts: maxAttempts, backoff: backoff)
-                    }
+                    _ = try settle(leased, .stopped, maxAttempts: maxAttempts, backoff: backoff)
                     break
                 }
                 if try await handle(leased, lease: lease, maxAttempts: maxAttempts, backoff: backoff, handlers: handlers,
@@ -141,12 +155,12 @@ extension Queue {
                     handled = leased.receipt
                 }
             }
-        } catch {
-            if !isCancellation(error) { failure = error }
-        }
+        } catch where error.kind != .cancelled {
+            failure = error
+        } catch {}
         // Stopping (cancelled, or the store failed) before the last handled message's ack
         // committed: it gets it now.
-        if let handled { _ = try? await offload { [self] () throws(DQError) in try ack(handled) } }
+        if let handled { try? ack(handled) }
         if let failure { throw failure }
     }
 
@@ -179,9 +193,7 @@ extension Queue {
         logHandlerError(error, leased, outcome, maxAttempts: maxAttempts, backoff: backoff)
         // A dropped message is acked as a handled one is: in the next receive's transaction.
         if outcome == .done { return true }
-        try await offload { [self] () throws(DQError) in
-            _ = try settle(leased, outcome, maxAttempts: maxAttempts, backoff: backoff)
-        }
+        _ = try settle(leased, outcome, maxAttempts: maxAttempts, backoff: backoff)
         return false
     }
 
@@ -206,13 +218,6 @@ extension Queue {
             logger.warning("handler failed; the message will be retried", metadata: metadata)
         }
     }
-}
-
-/// Whether `error` says the task was cancelled, as the async waits throw when it is.
-/// Whether `error` says the task was cancelled: a wait's `DQError.Kind.cancelled`, or a
-/// handler's `CancellationError`.
-private func isCancellation(_ error: any Error) -> Bool {
-    error is CancellationError || (error as? DQError)?.kind == .cancelled
 }
 
 public struct LeasedMessages: AsyncSequence, Sendable {
