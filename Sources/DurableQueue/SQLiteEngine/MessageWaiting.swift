@@ -25,15 +25,17 @@ struct MessageWaiting<T> {
     /// The read's first step, before any wait: returns what it took, or `nil` when
     /// it is to wait. A take runs at once when `timeout` is zero, or with `takeFirst`
     /// whatever the timeout (for work it must commit at once, such as acks).
-    mutating func takeAtOnce(timeout: Duration?, takeFirst: Bool) throws(DQError) -> [T]? {
+    func takeAtOnce(timeout: Duration?, takeFirst: Bool) throws(DQError) -> [T]? {
         // Leases of consumers that died come back first (at most every 250 ms).
         try engine.holders.sweep(store: engine)
         guard timeout == .zero || takeFirst else { return nil }
         let taken = try take().taken
         if !taken.isEmpty { return taken }
-        // Nothing to take: a backlog may just have drained.
-        if timeout == .zero { engine.checkpointer.scheduleReclaim() }
-        return timeout == .zero ? taken : nil
+        // Nothing there (after `takeFirst`, the wait begins).
+        guard timeout == .zero else { return nil }
+        // A backlog may just have drained.
+        engine.checkpointer.scheduleReclaim()
+        return []
     }
 
     /// One look, told whether the queue's doorbell rang since the previous one.

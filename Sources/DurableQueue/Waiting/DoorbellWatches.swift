@@ -18,7 +18,7 @@ final class DoorbellWatches: RingSource, @unchecked Sendable {
         do throws(Errno) {
             descriptor = try Inotify.open()
         } catch {
-            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (see fs.inotify.max_user_instances)")
+            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (out of descriptors, or of inotify instances: fs.inotify.max_user_instances)")
         }
         self.doorbells = doorbells
     }

@@ -16,7 +16,7 @@ final class InotifyWatch {
         do throws(Errno) {
             fd = try Inotify.open()
         } catch {
-            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (see fs.inotify.max_user_instances)")
+            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (out of descriptors, or of inotify instances: fs.inotify.max_user_instances)")
         }
         do throws(Errno) {
             try Inotify.watchChanges(fd, path: path)
