@@ -55,8 +55,9 @@ extension MessageTable {
     /// Deletes the delivered message. Returns `false` if the receipt is stale.
     ///
     /// One `DELETE … WHERE position = ? AND receipt = ?`, on a lane of `queue`; the
-    /// receipt also says whether a dedup key must be forgotten.
+    /// receipt also says whether the message holds a dedup key, read first to free it.
     static func ack(_ connection: Connection, queue: String, receipt: Receipt, drained: DrainedLanes) throws -> Bool {
+        let key = receipt.hasKey ? try dedupKey(at: receipt.position, connection) : nil
         let delete = try connection.cachedStatement(SQL.ackDelete)
         defer { delete.reset() }
         let lane = Lane.number(of: receipt.position)
@@ -66,7 +67,7 @@ extension MessageTable {
         try delete.bind(queue, at: 4)
         try delete.run()
         guard connection.changes == 1 else { return false }
-        if receipt.hasKey { try forgetKey(ofMessage: receipt.id, queue: queue, connection) }
+        if let key { try forget(key: key, queue: queue, connection) }
         drained.note(lane)
         return true
     }
@@ -117,18 +118,28 @@ extension MessageTable {
 
     /// Moves the message at `position` to the dead letters of `queue`.
     static func bury(_ connection: Connection, queue: String, position: Int64, priority: Int, now: Int64) throws {
+        let key = try dedupKey(at: position, connection)
         let move = try connection.cachedStatement(SQL.buryMove)
         try move.bind(position, at: 1)
         try move.bind(queue, at: 2)
         try move.bind(priority, at: 3)
         try move.bind(now, at: 4)
-        let id: Int64? = try move.step() ? move.int64(at: 0) : nil
+        try move.run()
         move.reset()
-        let delete = try connection.cachedStatement(SQL.buryDelete)
+        let delete = try connection.cachedStatement(deleteSQL)
         defer { delete.reset() }
         try delete.bind(position, at: 1)
         try delete.run()
-        if let id { try forgetKey(ofMessage: id, queue: queue, connection) }
+        if let key { try forget(key: key, queue: queue, connection) }
+    }
+
+    /// The dedup key of the message at `position`, if it holds one: what frees it
+    /// (`forget(key:queue:_:)`, a seek; `dedup` has no index by id).
+    private static func dedupKey(at position: Int64, _ connection: Connection) throws -> String? {
+        let read = try connection.cachedStatement(SQL.dedupKey)
+        defer { read.reset() }
+        try read.bind(position, at: 1)
+        return try read.step() ? read.string(at: 0) : nil
     }
 
     /// Makes every lease `holder` holds in any queue deliverable again at once (the
@@ -226,9 +237,8 @@ private enum SQL {
     static let buryMove = PreparedSQL("""
         INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
         SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM messages WHERE position = ?1
-        RETURNING id
         """)
-    static let buryDelete = PreparedSQL("DELETE FROM messages WHERE position = ?1")
+    static let dedupKey = PreparedSQL("SELECT dedup_key FROM messages WHERE position = ?1")
     static let releaseLeases = PreparedSQL("UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
     static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
     static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")

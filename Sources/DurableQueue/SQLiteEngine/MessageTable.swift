@@ -310,15 +310,6 @@ enum MessageTable {
         try forget.run()
     }
 
-    /// Frees the dedup key of message `id`, if it held one.
-    static func forgetKey(ofMessage id: Int64, queue: String, _ connection: Connection) throws {
-        let forget = try connection.cachedStatement(SQL.forgetKey)
-        defer { forget.reset() }
-        try forget.bind(queue, at: 1)
-        try forget.bind(id, at: 2)
-        try forget.run()
-    }
-
     /// What a waiting reader learns from one look at its queue.
     enum Look {
         /// A message could be received now (ready, or delayed and due).
@@ -490,7 +481,6 @@ private enum SQL {
     static let nextDueExpiry = PreparedSQL("SELECT min(lease_until) FROM messages WHERE position BETWEEN ?1 AND ?2 AND lease_until IS NOT NULL")
     static let hasDueDelayed = PreparedSQL("SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2 LIMIT 1")
     static let forget = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
-    static let forgetKey = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
     static let lookExists = PreparedSQL("""
         SELECT EXISTS (SELECT 1 FROM messages
         WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3))
