@@ -162,15 +162,6 @@ enum Lanes {
         return Lane(number: number, priority: priority, generation: generation)
     }
 
-    /// The lane numbered `number` if it belongs to `queue`.
-    static func find(_ connection: Connection, number: Int64, queue: String) throws -> Lane? {
-        let find = try connection.cachedStatement(SQL.find)
-        defer { find.reset() }
-        try find.bind(number, at: 1)
-        try find.bind(queue, at: 2)
-        return try find.step() ? Lane(number: number, priority: find.int(at: 0), generation: find.int64(at: 1)) : nil
-    }
-
     /// Deletes those of `numbers` whose lanes hold no message; returns how many.
     static func deleteEmpty(_ connection: Connection, numbers: some Sequence<Int64>) throws -> Int {
         let delete = try connection.cachedStatement("""
@@ -269,6 +260,5 @@ private enum SQL {
     static let tailEnd = PreparedSQL("SELECT position, id FROM messages WHERE position BETWEEN ?1 AND ?2 ORDER BY position DESC LIMIT 1")
     static let openTaken = PreparedSQL("SELECT 1 FROM lanes WHERE lane = ?1")
     static let openInsert = PreparedSQL("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
-    static let find = PreparedSQL("SELECT priority, generation FROM lanes WHERE lane = ?1 AND queue = ?2")
     static let numbersList = PreparedSQL("SELECT lane FROM lanes WHERE lane > ?1 ORDER BY lane LIMIT ?2")
 }

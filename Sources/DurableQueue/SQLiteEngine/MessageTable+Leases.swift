@@ -40,16 +40,16 @@ extension MessageTable {
         return leased
     }
 
-    /// The lane and attempts of the delivery `receipt` names, if it is still current
-    /// and in a lane of `queue`.
-    private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (lane: Lane, attempts: Int)? {
-        guard let lane = try Lanes.find(connection, number: Lane.number(of: receipt.position), queue: queue) else { return nil }
+    /// The priority of the lane and the attempts of the delivery `receipt` names, if it
+    /// is still current and in a lane of `queue`.
+    private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (priority: Int, attempts: Int)? {
         let find = try connection.cachedStatement(SQL.find)
         defer { find.reset() }
         try find.bind(receipt.position, at: 1)
         try find.bind(receipt.token, at: 2)
-        guard try find.step() else { return nil }
-        return (lane, find.int(at: 0))
+        try find.bind(Lane.number(of: receipt.position), at: 3)
+        try find.bind(queue, at: 4)
+        return try find.step() ? (find.int(at: 0), find.int(at: 1)) : nil
     }
 
     /// Deletes the delivered message. Returns `false` if the receipt is stale.
@@ -78,8 +78,8 @@ extension MessageTable {
                      maxAttempts: Int, drained: DrainedLanes) throws -> Bool {
         guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
         if found.attempts >= maxAttempts {
-            try bury(connection, queue: queue, position: receipt.position, priority: found.lane.priority, now: now)
-            drained.note(found.lane.number)
+            try bury(connection, queue: queue, position: receipt.position, priority: found.priority, now: now)
+            drained.note(Lane.number(of: receipt.position))
             return true
         }
         let release = try connection.cachedStatement(SQL.nackRelease)
@@ -220,7 +220,10 @@ private enum SQL {
     static let leaseUpdate = PreparedSQL("""
         UPDATE messages SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1 WHERE position = ?1
         """)
-    static let find = PreparedSQL("SELECT attempts FROM messages WHERE position = ?1 AND receipt = ?2")
+    static let find = PreparedSQL("""
+        SELECT l.priority, m.attempts FROM messages m JOIN lanes l ON l.lane = ?3 AND l.queue = ?4
+        WHERE m.position = ?1 AND m.receipt = ?2
+        """)
     static let ackDelete = PreparedSQL("""
         DELETE FROM messages WHERE position = ?1 AND receipt = ?2
         AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
