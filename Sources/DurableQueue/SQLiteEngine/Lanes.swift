@@ -27,6 +27,13 @@ struct Lane: Hashable, Sendable {
 
     /// The number of the lane that `position` belongs to.
     static func number(of position: Int64) -> Int64 { position >> sequenceBits }
+
+    /// SQL for the positions of the lane numbered `number` (an SQL expression), as
+    /// `position BETWEEN` takes them: `messages` joined to `lanes` on it is one rowid
+    /// range per lane.
+    static func positions(of number: String) -> String {
+        "\(number) << \(sequenceBits) AND ((\(number) + 1) << \(sequenceBits)) - 1"
+    }
 }
 
 /// Finding, opening and deleting lanes. Every function runs inside its caller's
@@ -166,7 +173,7 @@ enum Lanes {
     static func deleteEmpty(_ connection: Connection, numbers: some Sequence<Int64>) throws -> Int {
         let delete = try connection.cachedStatement("""
             DELETE FROM lanes WHERE lane = ?1
-            AND NOT EXISTS (SELECT 1 FROM messages WHERE position BETWEEN ?1 << \(Lane.sequenceBits) AND ((?1 + 1) << \(Lane.sequenceBits)) - 1)
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE position BETWEEN \(Lane.positions(of: "?1")))
             """)
         var deleted = 0
         for number in numbers {

@@ -254,31 +254,11 @@ enum MessageTable {
 
     /// When the next delayed message of `queue` falls due, or the next lease or nack
     /// delay runs out (µs), if any: a waiting reader wakes then.
-    /// `lanes`: the queue's lanes when the caller has just read them.
-    static func nextDue(_ connection: Connection, queue: String, lanes: [Lane]? = nil) throws -> Int64? {
+    static func nextDue(_ connection: Connection, queue: String) throws -> Int64? {
         let next = try connection.cachedStatement(SQL.nextDue)
         defer { next.reset() }
         try next.bind(queue, at: 1)
-        var due: Int64? = try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
-        let expiry = try connection.cachedStatement(SQL.nextDueExpiry)
-        defer { expiry.reset() }
-        for lane in try lanes ?? Lanes.all(connection, queue: queue) {
-            expiry.reset()
-            try expiry.bind(lane.first, at: 1)
-            try expiry.bind(lane.last, at: 2)
-            if try expiry.step(), !expiry.isNull(at: 0) {
-                due = min(due ?? .max, expiry.int64(at: 0))
-            }
-        }
-        return due
-    }
-
-    private static func hasDueDelayed(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
-        let due = try connection.cachedStatement(SQL.hasDueDelayed)
-        defer { due.reset() }
-        try due.bind(queue, at: 1)
-        try due.bind(now, at: 2)
-        return try due.step()
+        return try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
     }
 
     /// Deletes and returns up to `limit` ready messages in delivery order.
@@ -323,16 +303,14 @@ enum MessageTable {
     static func look(_ connection: Connection, queue: String, now: Int64) throws -> Look {
         let exists = try connection.cachedStatement(SQL.lookExists)
         defer { exists.reset() }
-        let lanes = try Lanes.all(connection, queue: queue)
-        for lane in lanes {
-            exists.reset()
-            try exists.bind(lane.first, at: 1)
-            try exists.bind(lane.last, at: 2)
-            try exists.bind(now, at: 3)
-            if try exists.step(), exists.int64(at: 0) != 0 { return .deliverable }
-        }
-        if try hasDueDelayed(connection, queue: queue, now: now) { return .deliverable }
-        return .nothingUntil(try nextDue(connection, queue: queue, lanes: lanes))
+        try exists.bind(queue, at: 1)
+        try exists.bind(now, at: 2)
+        if try exists.step(), exists.int64(at: 0) != 0 { return .deliverable }
+        // Every lease and nack delay runs past `now` (else the row was found above): a
+        // due time not after `now` is a delayed message's.
+        let due = try nextDue(connection, queue: queue)
+        if let due, due <= now { return .deliverable }
+        return .nothingUntil(due)
     }
 
     // MARK: Inspecting
@@ -368,19 +346,9 @@ enum MessageTable {
     static func deliverableCount(_ connection: Connection, queue: String, now: Int64) throws -> Int {
         let count = try connection.cachedStatement(SQL.deliverableCount)
         defer { count.reset() }
-        var total = 0
-        for lane in try Lanes.all(connection, queue: queue) {
-            count.reset()
-            try count.bind(lane.first, at: 1)
-            try count.bind(lane.last, at: 2)
-            try count.bind(now, at: 3)
-            if try count.step() { total += count.int(at: 0) }
-        }
-        let due = try connection.cachedStatement(SQL.deliverableCountDue)
-        defer { due.reset() }
-        try due.bind(queue, at: 1)
-        try due.bind(now, at: 2)
-        return total + (try due.step() ? due.int(at: 0) : 0)
+        try count.bind(queue, at: 1)
+        try count.bind(now, at: 2)
+        return try count.step() ? count.int(at: 0) : 0
     }
 
     /// Deletes every ready, leased and delayed message of `queue`, and its lanes.
@@ -424,8 +392,7 @@ enum MessageTable {
                    sum(m.lease_until > ?1 AND m.receipt IS NOT NULL),
                    sum(m.lease_until > ?1 AND m.receipt IS NULL),
                    min(CASE WHEN m.lease_until IS NULL OR m.lease_until <= ?1 THEN m.enqueued_at END)
-            FROM lanes l JOIN messages m
-              ON m.position BETWEEN l.lane << \(Lane.sequenceBits) AND ((l.lane + 1) << \(Lane.sequenceBits)) - 1
+            FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
             GROUP BY l.queue
             """)
         defer { lanes.reset() }
@@ -477,20 +444,28 @@ private enum SQL {
         FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
         """)
     static let promoteDueDelete = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
-    static let nextDue = PreparedSQL("SELECT min(available_at) FROM delayed WHERE queue = ?1")
-    static let nextDueExpiry = PreparedSQL("SELECT min(lease_until) FROM messages WHERE position BETWEEN ?1 AND ?2 AND lease_until IS NOT NULL")
-    static let hasDueDelayed = PreparedSQL("SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2 LIMIT 1")
+    /// The first due delayed message and the first lease or nack delay to run out.
+    static let nextDue = PreparedSQL("""
+        SELECT min(due) FROM (
+            SELECT min(available_at) AS due FROM delayed WHERE queue = ?1
+            UNION ALL
+            SELECT min(m.lease_until) FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+            WHERE l.queue = ?1 AND m.lease_until IS NOT NULL)
+        """)
     static let forget = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
     static let lookExists = PreparedSQL("""
-        SELECT EXISTS (SELECT 1 FROM messages
-        WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3))
+        SELECT EXISTS (SELECT 1 FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+        WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2))
         """)
     static let peekDue = PreparedSQL("""
         SELECT id, enqueued_at, attempts + 1, priority, body FROM delayed
         WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, available_at, id LIMIT ?2
         """)
-    static let deliverableCount = PreparedSQL("SELECT count(*) FROM messages WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3)")
-    static let deliverableCountDue = PreparedSQL("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+    static let deliverableCount = PreparedSQL("""
+        SELECT (SELECT count(*) FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+                WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2))
+             + (SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2)
+        """)
     static let purgeDelayed = PreparedSQL("DELETE FROM delayed WHERE queue = ?1")
     static let purgeKeys = PreparedSQL("DELETE FROM dedup WHERE queue = ?1")
     static let purgeLanes = PreparedSQL("DELETE FROM lanes WHERE queue = ?1")
