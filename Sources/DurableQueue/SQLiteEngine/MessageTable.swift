@@ -192,10 +192,13 @@ enum MessageTable {
         let key: String?
     }
 
-    /// The first ready rows of one lane (`?1...?2`) at `?3`, at most `?4`.
+    /// The first ready rows of queue `?1` at `?2`, at most `?3`, lane after lane: as
+    /// many rowid ranges as it takes, no sort (the lanes come in order from their index).
     static let readySQL = PreparedSQL("""
-        SELECT position, id, enqueued_at, attempts + 1, dedup_key, body FROM messages
-        WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3) ORDER BY position LIMIT ?4
+        SELECT m.position, m.id, m.enqueued_at, m.attempts + 1, m.dedup_key, m.body, l.lane, l.priority, l.generation
+        FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+        WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2)
+        ORDER BY l.priority DESC, l.generation, m.position LIMIT ?3
         """)
     static let deleteSQL = PreparedSQL("DELETE FROM messages WHERE position = ?1")
 
@@ -203,21 +206,18 @@ enum MessageTable {
     /// lease or nack delay ran out), in delivery order: lanes by priority, then by
     /// position. The one place that order is decided.
     static func ready(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [ReadyRow] {
-        var rows: [ReadyRow] = []
         let next = try connection.cachedStatement(readySQL)
         defer { next.reset() }
-        for lane in try Lanes.all(connection, queue: queue) where rows.count < limit {
-            next.reset()
-            try next.bind(lane.first, at: 1)
-            try next.bind(lane.last, at: 2)
-            try next.bind(now, at: 3)
-            try next.bind(limit - rows.count, at: 4)
-            while try next.step() {
-                let message = Message(id: next.int64(at: 1), queue: queue, body: next.data(at: 5), priority: lane.priority,
-                                      enqueuedAt: Timestamp.date(next.int64(at: 2)), attempt: next.int(at: 3))
-                rows.append(ReadyRow(message: message, position: next.int64(at: 0), lane: lane,
-                                     key: next.isNull(at: 4) ? nil : next.string(at: 4)))
-            }
+        try next.bind(queue, at: 1)
+        try next.bind(now, at: 2)
+        try next.bind(limit, at: 3)
+        var rows: [ReadyRow] = []
+        while try next.step() {
+            let lane = Lane(number: next.int64(at: 6), priority: next.int(at: 7), generation: next.int64(at: 8))
+            let message = Message(id: next.int64(at: 1), queue: queue, body: next.data(at: 5), priority: lane.priority,
+                                  enqueuedAt: Timestamp.date(next.int64(at: 2)), attempt: next.int(at: 3))
+            rows.append(ReadyRow(message: message, position: next.int64(at: 0), lane: lane,
+                                 key: next.isNull(at: 4) ? nil : next.string(at: 4)))
         }
         return rows
     }
