@@ -177,25 +177,9 @@ extension MessageTable {
 
     /// Appends every dead letter of `queue` to its lane, with its id and no attempts.
     static func retryDead(_ connection: Connection, queue: String) throws -> Int {
-        let counts = try connection.cachedStatement(SQL.retryDeadCounts)
-        try counts.bind(queue, at: 1)
-        var levels: [(priority: Int, count: Int64)] = []
-        while try counts.step() { levels.append((counts.int(at: 0), counts.int64(at: 1))) }
-        counts.reset()
-        let move = try connection.cachedStatement(SQL.retryDeadMove)
-        defer { move.reset() }
-        var total = 0
-        for (priority, count) in levels {
-            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
-            move.reset()
-            try move.bind(queue, at: 1)
-            try move.bind(priority, at: 2)
-            try move.bind(first, at: 3)
-            try move.run()
-            total += connection.changes
-        }
+        let moved = try appendToLanes(connection, queue: queue, counts: SQL.retryDeadCounts, move: SQL.retryDeadMove)
         _ = try purgeDead(connection, queue: queue)
-        return total
+        return moved
     }
 
     static func purgeDead(_ connection: Connection, queue: String) throws -> Int {

@@ -227,29 +227,43 @@ enum MessageTable {
     /// Appends delayed messages whose time has come to their lanes, keeping their ids,
     /// in the order they fell due.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
-        let counts = try connection.cachedStatement(SQL.promoteDueCounts)
-        try counts.bind(queue, at: 1)
-        try counts.bind(now, at: 2)
-        var due: [(priority: Int, count: Int64)] = []
-        while try counts.step() { due.append((counts.int(at: 0), counts.int64(at: 1))) }
-        counts.reset()
-        if due.isEmpty { return }
-        let move = try connection.cachedStatement(SQL.promoteDueMove)
-        defer { move.reset() }
-        for (priority, count) in due {
-            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
-            move.reset()
-            try move.bind(queue, at: 1)
-            try move.bind(priority, at: 2)
-            try move.bind(now, at: 3)
-            try move.bind(first, at: 4)
-            try move.run()
-        }
+        let moved = try appendToLanes(connection, queue: queue, counts: SQL.promoteDueCounts, move: SQL.promoteDueMove, now: now)
+        if moved == 0 { return }
         let delete = try connection.cachedStatement(SQL.promoteDueDelete)
         defer { delete.reset() }
         try delete.bind(queue, at: 1)
         try delete.bind(now, at: 2)
         try delete.run()
+    }
+
+    /// Moves rows of another table (due delayed messages, dead letters) to the ends of
+    /// `queue`'s lanes, one statement per priority. `counts` (`?1` queue, `?2` `now`
+    /// when given) returns each priority and how many rows it has; `move` (`?1` queue,
+    /// `?2` priority, `?3` the first position reserved for them, `?4` `now` when given)
+    /// inserts them. Returns how many rows moved.
+    static func appendToLanes(_ connection: Connection, queue: String, counts: PreparedSQL, move: PreparedSQL,
+                              now: Int64? = nil) throws -> Int {
+        let counting = try connection.cachedStatement(counts)
+        try counting.bind(queue, at: 1)
+        if let now { try counting.bind(now, at: 2) }
+        var levels: [(priority: Int, count: Int64)] = []
+        while try counting.step() { levels.append((counting.int(at: 0), counting.int64(at: 1))) }
+        counting.reset()
+        if levels.isEmpty { return 0 }
+        let moving = try connection.cachedStatement(move)
+        defer { moving.reset() }
+        var moved = 0
+        for (priority, count) in levels {
+            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
+            moving.reset()
+            try moving.bind(queue, at: 1)
+            try moving.bind(priority, at: 2)
+            try moving.bind(first, at: 3)
+            if let now { try moving.bind(now, at: 4) }
+            try moving.run()
+            moved += connection.changes
+        }
+        return moved
     }
 
     /// When the next delayed message of `queue` falls due, or the next lease or nack
@@ -440,8 +454,8 @@ private enum SQL {
     static let promoteDueCounts = PreparedSQL("SELECT priority, count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2 GROUP BY priority")
     static let promoteDueMove = PreparedSQL("""
         INSERT INTO messages (position, id, enqueued_at, attempts, dedup_key, body)
-        SELECT ?4 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
-        FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
+        SELECT ?3 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
+        FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?4
         """)
     static let promoteDueDelete = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
     /// The first due delayed message and the first lease or nack delay to run out.
