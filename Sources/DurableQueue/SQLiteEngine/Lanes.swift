@@ -95,12 +95,8 @@ enum Lanes {
         try end.bind(lane.first, at: 1)
         try end.bind(lane.last, at: 2)
         guard try end.step() else { return Tail(lane: lane, next: lane.first, lastID: 0) }
-        let position = end.int64(at: 0)
-        if position == lane.last {
-            return Tail(lane: try open(connection, queue: queue, priority: priority, generation: lane.generation + 1),
-                        next: nil, lastID: end.int64(at: 1))
-        }
-        return Tail(lane: lane, next: position + 1, lastID: end.int64(at: 1))
+        // A full lane's tail has no room: its user opens the `following` one.
+        return Tail(lane: lane, next: end.int64(at: 0) + 1, lastID: end.int64(at: 1))
     }
 
     /// The first of `count` consecutive positions at the end of `queue`'s lane at
@@ -108,14 +104,16 @@ enum Lanes {
     /// dead letters): in a new generation of the lane if they do not fit in its rest.
     static func reserve(_ count: Int64, queue: String, priority: Int, _ connection: Connection) throws -> Int64 {
         var tail = try tail(connection, queue: queue, priority: priority)
-        if tail.room < count { tail = try following(tail.lane, queue: queue, connection) }
+        if tail.room < count { tail = try following(tail, queue: queue, connection) }
         return tail.take(count)
     }
 
-    /// A new, empty lane after `lane` (a later generation), for messages that do not fit
-    /// in what is left of it.
-    static func following(_ lane: Lane, queue: String, _ connection: Connection) throws -> Tail {
-        Tail(lane: try open(connection, queue: queue, priority: lane.priority, generation: lane.generation + 1), next: nil, lastID: 0)
+    /// A new, empty lane after `tail`'s (a later generation), for messages that do not
+    /// fit in what is left of it; ids appended there still follow `tail`'s last.
+    static func following(_ tail: Tail, queue: String, _ connection: Connection) throws -> Tail {
+        let lane = tail.lane
+        return Tail(lane: try open(connection, queue: queue, priority: lane.priority, generation: lane.generation + 1),
+                    next: nil, lastID: tail.lastID)
     }
 
     /// The end of a lane: where its next message goes.

@@ -139,9 +139,7 @@ enum MessageTable {
         private mutating func nextPosition() throws -> Int64 {
             if current!.tail.room == 0 {
                 try flush(&current!)
-                let lastID = current!.tail.lastID
-                current!.tail = try Lanes.following(current!.tail.lane, queue: queue, connection)
-                current!.tail.lastID = lastID
+                current!.tail = try Lanes.following(current!.tail, queue: queue, connection)
             }
             return current!.tail.take()
         }
