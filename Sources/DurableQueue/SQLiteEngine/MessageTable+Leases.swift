@@ -189,14 +189,6 @@ extension MessageTable {
         try purge.run()
         return connection.changes
     }
-
-    static func deadCounts(_ connection: Connection) throws -> [String: Int] {
-        let counts = try connection.cachedStatement(SQL.deadCounts)
-        defer { counts.reset() }
-        var result: [String: Int] = [:]
-        while try counts.step() { result[counts.string(at: 0) ?? ""] = counts.int(at: 1) }
-        return result
-    }
 }
 
 /// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
@@ -238,5 +230,4 @@ private enum SQL {
         SELECT ?3 + row_number() OVER (ORDER BY id) - 1, id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2
         """)
     static let purgeDead = PreparedSQL("DELETE FROM dead WHERE queue = ?1")
-    static let deadCounts = PreparedSQL("SELECT queue, count(*) FROM dead GROUP BY queue")
 }

@@ -385,28 +385,22 @@ enum MessageTable {
         return total
     }
 
-    /// Counts per queue, for every queue that holds messages (ready, leased or delayed).
+    /// Counts per queue, for every queue that holds messages (ready, leased or delayed)
+    /// or dead letters, sorted by name.
     static func stats(_ connection: Connection, now: Int64) throws -> [QueueStats] {
-        var counts: [String: (ready: Int, delayed: Int, leased: Int, oldest: Int64?)] = [:]
-        func add(_ queue: String, ready: Int, delayed: Int, leased: Int, oldest: Int64?) {
-            var entry = counts[queue] ?? (0, 0, 0, nil)
+        var counts: [String: (ready: Int, delayed: Int, leased: Int, dead: Int, oldest: Int64?)] = [:]
+        func add(_ queue: String, ready: Int = 0, delayed: Int = 0, leased: Int = 0, dead: Int = 0, oldest: Int64? = nil) {
+            var entry = counts[queue] ?? (0, 0, 0, 0, nil)
             entry.ready += ready
             entry.delayed += delayed
             entry.leased += leased
+            entry.dead += dead
             if let oldest { entry.oldest = min(entry.oldest ?? .max, oldest) }
             counts[queue] = entry
         }
         // A nack with a delay leaves the message in its lane with a `lease_until` and no
         // receipt: it counts as delayed.
-        let lanes = try connection.cachedStatement("""
-            SELECT l.queue,
-                   sum(m.lease_until IS NULL OR m.lease_until <= ?1),
-                   sum(m.lease_until > ?1 AND m.receipt IS NOT NULL),
-                   sum(m.lease_until > ?1 AND m.receipt IS NULL),
-                   min(CASE WHEN m.lease_until IS NULL OR m.lease_until <= ?1 THEN m.enqueued_at END)
-            FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
-            GROUP BY l.queue
-            """)
+        let lanes = try connection.cachedStatement(SQL.statsLanes)
         defer { lanes.reset() }
         try lanes.bind(now, at: 1)
         while try lanes.step() {
@@ -417,12 +411,15 @@ enum MessageTable {
         defer { delayed.reset() }
         try delayed.bind(now, at: 1)
         while try delayed.step() {
-            add(delayed.string(at: 0) ?? "", ready: delayed.int(at: 1), delayed: delayed.int(at: 2), leased: 0,
+            add(delayed.string(at: 0) ?? "", ready: delayed.int(at: 1), delayed: delayed.int(at: 2),
                 oldest: delayed.isNull(at: 3) ? nil : delayed.int64(at: 3))
         }
+        let dead = try connection.cachedStatement(SQL.statsDead)
+        defer { dead.reset() }
+        while try dead.step() { add(dead.string(at: 0) ?? "", dead: dead.int(at: 1)) }
         return counts.keys.sorted().map { queue in
             let entry = counts[queue]!
-            return QueueStats(name: queue, ready: entry.ready, delayed: entry.delayed, leased: entry.leased, dead: 0,
+            return QueueStats(name: queue, ready: entry.ready, delayed: entry.delayed, leased: entry.leased, dead: entry.dead,
                               oldestReadyAge: entry.oldest.map { .microseconds(max(0, now - $0)) })
         }
     }
@@ -482,6 +479,16 @@ private enum SQL {
     static let purgeKeys = PreparedSQL("DELETE FROM dedup WHERE queue = ?1")
     static let purgeLanes = PreparedSQL("DELETE FROM lanes WHERE queue = ?1")
     static let purge = PreparedSQL("DELETE FROM messages WHERE position BETWEEN ?1 AND ?2")
+    static let statsLanes = PreparedSQL("""
+        SELECT l.queue,
+               sum(m.lease_until IS NULL OR m.lease_until <= ?1),
+               sum(m.lease_until > ?1 AND m.receipt IS NOT NULL),
+               sum(m.lease_until > ?1 AND m.receipt IS NULL),
+               min(CASE WHEN m.lease_until IS NULL OR m.lease_until <= ?1 THEN m.enqueued_at END)
+        FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+        GROUP BY l.queue
+        """)
+    static let statsDead = PreparedSQL("SELECT queue, count(*) FROM dead GROUP BY queue")
     static let statsDelayed = PreparedSQL("""
         SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
         min(CASE WHEN available_at <= ?1 THEN enqueued_at END)
