@@ -40,15 +40,22 @@ extension MessageTable {
         return leased
     }
 
+    /// Binds what every statement that settles a delivery checks (`SQL.delivery`): `?1`
+    /// the position `receipt` names, `?2` its token, `?3` its lane and `?4` the queue that
+    /// lane must belong to.
+    private static func bind(_ receipt: Receipt, queue: String, to statement: Statement) throws {
+        try statement.bind(receipt.position, at: 1)
+        try statement.bind(receipt.token, at: 2)
+        try statement.bind(Lane.number(of: receipt.position), at: 3)
+        try statement.bind(queue, at: 4)
+    }
+
     /// The priority of the lane and the attempts of the delivery `receipt` names, if it
     /// is still current and in a lane of `queue`.
     private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (priority: Int, attempts: Int)? {
         let find = try connection.cachedStatement(SQL.find)
         defer { find.reset() }
-        try find.bind(receipt.position, at: 1)
-        try find.bind(receipt.token, at: 2)
-        try find.bind(Lane.number(of: receipt.position), at: 3)
-        try find.bind(queue, at: 4)
+        try bind(receipt, queue: queue, to: find)
         return try find.step() ? (find.int(at: 0), find.int(at: 1)) : nil
     }
 
@@ -60,15 +67,11 @@ extension MessageTable {
         let key = receipt.hasKey ? try dedupKey(at: receipt.position, connection) : nil
         let delete = try connection.cachedStatement(SQL.ackDelete)
         defer { delete.reset() }
-        let lane = Lane.number(of: receipt.position)
-        try delete.bind(receipt.position, at: 1)
-        try delete.bind(receipt.token, at: 2)
-        try delete.bind(lane, at: 3)
-        try delete.bind(queue, at: 4)
+        try bind(receipt, queue: queue, to: delete)
         try delete.run()
         guard connection.changes == 1 else { return false }
         if let key { try forget(key: key, queue: queue, connection) }
-        drained.note(lane)
+        drained.note(Lane.number(of: receipt.position))
         return true
     }
 
@@ -95,10 +98,7 @@ extension MessageTable {
     static func release(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
         let giveBack = try connection.cachedStatement(SQL.releaseGiveBack)
         defer { giveBack.reset() }
-        try giveBack.bind(receipt.position, at: 1)
-        try giveBack.bind(receipt.token, at: 2)
-        try giveBack.bind(Lane.number(of: receipt.position), at: 3)
-        try giveBack.bind(queue, at: 4)
+        try bind(receipt, queue: queue, to: giveBack)
         try giveBack.run()
         return connection.changes == 1
     }
@@ -107,11 +107,8 @@ extension MessageTable {
     static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64) throws -> Bool {
         let extend = try connection.cachedStatement(SQL.extend)
         defer { extend.reset() }
-        try extend.bind(receipt.position, at: 1)
-        try extend.bind(until, at: 2)
-        try extend.bind(receipt.token, at: 3)
-        try extend.bind(Lane.number(of: receipt.position), at: 4)
-        try extend.bind(queue, at: 5)
+        try bind(receipt, queue: queue, to: extend)
+        try extend.bind(until, at: 5)
         try extend.run()
         return connection.changes == 1
     }
@@ -193,6 +190,9 @@ extension MessageTable {
 
 /// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
 private enum SQL {
+    /// The delivery a receipt names (`MessageTable.bind(_:queue:to:)`): its row, still
+    /// holding its token, in a lane of its queue.
+    static let delivery = "position = ?1 AND receipt = ?2 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)"
     static let leaseUpdate = PreparedSQL("""
         UPDATE messages SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1 WHERE position = ?1
         """)
@@ -200,19 +200,13 @@ private enum SQL {
         SELECT l.priority, m.attempts FROM messages m JOIN lanes l ON l.lane = ?3 AND l.queue = ?4
         WHERE m.position = ?1 AND m.receipt = ?2
         """)
-    static let ackDelete = PreparedSQL("""
-        DELETE FROM messages WHERE position = ?1 AND receipt = ?2
-        AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
-        """)
+    static let ackDelete = PreparedSQL("DELETE FROM messages WHERE \(delivery)")
     static let nackRelease = PreparedSQL("UPDATE messages SET lease_until = ?2, receipt = NULL, holder = NULL WHERE position = ?1")
     static let releaseGiveBack = PreparedSQL("""
         UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL, attempts = max(attempts - 1, 0)
-        WHERE position = ?1 AND receipt = ?2 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
+        WHERE \(delivery)
         """)
-    static let extend = PreparedSQL("""
-        UPDATE messages SET lease_until = ?2
-        WHERE position = ?1 AND receipt = ?3 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?4 AND queue = ?5)
-        """)
+    static let extend = PreparedSQL("UPDATE messages SET lease_until = ?5 WHERE \(delivery)")
     static let buryMove = PreparedSQL("""
         INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
         SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM messages WHERE position = ?1
