@@ -453,7 +453,8 @@ private enum SQL {
         FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?4
         """)
     static let promoteDueDelete = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
-    /// The first due delayed message and the first lease or nack delay to run out.
+    /// The earliest time a delayed message of `?1` falls due or a lease or nack delay
+    /// in its lanes runs out.
     static let nextDue = PreparedSQL("""
         SELECT min(due) FROM (
             SELECT min(available_at) AS due FROM delayed WHERE queue = ?1
