@@ -81,6 +81,35 @@ struct QueueNamesTests {
         #expect(try count(store, "SELECT count(*) FROM lanes") == 0)
     }
 
+    @Test("a lane filled to its last position continues in a new one, for a put that reads its end or knows it")
+    func filledLaneContinues() throws {
+        let path = directory.file("store.db")
+        let store = try Store(path: path)
+        /// Puts "a" next to the lane's last position and "b" at it: the lane is full.
+        func fill(_ queue: Queue) throws {
+            try queue.put("a")
+            try store.sqlite.write { connection in
+                let number = try #require(try connection.scalarInt("SELECT lane FROM lanes WHERE queue = '\(queue.name)'"))
+                let lane = Lane(number: number, priority: 0, generation: 0)
+                try connection.execute("UPDATE messages SET position = \(lane.last - 1) WHERE position = \(lane.first)")
+            }
+            try queue.put("b")
+            #expect(try count(store, "SELECT count(*) FROM lanes WHERE queue = '\(queue.name)'") == 1)
+        }
+        let known = try store.queue("known")
+        try fill(known)
+        try known.put("c")  // knows the full end from its own put
+        let read = try store.queue("read")
+        try fill(read)
+        try Store(path: path).queue("read").put("c")  // another store reads the full end
+        try read.put("d", delay: .milliseconds(1))
+        Thread.sleep(forTimeInterval: 0.01)
+        for (queue, texts) in [(known, ["a", "b", "c"]), (read, ["a", "b", "c", "d"])] {
+            #expect(try count(store, "SELECT max(generation) FROM lanes WHERE queue = '\(queue.name)'") == 1)
+            #expect(try queue.get(limit: 10, timeout: .zero).map(\.text) == texts)
+        }
+    }
+
     @Test("a put does the same work with one queue in the store or 10,000 (its lane's end known or read)")
     func putCostIndependentOfQueueCount() throws {
         let store = try Store(path: directory.file("store.db"))

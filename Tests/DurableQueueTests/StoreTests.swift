@@ -180,6 +180,34 @@ struct StoreTests {
         #expect(large.vm == small.vm)
     }
 
+    @Test("an ack frees its message's dedup key with a seek: the same work with 10 or 10,000 keyed messages waiting")
+    func keyedAckCostIndependentOfKeys() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let queue = try store.queue("q")
+        func put(_ count: Int, from first: Int) throws {
+            try queue.put(contentsOf: (first..<first + count).map { OutgoingMessage("m\($0)", key: "k\($0)") })
+        }
+        /// VM steps of acking one keyed message; its key is free afterwards.
+        func stepsForOneAck() throws -> Int32 {
+            let leased = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+            let steps = try store.sqlite.write { connection in
+                for statement in connection.preparedStatements { _ = sqlite3_stmt_status(statement.handle, SQLITE_STMTSTATUS_VM_STEP, 1) }
+                let acked = try MessageTable.ack(connection, queue: "q", receipt: leased.receipt, drained: store.sqlite.drainedLanes)
+                #expect(acked)
+                return connection.preparedStatements.map { sqlite3_stmt_status($0.handle, SQLITE_STMTSTATUS_VM_STEP, 0) }.reduce(0, +)
+            }
+            let key = "k" + (leased.message.text ?? "").dropFirst()
+            #expect(try !queue.put("again", key: key).duplicate)
+            return steps
+        }
+        try put(10, from: 0)
+        _ = try stepsForOneAck()  // prepares the statements
+        let few = try stepsForOneAck()
+        try put(10_000, from: 10)
+        let many = try stepsForOneAck()
+        #expect(many == few, "VM steps per keyed ack: \(few) with 10 keys, \(many) with 10,000")
+    }
+
     @Test("a put appends to one b-tree: about one WAL page per commit, like a bare insert")
     func putWritesOnePage() throws {
         let store = try Store(path: directory.file("store.db"))

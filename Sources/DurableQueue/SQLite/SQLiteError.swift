@@ -35,7 +35,6 @@ struct SQLiteError: Error, CustomStringConvertible {
     static let cannotOpen = Code(SQLITE_CANTOPEN)
     static let ioError = Code(SQLITE_IOERR)
     static let tooBig = Code(SQLITE_TOOBIG)
-    static let constraint = Code(SQLITE_CONSTRAINT)
     static let permission = Code(SQLITE_PERM)
     static let outOfMemory = Code(SQLITE_NOMEM)
 

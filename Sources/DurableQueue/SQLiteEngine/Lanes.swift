@@ -27,6 +27,13 @@ struct Lane: Hashable, Sendable {
 
     /// The number of the lane that `position` belongs to.
     static func number(of position: Int64) -> Int64 { position >> sequenceBits }
+
+    /// SQL for the positions of the lane numbered `number` (an SQL expression), as
+    /// `position BETWEEN` takes them: `messages` joined to `lanes` on it is one rowid
+    /// range per lane.
+    static func positions(of number: String) -> String {
+        "\(number) << \(sequenceBits) AND ((\(number) + 1) << \(sequenceBits)) - 1"
+    }
 }
 
 /// Finding, opening and deleting lanes. Every function runs inside its caller's
@@ -88,12 +95,8 @@ enum Lanes {
         try end.bind(lane.first, at: 1)
         try end.bind(lane.last, at: 2)
         guard try end.step() else { return Tail(lane: lane, next: lane.first, lastID: 0) }
-        let position = end.int64(at: 0)
-        if position == lane.last {
-            return Tail(lane: try open(connection, queue: queue, priority: priority, generation: lane.generation + 1),
-                        next: nil, lastID: end.int64(at: 1))
-        }
-        return Tail(lane: lane, next: position + 1, lastID: end.int64(at: 1))
+        // A full lane's tail has no room: its user opens the `following` one.
+        return Tail(lane: lane, next: end.int64(at: 0) + 1, lastID: end.int64(at: 1))
     }
 
     /// The first of `count` consecutive positions at the end of `queue`'s lane at
@@ -101,14 +104,16 @@ enum Lanes {
     /// dead letters): in a new generation of the lane if they do not fit in its rest.
     static func reserve(_ count: Int64, queue: String, priority: Int, _ connection: Connection) throws -> Int64 {
         var tail = try tail(connection, queue: queue, priority: priority)
-        if tail.room < count { tail = try following(tail.lane, queue: queue, connection) }
+        if tail.room < count { tail = try following(tail, queue: queue, connection) }
         return tail.take(count)
     }
 
-    /// A new, empty lane after `lane` (a later generation), for messages that do not fit
-    /// in what is left of it.
-    static func following(_ lane: Lane, queue: String, _ connection: Connection) throws -> Tail {
-        Tail(lane: try open(connection, queue: queue, priority: lane.priority, generation: lane.generation + 1), next: nil, lastID: 0)
+    /// A new, empty lane after `tail`'s (a later generation), for messages that do not
+    /// fit in what is left of it; ids appended there still follow `tail`'s last.
+    static func following(_ tail: Tail, queue: String, _ connection: Connection) throws -> Tail {
+        let lane = tail.lane
+        return Tail(lane: try open(connection, queue: queue, priority: lane.priority, generation: lane.generation + 1),
+                    next: nil, lastID: tail.lastID)
     }
 
     /// The end of a lane: where its next message goes.
@@ -162,20 +167,11 @@ enum Lanes {
         return Lane(number: number, priority: priority, generation: generation)
     }
 
-    /// The lane numbered `number` if it belongs to `queue`.
-    static func find(_ connection: Connection, number: Int64, queue: String) throws -> Lane? {
-        let find = try connection.cachedStatement(SQL.find)
-        defer { find.reset() }
-        try find.bind(number, at: 1)
-        try find.bind(queue, at: 2)
-        return try find.step() ? Lane(number: number, priority: find.int(at: 0), generation: find.int64(at: 1)) : nil
-    }
-
     /// Deletes those of `numbers` whose lanes hold no message; returns how many.
     static func deleteEmpty(_ connection: Connection, numbers: some Sequence<Int64>) throws -> Int {
         let delete = try connection.cachedStatement("""
             DELETE FROM lanes WHERE lane = ?1
-            AND NOT EXISTS (SELECT 1 FROM messages WHERE position BETWEEN ?1 << \(Lane.sequenceBits) AND ((?1 + 1) << \(Lane.sequenceBits)) - 1)
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE position BETWEEN \(Lane.positions(of: "?1")))
             """)
         var deleted = 0
         for number in numbers {
@@ -269,6 +265,5 @@ private enum SQL {
     static let tailEnd = PreparedSQL("SELECT position, id FROM messages WHERE position BETWEEN ?1 AND ?2 ORDER BY position DESC LIMIT 1")
     static let openTaken = PreparedSQL("SELECT 1 FROM lanes WHERE lane = ?1")
     static let openInsert = PreparedSQL("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
-    static let find = PreparedSQL("SELECT priority, generation FROM lanes WHERE lane = ?1 AND queue = ?2")
     static let numbersList = PreparedSQL("SELECT lane FROM lanes WHERE lane > ?1 ORDER BY lane LIMIT ?2")
 }

@@ -84,10 +84,10 @@ final class LeaseHolders: Sendable {
     ///
     /// - Returns: how many leases came back (0 when it did not run).
     @discardableResult
-    func sweep(store: SQLiteEngine, force: Bool = false) throws(DQError) -> Int {
+    func sweep(store: SQLiteEngine) throws(DQError) -> Int {
         let now = Deadline.monotonicNanoseconds()
         let due = lastSweep.withLock { last -> Bool in
-            if !force && now &- last < Self.sweepInterval { return false }
+            if now &- last < Self.sweepInterval { return false }
             last = now
             return true
         }

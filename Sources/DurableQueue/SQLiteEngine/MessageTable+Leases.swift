@@ -40,34 +40,38 @@ extension MessageTable {
         return leased
     }
 
-    /// The lane and attempts of the delivery `receipt` names, if it is still current
-    /// and in a lane of `queue`.
-    private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (lane: Lane, attempts: Int)? {
-        guard let lane = try Lanes.find(connection, number: Lane.number(of: receipt.position), queue: queue) else { return nil }
+    /// Binds what every statement that settles a delivery checks (`SQL.delivery`): `?1`
+    /// the position `receipt` names, `?2` its token, `?3` its lane and `?4` the queue that
+    /// lane must belong to.
+    private static func bind(_ receipt: Receipt, queue: String, to statement: Statement) throws {
+        try statement.bind(receipt.position, at: 1)
+        try statement.bind(receipt.token, at: 2)
+        try statement.bind(Lane.number(of: receipt.position), at: 3)
+        try statement.bind(queue, at: 4)
+    }
+
+    /// The priority of the lane and the attempts of the delivery `receipt` names, if it
+    /// is still current and in a lane of `queue`.
+    private static func find(_ connection: Connection, queue: String, receipt: Receipt) throws -> (priority: Int, attempts: Int)? {
         let find = try connection.cachedStatement(SQL.find)
         defer { find.reset() }
-        try find.bind(receipt.position, at: 1)
-        try find.bind(receipt.token, at: 2)
-        guard try find.step() else { return nil }
-        return (lane, find.int(at: 0))
+        try bind(receipt, queue: queue, to: find)
+        return try find.step() ? (find.int(at: 0), find.int(at: 1)) : nil
     }
 
     /// Deletes the delivered message. Returns `false` if the receipt is stale.
     ///
     /// One `DELETE … WHERE position = ? AND receipt = ?`, on a lane of `queue`; the
-    /// receipt also says whether a dedup key must be forgotten.
+    /// receipt also says whether the message holds a dedup key, read first to free it.
     static func ack(_ connection: Connection, queue: String, receipt: Receipt, drained: DrainedLanes) throws -> Bool {
+        let key = receipt.hasKey ? try dedupKey(at: receipt.position, connection) : nil
         let delete = try connection.cachedStatement(SQL.ackDelete)
         defer { delete.reset() }
-        let lane = Lane.number(of: receipt.position)
-        try delete.bind(receipt.position, at: 1)
-        try delete.bind(receipt.token, at: 2)
-        try delete.bind(lane, at: 3)
-        try delete.bind(queue, at: 4)
+        try bind(receipt, queue: queue, to: delete)
         try delete.run()
         guard connection.changes == 1 else { return false }
-        if receipt.hasKey { try forgetKey(ofMessage: receipt.id, queue: queue, connection) }
-        drained.note(lane)
+        if let key { try forget(key: key, queue: queue, connection) }
+        drained.note(Lane.number(of: receipt.position))
         return true
     }
 
@@ -77,8 +81,8 @@ extension MessageTable {
                      maxAttempts: Int, drained: DrainedLanes) throws -> Bool {
         guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
         if found.attempts >= maxAttempts {
-            try bury(connection, queue: queue, position: receipt.position, priority: found.lane.priority, now: now)
-            drained.note(found.lane.number)
+            try bury(connection, queue: queue, position: receipt.position, priority: found.priority, now: now)
+            drained.note(Lane.number(of: receipt.position))
             return true
         }
         let release = try connection.cachedStatement(SQL.nackRelease)
@@ -94,10 +98,7 @@ extension MessageTable {
     static func release(_ connection: Connection, queue: String, receipt: Receipt) throws -> Bool {
         let giveBack = try connection.cachedStatement(SQL.releaseGiveBack)
         defer { giveBack.reset() }
-        try giveBack.bind(receipt.position, at: 1)
-        try giveBack.bind(receipt.token, at: 2)
-        try giveBack.bind(Lane.number(of: receipt.position), at: 3)
-        try giveBack.bind(queue, at: 4)
+        try bind(receipt, queue: queue, to: giveBack)
         try giveBack.run()
         return connection.changes == 1
     }
@@ -106,29 +107,36 @@ extension MessageTable {
     static func extend(_ connection: Connection, queue: String, receipt: Receipt, until: Int64) throws -> Bool {
         let extend = try connection.cachedStatement(SQL.extend)
         defer { extend.reset() }
-        try extend.bind(receipt.position, at: 1)
-        try extend.bind(until, at: 2)
-        try extend.bind(receipt.token, at: 3)
-        try extend.bind(Lane.number(of: receipt.position), at: 4)
-        try extend.bind(queue, at: 5)
+        try bind(receipt, queue: queue, to: extend)
+        try extend.bind(until, at: 5)
         try extend.run()
         return connection.changes == 1
     }
 
     /// Moves the message at `position` to the dead letters of `queue`.
     static func bury(_ connection: Connection, queue: String, position: Int64, priority: Int, now: Int64) throws {
+        let key = try dedupKey(at: position, connection)
         let move = try connection.cachedStatement(SQL.buryMove)
         try move.bind(position, at: 1)
         try move.bind(queue, at: 2)
         try move.bind(priority, at: 3)
         try move.bind(now, at: 4)
-        let id: Int64? = try move.step() ? move.int64(at: 0) : nil
+        try move.run()
         move.reset()
-        let delete = try connection.cachedStatement(SQL.buryDelete)
+        let delete = try connection.cachedStatement(deleteSQL)
         defer { delete.reset() }
         try delete.bind(position, at: 1)
         try delete.run()
-        if let id { try forgetKey(ofMessage: id, queue: queue, connection) }
+        if let key { try forget(key: key, queue: queue, connection) }
+    }
+
+    /// The dedup key of the message at `position`, if it holds one: what frees it
+    /// (`forget(key:queue:_:)`, a seek; `dedup` has no index by id).
+    private static func dedupKey(at position: Int64, _ connection: Connection) throws -> String? {
+        let read = try connection.cachedStatement(SQL.dedupKey)
+        defer { read.reset() }
+        try read.bind(position, at: 1)
+        return try read.step() ? read.string(at: 0) : nil
     }
 
     /// Makes every lease `holder` holds in any queue deliverable again at once (the
@@ -166,25 +174,9 @@ extension MessageTable {
 
     /// Appends every dead letter of `queue` to its lane, with its id and no attempts.
     static func retryDead(_ connection: Connection, queue: String) throws -> Int {
-        let counts = try connection.cachedStatement(SQL.retryDeadCounts)
-        try counts.bind(queue, at: 1)
-        var levels: [(priority: Int, count: Int64)] = []
-        while try counts.step() { levels.append((counts.int(at: 0), counts.int64(at: 1))) }
-        counts.reset()
-        let move = try connection.cachedStatement(SQL.retryDeadMove)
-        defer { move.reset() }
-        var total = 0
-        for (priority, count) in levels {
-            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
-            move.reset()
-            try move.bind(queue, at: 1)
-            try move.bind(priority, at: 2)
-            try move.bind(first, at: 3)
-            try move.run()
-            total += connection.changes
-        }
+        let moved = try appendToLanes(connection, queue: queue, counts: SQL.retryDeadCounts, move: SQL.retryDeadMove)
         _ = try purgeDead(connection, queue: queue)
-        return total
+        return moved
     }
 
     static func purgeDead(_ connection: Connection, queue: String) throws -> Int {
@@ -194,41 +186,32 @@ extension MessageTable {
         try purge.run()
         return connection.changes
     }
-
-    static func deadCounts(_ connection: Connection) throws -> [String: Int] {
-        let counts = try connection.cachedStatement(SQL.deadCounts)
-        defer { counts.reset() }
-        var result: [String: Int] = [:]
-        while try counts.step() { result[counts.string(at: 0) ?? ""] = counts.int(at: 1) }
-        return result
-    }
 }
 
 /// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
 private enum SQL {
+    /// The delivery a receipt names (`MessageTable.bind(_:queue:to:)`): its row, still
+    /// holding its token, in a lane of its queue.
+    static let delivery = "position = ?1 AND receipt = ?2 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)"
     static let leaseUpdate = PreparedSQL("""
         UPDATE messages SET lease_until = ?2, receipt = ?3, holder = ?4, attempts = attempts + 1 WHERE position = ?1
         """)
-    static let find = PreparedSQL("SELECT attempts FROM messages WHERE position = ?1 AND receipt = ?2")
-    static let ackDelete = PreparedSQL("""
-        DELETE FROM messages WHERE position = ?1 AND receipt = ?2
-        AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
+    static let find = PreparedSQL("""
+        SELECT l.priority, m.attempts FROM messages m JOIN lanes l ON l.lane = ?3 AND l.queue = ?4
+        WHERE m.position = ?1 AND m.receipt = ?2
         """)
+    static let ackDelete = PreparedSQL("DELETE FROM messages WHERE \(delivery)")
     static let nackRelease = PreparedSQL("UPDATE messages SET lease_until = ?2, receipt = NULL, holder = NULL WHERE position = ?1")
     static let releaseGiveBack = PreparedSQL("""
         UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL, attempts = max(attempts - 1, 0)
-        WHERE position = ?1 AND receipt = ?2 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?3 AND queue = ?4)
+        WHERE \(delivery)
         """)
-    static let extend = PreparedSQL("""
-        UPDATE messages SET lease_until = ?2
-        WHERE position = ?1 AND receipt = ?3 AND EXISTS (SELECT 1 FROM lanes WHERE lane = ?4 AND queue = ?5)
-        """)
+    static let extend = PreparedSQL("UPDATE messages SET lease_until = ?5 WHERE \(delivery)")
     static let buryMove = PreparedSQL("""
         INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
         SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM messages WHERE position = ?1
-        RETURNING id
         """)
-    static let buryDelete = PreparedSQL("DELETE FROM messages WHERE position = ?1")
+    static let dedupKey = PreparedSQL("SELECT dedup_key FROM messages WHERE position = ?1")
     static let releaseLeases = PreparedSQL("UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
     static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
     static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")
@@ -241,5 +224,4 @@ private enum SQL {
         SELECT ?3 + row_number() OVER (ORDER BY id) - 1, id, enqueued_at, 0, body FROM dead WHERE queue = ?1 AND priority = ?2
         """)
     static let purgeDead = PreparedSQL("DELETE FROM dead WHERE queue = ?1")
-    static let deadCounts = PreparedSQL("SELECT queue, count(*) FROM dead GROUP BY queue")
 }

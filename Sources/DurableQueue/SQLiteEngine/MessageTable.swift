@@ -139,9 +139,7 @@ enum MessageTable {
         private mutating func nextPosition() throws -> Int64 {
             if current!.tail.room == 0 {
                 try flush(&current!)
-                let lastID = current!.tail.lastID
-                current!.tail = try Lanes.following(current!.tail.lane, queue: queue, connection)
-                current!.tail.lastID = lastID
+                current!.tail = try Lanes.following(current!.tail, queue: queue, connection)
             }
             return current!.tail.take()
         }
@@ -192,10 +190,13 @@ enum MessageTable {
         let key: String?
     }
 
-    /// The first ready rows of one lane (`?1...?2`) at `?3`, at most `?4`.
+    /// The first ready rows of queue `?1` at `?2`, at most `?3`, lane after lane: as
+    /// many rowid ranges as it takes, no sort (the lanes come in order from their index).
     static let readySQL = PreparedSQL("""
-        SELECT position, id, enqueued_at, attempts + 1, dedup_key, body FROM messages
-        WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3) ORDER BY position LIMIT ?4
+        SELECT m.position, m.id, m.enqueued_at, m.attempts + 1, m.dedup_key, m.body, l.lane, l.priority, l.generation
+        FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+        WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2)
+        ORDER BY l.priority DESC, l.generation, m.position LIMIT ?3
         """)
     static let deleteSQL = PreparedSQL("DELETE FROM messages WHERE position = ?1")
 
@@ -203,21 +204,18 @@ enum MessageTable {
     /// lease or nack delay ran out), in delivery order: lanes by priority, then by
     /// position. The one place that order is decided.
     static func ready(_ connection: Connection, queue: String, limit: Int, now: Int64) throws -> [ReadyRow] {
-        var rows: [ReadyRow] = []
         let next = try connection.cachedStatement(readySQL)
         defer { next.reset() }
-        for lane in try Lanes.all(connection, queue: queue) where rows.count < limit {
-            next.reset()
-            try next.bind(lane.first, at: 1)
-            try next.bind(lane.last, at: 2)
-            try next.bind(now, at: 3)
-            try next.bind(limit - rows.count, at: 4)
-            while try next.step() {
-                let message = Message(id: next.int64(at: 1), queue: queue, body: next.data(at: 5), priority: lane.priority,
-                                      enqueuedAt: Timestamp.date(next.int64(at: 2)), attempt: next.int(at: 3))
-                rows.append(ReadyRow(message: message, position: next.int64(at: 0), lane: lane,
-                                     key: next.isNull(at: 4) ? nil : next.string(at: 4)))
-            }
+        try next.bind(queue, at: 1)
+        try next.bind(now, at: 2)
+        try next.bind(limit, at: 3)
+        var rows: [ReadyRow] = []
+        while try next.step() {
+            let lane = Lane(number: next.int64(at: 6), priority: next.int(at: 7), generation: next.int64(at: 8))
+            let message = Message(id: next.int64(at: 1), queue: queue, body: next.data(at: 5), priority: lane.priority,
+                                  enqueuedAt: Timestamp.date(next.int64(at: 2)), attempt: next.int(at: 3))
+            rows.append(ReadyRow(message: message, position: next.int64(at: 0), lane: lane,
+                                 key: next.isNull(at: 4) ? nil : next.string(at: 4)))
         }
         return rows
     }
@@ -227,24 +225,8 @@ enum MessageTable {
     /// Appends delayed messages whose time has come to their lanes, keeping their ids,
     /// in the order they fell due.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
-        let counts = try connection.cachedStatement(SQL.promoteDueCounts)
-        try counts.bind(queue, at: 1)
-        try counts.bind(now, at: 2)
-        var due: [(priority: Int, count: Int64)] = []
-        while try counts.step() { due.append((counts.int(at: 0), counts.int64(at: 1))) }
-        counts.reset()
-        if due.isEmpty { return }
-        let move = try connection.cachedStatement(SQL.promoteDueMove)
-        defer { move.reset() }
-        for (priority, count) in due {
-            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
-            move.reset()
-            try move.bind(queue, at: 1)
-            try move.bind(priority, at: 2)
-            try move.bind(now, at: 3)
-            try move.bind(first, at: 4)
-            try move.run()
-        }
+        let moved = try appendToLanes(connection, queue: queue, counts: SQL.promoteDueCounts, move: SQL.promoteDueMove, now: now)
+        if moved == 0 { return }
         let delete = try connection.cachedStatement(SQL.promoteDueDelete)
         defer { delete.reset() }
         try delete.bind(queue, at: 1)
@@ -252,33 +234,43 @@ enum MessageTable {
         try delete.run()
     }
 
+    /// Moves rows of another table (due delayed messages, dead letters) to the ends of
+    /// `queue`'s lanes, one statement per priority. `counts` (`?1` queue, `?2` `now`
+    /// when given) returns each priority and how many rows it has; `move` (`?1` queue,
+    /// `?2` priority, `?3` the first position reserved for them, `?4` `now` when given)
+    /// inserts them. Returns how many rows moved.
+    static func appendToLanes(_ connection: Connection, queue: String, counts: PreparedSQL, move: PreparedSQL,
+                              now: Int64? = nil) throws -> Int {
+        let counting = try connection.cachedStatement(counts)
+        try counting.bind(queue, at: 1)
+        if let now { try counting.bind(now, at: 2) }
+        var levels: [(priority: Int, count: Int64)] = []
+        while try counting.step() { levels.append((counting.int(at: 0), counting.int64(at: 1))) }
+        counting.reset()
+        if levels.isEmpty { return 0 }
+        let moving = try connection.cachedStatement(move)
+        defer { moving.reset() }
+        var moved = 0
+        for (priority, count) in levels {
+            let first = try Lanes.reserve(count, queue: queue, priority: priority, connection)
+            moving.reset()
+            try moving.bind(queue, at: 1)
+            try moving.bind(priority, at: 2)
+            try moving.bind(first, at: 3)
+            if let now { try moving.bind(now, at: 4) }
+            try moving.run()
+            moved += connection.changes
+        }
+        return moved
+    }
+
     /// When the next delayed message of `queue` falls due, or the next lease or nack
     /// delay runs out (µs), if any: a waiting reader wakes then.
-    /// `lanes`: the queue's lanes when the caller has just read them.
-    static func nextDue(_ connection: Connection, queue: String, lanes: [Lane]? = nil) throws -> Int64? {
+    static func nextDue(_ connection: Connection, queue: String) throws -> Int64? {
         let next = try connection.cachedStatement(SQL.nextDue)
         defer { next.reset() }
         try next.bind(queue, at: 1)
-        var due: Int64? = try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
-        let expiry = try connection.cachedStatement(SQL.nextDueExpiry)
-        defer { expiry.reset() }
-        for lane in try lanes ?? Lanes.all(connection, queue: queue) {
-            expiry.reset()
-            try expiry.bind(lane.first, at: 1)
-            try expiry.bind(lane.last, at: 2)
-            if try expiry.step(), !expiry.isNull(at: 0) {
-                due = min(due ?? .max, expiry.int64(at: 0))
-            }
-        }
-        return due
-    }
-
-    private static func hasDueDelayed(_ connection: Connection, queue: String, now: Int64) throws -> Bool {
-        let due = try connection.cachedStatement(SQL.hasDueDelayed)
-        defer { due.reset() }
-        try due.bind(queue, at: 1)
-        try due.bind(now, at: 2)
-        return try due.step()
+        return try next.step() && !next.isNull(at: 0) ? next.int64(at: 0) : nil
     }
 
     /// Deletes and returns up to `limit` ready messages in delivery order.
@@ -310,15 +302,6 @@ enum MessageTable {
         try forget.run()
     }
 
-    /// Frees the dedup key of message `id`, if it held one.
-    static func forgetKey(ofMessage id: Int64, queue: String, _ connection: Connection) throws {
-        let forget = try connection.cachedStatement(SQL.forgetKey)
-        defer { forget.reset() }
-        try forget.bind(queue, at: 1)
-        try forget.bind(id, at: 2)
-        try forget.run()
-    }
-
     /// What a waiting reader learns from one look at its queue.
     enum Look {
         /// A message could be received now (ready, or delayed and due).
@@ -332,16 +315,14 @@ enum MessageTable {
     static func look(_ connection: Connection, queue: String, now: Int64) throws -> Look {
         let exists = try connection.cachedStatement(SQL.lookExists)
         defer { exists.reset() }
-        let lanes = try Lanes.all(connection, queue: queue)
-        for lane in lanes {
-            exists.reset()
-            try exists.bind(lane.first, at: 1)
-            try exists.bind(lane.last, at: 2)
-            try exists.bind(now, at: 3)
-            if try exists.step(), exists.int64(at: 0) != 0 { return .deliverable }
-        }
-        if try hasDueDelayed(connection, queue: queue, now: now) { return .deliverable }
-        return .nothingUntil(try nextDue(connection, queue: queue, lanes: lanes))
+        try exists.bind(queue, at: 1)
+        try exists.bind(now, at: 2)
+        if try exists.step(), exists.int64(at: 0) != 0 { return .deliverable }
+        // Every lease and nack delay runs past `now` (else the row was found above): a
+        // due time not after `now` is a delayed message's.
+        let due = try nextDue(connection, queue: queue)
+        if let due, due <= now { return .deliverable }
+        return .nothingUntil(due)
     }
 
     // MARK: Inspecting
@@ -377,19 +358,9 @@ enum MessageTable {
     static func deliverableCount(_ connection: Connection, queue: String, now: Int64) throws -> Int {
         let count = try connection.cachedStatement(SQL.deliverableCount)
         defer { count.reset() }
-        var total = 0
-        for lane in try Lanes.all(connection, queue: queue) {
-            count.reset()
-            try count.bind(lane.first, at: 1)
-            try count.bind(lane.last, at: 2)
-            try count.bind(now, at: 3)
-            if try count.step() { total += count.int(at: 0) }
-        }
-        let due = try connection.cachedStatement(SQL.deliverableCountDue)
-        defer { due.reset() }
-        try due.bind(queue, at: 1)
-        try due.bind(now, at: 2)
-        return total + (try due.step() ? due.int(at: 0) : 0)
+        try count.bind(queue, at: 1)
+        try count.bind(now, at: 2)
+        return try count.step() ? count.int(at: 0) : 0
     }
 
     /// Deletes every ready, leased and delayed message of `queue`, and its lanes.
@@ -414,29 +385,22 @@ enum MessageTable {
         return total
     }
 
-    /// Counts per queue, for every queue that holds messages (ready, leased or delayed).
+    /// Counts per queue, for every queue that holds messages (ready, leased or delayed)
+    /// or dead letters, sorted by name.
     static func stats(_ connection: Connection, now: Int64) throws -> [QueueStats] {
-        var counts: [String: (ready: Int, delayed: Int, leased: Int, oldest: Int64?)] = [:]
-        func add(_ queue: String, ready: Int, delayed: Int, leased: Int, oldest: Int64?) {
-            var entry = counts[queue] ?? (0, 0, 0, nil)
+        var counts: [String: (ready: Int, delayed: Int, leased: Int, dead: Int, oldest: Int64?)] = [:]
+        func add(_ queue: String, ready: Int = 0, delayed: Int = 0, leased: Int = 0, dead: Int = 0, oldest: Int64? = nil) {
+            var entry = counts[queue] ?? (0, 0, 0, 0, nil)
             entry.ready += ready
             entry.delayed += delayed
             entry.leased += leased
+            entry.dead += dead
             if let oldest { entry.oldest = min(entry.oldest ?? .max, oldest) }
             counts[queue] = entry
         }
         // A nack with a delay leaves the message in its lane with a `lease_until` and no
         // receipt: it counts as delayed.
-        let lanes = try connection.cachedStatement("""
-            SELECT l.queue,
-                   sum(m.lease_until IS NULL OR m.lease_until <= ?1),
-                   sum(m.lease_until > ?1 AND m.receipt IS NOT NULL),
-                   sum(m.lease_until > ?1 AND m.receipt IS NULL),
-                   min(CASE WHEN m.lease_until IS NULL OR m.lease_until <= ?1 THEN m.enqueued_at END)
-            FROM lanes l JOIN messages m
-              ON m.position BETWEEN l.lane << \(Lane.sequenceBits) AND ((l.lane + 1) << \(Lane.sequenceBits)) - 1
-            GROUP BY l.queue
-            """)
+        let lanes = try connection.cachedStatement(SQL.statsLanes)
         defer { lanes.reset() }
         try lanes.bind(now, at: 1)
         while try lanes.step() {
@@ -447,12 +411,15 @@ enum MessageTable {
         defer { delayed.reset() }
         try delayed.bind(now, at: 1)
         while try delayed.step() {
-            add(delayed.string(at: 0) ?? "", ready: delayed.int(at: 1), delayed: delayed.int(at: 2), leased: 0,
+            add(delayed.string(at: 0) ?? "", ready: delayed.int(at: 1), delayed: delayed.int(at: 2),
                 oldest: delayed.isNull(at: 3) ? nil : delayed.int64(at: 3))
         }
+        let dead = try connection.cachedStatement(SQL.statsDead)
+        defer { dead.reset() }
+        while try dead.step() { add(dead.string(at: 0) ?? "", dead: dead.int(at: 1)) }
         return counts.keys.sorted().map { queue in
             let entry = counts[queue]!
-            return QueueStats(name: queue, ready: entry.ready, delayed: entry.delayed, leased: entry.leased, dead: 0,
+            return QueueStats(name: queue, ready: entry.ready, delayed: entry.delayed, leased: entry.leased, dead: entry.dead,
                               oldestReadyAge: entry.oldest.map { .microseconds(max(0, now - $0)) })
         }
     }
@@ -482,29 +449,47 @@ private enum SQL {
     static let promoteDueCounts = PreparedSQL("SELECT priority, count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2 GROUP BY priority")
     static let promoteDueMove = PreparedSQL("""
         INSERT INTO messages (position, id, enqueued_at, attempts, dedup_key, body)
-        SELECT ?4 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
-        FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?3
+        SELECT ?3 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
+        FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?4
         """)
     static let promoteDueDelete = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")
-    static let nextDue = PreparedSQL("SELECT min(available_at) FROM delayed WHERE queue = ?1")
-    static let nextDueExpiry = PreparedSQL("SELECT min(lease_until) FROM messages WHERE position BETWEEN ?1 AND ?2 AND lease_until IS NOT NULL")
-    static let hasDueDelayed = PreparedSQL("SELECT 1 FROM delayed WHERE queue = ?1 AND available_at <= ?2 LIMIT 1")
+    /// The earliest time a delayed message of `?1` falls due or a lease or nack delay
+    /// in its lanes runs out.
+    static let nextDue = PreparedSQL("""
+        SELECT min(due) FROM (
+            SELECT min(available_at) AS due FROM delayed WHERE queue = ?1
+            UNION ALL
+            SELECT min(m.lease_until) FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+            WHERE l.queue = ?1 AND m.lease_until IS NOT NULL)
+        """)
     static let forget = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
-    static let forgetKey = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND id = ?2")
     static let lookExists = PreparedSQL("""
-        SELECT EXISTS (SELECT 1 FROM messages
-        WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3))
+        SELECT EXISTS (SELECT 1 FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+        WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2))
         """)
     static let peekDue = PreparedSQL("""
         SELECT id, enqueued_at, attempts + 1, priority, body FROM delayed
         WHERE queue = ?1 AND available_at <= ?3 ORDER BY priority DESC, available_at, id LIMIT ?2
         """)
-    static let deliverableCount = PreparedSQL("SELECT count(*) FROM messages WHERE position BETWEEN ?1 AND ?2 AND (lease_until IS NULL OR lease_until <= ?3)")
-    static let deliverableCountDue = PreparedSQL("SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2")
+    static let deliverableCount = PreparedSQL("""
+        SELECT (SELECT count(*) FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+                WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2))
+             + (SELECT count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2)
+        """)
     static let purgeDelayed = PreparedSQL("DELETE FROM delayed WHERE queue = ?1")
     static let purgeKeys = PreparedSQL("DELETE FROM dedup WHERE queue = ?1")
     static let purgeLanes = PreparedSQL("DELETE FROM lanes WHERE queue = ?1")
     static let purge = PreparedSQL("DELETE FROM messages WHERE position BETWEEN ?1 AND ?2")
+    static let statsLanes = PreparedSQL("""
+        SELECT l.queue,
+               sum(m.lease_until IS NULL OR m.lease_until <= ?1),
+               sum(m.lease_until > ?1 AND m.receipt IS NOT NULL),
+               sum(m.lease_until > ?1 AND m.receipt IS NULL),
+               min(CASE WHEN m.lease_until IS NULL OR m.lease_until <= ?1 THEN m.enqueued_at END)
+        FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+        GROUP BY l.queue
+        """)
+    static let statsDead = PreparedSQL("SELECT queue, count(*) FROM dead GROUP BY queue")
     static let statsDelayed = PreparedSQL("""
         SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
         min(CASE WHEN available_at <= ?1 THEN enqueued_at END)

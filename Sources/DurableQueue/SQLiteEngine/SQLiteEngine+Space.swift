@@ -22,10 +22,7 @@ extension SQLiteEngine {
     func reclaimSpace(budget: Int64? = nil) throws(DQError) -> Int64 {
         var freed: Int64 = 0
         while true {
-            let (pages, free, pageSize) = try read { connection in
-                (try connection.scalarInt("PRAGMA page_count") ?? 0, try connection.scalarInt("PRAGMA freelist_count") ?? 0,
-                 try connection.scalarInt("PRAGMA page_size") ?? 4_096)
-            }
+            let (pages, free, pageSize) = try read { try Self.pages($0) }
             let worthIt = free * pageSize >= Self.reclaimThresholdBytes && free * 10 >= pages
             if !worthIt && freed == 0 { return 0 }
             if !worthIt || free == 0 || (budget.map { freed >= $0 } ?? false) { break }
@@ -36,6 +33,12 @@ extension SQLiteEngine {
         try emptyLog()
         logger.info("returned free pages to the filesystem", metadata: ["pages": "\(freed)", "path": "\(path)"])
         return freed
+    }
+
+    /// The file's pages: how many, how many of them are free, and their size in bytes.
+    static func pages(_ connection: Connection) throws -> (count: Int64, free: Int64, size: Int64) {
+        (try connection.scalarInt("PRAGMA page_count") ?? 0, try connection.scalarInt("PRAGMA freelist_count") ?? 0,
+         try connection.scalarInt("PRAGMA page_size") ?? 4_096)
     }
 
     /// Copies the whole write-ahead log into the database and truncates it to nothing.

@@ -5,16 +5,10 @@ extension SQLiteEngine {
     func stats() throws(DQError) -> StoreStats {
         let now = Timestamp.now()
         let (queues, dicts, lists, counters) = try read { connection in
-            let dead = try MessageTable.deadCounts(connection)
-            var queues = try MessageTable.stats(connection, now: now)
-            for index in queues.indices { queues[index].dead = dead[queues[index].name] ?? 0 }
-            for (name, count) in dead where !queues.contains(where: { $0.name == name }) {
-                queues.append(QueueStats(name: name, ready: 0, delayed: 0, leased: 0, dead: count, oldestReadyAge: nil))
-            }
-            return (queues.sorted { $0.name < $1.name },
-                    try Self.sizes(connection, "SELECT dict, count(*) FROM dict_items GROUP BY dict"),
-                    try Self.sizes(connection, "SELECT list, count(*) FROM list_items GROUP BY list"),
-                    try Self.sizes(connection, "SELECT name, value FROM counters"))
+            (try MessageTable.stats(connection, now: now),
+             try Self.sizes(connection, "SELECT dict, count(*) FROM dict_items GROUP BY dict"),
+             try Self.sizes(connection, "SELECT list, count(*) FROM list_items GROUP BY list"),
+             try Self.sizes(connection, "SELECT name, value FROM counters"))
         }
         return StoreStats(
             queues: queues, dicts: dicts.mapValues { Int($0) }, lists: lists.mapValues { Int($0) }, counters: counters,

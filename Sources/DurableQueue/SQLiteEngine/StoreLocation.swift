@@ -102,7 +102,6 @@ public enum StoreLocation {
         DQError(.storeUnavailable, "cannot use \(path) as a store: it is \(what), not a regular file")
     }
 
-    /// `mkdir -p` for the directory that holds `path`.
     /// The directory that holds `path`: `.` for a bare file name, `/` for a file in the root.
     static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
@@ -110,6 +109,7 @@ public enum StoreLocation {
         return parent.isEmpty ? "/" : parent
     }
 
+    /// `mkdir -p` for the directory that holds `path`.
     private static func makeDirectories(parentOf path: String) throws(DQError) {
         let parent = directory(of: path)
         if parent == "." || parent == "/" { return }

@@ -115,13 +115,14 @@ public enum Doctor {
             diagnosis.fail("store", DQError(.invalidArgument, "the store path is empty"))
             return diagnosis
         }
-        let type = StoreLocation.filesystemType(of: FileManager.default.fileExists(atPath: path) ? path : StoreLocation.directory(of: path))
+        let exists = FileManager.default.fileExists(atPath: path)
+        let type = StoreLocation.filesystemType(of: exists ? path : StoreLocation.directory(of: path))
         if let type, isUnsafe(filesystem: type) {
             diagnosis.fail("filesystem", DQError(.storeUnavailable, "\(type): WAL needs a local filesystem (not a network or FUSE one); move the store"))
         } else {
             diagnosis.add("filesystem", .ok, type ?? "unknown")
         }
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard exists else {
             diagnosis.fail("store", DQError(.storeUnavailable, "\(path) does not exist"))
             return diagnosis
         }
@@ -134,18 +135,16 @@ public enum Doctor {
             let integrity = try store.integrityCheck()
             diagnosis.add("integrity", integrity == "ok" ? .ok : .problem,
                           integrity == "ok" ? "ok" : integrity.split(separator: "\n").prefix(5).joined(separator: "; "))
-            let facts = try store.withConnection { connection in
-                (version: try connection.scalarInt("PRAGMA user_version") ?? 0,
-                 pages: try connection.scalarInt("PRAGMA page_count") ?? 0,
-                 free: try connection.scalarInt("PRAGMA freelist_count") ?? 0,
-                 pageSize: try connection.scalarInt("PRAGMA page_size") ?? 4_096)
+            let (version, pages) = try store.withConnection { connection in
+                (try connection.scalarInt("PRAGMA user_version") ?? 0, try SQLiteEngine.pages(connection))
             }
-            diagnosis.add("schema", .ok, "version \(facts.version)")
+            diagnosis.add("schema", .ok, "version \(version)")
             let wal = StoreLocation.fileSize(path + "-wal")
-            diagnosis.add("size", .ok, "db \(StoreLocation.fileSize(path)) bytes (\(facts.pages) pages of \(facts.pageSize)), wal \(wal) bytes")
-            let freeShare = facts.pages > 0 ? Double(facts.free) / Double(facts.pages) : 0
-            diagnosis.add("free pages", facts.free > 1_000 && freeShare > 0.5 ? .warning : .ok,
-                          "\(facts.free) free (\(Int(freeShare * 100))%)" + (facts.free > 1_000 && freeShare > 0.5 ? "; dq reclaims them when queues drain" : ""))
+            diagnosis.add("size", .ok, "db \(StoreLocation.fileSize(path)) bytes (\(pages.count) pages of \(pages.size)), wal \(wal) bytes")
+            let freeShare = pages.count > 0 ? Double(pages.free) / Double(pages.count) : 0
+            let manyFree = pages.free > 1_000 && freeShare > 0.5
+            diagnosis.add("free pages", manyFree ? .warning : .ok,
+                          "\(pages.free) free (\(Int(freeShare * 100))%)" + (manyFree ? "; dq reclaims them when queues drain" : ""))
             let stats = try store.stats()
             let stuck = try store.read { try MessageTable.expiredLeases($0, now: Timestamp.now()) }
             diagnosis.add("leases", stuck > 0 ? .warning : .ok,

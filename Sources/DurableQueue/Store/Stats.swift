@@ -17,7 +17,7 @@ public struct QueueStats: Sendable, Hashable {
     /// Handed out under a lease and not yet settled.
     public let leased: Int
     /// Moved aside after too many attempts.
-    public internal(set) var dead: Int
+    public let dead: Int
     /// How long the oldest deliverable message has waited; `nil` when none is ready.
     public let oldestReadyAge: Duration?
 }
