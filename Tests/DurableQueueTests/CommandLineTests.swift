@@ -258,6 +258,24 @@ struct CommandLineTests {
         expectFailure(try dq(["put", "q", "x", "--db", "/proc/dq-test/store.db"]), status: 73)
     }
 
+    @Test("ack settles every receipt it can: a stale one among them is reported (65), the others are still acked")
+    func ackPastStaleReceipt() throws {
+        _ = try dq(["put", "q", "a", "b", "--db", db])
+        let receipts = try (1...2).map { _ in
+            let leased = try dq(["get", "q", "--lease", "1m", "--json", "--no-wait", "--db", db])
+            return try #require(leased.stdoutText.firstMatch(of: /"receipt":"([^"]+)"/)).output.1
+        }
+        #expect(try dq(["ack", "q", String(receipts[0]), "--db", db]).status == 0)
+        for quickPath in ["on", "off"] {
+            let result = try dq(["ack", "q", String(receipts[0]), String(receipts[1]), "--db", db],
+                                environment: ["DQ_QUICK_PATH": quickPath])
+            expectFailure(result, status: 65, mentioning: quickPath == "on" ? "1 of 2 receipts are stale, 1 acked" : "2 of 2 receipts are stale, 0 acked")
+        }
+        let stats = try dq(["stats", "--json", "--db", db])
+        #expect(!stats.stdoutText.contains("\"leased\":1"), "the second receipt was acked: \(stats.stdoutText)")
+        #expect(try dq(["get", "q", "--no-wait", "--db", db]).status == 1)
+    }
+
     @Test("completion scripts for bash, zsh and fish name the commands", arguments: ["bash", "zsh", "fish"])
     func completions(shell: String) throws {
         let result = try dq(["--generate-completion-script", shell])
