@@ -276,6 +276,18 @@ struct CommandLineTests {
         #expect(try dq(["get", "q", "--no-wait", "--db", db]).status == 1)
     }
 
+    @Test("counter numbers may be negative, written plainly or after --, for add, set and wait alike")
+    func counterNegativeNumbers() throws {
+        #expect(try dq(["counter", "set", "c", "--db", db, "--", "-5"]).status == 0)
+        #expect(try dq(["counter", "add", "c", "--db", db, "--", "-2"]).stdoutText == "-7\n")
+        #expect(try dq(["counter", "add", "c", "3", "--db", db, "--"]).stdoutText == "-4\n")
+        #expect(try dq(["counter", "wait", "c", "-4", "--timeout", "10ms", "--db", db]).stdoutText == "-4\n")
+        #expect(try dq(["counter", "wait", "c", "--timeout", "10ms", "--db", db, "--", "-6"]).stdoutText == "-4\n")
+        #expect(try dq(["counter", "wait", "c", "-3", "--timeout", "10ms", "--db", db]).status == 1)
+        expectFailure(try dq(["counter", "wait", "c", "soon", "--db", db]), status: 64, mentioning: "whole number")
+        expectFailure(try dq(["counter", "set", "c", "--db", db, "--", "--"]), status: 64, mentioning: "whole number")
+    }
+
     @Test("completion scripts for bash, zsh and fish name the commands", arguments: ["bash", "zsh", "fish"])
     func completions(shell: String) throws {
         let result = try dq(["--generate-completion-script", shell])

@@ -9,14 +9,10 @@ extension DQ.CounterCommand {
             usage: "dq counter add <counter> [<n>] [--db <path>] [--sync <normal|full>]")
         @OptionGroup var location: Location<Counter>
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The amount (may be negative; default 1).", valueName: "n")) var amounts: [String] = []
-        var amount: Int64 { Int64(amounts.first ?? "1") ?? 1 }
-        func validate() throws {
-            if amounts.count > 1 || (amounts.first.map { Int64($0) == nil } ?? false) {
-                throw ValidationError("give one whole number to add, as in: dq counter add NAME -1")
-            }
-        }
+        var amount: Int64 { get throws { try DQ.CounterCommand.numbers(amounts, counts: 0...1, else: "give one whole number to add, as in: dq counter add NAME -1").first ?? 1 } }
+        func validate() throws { _ = try amount }
         var request: CounterAddRequest {
-            CounterAddRequest(store: location.store, counter: location.name, amount: amount)
+            CounterAddRequest(store: location.store, counter: location.name, amount: (try? amount) ?? 1)
         }
     }
 }
