@@ -31,7 +31,27 @@ enum ErrorReport {
         }
         let message = DQ.message(for: error)
             .split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
-        fail(lowercasedFirst(message.replacing("Error: ", with: "")), status: status.rawValue == 1 ? 64 : status.rawValue)
+        let line = lowercasedFirst(message.replacing("Error: ", with: ""))
+        fail(line + dashHint(line, arguments: Array(CommandLine.arguments.dropFirst())),
+             status: status.rawValue == 1 ? 64 : status.rawValue)
+    }
+
+    /// ArgumentParser reads any argument that starts with `-` as an option, so a value
+    /// such as `-5` or `-1s` before `--` makes it report an argument missing (the one the
+    /// user meant to give) or an unknown option: for those two messages, how to pass such
+    /// a value. Empty for anything else.
+    static func dashHint(_ message: String, arguments: [String]) -> String {
+        let shortOptions = ["-0", "-h", "-j", "-n"]
+        let dashed = arguments.prefix { $0 != "--" }.filter {
+            $0.count > 1 && $0.hasPrefix("-") && !$0.hasPrefix("--") && !shortOptions.contains($0)
+        }
+        if message.hasPrefix("missing expected argument"), let value = dashed.first {
+            return " ('\(value)' was read as an option: put -- before a value that starts with -)"
+        }
+        if dashed.contains(where: { message.hasPrefix("unknown option '\($0)'") && $0.dropFirst().first?.isNumber == true }) {
+            return " (for a value that starts with -, put -- before it)"
+        }
+        return ""
     }
 
     /// One `dq: ` line on stderr for a problem the command survives.

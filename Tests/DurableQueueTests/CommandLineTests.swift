@@ -232,6 +232,28 @@ struct CommandLineTests {
         }
     }
 
+    @Test("usage errors say what was wrong: an unknown command or subcommand, a value read as an option")
+    func usageErrorsExplained() throws {
+        expectFailure(try dq(["frobnicate", "q"]), status: 64, mentioning: "unknown command 'frobnicate'")
+        expectFailure(try dq(["event", "sett", "e", "--db", db]), status: 64,
+                      mentioning: "unknown event command 'sett': use one of set, clear, is-set, wait")
+        expectFailure(try dq(["--db", db, "kv", "gett", "d", "k"]), status: 64, mentioning: "unknown kv command 'gett'")
+        // ArgumentParser takes -5 and -1s for options: the message says so, not only that a value is missing.
+        for quickPath in ["on", "off"] {
+            let environment = ["DQ_QUICK_PATH": quickPath]
+            expectFailure(try dq(["kv", "set", "d", "k", "-5", "--db", db], environment: environment), status: 64,
+                          mentioning: "missing expected argument '<value>' ('-5' was read as an option: put -- before a value that starts with -)")
+            expectFailure(try dq(["extend", "q", "1-2-3", "-1s", "--db", db], environment: environment), status: 64,
+                          mentioning: "'-1s' was read as an option")
+            expectFailure(try dq(["put", "q", "-5", "--db", db], environment: environment), status: 64,
+                          mentioning: "unknown option '-5' (for a value that starts with -, put -- before it)")
+        }
+        #expect(try dq(["kv", "set", "d", "k", "--db", db, "--", "-5"]).status == 0)
+        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "-5")
+        expectFailure(try dq(["get", "q", "--bogus", "--db", db]), status: 64)
+        #expect(try dq(["get", "q", "--bogus", "--db", db]).stderrText == "dq: unknown option '--bogus'\n", "no hint for a real option")
+    }
+
     @Test("arguments that are not UTF-8: a name or key is refused (64), a BODY or VALUE keeps its bytes")
     func argumentsNotUTF8() throws {
         // Swift cannot put such bytes in an argument: a shell's printf does.
