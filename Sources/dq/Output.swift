@@ -19,6 +19,11 @@ struct Output: Sendable {
         data.withUnsafeBytes { write($0) }
     }
 
+    /// Writes `number` and a newline: how commands print a count or a counter's value.
+    func writeLine(_ number: some BinaryInteger) {
+        write(Array("\(number)\n".utf8))
+    }
+
     private func write(_ buffer: UnsafeRawBufferPointer) {
         do throws(Errno) {
             try fd.writeAll(buffer)

@@ -20,7 +20,7 @@ extension DQ.CounterCommand {
             guard let value = try location.open().wait(atLeast: target, timeout: timeout, interrupt: interrupt) else {
                 throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
             }
-            Output.standardOutput.write(Array("\(value)\n".utf8))
+            Output.standardOutput.writeLine(value)
         }
     }
 }
