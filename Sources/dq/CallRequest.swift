@@ -21,6 +21,17 @@ struct Target<Object: StoreObject> {
     func printing<Number: BinaryInteger>(_ call: @escaping (Object) throws -> Number) -> CallRequest<Object> {
         request { Output.standardOutput.writeLine(try call($0)) }
     }
+
+    /// A request that opens the object and makes `call` on it, which returns how many
+    /// things it changed; with `json` it prints that count as `{"<key>":N}`.
+    ///
+    /// For example, `dq retry-dead --json`'s: `queue.reporting("retried", json: true) { try $0.retryDead() }`.
+    func reporting(_ key: String, json: Bool, _ call: @escaping (Object) throws -> Int) -> CallRequest<Object> {
+        request { object in
+            let count = try call(object)
+            if json { try Output.standardOutput.writeJSONLine([key: count]) }
+        }
+    }
 }
 
 /// What a command that makes one call on one named object asks for (`len`, `counter

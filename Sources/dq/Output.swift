@@ -24,6 +24,11 @@ struct Output: Sendable {
         write(Array("\(number)\n".utf8))
     }
 
+    /// Writes `value` as one line of JSON (see `JSONLine`).
+    func writeJSONLine(_ value: some Encodable) throws {
+        write(Array((try JSONLine.encode(value) + "\n").utf8))
+    }
+
     private func write(_ buffer: UnsafeRawBufferPointer) {
         do throws(Errno) {
             try fd.writeAll(buffer)
