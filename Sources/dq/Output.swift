@@ -142,7 +142,8 @@ struct MessageJSON: Encodable {
         enqueuedAt = JSONText.timestamp(message.enqueuedAt)
         receipt = lease?.receipt.description
         leasedUntil = lease.map { JSONText.timestamp($0.leasedUntil) }
-        body = message.text
-        bodyBase64 = body == nil ? message.body.base64EncodedString() : nil
+        let body = JSONBytes(message.body)
+        self.body = body.text
+        bodyBase64 = body.base64
     }
 }
