@@ -247,7 +247,10 @@ struct CommandLineTests {
                           mentioning: "'-1s' was read as an option")
             expectFailure(try dq(["put", "q", "-5", "--db", db], environment: environment), status: 64,
                           mentioning: "unknown option '-5' (for a value that starts with -, put -- before it)")
+            expectFailure(try dq(["get", "q", "--max-attempts", "-1", "--db", db], environment: environment), status: 64,
+                          mentioning: "('-1' was read as an option: write --max-attempts=-1)")
         }
+        expectFailure(try dq(["get", "q", "--max-attempts=-1", "--db", db]), status: 64, mentioning: "--max-attempts must be at least 1")
         #expect(try dq(["kv", "set", "d", "k", "--db", db, "--", "-5"]).status == 0)
         #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "-5")
         expectFailure(try dq(["get", "q", "--bogus", "--db", db]), status: 64)
