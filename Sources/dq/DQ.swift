@@ -41,10 +41,29 @@ struct DQ: ParsableCommand {
             // Commands with subcommands of their own (kv, list, counter, event).
             let groups = Set(configuration.subcommands.filter { !$0.configuration.subcommands.isEmpty }
                 .compactMap { $0.configuration.commandName })
-            var command = try parseAsRoot(GlobalOptions.movedAfterSubcommand(arguments, groups: groups))
-            try command.run()
+            let moved = GlobalOptions.movedAfterSubcommand(arguments, groups: groups)
+            do {
+                var command = try parseAsRoot(moved)
+                try command.run()
+            } catch where unknownCommand(moved) != nil {
+                ErrorReport.fail(unknownCommand(moved)!, status: 64)
+            }
         } catch {
             ErrorReport.exit(for: error)
         }
+    }
+
+    /// For a command line whose first word names no command, or whose second names none
+    /// of its group's (`dq event sett e`): saying so, where ArgumentParser would only
+    /// call them unexpected arguments.
+    static func unknownCommand(_ arguments: [String]) -> String? {
+        guard let name = arguments.first, !name.hasPrefix("-"), name != "help" else { return nil }
+        guard let command = configuration.subcommands.first(where: { $0.configuration.commandName == name }) else {
+            return "unknown command '\(name)' (see dq --help)"
+        }
+        let subcommands = command.configuration.subcommands.compactMap { $0.configuration.commandName }
+        guard !subcommands.isEmpty, arguments.count > 1, !arguments[1].hasPrefix("-"), !subcommands.contains(arguments[1])
+        else { return nil }
+        return "unknown \(name) command '\(arguments[1])': use one of \(subcommands.joined(separator: ", "))"
     }
 }

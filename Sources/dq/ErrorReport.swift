@@ -31,7 +31,33 @@ enum ErrorReport {
         }
         let message = DQ.message(for: error)
             .split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
-        fail(lowercasedFirst(message.replacing("Error: ", with: "")), status: status.rawValue == 1 ? 64 : status.rawValue)
+        let line = lowercasedFirst(message.replacing("Error: ", with: ""))
+        fail(line + dashHint(line, arguments: Array(CommandLine.arguments.dropFirst())),
+             status: status.rawValue == 1 ? 64 : status.rawValue)
+    }
+
+    /// ArgumentParser reads any argument that starts with `-` as an option, so a value
+    /// such as `-5` or `-1s` before `--` makes it report an argument missing (the one the
+    /// user meant to give), an unknown option, or an option's value missing: for those
+    /// messages, how to pass such a value. Empty for anything else.
+    static func dashHint(_ message: String, arguments: [String]) -> String {
+        let shortOptions = ["-0", "-h", "-j", "-n"]
+        let options = arguments.prefix { $0 != "--" }
+        let dashed = options.filter { $0.count > 1 && $0.hasPrefix("-") && !$0.hasPrefix("--") && !shortOptions.contains($0) }
+        let isNegative = { (text: String) in text.hasPrefix("-") && text.dropFirst().first?.isNumber == true }
+        if message.hasPrefix("missing expected argument"), let value = dashed.first {
+            return " ('\(value)' was read as an option: put -- before a value that starts with -)"
+        }
+        if dashed.contains(where: { isNegative($0) && message.hasPrefix("unknown option '\($0)'") }) {
+            return " (for a value that starts with -, put -- before it)"
+        }
+        // "missing value for '--count <count>'" when `--count -1` was given.
+        if let option = options.indices.dropLast().first(where: {
+            isNegative(options[$0 + 1]) && message.hasPrefix("missing value for '\(options[$0]) ")
+        }) {
+            return " ('\(options[option + 1])' was read as an option: write \(options[option])=\(options[option + 1]))"
+        }
+        return ""
     }
 
     /// One `dq: ` line on stderr for a problem the command survives.

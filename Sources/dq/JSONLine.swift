@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Encodes an `Encodable` value as compact JSON: keys in the order the value encodes
 /// them (a synthesized `encode(to:)` follows declaration order), strings escaped as
 /// `JSONText.string` does, slashes not escaped, integers exact.
@@ -22,6 +24,29 @@ enum JSONLine {
         var out = ""
         root.write(to: &out)
         return out
+    }
+}
+
+/// Bytes as dq's JSON carries them: their text if they are UTF-8, else their base64 (the
+/// other one is nil). Encoded on its own, a string or `{"base64":…}` (`list items
+/// --json`); objects carry the two as members, such as `"body"` and `"body_base64"`
+/// (`get --json`, `kv items --json`).
+struct JSONBytes: Encodable {
+    let text: String?
+    let base64: String?
+
+    init(_ data: Data) {
+        text = String(data: data, encoding: .utf8)
+        base64 = text == nil ? data.base64EncodedString() : nil
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        if let text {
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        } else {
+            try ["base64": base64 ?? ""].encode(to: encoder)
+        }
     }
 }
 

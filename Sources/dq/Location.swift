@@ -14,8 +14,11 @@ struct Location<Object: StoreObject>: ParsableArguments {
     /// Which store, and how durable, as a plain value.
     var store: StoreChoice { global.choice }
 
+    /// The store and the name, as a plain value.
+    var target: Target<Object> { Target(store: global.choice, name: name) }
+
     /// Opens the store and the object in it.
-    func open() throws -> Object { try Object.open(name, in: global.openStore()) }
+    func open() throws -> Object { try target.open() }
 }
 
 /// A kind of named object in a store, as a command's first argument names it.

@@ -19,6 +19,16 @@ struct Output: Sendable {
         data.withUnsafeBytes { write($0) }
     }
 
+    /// Writes `number` and a newline: how commands print a count or a counter's value.
+    func writeLine(_ number: some BinaryInteger) {
+        write(Array("\(number)\n".utf8))
+    }
+
+    /// Writes `value` as one line of JSON (see `JSONLine`).
+    func writeJSONLine(_ value: some Encodable) throws {
+        write(Array((try JSONLine.encode(value) + "\n").utf8))
+    }
+
     private func write(_ buffer: UnsafeRawBufferPointer) {
         do throws(Errno) {
             try fd.writeAll(buffer)
@@ -132,7 +142,8 @@ struct MessageJSON: Encodable {
         enqueuedAt = JSONText.timestamp(message.enqueuedAt)
         receipt = lease?.receipt.description
         leasedUntil = lease.map { JSONText.timestamp($0.leasedUntil) }
-        body = message.text
-        bodyBase64 = body == nil ? message.body.base64EncodedString() : nil
+        let body = JSONBytes(message.body)
+        self.body = body.text
+        bodyBase64 = body.base64
     }
 }

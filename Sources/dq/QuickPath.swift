@@ -116,47 +116,43 @@ enum QuickPath {
         return ExtendRequest(store: store, queue: queue, receipt: receipt, duration: duration)
     }
 
-    static func len(_ options: Options) -> LenRequest? {
-        guard let (store, names) = options.named(count: 1, what: "queue name") else { return nil }
-        return LenRequest(store: store, queue: names[0])
+    static func len(_ options: Options) -> CallRequest<Queue>? {
+        options.target(Queue.self, count: 1).map { queue, _ in DQ.Len.request(queue) }
     }
 
-    static func kvSet(_ options: Options) -> KVSetRequest? {
-        guard let (store, names) = options.named(count: 3, what: "dict name"), Options.isUTF8(names[1]) else { return nil }
-        return KVSetRequest(store: store, dict: names[0], key: names[1], value: names[2])
+    static func kvSet(_ options: Options) -> CallRequest<Dict>? {
+        guard let (dict, rest) = options.target(Dict.self, count: 3), Options.isUTF8(rest[0]) else { return nil }
+        return DQ.KV.Set.request(dict, key: rest[0], value: rest[1])
     }
 
-    static func kvGet(_ options: Options) -> KVGetRequest? {
-        guard let (store, names) = options.named(count: 2, what: "dict name"), Options.isUTF8(names[1]) else { return nil }
-        return KVGetRequest(store: store, dict: names[0], key: names[1])
+    static func kvGet(_ options: Options) -> CallRequest<Dict>? {
+        guard let (dict, rest) = options.target(Dict.self, count: 2), Options.isUTF8(rest[0]) else { return nil }
+        return DQ.KV.Get.request(dict, key: rest[0])
     }
 
-    static func counterAdd(_ options: Options) -> CounterAddRequest? {
+    static func counterAdd(_ options: Options) -> CallRequest<Counter>? {
         // Its amount is parsed as "all unrecognized" arguments, where ArgumentParser keeps
         // a `--` as one of them.
         guard !options.arguments.contains("--") else { return nil }
-        if let (store, names) = options.named(count: 1, what: "counter name") {
-            return CounterAddRequest(store: store, counter: names[0])
+        if let (counter, _) = options.target(Counter.self, count: 1) {
+            return DQ.CounterCommand.Add.request(counter)
         }
-        guard let (store, names) = options.named(count: 2, what: "counter name"), let amount = Int64(names[1]) else {
+        guard let (counter, rest) = options.target(Counter.self, count: 2), let amount = Int64(rest[0]) else {
             return nil
         }
-        return CounterAddRequest(store: store, counter: names[0], amount: amount)
+        return DQ.CounterCommand.Add.request(counter, amount: amount)
     }
 
-    static func counterGet(_ options: Options) -> CounterGetRequest? {
-        guard let (store, names) = options.named(count: 1, what: "counter name") else { return nil }
-        return CounterGetRequest(store: store, counter: names[0])
+    static func counterGet(_ options: Options) -> CallRequest<Counter>? {
+        options.target(Counter.self, count: 1).map { counter, _ in DQ.CounterCommand.Get.request(counter) }
     }
 
-    static func eventSet(_ options: Options) -> EventSetRequest? {
-        guard let (store, names) = options.named(count: 1, what: "event name") else { return nil }
-        return EventSetRequest(store: store, event: names[0])
+    static func eventSet(_ options: Options) -> CallRequest<Event>? {
+        options.target(Event.self, count: 1).map { event, _ in DQ.EventCommand.Set.request(event) }
     }
 
-    static func eventIsSet(_ options: Options) -> EventIsSetRequest? {
-        guard let (store, names) = options.named(count: 1, what: "event name") else { return nil }
-        return EventIsSetRequest(store: store, event: names[0])
+    static func eventIsSet(_ options: Options) -> CallRequest<Event>? {
+        options.target(Event.self, count: 1).map { event, _ in DQ.EventCommand.IsSet.request(event) }
     }
 
     /// A command's arguments split into options and positionals, the way ArgumentParser
@@ -227,14 +223,15 @@ enum QuickPath {
             return choice
         }
 
-        /// For commands that take only `--db` and `--sync`: the store and exactly `count`
-        /// positionals, the first a valid name of `what`.
-        func named(count: Int, what: String) -> (StoreChoice, [String])? {
+        /// For commands that take only `--db` and `--sync` and exactly `count` positionals:
+        /// the object the first names (a valid name, as `Location` checks it), and the
+        /// positionals after it.
+        func target<Object: StoreObject>(_ kind: Object.Type, count: Int) -> (Target<Object>, [String])? {
             var options = self
             guard let positionals = options.scan(flags: [], values: ["--db", "--sync"], unconditional: []),
-                  positionals.count == count, (try? Parse.name(positionals[0], what: what)) != nil,
+                  positionals.count == count, (try? Parse.name(positionals[0], what: Object.argumentName + " name")) != nil,
                   let store = options.storeChoice() else { return nil }
-            return (store, positionals)
+            return (Target(store: store, name: positionals[0]), Array(positionals.dropFirst()))
         }
 
         /// Whether `text` came from an argument that was valid UTF-8 (see `RawArguments`).

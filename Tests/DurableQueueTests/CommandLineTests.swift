@@ -232,6 +232,31 @@ struct CommandLineTests {
         }
     }
 
+    @Test("usage errors say what was wrong: an unknown command or subcommand, a value read as an option")
+    func usageErrorsExplained() throws {
+        expectFailure(try dq(["frobnicate", "q"]), status: 64, mentioning: "unknown command 'frobnicate'")
+        expectFailure(try dq(["event", "sett", "e", "--db", db]), status: 64,
+                      mentioning: "unknown event command 'sett': use one of set, clear, is-set, wait")
+        expectFailure(try dq(["--db", db, "kv", "gett", "d", "k"]), status: 64, mentioning: "unknown kv command 'gett'")
+        // ArgumentParser takes -5 and -1s for options: the message says so, not only that a value is missing.
+        for quickPath in ["on", "off"] {
+            let environment = ["DQ_QUICK_PATH": quickPath]
+            expectFailure(try dq(["kv", "set", "d", "k", "-5", "--db", db], environment: environment), status: 64,
+                          mentioning: "missing expected argument '<value>' ('-5' was read as an option: put -- before a value that starts with -)")
+            expectFailure(try dq(["extend", "q", "1-2-3", "-1s", "--db", db], environment: environment), status: 64,
+                          mentioning: "'-1s' was read as an option")
+            expectFailure(try dq(["put", "q", "-5", "--db", db], environment: environment), status: 64,
+                          mentioning: "unknown option '-5' (for a value that starts with -, put -- before it)")
+            expectFailure(try dq(["get", "q", "--max-attempts", "-1", "--db", db], environment: environment), status: 64,
+                          mentioning: "('-1' was read as an option: write --max-attempts=-1)")
+        }
+        expectFailure(try dq(["get", "q", "--max-attempts=-1", "--db", db]), status: 64, mentioning: "--max-attempts must be at least 1")
+        #expect(try dq(["kv", "set", "d", "k", "--db", db, "--", "-5"]).status == 0)
+        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "-5")
+        expectFailure(try dq(["get", "q", "--bogus", "--db", db]), status: 64)
+        #expect(try dq(["get", "q", "--bogus", "--db", db]).stderrText == "dq: unknown option '--bogus'\n", "no hint for a real option")
+    }
+
     @Test("arguments that are not UTF-8: a name or key is refused (64), a BODY or VALUE keeps its bytes")
     func argumentsNotUTF8() throws {
         // Swift cannot put such bytes in an argument: a shell's printf does.
@@ -256,6 +281,36 @@ struct CommandLineTests {
         expectFailure(try dq(["put", "q", "x", "--db", blocker + "/sub/store.db"]), status: 73, mentioning: "cannot create directory")
         expectFailure(try dq(["put", "q", "x", "--db", directory.path]), status: 73, mentioning: "directory")
         expectFailure(try dq(["put", "q", "x", "--db", "/proc/dq-test/store.db"]), status: 73)
+    }
+
+    @Test("ack settles every receipt it can: a stale one among them is reported (65), the others are still acked")
+    func ackPastStaleReceipt() throws {
+        _ = try dq(["put", "q", "a", "b", "--db", db])
+        let receipts = try (1...2).map { _ in
+            let leased = try dq(["get", "q", "--lease", "1m", "--json", "--no-wait", "--db", db])
+            return try #require(leased.stdoutText.firstMatch(of: /"receipt":"([^"]+)"/)).output.1
+        }
+        #expect(try dq(["ack", "q", String(receipts[0]), "--db", db]).status == 0)
+        for quickPath in ["on", "off"] {
+            let result = try dq(["ack", "q", String(receipts[0]), String(receipts[1]), "--db", db],
+                                environment: ["DQ_QUICK_PATH": quickPath])
+            expectFailure(result, status: 65, mentioning: quickPath == "on" ? "1 of 2 receipts are stale, 1 acked" : "2 of 2 receipts are stale, 0 acked")
+        }
+        let stats = try dq(["stats", "--json", "--db", db])
+        #expect(!stats.stdoutText.contains("\"leased\":1"), "the second receipt was acked: \(stats.stdoutText)")
+        #expect(try dq(["get", "q", "--no-wait", "--db", db]).status == 1)
+    }
+
+    @Test("counter numbers may be negative, written plainly or after --, for add, set and wait alike")
+    func counterNegativeNumbers() throws {
+        #expect(try dq(["counter", "set", "c", "--db", db, "--", "-5"]).status == 0)
+        #expect(try dq(["counter", "add", "c", "--db", db, "--", "-2"]).stdoutText == "-7\n")
+        #expect(try dq(["counter", "add", "c", "3", "--db", db, "--"]).stdoutText == "-4\n")
+        #expect(try dq(["counter", "wait", "c", "-4", "--timeout", "10ms", "--db", db]).stdoutText == "-4\n")
+        #expect(try dq(["counter", "wait", "c", "--timeout", "10ms", "--db", db, "--", "-6"]).stdoutText == "-4\n")
+        #expect(try dq(["counter", "wait", "c", "-3", "--timeout", "10ms", "--db", db]).status == 1)
+        expectFailure(try dq(["counter", "wait", "c", "soon", "--db", db]), status: 64, mentioning: "whole number")
+        expectFailure(try dq(["counter", "set", "c", "--db", db, "--", "--"]), status: 64, mentioning: "whole number")
     }
 
     @Test("completion scripts for bash, zsh and fish name the commands", arguments: ["bash", "zsh", "fish"])

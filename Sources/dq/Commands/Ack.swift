@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "ack",
             abstract: "Settle leased deliveries as done: the messages are removed.",
-            discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again).")
+            discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again); the other receipts are still acked.")
 
         @OptionGroup var location: Location<Queue>
 
@@ -29,6 +29,19 @@ struct AckRequest: CommandRequest {
 
     func run() throws {
         let queue = try store.open().queue(self.queue)
-        for receipt in receipts { try queue.ack(receipt) }
+        // A stale receipt does not stop the others: their messages were handled, and left
+        // unacked they would be delivered again.
+        var stale: [DQError] = []
+        for receipt in receipts {
+            do {
+                try queue.ack(receipt)
+            } catch {
+                guard error.kind == .staleReceipt else { throw error }
+                stale.append(error)
+            }
+        }
+        guard let first = stale.first else { return }
+        if receipts.count == 1 { throw first }
+        throw DQError(.staleReceipt, "\(stale.count) of \(receipts.count) receipts are stale, \(receipts.count - stale.count) acked; first: \(first.message)")
     }
 }

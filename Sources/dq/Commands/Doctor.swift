@@ -40,7 +40,7 @@ extension DQ {
             if json {
                 let checks = diagnosis.findings.map { CheckJSON(check: $0.check, status: $0.severity.rawValue, detail: $0.detail) }
                 let report = ReportJSON(path: path, status: diagnosis.severity.rawValue, checks: checks)
-                Output.standardOutput.write(Array((try JSONLine.encode(report) + "\n").utf8))
+                try Output.standardOutput.writeJSONLine(report)
             } else {
                 var text = "store \(path)\n"
                 for finding in diagnosis.findings {

@@ -10,17 +10,11 @@ extension DQ {
 
         @OptionGroup var location: Location<Queue>
 
-        var request: LenRequest { LenRequest(store: location.store, queue: location.name) }
-    }
-}
+        var request: CallRequest<Queue> { Self.request(location.target) }
 
-/// What one `dq len` asks for (see `CommandRequest`).
-struct LenRequest: CommandRequest {
-    var store: StoreChoice
-    var queue: String
-
-    func run() throws {
-        let count = try store.open().queue(queue).count()
-        Output.standardOutput.write(Array("\(count)\n".utf8))
+        /// What one `dq len` asks for, however its command line was parsed.
+        static func request(_ queue: Target<Queue>) -> CallRequest<Queue> {
+            queue.printing { try $0.count() }
+        }
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import DurableQueue
 
 extension DQ {
-    struct Purge: ParsableCommand {
+    struct Purge: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "purge",
             abstract: "Delete every message of a queue (ready, delayed and leased; dead letters stay unless --dead).",
@@ -16,10 +16,8 @@ extension DQ {
         @Flag(name: .long, help: "Delete the dead letters instead.")
         var dead = false
 
-        func run() throws {
-            let queue = try location.open()
-            let purged = dead ? try queue.purgeDead() : try queue.purge()
-            if json { Output.standardOutput.write(Array((try JSONLine.encode(["purged": purged]) + "\n").utf8)) }
+        var request: CallRequest<Queue> {
+            location.target.reporting("purged", json: json) { [dead] in dead ? try $0.purgeDead() : try $0.purge() }
         }
     }
 }

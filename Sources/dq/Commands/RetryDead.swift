@@ -2,7 +2,7 @@ import ArgumentParser
 import DurableQueue
 
 extension DQ {
-    struct RetryDead: ParsableCommand {
+    struct RetryDead: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "retry-dead",
             abstract: "Put a queue's dead letters back in the queue, with no attempts counted.",
@@ -13,9 +13,6 @@ extension DQ {
         @Flag(name: .long, help: "Print {\"retried\":N}.")
         var json = false
 
-        func run() throws {
-            let count = try location.open().retryDead()
-            if json { Output.standardOutput.write(Array((try JSONLine.encode(["retried": count]) + "\n").utf8)) }
-        }
+        var request: CallRequest<Queue> { location.target.reporting("retried", json: json) { try $0.retryDead() } }
     }
 }

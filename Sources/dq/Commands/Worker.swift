@@ -31,18 +31,18 @@ extension DQ {
         @Option(name: .customShort("j"), help: "How many commands to run at once.")
         var jobs: Int = 1
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Lease length; extended while a command runs.", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Lease length; extended while a command runs. (default: 30s)", valueName: "duration"),
                 transform: Parse.duration)
         var lease: Duration = .seconds(30)
 
         @Option(name: .long, help: "Deliveries before a failing message goes to the dead letters.")
         var maxAttempts: Int = Queue.defaultMaxAttempts
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long running commands may take to finish after SIGTERM/SIGINT.", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long running commands may take to finish after SIGTERM/SIGINT. (default: 10s)", valueName: "duration"),
                 transform: Parse.duration)
         var grace: Duration = .seconds(10)
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Delay before the first retry of a failed message.", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Delay before the first retry of a failed message. (default: 1s)", valueName: "duration"),
                 transform: Parse.duration)
         var backoff: Duration = .seconds(1)
 

@@ -9,25 +9,13 @@ extension DQ.CounterCommand {
             usage: "dq counter add <counter> [<n>] [--db <path>] [--sync <normal|full>]")
         @OptionGroup var location: Location<Counter>
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The amount (may be negative; default 1).", valueName: "n")) var amounts: [String] = []
-        var amount: Int64 { Int64(amounts.first ?? "1") ?? 1 }
-        func validate() throws {
-            if amounts.count > 1 || (amounts.first.map { Int64($0) == nil } ?? false) {
-                throw ValidationError("give one whole number to add, as in: dq counter add NAME -1")
-            }
-        }
-        var request: CounterAddRequest {
-            CounterAddRequest(store: location.store, counter: location.name, amount: amount)
-        }
-    }
-}
+        var amount: Int64 { get throws { try DQ.CounterCommand.numbers(amounts, counts: 0...1, else: "give one whole number to add, as in: dq counter add NAME -1").first ?? 1 } }
+        func validate() throws { _ = try amount }
+        var request: CallRequest<Counter> { Self.request(location.target, amount: (try? amount) ?? 1) }
 
-/// What one `dq counter add` asks for (see `CommandRequest`).
-struct CounterAddRequest: CommandRequest {
-    var store: StoreChoice
-    var counter: String
-    var amount: Int64 = 1
-
-    func run() throws {
-        Output.standardOutput.write(Array("\(try store.open().counter(counter).add(amount))\n".utf8))
+        /// What one `dq counter add` asks for, however its command line was parsed.
+        static func request(_ counter: Target<Counter>, amount: Int64 = 1) -> CallRequest<Counter> {
+            counter.printing { try $0.add(amount) }
+        }
     }
 }

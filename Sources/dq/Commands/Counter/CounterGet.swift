@@ -7,16 +7,11 @@ extension DQ.CounterCommand {
             commandName: "get",
             abstract: "Print the value (0 if never set).")
         @OptionGroup var location: Location<Counter>
-        var request: CounterGetRequest { CounterGetRequest(store: location.store, counter: location.name) }
-    }
-}
+        var request: CallRequest<Counter> { Self.request(location.target) }
 
-/// What one `dq counter get` asks for (see `CommandRequest`).
-struct CounterGetRequest: CommandRequest {
-    var store: StoreChoice
-    var counter: String
-
-    func run() throws {
-        Output.standardOutput.write(Array("\(try store.open().counter(counter).get())\n".utf8))
+        /// What one `dq counter get` asks for, however its command line was parsed.
+        static func request(_ counter: Target<Counter>) -> CallRequest<Counter> {
+            counter.printing { try $0.get() }
+        }
     }
 }

@@ -9,11 +9,8 @@ extension DQ.CounterCommand {
             usage: "dq counter set <counter> <n> [--db <path>] [--sync <normal|full>]")
         @OptionGroup var location: Location<Counter>
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The value (may be negative).", valueName: "n")) var values: [String] = []
-        func validate() throws {
-            if values.count != 1 || Int64(values[0]) == nil {
-                throw ValidationError("give one whole number, as in: dq counter set NAME -1")
-            }
-        }
-        func run() throws { try location.open().set(Int64(values[0])!) }
+        var value: Int64 { get throws { try DQ.CounterCommand.numbers(values, counts: 1...1, else: "give one whole number, as in: dq counter set NAME -1")[0] } }
+        func validate() throws { _ = try value }
+        func run() throws { try location.open().set(value) }
     }
 }

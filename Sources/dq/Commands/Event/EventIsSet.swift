@@ -5,14 +5,11 @@ extension DQ.EventCommand {
     struct IsSet: RequestCommand {
         static let configuration = CommandConfiguration(commandName: "is-set", abstract: "Exit 0 if the event is set, 1 if not.")
         @OptionGroup var location: Location<Event>
-        var request: EventIsSetRequest { EventIsSetRequest(store: location.store, event: location.name) }
+        var request: CallRequest<Event> { Self.request(location.target) }
+
+        /// What one `dq event is-set` asks for, however its command line was parsed.
+        static func request(_ event: Target<Event>) -> CallRequest<Event> {
+            event.request { if try !$0.isSet() { throw ExitCode(1) } }
+        }
     }
-}
-
-/// What one `dq event is-set` asks for (see `CommandRequest`).
-struct EventIsSetRequest: CommandRequest {
-    var store: StoreChoice
-    var event: String
-
-    func run() throws { if try !store.open().event(event).isSet() { throw ExitCode(1) } }
 }

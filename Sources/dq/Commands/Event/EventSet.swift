@@ -7,14 +7,11 @@ extension DQ.EventCommand {
             commandName: "set",
             abstract: "Set the event (wakes its waiters).")
         @OptionGroup var location: Location<Event>
-        var request: EventSetRequest { EventSetRequest(store: location.store, event: location.name) }
+        var request: CallRequest<Event> { Self.request(location.target) }
+
+        /// What one `dq event set` asks for, however its command line was parsed.
+        static func request(_ event: Target<Event>) -> CallRequest<Event> {
+            event.request { try $0.set() }
+        }
     }
-}
-
-/// What one `dq event set` asks for (see `CommandRequest`).
-struct EventSetRequest: CommandRequest {
-    var store: StoreChoice
-    var event: String
-
-    func run() throws { try store.open().event(event).set() }
 }

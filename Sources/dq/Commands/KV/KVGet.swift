@@ -8,18 +8,14 @@ extension DQ.KV {
             abstract: "Print KEY's value raw; exit 1 if it is absent.")
         @OptionGroup var location: Location<Dict>
         @OptionGroup var target: KeyArgument
-        var request: KVGetRequest { KVGetRequest(store: location.store, dict: location.name, key: target.key) }
-    }
-}
+        var request: CallRequest<Dict> { Self.request(location.target, key: target.key) }
 
-/// What one `dq kv get` asks for (see `CommandRequest`).
-struct KVGetRequest: CommandRequest {
-    var store: StoreChoice
-    var dict: String
-    var key: String
-
-    func run() throws {
-        guard let value = try store.open().dict(dict).get(key) else { throw ExitCode(1) }
-        Output.standardOutput.write(value)
+        /// What one `dq kv get` asks for, however its command line was parsed.
+        static func request(_ dict: Target<Dict>, key: String) -> CallRequest<Dict> {
+            dict.request { dict in
+                guard let value = try dict.get(key) else { throw ExitCode(1) }
+                Output.standardOutput.write(value)
+            }
+        }
     }
 }

@@ -18,6 +18,13 @@ extension DQ.KV {
             let valueBase64: String?
 
             enum CodingKeys: String, CodingKey { case key, value, valueBase64 = "value_base64" }
+
+            init(key: String, value: Data) {
+                let bytes = JSONBytes(value)
+                self.key = key
+                self.value = bytes.text
+                valueBase64 = bytes.base64
+            }
         }
 
         func run() throws {
@@ -25,8 +32,7 @@ extension DQ.KV {
             var out = Data()
             for (key, value) in try location.open().items() {
                 if json {
-                    let text = String(data: value, encoding: .utf8)
-                    out += Data((try JSONLine.encode(ItemJSON(key: key, value: text, valueBase64: text == nil ? value.base64EncodedString() : nil)) + "\n").utf8)
+                    out += Data((try JSONLine.encode(ItemJSON(key: key, value: value)) + "\n").utf8)
                 } else {
                     out += Data((key + "\t").utf8) + value + Data("\n".utf8)
                 }

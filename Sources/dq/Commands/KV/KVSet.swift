@@ -9,22 +9,14 @@ extension DQ.KV {
         @OptionGroup var location: Location<Dict>
         @OptionGroup var target: KeyArgument
         @Argument(help: "The value, or - for standard input.") var value: String
-        var request: KVSetRequest {
-            KVSetRequest(store: location.store, dict: location.name, key: target.key, value: value)
+        var request: CallRequest<Dict> { Self.request(location.target, key: target.key, value: value) }
+
+        /// What one `dq kv set` asks for, however its command line was parsed: `value` as
+        /// given, or `-` for standard input.
+        static func request(_ dict: Target<Dict>, key: String, value: String) -> CallRequest<Dict> {
+            dict.request { dict in
+                try dict.set(key, value == "-" ? readStandardInput() : RawArguments.bytes(of: [value])[0])
+            }
         }
-    }
-}
-
-/// What one `dq kv set` asks for (see `CommandRequest`).
-struct KVSetRequest: CommandRequest {
-    var store: StoreChoice
-    var dict: String
-    var key: String
-    /// The value as given, or `-` for standard input.
-    var value: String
-
-    func run() throws {
-        let data = value == "-" ? readStandardInput() : RawArguments.bytes(of: [value])[0]
-        try store.open().dict(dict).set(key, data)
     }
 }

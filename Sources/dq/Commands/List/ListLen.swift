@@ -2,13 +2,11 @@ import ArgumentParser
 import DurableQueue
 
 extension DQ.ListCommand {
-    struct Len: ParsableCommand {
+    struct Len: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "len",
             abstract: "Print the number of values.")
         @OptionGroup var location: Location<SharedList>
-        func run() throws {
-            Output.standardOutput.write(Array("\(try location.open().count())\n".utf8))
-        }
+        var request: CallRequest<SharedList> { location.target.printing { try $0.count() } }
     }
 }

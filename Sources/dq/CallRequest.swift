@@ -1,0 +1,45 @@
+import DurableQueue
+
+/// A named object of a store, not opened yet: what a command works on, however its
+/// command line was parsed.
+struct Target<Object: StoreObject> {
+    var store: StoreChoice
+    var name: String
+
+    /// Opens the store and the object in it.
+    func open() throws -> Object { try Object.open(name, in: store.open()) }
+
+    /// A request that opens the object and makes `call` on it.
+    func request(_ call: @escaping (Object) throws -> Void) -> CallRequest<Object> {
+        CallRequest(target: self, call: call)
+    }
+
+    /// A request that opens the object and prints the number `call` returns (a count, a
+    /// counter's value) on a line of its own.
+    ///
+    /// For example, `dq len`'s: `queue.printing { try $0.count() }`.
+    func printing<Number: BinaryInteger>(_ call: @escaping (Object) throws -> Number) -> CallRequest<Object> {
+        request { Output.standardOutput.writeLine(try call($0)) }
+    }
+
+    /// A request that opens the object and makes `call` on it, which returns how many
+    /// things it changed; with `json` it prints that count as `{"<key>":N}`.
+    ///
+    /// For example, `dq retry-dead --json`'s: `queue.reporting("retried", json: true) { try $0.retryDead() }`.
+    func reporting(_ key: String, json: Bool, _ call: @escaping (Object) throws -> Int) -> CallRequest<Object> {
+        request { object in
+            let count = try call(object)
+            if json { try Output.standardOutput.writeJSONLine([key: count]) }
+        }
+    }
+}
+
+/// What a command that makes one call on one named object asks for (`len`, `counter
+/// add`, `kv get`, `event set`, …), as its ArgumentParser command and `QuickPath` both
+/// build it: each command has one function that makes its request from a `Target`.
+struct CallRequest<Object: StoreObject>: CommandRequest {
+    let target: Target<Object>
+    let call: (Object) throws -> Void
+
+    func run() throws { try call(target.open()) }
+}
