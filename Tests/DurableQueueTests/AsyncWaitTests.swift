@@ -194,6 +194,25 @@ struct WaitReactorTests {
         #expect(try await waiter.value == "ran")
     }
 
+    @Test("withLock throws DQError alone when its body throws nothing or only DQError, and body errors pass through as they are")
+    func withLockErrorTypes() async throws {
+        let store = try Store(path: directory.file("store.db"))
+        let lock = try store.lock("deploy")
+        let counter = try store.counter("runs")
+        // These compile in async code only if synchronous bodies take the async
+        // overloads, and `typed` only if those are the `throws(DQError)` ones.
+        func typed() async throws(DQError) -> [Int64] {
+            [try await lock.withLock { 42 },
+             try await lock.withLock { () throws(DQError) in try counter.add(1) }]
+        }
+        #expect(try await typed() == [42, 1])
+        #expect(try await lock.withLock { try counter.add(1) } == 2)
+        struct BodyFailed: Error {}
+        await #expect(throws: BodyFailed.self) { try await lock.withLock { throw BodyFailed() } }
+        // The lock is free again after the body threw.
+        #expect(try await lock.withLock(timeout: .zero) { "free" } == "free")
+    }
+
     static func openInotifyInstances() -> Int {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         return fds.count { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == "anon_inode:inotify" }

@@ -53,6 +53,24 @@ extension NamedLock {
         defer { held.unlock() }
         return try await body()
     }
+
+    /// Async `withLock(timeout:_:)` for a body that throws nothing or only `DQError`:
+    /// then `withLock` throws `DQError` alone, so it fits a `throws(DQError)` caller.
+    ///
+    /// A closure is typed `throws(DQError)` when it says so (`{ () throws(DQError) in … }`)
+    /// or throws nothing; one that merely calls `DQError`-throwing functions picks the
+    /// untyped overload.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let total = try await lock.withLock { () throws(DQError) in try counter.add(1) }
+    /// ```
+    public func withLock<T>(timeout: Duration? = nil, _ body: () async throws(DQError) -> T) async throws(DQError) -> T {
+        let held = try await lock(timeout: timeout)
+        defer { held.unlock() }
+        return try await body()
+    }
 }
 
 /// One async wait for a named lock: the helper thread's outcome and the task's

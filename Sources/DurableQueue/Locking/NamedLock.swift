@@ -37,7 +37,24 @@ public final class NamedLock: Sendable {
     /// let report = try lock.withLock(timeout: .seconds(5)) { try buildReport() }
     /// ```
     @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
+    @_disfavoredOverload  // a synchronous body in async code takes the async overload
     public func withLock<T>(timeout: Duration? = nil, _ body: () throws -> T) throws -> T {
+        let hold = try acquire(timeout: timeout)
+        defer { hold.release() }
+        return try body()
+    }
+
+    /// `withLock(timeout:_:)` for a body that throws nothing or only `DQError`: then
+    /// `withLock` throws `DQError` alone.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let total = try lock.withLock { () throws(DQError) in try counter.add(1) }
+    /// ```
+    @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
+    @_disfavoredOverload  // a synchronous body in async code takes the async overload
+    public func withLock<T>(timeout: Duration? = nil, _ body: () throws(DQError) -> T) throws(DQError) -> T {
         let hold = try acquire(timeout: timeout)
         defer { hold.release() }
         return try body()
