@@ -28,25 +28,16 @@ enum JSONLine {
 }
 
 /// Bytes as dq's JSON carries them: their text if they are UTF-8, else their base64 (the
-/// other one is nil). Encoded on its own, a string or `{"base64":…}` (`list items
-/// --json`); objects carry the two as members, such as `"body"` and `"body_base64"`
-/// (`get --json`, `kv items --json`).
-struct JSONBytes: Encodable {
+/// other one is nil). Every JSON output names the two the same way: a member `"F"` for
+/// the text and `"F_base64"` for the base64, such as `"body"` / `"body_base64"` (`get
+/// --json`) and `"value"` / `"value_base64"` (`kv items --json`, `list items --json`).
+struct JSONBytes {
     let text: String?
     let base64: String?
 
     init(_ data: Data) {
         text = String(data: data, encoding: .utf8)
         base64 = text == nil ? data.base64EncodedString() : nil
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        if let text {
-            var container = encoder.singleValueContainer()
-            try container.encode(text)
-        } else {
-            try ["base64": base64 ?? ""].encode(to: encoder)
-        }
     }
 }
 

@@ -115,11 +115,13 @@ struct MessagePrinter {
     }
 }
 
-/// A message as `get --json` prints it: `{"id":…,"queue":…,"priority":…,"attempt":…,
+/// A message as `get --json` prints it: `{"id":"…","queue":…,"priority":…,"attempt":…,
 /// "enqueued_at":…,"body":…}`; a body that is not UTF-8 comes as `"body_base64"` instead
-/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`.
+/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`. The id is a
+/// string, as in every JSON output of dq: ids exceed 2^53, past which `jq` and
+/// JavaScript round numbers.
 struct MessageJSON: Encodable {
-    let id: Int64
+    let id: String
     let queue: String
     let priority: Int
     let attempt: Int
@@ -135,7 +137,7 @@ struct MessageJSON: Encodable {
     }
 
     init(_ message: Message, lease: LeasedMessage? = nil) {
-        id = message.id
+        id = String(message.id)
         queue = message.queue
         priority = message.priority
         attempt = message.attempt

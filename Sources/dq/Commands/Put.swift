@@ -114,8 +114,14 @@ struct PutRequest: CommandRequest {
     }
 }
 
-/// One message's line of `put --json`: `{"id":N,"duplicate":false}`.
+/// One message's line of `put --json`: `{"id":"N","duplicate":false}` (ids are strings
+/// in every JSON output: they exceed 2^53, past which JSON tools round numbers).
 struct PutResultJSON: Encodable {
-    let id: Int64
+    let id: String
     let duplicate: Bool
+
+    init(id: Int64, duplicate: Bool) {
+        self.id = String(id)
+        self.duplicate = duplicate
+    }
 }

@@ -6,14 +6,34 @@ extension DQ.ListCommand {
     struct Items: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "items",
-            abstract: "Print every value, one per line (or --json).")
+            abstract: "Print every value, one per line (or --json).",
+            discussion: "--json prints {\"index\":…,\"value\":…} per line (value_base64 if not UTF-8), oldest first.")
         @OptionGroup var location: Location<SharedList>
-        @Flag(name: .long, help: "Print a JSON array of strings (values not UTF-8 as {\"base64\":…}).") var json = false
+        @Flag(name: .long, help: "One JSON object per line.") var json = false
+
+        /// One line of `--json`: the value's index and the value as text, or in base64 if
+        /// it is not UTF-8.
+        struct ItemJSON: Encodable {
+            let index: Int
+            let value: String?
+            let valueBase64: String?
+
+            enum CodingKeys: String, CodingKey { case index, value, valueBase64 = "value_base64" }
+
+            init(index: Int, value: Data) {
+                let bytes = JSONBytes(value)
+                self.index = index
+                self.value = bytes.text
+                valueBase64 = bytes.base64
+            }
+        }
 
         func run() throws {
             let items = try location.open().items()
             if json {
-                try Output.standardOutput.writeJSONLine(items.map(JSONBytes.init))
+                var lines = ""
+                for (index, item) in items.enumerated() { lines += try JSONLine.encode(ItemJSON(index: index, value: item)) + "\n" }
+                Output.standardOutput.write(Array(lines.utf8))
             } else {
                 MessagePrinter.printLines(items)
             }
