@@ -295,11 +295,26 @@ struct CommandLineTests {
         for quickPath in ["on", "off"] {
             let result = try dq(["ack", "q", String(receipts[0]), String(receipts[1]), "--db", db],
                                 environment: ["DQ_QUICK_PATH": quickPath])
-            expectFailure(result, status: 65, mentioning: quickPath == "on" ? "1 of 2 receipts are stale, 1 acked" : "2 of 2 receipts are stale, 0 acked")
+            expectFailure(result, status: 65, mentioning: quickPath == "on"
+                          ? "1 of 2 receipts acked, 1 not: receipt \(receipts[0]) is stale"
+                          : "0 of 2 receipts acked, 2 not: receipt \(receipts[0]) is stale")
         }
         let stats = try dq(["stats", "--json", "--db", db])
         #expect(!stats.stdoutText.contains("\"leased\":1"), "the second receipt was acked: \(stats.stdoutText)")
         #expect(try dq(["get", "q", "--no-wait", "--db", db]).status == 1)
+    }
+
+    @Test("a receipt given to the wrong queue says which queue it is from (64) and settles nothing; one named twice is acked once")
+    func receiptOfAnotherQueue() throws {
+        _ = try dq(["put", "jobs", "a", "--db", db])
+        let leased = try dq(["get", "jobs", "--lease", "1m", "--json", "--no-wait", "--db", db])
+        let receipt = String(try #require(leased.stdoutText.firstMatch(of: /"receipt":"([^"]+)"/)).output.1)
+        for command in [["ack", "other", receipt], ["nack", "other", receipt], ["extend", "other", receipt, "1m"]] {
+            expectFailure(try dq(command + ["--db", db]), status: 64,
+                          mentioning: "receipt \(receipt) is from queue jobs, not other")
+        }
+        #expect(try dq(["ack", "jobs", receipt, receipt, "--db", db]).status == 0)
+        #expect(try dq(["stats", "--json", "--db", db]).stdoutText.contains("\"queues\":[]"))
     }
 
     @Test("counter numbers may be negative, written plainly or after --, for add, set and wait alike")

@@ -60,6 +60,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// `false` if the receipt is stale.
     func release(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool
 
+    /// The queue a receipt was handed out by, while the engine still knows it (`nil`
+    /// otherwise): for telling a receipt given to the wrong queue from a stale one.
+    func queue(ofReceipt receipt: Receipt) throws(DQError) -> String?
+
     /// The next `limit` deliverable messages in delivery order, left in the queue.
     func peek(_ queue: String, limit: Int) throws(DQError) -> [Message]
 

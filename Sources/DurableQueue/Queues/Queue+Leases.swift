@@ -72,6 +72,17 @@ extension DQError {
     }
 }
 
+extension Queue {
+    /// The error for a receipt this queue did not settle: `.invalidArgument` naming the
+    /// right queue when another queue handed it out, else `.staleReceipt`.
+    func unsettled(_ receipt: Receipt) -> DQError {
+        if let owner = try? store.engine.queue(ofReceipt: receipt), owner != name {
+            return DQError(.invalidArgument, "receipt \(receipt) is from queue \(owner), not \(name)")
+        }
+        return DQError.stale(receipt)
+    }
+}
+
 /// A message delivered under a lease: hidden from other consumers until `leasedUntil`,
 /// then delivered again unless acked.
 ///
@@ -166,7 +177,7 @@ extension Queue {
     /// - Throws: `DQError.Kind.staleReceipt` if the message was delivered again since
     ///   (its lease ran out) or was already settled.
     public func ack(_ receipt: Receipt) throws(DQError) {
-        if !(try store.engine.ack(receipt, on: name)) { throw DQError.stale(receipt) }
+        if !(try store.engine.ack(receipt, on: name)) { throw unsettled(receipt) }
     }
 
     /// Hands a leased message back: deliverable again after `delay` (at once by
@@ -182,7 +193,7 @@ extension Queue {
     ///   negative `delay`.
     public func nack(_ receipt: Receipt, delay: Duration = .zero, maxAttempts: Int = Queue.defaultMaxAttempts) throws(DQError) {
         guard delay >= .zero else { throw DQError(.invalidArgument, "delay must not be negative") }
-        if !(try store.engine.nack(receipt, on: name, delay: delay, maxAttempts: maxAttempts)) { throw DQError.stale(receipt) }
+        if !(try store.engine.nack(receipt, on: name, delay: delay, maxAttempts: maxAttempts)) { throw unsettled(receipt) }
     }
 
     /// Makes the lease end `lease` from now (workers call it while a job runs).
@@ -199,7 +210,7 @@ extension Queue {
     ///   `lease` is not positive.
     public func extend(_ receipt: Receipt, by lease: Duration) throws(DQError) {
         guard lease > .zero else { throw DQError(.invalidArgument, "the lease must be longer than zero") }
-        if !(try store.engine.extend(receipt, on: name, by: lease)) { throw DQError.stale(receipt) }
+        if !(try store.engine.extend(receipt, on: name, by: lease)) { throw unsettled(receipt) }
     }
 
     /// Hands a leased message back at once without counting the delivery as an attempt
@@ -213,7 +224,7 @@ extension Queue {
     ///
     /// - Throws: `DQError.Kind.staleReceipt` as for `ack`.
     public func release(_ receipt: Receipt) throws(DQError) {
-        if !(try store.engine.release(receipt, on: name)) { throw DQError.stale(receipt) }
+        if !(try store.engine.release(receipt, on: name)) { throw unsettled(receipt) }
     }
 
 

@@ -75,6 +75,17 @@ extension MessageTable {
         return true
     }
 
+    /// The queue whose lane holds the current delivery `receipt` names, whichever queue
+    /// that is; `nil` if the receipt is stale.
+    static func queue(ofReceipt receipt: Receipt, _ connection: Connection) throws -> String? {
+        let find = try connection.cachedStatement(SQL.ownerFind)
+        defer { find.reset() }
+        try find.bind(receipt.position, at: 1)
+        try find.bind(receipt.token, at: 2)
+        try find.bind(Lane.number(of: receipt.position), at: 3)
+        return try find.step() ? find.string(at: 0) : nil
+    }
+
     /// Returns the message to the queue (deliverable at `until`, or at once when `nil`),
     /// or buries it after `maxAttempts` deliveries. Returns `false` if the receipt is stale.
     static func nack(_ connection: Connection, queue: String, receipt: Receipt, until: Int64?, now: Int64,
@@ -201,6 +212,9 @@ private enum SQL {
         WHERE m.position = ?1 AND m.receipt = ?2
         """)
     static let ackDelete = PreparedSQL("DELETE FROM messages WHERE \(delivery)")
+    static let ownerFind = PreparedSQL("""
+        SELECT l.queue FROM messages m JOIN lanes l ON l.lane = ?3 WHERE m.position = ?1 AND m.receipt = ?2
+        """)
     static let nackRelease = PreparedSQL("UPDATE messages SET lease_until = ?2, receipt = NULL, holder = NULL WHERE position = ?1")
     static let releaseGiveBack = PreparedSQL("""
         UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL, attempts = max(attempts - 1, 0)

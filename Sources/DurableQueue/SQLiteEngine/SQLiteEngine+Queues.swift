@@ -155,6 +155,10 @@ extension SQLiteEngine {
         return found
     }
 
+    func queue(ofReceipt receipt: Receipt) throws(DQError) -> String? {
+        try read { try MessageTable.queue(ofReceipt: receipt, $0) }
+    }
+
     func peek(_ queue: String, limit: Int) throws(DQError) -> [Message] {
         let now = Timestamp.now()
         return try read { try MessageTable.peek($0, queue: queue, limit: limit, now: now) }

@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "ack",
             abstract: "Settle leased deliveries as done: the messages are removed.",
-            discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again); the other receipts are still acked.")
+            discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again), 64 if it is from another queue; the other receipts are still acked, and the error line names each receipt that was not.\n\nExample: dq ack jobs \"$(dq get jobs --lease 1m --json | jq -r .receipt)\"")
 
         @OptionGroup var location: Location<Queue>
 
@@ -29,19 +29,22 @@ struct AckRequest: CommandRequest {
 
     func run() throws {
         let queue = try store.open().queue(self.queue)
-        // A stale receipt does not stop the others: their messages were handled, and left
-        // unacked they would be delivered again.
-        var stale: [DQError] = []
-        for receipt in receipts {
+        // A receipt that cannot be acked does not stop the others: their messages were
+        // handled, and left unacked they would be delivered again. A receipt named twice
+        // is acked once.
+        var seen = Set<Receipt>()
+        var failed: [DQError] = []
+        for receipt in receipts where seen.insert(receipt).inserted {
             do {
                 try queue.ack(receipt)
             } catch {
-                guard error.kind == .staleReceipt else { throw error }
-                stale.append(error)
+                guard error.kind == .staleReceipt || error.kind == .invalidArgument else { throw error }
+                failed.append(error)
             }
         }
-        guard let first = stale.first else { return }
-        if receipts.count == 1 { throw first }
-        throw DQError(.staleReceipt, "\(stale.count) of \(receipts.count) receipts are stale, \(receipts.count - stale.count) acked; first: \(first.message)")
+        guard let first = failed.first else { return }
+        if seen.count == 1 { throw first }
+        let reasons = failed.map(\.message).joined(separator: "; ")
+        throw DQError(first.kind, "\(seen.count - failed.count) of \(seen.count) receipts acked, \(failed.count) not: \(reasons)")
     }
 }
