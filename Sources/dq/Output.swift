@@ -68,14 +68,49 @@ func readStandardInput(progress: ((Int) -> Void)? = nil) -> Data {
     }
 }
 
-/// How `get` and `peek` print messages.
+/// How stored bytes (message bodies, dict and list values) end on standard output: the
+/// same for every command and whatever the count.
+enum Framing: Sendable {
+    /// Each followed by a newline, unless it already ends with one (the default).
+    case lines
+    /// Each followed by a NUL byte (`-0`).
+    case nul
+    /// Exactly the stored bytes, nothing added and nothing escaped (`--raw`).
+    case raw
+
+    init(nul: Bool, raw: Bool) {
+        self = raw ? .raw : nul ? .nul : .lines
+    }
+
+    /// Appends `value` to `out` as this framing says. Bytes that would drive a terminal
+    /// are shown escaped when standard output is one (see `TerminalText`), unless `.raw`.
+    func append(_ value: Data, to out: inout Data) {
+        if self != .raw, TerminalText.isTerminal {
+            out.append(contentsOf: TerminalText.escaped(value))
+        } else {
+            out.append(value)
+        }
+        switch self {
+        case .lines where value.last != UInt8(ascii: "\n"): out.append(UInt8(ascii: "\n"))
+        case .nul: out.append(0)
+        default: break
+        }
+    }
+
+    /// Writes one value to standard output.
+    func write(_ value: Data) {
+        var out = Data()
+        append(value, to: &out)
+        Output.standardOutput.write(out)
+    }
+}
+
+/// How `get`, `peek` and `dead` print messages.
 struct MessagePrinter {
-    /// One JSON object per line instead of raw bodies.
+    /// One JSON object per line instead of bodies.
     var json: Bool
-    /// Print a separator after each body (for several messages).
-    var separated: Bool
-    /// The separator is NUL instead of newline.
-    var nulSeparated: Bool
+    /// How each body ends.
+    var framing: Framing
 
     func print(_ messages: [Message]) throws {
         guard !messages.isEmpty else { return }
@@ -85,12 +120,7 @@ struct MessagePrinter {
                 out.append(contentsOf: Array(try JSONLine.encode(MessageJSON(message)).utf8))
                 out.append(UInt8(ascii: "\n"))
             } else {
-                out.append(message.body)
-                if nulSeparated {
-                    out.append(0)
-                } else if separated, message.body.last != UInt8(ascii: "\n") {
-                    out.append(UInt8(ascii: "\n"))
-                }
+                framing.append(message.body, to: &out)
             }
         }
         Output.standardOutput.write(out)
@@ -99,10 +129,7 @@ struct MessagePrinter {
     /// Values one per line: a newline after each unless it already ends with one.
     static func printLines(_ values: [Data]) {
         var out = Data()
-        for value in values {
-            out.append(value)
-            if value.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
-        }
+        for value in values { Framing.lines.append(value, to: &out) }
         Output.standardOutput.write(out)
     }
 

@@ -69,14 +69,14 @@ enum QuickPath {
 
     static func get(_ options: Options) -> GetRequest? {
         var options = options
-        guard let positionals = options.scan(flags: ["--no-wait", "--follow", "-0", "--json"],
+        guard let positionals = options.scan(flags: ["--no-wait", "--follow", "-0", "--raw", "--json"],
                                              values: ["--db", "--sync", "--max-attempts"],
                                              unconditional: ["--timeout", "-n", "--lease"]),
               positionals.count == 1, let queue = Options.queue(positionals), let store = options.storeChoice()
         else { return nil }
         var request = GetRequest(store: store, queue: queue, noWait: options.flag("--no-wait"),
                                  follow: options.flag("--follow"), nulSeparated: options.flag("-0"),
-                                 json: options.flag("--json"))
+                                 raw: options.flag("--raw"), json: options.flag("--json"))
         guard options.convert("--timeout", Options.duration, into: &request.timeout),
               options.convert("--lease", Options.duration, into: &request.lease),
               options.convert("-n", Int.init, into: &request.count),

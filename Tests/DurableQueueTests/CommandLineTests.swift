@@ -24,7 +24,7 @@ struct CommandLineTests {
         #expect(try dq(["put", "q", "hello world", "--db", db]).status == 0)
         let got = try dq(["get", "q", "--db", db])
         #expect(got.status == 0)
-        #expect(got.stdoutText == "hello world")
+        #expect(got.stdoutText == "hello world\n")
         let empty = try dq(["get", "q", "--no-wait", "--db", db])
         #expect(empty.status == 1)
         #expect(empty.stdout.isEmpty && empty.stderr.isEmpty)
@@ -35,8 +35,8 @@ struct CommandLineTests {
         let body = Data([0, 1, 2, 0xFF, 0xFE, 10, 0, 13])
         #expect(try dq(["put", "q", "--db", db], stdin: body).status == 0)
         #expect(try dq(["put", "q", "--db", db], stdin: Data()).status == 0)
-        #expect(try dq(["get", "q", "--db", db]).stdout == body)
-        let empty = try dq(["get", "q", "--no-wait", "--db", db])
+        #expect(try dq(["get", "q", "--raw", "--db", db]).stdout == body)
+        let empty = try dq(["get", "q", "--no-wait", "--raw", "--db", db])
         #expect(empty.status == 0 && empty.stdout.isEmpty)
     }
 
@@ -153,16 +153,16 @@ struct CommandLineTests {
     @Test("--db may come before the subcommand, and $DQ_DB names the store")
     func storeSelection() throws {
         #expect(try dq(["--db", db, "put", "q", "x"]).status == 0)
-        #expect(try dq(["get", "q"], environment: ["DQ_DB": db]).stdoutText == "x")
+        #expect(try dq(["get", "q"], environment: ["DQ_DB": db]).stdoutText == "x\n")
         #expect(try dq(["--sync", "full", "put", "q", "durable"], environment: ["DQ_DB": db]).status == 0)
-        #expect(try dq(["--db=\(db)", "get", "q"]).stdoutText == "durable")
+        #expect(try dq(["--db=\(db)", "get", "q"]).stdoutText == "durable\n")
         // Also between a command group and its subcommand, and before the group.
         #expect(try dq(["kv", "--db", db, "set", "d", "k", "v"]).status == 0)
-        #expect(try dq(["--db", db, "kv", "get", "d", "k"]).stdoutText == "v")
+        #expect(try dq(["--db", db, "kv", "get", "d", "k"]).stdoutText == "v\n")
         #expect(try dq(["counter", "--sync=full", "--db", db, "add", "c", "2"]).stdoutText == "2\n")
         // A queue named like a group is still a queue.
         #expect(try dq(["--db", db, "put", "list", "x"]).status == 0)
-        #expect(try dq(["get", "list", "--db", db, "--no-wait"]).stdoutText == "x")
+        #expect(try dq(["get", "list", "--db", db, "--no-wait"]).stdoutText == "x\n")
     }
 
     @Test("a blocked get --timeout 5s returns a message put by another process")
@@ -174,7 +174,7 @@ struct CommandLineTests {
         #expect(try dq(["put", "q", "wake up", "--db", db]).status == 0)
         let result = getter.wait(timeout: .seconds(10))
         #expect(result.status == 0)
-        #expect(result.stdoutText == "wake up")
+        #expect(result.stdoutText == "wake up\n")
     }
 
     @Test("get --timeout exits 1 with nothing on stdout when nothing comes")
@@ -253,7 +253,7 @@ struct CommandLineTests {
         }
         expectFailure(try dq(["get", "q", "--max-attempts=-1", "--db", db]), status: 64, mentioning: "--max-attempts must be at least 1")
         #expect(try dq(["kv", "set", "d", "k", "--db", db, "--", "-5"]).status == 0)
-        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "-5")
+        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "-5\n")
         expectFailure(try dq(["get", "q", "--bogus", "--db", db]), status: 64)
         #expect(try dq(["get", "q", "--bogus", "--db", db]).stderrText == "dq: unknown option '--bogus'\n", "no hint for a real option")
     }
@@ -269,10 +269,10 @@ struct CommandLineTests {
         expectFailure(try shell(#""$DQ" kv set d "$(printf 'k\377')" v --db "$DB""#), status: 64, mentioning: "not valid UTF-8")
         expectFailure(try shell(#""$DQ" put q x --key "$(printf 'k\376')" --db "$DB""#), status: 64, mentioning: "not valid UTF-8")
         #expect(try shell(#""$DQ" put q "$(printf 'bin\376')" "$(printf '\377')" --db "$DB""#).status == 0)
-        #expect(try dq(["get", "q", "--db", db]).stdout == Data([0x62, 0x69, 0x6E, 0xFE]))
-        #expect(try dq(["get", "q", "--db", db]).stdout == Data([0xFF]))
+        #expect(try dq(["get", "q", "--raw", "--db", db]).stdout == Data([0x62, 0x69, 0x6E, 0xFE]))
+        #expect(try dq(["get", "q", "--raw", "--db", db]).stdout == Data([0xFF]))
         #expect(try shell(#""$DQ" kv set d k "$(printf 'v\377')" --db "$DB""#).status == 0)
-        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdout == Data([0x76, 0xFF]))
+        #expect(try dq(["kv", "get", "d", "k", "--raw", "--db", db]).stdout == Data([0x76, 0xFF]))
     }
 
     @Test("an unwritable location: exit 73 with one line")

@@ -71,7 +71,7 @@ struct FaultTests {
             #expect(try dq(["peek", "q", "-n", "2", "--db", db]).stdoutText == "first\nsecond\n")
             try FileManager.default.removeItem(atPath: filler)
             #expect(try dq(["put", "q", "after", "--db", db]).status == 0)
-            #expect(try dq(["get", "q", "--db", db]).stdoutText == "first")
+            #expect(try dq(["get", "q", "--db", db]).stdoutText == "first\n")
         }
     }
 
@@ -120,7 +120,7 @@ struct FaultTests {
             #expect(error?.kind == .permissionDenied && error?.isRetryable == false, "\(String(describing: error))")
             #expect(FileManager.default.contents(atPath: db) == before)
             #expect(try run(["/bin/mount", "-o", "remount,rw", mount]).status == 0)
-            #expect(try dq(["get", "q", "--db", db]).stdoutText == "kept")
+            #expect(try dq(["get", "q", "--db", db]).stdoutText == "kept\n")
         }
     }
 
@@ -135,8 +135,8 @@ struct FaultTests {
         #expect(try asNobody(["put", "q", "first"]).status == 0)
         // A message longer than the log dq keeps: the last process to close removes the log.
         #expect(try asNobody(["put", "q"], stdin: Data(count: 300_000)).status == 0)
-        #expect(try asNobody(["get", "q"]).stdoutText == "first")
-        #expect(try asNobody(["get", "q"]).stdout.count == 300_000)
+        #expect(try asNobody(["get", "q"]).stdoutText == "first\n")
+        #expect(try asNobody(["get", "q", "--raw"]).stdout.count == 300_000)
         #expect(!FileManager.default.fileExists(atPath: db + "-wal"))
         #expect(chmod(db, 0o400) == 0)
         expectOneLine(try asNobody(["put", "q", "refused"]), status: 73, mentioning: "permission denied")
@@ -146,7 +146,7 @@ struct FaultTests {
         #expect(FileManager.default.createFile(atPath: db + "-shm", contents: Data(count: 32_768)))
         #expect(chown(db + "-shm", 65_534, 65_534) == 0 && chmod(db + "-shm", 0o400) == 0)
         #expect(try asNobody(["put", "q", "after"]).status == 0)
-        #expect(try asNobody(["get", "q"]).stdoutText == "after")
+        #expect(try asNobody(["get", "q"]).stdoutText == "after\n")
     }
 
     @Test("an immutable store file: one line (73), file unchanged",
@@ -307,7 +307,7 @@ struct SidecarTests {
         #expect(truncate(waiters, 0) == 0)
         var put = ContinuousClock.now
         #expect(try dq(["put", "q", "hello", "--db", db]).status == 0)
-        #expect(next.wait().stdoutText == "hello")
+        #expect(next.wait().stdoutText == "hello\n")
         #expect(ContinuousClock.now - put < .seconds(10), "reached by the re-check, not the timeout")
         // The whole folder removed by a clean-up job while a reader waits.
         let last = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
@@ -316,7 +316,7 @@ struct SidecarTests {
         put = ContinuousClock.now
         #expect(try dq(["put", "q", "again", "--db", db]).status == 0)
         let result2 = last.wait()
-        #expect(result2.status == 0 && result2.stdoutText == "again", "\(result2.stderrText)")
+        #expect(result2.status == 0 && result2.stdoutText == "again\n", "\(result2.stderrText)")
         #expect(ContinuousClock.now - put < .seconds(10), "reached by the re-check, not the timeout")
     }
 

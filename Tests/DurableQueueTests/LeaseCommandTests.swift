@@ -85,7 +85,7 @@ struct DeadConsumerTests {
         kill(holder.pid, SIGKILL)
         _ = holder.wait(timeout: .seconds(10))
         let again = try dq(["get", "q", "--timeout", "10s", "--db", db], timeout: .seconds(20))
-        #expect(again.status == 0 && again.stdoutText == "precious")
+        #expect(again.status == 0 && again.stdoutText == "precious\n")
         #expect(ContinuousClock.now - killed < .seconds(2))
     }
 

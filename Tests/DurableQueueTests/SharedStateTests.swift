@@ -37,7 +37,7 @@ struct SharedStateTests {
         })
         let keys = try dq(["kv", "keys", "d", "--db", db]).stdoutText.split(separator: "\n")
         #expect(keys.count == 80)
-        #expect(try dq(["kv", "get", "d", "b39", "--db", db]).stdoutText == "39")
+        #expect(try dq(["kv", "get", "d", "b39", "--db", db]).stdoutText == "39\n")
         let items = try dq(["list", "items", "l", "--db", db]).stdoutText.split(separator: "\n").map(String.init)
         #expect(items.count == 80)
         for prefix in ["a", "b"] {

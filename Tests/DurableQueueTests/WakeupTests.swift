@@ -32,7 +32,7 @@ struct WakeupTests {
         #expect(try dq(["len", "other", "--db", db]).stdoutText == "20\n", "the waiter took nothing of another queue")
         _ = try dq(["put", "mine", "for me", "--db", db])
         let result = getter.wait(timeout: .seconds(10))
-        #expect(result.status == 0 && result.stdoutText == "for me")
+        #expect(result.status == 0 && result.stdoutText == "for me\n")
     }
 
     @Test("SIGTERM ends a blocked get at once with status 143 and nothing printed")

@@ -72,7 +72,7 @@ struct WorkerTests {
         let child = Int32(lines("pid")[0])!
         #expect(eventually(timeout: .seconds(5)) { kill(child, 0) != 0 }, "the command died with the worker")
         let again = try dq(["get", "q", "--timeout", "10s", "--db", db], timeout: .seconds(20))
-        #expect(again.stdoutText == "precious")
+        #expect(again.stdoutText == "precious\n")
         #expect(ContinuousClock.now - killed < .seconds(3))
     }
 
@@ -91,7 +91,7 @@ struct WorkerTests {
         #expect(early.status == 1, "redelivered while the grandchild ran: \(early.stdoutText)")
         kill(pid, SIGKILL)
         let again = try dq(["get", "q", "--timeout", "10s", "--db", db], timeout: .seconds(20))
-        #expect(again.stdoutText == "job", "back once the grandchild is gone")
+        #expect(again.stdoutText == "job\n", "back once the grandchild is gone")
     }
 
     @Test("at the end of the grace period the command's whole process group is killed")

@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "dead",
             abstract: "List a queue's dead letters (messages that failed too many deliveries).",
-            discussion: "Bodies are printed one per line (or NUL-separated with -0); --json adds id, attempt and enqueued_at. Exits 1 when there are none.")
+            discussion: "Bodies are printed as get prints them (a newline after each unless it ends with one, or NUL with -0); --json adds id, attempt and enqueued_at. Exits 1 when there are none.\n\nExample: dq dead jobs --json")
 
         @OptionGroup var location: Location<Queue>
 
@@ -19,7 +19,7 @@ extension DQ {
         func run() throws {
             let dead = try location.open().deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
-            try MessagePrinter(json: json, separated: true, nulSeparated: nulSeparated).print(dead)
+            try MessagePrinter(json: json, framing: Framing(nul: nulSeparated, raw: false)).print(dead)
         }
     }
 }

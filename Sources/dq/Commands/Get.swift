@@ -7,12 +7,19 @@ extension DQ {
             commandName: "get",
             abstract: "Take the next message off a queue and print it.",
             discussion: """
-                Prints the body raw to standard output and removes the message in the same \
+                Prints the body to standard output and removes the message in the same \
                 transaction (at-most-once). Waits until a message arrives unless --timeout or \
-                --no-wait is given; exits 1 with nothing printed when none came. With -n or \
-                --follow, each body is followed by a newline (unless it ends with one), or by \
-                NUL with -0. --follow prints messages as they arrive until SIGINT/SIGTERM, \
-                then exits 0.
+                --no-wait is given; exits 1 with nothing printed when none came. Each body \
+                is followed by a newline unless it ends with one (by NUL with -0; nothing \
+                with --raw, which prints the stored bytes exactly). To a terminal, control \
+                characters and bytes that are not UTF-8 are shown escaped (\\x1b) unless \
+                --raw. --follow prints messages as they arrive until SIGINT/SIGTERM, then \
+                exits 0.
+
+                Examples:
+                  dq get jobs --timeout 5s
+                  dq get photos --raw > photo.jpg
+                  dq get jobs --follow | while read -r line; do echo "got $line"; done
                 """)
 
         @OptionGroup var location: Location<Queue>
@@ -33,6 +40,9 @@ extension DQ {
         @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
         var nulSeparated = false
 
+        @Flag(name: .long, help: "Print the stored bytes exactly: no newline added, nothing escaped.")
+        var raw = false
+
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Lease the message for this long instead of removing it (needs --json).", valueName: "duration"),
                 transform: Parse.duration)
         var lease: Duration?
@@ -46,7 +56,7 @@ extension DQ {
         /// The same request as `QuickPath` builds from a plain command line.
         var request: GetRequest {
             GetRequest(store: location.store, queue: location.name, timeout: timeout, noWait: noWait, count: count,
-                       follow: follow, nulSeparated: nulSeparated, lease: lease, maxAttempts: maxAttempts, json: json)
+                       follow: follow, nulSeparated: nulSeparated, raw: raw, lease: lease, maxAttempts: maxAttempts, json: json)
         }
     }
 }
@@ -61,6 +71,7 @@ struct GetRequest: CommandRequest {
     var count = 1
     var follow = false
     var nulSeparated = false
+    var raw = false
     var lease: Duration?
     var maxAttempts = Queue.defaultMaxAttempts
     var json = false
@@ -74,13 +85,14 @@ struct GetRequest: CommandRequest {
             if !json { throw ValidationError("--lease needs --json: the receipt to ack with is in the JSON") }
         }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        if raw && (nulSeparated || json) { throw ValidationError("--raw cannot be combined with -0 or --json") }
     }
 
     func run() throws {
         let interrupt = try WaitInterrupt()
         StopSignal.install(waking: interrupt)
         let queue = try store.open().queue(self.queue)
-        let printer = MessagePrinter(json: json, separated: count > 1 || follow, nulSeparated: nulSeparated)
+        let printer = MessagePrinter(json: json, framing: Framing(nul: nulSeparated, raw: raw))
         /// Takes what is there now without a doorbell; only if nothing is, waits (a
         /// blocked read sets up an inotify watch and counts itself among the waiters).
         func take(_ timeout: Duration?) throws -> Bool {

@@ -5,11 +5,14 @@ extension DQ.ListCommand {
     struct Pop: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "pop",
-            abstract: "Remove the last value and print it raw; exit 1 if the list is empty.")
+            abstract: "Remove the last value and print it; exit 1 if the list is empty.",
+            discussion: "Printed as kv get prints a value (a newline added unless it ends with one; --raw for the exact bytes).\n\nExample: dq list pop todo")
         @OptionGroup var location: Location<SharedList>
+        @Flag(name: .long, help: "Print the stored bytes exactly: no newline added, nothing escaped.")
+        var raw = false
         func run() throws {
             guard let value = try location.open().pop() else { throw ExitCode(1) }
-            Output.standardOutput.write(value)
+            Framing(nul: false, raw: raw).write(value)
         }
     }
 }
