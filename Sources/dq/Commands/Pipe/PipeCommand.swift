@@ -24,7 +24,7 @@ extension DQ {
             @Argument(help: ArgumentHelp("The pipe (1-200 bytes of UTF-8, no control characters).", valueName: "pipe"))
             var name: String
 
-            @Option(name: .long, help: ArgumentHelp("The end this command holds.", valueName: "first|second"))
+            @Option(name: .long, help: ArgumentHelp("The end this command holds: send sends to the other end, recv takes what the other end sent.", valueName: "first|second"))
             var end: DuplexPipe.Side
 
             func validate() throws { try Parse.name(name, what: "pipe name") }
