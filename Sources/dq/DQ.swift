@@ -27,6 +27,7 @@ struct DQ: ParsableCommand {
         subcommands: [
             Put.self, Get.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,
             Dead.self, RetryDead.self, Worker.self, KV.self, ListCommand.self, CounterCommand.self, LockCommand.self,
+            PipeCommand.self,
             EventCommand.self, Stats.self, DoctorCommand.self, Bench.self, Torture.self,
             BenchRole.self, ChildExec.self, TortureProducer.self,
         ]

@@ -130,6 +130,18 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// Whether `event` is set (absent: clear).
     func isSet(_ event: String) throws(DQError) -> Bool
 
+    /// Deletes every key of `dict`, waking the waiters of each; returns how many.
+    func drop(dict: String) throws(DQError) -> Int
+
+    /// Deletes every value of `list`; returns how many.
+    func drop(list: String) throws(DQError) -> Int
+
+    /// Deletes `counter` (it reads 0 again), waking its waiters; returns whether it existed.
+    func drop(counter: String) throws(DQError) -> Bool
+
+    /// Deletes `event` (it is clear again), waking its waiters; returns whether it existed.
+    func drop(event: String) throws(DQError) -> Bool
+
     /// Calls `look` until it returns a value, sleeping in between until `subject` changes
     /// (woken by the engine, not by polling; a slow safety re-check is allowed), until
     /// `timeout` passes (`nil`: never), or `interrupt` is signalled (then `nil`).

@@ -20,7 +20,7 @@ public enum DuplexPipe {
     /// ```swift
     /// let end = try store.pipe("chat", end: isParent ? .first : .second)
     /// ```
-    public enum Side: String, Sendable {
+    public enum Side: String, Sendable, CaseIterable {
         /// One end: receives what `second` sends.
         case first
         /// The other end: receives what `first` sends.
@@ -69,6 +69,19 @@ public enum DuplexPipe {
         /// - Throws: `DQError` as for `Queue.put(_:priority:delay:key:)`.
         public func send(_ body: Data) throws(DQError) {
             try outgoing.put(body)
+        }
+
+        /// Sends `bodies` to the other end in order, in one transaction.
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// try end.send(contentsOf: [Data("a".utf8), Data("b".utf8)])
+        /// ```
+        ///
+        /// - Throws: `DQError` as for `Queue.put(contentsOf:progress:)` (nothing is sent).
+        public func send(contentsOf bodies: [Data]) throws(DQError) {
+            _ = try outgoing.put(contentsOf: bodies.map { OutgoingMessage($0) })
         }
 
         /// Sends `text` as UTF-8 to the other end (committed before this returns).

@@ -223,4 +223,46 @@ extension SQLiteEngine {
             return try read.step() && read.int64(at: 0) != 0
         }
     }
+
+    // MARK: Dropping
+
+    func drop(dict: String) throws(DQError) -> Int {
+        let keys = try write { connection -> [String] in
+            let delete = try connection.cachedStatement("DELETE FROM dict_items WHERE dict = ?1 RETURNING key")
+            defer { delete.reset() }
+            try delete.bind(dict, at: 1)
+            var keys: [String] = []
+            while try delete.step() { keys.append(delete.string(at: 0) ?? "") }
+            return keys
+        }
+        for key in keys { doorbells.ring(Self.channel(for: .dictKey(dict: dict, key: key))) }
+        return keys.count
+    }
+
+    func drop(list: String) throws(DQError) -> Int {
+        let count = try write { try Self.delete($0, "DELETE FROM list_items WHERE list = ?1", list) }
+        if count > 0 { doorbells.ring(Self.channel("list", list)) }
+        return count
+    }
+
+    func drop(counter: String) throws(DQError) -> Bool {
+        let count = try write { try Self.delete($0, "DELETE FROM counters WHERE name = ?1", counter) }
+        if count > 0 { doorbells.ring(Self.channel(for: .counter(counter))) }
+        return count > 0
+    }
+
+    func drop(event: String) throws(DQError) -> Bool {
+        let count = try write { try Self.delete($0, "DELETE FROM events WHERE name = ?1", event) }
+        if count > 0 { doorbells.ring(Self.channel(for: .event(event))) }
+        return count > 0
+    }
+
+    /// Runs `sql`, a DELETE with `name` as its one parameter; returns how many rows it deleted.
+    private static func delete(_ connection: Connection, _ sql: String, _ name: String) throws -> Int {
+        let delete = try connection.cachedStatement(sql)
+        defer { delete.reset() }
+        try delete.bind(name, at: 1)
+        try delete.run()
+        return connection.changes
+    }
 }

@@ -62,6 +62,22 @@ public struct Counter: Sendable {
         try store.engine.set(name, to: value)
     }
 
+    /// Deletes the counter, so that it reads 0 again. Returns whether it existed.
+    ///
+    /// Wakes waiters, like `set(0)`; unlike it, leaves nothing in the store.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try store.counter("done").drop()
+    /// ```
+    ///
+    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` if it cannot be written.
+    @discardableResult
+    public func drop() throws(DQError) -> Bool {
+        try store.engine.drop(counter: name)
+    }
+
     /// Waits until the counter is at least `target` (a barrier) and returns its value;
     /// `nil` on timeout or interrupt.
     ///

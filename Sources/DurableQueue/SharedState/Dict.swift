@@ -136,6 +136,23 @@ public struct Dict: Sendable {
         return try change(key) { $0 == nil ? .none : .some(nil) }
     }
 
+    /// Removes every key, in one transaction. Returns how many there were.
+    ///
+    /// Wakes processes waiting in `waitForChange(of:timeout:interrupt:)` on any of them.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let removed = try store.dict("session").drop()
+    /// ```
+    ///
+    /// - Throws: `DQError` (`.diskFull`, `.permissionDenied`, `.timedOut`, …) if it cannot
+    ///   be written.
+    @discardableResult
+    public func drop() throws(DQError) -> Int {
+        try store.engine.drop(dict: name)
+    }
+
     /// Every key, sorted (by UTF-8 bytes), from one read transaction.
     ///
     /// For example:

@@ -47,6 +47,23 @@ public struct Event: Sendable {
         try store.engine.setEvent(name, false)
     }
 
+    /// Deletes the event, so that it is clear again. Returns whether it existed.
+    ///
+    /// Like `clear()`, it does not end a `wait` (which waits for a set); unlike it,
+    /// leaves nothing in the store.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// try store.event("ready").drop()
+    /// ```
+    ///
+    /// - Throws: `DQError` `.storeUnavailable` or `.timedOut` if it cannot be written.
+    @discardableResult
+    public func drop() throws(DQError) -> Bool {
+        try store.engine.drop(event: name)
+    }
+
     /// Whether the event is set now.
     ///
     /// For example:

@@ -96,6 +96,21 @@ public struct SharedList: Sendable {
         try store.engine.length(of: name)
     }
 
+    /// Removes every value, in one transaction. Returns how many there were.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let removed = try store.list("results").drop()
+    /// ```
+    ///
+    /// - Throws: `DQError` (`.diskFull`, `.permissionDenied`, `.timedOut`, …) if it cannot
+    ///   be written.
+    @discardableResult
+    public func drop() throws(DQError) -> Int {
+        try store.engine.drop(list: name)
+    }
+
     /// Removes and returns the last value (like Python's `list.pop()`), or `nil` if the
     /// list is empty.
     ///

@@ -5,7 +5,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "counter",
             abstract: "A shared integer: atomic add, get, set, wait.",
-            subcommands: [Add.self, Get.self, Set.self, Wait.self])
+            subcommands: [Add.self, Get.self, Set.self, Wait.self, Drop.self])
 
         /// The whole numbers a subcommand was given, from the arguments it takes "all
         /// unrecognized" (so that `-5` is a number, not an unknown option): the first `--`

@@ -5,6 +5,6 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "event",
             abstract: "A shared flag: set, clear, is-set (exit 0 set, 1 clear), wait.",
-            subcommands: [Set.self, Clear.self, IsSet.self, Wait.self])
+            subcommands: [Set.self, Clear.self, IsSet.self, Wait.self, Drop.self])
     }
 }

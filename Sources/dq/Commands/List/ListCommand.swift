@@ -5,6 +5,6 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "A shared list of values: append, read, pop.",
-            subcommands: [Append.self, Items.self, Len.self, Pop.self])
+            subcommands: [Append.self, Items.self, Len.self, Pop.self, Drop.self])
     }
 }

@@ -1,0 +1,46 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ.PipeCommand {
+    struct Recv: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "recv",
+            abstract: "Take the next message the other end sent and print it.",
+            discussion: """
+                Prints the body raw and removes the message in the same transaction \
+                (at-most-once, as get). Waits until one arrives unless --timeout or --no-wait is \
+                given; exits 1 with nothing printed when none came. --json prints get --json's \
+                object, its "queue" being the pipe's name.
+
+                Example: reply=$(dq pipe recv chat --end first --timeout 5s)
+                """)
+        @OptionGroup var pipe: EndOptions
+
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
+                transform: Parse.duration)
+        var timeout: Duration?
+
+        @Flag(name: .long, help: "Do not wait: exit 1 at once if nothing was sent.")
+        var noWait = false
+
+        @Flag(name: .long, help: "Print one JSON object: id, queue, priority, attempt, enqueued_at, body (body_base64 if not UTF-8).")
+        var json = false
+
+        func validate() throws {
+            if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
+        }
+
+        func run() throws {
+            let interrupt = try WaitInterrupt()
+            StopSignal.install(waking: interrupt)
+            let end = try pipe.open()
+            guard let message = try end.receive(timeout: noWait ? .zero : timeout, interrupt: interrupt) else {
+                throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+            }
+            // The pipe's name, not the hidden queue that carries its messages.
+            let shown = Message(id: message.id, queue: end.name, body: message.body, priority: message.priority,
+                                enqueuedAt: message.enqueuedAt, attempt: message.attempt)
+            try MessagePrinter(json: json, separated: false, nulSeparated: false).print([shown])
+        }
+    }
+}
