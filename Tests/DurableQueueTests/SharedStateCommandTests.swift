@@ -38,7 +38,7 @@ struct SharedStateCommandTests {
         #expect(woken.status == 1 && woken.stdout.isEmpty && woken.stderr.isEmpty, "\(woken.stderrText)")
         #expect(try stats()["dicts"] as? [String: Int] == ["other": 1])
         #expect(try dq(["kv", "keys", "d", "--db", db]).stdout.isEmpty)
-        #expect(try dq(["kv", "get", "other", "a", "--db", db]).stdoutText == "1")
+        #expect(try dq(["kv", "get", "other", "a", "--db", db]).stdoutText == "1\n")
         let again = try dq(["kv", "drop", "d", "--db", db])
         #expect(again.status == 1 && again.stdout.isEmpty && again.stderr.isEmpty)
     }
@@ -142,9 +142,9 @@ struct SharedStateCommandTests {
         #expect(first.status == 0 && first.stdout.isEmpty && first.stderr.isEmpty, "\(first.stderrText)")
         let second = try dq(["kv", "set", "d", "leader", "me", "--if-absent", "--db", db])
         #expect(second.status == 1 && second.stdout.isEmpty && second.stderr.isEmpty, "\(second.stderrText)")
-        #expect(try dq(["kv", "get", "d", "leader", "--db", db]).stdout == Data([0, 0xFF, 10]))
+        #expect(try dq(["kv", "get", "d", "leader", "--db", db, "--raw"]).stdout == Data([0, 0xFF, 10]))
         #expect(try dq(["kv", "set", "d", "leader", "me", "--db", db]).status == 0, "without --if-absent: replaced")
-        #expect(try dq(["kv", "get", "d", "leader", "--db", db]).stdoutText == "me")
+        #expect(try dq(["kv", "get", "d", "leader", "--db", db]).stdoutText == "me\n")
     }
 
     @Test("kv cas: sets only from EXPECTED; exit 1 and unchanged on another value or an absent key; one racer of four wins")
@@ -154,10 +154,10 @@ struct SharedStateCommandTests {
         #expect(try dq(["kv", "set", "d", "k", "v1", "--db", db]).status == 0)
         let miss = try dq(["kv", "cas", "d", "k", "v0", "v2", "--db", db])
         #expect(miss.status == 1 && miss.stdout.isEmpty && miss.stderr.isEmpty, "\(miss.stderrText)")
-        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "v1")
+        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "v1\n")
         let hit = try dq(["kv", "cas", "d", "k", "v1", "-", "--db", db], stdin: Data([0xFE, 0]))
         #expect(hit.status == 0 && hit.stdout.isEmpty && hit.stderr.isEmpty, "\(hit.stderrText)")
-        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdout == Data([0xFE, 0]))
+        #expect(try dq(["kv", "get", "d", "k", "--db", db, "--raw"]).stdout == Data([0xFE, 0]))
         #expect(try dq(["kv", "cas", "d", "k", "-", "v3", "--db", db], stdin: Data([0xFE, 0])).status == 0, "EXPECTED from stdin")
         let racers = try (0..<4).map { index in
             try ChildProcess(Executables.dq, ["kv", "cas", "d", "k", "v3", "winner \(index)", "--db", db])
@@ -165,7 +165,7 @@ struct SharedStateCommandTests {
         let statuses = racers.map { $0.wait().status }
         #expect(statuses.sorted() == [0, 1, 1, 1], "\(statuses)")
         let winner = try #require(statuses.firstIndex(of: 0))
-        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "winner \(winner)")
+        #expect(try dq(["kv", "get", "d", "k", "--db", db]).stdoutText == "winner \(winner)\n")
         let both = try dq(["kv", "cas", "d", "k", "-", "-", "--db", db])
         #expect(both.status == 64 && both.stderrText.hasPrefix("dq: ") && both.stderrText.contains("only one"), "\(both.stderrText)")
     }
@@ -178,16 +178,16 @@ struct SharedStateCommandTests {
         #expect(try dq(["pipe", "send", "p", "--end", "second", "back", "--db", db]).status == 0)
         let binary = Data([0, 1, 0xFF, 10, 0, 13])
         #expect(try dq(["pipe", "send", "p", "--end", "second", "--db", db], stdin: binary).status == 0)
-        #expect(try dq(["pipe", "recv", "p", "--end", "second", "--no-wait", "--db", db]).stdoutText == "one")
-        #expect(try dq(["pipe", "recv", "p", "--end", "second", "--no-wait", "--db", db]).stdoutText == "two")
+        #expect(try dq(["pipe", "recv", "p", "--end", "second", "--no-wait", "--db", db]).stdoutText == "one\n")
+        #expect(try dq(["pipe", "recv", "p", "--end", "second", "--no-wait", "--db", db]).stdoutText == "two\n")
         #expect(try dq(["pipe", "recv", "p", "--end", "second", "--no-wait", "--db", db]).status == 1, "its own are not looped back")
-        #expect(try dq(["pipe", "recv", "p", "--end", "first", "--no-wait", "--db", db]).stdoutText == "back")
+        #expect(try dq(["pipe", "recv", "p", "--end", "first", "--no-wait", "--db", db]).stdoutText == "back\n")
         let json = try dq(["pipe", "recv", "p", "--end", "first", "--json", "--no-wait", "--db", db])
         let object = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
         #expect(object["body_base64"] as? String == binary.base64EncodedString())
         #expect(object["queue"] as? String == "p")
         #expect(try dq(["pipe", "send", "p", "--end", "first", "--db", db], stdin: binary).status == 0)
-        #expect(try dq(["pipe", "recv", "p", "--end", "second", "--no-wait", "--db", db]).stdout == binary)
+        #expect(try dq(["pipe", "recv", "p", "--end", "second", "--no-wait", "--db", db, "--raw"]).stdout == binary)
         #expect(try dq(["len", "p", "--db", db]).stdoutText == "0\n", "a pipe is no queue of that name")
     }
 
@@ -199,11 +199,11 @@ struct SharedStateCommandTests {
         #expect(try dq(["pipe", "send", "chat", "--end", "first", "to second", "--db", db]).status == 0)
         #expect(try second.receive(timeout: .zero)?.text == "to second")
         try second.send(Data([0xFF, 0]))
-        #expect(try dq(["pipe", "recv", "chat", "--end", "first", "--no-wait", "--db", db]).stdout == Data([0xFF, 0]))
+        #expect(try dq(["pipe", "recv", "chat", "--end", "first", "--no-wait", "--db", db, "--raw"]).stdout == Data([0xFF, 0]))
         let blocked = try waiter(["pipe", "recv", "chat", "--end", "second", "--timeout", "20s"])
         try first.send("wake up")
         let woken = blocked.wait(timeout: .seconds(10))
-        #expect(woken.status == 0 && woken.stdoutText == "wake up", "\(woken.stderrText)")
+        #expect(woken.status == 0 && woken.stdoutText == "wake up\n", "\(woken.stderrText)")
         #expect(try dq(["pipe", "send", "chat", "--end", "second", "a", "b", "--db", db]).status == 0)
         #expect(try [first.receive(timeout: .zero)?.text, first.receive(timeout: .zero)?.text] == ["a", "b"])
     }

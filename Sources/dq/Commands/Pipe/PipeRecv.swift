@@ -26,8 +26,12 @@ extension DQ.PipeCommand {
         @Flag(name: .long, help: "Print one JSON object: id, queue, priority, attempt, enqueued_at, body (body_base64 if not UTF-8).")
         var json = false
 
+        @Flag(name: .long, help: "Print the stored bytes exactly: no newline added, nothing escaped.")
+        var raw = false
+
         func validate() throws {
             if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
+            if raw && json { throw ValidationError("--raw cannot be combined with --json") }
         }
 
         func run() throws {
@@ -40,7 +44,7 @@ extension DQ.PipeCommand {
             // The pipe's name, not the hidden queue that carries its messages.
             let shown = Message(id: message.id, queue: end.name, body: message.body, priority: message.priority,
                                 enqueuedAt: message.enqueuedAt, attempt: message.attempt)
-            try MessagePrinter(json: json, separated: false, nulSeparated: false).print([shown])
+            try MessagePrinter(json: json, framing: Framing(nul: false, raw: raw)).print([shown])
         }
     }
 }
