@@ -105,6 +105,16 @@ public struct WaitStatus: RawRepresentable, Hashable, Sendable {
 
     /// As a shell reports it: the exit code, or 128 + the signal that killed it.
     public var shellStatus: Int32 {
-        rawValue & 0x7F == 0 ? (rawValue >> 8) & 0xFF : 128 + (rawValue & 0x7F)
+        exitCode ?? 128 + (rawValue & 0x7F)
+    }
+
+    /// The exit code, if the process exited (rather than being killed by a signal).
+    public var exitCode: Int32? {
+        rawValue & 0x7F == 0 ? (rawValue >> 8) & 0xFF : nil
+    }
+
+    /// The signal that killed the process, if one did.
+    public var signal: Signal? {
+        rawValue & 0x7F == 0 ? nil : Signal(rawValue: rawValue & 0x7F)
     }
 }

@@ -56,6 +56,8 @@ public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let tooManySymbolicLinkLevels = Errno(rawValue: ELOOP)
     /// ENOTDIR
     public static let notDirectory = Errno(rawValue: ENOTDIR)
+    /// EISDIR
+    public static let isADirectory = Errno(rawValue: EISDIR)
     /// EPIPE: a write to a pipe or socket whose reading end is closed.
     public static let brokenPipe = Errno(rawValue: EPIPE)
 

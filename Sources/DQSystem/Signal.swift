@@ -23,6 +23,20 @@ public struct Signal: RawRepresentable, Hashable, Sendable {
     /// SIGKILL
     public static let kill = Signal(rawValue: SIGKILL)
 
+    /// The signal's name as `kill -l` prints it with the prefix, such as `SIGKILL`;
+    /// `SIG` and the number for one without a name here (a real-time signal).
+    public var name: String {
+        let names: [Int32: String] = [
+            SIGHUP: "HUP", SIGINT: "INT", SIGQUIT: "QUIT", SIGILL: "ILL", SIGTRAP: "TRAP", SIGABRT: "ABRT",
+            SIGBUS: "BUS", SIGFPE: "FPE", SIGKILL: "KILL", SIGUSR1: "USR1", SIGSEGV: "SEGV", SIGUSR2: "USR2",
+            SIGPIPE: "PIPE", SIGALRM: "ALRM", SIGTERM: "TERM", SIGSTKFLT: "STKFLT", SIGCHLD: "CHLD",
+            SIGCONT: "CONT", SIGSTOP: "STOP", SIGTSTP: "TSTP", SIGTTIN: "TTIN", SIGTTOU: "TTOU", SIGURG: "URG",
+            SIGXCPU: "XCPU", SIGXFSZ: "XFSZ", SIGVTALRM: "VTALRM", SIGPROF: "PROF", SIGWINCH: "WINCH",
+            SIGIO: "IO", SIGPWR: "PWR", SIGSYS: "SYS",
+        ]
+        return "SIG" + (names[rawValue] ?? String(rawValue))
+    }
+
     /// A signal handler: a C function (it captures nothing) given the signal number. It
     /// runs between any two instructions of the process, so it may only touch atomics
     /// and make async-signal-safe calls (`write`, `kill`).

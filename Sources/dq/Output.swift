@@ -144,7 +144,9 @@ struct MessagePrinter {
 
 /// A message as `get --json` prints it: `{"id":"…","queue":…,"priority":…,"attempt":…,
 /// "enqueued_at":…,"body":…}`; a body that is not UTF-8 comes as `"body_base64"` instead
-/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`. The id is a
+/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`; a dead letter
+/// `"dead_at"`, `"last_error"` and `"exit_status"` or `"signal"` (a name such as
+/// `"SIGKILL"`), each when known. The id is a
 /// string, as in every JSON output of dq: ids exceed 2^53, past which `jq` and
 /// JavaScript round numbers.
 struct MessageJSON: Encodable {
@@ -155,12 +157,25 @@ struct MessageJSON: Encodable {
     let enqueuedAt: String
     let receipt: String?
     let leasedUntil: String?
+    var deadAt: String?
+    var lastError: String?
+    var exitStatus: Int?
+    var signal: String?
     let body: String?
     let bodyBase64: String?
 
     enum CodingKeys: String, CodingKey {
         case id, queue, priority, attempt, enqueuedAt = "enqueued_at", receipt, leasedUntil = "leased_until"
+        case deadAt = "dead_at", lastError = "last_error", exitStatus = "exit_status", signal
         case body, bodyBase64 = "body_base64"
+    }
+
+    init(_ dead: DeadLetter) {
+        self.init(dead.message)
+        deadAt = JSONText.timestamp(dead.deadAt)
+        lastError = dead.lastError
+        exitStatus = dead.exitStatus
+        signal = dead.signal.map { Signal(rawValue: Int32(clamping: $0)).name }
     }
 
     init(_ message: Message, lease: LeasedMessage? = nil) {

@@ -52,6 +52,27 @@ struct MigrationTests {
         #expect(try store.event("ready").isSet())
     }
 
+    @Test("a version-2 store opens migrated: its dead letters keep body, attempts and time of death, with no reason recorded")
+    func fromVersion2() throws {
+        let path = try fixture("store-v2.db")
+        let store = try Store(path: path)
+        let version = try store.sqlite.withConnection { try $0.scalarInt("PRAGMA user_version") }
+        #expect(version == Schema.currentVersion)
+        let dead = try store.queue("poison").deadLetters()
+        #expect(dead.map(\.text) == ["P1", "P2"])
+        #expect(dead.map(\.attempt) == [1, 1])
+        #expect(dead.allSatisfy { $0.lastError == nil && $0.exitStatus == nil && $0.signal == nil })
+        // The fixture was made on 2026-12-02 (make-store-v2.sh).
+        #expect(dead.allSatisfy { $0.deadAt > $0.enqueuedAt && $0.deadAt.timeIntervalSince1970 > 1_796_000_000 })
+        #expect(try store.queue("jobs").get(limit: 5, timeout: .zero).map(\.text) == ["ready-1", "ready-2"])
+        // A message buried now records its reason in the migrated table.
+        let queue = try store.queue("poison")
+        try queue.put("P3")
+        let leased = try #require(try queue.receive(lease: .seconds(60), timeout: .zero).first)
+        try queue.nack(leased.receipt, maxAttempts: 1, failure: DeliveryFailure("exit status 2", exitStatus: 2))
+        #expect(try queue.deadLetters().last?.lastError == "exit status 2")
+    }
+
     @Test("the migration is one transaction: a store it cannot finish stays at version 1, untouched")
     func failedMigrationLeavesVersion1() throws {
         let path = try fixture("store-v1.db")

@@ -50,8 +50,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool
 
     /// Returns a leased message: deliverable again after `delay`, or a dead letter once
-    /// it has had `maxAttempts` deliveries; `false` if the receipt is stale.
-    func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int) throws(DQError) -> Bool
+    /// it has had `maxAttempts` deliveries, keeping `failure` and the time it died;
+    /// `false` if the receipt is stale.
+    func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int,
+              failure: DeliveryFailure?) throws(DQError) -> Bool
 
     /// Makes a lease end `lease` from now; `false` if the receipt is stale.
     func extend(_ receipt: Receipt, on queue: String, by lease: Duration) throws(DQError) -> Bool
@@ -73,8 +75,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// Deletes every ready, leased and delayed message of `queue`; returns how many.
     func purge(_ queue: String) throws(DQError) -> Int
 
-    /// The dead letters of `queue`, oldest first, at most `limit`.
-    func deadLetters(of queue: String, limit: Int) throws(DQError) -> [Message]
+    /// The dead letters of `queue`, oldest first, at most `limit`, each with when and
+    /// why it died. A message buried because it came back after `maxAttempts`
+    /// deliveries without being settled records that as its reason.
+    func deadLetters(of queue: String, limit: Int) throws(DQError) -> [DeadLetter]
 
     /// Puts every dead letter of `queue` back with no attempts counted; returns how many.
     func retryDead(of queue: String) throws(DQError) -> Int

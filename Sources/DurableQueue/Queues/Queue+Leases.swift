@@ -181,19 +181,23 @@ extension Queue {
     }
 
     /// Hands a leased message back: deliverable again after `delay` (at once by
-    /// default), or moved to the dead letters if it has had `maxAttempts` deliveries.
+    /// default), or moved to the dead letters if it has had `maxAttempts` deliveries;
+    /// a dead letter keeps `failure` as the reason it died (`DeadLetter.lastError`).
     ///
     /// For example, retry a failed job in ten seconds:
     ///
     /// ```swift
-    /// try queue.nack(leased.receipt, delay: .seconds(10))
+    /// try queue.nack(leased.receipt, delay: .seconds(10), failure: DeliveryFailure("upstream answered 503"))
     /// ```
     ///
     /// - Throws: `DQError.Kind.staleReceipt` as for `ack`; `.invalidArgument` for a
     ///   negative `delay`.
-    public func nack(_ receipt: Receipt, delay: Duration = .zero, maxAttempts: Int = Queue.defaultMaxAttempts) throws(DQError) {
+    public func nack(_ receipt: Receipt, delay: Duration = .zero, maxAttempts: Int = Queue.defaultMaxAttempts,
+                     failure: DeliveryFailure? = nil) throws(DQError) {
         guard delay >= .zero else { throw DQError(.invalidArgument, "delay must not be negative") }
-        if !(try store.engine.nack(receipt, on: name, delay: delay, maxAttempts: maxAttempts)) { throw unsettled(receipt) }
+        if !(try store.engine.nack(receipt, on: name, delay: delay, maxAttempts: maxAttempts, failure: failure)) {
+            throw unsettled(receipt)
+        }
     }
 
     /// Makes the lease end `lease` from now (workers call it while a job runs).
@@ -231,19 +235,19 @@ extension Queue {
 
     // MARK: Dead letters
 
-    /// Messages that failed `maxAttempts` deliveries, oldest first. `attempt` is the
-    /// number of deliveries they had.
+    /// Messages that failed `maxAttempts` deliveries (or were rejected), oldest first,
+    /// with when and why they died. `attempt` is the number of deliveries they had.
     ///
     /// For example:
     ///
     /// ```swift
-    /// for dead in try queue.deadLetters(limit: 20) { print(dead.id, dead.attempt) }
+    /// for dead in try queue.deadLetters(limit: 20) { print(dead.id, dead.attempt, dead.lastError ?? "") }
     /// ```
     ///
     /// - Parameter limit: the most messages to return.
     /// - Throws: `DQError` (`.storeUnavailable`, `.permissionDenied`, …) if the store
     ///   cannot be read.
-    public func deadLetters(limit: Int = 1_000) throws(DQError) -> [Message] {
+    public func deadLetters(limit: Int = 1_000) throws(DQError) -> [DeadLetter] {
         try store.engine.deadLetters(of: name, limit: limit)
     }
 

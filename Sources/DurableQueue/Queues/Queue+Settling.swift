@@ -33,13 +33,15 @@ extension Queue {
     }
 
     /// Settles a leased message as its handler's `outcome` says: ack, nack after
-    /// `retryDelay` (a dead letter after `maxAttempts` deliveries), release, or bury. The one
+    /// `retryDelay` (a dead letter after `maxAttempts` deliveries), release, or bury. A
+    /// message that goes to the dead letters keeps `failure` as the reason. The one
     /// implementation `Queue.work` and `dq worker` share.
     ///
     /// For example:
     ///
     /// ```swift
-    /// let settled = try queue.settle(leased, succeeded ? .done : .failed, maxAttempts: 5, backoff: .seconds(1))
+    /// let settled = try queue.settle(leased, succeeded ? .done : .failed, maxAttempts: 5, backoff: .seconds(1),
+    ///                                failure: succeeded ? nil : DeliveryFailure("exit status 3", exitStatus: 3))
     /// ```
     ///
     /// - Returns: `false` if the receipt was stale (the lease ran out while the handler
@@ -47,17 +49,18 @@ extension Queue {
     ///   recorded; it is also logged.
     /// - Throws: `DQError` if the store could not be written.
     @discardableResult
-    public func settle(_ leased: LeasedMessage, _ outcome: WorkOutcome, maxAttempts: Int, backoff: Duration) throws(DQError) -> Bool {
+    public func settle(_ leased: LeasedMessage, _ outcome: WorkOutcome, maxAttempts: Int, backoff: Duration,
+                       failure: DeliveryFailure? = nil) throws(DQError) -> Bool {
         do {
             switch outcome {
             case .done: try ack(leased.receipt)
             case .stopped: try release(leased.receipt)
             case .failed:
                 try nack(leased.receipt, delay: Self.retryDelay(afterAttempt: leased.message.attempt, backoff: backoff),
-                         maxAttempts: maxAttempts)
+                         maxAttempts: maxAttempts, failure: failure)
             case .deadLetter:
                 // A nack buries a message that had `maxAttempts` deliveries; a leased one had at least one.
-                try nack(leased.receipt, maxAttempts: 1)
+                try nack(leased.receipt, maxAttempts: 1, failure: failure)
             }
             return true
         } catch where error.kind == .staleReceipt {

@@ -193,7 +193,7 @@ extension Queue {
         logHandlerError(error, leased, outcome, maxAttempts: maxAttempts, backoff: backoff)
         // A dropped message is acked as a handled one is: in the next receive's transaction.
         if outcome == .done { return true }
-        _ = try settle(leased, outcome, maxAttempts: maxAttempts, backoff: backoff)
+        _ = try settle(leased, outcome, maxAttempts: maxAttempts, backoff: backoff, failure: DeliveryFailure(thrown: error))
         return false
     }
 

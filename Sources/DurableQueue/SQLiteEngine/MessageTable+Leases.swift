@@ -20,7 +20,8 @@ extension MessageTable {
             buried = 0
             for row in rows {
                 if row.message.attempt > maxAttempts {
-                    try bury(connection, queue: queue, position: row.position, priority: row.lane.priority, now: now)
+                    try bury(connection, queue: queue, position: row.position, priority: row.lane.priority, now: now,
+                             failure: unsettled(deliveries: row.message.attempt - 1))
                     drained.note(row.lane.number)
                     buried += 1
                     continue
@@ -38,6 +39,12 @@ extension MessageTable {
             }
         }
         return leased
+    }
+
+    /// The reason a message buried on its way out records: it came back from its last
+    /// delivery without being settled.
+    private static func unsettled(deliveries: Int) -> DeliveryFailure {
+        DeliveryFailure("not settled after \(deliveries) deliveries: its lease ran out or its consumer died")
     }
 
     /// Binds what every statement that settles a delivery checks (`SQL.delivery`): `?1`
@@ -87,12 +94,14 @@ extension MessageTable {
     }
 
     /// Returns the message to the queue (deliverable at `until`, or at once when `nil`),
-    /// or buries it after `maxAttempts` deliveries. Returns `false` if the receipt is stale.
+    /// or buries it with `failure` after `maxAttempts` deliveries. Returns `false` if the
+    /// receipt is stale.
     static func nack(_ connection: Connection, queue: String, receipt: Receipt, until: Int64?, now: Int64,
-                     maxAttempts: Int, drained: DrainedLanes) throws -> Bool {
+                     maxAttempts: Int, failure: DeliveryFailure?, drained: DrainedLanes) throws -> Bool {
         guard let found = try find(connection, queue: queue, receipt: receipt) else { return false }
         if found.attempts >= maxAttempts {
-            try bury(connection, queue: queue, position: receipt.position, priority: found.priority, now: now)
+            try bury(connection, queue: queue, position: receipt.position, priority: found.priority, now: now,
+                     failure: failure)
             drained.note(Lane.number(of: receipt.position))
             return true
         }
@@ -124,14 +133,19 @@ extension MessageTable {
         return connection.changes == 1
     }
 
-    /// Moves the message at `position` to the dead letters of `queue`.
-    static func bury(_ connection: Connection, queue: String, position: Int64, priority: Int, now: Int64) throws {
+    /// Moves the message at `position` to the dead letters of `queue`, dead since `now`
+    /// because of `failure`.
+    static func bury(_ connection: Connection, queue: String, position: Int64, priority: Int, now: Int64,
+                     failure: DeliveryFailure?) throws {
         let key = try dedupKey(at: position, connection)
         let move = try connection.cachedStatement(SQL.buryMove)
         try move.bind(position, at: 1)
         try move.bind(queue, at: 2)
         try move.bind(priority, at: 3)
         try move.bind(now, at: 4)
+        try move.bind(failure?.error, at: 5)
+        try move.bind(failure?.exitStatus.map(Int64.init), at: 6)
+        try move.bind(failure?.signal.map(Int64.init), at: 7)
         try move.run()
         move.reset()
         let delete = try connection.cachedStatement(deleteSQL)
@@ -175,12 +189,21 @@ extension MessageTable {
 
     // MARK: Dead letters
 
-    static func deadLetters(_ connection: Connection, queue: String, limit: Int) throws -> [Message] {
+    static func deadLetters(_ connection: Connection, queue: String, limit: Int) throws -> [DeadLetter] {
         let list = try connection.cachedStatement(SQL.deadLettersList)
         defer { list.reset() }
         try list.bind(queue, at: 1)
         try list.bind(limit, at: 2)
-        return try messages(list, queue: queue)
+        var dead: [DeadLetter] = []
+        while try list.step() {
+            let message = Message(id: list.int64(at: 0), queue: queue, body: list.data(at: 4), priority: list.int(at: 3),
+                                  enqueuedAt: Timestamp.date(list.int64(at: 1)), attempt: list.int(at: 2))
+            let failure = list.isNull(at: 6) ? nil : DeliveryFailure(
+                list.string(at: 6) ?? "", exitStatus: list.isNull(at: 7) ? nil : list.int(at: 7),
+                signal: list.isNull(at: 8) ? nil : list.int(at: 8))
+            dead.append(DeadLetter(message: message, deadAt: Timestamp.date(list.int64(at: 5)), failure: failure))
+        }
+        return dead
     }
 
     /// Appends every dead letter of `queue` to its lane, with its id and no attempts.
@@ -222,15 +245,16 @@ private enum SQL {
         """)
     static let extend = PreparedSQL("UPDATE messages SET lease_until = ?5 WHERE \(delivery)")
     static let buryMove = PreparedSQL("""
-        INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body)
-        SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body FROM messages WHERE position = ?1
+        INSERT INTO dead (queue, id, priority, enqueued_at, attempts, died_at, body, last_error, exit_status, signal)
+        SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body, ?5, ?6, ?7 FROM messages WHERE position = ?1
         """)
     static let dedupKey = PreparedSQL("SELECT dedup_key FROM messages WHERE position = ?1")
     static let releaseLeases = PreparedSQL("UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
     static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
     static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")
     static let deadLettersList = PreparedSQL("""
-        SELECT id, enqueued_at, attempts, priority, body FROM dead WHERE queue = ?1 ORDER BY id LIMIT ?2
+        SELECT id, enqueued_at, attempts, priority, body, died_at, last_error, exit_status, signal
+        FROM dead WHERE queue = ?1 ORDER BY id LIMIT ?2
         """)
     static let retryDeadCounts = PreparedSQL("SELECT priority, count(*) FROM dead WHERE queue = ?1 GROUP BY priority")
     static let retryDeadMove = PreparedSQL("""

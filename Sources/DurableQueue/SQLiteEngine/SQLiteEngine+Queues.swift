@@ -131,12 +131,13 @@ extension SQLiteEngine {
         return found
     }
 
-    func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int) throws(DQError) -> Bool {
+    func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int,
+              failure: DeliveryFailure?) throws(DQError) -> Bool {
         let found = try write { connection in
             let now = Timestamp.now()
             let until = delay > .zero ? now &+ Timestamp.microseconds(delay) : nil
             return try MessageTable.nack(connection, queue: queue, receipt: receipt, until: until, now: now,
-                                         maxAttempts: maxAttempts, drained: drainedLanes)
+                                         maxAttempts: maxAttempts, failure: failure, drained: drainedLanes)
         }
         if found { doorbells.ring(queue) }
         return found
@@ -173,7 +174,7 @@ extension SQLiteEngine {
         try write { try MessageTable.purge($0, queue: queue) }
     }
 
-    func deadLetters(of queue: String, limit: Int) throws(DQError) -> [Message] {
+    func deadLetters(of queue: String, limit: Int) throws(DQError) -> [DeadLetter] {
         try read { try MessageTable.deadLetters($0, queue: queue, limit: limit) }
     }
 

@@ -93,6 +93,13 @@ enum Schema {
                 UNIQUE (queue, priority DESC, generation)
             ) STRICT;
             """), .swift(LaneTablesMigration.moveIntoMessages), .sql("DROP TABLE lanes_v1;")),
+        // Dead letters keep why they died: the last delivery's error, and the exit status
+        // or signal of the command that failed. Older dead letters have none (NULL).
+        Migration(version: 3, steps: .sql("""
+            ALTER TABLE dead ADD COLUMN last_error TEXT;
+            ALTER TABLE dead ADD COLUMN exit_status INTEGER;
+            ALTER TABLE dead ADD COLUMN signal INTEGER;
+            """)),
     ]
 
     static var currentVersion: Int64 { migrations.last?.version ?? 0 }

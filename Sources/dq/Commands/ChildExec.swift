@@ -23,8 +23,7 @@ extension DQ {
                 // The parent is already gone (or the kernel refused): do not run orphaned.
                 throw ExitCode(125)
             }
-            let error = CurrentProcess.execute(searchingPath: command)
-            ErrorReport.fail("cannot run \(command[0]): \(error.description)", status: 127)
+            RunnableCommand.fail(command[0], CurrentProcess.execute(searchingPath: command))
         }
     }
 }

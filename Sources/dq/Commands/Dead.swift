@@ -6,7 +6,15 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "dead",
             abstract: "List a queue's dead letters (messages that failed too many deliveries).",
-            discussion: "Bodies are printed as get prints them (a newline after each unless it ends with one, or NUL with -0); --json adds id, attempt and enqueued_at. Exits 1 when there are none.\n\nExample: dq dead jobs --json")
+            discussion: """
+                Bodies are printed as get prints them (a newline after each unless it ends with one, or NUL with -0). --json prints one \
+                object per line with id, attempt (the deliveries it had), enqueued_at, dead_at, \
+                and why it died when that was recorded: last_error, and exit_status or signal \
+                (a name such as "SIGKILL") for a dq worker command. Exits 1 when there are none.
+
+                For example:
+                  dq dead jobs --json | jq -r '[.id, .dead_at, .last_error] | @tsv'
+                """)
 
         @OptionGroup var location: Location<Queue>
 
@@ -19,7 +27,11 @@ extension DQ {
         func run() throws {
             let dead = try location.open().deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
-            try MessagePrinter(json: json, framing: Framing(nul: nulSeparated, raw: false)).print(dead)
+            if json {
+                for letter in dead { try Output.standardOutput.writeJSONLine(MessageJSON(letter)) }
+            } else {
+                try MessagePrinter(json: false, framing: Framing(nul: nulSeparated, raw: false)).print(dead.map(\.message))
+            }
         }
     }
 }

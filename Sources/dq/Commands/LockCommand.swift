@@ -13,7 +13,8 @@ extension DQ {
                 it exits. CMD inherits the locked file, and so does whatever CMD starts: the \
                 lock is never free while any of them runs (unless it closes the descriptors it \
                 inherited, as a daemon does), and is free as soon as all are gone. CMD itself \
-                gets SIGKILL if dq dies. Exits 75 if the lock stays taken past --timeout. \
+                gets SIGKILL if dq dies. Exits 75 if the lock stays taken past --timeout, 127 \
+                without taking the lock if CMD is not found, 126 if it is not executable. \
                 SIGTERM to dq is passed on to CMD.
                 """)
 
@@ -34,6 +35,7 @@ extension DQ {
         }
 
         func run() throws {
+            RunnableCommand.check(command)
             let lock = try global.openStore().lock(name)
             let held = try lock.lock(timeout: timeout)
             ForwardedSignal.ignoreInterrupt()

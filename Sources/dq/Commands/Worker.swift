@@ -2,8 +2,6 @@ import ArgumentParser
 import DQSystem
 import Dispatch
 import DurableQueue
-import FoundationEssentials
-import Synchronization
 
 extension DQ {
     struct Worker: ParsableCommand {
@@ -13,9 +11,27 @@ extension DQ {
             discussion: """
                 Each message is leased and its body given to CMD on standard input, with \
                 DQ_QUEUE, DQ_MESSAGE_ID and DQ_ATTEMPT in its environment. Exit 0 acks the \
-                message; any other status hands it back for a retry after a backoff (--backoff, \
-                doubling per attempt, at most 5 minutes) until --max-attempts deliveries, then it \
-                goes to the dead letters. The lease is extended while CMD runs.
+                message; any other status, or running past --timeout, hands it back for a \
+                retry after a backoff (--backoff, doubling per attempt, at most 5 minutes) \
+                until --max-attempts deliveries, then it goes to the dead letters, which keep \
+                the last failure (dq dead --json). The lease is extended while CMD runs. A CMD \
+                that is not found exits 127, one that is not executable 126, before any \
+                message is taken.
+
+                Each failed attempt prints one line on stderr; the one that sends the message \
+                to the dead letters prints the second form instead:
+                  dq worker: QUEUE ID: attempt N of M failed: REASON; retrying in D
+                  dq worker: QUEUE ID: dead after N attempts: REASON
+                ("1 attempt" when N is 1). REASON is "exit status S", "killed by SIGNAME", or \
+                "timed out after D (exit status S)" / "timed out after D (killed by SIGNAME)".
+
+                --timeout D: a CMD still running after D gets SIGTERM, with its whole process \
+                group, and SIGKILL if it has not exited --grace later.
+
+                --exit-when-empty: exit 0 once no message is ready and none of this worker's \
+                commands runs; it first waits out the backoff of messages it failed itself, \
+                but not messages put with --delay that are not due yet, nor messages other \
+                consumers hold.
 
                 SIGTERM or SIGINT: take no new messages, let running commands finish within \
                 --grace, then kill them; their messages go back to the queue without counting \
@@ -24,6 +40,10 @@ extension DQ {
                 inherits the worker's lease-holder lock, so the worker's leases return to the \
                 queue within about a second of the last of them exiting (a daemon that closes \
                 its inherited descriptors lets them return at once).
+
+                For example, a batch job: four at a time, ten minutes each at most, until the \
+                queue is drained:
+                  dq worker jobs -j 4 --timeout 10m --exit-when-empty -- ./resize.sh
                 """)
 
         @OptionGroup var location: Location<Queue>
@@ -38,13 +58,20 @@ extension DQ {
         @Option(name: .long, help: "Deliveries before a failing message goes to the dead letters.")
         var maxAttempts: Int = Queue.defaultMaxAttempts
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long running commands may take to finish after SIGTERM/SIGINT. (default: 10s)", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long running commands may take to finish after SIGTERM/SIGINT, or after a --timeout. (default: 10s)", valueName: "duration"),
                 transform: Parse.duration)
         var grace: Duration = .seconds(10)
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Delay before the first retry of a failed message. (default: 1s)", valueName: "duration"),
                 transform: Parse.duration)
         var backoff: Duration = .seconds(1)
+
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Fail an attempt whose command runs longer than this, and stop the command. (default: none)", valueName: "duration"),
+                transform: Parse.duration)
+        var timeout: Duration?
+
+        @Flag(name: .long, help: "Exit 0 once the queue has no ready message and no command of this worker runs.")
+        var exitWhenEmpty = false
 
         @Argument(parsing: .postTerminator, help: "The command to run, after --.")
         var command: [String] = []
@@ -54,26 +81,33 @@ extension DQ {
             if jobs < 1 || jobs > 1_000 { throw ValidationError("-j must be between 1 and 1000") }
             if lease < .milliseconds(100) { throw ValidationError("--lease must be at least 100ms") }
             if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+            if let timeout, timeout < .milliseconds(1) { throw ValidationError("--timeout must be at least 1ms") }
         }
 
         func run() throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            RunnableCommand.check(command)
+            let stopped = try WaitInterrupt()
+            StopSignal.install(waking: stopped)
             let queue = try location.open()
-            let supervisor = Supervisor(
-                queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff)
+            let supervisor = try Supervisor(
+                queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff,
+                timeout: timeout, grace: grace, emptyWatch: exitWhenEmpty ? EmptyQueueWatch(slots: jobs) : nil)
             let slots = DispatchGroup()
             for _ in 0..<jobs {
                 slots.enter()
                 detachThread {
-                    supervisor.runSlot(interrupt: interrupt)
+                    supervisor.runSlot()
                     slots.leave()
                 }
             }
-            // Sleep until a stop signal (the interrupt) or until every slot has ended.
+            slots.notify(queue: .global()) { stopped.signal() }
+            // Sleep until a stop signal or until every slot has ended (either signals `stopped`).
             while slots.wait(timeout: .now()) == .timedOut {
-                _ = Poll.readable([FileDescriptor(rawValue: interrupt.fileDescriptor)], milliseconds: 1_000)
-                if StopSignal.pending != nil { break }
+                _ = Poll.readable([FileDescriptor(rawValue: stopped.fileDescriptor)], milliseconds: 1_000)
+                if StopSignal.pending != nil {
+                    supervisor.wake.signal()
+                    break
+                }
             }
             let graceNanoseconds = Int(clamping: grace.nanoseconds)
             if slots.wait(timeout: .now() + .nanoseconds(graceNanoseconds)) == .timedOut {
@@ -82,134 +116,5 @@ extension DQ {
             }
             if let failure = supervisor.failure { throw failure }
         }
-    }
-}
-
-/// Runs the worker's slots: lease a message, run the command on it, settle it.
-///
-/// Commands start with `posix_spawn` rather than swift-subprocess: each must die with
-/// the worker, which takes `PR_SET_PDEATHSIG` set between fork and exec, and
-/// swift-subprocess offers no pre-exec hook on Linux (only spawn attributes). So the
-/// command runs through `dq child-exec`, which sets the signal and execs it; the rest
-/// (a process group, a stdin pipe, a reaping thread) is plain POSIX.
-///
-final class Supervisor: Sendable {
-    let queue: Queue
-    let command: [String]
-    let lease: Duration
-    let maxAttempts: Int
-    let backoff: Duration
-    private let children = Mutex<Children>(Children())
-    private let firstFailure = Mutex<DQError?>(nil)
-
-    /// The commands running now, and those killed at shutdown.
-    private struct Children {
-        var running: Set<ChildProcess> = []
-        var killed: Set<ChildProcess> = []
-    }
-
-    /// The first error that stopped a slot.
-    var failure: DQError? { firstFailure.withLock { $0 } }
-
-    init(queue: Queue, command: [String], lease: Duration, maxAttempts: Int, backoff: Duration) {
-        self.queue = queue
-        self.command = command
-        self.lease = lease
-        self.maxAttempts = maxAttempts
-        self.backoff = backoff
-    }
-
-    /// One slot: until a stop signal, lease a message and handle it.
-    func runSlot(interrupt: WaitInterrupt) {
-        while StopSignal.pending == nil {
-            do {
-                guard let leased = try queue.receive(lease: lease, timeout: nil, maxAttempts: maxAttempts,
-                                                     interrupt: interrupt).first else { return }
-                try handle(leased)
-            } catch {
-                firstFailure.withLock { $0 = $0 ?? (error as? DQError) ?? DQError(.internalError, "\(error)") }
-                interrupt.signal()
-                return
-            }
-        }
-    }
-
-    private func handle(_ leased: LeasedMessage) throws {
-        let message = leased.message
-        let outcome = try runCommand(body: message.body, environment: [
-            "DQ_QUEUE": queue.name, "DQ_MESSAGE_ID": String(message.id), "DQ_ATTEMPT": String(message.attempt),
-        ], keepLeased: leased.receipt)
-        if !(try queue.settle(leased, outcome, maxAttempts: maxAttempts, backoff: backoff)) {
-            // The lease was lost (the store was unreachable past it): the message is
-            // someone else's now, and this outcome cannot be recorded.
-            ErrorReport.warn("message \(message.id): its lease ran out before the command ended; it was delivered again")
-        }
-    }
-
-    /// Runs the command with `body` on its standard input, extending the lease every
-    /// third of it until the command exits.
-    private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt) throws -> WorkOutcome {
-        // Close-on-exec from the start: another slot spawning meanwhile must not inherit
-        // the write end (its command would then never see the end of this input).
-        let input: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
-        do throws(Errno) {
-            input = try FileDescriptor.pipeClosedOnExec()
-        } catch {
-            throw DQError(error, "pipe", otherwise: .internalError)
-        }
-        // The command inherits this process's lease-holder lock: its leases are not
-        // handed back while anything the command started still runs, even if the worker
-        // is killed.
-        let holder = queue.store.leaseHolderDescriptor.map { [FileDescriptor(rawValue: $0)] } ?? []
-        let spawned = Spawn.command(command, environment: environment, stdin: input.readEnd, inherit: holder, ownGroup: true)
-        input.readEnd.close()
-        guard case .success(let child) = spawned else {
-            input.writeEnd.close()
-            if case .failure(let failure) = spawned {
-                // Only running out of processes or memory is worth a retry; the rest is the command's.
-                let exhausted = DQError.Kind(errno: failure) == .resourceExhausted
-                throw DQError(exhausted ? .resourceExhausted : .internalError, "cannot start \(command[0]): \(failure.description)")
-            }
-            throw DQError(.internalError, "cannot start \(command[0])")
-        }
-        children.withLock { _ = $0.running.insert(child) }
-        defer { children.withLock { _ = $0.running.remove(child) } }
-
-        // Feed the body on its own thread: the command may not read it all, or late.
-        let writer = input.writeEnd
-        detachThread {
-            body.withUnsafeBytes { bytes in _ = try? writer.writeAll(bytes) }
-            writer.close()
-        }
-
-        let exited = DispatchSemaphore(value: 0)
-        let status = ExitStatus()
-        detachThread {
-            status.value = child.wait()
-            exited.signal()
-        }
-        let keeper = LeaseKeeper(queue: queue, receipt: receipt, lease: lease) { error in
-            ErrorReport.warn("message \(receipt.id): cannot extend its lease: \(error.message)")
-        }
-        exited.wait()
-        keeper.stop()
-        if children.withLock({ $0.killed.contains(child) }) { return .stopped }
-        return status.value.shellStatus == 0 ? .done : .failed
-    }
-
-    /// Kills every running command and all of its process group (the grace period ran
-    /// out).
-    func killRunning() {
-        children.withLock { children in
-            for child in children.running {
-                children.killed.insert(child)
-                child.sendToGroup(.kill)
-            }
-        }
-    }
-
-    /// A child's wait status, written by the thread that reaped it before it signals.
-    private final class ExitStatus: @unchecked Sendable {
-        var value = WaitStatus(rawValue: 0)
     }
 }
