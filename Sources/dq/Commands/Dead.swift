@@ -17,7 +17,7 @@ extension DQ {
         var json = false
 
         func run() throws {
-            let dead = try location.open().deadLetters()
+            let dead = try location.openForReading().deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
             try MessagePrinter(json: json, separated: true, nulSeparated: nulSeparated).print(dead)
         }

@@ -24,7 +24,7 @@ extension DQ {
         }
 
         func run() throws {
-            let messages = try location.open().peek(limit: count)
+            let messages = try location.openForReading().peek(limit: count)
             if messages.isEmpty { throw ExitCode(1) }
             try MessagePrinter(json: json, separated: count > 1, nulSeparated: nulSeparated).print(messages)
         }
