@@ -353,7 +353,8 @@ public struct BenchRunner {
         let db = freshStore("W8")
         let dq = configuration.executable
         func options(_ db: String) -> [String] { ["--db", db, "--sync", sync] }
-        _ = try CommandTimer.time([dq, "len", "bench"] + options(db))
+        // Creates the store (commands that only read create none), leaving the queue empty.
+        _ = try CommandTimer.time([dq, "purge", "bench"] + options(db))
         let shells = try [false, true].compactMap { keepingLog -> SQLiteShellFloor? in
             // The floor's store is a dq store whose queue already has a lane (one message).
             let floorDB = freshStore(keepingLog ? "floor-W8-kept" : "floor-W8")

@@ -9,6 +9,9 @@ struct Target<Object: StoreObject> {
     /// Opens the store and the object in it.
     func open() throws -> Object { try Object.open(name, in: store.open()) }
 
+    /// The same object, for a command that only reads it (see `StoreChoice.reading`).
+    var reading: Target { Target(store: store.reading, name: name) }
+
     /// A request that opens the object and makes `call` on it.
     func request(_ call: @escaping (Object) throws -> Void) -> CallRequest<Object> {
         CallRequest(target: self, call: call)

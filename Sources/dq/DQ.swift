@@ -16,6 +16,12 @@ struct DQ: ParsableCommand {
             The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else \
             $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
 
+            Commands that write or wait create a missing store. Commands that only read \
+            (len, peek, dead, stats, doctor, kv get/keys/items, list items/len, counter get, \
+            event is-set) create nothing: `dq len --db /tmp/typo.db jobs` fails with \
+            "dq: no store at /tmp/typo.db" (73). They also work for a user who may only read \
+            the store.
+
             Exit status: 0 success; 1 no result (empty queue or list, absent key, event \
             clear, timeout); 64 usage \
             error; 65 bad data (not a dq store, corrupt file, stale receipt); 73 cannot \

@@ -5,7 +5,7 @@ import FoundationEssentials
 /// Options every subcommand takes: which store, and how durable its commits are.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The store file (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db).",
+        "The store file (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db). Commands that write or wait create it; those that only read need it there.",
         valueName: "path"))
     var db: String?
 
@@ -54,15 +54,33 @@ struct GlobalOptions: ParsableArguments {
     func openStore() throws -> Store {
         try choice.open()
     }
+
+    /// Opens the store for a command that only reads it (see `StoreChoice.reading`).
+    func openStoreForReading() throws -> Store {
+        try choice.reading.open()
+    }
 }
 
-/// The store a command works on and the durability it asks for.
+/// The store a command works on, the durability it asks for, and whether it may create
+/// the store.
 struct StoreChoice {
     var db: String?
     var sync: Durability = .normal
+    /// `.create` for commands that write (and waits, which may start before the first
+    /// writer); `.existing` for those that only read.
+    var access: StoreAccess = .create
+
+    /// The same store for a command that only reads: a missing one is "no store at
+    /// PATH" (exit 73) and nothing is created, and one this user may not write is read
+    /// read-only.
+    var reading: StoreChoice {
+        var choice = self
+        choice.access = .existing
+        return choice
+    }
 
     func open() throws -> Store {
-        try Store(path: db, options: StoreOptions(durability: sync))
+        try Store(path: db, options: StoreOptions(durability: sync, access: access))
     }
 }
 

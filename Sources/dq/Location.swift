@@ -19,6 +19,9 @@ struct Location<Object: StoreObject>: ParsableArguments {
 
     /// Opens the store and the object in it.
     func open() throws -> Object { try target.open() }
+
+    /// Opens the object for a command that only reads it (see `StoreChoice.reading`).
+    func openForReading() throws -> Object { try target.reading.open() }
 }
 
 /// A kind of named object in a store, as a command's first argument names it.

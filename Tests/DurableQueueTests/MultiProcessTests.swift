@@ -71,7 +71,7 @@ struct StressTests {
     @Test("2 producers and 3 consumers mixing single and batch puts, priorities, gets, batch gets, leases, acks and nacks: every message taken exactly once, integrity ok")
     func mixedOperations() throws {
         let db = directory.file("store.db")
-        _ = try dq(["len", "stress", "--db", db])
+        _ = try dq(["purge", "stress", "--db", db])  // creates the store
         let consumers = try (1...3).map { seed in try ChildProcess(Executables.helper, ["stress-consume", db, "\(seed)"]) }
         let producers = try ["a", "b"].enumerated().map { index, prefix in
             try ChildProcess(Executables.helper, ["stress-produce", db, prefix, "1500", "\(index + 7)"])

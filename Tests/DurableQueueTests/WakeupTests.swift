@@ -25,7 +25,7 @@ struct WakeupTests {
     @Test("a blocked get wakes for a put to its queue, not for puts to others")
     func wakesOnlyForItsQueue() throws {
         let db = directory.file("store.db")
-        _ = try dq(["len", "q", "--db", db])
+        _ = try dq(["purge", "q", "--db", db])  // creates the store
         let getter = try ChildProcess(Executables.dq, ["get", "mine", "--timeout", "20s", "--db", db])
         #expect(eventually { process(getter.pid, hasOpen: db) })
         for index in 0..<20 { _ = try dq(["put", "other", "noise \(index)", "--db", db]) }
@@ -38,7 +38,7 @@ struct WakeupTests {
     @Test("SIGTERM ends a blocked get at once with status 143 and nothing printed")
     func signalEndsWait() throws {
         let db = directory.file("store.db")
-        _ = try dq(["len", "q", "--db", db])
+        _ = try dq(["purge", "q", "--db", db])  // creates the store
         let getter = try ChildProcess(Executables.dq, ["get", "q", "--db", db])
         #expect(eventually { process(getter.pid, hasOpen: db) })
         let start = ContinuousClock.now
@@ -52,7 +52,7 @@ struct WakeupTests {
     @Test("8 processes mixing puts, batch puts, gets, leases with ack or nack, peeks and counts: no error at all")
     func mixedLoad() throws {
         let db = directory.file("store.db")
-        _ = try dq(["len", "mix-0", "--db", db])
+        _ = try dq(["purge", "mix-0", "--db", db])  // creates the store
         let workers = try (1...8).map { seed in try ChildProcess(Executables.helper, ["mix", db, "4", "\(seed)"]) }
         for worker in workers {
             let result = worker.wait(timeout: .seconds(120))

@@ -42,6 +42,19 @@ final class FileLock {
         self.created = created
     }
 
+    /// Opens the lock file at `path` for reading only, creating nothing (a shared lock
+    /// needs no more), or `nil` when it is not there or may not be read: a process that
+    /// only reads a store then does without it.
+    init?(readingExisting path: String) {
+        do throws(Errno) {
+            fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .noFollow])
+        } catch {
+            return nil
+        }
+        self.path = path
+        created = false
+    }
+
     deinit {
         fd.close()
     }

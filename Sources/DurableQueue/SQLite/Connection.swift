@@ -20,15 +20,58 @@ final class Connection {
     /// The `PRAGMA synchronous` level last set through `setSynchronous`.
     private var synchronous: String?
 
+    /// How a connection only reads a database in WAL mode, creating no file.
+    enum ReadOnlyMode: Sendable {
+        /// SQLite's read-only mode on the `-wal` and `-shm` files that are there, opening
+        /// the `-shm` read-only (`readonly_shm`) so it is never created: sees every commit,
+        /// other processes' included.
+        case log
+        /// The file as it is, without locks or log (`immutable`): only for a database
+        /// that has no `-wal` file, which a read-only connection would otherwise create.
+        case immutable
+    }
+
     /// Opens (and, with `create`, creates) the database at `path`.
     ///
     /// - Throws: `SQLiteError` when SQLite cannot open the file. A handle that failed
     ///   to open is still closed.
-    init(path: String, create: Bool) throws {
+    convenience init(path: String, create: Bool) throws {
+        try self.init(path: path, filename: path,
+                      flags: SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+    }
+
+    /// Opens the database at `path` read-only, in `mode`.
+    ///
+    /// - Throws: `SQLiteError` when SQLite cannot open the file.
+    convenience init(path: String, readOnly mode: ReadOnlyMode) throws {
+        let query = mode == .log ? "mode=ro&readonly_shm=1" : "mode=ro&immutable=1"
+        try self.init(path: path, filename: Self.uri(path) + "?" + query, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_URI)
+    }
+
+    /// The `file:` URI that names `path`: every byte but letters, digits and `/._-~`
+    /// percent-encoded, so `?`, `#` and `%` in a file name stay part of it.
+    static func uri(_ path: String) -> String {
+        var uri = "file:"
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                 UInt8(ascii: "-"), UInt8(ascii: "~"):
+                uri.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                uri += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return uri
+    }
+
+    /// Opens `filename` (a path, or a URI with `SQLITE_OPEN_URI`) with `flags`; `path`
+    /// is the file's path, for messages.
+    private init(path: String, filename: String, flags: Int32) throws {
         var handle: OpaquePointer?
-        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        if create { flags |= SQLITE_OPEN_CREATE }
-        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        let flags = flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let rc = sqlite3_open_v2(filename, &handle, flags, nil)
         guard rc == SQLITE_OK, let handle else {
             let error = SQLiteError(
                 extendedCode: handle.map { sqlite3_extended_errcode($0) } ?? rc,

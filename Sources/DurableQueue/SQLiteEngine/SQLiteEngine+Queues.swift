@@ -6,6 +6,8 @@ extension SQLiteEngine {
     func put(_ messages: [OutgoingMessage], on queue: String, progress: ((Int) -> Void)?) throws(DQError) -> [PutResult] {
         var early = Doorbells.EarlyRing.none
         var added = 0
+        // Before the doorbells' file is mapped: a store open read-only touches none.
+        try refuseIfReadOnly("write")
         doorbells.prepareToRing()
         let results = try write { connection in
             // Read the clock holding the write lock, so ids follow commit order.
@@ -189,6 +191,7 @@ extension SQLiteEngine {
     }
 
     func traffic(ofQueue queue: String) -> QueueTraffic {
-        traffic.reading(queue)
+        // The counters' file is made on first use: a store open read-only makes none.
+        readOnly == nil ? traffic.reading(queue) : QueueTraffic(added: 0, removed: 0)
     }
 }

@@ -8,7 +8,9 @@ extension SQLiteEngine {
     /// This store's wait reactor, made at the first wait: one inotify instance watching
     /// the doorbells (`DoorbellWatches`) for every waiter of the process.
     func reactor() throws(DQError) -> WaitReactor {
-        try reactorSlot.withLock { slot throws(DQError) -> WaitReactor in
+        // A wait needs the side files, which a store open read-only does not touch.
+        try refuseIfReadOnly("wait on")
+        return try reactorSlot.withLock { slot throws(DQError) -> WaitReactor in
             if let reactor = slot { return reactor }
             let reactor = try WaitReactor(source: DoorbellWatches(doorbells: doorbells))
             slot = reactor

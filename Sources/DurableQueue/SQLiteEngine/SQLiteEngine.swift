@@ -27,8 +27,12 @@ final class SQLiteEngine: Sendable {
     let checkpointer: Checkpointer
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
     private let writerLock: WriterLock?
+    /// How this process reads the store when it only reads it (`StoreAccess.readOnly`,
+    /// or `.existing` on a store it may not write); `nil` when it writes too.
+    let readOnly: Connection.ReadOnlyMode?
 
-    /// Opens or creates the store file at `path` (see `Store.init(path:options:)`).
+    /// Opens the store file at `path`, or creates it as `options.access` allows (see
+    /// `Store.init(path:options:)`).
     init(path: String, options: StoreOptions) throws(DQError) {
         self.path = path
         self.options = options
@@ -38,31 +42,61 @@ final class SQLiteEngine: Sendable {
         if let type = StoreLocation.unsafeFilesystem(of: path) {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
         }
-        _ = try StoreLocation.prepare(path: path)
-        try SideFiles.verify(storePath: path)
-        let first = try Self.openChecked(path: path, options: options)
-        let writerLock = try WriterLock(path: Self.lockPath(for: path))
-        self.writerLock = options.writerLock ? writerLock : nil
+        let opened: Opened
+        do {
+            opened = options.access == .readOnly
+                ? try Self.openReadOnly(path: path, options: options)
+                : try Self.openReadWrite(path: path, options: options)
+        } catch where error.kind == .permissionDenied && options.access == .existing {
+            opened = try Self.openReadOnly(path: path, options: options)
+        }
+        readOnly = opened.readOnly
+        self.writerLock = options.writerLock ? opened.writerLock : nil
         let checkpointer = Checkpointer()
         self.checkpointer = checkpointer
         // Without the writer lock up front, writers that collide queue on it (see
         // `ContendedWrite`) instead of sleeping in SQLite's busy handler.
-        let contended = options.writerLock ? nil : writerLock
+        let contended = options.writerLock ? nil : opened.writerLock
         // The hooks every connection of this store gets.
         let equip: @Sendable (Connection) -> Void = { connection in
             checkpointer.install(on: connection)
             contended.map { ContendedWrite(lock: $0, timeout: options.busyTimeout).install(on: connection) }
         }
-        equip(first)
-        pool = ConnectionPool { [path, options] in
-            let connection = try Connection(path: path, create: false)
-            try Self.configure(connection, options: options)
+        equip(opened.first)
+        pool = ConnectionPool { [path, options, readOnly] in
+            let connection: Connection
+            if let readOnly {
+                connection = try Connection(path: path, readOnly: readOnly)
+                Self.configureReading(connection, options: options)
+            } else {
+                connection = try Connection(path: path, create: false)
+                try Self.configure(connection, options: options)
+            }
             equip(connection)
             return connection
         }
-        pool.add(first)
+        pool.add(opened.first)
         checkpointer.attach(to: self)
-        options.logger.debug("store opened", metadata: ["path": "\(path)", "durability": "\(options.durability.rawValue)"])
+        options.logger.debug("store opened", metadata: ["path": "\(path)", "durability": "\(options.durability.rawValue)",
+                                                        "read-only": "\(readOnly != nil)"])
+    }
+
+    /// The first connection of a store just opened, and how the store was opened.
+    struct Opened {
+        let first: Connection
+        /// The sidecar lock writers queue on (`nil` when only reading).
+        let writerLock: WriterLock?
+        /// How it is read when only read; `nil` when written too.
+        let readOnly: Connection.ReadOnlyMode?
+    }
+
+    /// Opens the store to read and write it, creating it first if `options.access` is
+    /// `.create`.
+    private static func openReadWrite(path: String, options: StoreOptions) throws(DQError) -> Opened {
+        _ = try StoreLocation.prepare(path: path, access: options.access)
+        try SideFiles.verify(storePath: path)
+        let first = try openChecked(path: path, options: options)
+        return Opened(first: first, writerLock: try WriterLock(path: lockPath(for: path)), readOnly: nil)
     }
 
     /// A write-ahead log shorter than this is left in place when the store closes, for
@@ -82,7 +116,7 @@ final class SQLiteEngine: Sendable {
         reactorSlot.withLock { $0?.shutdown() }
         // Lanes this process drained leave no row behind (see `DrainedLanes`).
         if !drainedLanes.isEmpty { _ = try? drainedLanes.sweep(self, visits: 0) }
-        if StoreLocation.fileSize(path + "-wal") >= Self.keptLogBytes {
+        if readOnly == nil && StoreLocation.fileSize(path + "-wal") >= Self.keptLogBytes {
             pool.forEachIdle { $0.checkpointsOnClose(true) }
         }
     }
@@ -176,7 +210,8 @@ final class SQLiteEngine: Sendable {
     /// lock (see `WriterLock`) unless the options turned it off. With
     /// `Durability.full`, a commit of `kind` `.takes` is not fsynced (see `Durability`).
     func write<T>(_ kind: CommitKind = .stores, _ body: (Connection) throws -> T) throws(DQError) -> T {
-        try withConnection { connection in
+        try refuseIfReadOnly("write")
+        return try withConnection { connection in
             if options.durability == .full { try connection.setSynchronous(kind == .stores ? "FULL" : "NORMAL") }
             connection.contention?.writing = true
             defer { connection.contention?.writing = false }

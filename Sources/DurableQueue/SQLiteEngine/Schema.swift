@@ -211,7 +211,7 @@ struct Migrator {
         }
     }
 
-    private func check(_ connection: Connection, version: Int64) throws {
+    func check(_ connection: Connection, version: Int64) throws {
         let path = connection.path
         if version > currentVersion {
             throw DQError(.badStore, "\(path) was written by a newer dq (schema version \(version); this dq knows up to \(currentVersion)): upgrade dq")

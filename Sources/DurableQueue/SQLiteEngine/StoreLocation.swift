@@ -38,21 +38,26 @@ public enum StoreLocation {
         return CurrentProcess.passwordHomeDirectory ?? "/tmp"
     }
 
-    /// Makes sure the store file can be opened: creates missing parent directories
-    /// (mode 0700) and, when the file does not exist yet, creates it empty with mode
-    /// 0600 so SQLite (and its `-wal` / `-shm` files, which copy the mode) never makes
-    /// it world-readable.
+    /// Makes sure the store file can be opened with `access`. For `.create`: creates
+    /// missing parent directories (mode 0700) and, when the file does not exist yet,
+    /// creates it empty with mode 0600 so SQLite (and its `-wal` / `-shm` files, which
+    /// copy the mode) never makes it world-readable. The other modes create nothing.
     ///
     /// - Returns: `true` if this call created the file.
-    /// - Throws: `DQError` `.permissionDenied` when the file may not be written; the
-    ///   kind the errno says (`.permissionDenied`, `.diskFull`, …), else
-    ///   `.storeUnavailable`, when a directory or the file cannot be made;
-    ///   `.storeUnavailable` when the path names something other than a regular file (a
-    ///   directory, a device, a FIFO, a socket).
-    static func prepare(path: String) throws(DQError) -> Bool {
-        if let info = try? FileStatus(path: path) {
+    /// - Throws: `DQError` `.permissionDenied` when the file may not be written (but
+    ///   for `.readOnly`) or its folder not searched; `.storeUnavailable` "no store at
+    ///   PATH" for a missing or empty file unless `.create`; the kind the errno says
+    ///   (`.permissionDenied`, `.diskFull`, …), else `.storeUnavailable`, when a
+    ///   directory or the file cannot be made; `.storeUnavailable` when the path names
+    ///   something other than a regular file (a directory, a device, a FIFO, a socket).
+    static func prepare(path: String, access: StoreAccess = .create) throws(DQError) -> Bool {
+        let status = Result { () throws(Errno) in try FileStatus(path: path) }
+        if case .success(let info) = status {
             switch info.type {
             case .regular:
+                // A file no one has made a store of yet (or whose maker is still at it).
+                if access != .create && info.size == 0 { throw noStore(path, "the file is empty") }
+                if access == .readOnly { return false }
                 // Before SQLite opens it: a store opened read-only would leave read-only
                 // -wal and -shm files behind, which break it once it is writable again.
                 do throws(Errno) { try FileSystem.checkWritable(path) } catch where error == .permissionDenied {
@@ -60,7 +65,7 @@ public enum StoreLocation {
                 } catch {
                     // Any other failure is left for SQLite's open to report.
                 }
-                repairLogModes(of: path, owner: info.owner)
+                matchLogModes(of: path, to: info)
                 return false
             case .directory: throw DQError(.storeUnavailable, "cannot open \(path): it is a directory")
             case .characterDevice: throw notAFile(path, "a character device")
@@ -69,6 +74,12 @@ public enum StoreLocation {
             case .socket: throw notAFile(path, "a socket")
             default: throw notAFile(path, "not a regular file")
             }
+        }
+        if access != .create {
+            if case .failure(let error) = status, error != .noSuchFileOrDirectory && error != .notDirectory {
+                throw DQError(error, "cannot open \(path)")
+            }
+            throw noStore(path)
         }
         try makeDirectories(parentOf: path)
         // The file does not exist, so no SQLite connection in this process has it open:
@@ -83,16 +94,25 @@ public enum StoreLocation {
         return true
     }
 
-    /// Gives `PATH-wal` and `PATH-shm` back the owner's read and write permission if an
-    /// earlier attempt on a read-only store (by an older dq, or SQLite itself) left them
-    /// read-only: SQLite makes them with the store file's mode, and a read-only `-shm`
-    /// keeps the store read-only after the file is writable again.
-    private static func repairLogModes(of path: String, owner: FileStatus.UserID) {
-        guard CurrentProcess.effectiveUserID == owner else { return }
+    /// The error for a store that is not there: `no store at PATH`, and why when
+    /// `detail` says (`.storeUnavailable`, exit status 73 in `dq`).
+    static func noStore(_ path: String, _ detail: String? = nil) -> DQError {
+        DQError(.storeUnavailable, "no store at \(path)" + (detail.map { " (\($0))" } ?? ""))
+    }
+
+    /// Gives `PATH-wal` and `PATH-shm` the store file's permissions, plus the owner's
+    /// read and write: SQLite makes them with the mode the store file had then, so an
+    /// earlier attempt on a read-only store (by an older dq, or SQLite itself) may have
+    /// left them read-only, which keeps the store read-only after the file is writable
+    /// again; and a store made readable to others after it was created stays unreadable
+    /// to them while its log is not.
+    private static func matchLogModes(of path: String, to store: FileStatus) {
+        guard CurrentProcess.effectiveUserID == store.owner else { return }
+        let wanted = store.permissions & 0o777 | 0o600
         for side in [path + "-wal", path + "-shm"] {
-            guard let info = try? FileStatus(path: side, followingLinks: false), info.type == .regular, info.owner == owner,
-                  info.permissions & 0o600 != 0o600 else { continue }
-            try? FileSystem.setPermissions(side, info.permissions | 0o600)
+            guard let info = try? FileStatus(path: side, followingLinks: false), info.type == .regular,
+                  info.owner == store.owner, info.permissions & 0o777 != wanted else { continue }
+            try? FileSystem.setPermissions(side, wanted)
         }
     }
 

@@ -98,8 +98,9 @@ public enum Doctor {
     /// an older schema is upgraded, as by any dq that opens it). A file that cannot be
     /// opened as a dq store is a finding, not an error.
     ///
-    /// Opens the store like `Store.init(path:options:)` (which may migrate an older
-    /// schema) and reads the whole file for `PRAGMA integrity_check`; other processes
+    /// Opens the store like `Store.init(path:options:)` with `StoreAccess.existing`
+    /// (which may migrate an older schema, and only reads a store this process may not
+    /// write) and reads the whole file for `PRAGMA integrity_check`; other processes
     /// keep working meanwhile.
     ///
     /// For example:
@@ -123,11 +124,11 @@ public enum Doctor {
             diagnosis.add("filesystem", .ok, type ?? "unknown")
         }
         guard exists else {
-            diagnosis.fail("store", DQError(.storeUnavailable, "\(path) does not exist"))
+            diagnosis.fail("store", StoreLocation.noStore(path))
             return diagnosis
         }
         let store: SQLiteEngine
-        do { store = try SQLiteEngine(path: path, options: StoreOptions()) } catch {
+        do { store = try SQLiteEngine(path: path, options: StoreOptions(access: .existing)) } catch {
             diagnosis.fail("store", error)
             return diagnosis
         }

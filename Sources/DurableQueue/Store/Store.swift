@@ -6,7 +6,8 @@ import Logging
 /// default one SQLite file in WAL mode.
 ///
 /// Opening creates the file (and missing parent directories) if needed, checks that it
-/// is a dq store this build can read, and migrates an older schema. A `Store` is safe
+/// is a dq store this build can read, and migrates an older schema.
+/// `StoreOptions.access` can refuse to create it, or open it to read only. A `Store` is safe
 /// to use from many threads and tasks at once.
 ///
 /// For example:
@@ -28,13 +29,16 @@ public final class Store: Sendable {
     /// Opens or creates the store at `path`; `nil` means `StoreLocation.defaultPath`.
     ///
     /// Any number of processes may open the same path at once; those that arrive
-    /// together take turns creating or migrating it. A new file gets mode 0600.
+    /// together take turns creating or migrating it. A new file gets mode 0600. With
+    /// `options.access` `.existing` or `.readOnly` nothing is created, and a store this
+    /// process may not write can still be read (see `StoreAccess`).
     ///
     /// For example:
     ///
     /// ```swift
     /// let store = try Store(path: "/tmp/jobs.db")
     /// let shared = try Store()   // $DQ_DB, or ~/.local/share/dq/default.db
+    /// let report = try Store(path: "/srv/jobs.db", options: StoreOptions(access: .readOnly))
     /// ```
     ///
     /// - Throws: `DQError` with kind `.badStore` for a file that is not a dq store
@@ -43,7 +47,8 @@ public final class Store: Sendable {
     ///   the file or its directory cannot be created, opened or written; `.timedOut`
     ///   when another process holds the store locked past the busy timeout;
     ///   `.invalidArgument` for an empty path. A store on a network or FUSE filesystem
-    ///   is `.storeUnavailable`.
+    ///   is `.storeUnavailable`, and so is a missing or empty file ("no store at PATH")
+    ///   unless `options.access` is `.create`.
     public init(path: String? = nil, options: StoreOptions = StoreOptions()) throws(DQError) {
         let path = path ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
         guard !path.isEmpty else { throw DQError(.invalidArgument, "the store path is empty") }

@@ -33,6 +33,33 @@ enum CommitKind {
     case takes
 }
 
+/// Whether opening a `Store` may create it, and whether the store is read and written
+/// or only read.
+///
+/// For example:
+///
+/// ```swift
+/// let store = try Store(path: "/srv/jobs.db", options: StoreOptions(access: .existing))
+/// ```
+public enum StoreAccess: Sendable {
+    /// Read and write; a missing store is created, with its missing parent folders.
+    case create
+    /// Read and write a store that is there; a missing (or empty) file is
+    /// `.storeUnavailable` "no store at PATH", and nothing is created. When this process
+    /// may not write the store (the file, a side file it needs, or the filesystem is
+    /// read-only to it), it is opened as `.readOnly` instead.
+    case existing
+    /// Only read a store that is there: SQLite opens it read-only, and no file or
+    /// folder is created or changed, not even dq's side files. Writes and waits fail with
+    /// `.permissionDenied`. A store of an older schema cannot be read this way until a
+    /// process that may write it upgrades it.
+    ///
+    /// When the store has no `-wal` file (no process has it open) and its folder may
+    /// not be written, the file is read as it is (SQLite's `immutable`): a writer that
+    /// starts meanwhile is not seen, and its checkpoint may fail a read in progress.
+    case readOnly
+}
+
 /// Settings for opening a `Store`. They apply to this process's connections only.
 ///
 /// For example:
@@ -57,6 +84,9 @@ public struct StoreOptions: Sendable {
     /// writer, which raises the tail latency of puts when writers outnumber cores (README,
     /// "Waiting", has the figures). `dq bench --writer-lock` measures it on a machine.
     public var writerLock: Bool
+    /// Whether opening may create the store, and whether it is written or only read
+    /// (default `.create`).
+    public var access: StoreAccess
     /// Where the store reports what it does on its own: space reclaimed, leases of
     /// dead processes returned. The library prints nothing itself; by
     /// default these go nowhere.
@@ -70,10 +100,12 @@ public struct StoreOptions: Sendable {
     /// let options = StoreOptions(durability: .full, busyTimeout: .seconds(2))
     /// ```
     public init(durability: Durability = .normal, busyTimeout: Duration = .seconds(10), writerLock: Bool = false,
+                access: StoreAccess = .create,
                 logger: Logger = Logger(label: "dq", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.durability = durability
         self.busyTimeout = busyTimeout
         self.writerLock = writerLock
+        self.access = access
         self.logger = logger
     }
 }

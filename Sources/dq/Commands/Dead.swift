@@ -25,7 +25,7 @@ extension DQ {
         var json = false
 
         func run() throws {
-            let dead = try location.open().deadLetters()
+            let dead = try location.openForReading().deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
             if json {
                 for letter in dead { try Output.standardOutput.writeJSONLine(MessageJSON(letter)) }

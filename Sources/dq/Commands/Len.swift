@@ -14,7 +14,7 @@ extension DQ {
 
         /// What one `dq len` asks for, however its command line was parsed.
         static func request(_ queue: Target<Queue>) -> CallRequest<Queue> {
-            queue.printing { try $0.count() }
+            queue.reading.printing { try $0.count() }
         }
     }
 }

@@ -28,7 +28,7 @@ extension DQ {
         }
 
         func run() throws {
-            let messages = try location.open().peek(limit: count)
+            let messages = try location.openForReading().peek(limit: count)
             if messages.isEmpty { throw ExitCode(1) }
             try MessagePrinter(json: json, framing: Framing(nul: nulSeparated, raw: raw)).print(messages)
         }

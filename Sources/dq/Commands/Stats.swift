@@ -37,7 +37,7 @@ extension DQ {
         }
 
         func run() throws {
-            let store = try global.openStore()
+            let store = try global.openStoreForReading()
             guard watch else {
                 let stats = try store.stats()
                 Output.standardOutput.write(Array((json ? try Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))

@@ -11,7 +11,7 @@ extension DQ.CounterCommand {
 
         /// What one `dq counter get` asks for, however its command line was parsed.
         static func request(_ counter: Target<Counter>) -> CallRequest<Counter> {
-            counter.printing { try $0.get() }
+            counter.reading.printing { try $0.get() }
         }
     }
 }

@@ -9,7 +9,7 @@ extension DQ.EventCommand {
 
         /// What one `dq event is-set` asks for, however its command line was parsed.
         static func request(_ event: Target<Event>) -> CallRequest<Event> {
-            event.request { if try !$0.isSet() { throw ExitCode(1) } }
+            event.reading.request { if try !$0.isSet() { throw ExitCode(1) } }
         }
     }
 }

@@ -15,7 +15,7 @@ extension DQ.KV {
 
         /// What one `dq kv get` asks for, however its command line was parsed.
         static func request(_ dict: Target<Dict>, key: String, raw: Bool = false) -> CallRequest<Dict> {
-            dict.request { dict in
+            dict.reading.request { dict in
                 guard let value = try dict.get(key) else { throw ExitCode(1) }
                 Framing(nul: false, raw: raw).write(value)
             }

@@ -30,7 +30,7 @@ extension DQ.KV {
         func run() throws {
             // Bytes, not text: a value that is not UTF-8 is printed as it is, as `kv get` does.
             var out = Data()
-            for (key, value) in try location.open().items() {
+            for (key, value) in try location.openForReading().items() {
                 if json {
                     out += Data((try JSONLine.encode(ItemJSON(key: key, value: value)) + "\n").utf8)
                 } else {

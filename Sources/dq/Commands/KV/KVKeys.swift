@@ -8,7 +8,7 @@ extension DQ.KV {
             abstract: "Print every key, one per line, sorted.")
         @OptionGroup var location: Location<Dict>
         func run() throws {
-            let keys = try location.open().keys()
+            let keys = try location.openForReading().keys()
             Output.standardOutput.write(Array(keys.map { $0 + "\n" }.joined().utf8))
         }
     }

@@ -29,7 +29,7 @@ extension DQ.ListCommand {
         }
 
         func run() throws {
-            let items = try location.open().items()
+            let items = try location.openForReading().items()
             if json {
                 var lines = ""
                 for (index, item) in items.enumerated() { lines += try JSONLine.encode(ItemJSON(index: index, value: item)) + "\n" }

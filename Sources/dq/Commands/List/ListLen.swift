@@ -7,6 +7,6 @@ extension DQ.ListCommand {
             commandName: "len",
             abstract: "Print the number of values.")
         @OptionGroup var location: Location<SharedList>
-        var request: CallRequest<SharedList> { location.target.printing { try $0.count() } }
+        var request: CallRequest<SharedList> { location.target.reading.printing { try $0.count() } }
     }
 }
