@@ -1,5 +1,6 @@
 /// Durations as users type them: a non-negative number and a unit, as in `250ms`,
-/// `1.5s`, `2m`, `1h`; `us` is microseconds; a bare number is seconds.
+/// `1.5s`, `2m`, `1h`, `1d`, or several such parts added up, as in `1h30m` or `2m30s`
+/// (`us` is microseconds, `d` 24 hours); a bare number is seconds.
 ///
 /// For example:
 ///
@@ -8,6 +9,11 @@
 /// let text = DurationText.format(.seconds(90))      // "1.5m"
 /// ```
 public enum DurationText {
+    /// The units, longest suffix first where one ends another ("ms" before "m" and "s").
+    private static let units: [(name: String, microseconds: Double)] = [
+        ("ms", 1_000), ("us", 1), ("µs", 1), ("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000),
+    ]
+
     /// Parses `text` into a `Duration`, rounded to the microsecond.
     ///
     /// No spaces or signs are accepted, and no exponent.
@@ -15,30 +21,31 @@ public enum DurationText {
     /// For example:
     ///
     /// ```swift
-    /// let timeout = try DurationText.parse("250ms")
+    /// let timeout = try DurationText.parse("1h30m")
     /// ```
     ///
     /// - Throws: `DQError.Kind.invalidArgument` naming what is wrong.
     public static func parse(_ text: String) throws(DQError) -> Duration {
-        let units: [(suffix: String, microseconds: Double)] = [
-            ("us", 1), ("µs", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000),
-        ]
-        var number = Substring(text)
-        var scale: Double = 1_000_000
-        for unit in units where text.hasSuffix(unit.suffix) {
-            // "ms" ends in "s" too: the longest matching suffix wins because it is listed first.
-            number = text.dropLast(unit.suffix.count)
-            scale = unit.microseconds
-            break
+        let invalid = DQError(.invalidArgument, "invalid duration '\(text)': use a number and a unit, as in 250ms, 5s, 2m, 1h, 1d or 1h30m")
+        var rest = Substring(text)
+        var micros: Double = 0
+        var parts = 0
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            rest = rest.dropFirst(number.count)
+            guard number.contains(where: \.isNumber), number.filter({ $0 == "." }).count <= 1, let value = Double(number)
+            else { throw invalid }
+            parts += 1
+            guard let unit = units.first(where: { rest.hasPrefix($0.name) }) else {
+                // A bare number is seconds, alone.
+                guard rest.isEmpty, parts == 1 else { throw invalid }
+                micros = value * 1_000_000
+                break
+            }
+            rest = rest.dropFirst(unit.name.count)
+            micros += value * unit.microseconds
         }
-        let isDecimal = !number.isEmpty
-            && number.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
-            && number.filter({ $0 == "." }).count <= 1
-            && number != "."
-        guard isDecimal, let value = Double(number) else {
-            throw DQError(.invalidArgument, "invalid duration '\(text)': use a number and a unit, as in 250ms, 5s, 2m, 1h")
-        }
-        let micros = value * scale
+        guard parts > 0 else { throw invalid }
         guard micros.isFinite, micros < 9.2e15 else {
             throw DQError(.invalidArgument, "duration '\(text)' is too long")
         }

@@ -24,7 +24,7 @@ extension DQ {
 
         @OptionGroup var location: Location<Queue>
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h30m, 1d).", valueName: "duration"),
                 transform: Parse.duration)
         var timeout: Duration?
 

@@ -30,7 +30,7 @@ extension DQ {
         @Option(name: .long, parsing: .unconditional, help: "Higher priorities are delivered first (may be negative).")
         var priority: Int = 0
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Deliver no sooner than this (250ms, 5s, 2m, 1h).", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Deliver no sooner than this (250ms, 5s, 2m, 1h30m, 1d).", valueName: "duration"),
                 transform: Parse.duration)
         var delay: Duration = .zero
 

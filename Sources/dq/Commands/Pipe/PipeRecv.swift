@@ -16,7 +16,7 @@ extension DQ.PipeCommand {
                 """)
         @OptionGroup var pipe: EndOptions
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h).", valueName: "duration"),
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h30m, 1d).", valueName: "duration"),
                 transform: Parse.duration)
         var timeout: Duration?
 
