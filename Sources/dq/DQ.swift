@@ -16,6 +16,16 @@ struct DQ: ParsableCommand {
             The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else \
             $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
 
+            Options every command takes, before or after the command's name:
+              --db <path>           the store file
+              --sync <normal|full>  how durable writes are: normal (the default) survives
+                                    a process crash; full also power loss (fsync)
+
+            Examples:
+              dq put jobs 'resize cat.png'
+              dq get jobs --timeout 5s
+              dq --db /srv/app/queues.db stats
+
             Commands that write or wait create a missing store. Commands that only read \
             (len, peek, dead, stats, doctor, kv get/keys/items, list items/len, counter get, \
             event is-set) create nothing: `dq len --db /tmp/typo.db jobs` fails with \
@@ -64,7 +74,14 @@ struct DQ: ParsableCommand {
     /// of its group's (`dq event sett e`): saying so, where ArgumentParser would only
     /// call them unexpected arguments.
     static func unknownCommand(_ arguments: [String]) -> String? {
-        guard let name = arguments.first, !name.hasPrefix("-"), name != "help" else { return nil }
+        guard var name = arguments.first, !name.hasPrefix("-") else { return nil }
+        var arguments = arguments
+        if name == "help" {
+            // `dq help CMD [SUB]` names commands as the command line would.
+            guard arguments.count > 1 else { return nil }
+            arguments.removeFirst()
+            name = arguments[0]
+        }
         guard let command = configuration.subcommands.first(where: { $0.configuration.commandName == name }) else {
             return "unknown command '\(name)' (see dq --help)"
         }

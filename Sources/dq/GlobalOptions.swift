@@ -4,9 +4,11 @@ import FoundationEssentials
 
 /// Options every subcommand takes: which store, and how durable its commits are.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
+    static let dbHelp = ArgumentHelp(
         "The store file (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db). Commands that write or wait create it; those that only read need it there.",
-        valueName: "path"))
+        valueName: "path")
+
+    @Option(name: .long, help: dbHelp)
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -54,11 +56,21 @@ struct GlobalOptions: ParsableArguments {
     func openStore() throws -> Store {
         try choice.open()
     }
+}
 
-    /// Opens the store for a command that only reads it (see `StoreChoice.reading`).
-    func openStoreForReading() throws -> Store {
-        try choice.reading.open()
-    }
+/// The options of a command that only reads: `--db`. `--sync` is accepted, as a script
+/// may pass it to every command, but not shown: it changes nothing there.
+struct ReadOptions: ParsableArguments {
+    @Option(name: .long, help: GlobalOptions.dbHelp)
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp(visibility: .hidden))
+    var sync: Durability = .normal
+
+    /// Which store, for reading it (see `StoreChoice.reading`).
+    var choice: StoreChoice { StoreChoice(db: db, sync: sync).reading }
+
+    func openStore() throws -> Store { try choice.open() }
 }
 
 /// The store a command works on, the durability it asks for, and whether it may create

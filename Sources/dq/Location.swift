@@ -19,9 +19,22 @@ struct Location<Object: StoreObject>: ParsableArguments {
 
     /// Opens the store and the object in it.
     func open() throws -> Object { try target.open() }
+}
 
-    /// Opens the object for a command that only reads it (see `StoreChoice.reading`).
-    func openForReading() throws -> Object { try target.reading.open() }
+/// `Location` for a command that only reads: the same argument, with `ReadOptions`.
+struct ReadLocation<Object: StoreObject>: ParsableArguments {
+    @OptionGroup var global: ReadOptions
+
+    @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName))
+    var name: String
+
+    func validate() throws { try Parse.name(name, what: Object.argumentName + " name") }
+
+    /// The store, for reading, and the name, as a plain value.
+    var target: Target<Object> { Target(store: global.choice, name: name) }
+
+    /// Opens the object for reading.
+    func open() throws -> Object { try target.open() }
 }
 
 /// A kind of named object in a store, as a command's first argument names it.

@@ -378,5 +378,22 @@ struct CommandLineTests {
         #expect(getHelp.status == 0 && getHelp.stdoutText.contains("--timeout"))
         let version = try dq(["--version"])
         #expect(version.status == 0 && !version.stdoutText.isEmpty)
+        #expect(help.stdoutText.contains("--db <path>") && help.stdoutText.contains("--sync <normal|full>"), "global options shown")
+    }
+
+    @Test("help shows options only where they apply, and help for a command that does not exist is a usage error")
+    func helpWhereItApplies() throws {
+        // --sync changes nothing for a command that only reads: accepted, not shown.
+        for reader in [["len"], ["peek"], ["stats"], ["doctor"], ["kv", "get"], ["counter", "get"]] {
+            let help = try dq(reader + ["--help"]).stdoutText
+            #expect(help.contains("--db") && !help.contains("--sync"), "\(reader)")
+        }
+        #expect(try dq(["put", "--help"]).stdoutText.contains("--sync"))
+        #expect(try dq(["--sync", "full", "len", "q", "--db", db]).status == 73, "still accepted: no store yet")
+        for arguments in [["help", "bogus"], ["help", "kv", "bogus"]] {
+            let result = try dq(arguments)
+            #expect(result.status == 64 && result.stderrText.hasPrefix("dq: unknown"), "\(arguments): \(result.stderrText)")
+        }
+        #expect(try dq(["help", "kv"]).status == 0)
     }
 }

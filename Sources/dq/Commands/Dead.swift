@@ -16,7 +16,7 @@ extension DQ {
                   dq dead jobs --json | jq -r '[.id, .dead_at, .last_error] | @tsv'
                 """)
 
-        @OptionGroup var location: Location<Queue>
+        @OptionGroup var location: ReadLocation<Queue>
 
         @Flag(name: .customShort("0"), help: "Follow each body with a NUL byte.")
         var nulSeparated = false
@@ -25,7 +25,7 @@ extension DQ {
         var json = false
 
         func run() throws {
-            let dead = try location.openForReading().deadLetters()
+            let dead = try location.open().deadLetters()
             if dead.isEmpty { throw ExitCode(1) }
             if json {
                 for letter in dead { try Output.standardOutput.writeJSONLine(MessageJSON(letter)) }

@@ -15,7 +15,7 @@ extension DQ {
                 {"path":…,"status":"ok|warning|problem","checks":[{"check":…,"status":…,"detail":…}]}.
                 """)
 
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup var global: ReadOptions
 
         @Flag(name: .long, help: "Print JSON.")
         var json = false

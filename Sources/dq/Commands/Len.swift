@@ -8,7 +8,7 @@ extension DQ {
             abstract: "Print how many messages are ready to be received.",
             discussion: "Delayed messages count once they are due; leased and dead ones do not.")
 
-        @OptionGroup var location: Location<Queue>
+        @OptionGroup var location: ReadLocation<Queue>
 
         var request: CallRequest<Queue> { Self.request(location.target) }
 

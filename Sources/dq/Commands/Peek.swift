@@ -8,7 +8,7 @@ extension DQ {
             abstract: "Print the next messages of a queue without removing them.",
             discussion: "Output is as for get (a newline after each body unless it ends with one; -0, --raw, --json); exits 1 when the queue has nothing deliverable.\n\nExample: dq peek jobs -n 5")
 
-        @OptionGroup var location: Location<Queue>
+        @OptionGroup var location: ReadLocation<Queue>
 
         @Option(name: .customShort("n"), parsing: .unconditional, help: "Show up to N messages.")
         var count: Int = 1
@@ -28,7 +28,7 @@ extension DQ {
         }
 
         func run() throws {
-            let messages = try location.openForReading().peek(limit: count)
+            let messages = try location.open().peek(limit: count)
             if messages.isEmpty { throw ExitCode(1) }
             try MessagePrinter(json: json, framing: Framing(nul: nulSeparated, raw: raw)).print(messages)
         }

@@ -20,7 +20,7 @@ extension DQ {
                 every process using the store.
                 """)
 
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup var global: ReadOptions
 
         @Flag(name: .long, help: "Print JSON.")
         var json = false
@@ -37,7 +37,7 @@ extension DQ {
         }
 
         func run() throws {
-            let store = try global.openStoreForReading()
+            let store = try global.openStore()
             guard watch else {
                 let stats = try store.stats()
                 Output.standardOutput.write(Array((json ? try Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))

@@ -6,7 +6,7 @@ extension DQ.CounterCommand {
         static let configuration = CommandConfiguration(
             commandName: "get",
             abstract: "Print the value (0 if never set).")
-        @OptionGroup var location: Location<Counter>
+        @OptionGroup var location: ReadLocation<Counter>
         var request: CallRequest<Counter> { Self.request(location.target) }
 
         /// What one `dq counter get` asks for, however its command line was parsed.

@@ -4,7 +4,7 @@ import DurableQueue
 extension DQ.EventCommand {
     struct IsSet: RequestCommand {
         static let configuration = CommandConfiguration(commandName: "is-set", abstract: "Exit 0 if the event is set, 1 if not.")
-        @OptionGroup var location: Location<Event>
+        @OptionGroup var location: ReadLocation<Event>
         var request: CallRequest<Event> { Self.request(location.target) }
 
         /// What one `dq event is-set` asks for, however its command line was parsed.

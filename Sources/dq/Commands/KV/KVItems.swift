@@ -8,7 +8,7 @@ extension DQ.KV {
             commandName: "items",
             abstract: "Print every key and value: KEY<TAB>VALUE per line, or --json.",
             discussion: "--json prints {\"key\":…,\"value\":…} per line (value_base64 if not UTF-8); use it when keys or values may hold tabs or newlines.")
-        @OptionGroup var location: Location<Dict>
+        @OptionGroup var location: ReadLocation<Dict>
         @Flag(name: .long, help: "One JSON object per line.") var json = false
 
         /// One line of `--json`: the value as text, or in base64 if it is not UTF-8.
@@ -30,7 +30,7 @@ extension DQ.KV {
         func run() throws {
             // Bytes, not text: a value that is not UTF-8 is printed as it is, as `kv get` does.
             var out = Data()
-            for (key, value) in try location.openForReading().items() {
+            for (key, value) in try location.open().items() {
                 if json {
                     out += Data((try JSONLine.encode(ItemJSON(key: key, value: value)) + "\n").utf8)
                 } else {

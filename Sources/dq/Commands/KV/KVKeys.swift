@@ -6,9 +6,9 @@ extension DQ.KV {
         static let configuration = CommandConfiguration(
             commandName: "keys",
             abstract: "Print every key, one per line, sorted.")
-        @OptionGroup var location: Location<Dict>
+        @OptionGroup var location: ReadLocation<Dict>
         func run() throws {
-            let keys = try location.openForReading().keys()
+            let keys = try location.open().keys()
             Output.standardOutput.write(Array(keys.map { $0 + "\n" }.joined().utf8))
         }
     }

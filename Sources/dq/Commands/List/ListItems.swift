@@ -8,7 +8,7 @@ extension DQ.ListCommand {
             commandName: "items",
             abstract: "Print every value, one per line (or --json).",
             discussion: "--json prints {\"index\":…,\"value\":…} per line (value_base64 if not UTF-8), oldest first.")
-        @OptionGroup var location: Location<SharedList>
+        @OptionGroup var location: ReadLocation<SharedList>
         @Flag(name: .long, help: "One JSON object per line.") var json = false
 
         /// One line of `--json`: the value's index and the value as text, or in base64 if
@@ -29,7 +29,7 @@ extension DQ.ListCommand {
         }
 
         func run() throws {
-            let items = try location.openForReading().items()
+            let items = try location.open().items()
             if json {
                 var lines = ""
                 for (index, item) in items.enumerated() { lines += try JSONLine.encode(ItemJSON(index: index, value: item)) + "\n" }

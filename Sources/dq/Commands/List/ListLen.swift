@@ -6,7 +6,7 @@ extension DQ.ListCommand {
         static let configuration = CommandConfiguration(
             commandName: "len",
             abstract: "Print the number of values.")
-        @OptionGroup var location: Location<SharedList>
+        @OptionGroup var location: ReadLocation<SharedList>
         var request: CallRequest<SharedList> { location.target.reading.printing { try $0.count() } }
     }
 }
