@@ -12,7 +12,7 @@ struct DQ: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dq",
         abstract: "Durable message queues between processes, on one SQLite file.",
-        discussion: """
+        discussion: HelpExamples.discussion("", """
             The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else \
             $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
 
@@ -20,11 +20,6 @@ struct DQ: ParsableCommand {
               --db <path>           the store file
               --sync <normal|full>  how durable writes are: normal (the default) survives
                                     a process crash; full also power loss (fsync)
-
-            Examples:
-              dq put jobs 'resize cat.png'
-              dq get jobs --timeout 5s
-              dq --db /srv/app/queues.db stats
 
             Commands that write or wait create a missing store. Commands that only read \
             (len, peek, dead, stats, doctor, kv get/keys/items, list items/len, counter get, \
@@ -38,7 +33,7 @@ struct DQ: ParsableCommand {
             create, open or write the store (permissions, read-only, disk full); 75 \
             temporary failure (lock or busy timeout, out of descriptors, inotify watches \
             or memory); 70 internal error.
-            """,
+            """),
         version: version,
         subcommands: [
             Put.self, Get.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,

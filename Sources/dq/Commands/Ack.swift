@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "ack",
             abstract: "Settle leased deliveries as done: the messages are removed.",
-            discussion: "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again), 64 if it is from another queue; the other receipts are still acked, and the error line names each receipt that was not.\n\nExample: dq ack jobs \"$(dq get jobs --lease 1m --json | jq -r .receipt)\"")
+            discussion: HelpExamples.discussion("ack", "Exits 65 if a receipt is stale (the message was settled, or its lease ran out and it was delivered again), 64 if it is from another queue; the other receipts are still acked, and the error line names each receipt that was not."))
 
         @OptionGroup var location: Location<Queue>
 

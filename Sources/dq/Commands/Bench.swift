@@ -9,7 +9,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "bench",
             abstract: "Run the standard workloads and compare them with raw SQLite and the kernel.",
-            discussion: """
+            discussion: HelpExamples.discussion("bench", """
                 Every workload runs in real processes (copies of this dq), released together by a \
                 barrier. W1-W3 also run as raw SQLite statements, and W5 as a pipe ping-pong, in \
                 the same run and with the same settings: the "floor" column, with "ratio" = \
@@ -36,7 +36,7 @@ extension DQ {
                 once, latency of each put (compare with --writer-lock). K1: one process sets a dict \
                 key 200 times a second, another waits for each change; latency from set to wake. \
                 E1: the same for an event (set, wake, clear, 1,000 rounds).
-                """)
+                """))
 
         @Option(name: .long, help: ArgumentHelp(
             "Workloads to run: all (W1-W8, W3L and Q1), or a list such as W1,W3,W5. C4 (4 producers, put latency), K1 and E1 (kv / event wait wake-up) run only when named.",

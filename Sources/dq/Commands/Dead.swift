@@ -6,15 +6,12 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "dead",
             abstract: "List a queue's dead letters (messages that failed too many deliveries).",
-            discussion: """
+            discussion: HelpExamples.discussion("dead", """
                 Bodies are printed as get prints them (a newline after each unless it ends with one, or NUL with -0). --json prints one \
                 object per line with id, attempt (the deliveries it had), enqueued_at, dead_at, \
                 and why it died when that was recorded: last_error, and exit_status or signal \
                 (a name such as "SIGKILL") for a dq worker command. Exits 1 when there are none.
-
-                For example:
-                  dq dead jobs --json | jq -r '[.id, .dead_at, .last_error] | @tsv'
-                """)
+                """))
 
         @OptionGroup var location: ReadLocation<Queue>
 

@@ -7,13 +7,14 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "doctor",
             abstract: "Check a store: filesystem, integrity, schema, sizes, leases, dead letters.",
-            discussion: """
+            discussion: HelpExamples.discussion("doctor", """
                 Prints one line per check (ok, warning, PROBLEM), and the first problem again \
                 on stderr as a dq: line. Exits 0 when nothing is a problem, 65 when the store is \
                 damaged or not a dq store, 73 when it cannot be used where it is (a network or \
                 FUSE filesystem, a missing file, a directory), 64 for an empty path. --json prints \
-                {"path":…,"status":"ok|warning|problem","checks":[{"check":…,"status":…,"detail":…}]}.
-                """)
+                one object: "path", "status" (ok, warning or problem) and "checks", each with \
+                "check", "status" and "detail".
+                """))
 
         @OptionGroup var global: ReadOptions
 

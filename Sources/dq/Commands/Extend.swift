@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "extend",
             abstract: "Make a lease end DURATION from now (keep a long job from being delivered again).",
-            discussion: "Exits 65 if the receipt is stale.")
+            discussion: HelpExamples.discussion("extend", "Exits 65 if the receipt is stale."))
 
         @OptionGroup var location: Location<Queue>
 

@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "get",
             abstract: "Take the next message off a queue and print it.",
-            discussion: """
+            discussion: HelpExamples.discussion("get", """
                 Prints the body to standard output and removes the message in the same \
                 transaction (at-most-once). Waits until a message arrives unless --timeout or \
                 --no-wait is given; exits 1 with nothing printed when none came. Each body \
@@ -15,12 +15,7 @@ extension DQ {
                 characters and bytes that are not UTF-8 are shown escaped (\\x1b) unless \
                 --raw. --follow prints messages as they arrive until SIGINT/SIGTERM, then \
                 exits 0.
-
-                Examples:
-                  dq get jobs --timeout 5s
-                  dq get photos --raw > photo.jpg
-                  dq get jobs --follow | while read -r line; do echo "got $line"; done
-                """)
+                """))
 
         @OptionGroup var location: Location<Queue>
 

@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "len",
             abstract: "Print how many messages are ready to be received.",
-            discussion: "Delayed messages count once they are due; leased and dead ones do not.")
+            discussion: HelpExamples.discussion("len", "Delayed messages count once they are due; leased and dead ones do not."))
 
         @OptionGroup var location: ReadLocation<Queue>
 

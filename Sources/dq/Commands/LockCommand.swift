@@ -8,7 +8,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "lock",
             abstract: "Run a command holding a named lock; exit with its status.",
-            discussion: """
+            discussion: HelpExamples.discussion("lock", """
                 The lock is an advisory flock the kernel releases when its holder exits, however \
                 it exits. CMD inherits the locked file, and so does whatever CMD starts: the \
                 lock is never free while any of them runs (unless it closes the descriptors it \
@@ -16,7 +16,7 @@ extension DQ {
                 gets SIGKILL if dq dies. Exits 75 if the lock stays taken past --timeout, 127 \
                 without taking the lock if CMD is not found, 126 if it is not executable. \
                 SIGTERM to dq is passed on to CMD.
-                """)
+                """))
 
         @OptionGroup var global: GlobalOptions
 

@@ -6,10 +6,10 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "nack",
             abstract: "Hand a leased delivery back to the queue for another try.",
-            discussion: """
+            discussion: HelpExamples.discussion("nack", """
                 The message is deliverable again at once, or after --delay. After --max-attempts \
                 deliveries it goes to the dead letters instead. Exits 65 if the receipt is stale.
-                """)
+                """))
 
         @OptionGroup var location: Location<Queue>
 

@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "peek",
             abstract: "Print the next messages of a queue without removing them.",
-            discussion: "Output is as for get (a newline after each body unless it ends with one; -0, --raw, --json); exits 1 when the queue has nothing deliverable.\n\nExample: dq peek jobs -n 5")
+            discussion: HelpExamples.discussion("peek", "Output is as for get (a newline after each body unless it ends with one; -0, --raw, --json); exits 1 when the queue has nothing deliverable."))
 
         @OptionGroup var location: ReadLocation<Queue>
 

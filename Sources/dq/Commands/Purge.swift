@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "purge",
             abstract: "Delete every message of a queue (ready, delayed and leased; dead letters stay unless --dead).",
-            discussion: "Prints nothing unless --json, which prints {\"purged\":N}. With --dead, deletes only the dead letters.")
+            discussion: HelpExamples.discussion("purge", "Prints nothing unless --json, which prints {\"purged\":N}. With --dead, deletes only the dead letters."))
 
         @OptionGroup var location: Location<Queue>
 

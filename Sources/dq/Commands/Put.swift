@@ -8,13 +8,13 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "put",
             abstract: "Put messages on a queue.",
-            discussion: """
+            discussion: HelpExamples.discussion("put", """
                 Each BODY argument is one message. With no BODY, all of standard input is one \
                 message (binary-safe, may be empty); --lines makes each line a message and -0 \
                 each NUL-terminated record (a final separator adds no empty message). All the \
                 messages of one call are committed in one transaction. Prints nothing unless \
                 --json, which prints {"id":N,"duplicate":false} per message.
-                """)
+                """))
 
         @OptionGroup var location: Location<Queue>
 

@@ -6,7 +6,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "retry-dead",
             abstract: "Put a queue's dead letters back in the queue, with no attempts counted.",
-            discussion: "Prints nothing unless --json, which prints {\"retried\":N}.")
+            discussion: HelpExamples.discussion("retry-dead", "Prints nothing unless --json, which prints {\"retried\":N}."))
 
         @OptionGroup var location: Location<Queue>
 

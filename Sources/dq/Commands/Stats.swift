@@ -8,7 +8,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "stats",
             abstract: "Show every queue's counts and the store's file sizes.",
-            discussion: """
+            discussion: HelpExamples.discussion("stats", """
                 Per queue: ready (deliverable now), delayed, leased, dead, and the age of the \
                 oldest ready message; then dicts (keys), lists (values) and counters (values). \
                 --json prints one object: \
@@ -18,7 +18,7 @@ extension DQ {
                 --watch adds each queue's rates since the previous view: messages put (IN/S, \
                 "in_per_s") and taken out by gets and acks (OUT/S, "out_per_s"), counted by \
                 every process using the store.
-                """)
+                """))
 
         @OptionGroup var global: ReadOptions
 

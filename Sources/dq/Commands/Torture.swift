@@ -9,7 +9,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "torture",
             abstract: "Kill producers and workers with SIGKILL at random, then check that nothing was lost.",
-            discussion: """
+            discussion: HelpExamples.discussion("torture", """
                 Runs producer processes (each logs a message only after its put returned) and \
                 dq worker processes (each message's command appends the body to a file) on a \
                 fresh store in --dir, SIGKILLs one of them every 50-300 ms and starts a new one, \
@@ -18,7 +18,7 @@ extension DQ {
                 Exits 0 when nothing committed was lost and the store is intact, 1 otherwise. \
                 Duplicates are expected: a worker killed after its command ran but before the \
                 ack makes the message run again (at-least-once).
-                """)
+                """))
 
         @Option(name: .long, help: "How long to keep killing.")
         var seconds: Double = 20

@@ -8,7 +8,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "worker",
             abstract: "Run a command for each message of a queue, at-least-once.",
-            discussion: """
+            discussion: HelpExamples.discussion("worker", """
                 Each message is leased and its body given to CMD on standard input, with \
                 DQ_QUEUE, DQ_MESSAGE_ID and DQ_ATTEMPT in its environment. Exit 0 acks the \
                 message; any other status, or running past --timeout, hands it back for a \
@@ -40,11 +40,7 @@ extension DQ {
                 inherits the worker's lease-holder lock, so the worker's leases return to the \
                 queue within about a second of the last of them exiting (a daemon that closes \
                 its inherited descriptors lets them return at once).
-
-                For example, a batch job: four at a time, ten minutes each at most, until the \
-                queue is drained:
-                  dq worker jobs -j 4 --timeout 10m --exit-when-empty -- ./resize.sh
-                """)
+                """))
 
         @OptionGroup var location: Location<Queue>
 

@@ -6,7 +6,8 @@ extension DQ.CounterCommand {
         static let configuration = CommandConfiguration(
             commandName: "add",
             abstract: "Add N (default 1, may be negative) and print the new value.",
-            usage: "dq counter add <counter> [<n>] [--db <path>] [--sync <normal|full>]")
+            usage: "dq counter add <counter> [<n>] [--db <path>] [--sync <normal|full>]",
+            discussion: HelpExamples.discussion("counter add"))
         @OptionGroup var location: Location<Counter>
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The amount (may be negative; default 1).", valueName: "n")) var amounts: [String] = []
         var amount: Int64 { get throws { try DQ.CounterCommand.numbers(amounts, counts: 0...1, else: "give one whole number to add, as in: dq counter add NAME -1").first ?? 1 } }

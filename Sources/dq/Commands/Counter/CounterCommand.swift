@@ -5,6 +5,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "counter",
             abstract: "A shared integer: atomic add, get, set, wait.",
+            discussion: HelpExamples.discussion("counter"),
             subcommands: [Add.self, Get.self, Set.self, Wait.self, Drop.self])
 
         /// The whole numbers a subcommand was given, from the arguments it takes "all

@@ -5,7 +5,8 @@ extension DQ.CounterCommand {
     struct Get: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "get",
-            abstract: "Print the value (0 if never set).")
+            abstract: "Print the value (0 if never set).",
+            discussion: HelpExamples.discussion("counter get"))
         @OptionGroup var location: ReadLocation<Counter>
         var request: CallRequest<Counter> { Self.request(location.target) }
 

@@ -6,7 +6,8 @@ extension DQ.CounterCommand {
         static let configuration = CommandConfiguration(
             commandName: "wait",
             abstract: "Wait until the value is at least N (a barrier), then print it; exit 1 on timeout.",
-            usage: "dq counter wait [--db <path>] [--sync <normal|full>] <counter> <target> [--timeout <duration>]")
+            usage: "dq counter wait [--db <path>] [--sync <normal|full>] <counter> <target> [--timeout <duration>]",
+            discussion: HelpExamples.discussion("counter wait"))
         @OptionGroup var location: Location<Counter>
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Wait until the counter is at least this.", valueName: "target"))
         var targets: [String] = []

@@ -3,7 +3,8 @@ import DurableQueue
 
 extension DQ.EventCommand {
     struct IsSet: RequestCommand {
-        static let configuration = CommandConfiguration(commandName: "is-set", abstract: "Exit 0 if the event is set, 1 if not.")
+        static let configuration = CommandConfiguration(commandName: "is-set", abstract: "Exit 0 if the event is set, 1 if not.",
+            discussion: HelpExamples.discussion("event is-set"))
         @OptionGroup var location: ReadLocation<Event>
         var request: CallRequest<Event> { Self.request(location.target) }
 

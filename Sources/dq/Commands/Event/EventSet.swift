@@ -5,7 +5,8 @@ extension DQ.EventCommand {
     struct Set: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
-            abstract: "Set the event (wakes its waiters).")
+            abstract: "Set the event (wakes its waiters).",
+            discussion: HelpExamples.discussion("event set"))
         @OptionGroup var location: Location<Event>
         var request: CallRequest<Event> { Self.request(location.target) }
 

@@ -5,6 +5,7 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "kv",
             abstract: "A shared dictionary: key → bytes, atomic across processes.",
+            discussion: HelpExamples.discussion("kv"),
             subcommands: [Set.self, Get.self, Del.self, Keys.self, Items.self, Wait.self, Cas.self, Drop.self])
 
         /// The KEY argument, refused if it was not valid UTF-8 (two such keys would read

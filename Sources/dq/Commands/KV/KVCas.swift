@@ -6,15 +6,13 @@ extension DQ.KV {
         static let configuration = CommandConfiguration(
             commandName: "cas",
             abstract: "Set KEY to NEW only if its value is exactly EXPECTED; exit 1 if not.",
-            discussion: """
+            discussion: HelpExamples.discussion("kv cas", """
                 Compare and set are one transaction: of several processes racing from the same \
                 EXPECTED, exactly one succeeds. Prints nothing. When KEY holds another value or \
                 is absent, exits 1 and changes nothing (read the value with kv get and try \
                 again). EXPECTED or NEW may be - for standard input, not both. To set only if \
                 KEY is absent: kv set --if-absent.
-
-                Example: dq kv cas config leader worker-1 worker-2
-                """)
+                """))
         @OptionGroup var location: Location<Dict>
         @OptionGroup var target: KeyArgument
         @Argument(help: ArgumentHelp("The value KEY must hold now, or - for standard input.", valueName: "expected"))

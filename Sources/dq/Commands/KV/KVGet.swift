@@ -6,7 +6,7 @@ extension DQ.KV {
         static let configuration = CommandConfiguration(
             commandName: "get",
             abstract: "Print KEY's value; exit 1 if it is absent.",
-            discussion: "The value is followed by a newline unless it ends with one; --raw prints the stored bytes exactly. To a terminal, control characters are shown escaped unless --raw.\n\nExample: mode=$(dq kv get config mode)")
+            discussion: HelpExamples.discussion("kv get", "The value is followed by a newline unless it ends with one; --raw prints the stored bytes exactly. To a terminal, control characters are shown escaped unless --raw."))
         @OptionGroup var location: ReadLocation<Dict>
         @OptionGroup var target: KeyArgument
         @Flag(name: .long, help: "Print the stored bytes exactly: no newline added, nothing escaped.")

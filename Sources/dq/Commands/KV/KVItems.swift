@@ -7,7 +7,7 @@ extension DQ.KV {
         static let configuration = CommandConfiguration(
             commandName: "items",
             abstract: "Print every key and value: KEY<TAB>VALUE per line, or --json.",
-            discussion: "--json prints {\"key\":…,\"value\":…} per line (value_base64 if not UTF-8); use it when keys or values may hold tabs or newlines.")
+            discussion: HelpExamples.discussion("kv items", "--json prints {\"key\":…,\"value\":…} per line (value_base64 if not UTF-8); use it when keys or values may hold tabs or newlines."))
         @OptionGroup var location: ReadLocation<Dict>
         @Flag(name: .long, help: "One JSON object per line.") var json = false
 

@@ -5,7 +5,8 @@ extension DQ.KV {
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "keys",
-            abstract: "Print every key, one per line, sorted.")
+            abstract: "Print every key, one per line, sorted.",
+            discussion: HelpExamples.discussion("kv keys"))
         @OptionGroup var location: ReadLocation<Dict>
         func run() throws {
             let keys = try location.open().keys()

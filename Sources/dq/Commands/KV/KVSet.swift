@@ -6,13 +6,11 @@ extension DQ.KV {
         static let configuration = CommandConfiguration(
             commandName: "set",
             abstract: "Set KEY to VALUE (- reads standard input, binary-safe).",
-            discussion: """
+            discussion: HelpExamples.discussion("kv set", """
                 With --if-absent, sets only if KEY is absent, checked and set in one \
                 transaction: of several processes racing, exactly one succeeds; the others exit \
                 1, print nothing and change nothing.
-
-                Example: dq kv set locks leader "$HOSTNAME" --if-absent || echo "taken"
-                """)
+                """))
         @OptionGroup var location: Location<Dict>
         @OptionGroup var target: KeyArgument
         @Argument(help: "The value, or - for standard input.") var value: String

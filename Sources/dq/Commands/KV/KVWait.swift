@@ -7,7 +7,7 @@ extension DQ.KV {
         static let configuration = CommandConfiguration(
             commandName: "wait",
             abstract: "Wait until KEY exists (or, with --changed, until it changes), then print its value.",
-            discussion: "Exits 1 on timeout, and with --changed when the key was removed.")
+            discussion: HelpExamples.discussion("kv wait", "Exits 1 on timeout, and with --changed when the key was removed."))
         @OptionGroup var location: Location<Dict>
         @OptionGroup var target: KeyArgument
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)

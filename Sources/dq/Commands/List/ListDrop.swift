@@ -6,11 +6,9 @@ extension DQ.ListCommand {
         static let configuration = CommandConfiguration(
             commandName: "drop",
             abstract: "Remove every value of the list; exit 1 if it was empty.",
-            discussion: """
+            discussion: HelpExamples.discussion("list drop", """
                 One transaction; the list is then gone from dq stats.
-
-                Example: dq list drop results
-                """)
+                """))
         @OptionGroup var location: Location<SharedList>
         func run() throws {
             if try location.open().drop() == 0 { throw ExitCode(1) }

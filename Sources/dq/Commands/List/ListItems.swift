@@ -7,7 +7,7 @@ extension DQ.ListCommand {
         static let configuration = CommandConfiguration(
             commandName: "items",
             abstract: "Print every value, one per line (or --json).",
-            discussion: "--json prints {\"index\":…,\"value\":…} per line (value_base64 if not UTF-8), oldest first.")
+            discussion: HelpExamples.discussion("list items", "--json prints {\"index\":…,\"value\":…} per line (value_base64 if not UTF-8), oldest first."))
         @OptionGroup var location: ReadLocation<SharedList>
         @Flag(name: .long, help: "One JSON object per line.") var json = false
 

@@ -5,7 +5,8 @@ extension DQ.ListCommand {
     struct Len: RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "len",
-            abstract: "Print the number of values.")
+            abstract: "Print the number of values.",
+            discussion: HelpExamples.discussion("list len"))
         @OptionGroup var location: ReadLocation<SharedList>
         var request: CallRequest<SharedList> { location.target.reading.printing { try $0.count() } }
     }

@@ -6,7 +6,7 @@ extension DQ.ListCommand {
         static let configuration = CommandConfiguration(
             commandName: "pop",
             abstract: "Remove the last value and print it; exit 1 if the list is empty.",
-            discussion: "Printed as kv get prints a value (a newline added unless it ends with one; --raw for the exact bytes).\n\nExample: dq list pop todo")
+            discussion: HelpExamples.discussion("list pop", "Printed as kv get prints a value (a newline added unless it ends with one; --raw for the exact bytes)."))
         @OptionGroup var location: Location<SharedList>
         @Flag(name: .long, help: "Print the stored bytes exactly: no newline added, nothing escaped.")
         var raw = false

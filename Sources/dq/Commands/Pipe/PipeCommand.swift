@@ -6,15 +6,13 @@ extension DQ {
         static let configuration = CommandConfiguration(
             commandName: "pipe",
             abstract: "A two-way channel with two ends, first and second: send, recv.",
-            discussion: """
+            discussion: HelpExamples.discussion("pipe", """
                 --end names the end a command holds: it sends to the other end and receives \
                 what the other end sent, in order. A pipe is the library's Pipe \
                 (store.pipe(NAME, end: .first / .second)): a Swift program holding the second \
                 end receives what dq pipe send NAME --end first sent, and the other way round. \
                 Messages wait in the store until received.
-
-                Example: dq pipe send chat --end first ping; dq pipe recv chat --end second
-                """,
+                """),
             subcommands: [Send.self, Recv.self])
 
         /// The store options, the pipe's name and the end a command holds.

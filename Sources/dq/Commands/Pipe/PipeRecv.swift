@@ -6,14 +6,12 @@ extension DQ.PipeCommand {
         static let configuration = CommandConfiguration(
             commandName: "recv",
             abstract: "Take the next message the other end sent and print it.",
-            discussion: """
+            discussion: HelpExamples.discussion("pipe recv", """
                 Prints the body raw and removes the message in the same transaction \
                 (at-most-once, as get). Waits until one arrives unless --timeout or --no-wait is \
                 given; exits 1 with nothing printed when none came. --json prints get --json's \
                 object, its "queue" being the pipe's name.
-
-                Example: reply=$(dq pipe recv chat --end first --timeout 5s)
-                """)
+                """))
         @OptionGroup var pipe: EndOptions
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long (250ms, 5s, 2m, 1h30m, 1d).", valueName: "duration"),

@@ -6,13 +6,11 @@ extension DQ.PipeCommand {
         static let configuration = CommandConfiguration(
             commandName: "send",
             abstract: "Send messages to the other end of the pipe.",
-            discussion: """
+            discussion: HelpExamples.discussion("pipe send", """
                 Each BODY argument is one message, all sent in one transaction; with no BODY, all \
                 of standard input is one message (binary-safe, may be empty), as for put. Prints \
                 nothing.
-
-                Example: tar c src | dq pipe send build --end first
-                """)
+                """))
         @OptionGroup var pipe: EndOptions
         @Argument(help: "Message bodies; none means read standard input.") var bodies: [String] = []
         func run() throws {
