@@ -13,3 +13,13 @@ extension FileDescriptor {
         isatty(rawValue) == 1
     }
 }
+
+extension FileDescriptor {
+    /// `ioctl(TIOCGWINSZ)`: the terminal's width in columns; `nil` when the descriptor is
+    /// not a terminal or the terminal reports no size (0, as a fresh pseudo-terminal does).
+    public var terminalColumns: Int? {
+        var size = winsize()
+        guard ioctl(rawValue, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+}

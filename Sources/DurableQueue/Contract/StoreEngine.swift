@@ -170,7 +170,8 @@ package protocol StoreEngine: AnyObject, Sendable {
     func watchChanges() throws(DQError) -> any ChangeWatch
 
     /// Counts per queue (only queues that hold messages or dead letters), per dict,
-    /// list and counter, and the engine's storage sizes.
+    /// list and counter, every event and whether it is set, and the engine's storage
+    /// sizes.
     func stats() throws(DQError) -> StoreStats
 
     /// The engine's own consistency check: `"ok"` or its findings, one per line.

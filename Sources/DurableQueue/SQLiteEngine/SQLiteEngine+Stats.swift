@@ -4,14 +4,16 @@ import FoundationEssentials
 extension SQLiteEngine {
     func stats() throws(DQError) -> StoreStats {
         let now = Timestamp.now()
-        let (queues, dicts, lists, counters) = try read { connection in
+        let (queues, dicts, lists, counters, events) = try read { connection in
             (try MessageTable.stats(connection, now: now),
              try Self.sizes(connection, "SELECT dict, count(*) FROM dict_items GROUP BY dict"),
              try Self.sizes(connection, "SELECT list, count(*) FROM list_items GROUP BY list"),
-             try Self.sizes(connection, "SELECT name, value FROM counters"))
+             try Self.sizes(connection, "SELECT name, value FROM counters"),
+             try Self.sizes(connection, "SELECT name, is_set FROM events"))
         }
         return StoreStats(
             queues: queues, dicts: dicts.mapValues { Int($0) }, lists: lists.mapValues { Int($0) }, counters: counters,
+            events: events.mapValues { $0 != 0 },
             databaseBytes: StoreLocation.fileSize(path),
             walBytes: StoreLocation.fileSize(path + "-wal"),
             sharedMemoryBytes: StoreLocation.fileSize(path + "-shm"))

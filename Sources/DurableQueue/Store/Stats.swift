@@ -22,7 +22,8 @@ public struct QueueStats: Sendable, Hashable {
     public let oldestReadyAge: Duration?
 }
 
-/// The whole store at one instant: every queue, dict, list and counter, and the file sizes.
+/// The whole store at one instant: every queue, dict, list, counter and event, and the
+/// file sizes.
 ///
 /// For example:
 ///
@@ -40,6 +41,9 @@ public struct StoreStats: Sendable, Hashable {
     public let lists: [String: Int]
     /// Counter names and their values.
     public let counters: [String: Int64]
+    /// Event names and whether each is set (a cleared event stays listed, `false`,
+    /// until it is dropped).
+    public let events: [String: Bool]
     /// Bytes of the database file (0 if it does not exist).
     public let databaseBytes: Int64
     /// Bytes of the write-ahead log (`PATH-wal`), which grows between checkpoints.
@@ -50,8 +54,8 @@ public struct StoreStats: Sendable, Hashable {
 
 extension Store {
     /// Counts for every queue that holds or has held messages (a drained queue is
-    /// listed with zero counts), the sizes of the shared dicts, lists and counters, and
-    /// the store's file sizes.
+    /// listed with zero counts), the sizes of the shared dicts, lists and counters, the
+    /// events and whether each is set, and the store's file sizes.
     ///
     /// All counts come from one read transaction, which does not block writers.
     ///

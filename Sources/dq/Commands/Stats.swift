@@ -7,17 +7,23 @@ extension DQ {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "stats",
-            abstract: "Show every queue's counts and the store's file sizes.",
+            abstract: "Show queue counts, dicts, lists, counters, events and file sizes.",
             discussion: HelpExamples.discussion("stats", """
                 Per queue: ready (deliverable now), delayed, leased, dead, and the age of the \
-                oldest ready message; then dicts (keys), lists (values) and counters (values). \
-                --json prints one object: \
+                oldest ready message; then dicts (keys), lists (values), counters (values) and \
+                events (set or clear). --json prints one object: \
                 {"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[{"name":…,"ready":…, \
                 "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}],"dicts":{name:keys}, \
-                "lists":{name:values},"counters":{name:value}}. \
-                --watch adds each queue's rates since the previous view: messages put (IN/S, \
-                "in_per_s") and taken out by gets and acks (OUT/S, "out_per_s"), counted by \
-                every process using the store.
+                "lists":{name:values},"counters":{name:value},"events":{name:true|false}}.
+
+                --watch adds each queue's rates: messages put (IN/S, "in_per_s") and taken out \
+                by gets and acks (OUT/S, "out_per_s") per second over the last \
+                \(RateMeter.window.components.seconds) seconds (null in the first view), counted \
+                by every process using the store.
+
+                On a terminal, lines fit its width (the terminal's size, else $COLUMNS, else \
+                80): long names are shortened in the middle with "…", CJK and emoji counted as \
+                two columns. To a pipe or a file, names are printed whole.
                 """))
 
         @OptionGroup var global: ReadOptions
@@ -25,7 +31,7 @@ extension DQ {
         @Flag(name: .long, help: "Print JSON.")
         var json = false
 
-        @Flag(name: .long, help: "Keep showing the numbers as they change, until SIGINT/SIGTERM (redraws on a terminal).")
+        @Flag(name: .long, help: "Keep showing the numbers as they change, with rates over the last \(RateMeter.window.components.seconds) s, until SIGINT/SIGTERM (redraws on a terminal).")
         var watch = false
 
         @Option(name: .long, help: "With --watch: stop after this many views (printed to a terminal every second and on each change, to a pipe only on a change).")
@@ -40,7 +46,9 @@ extension DQ {
             let store = try global.openStore()
             guard watch else {
                 let stats = try store.stats()
-                Output.standardOutput.write(Array((json ? try Self.json(stats, path: store.path) : Self.table(stats, path: store.path)).utf8))
+                let view = json ? try Self.json(stats, path: store.path)
+                                : Self.table(stats, path: store.path, width: TerminalWidth.standardOutput())
+                Output.standardOutput.write(Array(view.utf8))
                 return
             }
             try watchLoop(store)
@@ -48,6 +56,8 @@ extension DQ {
 
         /// Shows the stats, then again after each change (at most 5 times a second, and
         /// at least every second so ages move), woken by the store's directory changing.
+        /// The traffic counters are read at every wake-up, shown or not, so the rates
+        /// cover their whole window.
         private func watchLoop(_ store: Store) throws {
             let interrupt = try WaitInterrupt()
             StopSignal.install(waking: interrupt)
@@ -56,22 +66,27 @@ extension DQ {
             var shown = 0
             var changed = true
             var rates = RateMeter()
+            var queues: [String] = []
             while StopSignal.pending == nil {
                 // A terminal is redrawn every second too, so ages move; a pipe only gets
                 // a new view when something changed.
                 if changed || terminal {
                     let stats = try store.stats()
-                    let perSecond = rates.measure(stats.queues.map(\.name)) { store.traffic(ofQueue: $0) }
+                    queues = stats.queues.map(\.name)
+                    let perSecond = rates.measure(queues) { store.traffic(ofQueue: $0) }
+                    let width = TerminalWidth.standardOutput()
                     var view = json ? try Self.json(stats, path: store.path, rates: perSecond)
-                                    : Self.table(stats, path: store.path, rates: perSecond)
+                                    : Self.table(stats, path: store.path, rates: perSecond, width: width)
                     if terminal && !json {
-                        view = "\u{1B}[H\u{1B}[2J" + view + "\n(updating as the store changes; Ctrl-C to stop)\n"
+                        view = "\u{1B}[H\u{1B}[2J" + view + "\n" + Self.fitted(["(updating as the store changes; Ctrl-C to stop)"], to: width)
                     } else if !json && shown > 0 {
                         view = "\n" + view
                     }
                     Output.standardOutput.write(Array(view.utf8))
                     shown += 1
                     if let count, shown >= count { return }
+                } else {
+                    _ = rates.measure(queues) { store.traffic(ofQueue: $0) }
                 }
                 changed = changes.wait(timeout: .seconds(1), interrupt: interrupt)
                 if !changed { continue }
@@ -87,13 +102,16 @@ extension DQ {
             }
             let files = StatsJSON.Files(db: stats.databaseBytes, wal: stats.walBytes, shm: stats.sharedMemoryBytes)
             let json = StatsJSON(path: path, files: files, queues: queues, dicts: SortedKeys(stats.dicts),
-                                 lists: SortedKeys(stats.lists), counters: SortedKeys(stats.counters))
+                                 lists: SortedKeys(stats.lists), counters: SortedKeys(stats.counters),
+                                 events: SortedKeys(stats.events))
             return try JSONLine.encode(json) + "\n"
         }
 
-        /// With `rates` (from `--watch`), two more columns: messages put and taken out
-        /// per second since the previous view.
-        static func table(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil) -> String {
+        /// The queues' table, then one line per dict, list, counter and event, then the
+        /// store's files. With `rates` (from `--watch`), two more columns: messages put
+        /// and taken out per second. With a `width`, no line is wider: names are shortened
+        /// first (a queue's to no less than 10 columns), then lines cut.
+        static func table(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil, width: Int? = nil) -> String {
             var rows = [["QUEUE", "READY", "DELAYED", "LEASED", "DEAD", "OLDEST"] + (rates == nil ? [] : ["IN/S", "OUT/S"])]
             for queue in stats.queues {
                 // Pipes' queues have control characters in their names: show them readably.
@@ -106,21 +124,43 @@ extension DQ {
                 }
                 rows.append(row)
             }
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            var text = ""
+            var widths = (0..<rows[0].count).map { column in rows.map { DisplayWidth.columns($0[column]) }.max() ?? 0 }
+            if let width {
+                let others = widths.dropFirst().reduce(0, +) + 2 * (widths.count - 1)
+                widths[0] = min(widths[0], max(width - others, 10))
+            }
+            var lines: [String] = []
             for row in rows {
                 let cells = row.enumerated().map { column, cell in
-                    column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                    column == 0 ? DisplayWidth.padded(DisplayWidth.truncated(cell, to: widths[0]), to: widths[0])
+                        : column == row.count - 1 ? cell : DisplayWidth.padded(cell, to: widths[column])
                 }
-                text += cells.joined(separator: "  ") + "\n"
+                lines.append(cells.joined(separator: "  "))
             }
-            if stats.queues.isEmpty { text += "(no messages)\n" }
-            for (kind, sizes, unit) in [("dict", stats.dicts, "keys"), ("list", stats.lists, "values")] {
-                for name in sizes.keys.sorted() { text += "\(kind) \(name): \(sizes[name]!) \(unit)\n" }
+            if stats.queues.isEmpty { lines.append("(no messages)") }
+            let named: [(kind: String, names: [String: String])] = [
+                ("dict", stats.dicts.mapValues { "\($0) keys" }), ("list", stats.lists.mapValues { "\($0) values" }),
+                ("counter", stats.counters.mapValues { "\($0)" }), ("event", stats.events.mapValues { $0 ? "set" : "clear" }),
+            ]
+            for (kind, values) in named {
+                for name in values.keys.sorted() { lines.append(labelled(kind + " ", name, ": " + values[name]!, width: width)) }
             }
-            for name in stats.counters.keys.sorted() { text += "counter \(name): \(stats.counters[name]!)\n" }
-            text += "\nstore \(path): db \(bytes(stats.databaseBytes)), wal \(bytes(stats.walBytes)), shm \(bytes(stats.sharedMemoryBytes))\n"
-            return text
+            let files = ": db \(bytes(stats.databaseBytes)), wal \(bytes(stats.walBytes)), shm \(bytes(stats.sharedMemoryBytes))"
+            lines += ["", labelled("store ", path, files, width: width)]
+            return fitted(lines, to: width)
+        }
+
+        /// `prefix + name + suffix`, the name shortened so that the line fits in `width`
+        /// columns where it can.
+        private static func labelled(_ prefix: String, _ name: String, _ suffix: String, width: Int?) -> String {
+            guard let width else { return prefix + name + suffix }
+            let room = width - DisplayWidth.columns(prefix) - DisplayWidth.columns(suffix)
+            return prefix + DisplayWidth.truncated(name, to: max(room, 10)) + suffix
+        }
+
+        /// The lines, each ended by a newline and cut with "…" to `width` columns.
+        static func fitted(_ lines: [String], to width: Int?) -> String {
+            lines.map { line in (width.map { DisplayWidth.clipped(line, to: $0) } ?? line) + "\n" }.joined()
         }
 
         private static func bytes(_ count: Int64) -> String {
@@ -148,10 +188,8 @@ extension Duration {
     }
 }
 
-/// Messages per second in and out of each queue, from two readings of the store's
-/// traffic counters (`Store.traffic(ofQueue:)`) a view apart.
 /// What `stats --json` prints: `{"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[…],
-/// "dicts":{name:keys},"lists":{name:values},"counters":{name:value}}`.
+/// "dicts":{name:keys},"lists":{name:values},"counters":{name:value},"events":{name:set}}`.
 struct StatsJSON: Encodable {
     let path: String
     let files: Files
@@ -159,6 +197,7 @@ struct StatsJSON: Encodable {
     let dicts: SortedKeys<Int>
     let lists: SortedKeys<Int>
     let counters: SortedKeys<Int64>
+    let events: SortedKeys<Bool>
 
     struct Files: Encodable {
         let db: Int64
@@ -190,35 +229,5 @@ struct StatsJSON: Encodable {
                 try container.encode(rate.map { FixedDecimal($0.removed, digits: 1) }, forKey: .outPerSecond)
             }
         }
-    }
-}
-
-struct RateMeter {
-    struct Rate {
-        let added: Double
-        let removed: Double
-    }
-
-    private var last: (at: ContinuousClock.Instant, counts: [String: QueueTraffic])?
-
-    /// Reads every queue's counters; returns the rates since the previous call (none
-    /// for a queue on the first call, or one that was not there before).
-    mutating func measure(_ queues: [String], reading: (String) -> QueueTraffic) -> [String: Rate] {
-        let now = ContinuousClock.now
-        var counts: [String: QueueTraffic] = [:]
-        for queue in queues { counts[queue] = reading(queue) }
-        var rates: [String: Rate] = [:]
-        for (queue, current) in counts {
-            guard let last, let before = last.counts[queue] else { continue }
-            let seconds = max(Double((now - last.at).nanoseconds) / 1e9, 1e-3)
-            rates[queue] = Rate(added: Double(current.added &- before.added) / seconds,
-                                removed: Double(current.removed &- before.removed) / seconds)
-        }
-        last = (now, counts)
-        return rates
-    }
-
-    static func format(_ perSecond: Double) -> String {
-        perSecond >= 100 ? String(Int(perSecond.rounded())) : NumberText.fixed(perSecond, digits: 1)
     }
 }
