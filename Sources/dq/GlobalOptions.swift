@@ -8,7 +8,7 @@ struct GlobalOptions: ParsableArguments {
         "The store file (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db). Commands that write or wait create it; those that only read need it there.",
         valueName: "path")
 
-    @Option(name: .long, help: dbHelp)
+    @Option(name: .long, help: dbHelp, completion: .file())
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -61,7 +61,7 @@ struct GlobalOptions: ParsableArguments {
 /// The options of a command that only reads: `--db`. `--sync` is accepted, as a script
 /// may pass it to every command, but not shown: it changes nothing there.
 struct ReadOptions: ParsableArguments {
-    @Option(name: .long, help: GlobalOptions.dbHelp)
+    @Option(name: .long, help: GlobalOptions.dbHelp, completion: .file())
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp(visibility: .hidden))

@@ -6,7 +6,7 @@ import DurableQueue
 struct Location<Object: StoreObject>: ParsableArguments {
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName))
+    @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName), completion: Object.nameCompletion)
     var name: String
 
     func validate() throws { try Parse.name(name, what: Object.argumentName + " name") }
@@ -25,7 +25,7 @@ struct Location<Object: StoreObject>: ParsableArguments {
 struct ReadLocation<Object: StoreObject>: ParsableArguments {
     @OptionGroup var global: ReadOptions
 
-    @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName))
+    @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName), completion: Object.nameCompletion)
     var name: String
 
     func validate() throws { try Parse.name(name, what: Object.argumentName + " name") }
@@ -44,34 +44,43 @@ protocol StoreObject {
     /// The argument's help text.
     static var argumentHelp: String { get }
     static func open(_ name: String, in store: Store) throws -> Self
+    /// The names of this kind the store holds, as `stats` counts them.
+    static func names(in stats: StoreStats) -> [String]
 }
 
 extension StoreObject {
-    static var argumentHelp: String { "The \(argumentName)." }
+    static var argumentHelp: String {
+        "The \(argumentName)'s name (1-200 bytes of UTF-8, no control characters; made by its first write)."
+    }
 }
 
 extension Queue: StoreObject {
     static var argumentName: String { "queue" }
-    static var argumentHelp: String { "The queue (1-200 bytes of UTF-8, no control characters)." }
+    static var argumentHelp: String { "The queue's name (1-200 bytes of UTF-8, no control characters; made by its first put)." }
     static func open(_ name: String, in store: Store) throws -> Queue { try store.queue(name) }
+    static func names(in stats: StoreStats) -> [String] { stats.queues.map(\.name) }
 }
 
 extension Dict: StoreObject {
     static var argumentName: String { "dict" }
     static func open(_ name: String, in store: Store) throws -> Dict { try store.dict(name) }
+    static func names(in stats: StoreStats) -> [String] { Array(stats.dicts.keys) }
 }
 
 extension SharedList: StoreObject {
     static var argumentName: String { "list" }
     static func open(_ name: String, in store: Store) throws -> SharedList { try store.list(name) }
+    static func names(in stats: StoreStats) -> [String] { Array(stats.lists.keys) }
 }
 
 extension Counter: StoreObject {
     static var argumentName: String { "counter" }
     static func open(_ name: String, in store: Store) throws -> Counter { try store.counter(name) }
+    static func names(in stats: StoreStats) -> [String] { Array(stats.counters.keys) }
 }
 
 extension Event: StoreObject {
     static var argumentName: String { "event" }
     static func open(_ name: String, in store: Store) throws -> Event { try store.event(name) }
+    static func names(in stats: StoreStats) -> [String] { Array(stats.events.keys) }
 }

@@ -381,6 +381,29 @@ struct CommandLineTests {
         #expect(help.stdoutText.contains("--db <path>") && help.stdoutText.contains("--sync <normal|full>"), "global options shown")
     }
 
+    @Test("shell completion offers the store's names: queues after get, dicts after kv get, files after --db; a missing store offers nothing and stays missing")
+    func completions() throws {
+        _ = try dq(["put", "jobs", "x", "--db", db])
+        _ = try dq(["put", "jokes", "x", "--db", db])
+        _ = try dq(["put", "other", "x", "--db", db])
+        _ = try dq(["kv", "set", "config", "k", "v", "--db", db])
+        // What the generated scripts run: the words up to the one being completed.
+        let queues = try dq(["---completion", "get", "--", "positional@0", "4", "2", "dq", "get", "--db", db, "jo"])
+        #expect(queues.status == 0 && queues.stdoutText == "jobs\njokes\n")
+        let fromEnvironment = try dq(["---completion", "peek", "--", "positional@0", "2", "0", "dq", "peek", ""],
+                                     environment: ["DQ_DB": db])
+        #expect(fromEnvironment.stdoutText == "jobs\njokes\nother\n")
+        let dicts = try dq(["---completion", "kv", "get", "--", "positional@0", "5", "0", "dq", "kv", "get", "--db", db, ""])
+        #expect(dicts.stdoutText == "config\n")
+        let missing = directory.file("none/store.db")
+        let none = try dq(["---completion", "get", "--", "positional@0", "4", "0", "dq", "get", "--db", missing, ""])
+        #expect(none.status == 0 && none.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("none")))
+        let script = try dq(["--generate-completion-script", "bash"])
+        #expect(script.status == 0 && script.stdoutText.contains("---completion"))
+        #expect(script.stdoutText.contains("--db"))
+    }
+
     @Test("help shows options only where they apply, and help for a command that does not exist is a usage error")
     func helpWhereItApplies() throws {
         // --sync changes nothing for a command that only reads: accepted, not shown.

@@ -20,7 +20,7 @@ extension DQ {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The lock's name.") var name: String
+        @Argument(help: "Which lock: every dq lock with this name on this store excludes the others.") var name: String
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long for the lock.", valueName: "duration"),
                 transform: Parse.duration)

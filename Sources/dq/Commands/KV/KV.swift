@@ -11,7 +11,7 @@ extension DQ {
         /// The KEY argument, refused if it was not valid UTF-8 (two such keys would read
         /// as one).
         struct KeyArgument: ParsableArguments {
-            @Argument(help: "The key.") var key: String
+            @Argument(help: "The key within the dict (UTF-8 text).") var key: String
             func validate() throws {
                 if RawArguments.wasRepaired(key) { throw ValidationError("key is not valid UTF-8") }
             }
