@@ -55,42 +55,13 @@ struct HelpExampleTests {
     func examplesRun(command: String) throws {
         let help = try dq(command.split(separator: " ").map(String.init) + ["--help"]).stdoutText
         let examples = Self.examples(in: help)
-        try seed()
+        let seeding = try ExampleStore.seed(in: directory)
+        #expect(seeding.status == 0, "seeding failed: \(seeding.stderrText)")
         for line in examples {
             let result = try shell(line)
             #expect(result.status == 0, "dq \(command) example `\(line)` exited \(result.status): \(result.stderrText)")
         }
     }
 
-    /// A store holding what the examples name, and the files they read.
-    func seed() throws {
-        let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF])
-        #expect(FileManager.default.createFile(atPath: directory.file("cat.png"), contents: png))
-        for (name, script) in [("resize.sh", "#!/bin/sh\ncat > /dev/null\n"), ("migrate.sh", "#!/bin/sh\necho migrating\n")] {
-            #expect(FileManager.default.createFile(atPath: directory.file(name), contents: Data(script.utf8),
-                                                   attributes: [.posixPermissions: 0o755]))
-        }
-        let setUp = """
-            set -e
-            dq put jobs broken
-            dq nack jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)" --max-attempts 1
-            dq put jobs 'resize cat.png' a b c d e
-            dq put photos < cat.png
-            dq kv set config mode fast; dq kv set config leader worker-1; dq kv set config settings '{}'
-            dq list append todo 'write docs' 'ship it'
-            dq counter add done 100 > /dev/null
-            dq event set deploy-done
-            dq pipe send chat --end first hello
-            """
-        let result = try shell(setUp)
-        #expect(result.status == 0, "seeding failed: \(result.stderrText)")
-    }
-
-    /// Runs `script` with bash in the test's folder, with `dq` on PATH and its store there.
-    func shell(_ script: String) throws -> ProcessResult {
-        let environment = ["DQ_DB": directory.file("store.db"), "HOSTNAME": "test-host",
-                           "PATH": Executables.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
-        return try ChildProcess("/bin/bash", ["-c", "cd '\(directory.path)' && " + script], environment: environment)
-            .wait(timeout: .seconds(120))
-    }
+    func shell(_ script: String) throws -> ProcessResult { try ExampleStore.shell(script, in: directory) }
 }
