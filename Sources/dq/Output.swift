@@ -117,33 +117,40 @@ struct MessagePrinter {
 
 /// A message as `get --json` prints it: `{"id":"…","queue":…,"priority":…,"attempt":…,
 /// "enqueued_at":…,"body":…}`; a body that is not UTF-8 comes as `"body_base64"` instead
-/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`. The id is a
-/// string, as in every JSON output of dq: ids exceed 2^53, past which `jq` and
-/// JavaScript round numbers.
+/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`. A message
+/// shown in its state (`show`, `peek --follow`) also has `"state"`, and `"due_at"`,
+/// `"leased_until"` or `"died_at"` where they apply. The id is a string, as in every
+/// JSON output of dq: ids exceed 2^53, past which `jq` and JavaScript round numbers.
 struct MessageJSON: Encodable {
     let id: String
     let queue: String
+    let state: String?
     let priority: Int
     let attempt: Int
     let enqueuedAt: String
+    let dueAt: String?
     let receipt: String?
     let leasedUntil: String?
+    let diedAt: String?
     let body: String?
     let bodyBase64: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, queue, priority, attempt, enqueuedAt = "enqueued_at", receipt, leasedUntil = "leased_until"
-        case body, bodyBase64 = "body_base64"
+        case id, queue, state, priority, attempt, enqueuedAt = "enqueued_at", dueAt = "due_at", receipt
+        case leasedUntil = "leased_until", diedAt = "died_at", body, bodyBase64 = "body_base64"
     }
 
-    init(_ message: Message, lease: LeasedMessage? = nil) {
+    init(_ message: Message, lease: LeasedMessage? = nil, stored: StoredMessage? = nil) {
         id = String(message.id)
         queue = message.queue
+        state = stored?.state.rawValue
         priority = message.priority
         attempt = message.attempt
         enqueuedAt = JSONText.timestamp(message.enqueuedAt)
+        dueAt = stored?.dueAt.map(JSONText.timestamp)
         receipt = lease?.receipt.description
-        leasedUntil = lease.map { JSONText.timestamp($0.leasedUntil) }
+        leasedUntil = (lease?.leasedUntil ?? stored?.leasedUntil).map(JSONText.timestamp)
+        diedAt = stored?.diedAt.map(JSONText.timestamp)
         let body = JSONBytes(message.body)
         self.body = body.text
         bodyBase64 = body.base64
