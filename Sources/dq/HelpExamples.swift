@@ -1,6 +1,6 @@
 /// The examples each command's `--help` ends with, kept in one place so they read as
 /// one set. A test runs every one of them (`HelpExampleTests`), on a store holding a
-/// queue `jobs` (with a dead letter), `photos`, the dict `config`, the list `todo`, the
+/// queue `jobs` (with a dead letter, a delayed and a leased message), `photos`, the dict `config`, the list `todo`, the
 /// counter `done`, the event `deploy-done` and a message on the pipe `chat`.
 enum HelpExamples {
     /// `text` followed by the examples of `command` (its words after `dq`).
@@ -24,11 +24,17 @@ enum HelpExamples {
         case "ack": [#"dq ack jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)""#]
         case "nack": [#"dq nack jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)" --delay 30s"#]
         case "extend": [#"dq extend jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)" 10m"#]
-        case "peek": ["dq peek jobs -n 5", "dq peek jobs --json | jq -r .id"]
+        case "peek": ["dq peek jobs -n 5", "dq peek jobs --json | jq -r .id", "dq peek jobs --delayed",
+                      "dq peek jobs --leased --json"]
+        case "queues": ["dq queues", #"for q in $(dq queues); do echo "$q: $(dq len "$q")"; done"#]
+        case "drop": ["dq drop photos"]
+        case "show": [#"dq show jobs "$(dq peek jobs --json | jq -r .id)" --json"#]
+        case "delete": [#"dq delete jobs "$(dq peek jobs --json | jq -r .id)""#]
+        case "move": ["dq move jobs jobs-later -n 2", "dq move jobs jobs-fixed --dead"]
         case "len": ["dq len jobs", #"[ "$(dq len jobs)" -lt 1000 ] && dq put jobs more"#]
         case "purge": ["dq purge jobs --json", "dq purge jobs --dead"]
         case "dead": ["dq dead jobs", "dq dead jobs --json | jq -r '[.id, .dead_at, .last_error] | @tsv'"]
-        case "retry-dead": ["dq retry-dead jobs --json"]
+        case "retry-dead": [#"dq retry-dead jobs "$(dq dead jobs --json | jq -r .id | head -n 1)""#, "dq retry-dead jobs --json"]
         case "worker": ["dq worker jobs -j 4 --timeout 10m --exit-when-empty -- ./resize.sh"]
         case "kv": ["dq kv set config mode fast", "dq kv get config mode"]
         case "kv set": ["dq kv set config mode fast", "echo '{\"retries\": 3}' | dq kv set config settings -",

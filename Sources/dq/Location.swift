@@ -35,6 +35,14 @@ struct ReadLocation<Object: StoreObject>: ParsableArguments {
 
     /// Opens the object for reading.
     func open() throws -> Object { try target.open() }
+
+    /// Opens the object for a command that waits on it (`peek --follow`): a missing
+    /// store is made, as for every wait, so the reader may start before the writer.
+    func openForWaiting() throws -> Object {
+        var store = global.choice
+        store.access = .create
+        return try Target(store: store, name: name).open()
+    }
 }
 
 /// A kind of named object in a store, as a command's first argument names it.

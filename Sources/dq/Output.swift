@@ -144,17 +144,20 @@ struct MessagePrinter {
 
 /// A message as `get --json` prints it: `{"id":"…","queue":…,"priority":…,"attempt":…,
 /// "enqueued_at":…,"body":…}`; a body that is not UTF-8 comes as `"body_base64"` instead
-/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`; a dead letter
-/// `"dead_at"`, `"last_error"` and `"exit_status"` or `"signal"` (a name such as
-/// `"SIGKILL"`), each when known. The id is a
-/// string, as in every JSON output of dq: ids exceed 2^53, past which `jq` and
-/// JavaScript round numbers.
+/// of `"body"`. A leased message also has `"receipt"` and `"leased_until"`. A message
+/// shown in its state (`show`, `peek --follow`) also has `"state"`, and `"due_at"`,
+/// `"leased_until"` or `"dead_at"` where they apply; a dead letter listed by `dead`
+/// has `"dead_at"`, `"last_error"` and `"exit_status"` or `"signal"` (a name such as
+/// `"SIGKILL"`), each when known. The id is a string, as in every JSON output of dq:
+/// ids exceed 2^53, past which `jq` and JavaScript round numbers.
 struct MessageJSON: Encodable {
     let id: String
     let queue: String
+    let state: String?
     let priority: Int
     let attempt: Int
     let enqueuedAt: String
+    let dueAt: String?
     let receipt: String?
     let leasedUntil: String?
     var deadAt: String?
@@ -165,8 +168,8 @@ struct MessageJSON: Encodable {
     let bodyBase64: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, queue, priority, attempt, enqueuedAt = "enqueued_at", receipt, leasedUntil = "leased_until"
-        case deadAt = "dead_at", lastError = "last_error", exitStatus = "exit_status", signal
+        case id, queue, state, priority, attempt, enqueuedAt = "enqueued_at", dueAt = "due_at", receipt
+        case leasedUntil = "leased_until", deadAt = "dead_at", lastError = "last_error", exitStatus = "exit_status", signal
         case body, bodyBase64 = "body_base64"
     }
 
@@ -178,14 +181,17 @@ struct MessageJSON: Encodable {
         signal = dead.signal.map { Signal(rawValue: Int32(clamping: $0)).name }
     }
 
-    init(_ message: Message, lease: LeasedMessage? = nil) {
+    init(_ message: Message, lease: LeasedMessage? = nil, stored: StoredMessage? = nil) {
         id = String(message.id)
         queue = message.queue
+        state = stored?.state.rawValue
         priority = message.priority
         attempt = message.attempt
         enqueuedAt = JSONText.timestamp(message.enqueuedAt)
+        dueAt = stored?.dueAt.map(JSONText.timestamp)
         receipt = lease?.receipt.description
-        leasedUntil = lease.map { JSONText.timestamp($0.leasedUntil) }
+        leasedUntil = (lease?.leasedUntil ?? stored?.leasedUntil).map(JSONText.timestamp)
+        deadAt = stored?.diedAt.map(JSONText.timestamp)
         let body = JSONBytes(message.body)
         self.body = body.text
         bodyBase64 = body.base64

@@ -7,22 +7,27 @@ import Testing
 struct JSONOutputTests {
     let directory = TemporaryDirectory()
 
-    /// One command line for each command that has a `--json` option, run on the
+    /// One shell command line for each command that has a `--json` option, run on the
     /// example store (`ExampleStore`).
-    static let invocations: [String: [String]] = [
-        "put": ["put", "jobs", "a", "b", "--json"],
-        "get": ["get", "jobs", "-n", "2", "--no-wait", "--json"],
-        "peek": ["peek", "jobs", "-n", "3", "--json"],
-        "purge": ["purge", "photos", "--json"],
-        "dead": ["dead", "jobs", "--json"],
-        "retry-dead": ["retry-dead", "jobs", "--json"],
-        "kv items": ["kv", "items", "config", "--json"],
-        "list items": ["list", "items", "todo", "--json"],
-        "pipe recv": ["pipe", "recv", "chat", "--end", "second", "--no-wait", "--json"],
-        "stats": ["stats", "--json"],
-        "doctor": ["doctor", "--json"],
-        "bench": ["bench", "--quick", "--workload", "W1", "--json"],
-        "torture": ["torture", "--seconds", "1", "--json"],
+    static let invocations: [String: String] = [
+        "put": #"dq put jobs a b --json"#,
+        "get": #"dq get jobs -n 2 --no-wait --json"#,
+        "peek": #"dq peek jobs -n 3 --json"#,
+        "queues": #"dq queues --json"#,
+        "drop": #"dq drop photos --json"#,
+        "delete": #"dq delete jobs "$(dq peek jobs --json | jq -r .id)" --json"#,
+        "move": #"dq move jobs jobs-later -n 2 --json"#,
+        "purge": #"dq purge photos --json"#,
+        "dead": #"dq dead jobs --json"#,
+        "retry-dead": #"dq retry-dead jobs --json"#,
+        "kv items": #"dq kv items config --json"#,
+        "list items": #"dq list items todo --json"#,
+        "pipe recv": #"dq pipe recv chat --end second --no-wait --json"#,
+        "stats": #"dq stats --json"#,
+        "doctor": #"dq doctor --json"#,
+        "bench": #"dq bench --quick --workload W1 --json"#,
+        "torture": #"dq torture --seconds 1 --json"#,
+        "show": #"dq show jobs "$(dq peek jobs --json | jq -r .id)" --json"#,
     ]
 
     @Test("every command with a --json option is covered here")
@@ -39,8 +44,7 @@ struct JSONOutputTests {
     @Test("jq reads every --json output, one object per line", arguments: JSONOutputTests.invocations.keys.sorted())
     func jqReads(command: String) throws {
         #expect(try ExampleStore.seed(in: directory).status == 0)
-        let arguments = Self.invocations[command]!.map { "'\($0)'" }.joined(separator: " ")
-        let output = try ExampleStore.shell("dq \(arguments)", in: directory)
+        let output = try ExampleStore.shell(Self.invocations[command]!, in: directory)
         #expect(output.status == 0, "dq \(command): \(output.stderrText)")
         let lines = output.stdoutText.split(separator: "\n")
         #expect(!lines.isEmpty)

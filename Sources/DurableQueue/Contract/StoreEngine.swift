@@ -90,6 +90,47 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// (statistics, not data: they may start over).
     func traffic(ofQueue queue: String) -> QueueTraffic
 
+    // MARK: Queue administration
+
+    /// Deletes everything `queue` holds — ready, delayed and leased messages, dead
+    /// letters, dedup keys and the engine's own rows for it — so that `stats` no longer
+    /// lists it; returns how many messages and dead letters went.
+    func drop(_ queue: String) throws(DQError) -> Int
+
+    /// The message `id` of `queue`, in whatever state it is; `nil` if it holds none.
+    func message(_ id: Int64, in queue: String) throws(DQError) -> StoredMessage?
+
+    /// Up to `limit` messages of `queue` in one of `states` with ids above `after`, in id
+    /// order (the order they were put); changes nothing.
+    func messages(in queue: String, states: Set<StoredMessage.State>, after: Int64, limit: Int) throws(DQError) -> [StoredMessage]
+
+    /// `messages(in:states:after:limit:)`, waiting up to `timeout` (`nil`: forever,
+    /// `.zero`: not at all) for at least one, woken as a blocked `get` is (not by
+    /// polling). Returns none on timeout or when `interrupt` is signalled.
+    func follow(_ queue: String, states: Set<StoredMessage.State>, after: Int64, limit: Int, timeout: Duration?,
+                interrupt: WaitInterrupt?) throws(DQError) -> [StoredMessage]
+
+    /// The async `follow`: sleeps without holding a thread, and throws
+    /// `DQError.Kind.cancelled` if the task is cancelled.
+    func follow(_ queue: String, states: Set<StoredMessage.State>, after: Int64, limit: Int,
+                timeout: Duration?) async throws(DQError) -> [StoredMessage]
+
+    /// Deletes the messages `ids` of `queue` whatever their state (a deleted lease's
+    /// receipt becomes stale, a deleted message's dedup key is free), in one
+    /// transaction; returns the ids it found.
+    func delete(_ ids: [Int64], from queue: String) throws(DQError) -> [Int64]
+
+    /// Puts the dead letters `ids` of `queue` back as `retryDead(of:)` does, in one
+    /// transaction; returns the ids it found.
+    func retryDead(_ ids: [Int64], of queue: String) throws(DQError) -> [Int64]
+
+    /// Moves up to `limit` (`nil`: all) ready messages of `source` in delivery order —
+    /// or with `dead`, its dead letters oldest first — to `destination`, in one
+    /// transaction. Each is put anew there (new id, no attempts counted) with its body,
+    /// priority and dedup key; one whose key `destination` already holds is dropped and
+    /// counted as a duplicate. `source` and `destination` differ.
+    func move(from source: String, to destination: String, limit: Int?, dead: Bool) throws(DQError) -> MoveResult
+
     // MARK: Shared state
 
     /// The value and version of `key` in `dict`; the version changes with every write.

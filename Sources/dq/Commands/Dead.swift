@@ -22,12 +22,18 @@ extension DQ {
         var json = false
 
         func run() throws {
-            let dead = try location.open().deadLetters()
+            try Self.print(location.open().deadLetters(), json: json, framing: Framing(nul: nulSeparated, raw: false))
+        }
+
+        /// Prints dead letters as `dq dead` (and `dq peek --dead`) does; exit 1 for none.
+        static func print(_ dead: [DeadLetter], json: Bool, framing: Framing) throws {
             if dead.isEmpty { throw ExitCode(1) }
             if json {
-                for letter in dead { try Output.standardOutput.writeJSONLine(MessageJSON(letter)) }
+                var lines = ""
+                for letter in dead { lines += try JSONLine.encode(MessageJSON(letter)) + "\n" }
+                Output.standardOutput.write(Array(lines.utf8))
             } else {
-                try MessagePrinter(json: false, framing: Framing(nul: nulSeparated, raw: false)).print(dead.map(\.message))
+                try MessagePrinter(json: false, framing: framing).print(dead.map(\.message))
             }
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A store in a test's folder holding what dq's examples name (`HelpExamples`): a queue
-/// `jobs` with a dead letter, `photos`, the dict `config`, the list `todo`, the counter
+/// `jobs` with a dead letter, a delayed and a leased message, `photos`, the dict `config`, the list `todo`, the counter
 /// `done`, the event `deploy-done`, a message on the pipe `chat`; and the files the
 /// examples read (`cat.png`, `resize.sh`, `migrate.sh`).
 enum ExampleStore {
@@ -18,7 +18,10 @@ enum ExampleStore {
             set -e
             dq put jobs broken
             dq nack jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)" --max-attempts 1
+            dq put jobs leased-one
+            dq get jobs --lease 1h --json > /dev/null
             dq put jobs 'resize cat.png' a b c d e
+            dq put jobs later --delay 1h
             dq put photos < cat.png
             dq kv set config mode fast; dq kv set config leader worker-1; dq kv set config settings '{}'
             dq list append todo 'write docs' 'ship it'

@@ -1,0 +1,45 @@
+import ArgumentParser
+import DurableQueue
+
+extension DQ {
+    struct Queues: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "queues",
+            abstract: "List every queue that holds messages or dead letters.",
+            discussion: HelpExamples.discussion("queues", """
+                One name per line, sorted (a queue is listed while it holds anything: ready, delayed or leased \
+                messages, or dead letters). --json prints one object per queue: \
+                {"queue":…,"ready":…,"delayed":…,"leased":…,"dead":…}. Prints nothing when the \
+                store holds no queue.
+                """))
+
+        @OptionGroup var global: ReadOptions
+
+        @Flag(name: .long, help: "Print one JSON object per queue, with its counts.")
+        var json = false
+
+        func run() throws {
+            let queues = try global.openStore().queues()
+            var out = ""
+            for queue in queues {
+                if json {
+                    out += try JSONLine.encode(QueueJSON(queue: queue.name, ready: queue.ready, delayed: queue.delayed,
+                                                         leased: queue.leased, dead: queue.dead)) + "\n"
+                } else {
+                    // Pipes' queues have control characters in their names: shown as `dq stats` shows them.
+                    out += queue.name.replacing("\u{1}", with: ":") + "\n"
+                }
+            }
+            Output.standardOutput.write(Array(out.utf8))
+        }
+
+        /// One line of `dq queues --json`.
+        struct QueueJSON: Encodable {
+            let queue: String
+            let ready: Int
+            let delayed: Int
+            let leased: Int
+            let dead: Int
+        }
+    }
+}
