@@ -10,7 +10,7 @@ extension DQ {
                 Prints the body raw, as get does, and changes nothing. --json prints \
                 {"id":…,"queue":…,"state":…,"priority":…,"attempt":…,"enqueued_at":…,"body":…} \
                 with "due_at" for a delayed message, "leased_until" for a leased one and \
-                "died_at" for a dead letter ("body_base64" if the body is not UTF-8); attempt is \
+                "dead_at" for a dead letter ("body_base64" if the body is not UTF-8); attempt is \
                 the delivery it will be next (ready, delayed), the one under way (leased) or \
                 the deliveries it had (dead). Exits 1 when the queue holds no message ID.
                 """))
