@@ -361,6 +361,13 @@ struct DoctorTests {
         for check in ["filesystem", "integrity", "schema", "size", "free pages", "leases", "dead letters"] {
             #expect(checks.contains(check), "\(check)")
         }
+        // The numbers, for a program, beside each line for a person.
+        var values: [String: Int] = [:]
+        for check in object["checks"] as? [[String: Any]] ?? [] {
+            values.merge(check["values"] as? [String: Int] ?? [:]) { $1 }
+        }
+        #expect(values["version"] == 3 && values["leased"] == 0 && values["dead"] == 0, "\(values)")
+        #expect((values["db_bytes"] ?? 0) > 0 && (values["page_size"] ?? 0) > 0 && values["free_pages"] != nil, "\(values)")
     }
 
     @Test("a damaged copy is flagged (65), and so is a file that is not a store")

@@ -42,6 +42,10 @@ public struct Diagnosis: Sendable {
         public let severity: Severity
         /// The outcome in one line, for a person.
         public let detail: String
+        /// The outcome's numbers, for a program: `version` (schema), `db_bytes`,
+        /// `pages`, `page_size`, `wal_bytes` (size), `free_pages` (free pages), `leased`
+        /// and `past_lease` (leases), `dead` (dead letters); empty for other checks.
+        public let values: [String: Int64]
     }
 
     /// The store path examined, as given.
@@ -59,8 +63,8 @@ public struct Diagnosis: Sendable {
         return findings.contains(where: { $0.severity == .warning }) ? .warning : .ok
     }
 
-    mutating func add(_ check: String, _ severity: Severity, _ detail: String) {
-        findings.append(Finding(check: check, severity: severity, detail: detail))
+    mutating func add(_ check: String, _ severity: Severity, _ detail: String, values: [String: Int64] = [:]) {
+        findings.append(Finding(check: check, severity: severity, detail: detail, values: values))
     }
 
     /// Records that the store could not be opened, as a `problem` finding of `check`.
@@ -139,19 +143,25 @@ public enum Doctor {
             let (version, pages) = try store.withConnection { connection in
                 (try connection.scalarInt("PRAGMA user_version") ?? 0, try SQLiteEngine.pages(connection))
             }
-            diagnosis.add("schema", .ok, "version \(version)")
+            diagnosis.add("schema", .ok, "version \(version)", values: ["version": version])
             let wal = StoreLocation.fileSize(path + "-wal")
-            diagnosis.add("size", .ok, "db \(StoreLocation.fileSize(path)) bytes (\(pages.count) pages of \(pages.size)), wal \(wal) bytes")
+            let size = StoreLocation.fileSize(path)
+            diagnosis.add("size", .ok, "db \(size) bytes (\(pages.count) pages of \(pages.size)), wal \(wal) bytes",
+                          values: ["db_bytes": size, "pages": Int64(pages.count), "page_size": Int64(pages.size), "wal_bytes": wal])
             let freeShare = pages.count > 0 ? Double(pages.free) / Double(pages.count) : 0
             let manyFree = pages.free > 1_000 && freeShare > 0.5
             diagnosis.add("free pages", manyFree ? .warning : .ok,
-                          "\(pages.free) free (\(Int(freeShare * 100))%)" + (manyFree ? "; dq reclaims them when queues drain" : ""))
+                          "\(pages.free) free (\(Int(freeShare * 100))%)" + (manyFree ? "; dq reclaims them when queues drain" : ""),
+                          values: ["free_pages": Int64(pages.free)])
             let stats = try store.stats()
             let stuck = try store.read { try MessageTable.expiredLeases($0, now: Timestamp.now()) }
+            let leased = stats.queues.reduce(0) { $0 + $1.leased }
             diagnosis.add("leases", stuck > 0 ? .warning : .ok,
-                          "\(stats.queues.reduce(0) { $0 + $1.leased }) leased, \(stuck) past their lease (delivered again at the next get)")
+                          "\(leased) leased, \(stuck) past their lease (delivered again at the next get)",
+                          values: ["leased": Int64(leased), "past_lease": Int64(stuck)])
             let dead = stats.queues.filter { $0.dead > 0 }.map { "\($0.name): \($0.dead)" }
-            diagnosis.add("dead letters", dead.isEmpty ? .ok : .warning, dead.isEmpty ? "none" : dead.joined(separator: ", "))
+            diagnosis.add("dead letters", dead.isEmpty ? .ok : .warning, dead.isEmpty ? "none" : dead.joined(separator: ", "),
+                          values: ["dead": Int64(stats.queues.reduce(0) { $0 + $1.dead })])
         } catch {
             diagnosis.add("store", .problem, error.message)
         }

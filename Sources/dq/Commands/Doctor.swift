@@ -13,7 +13,9 @@ extension DQ {
                 damaged or not a dq store, 73 when it cannot be used where it is (a network or \
                 FUSE filesystem, a missing file, a directory), 64 for an empty path. --json prints \
                 one object: "path", "status" (ok, warning or problem) and "checks", each with \
-                "check", "status" and "detail".
+                "check", "status", "detail" (for a person) and "values" (its numbers: \
+                version, db_bytes, pages, page_size, wal_bytes, free_pages, leased, past_lease, \
+                dead).
                 """))
 
         @OptionGroup var global: ReadOptions
@@ -28,18 +30,19 @@ extension DQ {
             let checks: [CheckJSON]
         }
 
-        /// One check of `--json`.
+        /// One check of `--json`: the line for a person, and its numbers for a program.
         struct CheckJSON: Encodable {
             let check: String
             let status: String
             let detail: String
+            let values: SortedKeys<Int64>
         }
 
         func run() throws {
             let path = global.db ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
             let diagnosis = Doctor.examine(path: path)
             if json {
-                let checks = diagnosis.findings.map { CheckJSON(check: $0.check, status: $0.severity.rawValue, detail: $0.detail) }
+                let checks = diagnosis.findings.map { CheckJSON(check: $0.check, status: $0.severity.rawValue, detail: $0.detail, values: SortedKeys($0.values)) }
                 let report = ReportJSON(path: path, status: diagnosis.severity.rawValue, checks: checks)
                 try Output.standardOutput.writeJSONLine(report)
             } else {
