@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DurableQueue", targets: ["DurableQueue"]),
+        .library(name: "DurableQueuePostgres", targets: ["DurableQueuePostgres"]),
         .executable(name: "dq", targets: ["dq"]),
     ],
     dependencies: [
@@ -16,6 +17,9 @@ let package = Package(
         // `swift package generate-documentation --target DurableQueue` (DocC).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // The PostgreSQL engine's client (DurableQueuePostgres only).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Only for dq-lifecycle-helper: the library does not depend on it.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -37,6 +41,17 @@ let package = Package(
                 "DQSystem",
                 // Atomics on memory shared between processes (WaiterCounts).
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The PostgreSQL engine (SPEC "Engines"), in a target of its own so that a program
+        // that only wants the SQLite store does not link NIO.
+        .target(
+            name: "DurableQueuePostgres",
+            dependencies: [
+                "DurableQueue",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -98,7 +113,8 @@ let package = Package(
         .testTarget(
             name: "DurableQueueTests",
             dependencies: [
-                "DurableQueue", "DQSystem", "dq", "dq-test-helper", "dq-lifecycle-helper", "dq-example", "CLinuxShims",
+                "DurableQueue", "DurableQueuePostgres", "DQSystem", "dq", "dq-test-helper", "dq-lifecycle-helper", "dq-example",
+                "CLinuxShims",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
                 // README's Swift snippets are compiled in this target (ReadmeSnippets.swift).
