@@ -68,6 +68,7 @@ enum HelpExamples {
         case "pipe": ["dq pipe send chat --end first ping", "dq pipe recv chat --end second --timeout 5s"]
         case "pipe send": ["dq pipe send chat --end first ping", "tar c cat.png | dq pipe send build --end first"]
         case "pipe recv": ["reply=$(dq pipe recv chat --end second --timeout 5s)"]
+        case "pipe drop": ["dq pipe drop chat"]
         case "stats": ["dq stats", "dq stats --json | jq -r '.queues[] | select(.dead > 0) | .name'"]
         case "doctor": ["dq doctor", "dq doctor --json | jq -r .status"]
         case "bench": ["dq bench --quick --workload W1,W5"]

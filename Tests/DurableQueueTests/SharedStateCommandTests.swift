@@ -208,6 +208,23 @@ struct SharedStateCommandTests {
         #expect(try [first.receive(timeout: .zero)?.text, first.receive(timeout: .zero)?.text] == ["a", "b"])
     }
 
+    @Test("pipe drop deletes what is still in the pipe both ways (exit 1 when nothing was); dq queues never lists a pipe's queues")
+    func pipeDrop() throws {
+        #expect(try dq(["pipe", "send", "p", "--end", "first", "to-second", "--db", db]).status == 0)
+        #expect(try dq(["pipe", "send", "p", "--end", "second", "to-first", "--db", db]).status == 0)
+        #expect(try dq(["put", "jobs", "x", "--db", db]).status == 0)
+        #expect(try dq(["queues", "--db", db]).stdoutText == "jobs\n")
+        #expect(try dq(["queues", "--json", "--db", db]).stdoutText.split(separator: "\n").count == 1)
+        let dropped = try dq(["pipe", "drop", "p", "--db", db])
+        #expect(dropped.status == 0 && dropped.stdout.isEmpty && dropped.stderr.isEmpty)
+        for end in ["first", "second"] {
+            #expect(try dq(["pipe", "recv", "p", "--end", end, "--no-wait", "--db", db]).status == 1, "\(end): nothing left")
+        }
+        #expect(!(try dq(["stats", "--db", db]).stdoutText.contains("pipe")))
+        #expect(try dq(["pipe", "drop", "p", "--db", db]).status == 1)
+        #expect(try dq(["get", "jobs", "--no-wait", "--db", db]).stdoutText == "x\n", "other queues untouched")
+    }
+
     @Test("pipe recv: exit 1 with nothing printed on timeout; usage errors exit 64 with one line")
     func pipeErrors() throws {
         let start = ContinuousClock.now

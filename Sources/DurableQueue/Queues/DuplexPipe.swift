@@ -127,6 +127,25 @@ public enum DuplexPipe {
         public func receive(timeout: Duration? = nil) async throws(DQError) -> Message? {
             try await incoming.get(timeout: timeout)
         }
+
+        /// Deletes every message still in the pipe, in both directions; returns how many.
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// let dropped = try store.pipe("chat", end: .first).drop()
+        /// ```
+        ///
+        /// - Throws: `DQError` as for `Queue.drop()`.
+        @discardableResult
+        public func drop() throws(DQError) -> Int {
+            try outgoing.drop() + incoming.drop()
+        }
+    }
+
+    /// Whether `queue` is one of the hidden queues that carry pipes' messages.
+    public static func isPipeQueue(_ queue: String) -> Bool {
+        queue.hasPrefix("\u{1}pipe\u{1}")
     }
 
     /// The queue carrying messages toward `side`. The control characters keep it apart

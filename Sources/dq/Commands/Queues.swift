@@ -10,7 +10,8 @@ extension DQ {
                 One name per line, sorted (a queue is listed while it holds anything: ready, delayed or leased \
                 messages, or dead letters). --json prints one object per queue: \
                 {"queue":…,"ready":…,"delayed":…,"leased":…,"dead":…}. Prints nothing when the \
-                store holds no queue.
+                store holds no queue. The queues that carry pipes' messages are not listed \
+                (dq pipe drop deletes those).
                 """))
 
         @OptionGroup var global: ReadOptions
@@ -19,15 +20,16 @@ extension DQ {
         var json = false
 
         func run() throws {
-            let queues = try global.openStore().queues()
+            // Pipes' hidden queues are the pipes' business (`dq pipe drop`), and their names
+            // hold control characters no other command takes.
+            let queues = try global.openStore().queues().filter { !DuplexPipe.isPipeQueue($0.name) }
             var out = ""
             for queue in queues {
                 if json {
                     out += try JSONLine.encode(QueueJSON(queue: queue.name, ready: queue.ready, delayed: queue.delayed,
                                                          leased: queue.leased, dead: queue.dead)) + "\n"
                 } else {
-                    // Pipes' queues have control characters in their names: shown as `dq stats` shows them.
-                    out += queue.name.replacing("\u{1}", with: ":") + "\n"
+                    out += queue.name + "\n"
                 }
             }
             Output.standardOutput.write(Array(out.utf8))

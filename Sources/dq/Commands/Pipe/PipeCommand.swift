@@ -13,7 +13,7 @@ extension DQ {
                 end receives what dq pipe send NAME --end first sent, and the other way round. \
                 Messages wait in the store until received.
                 """),
-            subcommands: [Send.self, Recv.self])
+            subcommands: [Send.self, Recv.self, Drop.self])
 
         /// The store options, the pipe's name and the end a command holds.
         struct EndOptions: ParsableArguments {
