@@ -12,25 +12,18 @@ public enum Inotify {
         return FileDescriptor(rawValue: try Errno.checking { inotify_init1(Int32(flags)) })
     }
 
-    /// `inotify_add_watch(2)`: makes `instance` readable when the file at `path` is
-    /// modified, has its attributes changed, or is deleted or moved.
-    ///
-    /// - Throws: `Errno`, for example `.noSpace` when out of watches.
-    public static func watchChanges(_ instance: FileDescriptor, path: String) throws(Errno) {
-        let mask = UInt32(IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
-        _ = try Errno.checking { inotify_add_watch(instance.rawValue, path, mask) }
-    }
-
     /// `inotify_add_watch(2)` for modification (`IN_MODIFY`) alone.
     public static func watchModifications(_ instance: FileDescriptor, path: String) throws(Errno) {
         _ = try Errno.checking { inotify_add_watch(instance.rawValue, path, UInt32(IN_MODIFY)) }
     }
 
-    /// `inotify_add_watch(2)` for modification, deletion and moves of the file at `path`,
-    /// in an instance that watches many files: returns the watch descriptor that
-    /// `readEvents` reports (the same one again for a file already watched).
+    /// `inotify_add_watch(2)`: makes `instance` readable when the file at `path` is
+    /// modified, has its attributes changed, or is deleted or moved (for a directory:
+    /// when a file in it is). Returns the watch descriptor that `readEvents` reports
+    /// (the same one again for a file already watched).
     ///
     /// - Throws: `Errno`, for example `.noSpace` when out of watches.
+    @discardableResult
     public static func addWatch(_ instance: FileDescriptor, path: String) throws(Errno) -> Int32 {
         let mask = UInt32(IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
         return try Errno.checking { inotify_add_watch(instance.rawValue, path, mask) }

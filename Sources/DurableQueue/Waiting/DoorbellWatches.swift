@@ -15,11 +15,7 @@ final class DoorbellWatches: RingSource, @unchecked Sendable {
 
     /// - Throws: `DQError.Kind.resourceExhausted` if inotify instances have run out.
     init(doorbells: Doorbells) throws(DQError) {
-        do throws(Errno) {
-            descriptor = try Inotify.open()
-        } catch {
-            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (out of descriptors, or of inotify instances: fs.inotify.max_user_instances)")
-        }
+        descriptor = try InotifyWatch.openInstance()
         self.doorbells = doorbells
     }
 
@@ -29,15 +25,7 @@ final class DoorbellWatches: RingSource, @unchecked Sendable {
 
     func watch(_ channel: String) throws(DQError) {
         let bell = try doorbells.bell(for: channel)
-        let watch: Int32
-        do throws(Errno) {
-            watch = try Inotify.addWatch(descriptor, path: bell)
-        } catch {
-            // ENOSPC here is the watch limit, not the disk.
-            throw error == .noSpace
-                ? DQError(.resourceExhausted, "cannot watch \(bell): out of inotify watches (see fs.inotify.max_user_watches)")
-                : DQError(error, "cannot watch \(bell)")
-        }
+        let watch = try InotifyWatch.addWatch(descriptor, path: bell)
         watchByChannel[channel] = watch
         channelsByWatch[watch, default: []].insert(channel)
     }

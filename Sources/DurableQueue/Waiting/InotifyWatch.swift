@@ -2,7 +2,10 @@ import DQSystem
 
 /// An inotify instance of its own watching one file or directory: how a change watch
 /// (`StoreEngine.watchChanges()`, behind `dq stats --watch`) sleeps until the store's
-/// directory changes. Blocked readers share the store's `WaitReactor` instead.
+/// directory changes. Blocked readers share the store's `WaitReactor` instead; a change
+/// watch stays apart from it on purpose: its directory watch fires at every write to the
+/// write-ahead log, which in the reactor's instance would wake every blocked reader of
+/// the process (they poll that instance) at every write to any queue.
 ///
 /// Not `Sendable`: one thread waits on it at a time.
 final class InotifyWatch {
@@ -12,26 +15,42 @@ final class InotifyWatch {
     ///
     /// - Throws: `DQError.Kind.resourceExhausted` if inotify instances or watches ran out.
     init(path: String) throws(DQError) {
-        let fd: FileDescriptor
-        do throws(Errno) {
-            fd = try Inotify.open()
-        } catch {
-            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (out of descriptors, or of inotify instances: fs.inotify.max_user_instances)")
-        }
-        do throws(Errno) {
-            try Inotify.watchChanges(fd, path: path)
+        let fd = try Self.openInstance()
+        do {
+            try Self.addWatch(fd, path: path)
         } catch {
             fd.close()
-            // ENOSPC here is the watch limit, not the disk.
-            throw error == .noSpace
-                ? DQError(.resourceExhausted, "cannot watch \(path): out of inotify watches (see fs.inotify.max_user_watches)")
-                : DQError(error, "cannot watch \(path)")
+            throw error
         }
         self.fd = fd
     }
 
     deinit {
         fd.close()
+    }
+
+    /// A new non-blocking inotify instance.
+    ///
+    /// - Throws: `DQError.Kind.resourceExhausted` if descriptors or inotify instances ran out.
+    static func openInstance() throws(DQError) -> FileDescriptor {
+        do throws(Errno) {
+            return try Inotify.open()
+        } catch {
+            throw DQError(.resourceExhausted, "inotify unavailable: \(error.message) (out of descriptors, or of inotify instances: fs.inotify.max_user_instances)")
+        }
+    }
+
+    /// `Inotify.addWatch`, its failures as `DQError`: ENOSPC here is the watch limit
+    /// (`resourceExhausted`), not the disk.
+    @discardableResult
+    static func addWatch(_ instance: FileDescriptor, path: String) throws(DQError) -> Int32 {
+        do throws(Errno) {
+            return try Inotify.addWatch(instance, path: path)
+        } catch {
+            throw error == .noSpace
+                ? DQError(.resourceExhausted, "cannot watch \(path): out of inotify watches (see fs.inotify.max_user_watches)")
+                : DQError(error, "cannot watch \(path)")
+        }
     }
 
     /// Discards events already queued. Call before re-checking the store: any ring

@@ -28,9 +28,11 @@ final class WaitReactor: Sendable {
     /// Channels nobody waits on keep their watch for the next wait, up to this many.
     private static let idleWatches = 64
 
-    private struct State {
+    fileprivate struct State {
+        /// Every watched channel: those with waiters, and up to `idleWatches` idle ones
+        /// (kept, with their records, for the next wait).
         var channels: [String: Channel] = [:]
-        /// Watched channels without waiters, least recently used first.
+        /// The idle channels, least recently used first.
         var idle: [String] = []
         var nextID: UInt64 = 0
         var spareWakes: [EventCounter] = []
@@ -45,7 +47,7 @@ final class WaitReactor: Sendable {
         var stopping = false
     }
 
-    private struct Channel {
+    fileprivate struct Channel {
         var rings: UInt64 = 0
         var waiters = 0
         /// The blocking waiters' own wake-ups, by ticket.
@@ -54,7 +56,7 @@ final class WaitReactor: Sendable {
         var sleeping: Set<UInt64> = []
     }
 
-    private struct Sleeper {
+    fileprivate struct Sleeper {
         let channel: String
         let until: UInt64
         let continuation: CheckedContinuation<Wake, Never>
@@ -100,7 +102,6 @@ final class WaitReactor: Sendable {
         if !blocking { try startThread() }
         return try state.withLock { state throws(DQError) -> Ticket in
             if !source.isWatching(channel) { try source.watch(channel) }
-            if let index = state.idle.firstIndex(of: channel) { state.idle.remove(at: index) }
             state.nextID += 1
             let id = state.nextID
             var wake: EventCounter?
@@ -111,14 +112,11 @@ final class WaitReactor: Sendable {
                     do throws(Errno) { wake = try EventCounter() } catch { throw Self.outOfDescriptors(error) }
                 }
             }
-            var entry = state.channels[channel] ?? Channel()
-            entry.waiters += 1
-            entry.wakes[id] = wake
-            state.channels[channel] = entry
+            let seen = state.arrive(on: channel, id: id, wake: wake)
             // Counted after the note of the ring count, so that a ring this count
             // brings (a writer's early ring) is seen as new.
             source.waiterArrived(on: channel)
-            return Ticket(id: id, channel: channel, seen: entry.rings, wake: wake)
+            return Ticket(id: id, channel: channel, seen: seen, wake: wake)
         }
     }
 
@@ -131,19 +129,10 @@ final class WaitReactor: Sendable {
                 if state.signalled.remove(ticket.id) != nil { wake.clear() }
                 if state.spareWakes.count < 16 { state.spareWakes.append(wake) } else { wake.close() }
             }
-            guard var entry = state.channels[ticket.channel] else { return }
-            entry.waiters -= 1
-            entry.wakes[ticket.id] = nil
-            if entry.waiters > 0 {
-                state.channels[ticket.channel] = entry
-                return
-            }
-            state.channels[ticket.channel] = nil
-            state.idle.append(ticket.channel)
-            if state.idle.count > Self.idleWatches {
-                let oldest = state.idle.removeFirst()
-                if state.channels[oldest] == nil { source.unwatch(oldest) }
-            }
+            guard state.depart(ticket), state.idle.count > Self.idleWatches else { return }
+            let oldest = state.idle.removeFirst()
+            state.channels[oldest] = nil
+            source.unwatch(oldest)
         }
     }
 
@@ -153,21 +142,10 @@ final class WaitReactor: Sendable {
     func pump(for caller: Ticket?) -> UInt64 {
         var resumed: [CheckedContinuation<Wake, Never>] = []
         let rings = state.withLock { state -> UInt64 in
-            var rung: Set<String> = []
-            let complete = source.drain { rung.insert($0) }
-            if !complete { rung = Set(state.channels.keys) }
-            for channel in rung {
-                guard var entry = state.channels[channel] else { continue }
-                entry.rings &+= 1
-                for (id, wake) in entry.wakes where id != caller?.id {
-                    wake.signal()
-                    state.signalled.insert(id)
-                }
-                for id in entry.sleeping {
-                    if let sleeper = state.sleepers.removeValue(forKey: id) { resumed.append(sleeper.continuation) }
-                }
-                entry.sleeping = []
-                state.channels[channel] = entry
+            // A channel rung twice counts two rings: harmless, waiters compare counts.
+            let complete = source.drain { state.rang($0, except: caller?.id, resuming: &resumed) }
+            if !complete {
+                for channel in state.channels.keys { state.rang(channel, except: caller?.id, resuming: &resumed) }
             }
             return caller.flatMap { state.channels[$0.channel]?.rings } ?? 0
         }
@@ -270,5 +248,68 @@ final class WaitReactor: Sendable {
     func shutdown() {
         state.withLock { $0.stopping = true }
         control.signal()
+    }
+}
+
+extension WaitReactor.State {
+    // Each reaches a channel's record once, through optional chaining, and changes it
+    // where it is stored: a copy taken out and put back would copy its tables on write.
+
+    /// Counts waiter `id` in on `channel`; returns the channel's ring count.
+    mutating func arrive(on channel: String, id: UInt64, wake: EventCounter?) -> UInt64 {
+        if let rings = channels[channel]?.arrive(id, wake: wake) {
+            if rings.wasIdle, let index = idle.firstIndex(of: channel) { idle.remove(at: index) }
+            return rings.count
+        }
+        var entry = WaitReactor.Channel()
+        let rings = entry.arrive(id, wake: wake)
+        channels[channel] = entry
+        return rings.count
+    }
+
+    /// Counts `ticket`'s waiter out; returns whether its channel became idle.
+    mutating func depart(_ ticket: WaitReactor.Ticket) -> Bool {
+        guard channels[ticket.channel]?.depart(ticket.id) == true else { return false }
+        idle.append(ticket.channel)
+        return true
+    }
+
+    /// Counts one ring of `channel` and wakes its waiters: signals the blocking ones
+    /// (but `caller`), and adds the async ones' continuations to `resumed`.
+    mutating func rang(_ channel: String, except caller: UInt64?,
+                       resuming resumed: inout [CheckedContinuation<WaitReactor.Wake, Never>]) {
+        guard let asleep = channels[channel]?.ring(except: caller, signalled: &signalled) else { return }
+        for id in asleep {
+            if let sleeper = sleepers.removeValue(forKey: id) { resumed.append(sleeper.continuation) }
+        }
+    }
+}
+
+extension WaitReactor.Channel {
+    /// Counts waiter `id` in; returns the ring count, and whether it had no waiter.
+    mutating func arrive(_ id: UInt64, wake: EventCounter?) -> (count: UInt64, wasIdle: Bool) {
+        waiters += 1
+        if let wake { wakes[id] = wake }
+        return (rings, waiters == 1)
+    }
+
+    /// Counts waiter `id` out; returns whether none is left.
+    mutating func depart(_ id: UInt64) -> Bool {
+        wakes[id] = nil
+        waiters -= 1
+        return waiters == 0
+    }
+
+    /// Counts a ring and signals the blocking waiters but `caller` (adding them to
+    /// `signalled`); returns the async waiters asleep, who are no longer.
+    mutating func ring(except caller: UInt64?, signalled: inout Set<UInt64>) -> Set<UInt64> {
+        rings &+= 1
+        for (id, wake) in wakes where id != caller {
+            wake.signal()
+            signalled.insert(id)
+        }
+        if sleeping.isEmpty { return [] }
+        defer { sleeping = [] }
+        return sleeping
     }
 }
