@@ -29,6 +29,14 @@ struct Output: Sendable {
         write(Array((try JSONLine.encode(value) + "\n").utf8))
     }
 
+    /// Writes each of `values` as one line of JSON, in one write: how every `--json`
+    /// that prints an object per message or item prints them.
+    func writeJSONLines<Values: Sequence>(_ values: Values) throws where Values.Element: Encodable {
+        var lines = ""
+        for value in values { lines += try JSONLine.encode(value) + "\n" }
+        write(Array(lines.utf8))
+    }
+
     private func write(_ buffer: UnsafeRawBufferPointer) {
         do throws(Errno) {
             try fd.writeAll(buffer)
@@ -114,15 +122,9 @@ struct MessagePrinter {
 
     func print(_ messages: [Message]) throws {
         guard !messages.isEmpty else { return }
+        if json { return try Output.standardOutput.writeJSONLines(messages.lazy.map { MessageJSON($0) }) }
         var out = Data()
-        for message in messages {
-            if json {
-                out.append(contentsOf: Array(try JSONLine.encode(MessageJSON(message)).utf8))
-                out.append(UInt8(ascii: "\n"))
-            } else {
-                framing.append(message.body, to: &out)
-            }
-        }
+        for message in messages { framing.append(message.body, to: &out) }
         Output.standardOutput.write(out)
     }
 
@@ -136,9 +138,7 @@ struct MessagePrinter {
     /// Leased messages: always JSON, with `"receipt"` and `"leased_until"`.
     func print(_ leased: [LeasedMessage]) throws {
         guard !leased.isEmpty else { return }
-        var lines = ""
-        for lease in leased { lines += try JSONLine.encode(MessageJSON(lease.message, lease: lease)) + "\n" }
-        Output.standardOutput.write(Array(lines.utf8))
+        try Output.standardOutput.writeJSONLines(leased.lazy.map { MessageJSON($0.message, lease: $0) })
     }
 }
 

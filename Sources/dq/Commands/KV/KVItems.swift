@@ -28,15 +28,11 @@ extension DQ.KV {
         }
 
         func run() throws {
+            let items = try location.open().items()
+            if json { return try Output.standardOutput.writeJSONLines(items.lazy.map { ItemJSON(key: $0, value: $1) }) }
             // Bytes, not text: a value that is not UTF-8 is printed as it is, as `kv get` does.
             var out = Data()
-            for (key, value) in try location.open().items() {
-                if json {
-                    out += Data((try JSONLine.encode(ItemJSON(key: key, value: value)) + "\n").utf8)
-                } else {
-                    out += Data((key + "\t").utf8) + value + Data("\n".utf8)
-                }
-            }
+            for (key, value) in items { out += Data((key + "\t").utf8) + value + Data("\n".utf8) }
             Output.standardOutput.write(out)
         }
     }

@@ -31,9 +31,7 @@ extension DQ.ListCommand {
         func run() throws {
             let items = try location.open().items()
             if json {
-                var lines = ""
-                for (index, item) in items.enumerated() { lines += try JSONLine.encode(ItemJSON(index: index, value: item)) + "\n" }
-                Output.standardOutput.write(Array(lines.utf8))
+                try Output.standardOutput.writeJSONLines(items.enumerated().lazy.map { ItemJSON(index: $0, value: $1) })
             } else {
                 MessagePrinter.printLines(items)
             }
