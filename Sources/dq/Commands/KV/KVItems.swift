@@ -11,22 +11,6 @@ extension DQ.KV {
         @OptionGroup var location: ReadLocation<Dict>
         @Flag(name: .long, help: "One JSON object per line.") var json = false
 
-        /// One line of `--json`: the value as text, or in base64 if it is not UTF-8.
-        struct ItemJSON: Encodable {
-            let key: String
-            let value: String?
-            let valueBase64: String?
-
-            enum CodingKeys: String, CodingKey { case key, value, valueBase64 = "value_base64" }
-
-            init(key: String, value: Data) {
-                let bytes = JSONBytes(value)
-                self.key = key
-                self.value = bytes.text
-                valueBase64 = bytes.base64
-            }
-        }
-
         func run() throws {
             let items = try location.open().items()
             if json { return try Output.standardOutput.writeJSONLines(items.lazy.map { ItemJSON(key: $0, value: $1) }) }
