@@ -84,8 +84,7 @@ struct GetRequest: CommandRequest {
     }
 
     func run() throws {
-        let interrupt = try WaitInterrupt()
-        StopSignal.install(waking: interrupt)
+        let interrupt = try StopSignal.interrupt()
         let queue = try store.open().queue(self.queue)
         let printer = MessagePrinter(json: json, framing: Framing(nul: nulSeparated, raw: raw))
         /// Takes what is there now without a doorbell; only if nothing is, waits (a
@@ -116,7 +115,6 @@ struct GetRequest: CommandRequest {
             _ = try? queue.store.reclaimSpace(budget: 4_000)
         }
         if try take(noWait ? .zero : timeout) { return }
-        if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
-        throw ExitCode(1)
+        throw StopSignal.nothingCame
     }
 }

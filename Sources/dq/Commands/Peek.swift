@@ -77,8 +77,7 @@ extension DQ {
 
         /// Prints what the queue holds, then each message as it is put, until a stop signal.
         private func followQueue(_ queue: Queue) throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             var last: Int64 = 0
             if new {
                 while let newest = try queue.messages(after: last).last { last = newest.message.id }

@@ -33,11 +33,10 @@ extension DQ.PipeCommand {
         }
 
         func run() throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             let end = try pipe.open()
             guard let message = try end.receive(timeout: noWait ? .zero : timeout, interrupt: interrupt) else {
-                throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                throw StopSignal.nothingCame
             }
             // The pipe's name, not the hidden queue that carries its messages.
             let shown = Message(id: message.id, queue: end.name, body: message.body, priority: message.priority,
