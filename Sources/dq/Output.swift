@@ -1,3 +1,4 @@
+import ArgumentParser
 import DQSystem
 import DurableQueue
 import FoundationEssentials
@@ -88,6 +89,13 @@ enum Framing: Sendable {
 
     init(nul: Bool, raw: Bool) {
         self = raw ? .raw : nul ? .nul : .lines
+    }
+
+    /// Refuses `--raw` with `-0` or `--json`, which print something else than the stored
+    /// bytes: the check of every command that takes `--raw` beside either.
+    static func check(nul: Bool = false, raw: Bool, json: Bool) throws {
+        guard raw, nul || json else { return }
+        throw ValidationError("--raw cannot be combined with \(nul ? "-0" : "--json")")
     }
 
     /// Appends `value` to `out` as this framing says. Bytes that would drive a terminal

@@ -80,7 +80,7 @@ struct GetRequest: CommandRequest {
             if !json { throw ValidationError("--lease needs --json: the receipt to ack with is in the JSON") }
         }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
-        if raw && (nulSeparated || json) { throw ValidationError("--raw cannot be combined with -0 or --json") }
+        try Framing.check(nul: nulSeparated, raw: raw, json: json)
     }
 
     func run() throws {

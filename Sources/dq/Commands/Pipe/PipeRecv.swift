@@ -29,7 +29,7 @@ extension DQ.PipeCommand {
 
         func validate() throws {
             if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
-            if raw && json { throw ValidationError("--raw cannot be combined with --json") }
+            try Framing.check(raw: raw, json: json)
         }
 
         func run() throws {
