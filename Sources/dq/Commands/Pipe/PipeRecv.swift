@@ -7,8 +7,9 @@ extension DQ.PipeCommand {
             commandName: "recv",
             abstract: "Take the next message the other end sent and print it.",
             discussion: HelpExamples.discussion("pipe recv", """
-                Prints the body raw and removes the message in the same transaction \
-                (at-most-once, as get). Waits until one arrives unless --timeout or --no-wait is \
+                Prints the body as get does (a newline after it unless it ends with one; \
+                --raw: the stored bytes exactly) and removes the message in the same \
+                transaction (at-most-once). Waits until one arrives unless --timeout or --no-wait is \
                 given; exits 1 with nothing printed when none came. --json prints get --json's \
                 object, its "queue" being the pipe's name.
                 """))
