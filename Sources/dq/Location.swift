@@ -39,7 +39,7 @@ extension ObjectLocation where Options == ReadOptions {
 }
 
 /// A kind of named object in a store, as a command's first argument names it.
-protocol StoreObject {
+protocol StoreObject: SendableMetatype {
     /// The argument's value name (`<dict>`), and what its name is called in errors ("dict name").
     static var argumentName: String { get }
     /// The argument's help text.
