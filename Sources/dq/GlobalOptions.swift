@@ -2,8 +2,15 @@ import ArgumentParser
 import DurableQueue
 import FoundationEssentials
 
+/// The store options of a command, as `ObjectLocation` takes them: `GlobalOptions`, or
+/// `ReadOptions` for a command that only reads.
+protocol StoreOptionGroup: ParsableArguments {
+    /// Which store, and how durable, as a plain value.
+    var choice: StoreChoice { get }
+}
+
 /// Options every subcommand takes: which store, and how durable its commits are.
-struct GlobalOptions: ParsableArguments {
+struct GlobalOptions: StoreOptionGroup {
     static let dbHelp = ArgumentHelp(
         "The store file (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db). Commands that write or wait create it; those that only read need it there.",
         valueName: "path")
@@ -60,7 +67,7 @@ struct GlobalOptions: ParsableArguments {
 
 /// The options of a command that only reads: `--db`. `--sync` is accepted, as a script
 /// may pass it to every command, but not shown: it changes nothing there.
-struct ReadOptions: ParsableArguments {
+struct ReadOptions: StoreOptionGroup {
     @Option(name: .long, help: GlobalOptions.dbHelp, completion: .file())
     var db: String?
 

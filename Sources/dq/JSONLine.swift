@@ -41,6 +41,26 @@ struct JSONBytes {
     }
 }
 
+/// One line of `kv items --json` (`{"key":…,"value":…}`) or `list items --json`
+/// (`{"index":…,"value":…}`): the item's key or index, then its value as text, or in
+/// base64 if it is not UTF-8.
+struct ItemJSON: Encodable {
+    let key: String?
+    let index: Int?
+    let value: String?
+    let valueBase64: String?
+
+    enum CodingKeys: String, CodingKey { case key, index, value, valueBase64 = "value_base64" }
+
+    init(key: String? = nil, index: Int? = nil, value: Data) {
+        let bytes = JSONBytes(value)
+        self.key = key
+        self.index = index
+        self.value = bytes.text
+        valueBase64 = bytes.base64
+    }
+}
+
 /// A number written with a fixed count of decimals (`12.0`), as `NumberText.fixed` does.
 struct FixedDecimal: Encodable {
     /// The number's JSON text.

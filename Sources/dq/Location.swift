@@ -2,51 +2,44 @@ import ArgumentParser
 import DurableQueue
 
 /// The store options and the first argument, naming the queue, dict, list, counter or
-/// event a command works on: `@OptionGroup var location: Location<Dict>`.
-struct Location<Object: StoreObject>: ParsableArguments {
-    @OptionGroup var global: GlobalOptions
+/// event a command works on: `@OptionGroup var location: Location<Dict>`, or
+/// `ReadLocation<Dict>` for a command that only reads.
+struct ObjectLocation<Options: StoreOptionGroup, Object: StoreObject>: ParsableArguments {
+    @OptionGroup var global: Options
 
     @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName), completion: Object.nameCompletion)
     var name: String
 
     func validate() throws { try Parse.name(name, what: Object.argumentName + " name") }
 
-    /// Which store, and how durable, as a plain value.
+    /// Which store (for reading, with `ReadOptions`), and how durable, as a plain value.
     var store: StoreChoice { global.choice }
 
     /// The store and the name, as a plain value.
-    var target: Target<Object> { Target(store: global.choice, name: name) }
+    var target: Target<Object> { Target(store: store, name: name) }
 
     /// Opens the store and the object in it.
     func open() throws -> Object { try target.open() }
 }
 
-/// `Location` for a command that only reads: the same argument, with `ReadOptions`.
-struct ReadLocation<Object: StoreObject>: ParsableArguments {
-    @OptionGroup var global: ReadOptions
+/// The location of a command that writes or waits: `GlobalOptions`.
+typealias Location<Object: StoreObject> = ObjectLocation<GlobalOptions, Object>
 
-    @Argument(help: ArgumentHelp(Object.argumentHelp, valueName: Object.argumentName), completion: Object.nameCompletion)
-    var name: String
+/// The location of a command that only reads: `ReadOptions`.
+typealias ReadLocation<Object: StoreObject> = ObjectLocation<ReadOptions, Object>
 
-    func validate() throws { try Parse.name(name, what: Object.argumentName + " name") }
-
-    /// The store, for reading, and the name, as a plain value.
-    var target: Target<Object> { Target(store: global.choice, name: name) }
-
-    /// Opens the object for reading.
-    func open() throws -> Object { try target.open() }
-
+extension ObjectLocation where Options == ReadOptions {
     /// Opens the object for a command that waits on it (`peek --follow`): a missing
     /// store is made, as for every wait, so the reader may start before the writer.
     func openForWaiting() throws -> Object {
-        var store = global.choice
+        var store = self.store
         store.access = .create
         return try Target(store: store, name: name).open()
     }
 }
 
 /// A kind of named object in a store, as a command's first argument names it.
-protocol StoreObject {
+protocol StoreObject: SendableMetatype {
     /// The argument's value name (`<dict>`), and what its name is called in errors ("dict name").
     static var argumentName: String { get }
     /// The argument's help text.

@@ -10,8 +10,6 @@ extension MessageJSON {
 
     /// Writes `messages` to standard output, one JSON line each.
     static func print(_ messages: [StoredMessage]) throws {
-        var lines = ""
-        for stored in messages { lines += try JSONLine.encode(MessageJSON(stored)) + "\n" }
-        Output.standardOutput.write(Array(lines.utf8))
+        try Output.standardOutput.writeJSONLines(messages.lazy.map { MessageJSON($0) })
     }
 }

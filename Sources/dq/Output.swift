@@ -1,3 +1,4 @@
+import ArgumentParser
 import DQSystem
 import DurableQueue
 import FoundationEssentials
@@ -27,6 +28,14 @@ struct Output: Sendable {
     /// Writes `value` as one line of JSON (see `JSONLine`).
     func writeJSONLine(_ value: some Encodable) throws {
         write(Array((try JSONLine.encode(value) + "\n").utf8))
+    }
+
+    /// Writes each of `values` as one line of JSON, in one write: how every `--json`
+    /// that prints an object per message or item prints them.
+    func writeJSONLines<Values: Sequence>(_ values: Values) throws where Values.Element: Encodable {
+        var lines = ""
+        for value in values { lines += try JSONLine.encode(value) + "\n" }
+        write(Array(lines.utf8))
     }
 
     private func write(_ buffer: UnsafeRawBufferPointer) {
@@ -82,6 +91,13 @@ enum Framing: Sendable {
         self = raw ? .raw : nul ? .nul : .lines
     }
 
+    /// Refuses `--raw` with `-0` or `--json`, which print something else than the stored
+    /// bytes: the check of every command that takes `--raw` beside either.
+    static func check(nul: Bool = false, raw: Bool, json: Bool) throws {
+        guard raw, nul || json else { return }
+        throw ValidationError("--raw cannot be combined with \(nul ? "-0" : "--json")")
+    }
+
     /// Appends `value` to `out` as this framing says. Bytes that would drive a terminal
     /// are shown escaped when standard output is one (see `TerminalText`), unless `.raw`.
     func append(_ value: Data, to out: inout Data) {
@@ -114,15 +130,9 @@ struct MessagePrinter {
 
     func print(_ messages: [Message]) throws {
         guard !messages.isEmpty else { return }
+        if json { return try Output.standardOutput.writeJSONLines(messages.lazy.map { MessageJSON($0) }) }
         var out = Data()
-        for message in messages {
-            if json {
-                out.append(contentsOf: Array(try JSONLine.encode(MessageJSON(message)).utf8))
-                out.append(UInt8(ascii: "\n"))
-            } else {
-                framing.append(message.body, to: &out)
-            }
-        }
+        for message in messages { framing.append(message.body, to: &out) }
         Output.standardOutput.write(out)
     }
 
@@ -136,9 +146,7 @@ struct MessagePrinter {
     /// Leased messages: always JSON, with `"receipt"` and `"leased_until"`.
     func print(_ leased: [LeasedMessage]) throws {
         guard !leased.isEmpty else { return }
-        var lines = ""
-        for lease in leased { lines += try JSONLine.encode(MessageJSON(lease.message, lease: lease)) + "\n" }
-        Output.standardOutput.write(Array(lines.utf8))
+        try Output.standardOutput.writeJSONLines(leased.lazy.map { MessageJSON($0.message, lease: $0) })
     }
 }
 

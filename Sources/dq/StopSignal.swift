@@ -1,3 +1,4 @@
+import ArgumentParser
 import DQSystem
 import DurableQueue
 import Synchronization
@@ -11,7 +12,7 @@ enum StopSignal {
 
     /// Replaces the default (terminate at once) handling of SIGINT and SIGTERM, and
     /// unblocks them: a parent may have started us with them blocked.
-    static func install(waking interrupt: WaitInterrupt) {
+    private static func install(waking interrupt: WaitInterrupt) {
         wakeDescriptor.store(interrupt.signalDescriptor, ordering: .sequentiallyConsistent)
         Signal.unblock([.interrupt, .terminate])
         Signal.handle([.interrupt, .terminate], restartingCalls: false) { number in
@@ -21,6 +22,18 @@ enum StopSignal {
             _ = withUnsafeBytes(of: &byte) { try? wake.write($0) }
         }
     }
+
+    /// A new interrupt that SIGINT and SIGTERM wake, installed as `install` does: what a
+    /// command that waits passes to its wait.
+    static func interrupt() throws -> WaitInterrupt {
+        let interrupt = try WaitInterrupt()
+        install(waking: interrupt)
+        return interrupt
+    }
+
+    /// How a wait that ended with nothing ends dq: 128 + the signal's number when a stop
+    /// signal ended it, else 1 (it timed out).
+    static var nothingCame: ExitCode { ExitCode(pending.map { 128 + $0 } ?? 1) }
 
     /// The signal received, or `nil` if none yet.
     static var pending: Int32? {

@@ -305,6 +305,8 @@ struct AdminCommandTests {
         expectFailure(try run(["peek", "q", "--new"]), status: 64, mentioning: "--new goes with --follow")
         expectFailure(try run(["peek", "q", "--follow", "-n", "2"]), status: 64, mentioning: "-n")
         expectFailure(try run(["peek", "q", "--leased", "-0"]), status: 64, mentioning: "-0")
+        // A table is not the stored bytes: --raw has nothing to apply to.
+        expectFailure(try run(["peek", "q", "--delayed", "--raw"]), status: 64, mentioning: "--raw")
     }
 
     @Test("every new command has help with an example", arguments: ["queues", "drop", "show", "delete", "move", "retry-dead", "peek"])

@@ -32,6 +32,10 @@ struct BodyOutputTests {
         #expect(try dq(["list", "pop", "l", "--db", db]).stdoutText == "x\n")
         let bad = try dq(["get", "q", "--raw", "--json", "--db", db])
         #expect(bad.status == 64 && bad.stderrText.contains("--raw cannot be combined"))
+        // The line names the option given with --raw, and pipe recv (which has no -0) says the same.
+        #expect(try dq(["get", "q", "--raw", "-0", "--db", db]).stderrText == "dq: --raw cannot be combined with -0\n")
+        #expect(try dq(["pipe", "recv", "p", "--end", "first", "--raw", "--json", "--db", db]).stderrText
+            == "dq: --raw cannot be combined with --json\n")
     }
 
     @Test("to a terminal, control characters and bytes that are not UTF-8 are shown escaped, unless --raw")

@@ -29,9 +29,7 @@ extension DQ {
         static func print(_ dead: [DeadLetter], json: Bool, framing: Framing) throws {
             if dead.isEmpty { throw ExitCode(1) }
             if json {
-                var lines = ""
-                for letter in dead { lines += try JSONLine.encode(MessageJSON(letter)) + "\n" }
-                Output.standardOutput.write(Array(lines.utf8))
+                try Output.standardOutput.writeJSONLines(dead.lazy.map { MessageJSON($0) })
             } else {
                 try MessagePrinter(json: false, framing: framing).print(dead.map(\.message))
             }

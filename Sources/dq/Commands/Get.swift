@@ -80,12 +80,11 @@ struct GetRequest: CommandRequest {
             if !json { throw ValidationError("--lease needs --json: the receipt to ack with is in the JSON") }
         }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
-        if raw && (nulSeparated || json) { throw ValidationError("--raw cannot be combined with -0 or --json") }
+        try Framing.check(nul: nulSeparated, raw: raw, json: json)
     }
 
     func run() throws {
-        let interrupt = try WaitInterrupt()
-        StopSignal.install(waking: interrupt)
+        let interrupt = try StopSignal.interrupt()
         let queue = try store.open().queue(self.queue)
         let printer = MessagePrinter(json: json, framing: Framing(nul: nulSeparated, raw: raw))
         /// Takes what is there now without a doorbell; only if nothing is, waits (a
@@ -116,7 +115,6 @@ struct GetRequest: CommandRequest {
             _ = try? queue.store.reclaimSpace(budget: 4_000)
         }
         if try take(noWait ? .zero : timeout) { return }
-        if let signal = StopSignal.pending { throw ExitCode(128 + signal) }
-        throw ExitCode(1)
+        throw StopSignal.nothingCame
     }
 }

@@ -60,8 +60,10 @@ extension DQ {
             if views.count > 1 { throw ValidationError("\(views.map(\.0).joined(separator: " and ")) cannot be combined") }
             if new && !follow { throw ValidationError("--new goes with --follow") }
             if follow && count != nil { throw ValidationError("--follow prints every message; drop -n") }
-            if (delayed || leased) && nulSeparated { throw ValidationError("--delayed and --leased print a table or --json, not -0") }
-            if raw && (nulSeparated || json) { throw ValidationError("--raw cannot be combined with -0 or --json") }
+            if (delayed || leased) && (nulSeparated || raw) {
+                throw ValidationError("--delayed and --leased print a table or --json, not \(raw ? "--raw" : "-0")")
+            }
+            try Framing.check(nul: nulSeparated, raw: raw, json: json)
         }
 
         func run() throws {
@@ -77,8 +79,7 @@ extension DQ {
 
         /// Prints what the queue holds, then each message as it is put, until a stop signal.
         private func followQueue(_ queue: Queue) throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             var last: Int64 = 0
             if new {
                 while let newest = try queue.messages(after: last).last { last = newest.message.id }

@@ -104,9 +104,7 @@ struct PutRequest: CommandRequest {
     /// protocol conformance in the binary, at each start).
     @inline(never)
     static func printJSON(_ results: [PutResult]) throws {
-        var text = ""
-        for result in results { text += try JSONLine.encode(PutResultJSON(id: result.id, duplicate: result.duplicate)) + "\n" }
-        Output.standardOutput.write(Array(text.utf8))
+        try Output.standardOutput.writeJSONLines(results.lazy.map { PutResultJSON(id: $0.id, duplicate: $0.duplicate) })
     }
 
     /// Splits standard input into message bodies.

@@ -23,16 +23,13 @@ extension DQ {
             // Pipes' hidden queues are the pipes' business (`dq pipe drop`), and their names
             // hold control characters no other command takes.
             let queues = try global.openStore().queues().filter { !DuplexPipe.isPipeQueue($0.name) }
-            var out = ""
-            for queue in queues {
-                if json {
-                    out += try JSONLine.encode(QueueJSON(queue: queue.name, ready: queue.ready, delayed: queue.delayed,
-                                                         leased: queue.leased, dead: queue.dead)) + "\n"
-                } else {
-                    out += queue.name + "\n"
-                }
+            if json {
+                try Output.standardOutput.writeJSONLines(queues.lazy.map {
+                    QueueJSON(queue: $0.name, ready: $0.ready, delayed: $0.delayed, leased: $0.leased, dead: $0.dead)
+                })
+            } else {
+                Output.standardOutput.write(Array(queues.map { $0.name + "\n" }.joined().utf8))
             }
-            Output.standardOutput.write(Array(out.utf8))
         }
 
         /// One line of `dq queues --json`.

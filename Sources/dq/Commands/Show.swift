@@ -7,7 +7,8 @@ extension DQ {
             commandName: "show",
             abstract: "Print one message by id, in whatever state it is (ready, delayed, leased or dead).",
             discussion: HelpExamples.discussion("show", """
-                Prints the body raw, as get does, and changes nothing. --json prints \
+                Prints the stored bytes of the body exactly, as get --raw does, and changes \
+                nothing. --json prints \
                 {"id":…,"queue":…,"state":…,"priority":…,"attempt":…,"enqueued_at":…,"body":…} \
                 with "due_at" for a delayed message, "leased_until" for a leased one and \
                 "dead_at" for a dead letter ("body_base64" if the body is not UTF-8); attempt is \

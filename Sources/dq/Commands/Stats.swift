@@ -59,8 +59,7 @@ extension DQ {
         /// The traffic counters are read at every wake-up, shown or not, so the rates
         /// cover their whole window.
         private func watchLoop(_ store: Store) throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             let changes = try StoreChanges(store: store)
             let terminal = FileDescriptor.standardOutput.isTerminal
             var shown = 0

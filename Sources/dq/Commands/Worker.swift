@@ -82,8 +82,7 @@ extension DQ {
 
         func run() throws {
             RunnableCommand.check(command)
-            let stopped = try WaitInterrupt()
-            StopSignal.install(waking: stopped)
+            let stopped = try StopSignal.interrupt()
             let queue = try location.open()
             let supervisor = try Supervisor(
                 queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff,

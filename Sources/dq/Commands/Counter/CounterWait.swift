@@ -16,10 +16,9 @@ extension DQ.CounterCommand {
         var target: Int64 { get throws { try DQ.CounterCommand.numbers(targets, counts: 1...1, else: "give one whole number to wait for, as in: dq counter wait NAME 10")[0] } }
         func validate() throws { _ = try target }
         func run() throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             guard let value = try location.open().wait(atLeast: target, timeout: timeout, interrupt: interrupt) else {
-                throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                throw StopSignal.nothingCame
             }
             Output.standardOutput.writeLine(value)
         }

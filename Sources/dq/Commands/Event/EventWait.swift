@@ -11,10 +11,9 @@ extension DQ.EventCommand {
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wait at most this long.", valueName: "duration"), transform: Parse.duration)
         var timeout: Duration?
         func run() throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             if try !location.open().wait(timeout: timeout, interrupt: interrupt) {
-                throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                throw StopSignal.nothingCame
             }
         }
     }

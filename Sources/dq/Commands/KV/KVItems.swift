@@ -11,32 +11,12 @@ extension DQ.KV {
         @OptionGroup var location: ReadLocation<Dict>
         @Flag(name: .long, help: "One JSON object per line.") var json = false
 
-        /// One line of `--json`: the value as text, or in base64 if it is not UTF-8.
-        struct ItemJSON: Encodable {
-            let key: String
-            let value: String?
-            let valueBase64: String?
-
-            enum CodingKeys: String, CodingKey { case key, value, valueBase64 = "value_base64" }
-
-            init(key: String, value: Data) {
-                let bytes = JSONBytes(value)
-                self.key = key
-                self.value = bytes.text
-                valueBase64 = bytes.base64
-            }
-        }
-
         func run() throws {
+            let items = try location.open().items()
+            if json { return try Output.standardOutput.writeJSONLines(items.lazy.map { ItemJSON(key: $0, value: $1) }) }
             // Bytes, not text: a value that is not UTF-8 is printed as it is, as `kv get` does.
             var out = Data()
-            for (key, value) in try location.open().items() {
-                if json {
-                    out += Data((try JSONLine.encode(ItemJSON(key: key, value: value)) + "\n").utf8)
-                } else {
-                    out += Data((key + "\t").utf8) + value + Data("\n".utf8)
-                }
-            }
+            for (key, value) in items { out += Data((key + "\t").utf8) + value + Data("\n".utf8) }
             Output.standardOutput.write(out)
         }
     }

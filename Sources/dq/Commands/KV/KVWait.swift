@@ -14,19 +14,18 @@ extension DQ.KV {
         var timeout: Duration?
         @Flag(name: .long, help: "Wait for the next change instead of for the key to exist.") var changed = false
         func run() throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             let dict = try location.open()
             let value: Data?
             if changed {
                 guard let change = try dict.waitForChange(of: target.key, timeout: timeout, interrupt: interrupt) else {
-                    throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                    throw StopSignal.nothingCame
                 }
                 value = change.value
             } else {
                 value = try dict.wait(for: target.key, timeout: timeout, interrupt: interrupt)
             }
-            guard let value else { throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1) }
+            guard let value else { throw StopSignal.nothingCame }
             Output.standardOutput.write(value)
         }
     }

@@ -7,8 +7,9 @@ extension DQ.PipeCommand {
             commandName: "recv",
             abstract: "Take the next message the other end sent and print it.",
             discussion: HelpExamples.discussion("pipe recv", """
-                Prints the body raw and removes the message in the same transaction \
-                (at-most-once, as get). Waits until one arrives unless --timeout or --no-wait is \
+                Prints the body as get does (a newline after it unless it ends with one; \
+                --raw: the stored bytes exactly) and removes the message in the same \
+                transaction (at-most-once). Waits until one arrives unless --timeout or --no-wait is \
                 given; exits 1 with nothing printed when none came. --json prints get --json's \
                 object, its "queue" being the pipe's name.
                 """))
@@ -29,15 +30,14 @@ extension DQ.PipeCommand {
 
         func validate() throws {
             if noWait && timeout != nil { throw ValidationError("--no-wait and --timeout cannot be combined") }
-            if raw && json { throw ValidationError("--raw cannot be combined with --json") }
+            try Framing.check(raw: raw, json: json)
         }
 
         func run() throws {
-            let interrupt = try WaitInterrupt()
-            StopSignal.install(waking: interrupt)
+            let interrupt = try StopSignal.interrupt()
             let end = try pipe.open()
             guard let message = try end.receive(timeout: noWait ? .zero : timeout, interrupt: interrupt) else {
-                throw ExitCode(StopSignal.pending.map { 128 + $0 } ?? 1)
+                throw StopSignal.nothingCame
             }
             // The pipe's name, not the hidden queue that carries its messages.
             let shown = Message(id: message.id, queue: end.name, body: message.body, priority: message.priority,
