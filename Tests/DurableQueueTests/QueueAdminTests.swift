@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Testing
 @testable import DurableQueue
@@ -105,6 +106,30 @@ struct QueueAdminTests {
         #expect(try queue.put("later", key: "d").duplicate == false)
         #expect(throws: DQError.self) { try queue.ack(leased.receipt) }
         #expect(try queue.delete(ids: [999]) == [])
+    }
+
+    @Test("delete(ids:) reads the queue's lanes once, however many ids: 50 cost about what one does")
+    func deleteReadsOnce() throws {
+        let store = try Store(path: path)
+        let queue = try store.queue("q")
+        let ids = try queue.put(contentsOf: (0..<5_000).map { OutgoingMessage("m\($0)") }).map(\.id)
+        /// VM steps of `body` run in one write transaction.
+        func steps(_ body: (Connection) throws -> Void) throws -> Int32 {
+            try store.sqlite.write { connection in
+                for statement in connection.preparedStatements { _ = sqlite3_stmt_status(statement.handle, SQLITE_STMTSTATUS_VM_STEP, 1) }
+                try body(connection)
+                return connection.preparedStatements.map { sqlite3_stmt_status($0.handle, SQLITE_STMTSTATUS_VM_STEP, 0) }.reduce(0, +)
+            }
+        }
+        func delete(_ chosen: ArraySlice<Int64>) throws -> Int32 {
+            try steps { connection in
+                let found = try MessageTable.delete(connection, queue: "q", ids: Array(chosen), drained: store.sqlite.drainedLanes)
+                #expect(found == Set(chosen))
+            }
+        }
+        _ = try delete(ids[0..<1])  // prepares the statements
+        let (deleteOne, deleteFifty) = (try delete(ids[1..<2]), try delete(ids[2..<52]))
+        #expect(deleteFifty < deleteOne * 2, "VM steps deleting 1 id: \(deleteOne), 50 ids: \(deleteFifty)")
     }
 
     @Test("retryDead(ids:) brings back only those dead letters, with no attempts counted", arguments: EngineUnderTest.allCases)

@@ -169,10 +169,7 @@ enum Lanes {
 
     /// Deletes those of `numbers` whose lanes hold no message; returns how many.
     static func deleteEmpty(_ connection: Connection, numbers: some Sequence<Int64>) throws -> Int {
-        let delete = try connection.cachedStatement("""
-            DELETE FROM lanes WHERE lane = ?1
-            AND NOT EXISTS (SELECT 1 FROM messages WHERE position BETWEEN \(Lane.positions(of: "?1")))
-            """)
+        let delete = try connection.cachedStatement(SQL.deleteEmpty)
         var deleted = 0
         for number in numbers {
             delete.reset()
@@ -265,5 +262,9 @@ private enum SQL {
     static let tailEnd = PreparedSQL("SELECT position, id FROM messages WHERE position BETWEEN ?1 AND ?2 ORDER BY position DESC LIMIT 1")
     static let openTaken = PreparedSQL("SELECT 1 FROM lanes WHERE lane = ?1")
     static let openInsert = PreparedSQL("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
+    static let deleteEmpty = PreparedSQL("""
+        DELETE FROM lanes WHERE lane = ?1
+        AND NOT EXISTS (SELECT 1 FROM messages WHERE position BETWEEN \(Lane.positions(of: "?1")))
+        """)
     static let numbersList = PreparedSQL("SELECT lane FROM lanes WHERE lane > ?1 ORDER BY lane LIMIT ?2")
 }

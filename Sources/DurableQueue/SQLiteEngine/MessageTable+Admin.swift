@@ -46,42 +46,26 @@ extension MessageTable {
 
     // MARK: Deleting
 
-    /// Deletes the message `id` of `queue` from whichever table holds it, freeing its
-    /// dedup key; returns whether there was one.
-    static func delete(_ connection: Connection, queue: String, id: Int64, drained: DrainedLanes) throws -> Bool {
-        var found = false
-        let find = try connection.cachedStatement(SQL.findInLanes)
-        try find.bind(queue, at: 1)
-        try find.bind(id, at: 2)
-        var rows: [(position: Int64, key: String?)] = []
-        while try find.step() { rows.append((find.int64(at: 0), find.isNull(at: 1) ? nil : find.string(at: 1))) }
-        find.reset()
-        let delete = try connection.cachedStatement(deleteSQL)
-        for row in rows {
-            delete.reset()
-            try delete.bind(row.position, at: 1)
-            try delete.run()
-            if let key = row.key { try forget(key: key, queue: queue, connection) }
-            drained.note(Lane.number(of: row.position))
-            found = true
-        }
-        delete.reset()
-        let delayed = try connection.cachedStatement(SQL.deleteDelayed)
-        try delayed.bind(queue, at: 1)
-        try delayed.bind(id, at: 2)
+    /// Deletes the messages `ids` of `queue` from whichever table holds each, freeing
+    /// their dedup keys; returns the ids found. One statement per table, whatever the
+    /// number of ids: the queue's lanes are read once.
+    static func delete(_ connection: Connection, queue: String, ids: [Int64], drained: DrainedLanes) throws -> Set<Int64> {
+        let list = idList(ids)
+        var found = Set<Int64>()
         var keys: [String] = []
-        while try delayed.step() {
-            found = true
-            if let key = delayed.string(at: 0) { keys.append(key) }
+        for sql in [SQL.deleteInLanes, SQL.deleteDelayed, SQL.deleteDead] {
+            let delete = try connection.cachedStatement(sql)
+            defer { delete.reset() }
+            try delete.bind(queue, at: 1)
+            try delete.bind(list, at: 2)
+            while try delete.step() {
+                found.insert(delete.int64(at: 0))
+                if let key = delete.isNull(at: 1) ? nil : delete.string(at: 1) { keys.append(key) }
+                if !delete.isNull(at: 2) { drained.note(Lane.number(of: delete.int64(at: 2))) }
+            }
         }
-        delayed.reset()
         for key in keys { try forget(key: key, queue: queue, connection) }
-        let dead = try connection.cachedStatement(SQL.deleteDead)
-        defer { dead.reset() }
-        try dead.bind(queue, at: 1)
-        try dead.bind(id, at: 2)
-        try dead.run()
-        return found || connection.changes > 0
+        return found
     }
 
     /// Deletes everything `queue` holds, dead letters included; returns how many
@@ -93,33 +77,26 @@ extension MessageTable {
     // MARK: Dead letters
 
     /// Appends the dead letters `ids` of `queue` to their lanes, in id order, with their
-    /// ids and no attempts (as `retryDead(_:queue:)` does for all); returns the ids found.
+    /// ids and no attempts (as `retryDead(_:queue:)` does for all); returns the ids
+    /// found, in order.
     static func retryDead(_ connection: Connection, queue: String, ids: [Int64]) throws -> [Int64] {
-        let find = try connection.cachedStatement(SQL.deadPriority)
-        var found: [(id: Int64, priority: Int)] = []
-        for id in Set(ids).sorted() {
-            find.reset()
-            try find.bind(queue, at: 1)
-            try find.bind(id, at: 2)
-            if try find.step() { found.append((id, find.int(at: 0))) }
+        let list = idList(ids)
+        _ = try appendToLanes(connection, queue: queue, counts: SQL.retryChosenCounts, move: SQL.retryChosenMove) {
+            try $0.bind(list, at: $1)
         }
-        find.reset()
-        let move = try connection.cachedStatement(SQL.retryOne)
-        defer { move.reset() }
-        // One reservation per lane and transaction (see `Lanes.reserve`).
-        for priority in Set(found.map(\.priority)) {
-            let rows = found.filter { $0.priority == priority }
-            let first = try Lanes.reserve(Int64(rows.count), queue: queue, priority: priority, connection)
-            for (offset, row) in rows.enumerated() {
-                move.reset()
-                try move.bind(first + Int64(offset), at: 1)
-                try move.bind(queue, at: 2)
-                try move.bind(row.id, at: 3)
-                try move.run()
-            }
-        }
-        try deleteDead(connection, queue: queue, ids: found.map(\.id))
-        return found.map(\.id)
+        let delete = try connection.cachedStatement(SQL.deleteDead)
+        defer { delete.reset() }
+        try delete.bind(queue, at: 1)
+        try delete.bind(list, at: 2)
+        var found: [Int64] = []
+        while try delete.step() { found.append(delete.int64(at: 0)) }
+        return found.sorted()
+    }
+
+    /// `ids` as a JSON array, bound as one parameter for `json_each` to read: one
+    /// statement serves any number of ids.
+    private static func idList(_ ids: [Int64]) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]"
     }
 
     // MARK: Moving
@@ -136,7 +113,9 @@ extension MessageTable {
         while limit.map({ taken < $0 }) ?? true {
             let count = min(batch, limit.map { $0 - taken } ?? batch)
             let messages = dead ? try takeDead(connection, queue: source, limit: count)
-                                : try takeReady(connection, queue: source, limit: count, now: now, drained: drained)
+                                : try removeReady(connection, queue: source, limit: count, now: now, drained: drained).map {
+                                      OutgoingMessage($0.message.body, priority: $0.lane.priority, key: $0.key)
+                                  }
             if messages.isEmpty { break }
             taken += messages.count
             for message in messages {
@@ -147,46 +126,27 @@ extension MessageTable {
         return MoveResult(moved: moved, duplicates: duplicates)
     }
 
-    /// Deletes and returns up to `limit` ready messages of `queue` in delivery order, as
-    /// messages to put elsewhere.
-    private static func takeReady(_ connection: Connection, queue: String, limit: Int, now: Int64,
-                                  drained: DrainedLanes) throws -> [OutgoingMessage] {
-        let rows = try ready(connection, queue: queue, limit: limit, now: now)
-        let delete = try connection.cachedStatement(deleteSQL)
-        defer { delete.reset() }
-        for row in rows {
-            delete.reset()
-            try delete.bind(row.position, at: 1)
-            try delete.run()
-            if let key = row.key { try forget(key: key, queue: queue, connection) }
-            drained.note(row.lane.number)
-        }
-        return rows.map { OutgoingMessage($0.message.body, priority: $0.lane.priority, key: $0.key) }
-    }
-
     /// Deletes and returns up to `limit` dead letters of `queue`, oldest first, as
     /// messages to put elsewhere.
     private static func takeDead(_ connection: Connection, queue: String, limit: Int) throws -> [OutgoingMessage] {
         let list = try connection.cachedStatement(SQL.takeDead)
         try list.bind(queue, at: 1)
         try list.bind(limit, at: 2)
-        var rows: [(id: Int64, message: OutgoingMessage)] = []
-        while try list.step() { rows.append((list.int64(at: 0), OutgoingMessage(list.data(at: 2), priority: list.int(at: 1)))) }
-        list.reset()
-        try deleteDead(connection, queue: queue, ids: rows.map(\.id))
-        return rows.map(\.message)
-    }
-
-    /// Deletes the dead letters `ids` of `queue`.
-    private static func deleteDead(_ connection: Connection, queue: String, ids: [Int64]) throws {
-        let delete = try connection.cachedStatement(SQL.deleteDead)
-        defer { delete.reset() }
-        for id in ids {
-            delete.reset()
-            try delete.bind(queue, at: 1)
-            try delete.bind(id, at: 2)
-            try delete.run()
+        var last: Int64?
+        var messages: [OutgoingMessage] = []
+        while try list.step() {
+            last = list.int64(at: 0)
+            messages.append(OutgoingMessage(list.data(at: 2), priority: list.int(at: 1)))
         }
+        list.reset()
+        guard let last else { return [] }
+        // The oldest ones, so every dead letter up to the last taken.
+        let delete = try connection.cachedStatement(SQL.deleteDeadThrough)
+        defer { delete.reset() }
+        try delete.bind(queue, at: 1)
+        try delete.bind(last, at: 2)
+        try delete.run()
+        return messages
     }
 }
 
@@ -223,16 +183,24 @@ private enum SQL {
 
     static let storedAfter = stored("> ?3")
     static let storedWithID = stored("= ?3")
-    static let findInLanes = PreparedSQL("""
-        SELECT m.position, m.dedup_key FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
-        WHERE l.queue = ?1 AND m.id = ?2
+    /// The rows whose id is in the JSON list bound at `parameter` (`idList`).
+    private static func chosen(_ parameter: String = "?2") -> String { "id IN (SELECT value FROM json_each(\(parameter)))" }
+    /// Deletes the messages of queue `?1` whose ids are in the list `?2`, from each
+    /// table; each returns id, dedup key and position (`NULL` where the table has none).
+    static let deleteInLanes = PreparedSQL("""
+        DELETE FROM messages WHERE position IN (
+            SELECT m.position FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+            WHERE l.queue = ?1 AND m.\(chosen()))
+        RETURNING id, dedup_key, position
         """)
-    static let deleteDelayed = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND id = ?2 RETURNING dedup_key")
-    static let deleteDead = PreparedSQL("DELETE FROM dead WHERE queue = ?1 AND id = ?2")
-    static let deadPriority = PreparedSQL("SELECT priority FROM dead WHERE queue = ?1 AND id = ?2")
-    static let retryOne = PreparedSQL("""
+    static let deleteDelayed = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND \(chosen()) RETURNING id, dedup_key, NULL")
+    static let deleteDead = PreparedSQL("DELETE FROM dead WHERE queue = ?1 AND \(chosen()) RETURNING id, NULL, NULL")
+    static let retryChosenCounts = PreparedSQL("SELECT priority, count(*) FROM dead WHERE queue = ?1 AND \(chosen()) GROUP BY priority")
+    static let retryChosenMove = PreparedSQL("""
         INSERT INTO messages (position, id, enqueued_at, attempts, body)
-        SELECT ?1, id, enqueued_at, 0, body FROM dead WHERE queue = ?2 AND id = ?3
+        SELECT ?3 + row_number() OVER (ORDER BY id) - 1, id, enqueued_at, 0, body FROM dead
+        WHERE queue = ?1 AND priority = ?2 AND \(chosen("?4"))
         """)
     static let takeDead = PreparedSQL("SELECT id, priority, body FROM dead WHERE queue = ?1 ORDER BY id LIMIT ?2")
+    static let deleteDeadThrough = PreparedSQL("DELETE FROM dead WHERE queue = ?1 AND id <= ?2")
 }

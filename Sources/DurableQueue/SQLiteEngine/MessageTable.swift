@@ -225,7 +225,9 @@ enum MessageTable {
     /// Appends delayed messages whose time has come to their lanes, keeping their ids,
     /// in the order they fell due.
     static func promoteDue(_ connection: Connection, queue: String, now: Int64) throws {
-        let moved = try appendToLanes(connection, queue: queue, counts: SQL.promoteDueCounts, move: SQL.promoteDueMove, now: now)
+        let moved = try appendToLanes(connection, queue: queue, counts: SQL.promoteDueCounts, move: SQL.promoteDueMove) {
+            try $0.bind(now, at: $1)
+        }
         if moved == 0 { return }
         let delete = try connection.cachedStatement(SQL.promoteDueDelete)
         defer { delete.reset() }
@@ -235,15 +237,16 @@ enum MessageTable {
     }
 
     /// Moves rows of another table (due delayed messages, dead letters) to the ends of
-    /// `queue`'s lanes, one statement per priority. `counts` (`?1` queue, `?2` `now`
-    /// when given) returns each priority and how many rows it has; `move` (`?1` queue,
-    /// `?2` priority, `?3` the first position reserved for them, `?4` `now` when given)
-    /// inserts them. Returns how many rows moved.
+    /// `queue`'s lanes, one statement per priority. `counts` (`?1` queue, `?2` what
+    /// `bind` binds) returns each priority and how many rows it has; `move` (`?1` queue,
+    /// `?2` priority, `?3` the first position reserved for them, `?4` what `bind` binds)
+    /// inserts them. `bind` binds the rows' own condition (`now`, chosen ids), if any, to
+    /// a statement at an index. Returns how many rows moved.
     static func appendToLanes(_ connection: Connection, queue: String, counts: PreparedSQL, move: PreparedSQL,
-                              now: Int64? = nil) throws -> Int {
+                              bind: (Statement, Int32) throws -> Void = { _, _ in }) throws -> Int {
         let counting = try connection.cachedStatement(counts)
         try counting.bind(queue, at: 1)
-        if let now { try counting.bind(now, at: 2) }
+        try bind(counting, 2)
         var levels: [(priority: Int, count: Int64)] = []
         while try counting.step() { levels.append((counting.int(at: 0), counting.int64(at: 1))) }
         counting.reset()
@@ -257,7 +260,7 @@ enum MessageTable {
             try moving.bind(queue, at: 1)
             try moving.bind(priority, at: 2)
             try moving.bind(first, at: 3)
-            if let now { try moving.bind(now, at: 4) }
+            try bind(moving, 4)
             try moving.run()
             moved += connection.changes
         }
@@ -276,6 +279,13 @@ enum MessageTable {
     /// Deletes and returns up to `limit` ready messages in delivery order.
     static func removeNext(_ connection: Connection, queue: String, limit: Int, now: Int64,
                            drained: DrainedLanes) throws -> [Message] {
+        try removeReady(connection, queue: queue, limit: limit, now: now, drained: drained).map(\.message)
+    }
+
+    /// Deletes and returns up to `limit` ready rows in delivery order, freeing their
+    /// dedup keys.
+    static func removeReady(_ connection: Connection, queue: String, limit: Int, now: Int64,
+                            drained: DrainedLanes) throws -> [ReadyRow] {
         let rows = try ready(connection, queue: queue, limit: limit, now: now)
         let delete = try connection.cachedStatement(deleteSQL)
         defer { delete.reset() }
@@ -290,7 +300,7 @@ enum MessageTable {
                 lastLane = row.lane.number
             }
         }
-        return rows.map(\.message)
+        return rows
     }
 
     /// Frees dedup `key` of `queue`.

@@ -52,9 +52,8 @@ extension SQLiteEngine {
     func delete(_ ids: [Int64], from queue: String) throws(DQError) -> [Int64] {
         var unique = Set<Int64>()
         let ids = ids.filter { unique.insert($0).inserted }
-        return try write { connection in
-            try ids.filter { try MessageTable.delete(connection, queue: queue, id: $0, drained: drainedLanes) }
-        }
+        let found = try write { try MessageTable.delete($0, queue: queue, ids: ids, drained: drainedLanes) }
+        return ids.filter(found.contains)
     }
 
     func retryDead(_ ids: [Int64], of queue: String) throws(DQError) -> [Int64] {

@@ -30,7 +30,7 @@ extension SQLiteEngine {
 
     func entries(of dict: String) throws(DQError) -> [(key: String, value: Data)] {
         try read { connection in
-            let list = try connection.cachedStatement("SELECT key, value FROM dict_items WHERE dict = ?1 ORDER BY key")
+            let list = try connection.cachedStatement(SQL.dictEntries)
             defer { list.reset() }
             try list.bind(dict, at: 1)
             var items: [(key: String, value: Data)] = []
@@ -58,7 +58,7 @@ extension SQLiteEngine {
                     try Self.write(connection, dict: dict, key: key, value: value)
                     return true
                 }
-                let delete = try connection.cachedStatement("DELETE FROM dict_items WHERE dict = ?1 AND key = ?2")
+                let delete = try connection.cachedStatement(SQL.dictDelete)
                 defer { delete.reset() }
                 try delete.bind(dict, at: 1)
                 try delete.bind(key, at: 2)
@@ -73,7 +73,7 @@ extension SQLiteEngine {
     }
 
     private static func entry(_ connection: Connection, dict: String, key: String) throws -> DictEntry? {
-        let read = try connection.cachedStatement("SELECT value, version FROM dict_items WHERE dict = ?1 AND key = ?2")
+        let read = try connection.cachedStatement(SQL.dictRead)
         defer { read.reset() }
         try read.bind(dict, at: 1)
         try read.bind(key, at: 2)
@@ -81,10 +81,7 @@ extension SQLiteEngine {
     }
 
     private static func write(_ connection: Connection, dict: String, key: String, value: Data) throws {
-        let write = try connection.cachedStatement("""
-            INSERT INTO dict_items (dict, key, version, value) VALUES (?1, ?2, 1, ?3)
-            ON CONFLICT (dict, key) DO UPDATE SET value = excluded.value, version = version + 1
-            """)
+        let write = try connection.cachedStatement(SQL.dictWrite)
         defer { write.reset() }
         try write.bind(dict, at: 1)
         try write.bind(key, at: 2)
@@ -96,11 +93,11 @@ extension SQLiteEngine {
 
     func append(_ values: [Data], to list: String) throws(DQError) -> Int {
         let count = try write { connection -> Int in
-            let last = try connection.cachedStatement("SELECT max(position) FROM list_items WHERE list = ?1")
+            let last = try connection.cachedStatement(SQL.listLast)
             try last.bind(list, at: 1)
             var position = try last.step() && !last.isNull(at: 0) ? last.int64(at: 0) : 0
             last.reset()
-            let insert = try connection.cachedStatement("INSERT INTO list_items (list, position, value) VALUES (?1, ?2, ?3)")
+            let insert = try connection.cachedStatement(SQL.listInsert)
             defer { insert.reset() }
             for value in values {
                 position += 1
@@ -118,7 +115,7 @@ extension SQLiteEngine {
 
     func values(of list: String) throws(DQError) -> [Data] {
         try read { connection in
-            let items = try connection.cachedStatement("SELECT value FROM list_items WHERE list = ?1 ORDER BY position")
+            let items = try connection.cachedStatement(SQL.listValues)
             defer { items.reset() }
             try items.bind(list, at: 1)
             var values: [Data] = []
@@ -133,15 +130,13 @@ extension SQLiteEngine {
 
     func popLast(of list: String) throws(DQError) -> Data? {
         let value = try write { connection -> Data? in
-            let last = try connection.cachedStatement("""
-                SELECT position, value FROM list_items WHERE list = ?1 ORDER BY position DESC LIMIT 1
-                """)
+            let last = try connection.cachedStatement(SQL.listPop)
             try last.bind(list, at: 1)
             guard try last.step() else { last.reset(); return nil }
             let position = last.int64(at: 0)
             let value = last.data(at: 1)
             last.reset()
-            let delete = try connection.cachedStatement("DELETE FROM list_items WHERE list = ?1 AND position = ?2")
+            let delete = try connection.cachedStatement(SQL.listDelete)
             defer { delete.reset() }
             try delete.bind(list, at: 1)
             try delete.bind(position, at: 2)
@@ -153,7 +148,7 @@ extension SQLiteEngine {
     }
 
     private static func length(_ connection: Connection, list: String) throws -> Int {
-        let count = try connection.cachedStatement("SELECT count(*) FROM list_items WHERE list = ?1")
+        let count = try connection.cachedStatement(SQL.listLength)
         defer { count.reset() }
         try count.bind(list, at: 1)
         return try count.step() ? count.int(at: 0) : 0
@@ -183,16 +178,14 @@ extension SQLiteEngine {
     }
 
     private static func value(_ connection: Connection, counter: String) throws -> Int64 {
-        let read = try connection.cachedStatement("SELECT value FROM counters WHERE name = ?1")
+        let read = try connection.cachedStatement(SQL.counterRead)
         defer { read.reset() }
         try read.bind(counter, at: 1)
         return try read.step() ? read.int64(at: 0) : 0
     }
 
     private static func set(_ connection: Connection, counter: String, to value: Int64) throws {
-        let write = try connection.cachedStatement("""
-            INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value
-            """)
+        let write = try connection.cachedStatement(SQL.counterWrite)
         defer { write.reset() }
         try write.bind(counter, at: 1)
         try write.bind(value, at: 2)
@@ -203,9 +196,7 @@ extension SQLiteEngine {
 
     func setEvent(_ event: String, _ isSet: Bool) throws(DQError) {
         try write { connection in
-            let write = try connection.cachedStatement("""
-                INSERT INTO events (name, is_set) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET is_set = excluded.is_set
-                """)
+            let write = try connection.cachedStatement(SQL.eventWrite)
             defer { write.reset() }
             try write.bind(event, at: 1)
             try write.bind(isSet ? 1 : 0, at: 2)
@@ -217,7 +208,7 @@ extension SQLiteEngine {
 
     func isSet(_ event: String) throws(DQError) -> Bool {
         try read { connection in
-            let read = try connection.cachedStatement("SELECT is_set FROM events WHERE name = ?1")
+            let read = try connection.cachedStatement(SQL.eventRead)
             defer { read.reset() }
             try read.bind(event, at: 1)
             return try read.step() && read.int64(at: 0) != 0
@@ -228,7 +219,7 @@ extension SQLiteEngine {
 
     func drop(dict: String) throws(DQError) -> Int {
         let keys = try write { connection -> [String] in
-            let delete = try connection.cachedStatement("DELETE FROM dict_items WHERE dict = ?1 RETURNING key")
+            let delete = try connection.cachedStatement(SQL.dropDict)
             defer { delete.reset() }
             try delete.bind(dict, at: 1)
             var keys: [String] = []
@@ -240,29 +231,60 @@ extension SQLiteEngine {
     }
 
     func drop(list: String) throws(DQError) -> Int {
-        let count = try write { try Self.delete($0, "DELETE FROM list_items WHERE list = ?1", list) }
+        let count = try write { try Self.delete($0, SQL.dropList, list) }
         if count > 0 { doorbells.ring(Self.channel("list", list)) }
         return count
     }
 
     func drop(counter: String) throws(DQError) -> Bool {
-        let count = try write { try Self.delete($0, "DELETE FROM counters WHERE name = ?1", counter) }
+        let count = try write { try Self.delete($0, SQL.dropCounter, counter) }
         if count > 0 { doorbells.ring(Self.channel(for: .counter(counter))) }
         return count > 0
     }
 
     func drop(event: String) throws(DQError) -> Bool {
-        let count = try write { try Self.delete($0, "DELETE FROM events WHERE name = ?1", event) }
+        let count = try write { try Self.delete($0, SQL.dropEvent, event) }
         if count > 0 { doorbells.ring(Self.channel(for: .event(event))) }
         return count > 0
     }
 
     /// Runs `sql`, a DELETE with `name` as its one parameter; returns how many rows it deleted.
-    private static func delete(_ connection: Connection, _ sql: String, _ name: String) throws -> Int {
+    private static func delete(_ connection: Connection, _ sql: PreparedSQL, _ name: String) throws -> Int {
         let delete = try connection.cachedStatement(sql)
         defer { delete.reset() }
         try delete.bind(name, at: 1)
         try delete.run()
         return connection.changes
     }
+}
+
+/// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
+private enum SQL {
+    static let dictEntries = PreparedSQL("SELECT key, value FROM dict_items WHERE dict = ?1 ORDER BY key")
+    static let dictDelete = PreparedSQL("DELETE FROM dict_items WHERE dict = ?1 AND key = ?2")
+    static let dictRead = PreparedSQL("SELECT value, version FROM dict_items WHERE dict = ?1 AND key = ?2")
+    static let listLast = PreparedSQL("SELECT max(position) FROM list_items WHERE list = ?1")
+    static let listInsert = PreparedSQL("INSERT INTO list_items (list, position, value) VALUES (?1, ?2, ?3)")
+    static let listValues = PreparedSQL("SELECT value FROM list_items WHERE list = ?1 ORDER BY position")
+    static let listDelete = PreparedSQL("DELETE FROM list_items WHERE list = ?1 AND position = ?2")
+    static let listLength = PreparedSQL("SELECT count(*) FROM list_items WHERE list = ?1")
+    static let counterRead = PreparedSQL("SELECT value FROM counters WHERE name = ?1")
+    static let eventRead = PreparedSQL("SELECT is_set FROM events WHERE name = ?1")
+    static let dropDict = PreparedSQL("DELETE FROM dict_items WHERE dict = ?1 RETURNING key")
+    static let dropList = PreparedSQL("DELETE FROM list_items WHERE list = ?1")
+    static let dropCounter = PreparedSQL("DELETE FROM counters WHERE name = ?1")
+    static let dropEvent = PreparedSQL("DELETE FROM events WHERE name = ?1")
+    static let dictWrite = PreparedSQL("""
+        INSERT INTO dict_items (dict, key, version, value) VALUES (?1, ?2, 1, ?3)
+        ON CONFLICT (dict, key) DO UPDATE SET value = excluded.value, version = version + 1
+        """)
+    static let listPop = PreparedSQL("""
+        SELECT position, value FROM list_items WHERE list = ?1 ORDER BY position DESC LIMIT 1
+        """)
+    static let counterWrite = PreparedSQL("""
+        INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value
+        """)
+    static let eventWrite = PreparedSQL("""
+        INSERT INTO events (name, is_set) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET is_set = excluded.is_set
+        """)
 }
