@@ -22,8 +22,8 @@ struct DQ: ParsableCommand {
                                     a process crash; full also power loss (fsync)
 
             Commands that write or wait create a missing store. Commands that only read \
-            (len, peek, dead, stats, doctor, kv get/keys/items, list items/len, counter get, \
-            event is-set) create nothing: `dq len --db /tmp/typo.db jobs` fails with \
+            (len, peek, dead, queues, show, stats, doctor, kv get/keys/items, list items/len, \
+            counter get, event is-set) create nothing: `dq len --db /tmp/typo.db jobs` fails with \
             "dq: no store at /tmp/typo.db" (73). They also work for a user who may only read \
             the store.
 

@@ -5,7 +5,7 @@ extension DQ {
     struct PipeCommand: CommandGroup {
         static let configuration = CommandConfiguration(
             commandName: "pipe",
-            abstract: "A two-way channel with two ends, first and second: send, recv.",
+            abstract: "A two-way channel with two ends, first and second: send, recv, drop.",
             discussion: HelpExamples.discussion("pipe", """
                 --end names the end a command holds: it sends to the other end and receives \
                 what the other end sent, in order. A pipe is the library's Pipe \
