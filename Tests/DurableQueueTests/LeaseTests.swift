@@ -153,7 +153,7 @@ struct LeaseTests {
         #expect(Receipt("12-ab") == nil)
     }
 
-    @Test("a receipt from another queue settles nothing there")
+    @Test("a receipt from another queue settles nothing there, acked alone or by receive(acking:)")
     func receiptOfAnotherQueue() throws {
         let store = try Store(path: directory.file("store.db"))
         let jobs = try store.queue("jobs")
@@ -163,7 +163,12 @@ struct LeaseTests {
         let leased = try #require(try jobs.receive(lease: .seconds(60), timeout: .zero).first)
         let error = #expect(throws: DQError.self) { try other.ack(leased.receipt) }
         #expect(error?.kind == .invalidArgument && error?.message == "receipt \(leased.receipt) is from queue jobs, not other")
+        let acking = #expect(throws: DQError.self) { try other.receive(lease: .seconds(60), timeout: .zero, acking: [leased.receipt]) }
+        #expect(acking?.kind == .invalidArgument && acking?.message == error?.message)
+        #expect(try other.count() == 1, "nothing leased")
         try jobs.ack(leased.receipt)
+        let stale = #expect(throws: DQError.self) { try other.receive(lease: .seconds(60), timeout: .zero, acking: [leased.receipt]) }
+        #expect(stale?.kind == .staleReceipt)
     }
 
     @Test("threads that lease at once register one lease holder between them")

@@ -70,6 +70,12 @@ extension DQError {
     static func stale(_ receipt: Receipt) -> DQError {
         DQError(.staleReceipt, "receipt \(receipt) is stale: message \(receipt.id) was settled or delivered again")
     }
+
+    /// The error for a receipt `queue` cannot settle because `owner`, another queue,
+    /// handed it out: `.invalidArgument`, naming the right queue.
+    static func receipt(_ receipt: Receipt, of owner: String, not queue: String) -> DQError {
+        DQError(.invalidArgument, "receipt \(receipt) is from queue \(owner), not \(queue)")
+    }
 }
 
 extension Queue {
@@ -77,7 +83,7 @@ extension Queue {
     /// right queue when another queue handed it out, else `.staleReceipt`.
     func unsettled(_ receipt: Receipt) -> DQError {
         if let owner = try? store.engine.queue(ofReceipt: receipt), owner != name {
-            return DQError(.invalidArgument, "receipt \(receipt) is from queue \(owner), not \(name)")
+            return DQError.receipt(receipt, of: owner, not: name)
         }
         return DQError.stale(receipt)
     }
@@ -144,8 +150,9 @@ extension Queue {
     ///     (the `dq` command line does).
     ///   - interrupt: signalling it ends the wait early (returning none).
     /// - Returns: 1…`limit` leased messages, or none on timeout or interrupt.
-    /// - Throws: `DQError.Kind.staleReceipt` if a receipt in `acking` is stale; then
-    ///   nothing was acked and nothing leased. `.invalidArgument` if `limit` or
+    /// - Throws: `DQError.Kind.staleReceipt` if a receipt in `acking` is stale, or
+    ///   `.invalidArgument` if another queue handed it out; then nothing was acked and
+    ///   nothing leased. `.invalidArgument` if `limit` or
     ///   `maxAttempts` is less than 1 or `lease` is not positive; `.diskFull`,
     ///   `.permissionDenied`, … if the store cannot be written; `.timedOut` (another
     ///   writer held the lock past the busy timeout).

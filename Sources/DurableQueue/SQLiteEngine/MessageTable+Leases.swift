@@ -137,7 +137,6 @@ extension MessageTable {
     /// because of `failure`.
     static func bury(_ connection: Connection, queue: String, position: Int64, priority: Int, now: Int64,
                      failure: DeliveryFailure?) throws {
-        let key = try dedupKey(at: position, connection)
         let move = try connection.cachedStatement(SQL.buryMove)
         try move.bind(position, at: 1)
         try move.bind(queue, at: 2)
@@ -148,10 +147,11 @@ extension MessageTable {
         try move.bind(failure?.signal.map(Int64.init), at: 7)
         try move.run()
         move.reset()
-        let delete = try connection.cachedStatement(deleteSQL)
-        defer { delete.reset() }
+        // The row goes, and tells its dedup key as it does.
+        let delete = try connection.cachedStatement(SQL.buryDelete)
         try delete.bind(position, at: 1)
-        try delete.run()
+        let key = try delete.step() && !delete.isNull(at: 0) ? delete.string(at: 0) : nil
+        delete.reset()
         if let key { try forget(key: key, queue: queue, connection) }
     }
 
@@ -249,6 +249,7 @@ private enum SQL {
         SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body, ?5, ?6, ?7 FROM messages WHERE position = ?1
         """)
     static let dedupKey = PreparedSQL("SELECT dedup_key FROM messages WHERE position = ?1")
+    static let buryDelete = PreparedSQL("DELETE FROM messages WHERE position = ?1 RETURNING dedup_key")
     static let releaseLeases = PreparedSQL("UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
     static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
     static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")

@@ -90,6 +90,10 @@ extension SQLiteEngine {
             let acks = unacked
             let result = try write(.takes) { connection in
                 for receipt in acks where !(try MessageTable.ack(connection, queue: queue, receipt: receipt, drained: drainedLanes)) {
+                    // As `Queue.ack` tells them apart: a receipt of another queue is no stale one.
+                    if let owner = try MessageTable.queue(ofReceipt: receipt, connection), owner != queue {
+                        throw DQError.receipt(receipt, of: owner, not: queue)
+                    }
                     throw DQError.stale(receipt)
                 }
                 let now = Timestamp.now()

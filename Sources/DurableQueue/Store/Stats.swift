@@ -32,8 +32,8 @@ public struct QueueStats: Sendable, Hashable {
 /// print(stats.queues.count, stats.databaseBytes + stats.walBytes)
 /// ```
 public struct StoreStats: Sendable, Hashable {
-    /// Every queue that has held messages (it may be empty now) or holds dead letters,
-    /// sorted by name.
+    /// Every queue that holds messages (ready, delayed or leased) or dead letters, sorted
+    /// by name; a queue emptied of both is not listed.
     public let queues: [QueueStats]
     /// Dict names and how many keys each holds.
     public let dicts: [String: Int]
@@ -53,8 +53,8 @@ public struct StoreStats: Sendable, Hashable {
 }
 
 extension Store {
-    /// Counts for every queue that holds or has held messages (a drained queue is
-    /// listed with zero counts), the sizes of the shared dicts, lists and counters, the
+    /// Counts for every queue that holds messages or dead letters (a drained queue is
+    /// not listed), the sizes of the shared dicts, lists and counters, the
     /// events and whether each is set, and the store's file sizes.
     ///
     /// All counts come from one read transaction, which does not block writers.
