@@ -20,6 +20,7 @@ let package = Package(
         // The PostgreSQL engine's client (DurableQueuePostgres only).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Only for dq-lifecycle-helper: the library does not depend on it.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -50,7 +51,10 @@ let package = Package(
             name: "DurableQueuePostgres",
             dependencies: [
                 "DurableQueue",
+                "DQSystem",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +65,7 @@ let package = Package(
             name: "DQBench",
             dependencies: [
                 "DurableQueue",
+                "DurableQueuePostgres",
                 "DQSystem",
                 "CSQLite",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -70,12 +75,13 @@ let package = Package(
         // nothing committed was lost.
         .target(
             name: "DQTorture",
-            dependencies: ["DurableQueue", "DQSystem"]
+            dependencies: ["DurableQueue", "DurableQueuePostgres", "DQSystem"]
         ),
         .executableTarget(
             name: "dq",
             dependencies: [
                 "DurableQueue",
+                "DurableQueuePostgres",
                 "DQBench",
                 "DQTorture",
                 "DQSystem",
@@ -91,7 +97,7 @@ let package = Package(
         // A small program the tests start as real producer and consumer processes.
         .executableTarget(
             name: "dq-test-helper",
-            dependencies: ["DurableQueue"],
+            dependencies: ["DurableQueue", "DurableQueuePostgres"],
             path: "Tests/DQTestHelper"
         ),
         // Queue.work as a swift-service-lifecycle Service, stopped by SIGTERM (LifecycleTests).

@@ -1,5 +1,6 @@
 import DQSystem
 import DurableQueue
+import DurableQueuePostgres
 import FoundationEssentials
 
 extension BenchRunner {
@@ -42,7 +43,7 @@ extension BenchRunner {
 
     /// Puts one message on each of `count` queues, one put (one transaction) each.
     private func makeQueues(_ db: String, count: Int) throws {
-        let store = try Store(path: db, options: StoreOptions(durability: configuration.durability))
+        let store = try Store.open(db, options: StoreOptions(durability: configuration.durability))
         for index in 0..<count { try store.queue("other-\(index)").put("x") }
     }
 

@@ -1,5 +1,6 @@
 import DQSystem
 import DurableQueue
+import DurableQueuePostgres
 import FoundationEssentials
 
 /// The child side of `dq bench`: runs one `RoleSpec` between the barrier and the report.
@@ -61,7 +62,7 @@ public enum RoleRunner {
     private static func queue(_ spec: RoleSpec) throws -> Queue {
         let durability = Durability(rawValue: spec.sync) ?? .normal
         let options = StoreOptions(durability: durability, writerLock: spec.writerLock)
-        return try Store(path: spec.db, options: options).queue(spec.queue)
+        return try Store.open(spec.db, options: options).queue(spec.queue)
     }
 
     private static func bodies() -> [Data] {

@@ -1,5 +1,6 @@
 import DQSystem
 import DurableQueue
+import DurableQueuePostgres
 import FoundationEssentials
 
 /// What `dq bench` runs: which workloads, how large, how durable, where.
@@ -232,7 +233,7 @@ public struct BenchRunner {
 
     /// Puts `count` random 100-byte messages on queue "bench" of a new store, in batches.
     private func fill(_ db: String, count: Int) throws {
-        let queue = try Store(path: db, options: StoreOptions(durability: configuration.durability)).queue("bench")
+        let queue = try Store.open(db, options: StoreOptions(durability: configuration.durability)).queue("bench")
         var random = RandomBodies()
         var left = count
         while left > 0 {

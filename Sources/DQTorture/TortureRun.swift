@@ -1,5 +1,6 @@
 import DQSystem
 import DurableQueue
+import DurableQueuePostgres
 import FoundationEssentials
 
 /// One `dq torture` run: producers and `dq worker`s on a fresh store, one of them
@@ -103,7 +104,7 @@ public struct TortureRun {
 
     private func run(root: String) throws -> Report {
         let files = Files(root: root)
-        let store = try Store(path: files.db, options: StoreOptions(durability: sync))
+        let store = try Store.open(files.db, options: StoreOptions(durability: sync))
         var report = Report()
         var producerProcesses = try (0..<producers).map { try startProducer($0, files) }
         var workerProcesses = try (0..<workers).map { _ in try startWorker(files) }
@@ -159,7 +160,7 @@ public struct TortureRun {
     /// `torture` of `db`, `rate` per second, and appends N to `log` after each put
     /// returns, until killed. A restarted producer continues after the last N logged.
     public static func produce(db: String, prefix: String, log: String, sync: Durability, rate: Double) throws(DQError) -> Never {
-        let queue = try Store(path: db, options: StoreOptions(durability: sync)).queue("torture")
+        let queue = try Store.open(db, options: StoreOptions(durability: sync)).queue("torture")
         let fd: FileDescriptor
         do throws(Errno) {
             fd = try FileDescriptor.open(log, .writeOnly, options: [.create, .append, .closeOnExec], permissions: 0o600)

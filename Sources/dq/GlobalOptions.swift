@@ -1,5 +1,6 @@
 import ArgumentParser
 import DurableQueue
+import DurableQueuePostgres
 import FoundationEssentials
 
 /// The store options of a command, as `ObjectLocation` takes them: `GlobalOptions`, or
@@ -99,7 +100,7 @@ struct StoreChoice {
     }
 
     func open() throws -> Store {
-        try Store(path: db, options: StoreOptions(durability: sync, access: access))
+        try Store.open(db, options: StoreOptions(durability: sync, access: access))
     }
 }
 

@@ -33,6 +33,7 @@
 //       message, until that counter (shared with other processes) reaches COUNT; then
 //       prints "inotify N threads N" (what the process held while its slots waited)
 import DurableQueue
+import DurableQueuePostgres
 import Foundation
 import Synchronization
 
@@ -43,7 +44,7 @@ struct TestHelper {
         guard arguments.count >= 2 else { fail("usage: dq-test-helper ROLE ...") }
         switch (arguments[1], arguments.count) {
         case ("produce", 6):
-            let queue = try Store(path: arguments[2]).queue(arguments[3])
+            let queue = try Store.open(arguments[2]).queue(arguments[3])
             for index in 0..<(Int(arguments[5]) ?? 0) {
                 try queue.put(String(format: "%@-%06d", arguments[4], index))
             }
@@ -55,7 +56,7 @@ struct TestHelper {
         case ("pong", 5):
             try pong(db: arguments[2], count: Int(arguments[3]) ?? 0, bound: .milliseconds(Int(arguments[4]) ?? 1_000))
         case ("hold", 4):
-            let queue = try Store(path: arguments[2]).queue(arguments[3])
+            let queue = try Store.open(arguments[2]).queue(arguments[3])
             guard let leased = try queue.receive(lease: .seconds(60), timeout: .seconds(30)).first else {
                 fail("nothing to lease")
             }
@@ -63,19 +64,19 @@ struct TestHelper {
             while true { sleep(60) }
         case ("put-error", 4):
             do throws(DQError) {
-                try Store(path: arguments[2]).queue(arguments[3]).put("x")
+                try Store.open(arguments[2]).queue(arguments[3]).put("x")
                 print("ok")
             } catch {
                 print(error.kind, error.isRetryable, error.message)
             }
         case ("pipe-echo", 5):
-            let end = try Store(path: arguments[2]).pipe(arguments[3], end: .second)
+            let end = try Store.open(arguments[2]).pipe(arguments[3], end: .second)
             for _ in 0..<(Int(arguments[4]) ?? 0) {
                 guard let message = try end.receive(timeout: .seconds(30)) else { fail("nothing on the pipe") }
                 try end.send((message.text ?? "").uppercased())
             }
         case ("stress-produce", 6):
-            let queue = try Store(path: arguments[2]).queue("stress")
+            let queue = try Store.open(arguments[2]).queue("stress")
             var random = SplitMix64(seed: UInt64(arguments[5]) ?? 1)
             let count = Int(arguments[4]) ?? 0
             var next = 0
@@ -91,7 +92,7 @@ struct TestHelper {
                 }
             }
         case ("stress-consume", 4):
-            let store = try Store(path: arguments[2])
+            let store = try Store.open(arguments[2])
             let queue = try store.queue("stress")
             let done = try store.event("stress-done")
             var random = SplitMix64(seed: UInt64(arguments[3]) ?? 1)
@@ -130,7 +131,7 @@ struct TestHelper {
     }
 
     static func consume(db: String, queue name: String, stop: String, timeout: Duration) throws {
-        let queue = try Store(path: db).queue(name)
+        let queue = try Store.open(db).queue(name)
         var out = ""
         while true {
             guard let message = try queue.get(timeout: timeout) else {
@@ -145,7 +146,7 @@ struct TestHelper {
     }
 
     static func ping(db: String, count: Int, bound: Duration) throws {
-        let store = try Store(path: db)
+        let store = try Store.open(db)
         let requests = try store.queue("req")
         let replies = try store.queue("rep")
         var slowest: Duration = .zero
@@ -162,7 +163,7 @@ struct TestHelper {
     }
 
     static func pong(db: String, count: Int, bound: Duration) throws {
-        let store = try Store(path: db)
+        let store = try Store.open(db)
         let requests = try store.queue("req")
         let replies = try store.queue("rep")
         for index in 0..<count {
@@ -172,7 +173,7 @@ struct TestHelper {
     }
 
     static func mix(db: String, seconds: Double, seed: UInt64) throws {
-        let store = try Store(path: db)
+        let store = try Store.open(db)
         let queues = try (0..<4).map { try store.queue("mix-\($0)") }
         var random = SplitMix64(seed: seed)
         var operations = 0
@@ -202,7 +203,7 @@ struct TestHelper {
     }
 
     static func workMany(db: String, queue name: String, concurrency: Int, count: Int64) throws {
-        let store = try Store(path: db)
+        let store = try Store.open(db)
         let queue = try store.queue(name)
         let handled = try store.counter("handled")
         let finished = DispatchSemaphore(value: 0)

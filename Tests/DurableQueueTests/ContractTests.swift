@@ -2,18 +2,25 @@ import Foundation
 import Synchronization
 import Testing
 @testable import DurableQueue
+import DurableQueuePostgres
 
 /// An engine the store contract's tests run against. Each case opens fresh stores of
 /// its kind; two stores opened on the same `place` share their data, as two processes do.
 enum EngineUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
+    /// The server `$DQ_TEST_POSTGRES` names (`.ci/run` starts one); only listed then.
+    case postgres
+
+    static var allCases: [EngineUnderTest] { PostgresTestServer.address == nil ? [.sqlite] : [.sqlite, .postgres] }
 
     var testDescription: String { rawValue }
 
-    /// Where a store of this engine lives in `directory`.
+    /// Where a new store of this engine lives: a file in `directory`, or a new database
+    /// on the test server.
     func place(in directory: TemporaryDirectory) -> String {
         switch self {
         case .sqlite: directory.file("contract.db")
+        case .postgres: (try? PostgresTestServer.freshDatabase()) ?? "postgres://unavailable"
         }
     }
 
@@ -21,6 +28,7 @@ enum EngineUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendabl
     func open(_ place: String) throws -> Store {
         switch self {
         case .sqlite: Store(engine: try SQLiteEngine(path: place, options: StoreOptions()))
+        case .postgres: try Store(postgres: place)
         }
     }
 }

@@ -243,6 +243,21 @@ package enum WaitSubject: Sendable, Hashable {
     case dictKey(dict: String, key: String)
     case counter(String)
     case event(String)
+
+    /// The wake-up channel of this subject in an engine's `WaitReactor`.
+    package var channel: String {
+        switch self {
+        case .dictKey(let dict, let key): Self.channel("dict", dict, key)
+        case .counter(let name): Self.channel("counter", name)
+        case .event(let name): Self.channel("event", name)
+        }
+    }
+
+    /// The wake-up channel of a piece of shared state. Control characters cannot occur
+    /// in queue names (a queue's channel is its name), so these never share one with a queue.
+    package static func channel(_ kind: String, _ name: String, _ key: String = "") -> String {
+        "\u{1}" + kind + "\u{1}" + name + "\u{1}" + key
+    }
 }
 
 /// One named lock of an engine (`StoreEngine.namedLock(_:)`).

@@ -131,4 +131,9 @@ public struct PutResult: Sendable, Hashable {
     public let id: Int64
     /// True when the dedup key matched a message still in the queue, so nothing was added.
     public let duplicate: Bool
+
+    package init(id: Int64, duplicate: Bool) {
+        self.id = id
+        self.duplicate = duplicate
+    }
 }

@@ -18,12 +18,12 @@ import Synchronization
 /// ```
 public struct Receipt: Hashable, Sendable, LosslessStringConvertible {
     /// The message's row in `messages` (its lane and place there).
-    let position: Int64
+    package let position: Int64
     /// The leased message's id (`Message.id`).
     public let id: Int64
-    let token: Int64
+    package let token: Int64
 
-    init(position: Int64, id: Int64, token: Int64) {
+    package init(position: Int64, id: Int64, token: Int64) {
         self.position = position
         self.id = id
         self.token = token
@@ -109,6 +109,12 @@ public struct LeasedMessage: Sendable, Hashable {
     /// When the lease runs out and the message becomes deliverable again, unless
     /// settled or extended first.
     public let leasedUntil: Date
+
+    package init(message: Message, receipt: Receipt, leasedUntil: Date) {
+        self.message = message
+        self.receipt = receipt
+        self.leasedUntil = leasedUntil
+    }
 }
 
 extension Queue {

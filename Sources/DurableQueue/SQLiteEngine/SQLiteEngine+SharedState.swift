@@ -5,13 +5,7 @@ import FoundationEssentials
 /// doorbell of what it changed (`channel(for:)`) after its commit.
 extension SQLiteEngine {
     /// The doorbell channel of what a shared-state wait watches (see `channel(_:_:_:)`).
-    static func channel(for subject: WaitSubject) -> String {
-        switch subject {
-        case .dictKey(let dict, let key): channel("dict", dict, key)
-        case .counter(let name): channel("counter", name)
-        case .event(let name): channel("event", name)
-        }
-    }
+    static func channel(for subject: WaitSubject) -> String { subject.channel }
 
     func wait<T>(for subject: WaitSubject, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: () throws(DQError) -> T?) throws(DQError) -> T? {

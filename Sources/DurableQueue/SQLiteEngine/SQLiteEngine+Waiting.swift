@@ -1,8 +1,7 @@
 extension SQLiteEngine {
-    /// The doorbell channel of a piece of shared state. Control characters cannot occur
-    /// in queue names, so these never share a bell with a queue.
+    /// The doorbell channel of a piece of shared state (`WaitSubject.channel(_:_:_:)`).
     static func channel(_ kind: String, _ name: String, _ key: String = "") -> String {
-        "\u{1}" + kind + "\u{1}" + name + "\u{1}" + key
+        WaitSubject.channel(kind, name, key)
     }
 
     /// This store's wait reactor, made at the first wait: one inotify instance watching

@@ -120,6 +120,11 @@ public struct QueueTraffic: Sendable, Hashable {
     public let added: UInt64
     /// Messages removed for good by gets and acks.
     public let removed: UInt64
+
+    package init(added: UInt64, removed: UInt64) {
+        self.added = added
+        self.removed = removed
+    }
 }
 
 extension Store {

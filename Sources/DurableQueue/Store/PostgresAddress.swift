@@ -141,7 +141,7 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// `text` with whatever stands between `user:` and `@` replaced by `***`: for
     /// showing an address that may not parse.
-    static func redacted(_ text: String) -> String {
+    package static func redacted(_ text: String) -> String {
         guard let scheme = text.firstRange(of: "://") else { return text }
         let rest = text[scheme.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex

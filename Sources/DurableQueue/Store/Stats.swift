@@ -20,6 +20,15 @@ public struct QueueStats: Sendable, Hashable {
     public let dead: Int
     /// How long the oldest deliverable message has waited; `nil` when none is ready.
     public let oldestReadyAge: Duration?
+
+    package init(name: String, ready: Int, delayed: Int, leased: Int, dead: Int, oldestReadyAge: Duration?) {
+        self.name = name
+        self.ready = ready
+        self.delayed = delayed
+        self.leased = leased
+        self.dead = dead
+        self.oldestReadyAge = oldestReadyAge
+    }
 }
 
 /// The whole store at one instant: every queue, dict, list, counter and event, and the
@@ -50,6 +59,18 @@ public struct StoreStats: Sendable, Hashable {
     public let walBytes: Int64
     /// Bytes of the shared-memory index (`PATH-shm`).
     public let sharedMemoryBytes: Int64
+
+    package init(queues: [QueueStats], dicts: [String: Int], lists: [String: Int], counters: [String: Int64],
+                 events: [String: Bool], databaseBytes: Int64, walBytes: Int64, sharedMemoryBytes: Int64) {
+        self.queues = queues
+        self.dicts = dicts
+        self.lists = lists
+        self.counters = counters
+        self.events = events
+        self.databaseBytes = databaseBytes
+        self.walBytes = walBytes
+        self.sharedMemoryBytes = sharedMemoryBytes
+    }
 }
 
 extension Store {

@@ -24,7 +24,7 @@ public final class Store: Sendable {
     /// The options the store was opened with.
     public let options: StoreOptions
     /// The engine that keeps the store's data.
-    let engine: any StoreEngine
+    package let engine: any StoreEngine
 
     /// Opens or creates the store at `path`; `nil` means `StoreLocation.defaultPath`.
     ///
@@ -52,13 +52,17 @@ public final class Store: Sendable {
     public init(path: String? = nil, options: StoreOptions = StoreOptions()) throws(DQError) {
         let path = path ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
         guard !path.isEmpty else { throw DQError(.invalidArgument, "the store path is empty") }
+        if PostgresAddress.isAddress(path) {
+            throw DQError(.invalidArgument, "\(PostgresAddress.redacted(path)) is a PostgreSQL address: open it with "
+                          + "Store(postgres:) or Store.open(_:) from DurableQueuePostgres")
+        }
         self.path = path
         self.options = options
         self.engine = try SQLiteEngine(path: path, options: options)
     }
 
     /// A store kept by `engine` (the contract tests run on each engine this way).
-    init(engine: any StoreEngine, options: StoreOptions = StoreOptions()) {
+    package init(engine: any StoreEngine, options: StoreOptions = StoreOptions()) {
         self.path = engine.location
         self.options = options
         self.engine = engine

@@ -3,18 +3,18 @@ import FoundationEssentials
 
 /// Wall-clock time in microseconds since the Unix epoch: how the store records
 /// enqueue and due times, so that every process on the machine agrees.
-enum Timestamp {
-    static func now() -> Int64 {
+package enum Timestamp {
+    package static func now() -> Int64 {
         SystemClock.realtimeMicroseconds()
     }
 
     /// A `Date` for microseconds since the epoch.
-    static func date(_ microseconds: Int64) -> Date {
+    package static func date(_ microseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
     }
 
     /// A non-negative duration as whole microseconds, saturating instead of trapping.
-    static func microseconds(_ duration: Duration) -> Int64 {
+    package static func microseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
         if overflow { return seconds < 0 ? Int64.min : Int64.max }

@@ -2,13 +2,13 @@ import DQSystem
 
 /// How blocked readers wait: on their channel's rings, re-checking the store after
 /// every ring, and at least this often even without one, as a backstop.
-enum WaitPolicy {
-    static let safetyRecheck: Duration = .seconds(1)
+package enum WaitPolicy {
+    package static let safetyRecheck: Duration = .seconds(1)
 }
 
 /// What one look of a waiting reader found: its result, or not yet (and when something
 /// falls due, if anything does: µs since the epoch).
-enum WaitStep<T> {
+package enum WaitStep<T> {
     case done(T)
     case notYet(until: Int64?)
 }
@@ -22,7 +22,7 @@ extension WaitReactor {
     /// The calling thread sleeps in `poll` on the source itself (see the type).
     ///
     /// - Returns: `look`'s value, or `nil` on timeout or interrupt.
-    func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
+    package func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
         let deadline = Deadline.after(timeout)
         let ticket = try enter(channel, blocking: true)
@@ -60,7 +60,7 @@ extension WaitReactor {
     /// cancelled. `look` runs on the calling task.
     ///
     /// - Returns: `look`'s value, or `nil` on timeout.
-    func wait<T>(on channel: String, timeout: Duration?,
+    package func wait<T>(on channel: String, timeout: Duration?,
                  look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) async throws(DQError) -> T? {
         if Task.isCancelled { throw DQError.cancelledWait }
         let deadline = Deadline.after(timeout)

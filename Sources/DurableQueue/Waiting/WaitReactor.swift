@@ -20,7 +20,7 @@ import Synchronization
 /// every sleep: a ring read by anyone after that note is never missed. How writers ring
 /// and why no wake-up is lost across processes: docs/ARCHITECTURE.md, "The wake-up
 /// protocol".
-final class WaitReactor: Sendable {
+package final class WaitReactor: Sendable {
     private let source: any RingSource
     private let state = Mutex(State())
     /// Wakes the reactor thread: a sleeper with an earlier deadline, or shutdown.
@@ -78,7 +78,7 @@ final class WaitReactor: Sendable {
     }
 
     /// - Throws: `DQError.Kind.resourceExhausted` if out of descriptors.
-    init(source: any RingSource) throws(DQError) {
+    package init(source: any RingSource) throws(DQError) {
         self.source = source
         do throws(Errno) { control = try EventCounter() } catch { throw Self.outOfDescriptors(error) }
     }
@@ -240,12 +240,12 @@ final class WaitReactor: Sendable {
     }
 
     /// How many waiters are registered on `channel` now.
-    func waiterCount(on channel: String) -> Int {
+    package func waiterCount(on channel: String) -> Int {
         state.withLock { $0.channels[channel]?.waiters ?? 0 }
     }
 
     /// Ends the reactor thread (when the store closes).
-    func shutdown() {
+    package func shutdown() {
         state.withLock { $0.stopping = true }
         control.signal()
     }

@@ -1,0 +1,59 @@
+import DurableQueue
+import PostgresNIO
+
+/// A failed statement, sorted by what the engine does about it: a lost connection is
+/// retried on a new one within the busy timeout; a serialization failure or deadlock
+/// (rolled back whole by the server) is retried at once; anything else becomes the
+/// `DQError` it means.
+struct PostgresFailure: Error {
+    enum Kind {
+        /// The connection is gone: the statement may or may not have committed.
+        case connectionLost
+        /// The server rolled the statement back and it can simply run again.
+        case retry
+        /// A final answer.
+        case error(DQError)
+    }
+
+    let kind: Kind
+
+    init(_ kind: Kind) {
+        self.kind = kind
+    }
+
+    init(_ error: any Error) {
+        guard let error = error as? PSQLError else {
+            kind = .error(DQError(.internalError, "PostgreSQL client: \(error)"))
+            return
+        }
+        switch error.code {
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            let message = error.serverInfo?[.message] ?? "server error"
+            kind = Self.kind(sqlState: state, message: message)
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown:
+            kind = .connectionLost
+        case .queryCancelled:
+            kind = .error(DQError(.timedOut, "the statement was cancelled"))
+        default:
+            kind = .error(DQError(.internalError, "PostgreSQL client: \(PostgresAddress.reason(error))"))
+        }
+    }
+
+    /// What the server's SQLSTATE means for dq.
+    static func kind(sqlState state: String, message: String) -> Kind {
+        switch state {
+        case "40001", "40P01": return .retry  // serialization failure, deadlock detected
+        case "57P01", "57P02", "57P03", "08000", "08003", "08006": return .connectionLost  // shutdown, connection failure
+        case "55P03", "57014": return .error(DQError(.timedOut, "PostgreSQL: \(message)"))  // lock or statement timeout
+        case "53100": return .error(DQError(.diskFull, "PostgreSQL: \(message)"))
+        case "53200", "53300", "53400": return .error(DQError(.resourceExhausted, "PostgreSQL: \(message)"))
+        case "42501": return .error(DQError(.permissionDenied, "PostgreSQL: \(message)"))
+        case "25006": return .error(DQError(.permissionDenied, "PostgreSQL: \(message)"))  // read-only transaction
+        case "54000": return .error(DQError(.invalidArgument, "PostgreSQL: \(message)"))  // program limit exceeded
+        case "DQ001": return .error(DQError(.staleReceipt, message))
+        case "DQ002": return .error(DQError(.invalidArgument, message))
+        default: return .error(DQError(.internalError, "PostgreSQL (\(state)): \(message)"))
+        }
+    }
+}

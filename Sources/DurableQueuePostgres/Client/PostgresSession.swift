@@ -1,0 +1,67 @@
+import DurableQueue
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// One connection to the server, for blocking callers: each query is sent by NIO's event
+/// loop while the calling thread waits for its result. The engine's operations are one
+/// statement (or one call of a `dq` function) each, so a statement is a transaction and
+/// a lost connection never leaves anything half-done.
+///
+/// Not for use by two threads at once: `SessionPool` lends each session to one caller.
+final class PostgresSession: @unchecked Sendable {  // one borrower at a time (SessionPool)
+    let connection: PostgresConnection
+    private let logger: Logger
+
+    private init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Opens a connection to `address`, waiting for it on the calling thread.
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` when the server cannot be reached or
+    ///   refuses the login, naming the address without its password.
+    static func open(_ address: PostgresAddress, id: Int, logger: Logger) throws(DQError) -> PostgresSession {
+        let configuration = try address.configuration()
+        do {
+            let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                                            configuration: configuration, id: id, logger: logger).wait()
+            return PostgresSession(connection: connection, logger: logger)
+        } catch let error as PSQLError {
+            throw DQError(.storeUnavailable, "cannot connect to PostgreSQL at \(address): \(PostgresAddress.reason(error))")
+        } catch {
+            throw DQError(.storeUnavailable, "cannot connect to PostgreSQL at \(address): \(error)")
+        }
+    }
+
+    /// Whether the connection is gone (closed by either side).
+    var isClosed: Bool { connection.isClosed }
+
+    /// Runs `query` and returns its rows.
+    ///
+    /// - Throws: `PostgresFailure` (see there for what is retried).
+    func rows(_ query: PostgresQuery) throws(PostgresFailure) -> [PostgresRow] {
+        do {
+            return Array(try connection.query(query, logger: logger).wait().rows)
+        } catch {
+            throw PostgresFailure(error)
+        }
+    }
+
+    /// Runs `query` and returns how many rows it changed or returned.
+    @discardableResult
+    func run(_ query: PostgresQuery) throws(PostgresFailure) -> Int {
+        do {
+            return try connection.query(query, logger: logger).wait().metadata.rows ?? 0
+        } catch {
+            throw PostgresFailure(error)
+        }
+    }
+
+    /// Closes the connection (postgres-nio requires that before it is released).
+    func close() {
+        _ = try? connection.close().wait()
+    }
+}

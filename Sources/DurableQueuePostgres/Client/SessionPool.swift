@@ -1,0 +1,136 @@
+import DQSystem
+import DurableQueue
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The connections one store uses for its statements: each caller borrows one for a
+/// statement (or a few) and gives it back; idle ones are kept for the next caller, up to
+/// `maxIdle`. A connection that was lost is dropped, and the statement runs again on a
+/// new one until the busy timeout passes.
+final class SessionPool: Sendable {
+    let address: PostgresAddress
+    private let logger: Logger
+    private let busyTimeout: Duration
+    /// Runs on every new connection before it is used (session settings).
+    private let prepare: @Sendable (PostgresSession) throws(PostgresFailure) -> Void
+    private let idle = Mutex<[PostgresSession]>([])
+    private let nextID = Atomic<Int>(1)
+    /// Idle connections kept at most.
+    static let maxIdle = 8
+
+    init(address: PostgresAddress, busyTimeout: Duration, logger: Logger,
+         prepare: @escaping @Sendable (PostgresSession) throws(PostgresFailure) -> Void) {
+        self.address = address
+        self.busyTimeout = busyTimeout
+        self.logger = logger
+        self.prepare = prepare
+    }
+
+    deinit {
+        idle.withLock { sessions in for session in sessions { session.close() } }
+    }
+
+    /// Opens a connection now (the store's first, which tells at once whether the server
+    /// can be reached) and keeps it for the next caller.
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` when the server cannot be reached or
+    ///   refuses the login.
+    func connectNow() throws(DQError) {
+        let session = try open()
+        giveBack(session)
+    }
+
+    /// Runs `body` on a connection. A connection lost on the way is replaced and `body`
+    /// runs again, until the busy timeout; a serialization failure or deadlock runs it
+    /// again at once.
+    ///
+    /// - Throws: the `DQError` that `body`'s failure means; `.timedOut` (dq exits 75)
+    ///   when no connection could be had within the busy timeout.
+    func withSession<T>(_ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
+        let deadline = ContinuousClock.now + busyTimeout
+        var pause = Duration.milliseconds(50)
+        var lastProblem = ""
+        while true {
+            let session: PostgresSession
+            do {
+                session = try borrow()
+            } catch {
+                lastProblem = error.message
+                guard ContinuousClock.now + pause < deadline else { throw lost(lastProblem) }
+                Self.sleep(pause)
+                pause = min(pause * 2, .seconds(1))
+                continue
+            }
+            do {
+                let result = try body(session)
+                giveBack(session)
+                return result
+            } catch {
+                switch error.kind {
+                case .error(let error):
+                    giveBack(session)
+                    throw error
+                case .retry:
+                    giveBack(session)
+                case .connectionLost:
+                    session.close()
+                    lastProblem = "the connection was lost"
+                    dropIdle()
+                }
+            }
+            guard ContinuousClock.now < deadline else { throw lost(lastProblem) }
+        }
+    }
+
+    private func lost(_ problem: String) -> DQError {
+        DQError(.timedOut, "lost PostgreSQL at \(address) and could not get it back within \(busyTimeout): \(problem)")
+    }
+
+    /// A connection for a caller to keep for a while (a held lock); it comes back with
+    /// `giveBack(_:)`, or is closed.
+    func lend() throws(DQError) -> PostgresSession {
+        try borrow()
+    }
+
+    /// An idle connection, or a new one.
+    private func borrow() throws(DQError) -> PostgresSession {
+        while let session = idle.withLock({ $0.popLast() }) {
+            if !session.isClosed { return session }
+            session.close()
+        }
+        return try open()
+    }
+
+    private func open() throws(DQError) -> PostgresSession {
+        let session = try PostgresSession.open(address, id: nextID.add(1, ordering: .relaxed).oldValue, logger: logger)
+        do {
+            try prepare(session)
+        } catch {
+            session.close()
+            if case .error(let error) = error.kind { throw error }
+            throw DQError(.storeUnavailable, "cannot set up a connection to PostgreSQL at \(address): \(error.kind)")
+        }
+        return session
+    }
+
+    func giveBack(_ session: PostgresSession) {
+        let extra = idle.withLock { sessions -> PostgresSession? in
+            guard sessions.count < Self.maxIdle, !session.isClosed else { return session }
+            sessions.append(session)
+            return nil
+        }
+        extra?.close()
+    }
+
+    /// After one connection was lost, the idle ones most likely were too (a restart).
+    private func dropIdle() {
+        let sessions = idle.withLock { sessions in defer { sessions = [] }; return sessions }
+        for session in sessions { session.close() }
+    }
+
+    /// A pause between tries to reconnect (the server is restarting: nothing to wait on).
+    private static func sleep(_ duration: Duration) {
+        CurrentProcess.sleep(microseconds: UInt32(duration / .microseconds(1)))
+    }
+}

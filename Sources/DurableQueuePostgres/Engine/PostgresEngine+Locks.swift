@@ -1,0 +1,65 @@
+import DurableQueue
+import PostgresNIO
+
+/// Named locks on PostgreSQL: a session advisory lock, held by a connection of its own
+/// for as long as the lock is held. The server drops it when that session ends, so a
+/// holder that dies, however it dies, frees the lock at once.
+extension PostgresEngine {
+    func namedLock(_ name: String) throws(DQError) -> any EngineLock {
+        PostgresNamedLock(pool: pool, name: name, busyTimeout: options.busyTimeout)
+    }
+}
+
+/// `dq lock NAME`: `pg_advisory_lock(LockSpace.named, hashtext(NAME))`.
+struct PostgresNamedLock: EngineLock {
+    let pool: SessionPool
+    let name: String
+    let busyTimeout: Duration
+
+    func acquire(timeout: Duration?) throws(DQError) -> any LockHold {
+        let session = try pool.lend()
+        let key = PostgresSchema.LockSpace.named
+        do throws(PostgresFailure) {
+            if timeout == .zero {
+                let rows = try session.rows("SELECT pg_try_advisory_lock(\(key), hashtext(\(name)))")
+                guard rows.first.flatMap({ try? $0.decode(Bool.self) }) == true else { throw Self.held(name) }
+            } else {
+                let wait = timeout.map { max(1, Timestamp.microseconds($0) / 1_000) } ?? 0
+                try session.run("SELECT set_config('lock_timeout', \(String(wait) + "ms"), false)")
+                try session.run("SELECT pg_advisory_lock(\(key), hashtext(\(name)))")
+                try session.run("SELECT set_config('lock_timeout', \(String(Timestamp.microseconds(busyTimeout) / 1_000) + "ms"), false)")
+            }
+        } catch {
+            session.close()
+            switch error.kind {
+            case .error(let error) where error.kind == .timedOut: throw DQError(.timedOut, "lock \(name) is held by another process")
+            case .error(let error): throw error
+            case .connectionLost, .retry: throw DQError(.timedOut, "lost PostgreSQL while taking lock \(name)")
+            }
+        }
+        return PostgresLockHold(pool: pool, session: session, name: name)
+    }
+
+    private static func held(_ name: String) -> PostgresFailure {
+        PostgresFailure(.error(DQError(.timedOut, "lock \(name) is held by another process")))
+    }
+}
+
+/// A taken named lock: the connection that holds it.
+struct PostgresLockHold: LockHold {
+    let pool: SessionPool
+    let session: PostgresSession
+    let name: String
+
+    var fileDescriptor: Int32? { nil }
+
+    func release() {
+        do throws(PostgresFailure) {
+            try session.run("SELECT pg_advisory_unlock(\(PostgresSchema.LockSpace.named), hashtext(\(name)))")
+            pool.giveBack(session)
+        } catch {
+            // Closing the session releases the lock too.
+            session.close()
+        }
+    }
+}

@@ -1,0 +1,266 @@
+import DurableQueue
+import FoundationEssentials
+import NIOCore
+import PostgresNIO
+
+/// The queue part of the store contract on PostgreSQL: each operation is one call of a
+/// `dq` function or one statement (`PostgresSchema`).
+extension PostgresEngine {
+    func put(_ messages: [OutgoingMessage], on queue: String, progress: ((Int) -> Void)?) throws(DQError) -> [PutResult] {
+        var results: [PutResult] = []
+        results.reserveCapacity(messages.count)
+        // Large batches go in slices of a size the server takes in one message; each slice
+        // is its own transaction (as `--lines` batches of 10,000 are on SQLite).
+        var start = messages.startIndex
+        while start < messages.endIndex {
+            let end = min(start + 10_000, messages.endIndex)
+            results += try putSlice(messages[start..<end], on: queue)
+            progress?(results.count)
+            start = end
+        }
+        return results
+    }
+
+    private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String) throws(DQError) -> [PutResult] {
+        let bodies = messages.map { ByteBuffer(bytes: $0.body) }
+        let priorities = messages.map { Int32(clamping: $0.priority) }
+        let delays = messages.map { max(0, Timestamp.microseconds($0.delay)) }
+        let keys = messages.map { $0.key ?? "" }
+        let rows = try rows("""
+            SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys))
+            """)
+        var results: [PutResult] = []
+        results.reserveCapacity(rows.count)
+        for row in rows {
+            let (id, duplicate) = try Self.decode(row, as: (Int64, Bool).self)
+            results.append(PutResult(id: id, duplicate: duplicate))
+        }
+        return results
+    }
+
+    // MARK: Reads
+
+    func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message] {
+        try sweepIfDue()
+        return try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+            try step(queue, try take(from: queue, limit: limit))
+        } ?? []
+    }
+
+    func get(from queue: String, limit: Int, timeout: Duration?) async throws(DQError) -> [Message] {
+        try sweepIfDue()
+        return try await wait(on: queue, timeout: timeout) { () throws(DQError) in
+            try step(queue, try take(from: queue, limit: limit))
+        } ?? []
+    }
+
+    /// One get: removes up to `limit` deliverable messages.
+    private func take(from queue: String, limit: Int) throws(DQError) -> [Message] {
+        let rows = try rows("SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.take(\(queue), \(limit)::integer)")
+        var messages: [(seq: Int64, item: Message)] = []
+        for row in rows {
+            let (id, seq, priority, body, enqueuedAt, attempt) = try Self.decode(row, as: (Int64, Int64, Int, Data, Date, Int).self)
+            messages.append((seq, Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt,
+                                          attempt: attempt)))
+        }
+        return Self.inDeliveryOrder(messages) { $0.priority }
+    }
+
+    /// `RETURNING` gives rows in no set order: higher priority first, then by `seq`.
+    static func inDeliveryOrder<T>(_ items: [(seq: Int64, item: T)], priority: (T) -> Int) -> [T] {
+        items.sorted { a, b in
+            let (pa, pb) = (priority(a.item), priority(b.item))
+            return pa != pb ? pa > pb : a.seq < b.seq
+        }.map(\.item)
+    }
+
+    /// A look's outcome: what was taken, or when something next falls due.
+    func step<T>(_ queue: String, _ taken: [T]) throws(DQError) -> WaitStep<[T]> {
+        if !taken.isEmpty { return .done(taken) }
+        try sweepIfDue()
+        return .notYet(until: try nextDue(queue))
+    }
+
+    /// When the next message of `queue` that is not deliverable now becomes so (a delay
+    /// or a lease running out), in µs since the epoch; `nil` if none will.
+    func nextDue(_ queue: String) throws(DQError) -> Int64? {
+        let rows = try rows("""
+            SELECT (extract(epoch FROM min(visible_at)) * 1000000)::bigint FROM dq.messages WHERE queue = \(queue)
+            """)
+        return try rows.first.flatMap { row throws(DQError) in try Self.decode(row, as: Int64?.self) }
+    }
+
+    func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
+                 acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
+        try sweepIfDue()
+        let holder = releaseOnExit ? try keeper.holderID() : nil
+        var acks = acking
+        if !acks.isEmpty {
+            // The acks commit first, whether or not there is anything to lease.
+            let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: acks)
+            acks = []
+            if !first.isEmpty || timeout == .zero { return first }
+        }
+        return try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+            try step(queue, try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
+                                           acking: []))
+        } ?? []
+    }
+
+    func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
+                 acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage] {
+        try sweepIfDue()
+        let holder = releaseOnExit ? try keeper.holderID() : nil
+        if !acking.isEmpty {
+            let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
+                                       acking: acking)
+            if !first.isEmpty || timeout == .zero { return first }
+        }
+        return try await wait(on: queue, timeout: timeout) { () throws(DQError) in
+            try step(queue, try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
+                                           acking: []))
+        } ?? []
+    }
+
+    /// One receive: acks `acking`, then leases up to `limit` messages.
+    private func lease(from queue: String, lease: Duration, limit: Int, maxAttempts: Int, holder: Int32?,
+                       acking: [Receipt]) throws(DQError) -> [LeasedMessage] {
+        let ackIDs = acking.map(\.position)
+        let ackTokens = acking.map(\.token)
+        let rows = try rows("""
+            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until
+            FROM dq.receive(\(queue), \(limit)::integer, \(max(0, Timestamp.microseconds(lease))), \(maxAttempts)::integer,
+                            \(holder), \(ackIDs), \(ackTokens))
+            """)
+        var leased: [(seq: Int64, item: LeasedMessage)] = []
+        for row in rows {
+            let (id, seq, priority, body, enqueuedAt, attempt, token, until) = try Self.decode(
+                row, as: (Int64, Int64, Int, Data, Date, Int, Int64, Date).self)
+            let message = Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt, attempt: attempt)
+            leased.append((seq, LeasedMessage(message: message, receipt: Receipt(position: id, id: id, token: token),
+                                              leasedUntil: until)))
+        }
+        return Self.inDeliveryOrder(leased) { $0.message.priority }
+    }
+
+    // MARK: Settling
+
+    func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {
+        try flag("SELECT dq.ack(\(queue), \(receipt.position), \(receipt.token))")
+    }
+
+    func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int,
+              failure: DeliveryFailure?) throws(DQError) -> Bool {
+        try flag("""
+            SELECT dq.nack(\(queue), \(receipt.position), \(receipt.token), \(max(0, Timestamp.microseconds(delay))),
+                           \(maxAttempts)::integer, \(failure?.error), \(failure?.exitStatus.map(Int32.init))::integer,
+                           \(failure?.signal.map(Int32.init))::integer)
+            """)
+    }
+
+    func extend(_ receipt: Receipt, on queue: String, by lease: Duration) throws(DQError) -> Bool {
+        try run("""
+            UPDATE dq.messages SET visible_at = now() + \(max(0, Timestamp.microseconds(lease))) * interval '1 microsecond'
+            WHERE id = \(receipt.position) AND lease_token = \(receipt.token) AND queue = \(queue)
+            """) == 1
+    }
+
+    func release(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {
+        try run("""
+            WITH r AS (
+                UPDATE dq.messages SET attempts = greatest(attempts - 1, 0), lease_token = NULL, holder = NULL, visible_at = now()
+                WHERE id = \(receipt.position) AND lease_token = \(receipt.token) AND queue = \(queue) RETURNING queue)
+            SELECT pg_notify(dq.channel(r.queue), '') FROM r
+            """) == 1
+    }
+
+    func queue(ofReceipt receipt: Receipt) throws(DQError) -> String? {
+        return try scalar("SELECT queue FROM dq.messages WHERE id = \(receipt.position) AND lease_token = \(receipt.token)", as: String.self)
+    }
+
+    /// The one boolean a statement returns.
+    func flag(_ query: PostgresQuery) throws(DQError) -> Bool {
+        guard let row = try rows(query).first else { return false }
+        return try Self.decode(row, as: Bool.self)
+    }
+
+    // MARK: Counts
+
+    func peek(_ queue: String, limit: Int) throws(DQError) -> [Message] {
+        let rows = try rows("""
+            SELECT id, priority, body, enqueued_at, attempts + 1 FROM dq.messages
+            WHERE queue = \(queue) AND visible_at <= now() ORDER BY priority DESC, seq LIMIT \(limit)
+            """)
+        var messages: [Message] = []
+        for row in rows {
+            let (id, priority, body, enqueuedAt, attempt) = try Self.decode(row, as: (Int64, Int, Data, Date, Int).self)
+            messages.append(Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt, attempt: attempt))
+        }
+        return messages
+    }
+
+    func count(_ queue: String) throws(DQError) -> Int {
+        return try scalar("SELECT count(*) FROM dq.messages WHERE queue = \(queue) AND visible_at <= now()", as: Int.self) ?? 0
+    }
+
+    func purge(_ queue: String) throws(DQError) -> Int {
+        try run("DELETE FROM dq.messages WHERE queue = \(queue)")
+    }
+
+    func traffic(ofQueue queue: String) -> QueueTraffic {
+        guard let row = try? rows("""
+            SELECT coalesce(sum(added), 0)::bigint, coalesce(sum(removed), 0)::bigint FROM dq.traffic WHERE queue = \(queue)
+            """).first, let (added, removed) = try? Self.decode(row, as: (Int64, Int64).self) else {
+            return QueueTraffic(added: 0, removed: 0)
+        }
+        return QueueTraffic(added: UInt64(max(0, added)), removed: UInt64(max(0, removed)))
+    }
+
+    // MARK: Dead letters
+
+    func deadLetters(of queue: String, limit: Int) throws(DQError) -> [DeadLetter] {
+        let rows = try rows("""
+            SELECT id, priority, body, enqueued_at, attempts, died_at, last_error, exit_status, signal
+            FROM dq.dead WHERE queue = \(queue) ORDER BY id LIMIT \(limit)
+            """)
+        var dead: [DeadLetter] = []
+        for row in rows {
+            let (id, priority, body, enqueuedAt, attempts, diedAt, error, exitStatus, signal) = try Self.decode(
+                row, as: (Int64, Int, Data, Date, Int, Date, String?, Int?, Int?).self)
+            let message = Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt, attempt: attempts)
+            let failure = error.map { DeliveryFailure($0, exitStatus: exitStatus, signal: signal) }
+            dead.append(DeadLetter(message: message, deadAt: diedAt, failure: failure))
+        }
+        return dead
+    }
+
+    func retryDead(of queue: String) throws(DQError) -> Int {
+        try retryDead(queue, ids: nil).count
+    }
+
+    func retryDead(_ ids: [Int64], of queue: String) throws(DQError) -> [Int64] {
+        try retryDead(queue, ids: ids)
+    }
+
+    /// Puts the dead letters `ids` of `queue` (`nil`: all) back at the end of the queue
+    /// under their own ids, with no attempts counted, in one statement; returns their ids.
+    private func retryDead(_ queue: String, ids: [Int64]?) throws(DQError) -> [Int64] {
+        let rows = try rows("""
+            WITH d AS (
+                DELETE FROM dq.dead WHERE queue = \(queue) AND (\(ids == nil) OR id = ANY(\(ids ?? [])))
+                RETURNING id, queue, priority, body, enqueued_at),
+            i AS (
+                INSERT INTO dq.messages (id, seq, queue, priority, body, enqueued_at, visible_at)
+                SELECT id, nextval('dq.message_ids'), queue, priority, body, enqueued_at, now() FROM (SELECT * FROM d ORDER BY id) o
+                RETURNING id)
+            SELECT id FROM i ORDER BY id
+            """)
+        let retried = try rows.map { row throws(DQError) in try Self.decode(row, as: Int64.self) }
+        if !retried.isEmpty { try notify(queue) }
+        return retried
+    }
+
+    func purgeDead(of queue: String) throws(DQError) -> Int {
+        try run("DELETE FROM dq.dead WHERE queue = \(queue)")
+    }
+}

@@ -1,0 +1,153 @@
+import DQSystem
+import DurableQueue
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The store contract (`StoreEngine`) on a PostgreSQL server, for producers and
+/// consumers on several machines (SPEC, "Engines").
+///
+/// Everything lives in the schema `dq` (`PostgresSchema`), created on first use. Each
+/// operation is one statement — most of them one call of a `dq` function — so it commits
+/// whole or not at all, and a lost connection never leaves it half-done. Claims use
+/// `FOR UPDATE SKIP LOCKED`, so consumers never wait for each other; puts on one queue
+/// take turns on a transaction-scoped advisory lock, so ids (and delivery order) follow
+/// commit order. Writers `NOTIFY` the channels they change in the same transaction;
+/// blocked readers `LISTEN` on one connection per store (`SessionKeeper`).
+final class PostgresEngine: StoreEngine {
+    let address: PostgresAddress
+    let options: StoreOptions
+    let pool: SessionPool
+    let keeper: SessionKeeper
+    private let reactorSlot = Mutex<WaitReactor?>(nil)
+    /// When this process last looked for dead lease holders (monotonic ns).
+    private let lastSweep = Atomic<UInt64>(0)
+    /// Sweeps run at most this often per process.
+    static let sweepInterval: UInt64 = 250_000_000
+
+    var location: String { address.description }
+    var logger: Logger { options.logger }
+
+    /// Connects to the server at `address` and makes sure the `dq` schema is there and
+    /// current (creating or migrating it).
+    ///
+    /// - Throws: `DQError.Kind.storeUnavailable` when the server cannot be reached or
+    ///   refuses the login; `.badStore` for a schema written by a newer dq.
+    init(address: PostgresAddress, options: StoreOptions) throws(DQError) {
+        self.address = address
+        self.options = options
+        let lockTimeout = Int64(options.busyTimeout / .milliseconds(1))
+        let location = address.description
+        let full = options.durability == .full
+        let create = options.access == .create
+        pool = SessionPool(address: address, busyTimeout: options.busyTimeout, logger: options.logger) { session throws(PostgresFailure) in
+            try session.run("SELECT set_config('lock_timeout', \(String(lockTimeout) + "ms"), false)")
+            // `--sync full`: every commit waits for its WAL flush, whatever the server's default.
+            if full { try session.run("SET synchronous_commit = on") }
+            try PostgresSchema.prepare(session, location: location, create: create)
+        }
+        keeper = try SessionKeeper(address: address, logger: options.logger)
+        try pool.connectNow()
+    }
+
+    deinit {
+        reactorSlot.withLock { $0?.shutdown() }
+    }
+
+    var leaseHolderDescriptor: Int32? { nil }
+
+    // MARK: Statements
+
+    /// Runs `body` on a pooled connection (see `SessionPool.withSession(_:)`).
+    func session<T>(_ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
+        try pool.withSession(body)
+    }
+
+    /// The rows of one statement.
+    func rows(_ query: PostgresQuery) throws(DQError) -> [PostgresRow] {
+        try session { session throws(PostgresFailure) in try session.rows(query) }
+    }
+
+    /// Runs one statement; returns how many rows it changed or returned.
+    @discardableResult
+    func run(_ query: PostgresQuery) throws(DQError) -> Int {
+        try session { session throws(PostgresFailure) in try session.run(query) }
+    }
+
+    /// Decodes a row, a mismatch being an internal error (the schema is ours).
+    static func decode<each Column: PostgresDecodable>(_ row: PostgresRow, as type: (repeat each Column).Type)
+        throws(DQError) -> (repeat each Column) {
+        do {
+            return try row.decode(type)
+        } catch {
+            throw DQError(.internalError, "unexpected row from PostgreSQL: \(error)")
+        }
+    }
+
+    /// The first column of the first row of one statement (`nil`: no row, or NULL).
+    func scalar<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) throws(DQError) -> T?
+        where T._DecodableType == T {
+        guard let row = try rows(query).first else { return nil }
+        do {
+            return try row.decode(T?.self)
+        } catch {
+            throw DQError(.internalError, "unexpected row from PostgreSQL: \(error)")
+        }
+    }
+
+    /// Wakes the readers waiting on `channel` in every process (outside any other write).
+    func notify(_ channel: String) throws(DQError) {
+        try run("SELECT pg_notify(dq.channel(\(channel)), '')")
+    }
+
+    // MARK: Waiting
+
+    /// This store's wait reactor, made at the first wait.
+    func reactor() throws(DQError) -> WaitReactor {
+        try reactorSlot.withLock { slot throws(DQError) -> WaitReactor in
+            if let reactor = slot { return reactor }
+            let reactor = try WaitReactor(source: keeper)
+            slot = reactor
+            return reactor
+        }
+    }
+
+    /// Returns the leases of processes whose session ended to their queues, at most
+    /// every `sweepInterval` per process.
+    func sweepIfDue() throws(DQError) {
+        let now = SystemClock.monotonicNanoseconds()
+        let last = lastSweep.load(ordering: .relaxed)
+        guard now &- last >= Self.sweepInterval,
+              lastSweep.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
+        let queues = try rows("SELECT dq.sweep(\(keeper.currentHolder))")
+        if !queues.isEmpty {
+            logger.notice("returned the leases of a process that died", metadata: ["queues": "\(queues.count)"])
+        }
+    }
+
+    /// Blocks until `look` returns a value, `timeout` passes (`nil`: never), or
+    /// `interrupt` is signalled, sleeping on `channel`'s notifications in between.
+    func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
+                 look: () throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
+        if timeout == .zero {
+            if case .done(let value) = try look() { return value }
+            return nil
+        }
+        return try reactor().wait(on: channel, timeout: timeout, interrupt: interrupt) { _ throws(DQError) in
+            keeper.revive()
+            return try look()
+        }
+    }
+
+    /// The async `wait(on:timeout:interrupt:look:)`.
+    func wait<T>(on channel: String, timeout: Duration?, look: () throws(DQError) -> WaitStep<T>) async throws(DQError) -> T? {
+        if timeout == .zero {
+            if case .done(let value) = try look() { return value }
+            return nil
+        }
+        return try await reactor().wait(on: channel, timeout: timeout) { _ throws(DQError) in
+            keeper.revive()
+            return try look()
+        }
+    }
+}

@@ -1,0 +1,381 @@
+import DurableQueue
+import FoundationEssentials
+import PostgresNIO
+
+/// The `dq` schema on the server: its tables and the functions that do each queue
+/// operation in one round trip, versioned in `dq.meta` as SQLite's file is with
+/// `user_version`. Created on first use; an older version is migrated, and a newer one
+/// refused. docs/SCHEMA.md describes it.
+enum PostgresSchema {
+    /// The version this build writes.
+    static let version = 1
+
+    /// The first keys of dq's advisory locks (the second key says which one): each kind
+    /// has its own, so that a lock of one kind never waits for one of another.
+    enum LockSpace {
+        /// A lease holder's session lock; the second key is its id (`dq.holders`).
+        static let holders: Int32 = 25713
+        /// Puts on one queue, until they commit; the second key is `hashtext(queue)`.
+        static let puts: Int32 = 25714
+        /// `dq lock NAME`; the second key is `hashtext(name)`.
+        static let named: Int32 = 25715
+        /// Creating or migrating the schema.
+        static let schema: Int32 = 25716
+        /// Read-modify-write updates of one dict key; the second key is `hashtext(dict/key)`.
+        static let dictKeys: Int32 = 25717
+    }
+
+    /// Makes sure the schema is there and current: creates or migrates it in one
+    /// transaction under an advisory lock, so that processes arriving together take turns
+    /// and the later ones find it done.
+    ///
+    /// - Throws: `DQError.Kind.badStore` for a schema written by a newer dq.
+    static func prepare(_ session: PostgresSession, location: String, create: Bool) throws(PostgresFailure) {
+        let found = try installed(session, location: location)
+        if found == version { return }
+        if found == 0 && !create {
+            throw PostgresFailure(.error(DQError(.storeUnavailable, "no store at \(location) (it has no schema dq yet)")))
+        }
+        try session.run("BEGIN")
+        do throws(PostgresFailure) {
+            try session.run("SELECT pg_advisory_xact_lock(\(LockSpace.schema), 0)")
+            if try installed(session, location: location) != version {
+                try session.run(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS dq"))
+                try session.simple(creation)
+            }
+            try session.run("COMMIT")
+        } catch {
+            _ = try? session.run("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The version of the schema on the server (0: none yet).
+    private static func installed(_ session: PostgresSession, location: String) throws(PostgresFailure) -> Int {
+        let exists = try session.rows("SELECT to_regclass('dq.meta') IS NOT NULL")
+        guard let row = exists.first, (try? row.decode(Bool.self)) == true else { return 0 }
+        let rows = try session.rows("SELECT value FROM dq.meta WHERE name = 'schema_version'")
+        let found = rows.first.flatMap { try? $0.decode(Int64.self) }.map(Int.init) ?? 0
+        if found > version {
+            throw PostgresFailure(.error(DQError(
+                .badStore, "\(location) holds dq schema version \(found), newer than this dq understands (\(version)): upgrade dq")))
+        }
+        return found
+    }
+
+    /// Version 1, whole.
+    static let creation = #"""
+    CREATE TABLE dq.meta (name text PRIMARY KEY, value bigint NOT NULL);
+    INSERT INTO dq.meta VALUES ('schema_version', 1);
+
+    -- Message ids, and the order of messages within a priority (`seq`): a retried dead
+    -- letter keeps its id and goes to the back with a new seq.
+    CREATE SEQUENCE dq.message_ids AS bigint;
+    CREATE SEQUENCE dq.lease_tokens AS bigint;
+    CREATE SEQUENCE dq.holder_ids AS integer CYCLE;
+
+    CREATE TABLE dq.messages (
+        id bigint PRIMARY KEY,
+        seq bigint NOT NULL,
+        queue text NOT NULL,
+        priority integer NOT NULL,
+        body bytea NOT NULL,
+        dedup_key text,
+        enqueued_at timestamptz NOT NULL,
+        visible_at timestamptz NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        lease_token bigint,
+        holder integer
+    );
+    CREATE INDEX messages_order ON dq.messages (queue, priority DESC, seq);
+    CREATE INDEX messages_due ON dq.messages (queue, visible_at);
+    CREATE UNIQUE INDEX messages_dedup ON dq.messages (queue, dedup_key) WHERE dedup_key IS NOT NULL;
+    CREATE INDEX messages_holder ON dq.messages (holder) WHERE holder IS NOT NULL;
+
+    CREATE TABLE dq.dead (
+        id bigint PRIMARY KEY,
+        queue text NOT NULL,
+        priority integer NOT NULL,
+        body bytea NOT NULL,
+        enqueued_at timestamptz NOT NULL,
+        attempts integer NOT NULL,
+        died_at timestamptz NOT NULL,
+        last_error text,
+        exit_status integer,
+        signal integer
+    );
+    CREATE INDEX dead_queue ON dq.dead (queue, id);
+
+    CREATE TABLE dq.holders (id integer PRIMARY KEY, since timestamptz NOT NULL DEFAULT now());
+
+    CREATE UNLOGGED TABLE dq.traffic (
+        queue text NOT NULL,
+        shard integer NOT NULL,
+        added bigint NOT NULL DEFAULT 0,
+        removed bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (queue, shard)
+    );
+
+    CREATE TABLE dq.dict_entries (
+        dict text NOT NULL, key text NOT NULL, value bytea NOT NULL, version bigint NOT NULL,
+        PRIMARY KEY (dict, key)
+    );
+    CREATE SEQUENCE dq.versions AS bigint;
+    CREATE SEQUENCE dq.list_positions AS bigint;
+    CREATE TABLE dq.list_values (list text NOT NULL, position bigint NOT NULL, value bytea NOT NULL, PRIMARY KEY (list, position));
+    CREATE TABLE dq.counters (name text PRIMARY KEY, value bigint NOT NULL);
+    CREATE TABLE dq.events (name text PRIMARY KEY, is_set boolean NOT NULL);
+
+    -- The LISTEN/NOTIFY channel of a queue or a piece of shared state: an identifier
+    -- made from the name, which may be up to 200 bytes of any UTF-8.
+    CREATE FUNCTION dq.channel(name text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT 'dq_' || left(md5(name), 24) $$;
+
+    CREATE FUNCTION dq.count_traffic(p_queue text, p_added bigint, p_removed bigint) RETURNS void LANGUAGE sql
+    AS $$
+        INSERT INTO dq.traffic AS t (queue, shard, added, removed) VALUES (p_queue, pg_backend_pid() % 8, p_added, p_removed)
+        ON CONFLICT (queue, shard) DO UPDATE SET added = t.added + excluded.added, removed = t.removed + excluded.removed
+    $$;
+
+    -- Puts a batch on a queue. Puts on one queue take turns (the transaction-scoped
+    -- advisory lock, held until commit), so ids follow commit order within a queue.
+    CREATE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities integer[], p_delays bigint[], p_keys text[])
+    RETURNS TABLE (id bigint, duplicate boolean) LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer := coalesce(cardinality(p_bodies), 0);
+        v_ids bigint[];
+        v_id bigint;
+        v_added integer := 0;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25714, hashtext(p_queue));
+        IF n = 0 THEN RETURN; END IF;
+        IF NOT EXISTS (SELECT 1 FROM unnest(p_keys) k WHERE k <> '') THEN
+            v_ids := ARRAY(SELECT nextval('dq.message_ids') FROM generate_series(1, n));
+            INSERT INTO dq.messages (id, seq, queue, priority, body, enqueued_at, visible_at)
+            SELECT v_ids[i], v_ids[i], p_queue, p_priorities[i], p_bodies[i], now(), now() + p_delays[i] * interval '1 microsecond'
+            FROM generate_series(1, n) AS i;
+            RETURN QUERY SELECT v_ids[i], false FROM generate_series(1, n) AS i;
+            v_added := n;
+        ELSE
+            FOR i IN 1 .. n LOOP
+                v_id := NULL;
+                IF p_keys[i] <> '' THEN
+                    SELECT m.id INTO v_id FROM dq.messages m WHERE m.queue = p_queue AND m.dedup_key = p_keys[i];
+                END IF;
+                IF v_id IS NOT NULL THEN
+                    id := v_id; duplicate := true; RETURN NEXT;
+                ELSE
+                    v_id := nextval('dq.message_ids');
+                    INSERT INTO dq.messages (id, seq, queue, priority, body, dedup_key, enqueued_at, visible_at)
+                    VALUES (v_id, v_id, p_queue, p_priorities[i], p_bodies[i], nullif(p_keys[i], ''), now(),
+                            now() + p_delays[i] * interval '1 microsecond');
+                    id := v_id; duplicate := false; RETURN NEXT;
+                    v_added := v_added + 1;
+                END IF;
+            END LOOP;
+        END IF;
+        IF v_added > 0 THEN
+            PERFORM pg_notify(dq.channel(p_queue), '');
+            PERFORM dq.count_traffic(p_queue, v_added, 0);
+        END IF;
+    END $$;
+
+    -- Removes up to p_limit deliverable messages (a get: at-most-once).
+    CREATE FUNCTION dq.take(p_queue text, p_limit integer)
+    RETURNS TABLE (id bigint, seq bigint, priority integer, body bytea, enqueued_at timestamptz, attempts integer)
+    LANGUAGE plpgsql AS $$
+    DECLARE n integer;
+    BEGIN
+        RETURN QUERY
+        DELETE FROM dq.messages m WHERE m.id IN (
+            SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
+            ORDER BY c.priority DESC, c.seq LIMIT p_limit FOR UPDATE SKIP LOCKED)
+        RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts + 1;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n > 0 THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
+    END $$;
+
+    -- Moves the messages p_ids to the dead letters with a reason.
+    CREATE FUNCTION dq.bury(p_ids bigint[], p_error text, p_exit integer, p_signal integer) RETURNS integer
+    LANGUAGE plpgsql AS $$
+    DECLARE n integer;
+    BEGIN
+        WITH b AS (DELETE FROM dq.messages m WHERE m.id = ANY(p_ids) RETURNING m.*)
+        INSERT INTO dq.dead (id, queue, priority, body, enqueued_at, attempts, died_at, last_error, exit_status, signal)
+        SELECT b.id, b.queue, b.priority, b.body, b.enqueued_at, b.attempts, now(),
+               coalesce(p_error, 'not settled after ' || b.attempts || ' deliveries: its lease ran out or its consumer died'),
+               p_exit, p_signal
+        FROM b;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
+    END $$;
+
+    -- Acks p_ack (id, token pairs; any stale: nothing done, error DQ001), then leases up
+    -- to p_limit deliverable messages, burying those that already had p_max_attempts
+    -- deliveries and taking others in their place.
+    CREATE FUNCTION dq.receive(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer, p_holder integer,
+                               p_ack_ids bigint[], p_ack_tokens bigint[])
+    RETURNS TABLE (id bigint, seq bigint, priority integer, body bytea, enqueued_at timestamptz, attempts integer,
+                   token bigint, leased_until timestamptz)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer;
+        v_claimed bigint[];
+        v_spent bigint[];
+        v_leased integer := 0;
+    BEGIN
+        IF coalesce(cardinality(p_ack_ids), 0) > 0 THEN
+            DELETE FROM dq.messages m USING unnest(p_ack_ids, p_ack_tokens) AS a(id, token)
+            WHERE m.id = a.id AND m.lease_token = a.token AND m.queue = p_queue;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n < cardinality(p_ack_ids) THEN
+                RAISE EXCEPTION 'a receipt to ack is stale' USING ERRCODE = 'DQ001';
+            END IF;
+            PERFORM dq.count_traffic(p_queue, 0, n);
+        END IF;
+        LOOP
+            v_claimed := ARRAY(
+                SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
+                ORDER BY c.priority DESC, c.seq LIMIT p_limit - v_leased FOR UPDATE SKIP LOCKED);
+            EXIT WHEN cardinality(v_claimed) = 0;
+            v_spent := ARRAY(SELECT s.id FROM dq.messages s WHERE s.id = ANY(v_claimed) AND s.attempts >= p_max_attempts);
+            IF cardinality(v_spent) > 0 THEN PERFORM dq.bury(v_spent, NULL, NULL, NULL); END IF;
+            RETURN QUERY
+            UPDATE dq.messages m SET attempts = m.attempts + 1, lease_token = nextval('dq.lease_tokens'), holder = p_holder,
+                   visible_at = now() + p_lease * interval '1 microsecond'
+            WHERE m.id = ANY(v_claimed) AND NOT m.id = ANY(v_spent)
+            RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts, m.lease_token, m.visible_at;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            v_leased := v_leased + n;
+            EXIT WHEN cardinality(v_spent) = 0 OR v_leased >= p_limit;
+        END LOOP;
+    END $$;
+
+    -- Acks one delivery: true, or false for a stale receipt.
+    CREATE FUNCTION dq.ack(p_queue text, p_id bigint, p_token bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM dq.messages m WHERE m.id = p_id AND m.lease_token = p_token AND m.queue = p_queue;
+        IF NOT FOUND THEN RETURN false; END IF;
+        PERFORM dq.count_traffic(p_queue, 0, 1);
+        RETURN true;
+    END $$;
+
+    -- Returns a delivery to its queue after p_delay µs, or buries it with the failure once
+    -- it has had p_max_attempts deliveries: true, or false for a stale receipt.
+    CREATE FUNCTION dq.nack(p_queue text, p_id bigint, p_token bigint, p_delay bigint, p_max_attempts integer,
+                            p_error text, p_exit integer, p_signal integer) RETURNS boolean LANGUAGE plpgsql AS $$
+    DECLARE v_attempts integer;
+    BEGIN
+        SELECT m.attempts INTO v_attempts FROM dq.messages m
+        WHERE m.id = p_id AND m.lease_token = p_token AND m.queue = p_queue FOR UPDATE;
+        IF NOT FOUND THEN RETURN false; END IF;
+        IF v_attempts >= p_max_attempts THEN
+            PERFORM dq.bury(ARRAY[p_id], coalesce(p_error, 'failed ' || v_attempts || ' deliveries'), p_exit, p_signal);
+        ELSE
+            UPDATE dq.messages SET lease_token = NULL, holder = NULL, visible_at = now() + p_delay * interval '1 microsecond'
+            WHERE id = p_id;
+            PERFORM pg_notify(dq.channel(p_queue), '');
+        END IF;
+        RETURN true;
+    END $$;
+
+    -- Moves up to p_limit (NULL: all) ready messages of p_source in delivery order, or
+    -- with p_dead its dead letters oldest first, to p_dest as new messages there; one
+    -- whose dedup key p_dest holds is dropped and counted as a duplicate.
+    CREATE FUNCTION dq.move(p_source text, p_dest text, p_limit bigint, p_dead boolean)
+    RETURNS TABLE (moved integer, duplicates integer) LANGUAGE plpgsql AS $$
+    DECLARE
+        v_priorities integer[];
+        v_bodies bytea[];
+        v_keys text[];
+        v_id bigint;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25714, hashtext(p_dest));
+        moved := 0; duplicates := 0;
+        IF p_dead THEN
+            WITH d AS (DELETE FROM dq.dead WHERE id IN (
+                    SELECT c.id FROM dq.dead c WHERE c.queue = p_source ORDER BY c.id LIMIT p_limit FOR UPDATE SKIP LOCKED)
+                RETURNING dq.dead.id, dq.dead.priority, dq.dead.body)
+            SELECT array_agg(d.priority ORDER BY d.id), array_agg(d.body ORDER BY d.id), array_agg(NULL::text ORDER BY d.id)
+            INTO v_priorities, v_bodies, v_keys FROM d;
+        ELSE
+            WITH d AS (DELETE FROM dq.messages WHERE id IN (
+                    SELECT c.id FROM dq.messages c WHERE c.queue = p_source AND c.visible_at <= now()
+                    ORDER BY c.priority DESC, c.seq LIMIT p_limit FOR UPDATE SKIP LOCKED)
+                RETURNING dq.messages.seq, dq.messages.priority, dq.messages.body, dq.messages.dedup_key)
+            SELECT array_agg(d.priority ORDER BY d.priority DESC, d.seq), array_agg(d.body ORDER BY d.priority DESC, d.seq),
+                   array_agg(d.dedup_key ORDER BY d.priority DESC, d.seq)
+            INTO v_priorities, v_bodies, v_keys FROM d;
+        END IF;
+        FOR i IN 1 .. coalesce(cardinality(v_bodies), 0) LOOP
+            IF v_keys[i] IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM dq.messages m WHERE m.queue = p_dest AND m.dedup_key = v_keys[i]) THEN
+                duplicates := duplicates + 1;
+                CONTINUE;
+            END IF;
+            v_id := nextval('dq.message_ids');
+            INSERT INTO dq.messages (id, seq, queue, priority, body, dedup_key, enqueued_at, visible_at)
+            VALUES (v_id, v_id, p_dest, v_priorities[i], v_bodies[i], v_keys[i], now(), now());
+            moved := moved + 1;
+        END LOOP;
+        IF moved > 0 THEN
+            PERFORM pg_notify(dq.channel(p_dest), '');
+            PERFORM dq.count_traffic(p_dest, moved, 0);
+        END IF;
+        IF NOT p_dead AND moved + duplicates > 0 THEN PERFORM dq.count_traffic(p_source, 0, moved + duplicates); END IF;
+        RETURN NEXT;
+    END $$;
+
+    -- Returns the leases of holders whose session ended (their advisory lock is gone) to
+    -- their queues, waking the queues' readers; returns those queues.
+    CREATE FUNCTION dq.sweep(p_me integer) RETURNS SETOF text LANGUAGE plpgsql AS $$
+    DECLARE
+        v_gone integer[];
+        v_queue text;
+    BEGIN
+        v_gone := ARRAY(
+            SELECT h.id FROM dq.holders h WHERE h.id <> p_me AND NOT EXISTS (
+                SELECT 1 FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND l.classid = 25713 AND l.objid = h.id AND l.objsubid = 2 AND l.granted));
+        IF cardinality(v_gone) = 0 THEN RETURN; END IF;
+        FOR v_queue IN
+            WITH r AS (UPDATE dq.messages m SET visible_at = least(m.visible_at, now()), lease_token = NULL, holder = NULL
+                       WHERE m.holder = ANY(v_gone) RETURNING m.queue)
+            SELECT DISTINCT r.queue FROM r
+        LOOP
+            PERFORM pg_notify(dq.channel(v_queue), '');
+            RETURN NEXT v_queue;
+        END LOOP;
+        DELETE FROM dq.holders WHERE id = ANY(v_gone);
+    END $$;
+    """#
+}
+
+extension PostgresSession {
+    /// Runs several statements, one at a time (the extended protocol takes one per
+    /// message). Statements end with `;` at the end of a line outside `$$` bodies.
+    func simple(_ sql: String) throws(PostgresFailure) {
+        for statement in Self.statements(sql) {
+            try run(PostgresQuery(unsafeSQL: statement))
+        }
+    }
+
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var inBody = false
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("--") && !inBody { continue }
+            current += line + "\n"
+            if line.ranges(of: "$$").count % 2 == 1 { inBody.toggle() }
+            if !inBody && trimmed.hasSuffix(";") {
+                statements.append(current)
+                current = ""
+            }
+        }
+        if !current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { statements.append(current) }
+        return statements
+    }
+}

@@ -1,0 +1,191 @@
+import DQSystem
+import DurableQueue
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The one long-lived connection of a store in this process: it `LISTEN`s for the
+/// channels its waiters wait on, and holds this process's lease-holder lock (a session
+/// advisory lock, which the server drops when the session ends, however the process
+/// ends). It is the store's `RingSource`: notifications arrive on NIO's event loop,
+/// which notes the channel and signals an eventfd that the `WaitReactor` polls.
+///
+/// When the connection is lost (a server restart), the next look of any waiter
+/// (`revive()`) opens a new one, listens again and takes the holder lock again; rings
+/// sent meanwhile count as lost, so every waiter looks again.
+final class SessionKeeper: RingSource, Sendable {
+    let address: PostgresAddress
+    private let logger: Logger
+    private let counter: EventCounter
+    /// Server channel names rung since the last drain, and whether rings were lost.
+    private let rung = Mutex<(channels: Set<String>, lost: Bool)>(([], false))
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var session: PostgresSession?
+        /// Per server channel: its listener in the client, and the waiters' channels it serves.
+        var listens: [String: (context: PostgresListenContext, channels: Set<String>)] = [:]
+        /// Each watched waiter channel's server channel.
+        var serverChannel: [String: String] = [:]
+        /// This process's lease-holder id, once it has leased with `releaseOnExit`.
+        var holder: Int32?
+    }
+
+    init(address: PostgresAddress, logger: Logger) throws(DQError) {
+        self.address = address
+        self.logger = logger
+        do throws(Errno) {
+            counter = try EventCounter()
+        } catch {
+            throw DQError(.resourceExhausted, "cannot make a wake-up descriptor: \(error.message)")
+        }
+    }
+
+    deinit {
+        state.withLock { state in state.session?.close() }
+        counter.close()
+    }
+
+    var descriptor: DQSystem.FileDescriptor { counter.descriptor }
+
+    // MARK: RingSource
+
+    func watch(_ channel: String) throws(DQError) {
+        try state.withLock { state throws(DQError) in
+            let session = try connected(&state)
+            let server = try Self.answer { () throws(PostgresFailure) in
+                try session.rows("SELECT dq.channel(\(channel))").first.flatMap { try? $0.decode(String.self) } ?? ""
+            }
+            if state.listens[server] != nil {
+                state.listens[server]?.channels.insert(channel)
+            } else {
+                let context = listen(server, on: session)
+                state.listens[server] = (context, [channel])
+                // The listener's own LISTEN went first on this connection: once this one
+                // is answered, the server delivers every later notification.
+                _ = try Self.answer { () throws(PostgresFailure) in try session.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(server)""#)) }
+            }
+            state.serverChannel[channel] = server
+        }
+    }
+
+    func isWatching(_ channel: String) -> Bool {
+        state.withLock { $0.serverChannel[channel] != nil }
+    }
+
+    func unwatch(_ channel: String) {
+        state.withLock { state in
+            guard let server = state.serverChannel.removeValue(forKey: channel) else { return }
+            state.listens[server]?.channels.remove(channel)
+            if state.listens[server]?.channels.isEmpty == true {
+                // Stopping the last listener of a channel sends its UNLISTEN.
+                state.listens.removeValue(forKey: server)?.context.stop()
+            }
+        }
+    }
+
+    func drain(_ rung: (String) -> Void) -> Bool {
+        counter.clear()
+        let (servers, lost) = self.rung.withLock { taken in
+            defer { taken = ([], false) }
+            return taken
+        }
+        let channels = state.withLock { state in servers.flatMap { state.listens[$0]?.channels ?? [] } }
+        for channel in channels { rung(channel) }
+        return !lost
+    }
+
+    func waiterArrived(on channel: String) {}
+    func waiterLeft(_ channel: String) {}
+
+    // MARK: The connection
+
+    /// Opens a new connection if the last one was lost; then every waiter looks again.
+    /// Failure is left for the waiter's own statements to report.
+    func revive() {
+        state.withLock { state in
+            guard let session = state.session, !session.isClosed else {
+                if state.session != nil || !state.listens.isEmpty || state.holder != nil {
+                    _ = try? connected(&state)
+                }
+                return
+            }
+        }
+    }
+
+    /// This process's lease-holder id: the first call registers it (a session advisory
+    /// lock held by this connection, then its `dq.holders` row).
+    func holderID() throws(DQError) -> Int32 {
+        try state.withLock { state throws(DQError) -> Int32 in
+            if let holder = state.holder, let session = state.session, !session.isClosed { return holder }
+            let session = try connected(&state)
+            if let holder = state.holder { return holder }
+            let holder = try Self.answer { () throws(PostgresFailure) -> Int32 in
+                let id = try session.rows("SELECT nextval('dq.holder_ids')::integer").first.flatMap { try? $0.decode(Int32.self) } ?? 0
+                try Self.register(holder: id, on: session)
+                return id
+            }
+            state.holder = holder
+            return holder
+        }
+    }
+
+    /// The holder id if this process has one (0 otherwise), without registering.
+    var currentHolder: Int32 { state.withLock { $0.holder ?? 0 } }
+
+    private static func register(holder: Int32, on session: PostgresSession) throws(PostgresFailure) {
+        try session.run("SELECT pg_advisory_lock(\(PostgresSchema.LockSpace.holders), \(holder))")
+        try session.run("INSERT INTO dq.holders (id) VALUES (\(holder)) ON CONFLICT (id) DO UPDATE SET since = now()")
+    }
+
+    /// The live connection, opening a new one (listening again, holding the holder lock
+    /// again) if there is none.
+    private func connected(_ state: inout State) throws(DQError) -> PostgresSession {
+        if let session = state.session, !session.isClosed { return session }
+        let reopened = state.session != nil
+        state.session?.close()
+        state.session = nil
+        let session = try PostgresSession.open(address, id: 0, logger: logger)
+        let counter = self.counter
+        session.connection.closeFuture.whenComplete { _ in counter.signal() }
+        do throws(PostgresFailure) {
+            if let holder = state.holder { try Self.register(holder: holder, on: session) }
+            for server in state.listens.keys {
+                state.listens[server]?.context = listen(server, on: session)
+                try session.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(server)""#))
+            }
+        } catch {
+            session.close()
+            throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)")
+        }
+        state.session = session
+        if reopened {
+            logger.notice("reconnected to PostgreSQL", metadata: ["store": "\(address)"])
+            rung.withLock { $0.lost = true }
+            counter.signal()
+        }
+        return session
+    }
+
+    private func listen(_ server: String, on session: PostgresSession) -> PostgresListenContext {
+        session.connection.addListener(channel: server) { [weak self] _, _ in self?.ring(server) }
+    }
+
+    /// A notification on `server` arrived (on NIO's event loop).
+    private func ring(_ server: String) {
+        rung.withLock { _ = $0.channels.insert(server) }
+        counter.signal()
+    }
+
+    /// `body`'s value, with a failure as the `DQError` it means.
+    private static func answer<T>(_ body: () throws(PostgresFailure) -> T) throws(DQError) -> T {
+        do {
+            return try body()
+        } catch {
+            switch error.kind {
+            case .error(let error): throw error
+            case .connectionLost, .retry: throw DQError(.storeUnavailable, "lost the connection to PostgreSQL")
+            }
+        }
+    }
+}

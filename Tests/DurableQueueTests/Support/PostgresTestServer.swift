@@ -1,0 +1,42 @@
+import DurableQueue
+@testable import DurableQueuePostgres
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The PostgreSQL server the tests use: the one `.ci/run` starts, named by
+/// `$DQ_TEST_POSTGRES` (tests that need it are skipped, or not generated, without it).
+enum PostgresTestServer {
+    /// The server's address, if the tests have one.
+    static let address: PostgresAddress? = ProcessInfo.processInfo.environment["DQ_TEST_POSTGRES"]
+        .flatMap { try? PostgresAddress($0) }
+
+    private static let counter = Atomic<Int>(0)
+
+    /// A new, empty database on the test server, as a `postgres://` address: each test
+    /// gets a store of its own (the schema `dq` is per database).
+    static func freshDatabase() throws -> String {
+        guard let address else { throw DQError(.storeUnavailable, "DQ_TEST_POSTGRES is not set") }
+        let name = "dq_test_\(getpid())_\(counter.add(1, ordering: .relaxed).newValue)_\(UInt32.random(in: 0 ... .max))"
+        let session = try PostgresSession.open(address, id: 0, logger: Logger(label: "dq.test"))
+        defer { session.close() }
+        do {
+            try session.run(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""))
+        } catch {
+            throw DQError(.storeUnavailable, "cannot create test database \(name): \(error.kind)")
+        }
+        return Self.address(of: address, database: name)
+    }
+
+    /// `address` with another database.
+    static func address(of address: PostgresAddress, database: String) -> String {
+        let user = address.user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? address.user
+        switch address.endpoint {
+        case .socket(let directory, let port):
+            return "postgres://\(user)@/\(database)?host=\(directory)&port=\(port)"
+        case .tcp(let host, let port):
+            return "postgres://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)?sslmode=disable"
+        }
+    }
+}
