@@ -28,6 +28,9 @@ public struct TortureRun {
     /// Whether each command appends through a child of its own, which outlives a
     /// worker killed meanwhile.
     let grandchild: Bool
+    /// The store to torture (its queue `torture`, dropped first); `nil`: a fresh SQLite
+    /// file in the run's folder.
+    let db: String?
     /// Starts a process (the first argument is the executable's path) with its output
     /// discarded, and returns it.
     let start: ([String]) throws -> ChildProcess
@@ -35,7 +38,9 @@ public struct TortureRun {
     let progress: (String) -> Void
 
     public init(executable: String, sync: Durability, producers: Int, workers: Int, seconds: Double, rate: Double,
-                grandchild: Bool, start: @escaping ([String]) throws -> ChildProcess, progress: @escaping (String) -> Void) {
+                grandchild: Bool, db: String? = nil, start: @escaping ([String]) throws -> ChildProcess,
+                progress: @escaping (String) -> Void) {
+        self.db = db
         self.executable = executable
         self.sync = sync
         self.producers = producers
@@ -86,7 +91,8 @@ public struct TortureRun {
     /// Where a producer's and the workers' files are, in `root`.
     private struct Files {
         let root: String
-        var db: String { root + "/store.db" }
+        let store: String?
+        var db: String { store ?? root + "/store.db" }
         var processed: String { root + "/processed" }
         func producerLog(_ index: Int) -> String { root + "/produced-\(index)" }
     }
@@ -103,8 +109,9 @@ public struct TortureRun {
     }
 
     private func run(root: String) throws -> Report {
-        let files = Files(root: root)
+        let files = Files(root: root, store: db)
         let store = try Store.open(files.db, options: StoreOptions(durability: sync))
+        _ = try store.queue("torture").drop()
         var report = Report()
         var producerProcesses = try (0..<producers).map { try startProducer($0, files) }
         var workerProcesses = try (0..<workers).map { _ in try startWorker(files) }

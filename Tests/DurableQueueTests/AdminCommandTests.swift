@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import DurableQueue
+import DurableQueuePostgres
 
 /// `dq queues`, `drop`, `show`, `delete`, `retry-dead ID…`, `move`, and `peek --follow /
 /// --delayed / --leased / --dead`, run as the built binary.
 @Suite("Queue admin commands")
 struct AdminCommandTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
     /// Runs `dq` on the test's store.
     func run(_ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
@@ -46,6 +47,7 @@ struct AdminCommandTests {
 
     /// How many readers wait on `queue`'s doorbell, as the store's shared counts say.
     func waiters(on queue: String) throws -> UInt64 {
+        if PostgresAddress.isAddress(db) { return UInt64(max(0, PostgresTestServer.listeners(on: db, channel: queue))) }
         let counts = try Data(contentsOf: URL(fileURLWithPath: db + "-wake/waiters"))
         let slot = Int(Doorbells.hash(queue) % UInt64(WaiterCounts.slots))
         return counts.withUnsafeBytes { $0.load(fromByteOffset: slot * 8, as: UInt64.self) } & 0xFFFF_FFFF
@@ -60,8 +62,9 @@ struct AdminCommandTests {
 
     // MARK: queues, drop
 
-    @Test("queues: one name per line, sorted; --json one object per queue with its counts; nothing for an empty store")
-    func queues() throws {
+    @Test("queues: one name per line, sorted; --json one object per queue with its counts; nothing for an empty store", arguments: EngineUnderTest.allCases)
+    func queues(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         #expect(try run(["queues"]).status == 73, "no store yet: nothing made")
         #expect(try run(["purge", "none"]).status == 0)
         expectOutput(try run(["queues"]), "")
@@ -78,8 +81,9 @@ struct AdminCommandTests {
             """)
     }
 
-    @Test("drop: every message and dead letter goes, and the queue is in neither queues nor stats --json")
-    func drop() throws {
+    @Test("drop: every message and dead letter goes, and the queue is in neither queues nor stats --json", arguments: EngineUnderTest.allCases)
+    func drop(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try put("q", ["a", "b", "c"])
         _ = try put("q", ["keyed"], ["--key", "k"])
         _ = try put("q", ["later"], ["--delay", "1h"])
@@ -97,8 +101,9 @@ struct AdminCommandTests {
 
     // MARK: show, delete, retry-dead
 
-    @Test("show: the body raw, or --json with state, due time, lease end; exit 1 for an unknown id, 64 for a bad one")
-    func show() throws {
+    @Test("show: the body raw, or --json with state, due time, lease end; exit 1 for an unknown id, 64 for a bad one", arguments: EngineUnderTest.allCases)
+    func show(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let body = Data([0, 0xFF, 10, 0x41])
         let binary = try #require(try objects(run(["put", "q", "--json"], stdin: body).stdoutText).first?["id"] as? String)
         let delayed = try put("q", ["later"], ["--delay", "1h", "--priority", "4"])[0]
@@ -127,8 +132,9 @@ struct AdminCommandTests {
         expectFailure(try run(["show", "q"]), status: 64, mentioning: "id")
     }
 
-    @Test("show finds a dead letter, with dead_at and the deliveries it had")
-    func showDead() throws {
+    @Test("show finds a dead letter, with dead_at and the deliveries it had", arguments: EngineUnderTest.allCases)
+    func showDead(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try put("q", ["poison"])
         let id = try bury("q")
         let dead = try #require(try objects(run(["show", "q", id, "--json"]).stdoutText).first)
@@ -136,8 +142,9 @@ struct AdminCommandTests {
         #expect(dead["body"] as? String == "poison")
     }
 
-    @Test("delete: removes messages in any state; unknown ids exit 1 named in one line, the others still deleted")
-    func delete() throws {
+    @Test("delete: removes messages in any state; unknown ids exit 1 named in one line, the others still deleted", arguments: EngineUnderTest.allCases)
+    func delete(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let ids = try put("q", ["a", "b", "c"])
         let keyed = try put("q", ["keyed"], ["--key", "k"])[0]
         let delayed = try put("q", ["later"], ["--delay", "1h"])[0]
@@ -156,8 +163,9 @@ struct AdminCommandTests {
         expectFailure(try run(["delete", "q"]), status: 64, mentioning: "id")
     }
 
-    @Test("retry-dead with ids puts back only those dead letters; unknown ids exit 1; without ids, all")
-    func retryDeadByID() throws {
+    @Test("retry-dead with ids puts back only those dead letters; unknown ids exit 1; without ids, all", arguments: EngineUnderTest.allCases)
+    func retryDeadByID(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try put("q", ["one", "two", "three"])
         let dead = try (0..<3).map { _ in try bury("q") }
         expectOutput(try run(["retry-dead", "q", dead[1], "--json"]), "{\"retried\":1}\n")
@@ -173,8 +181,9 @@ struct AdminCommandTests {
 
     // MARK: move
 
-    @Test("move keeps binary bodies, priorities and delivery order; prints the count moved")
-    func move() throws {
+    @Test("move keeps binary bodies, priorities and delivery order; prints the count moved", arguments: EngineUnderTest.allCases)
+    func move(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let binary = Data([0xFF, 0, 0xFE, 10])
         _ = try run(["put", "src", "--priority", "2"], stdin: binary)
         _ = try put("src", ["plain"])
@@ -188,8 +197,9 @@ struct AdminCommandTests {
         expectOutput(try run(["queues", "--json"]), "{\"queue\":\"src\",\"ready\":0,\"delayed\":1,\"leased\":0,\"dead\":0}\n")
     }
 
-    @Test("move -n N moves at most N; a dedup key DEST holds drops the moved message and says so")
-    func moveDuplicatesAndLimit() throws {
+    @Test("move -n N moves at most N; a dedup key DEST holds drops the moved message and says so", arguments: EngineUnderTest.allCases)
+    func moveDuplicatesAndLimit(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try put("src", ["k1"], ["--key", "one"])
         _ = try put("src", ["k2"], ["--key", "two"])
         _ = try put("src", ["rest"])
@@ -203,8 +213,9 @@ struct AdminCommandTests {
         expectOutput(try run(["move", "src", "dst"]), "0\n")
     }
 
-    @Test("move --dead redrives dead letters with attempts reset; bad arguments exit 64")
-    func moveDead() throws {
+    @Test("move --dead redrives dead letters with attempts reset; bad arguments exit 64", arguments: EngineUnderTest.allCases)
+    func moveDead(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try put("failed", ["p1", "p2"])
         _ = try bury("failed")
         _ = try bury("failed")
@@ -220,8 +231,9 @@ struct AdminCommandTests {
 
     // MARK: peek views
 
-    @Test("peek --follow prints what is there, then a put by another process, each once; SIGTERM ends it with 0")
-    func follow() throws {
+    @Test("peek --follow prints what is there, then a put by another process, each once; SIGTERM ends it with 0", arguments: EngineUnderTest.allCases)
+    func follow(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try put("q", ["one", "two"])
         let follower = try FollowingProcess(["peek", "q", "--follow", "--db", db])
         #expect(follower.awaitOutput("one\ntwo\n"))
@@ -240,8 +252,9 @@ struct AdminCommandTests {
     /// A put rings a lone waiter before its commit; a tail woken then must still see the
     /// message, not wait for the once-a-second safety re-check. 700 ms is hundreds of
     /// times the usual wake-up, and still under the re-check.
-    @Test("a lone peek --follow sees each put by another process without waiting for the safety re-check")
-    func followNoLostWakeup() throws {
+    @Test("a lone peek --follow sees each put by another process without waiting for the safety re-check", arguments: EngineUnderTest.allCases)
+    func followNoLostWakeup(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try run(["len", "q"])
         let follower = try FollowingProcess(["peek", "q", "--follow", "--db", db])
         var expected = ""
@@ -254,8 +267,9 @@ struct AdminCommandTests {
         #expect(follower.stop(signal: SIGTERM).status == 0)
     }
 
-    @Test("peek --follow --new --json shows only messages put after it started, with their state; SIGINT ends it with 0")
-    func followNew() throws {
+    @Test("peek --follow --new --json shows only messages put after it started, with their state; SIGINT ends it with 0", arguments: EngineUnderTest.allCases)
+    func followNew(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try put("q", ["old"])
         let follower = try FollowingProcess(["peek", "q", "--follow", "--new", "--json", "--db", db])
         // It skips what is there before it waits: once it waits, "old" was skipped.
@@ -269,8 +283,9 @@ struct AdminCommandTests {
         #expect(lines.first?["state"] as? String == "delayed" && lines.first?["due_at"] is String)
     }
 
-    @Test("peek --delayed and --leased list those messages with due time or lease end; exit 1 when there are none")
-    func delayedAndLeased() throws {
+    @Test("peek --delayed and --leased list those messages with due time or lease end; exit 1 when there are none", arguments: EngineUnderTest.allCases)
+    func delayedAndLeased(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         #expect(try run(["purge", "q"]).status == 0)
         #expect(try run(["peek", "q", "--delayed"]).status == 1)
         let delayed = try put("q", ["soon", "later"], ["--delay", "1h"])
@@ -292,8 +307,9 @@ struct AdminCommandTests {
         #expect(heldTable.count == 2 && heldTable[0].contains("LEASED UNTIL") && heldTable[1].hasSuffix("held"))
     }
 
-    @Test("peek --dead lists dead letters as dq dead does; conflicting views exit 64")
-    func peekDeadAndConflicts() throws {
+    @Test("peek --dead lists dead letters as dq dead does; conflicting views exit 64", arguments: EngineUnderTest.allCases)
+    func peekDeadAndConflicts(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         #expect(try run(["purge", "q"]).status == 0)
         #expect(try run(["peek", "q", "--dead"]).status == 1)
         _ = try put("q", ["p1", "p2"])

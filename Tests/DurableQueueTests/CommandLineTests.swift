@@ -5,7 +5,7 @@ import Testing
 @Suite("dq command line")
 struct CommandLineTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
     /// Asserts a failure: the exit status and exactly one `dq: ` line on stderr.
     func expectFailure(_ result: ProcessResult, status: Int32, mentioning text: String? = nil,
@@ -19,8 +19,9 @@ struct CommandLineTests {
         }
     }
 
-    @Test("put then get: the body comes back raw, and the queue is then empty")
-    func putGet() throws {
+    @Test("put then get: the body comes back raw, and the queue is then empty", arguments: EngineUnderTest.allCases)
+    func putGet(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["put", "q", "hello world", "--db", db]).status == 0)
         let got = try dq(["get", "q", "--db", db])
         #expect(got.status == 0)
@@ -30,8 +31,9 @@ struct CommandLineTests {
         #expect(empty.stdout.isEmpty && empty.stderr.isEmpty)
     }
 
-    @Test("standard input is one binary-safe message; empty input is an empty message")
-    func stdinWhole() throws {
+    @Test("standard input is one binary-safe message; empty input is an empty message", arguments: EngineUnderTest.allCases)
+    func stdinWhole(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let body = Data([0, 1, 2, 0xFF, 0xFE, 10, 0, 13])
         #expect(try dq(["put", "q", "--db", db], stdin: body).status == 0)
         #expect(try dq(["put", "q", "--db", db], stdin: Data()).status == 0)
@@ -40,16 +42,18 @@ struct CommandLineTests {
         #expect(empty.status == 0 && empty.stdout.isEmpty)
     }
 
-    @Test("--lines: one message per line, no empty message for the final newline")
-    func lines() throws {
+    @Test("--lines: one message per line, no empty message for the final newline", arguments: EngineUnderTest.allCases)
+    func lines(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["put", "q", "--lines", "--db", db], stdin: Data("a\n\nb c\nd\n".utf8)).status == 0)
         #expect(try dq(["len", "q", "--db", db]).stdoutText == "4\n")
         let got = try dq(["get", "q", "-n", "10", "--db", db])
         #expect(got.stdoutText == "a\n\nb c\nd\n")
     }
 
-    @Test("put --lines of a large input shows progress on a terminal, and nothing when piped")
-    func putProgress() throws {
+    @Test("put --lines of a large input shows progress on a terminal, and nothing when piped", arguments: EngineUnderTest.allCases)
+    func putProgress(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let input = directory.file("lines.txt")
         try Data((1...30_000).map { "line \($0)\n" }.joined().utf8).write(to: URL(fileURLWithPath: input))
         // script(1) gives dq a pseudo-terminal; its output is what the terminal showed.
@@ -63,28 +67,32 @@ struct CommandLineTests {
         #expect(try dq(["len", "q", "--db", db]).stdoutText == "60000\n")
     }
 
-    @Test("a standard input that cannot be read is an error, not an empty message")
-    func unreadableInput() throws {
+    @Test("a standard input that cannot be read is an error, not an empty message", arguments: EngineUnderTest.allCases)
+    func unreadableInput(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let result = try ChildProcess("/bin/sh", ["-c", "'\(Executables.dq)' put q --db '\(db)' < /"]).wait()
         expectFailure(result, status: 73, mentioning: "cannot read standard input")
         expectFailure(try dq(["len", "q", "--db", db]), status: 73, mentioning: "no store at \(db)")
     }
 
-    @Test("a negative duration is refused by name, not taken for an option")
-    func negativeDuration() throws {
+    @Test("a negative duration is refused by name, not taken for an option", arguments: EngineUnderTest.allCases)
+    func negativeDuration(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         expectFailure(try dq(["put", "q", "x", "--delay", "-5s", "--db", db]), status: 64, mentioning: "'-5s'")
         expectFailure(try dq(["get", "q", "--timeout", "-1s", "--db", db]), status: 64, mentioning: "'-1s'")
     }
 
-    @Test("-0: NUL-separated input and output")
-    func nulSeparated() throws {
+    @Test("-0: NUL-separated input and output", arguments: EngineUnderTest.allCases)
+    func nulSeparated(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["put", "q", "-0", "--db", db], stdin: Data("one\0two\nlines\0".utf8)).status == 0)
         let got = try dq(["get", "q", "-n", "5", "-0", "--db", db])
         #expect(got.stdout == Data("one\0two\nlines\0".utf8))
     }
 
-    @Test("--json on put and get; non-UTF-8 bodies come as body_base64")
-    func json() throws {
+    @Test("--json on put and get; non-UTF-8 bodies come as body_base64", arguments: EngineUnderTest.allCases)
+    func json(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let put = try dq(["put", "q", "first", "second", "--json", "--db", db])
         let ids = put.stdoutText.split(separator: "\n").map { line in
             ((try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String).flatMap { Int64($0) }
@@ -103,11 +111,12 @@ struct CommandLineTests {
         #expect(objects[2]["body_base64"] as? String == Data([0xFF, 0x00]).base64EncodedString())
     }
 
-    @Test("JSON lines keep their documented field order, ids as strings, escapes and timestamps")
-    func jsonText() throws {
+    @Test("JSON lines keep their documented field order, ids as strings, escapes and timestamps", arguments: EngineUnderTest.allCases)
+    func jsonText(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         /// The line with each id, timestamp and receipt replaced by ID, TS and R.
         func shape(_ text: String) -> String {
-            text.replacing(/"id":"\d{19}"/, with: "\"id\":ID")
+            text.replacing(/"id":"\d+"/, with: "\"id\":ID")
                 .replacing(/"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"/, with: "TS")
                 .replacing(/"receipt":"[^"]+"/, with: "\"receipt\":R")
         }
@@ -131,8 +140,9 @@ struct CommandLineTests {
                 == #"{"index":0,"value":"x/y"}"# + "\n" + #"{"index":1,"value_base64":"/w=="}"# + "\n")
     }
 
-    @Test("--priority, --delay and --key")
-    func putOptions() throws {
+    @Test("--priority, --delay and --key", arguments: EngineUnderTest.allCases)
+    func putOptions(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "q", "low", "--db", db])
         _ = try dq(["put", "q", "high", "--priority", "9", "--db", db])
         _ = try dq(["put", "q", "later", "--delay", "1h", "--db", db])
@@ -150,8 +160,9 @@ struct CommandLineTests {
         #expect(try dq(["peek", "q", "--db", db]).status == 1)
     }
 
-    @Test("--db may come before the subcommand, and $DQ_DB names the store")
-    func storeSelection() throws {
+    @Test("--db may come before the subcommand, and $DQ_DB names the store", arguments: EngineUnderTest.allCases)
+    func storeSelection(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["--db", db, "put", "q", "x"]).status == 0)
         #expect(try dq(["get", "q"], environment: ["DQ_DB": db]).stdoutText == "x\n")
         #expect(try dq(["--sync", "full", "put", "q", "durable"], environment: ["DQ_DB": db]).status == 0)
@@ -165,20 +176,22 @@ struct CommandLineTests {
         #expect(try dq(["get", "list", "--db", db, "--no-wait"]).stdoutText == "x\n")
     }
 
-    @Test("a blocked get --timeout 5s returns a message put by another process")
-    func blockedGetWakes() throws {
+    @Test("a blocked get --timeout 5s returns a message put by another process", arguments: EngineUnderTest.allCases)
+    func blockedGetWakes(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["purge", "q", "--db", db])  // create the store first
         let getter = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "5s", "--db", db])
         // Wait until the getter has the store open, so it is waiting when the put lands.
-        #expect(eventually { process(getter.pid, hasOpen: db) })
+        #expect(eventually { process(getter.pid, waitsOn: db, sqliteFile: db) })
         #expect(try dq(["put", "q", "wake up", "--db", db]).status == 0)
         let result = getter.wait(timeout: .seconds(10))
         #expect(result.status == 0)
         #expect(result.stdoutText == "wake up\n")
     }
 
-    @Test("get --timeout exits 1 with nothing on stdout when nothing comes")
-    func getTimesOut() throws {
+    @Test("get --timeout exits 1 with nothing on stdout when nothing comes", arguments: EngineUnderTest.allCases)
+    func getTimesOut(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let start = ContinuousClock.now
         let result = try dq(["get", "q", "--timeout", "300ms", "--db", db])
         #expect(result.status == 1)
@@ -186,8 +199,9 @@ struct CommandLineTests {
         #expect(ContinuousClock.now - start >= .milliseconds(300))
     }
 
-    @Test("get --follow prints messages as they arrive and exits 0 on SIGTERM")
-    func follow() throws {
+    @Test("get --follow prints messages as they arrive and exits 0 on SIGTERM", arguments: EngineUnderTest.allCases)
+    func follow(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["purge", "q", "--db", db])  // creates the store
         let follower = try ChildProcess(Executables.dq, ["get", "q", "--follow", "--db", db])
         for body in ["one", "two", "three"] { _ = try dq(["put", "q", body, "--db", db]) }
@@ -198,8 +212,9 @@ struct CommandLineTests {
         #expect(result.stdoutText == "one\ntwo\nthree\n")
     }
 
-    @Test("a file that is not SQLite: exit 65, one line, file byte-identical")
-    func foreignFile() throws {
+    @Test("a file that is not SQLite: exit 65, one line, file byte-identical", arguments: EngineUnderTest.allCases)
+    func foreignFile(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let path = directory.file("photo.jpg")
         let original = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) })
         #expect(FileManager.default.createFile(atPath: path, contents: original))
@@ -221,8 +236,9 @@ struct CommandLineTests {
         expectFailure(try dq(["put", "q", "x", "--delay", text, "--db", db]), status: 64)
     }
 
-    @Test("usage errors: exit 64 with one line")
-    func usageErrors() throws {
+    @Test("usage errors: exit 64 with one line", arguments: EngineUnderTest.allCases)
+    func usageErrors(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         expectFailure(try dq(["put"]), status: 64)
         expectFailure(try dq(["frobnicate"]), status: 64)
         expectFailure(try dq(["get", "q", "-n", "0", "--db", db]), status: 64)
@@ -233,8 +249,9 @@ struct CommandLineTests {
         }
     }
 
-    @Test("usage errors say what was wrong: an unknown command or subcommand, a value read as an option")
-    func usageErrorsExplained() throws {
+    @Test("usage errors say what was wrong: an unknown command or subcommand, a value read as an option", arguments: EngineUnderTest.allCases)
+    func usageErrorsExplained(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         expectFailure(try dq(["frobnicate", "q"]), status: 64, mentioning: "unknown command 'frobnicate'")
         expectFailure(try dq(["event", "sett", "e", "--db", db]), status: 64,
                       mentioning: "unknown event command 'sett': use one of set, clear, is-set, wait")
@@ -258,8 +275,9 @@ struct CommandLineTests {
         #expect(try dq(["get", "q", "--bogus", "--db", db]).stderrText == "dq: unknown option '--bogus'\n", "no hint for a real option")
     }
 
-    @Test("arguments that are not UTF-8: a name or key is refused (64), a BODY or VALUE keeps its bytes")
-    func argumentsNotUTF8() throws {
+    @Test("arguments that are not UTF-8: a name or key is refused (64), a BODY or VALUE keeps its bytes", arguments: EngineUnderTest.allCases)
+    func argumentsNotUTF8(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         // Swift cannot put such bytes in an argument: a shell's printf does.
         func shell(_ script: String) throws -> ProcessResult {
             try ChildProcess("/bin/sh", ["-c", script], environment: ["DQ": Executables.dq, "DB": db]).wait()
@@ -275,8 +293,9 @@ struct CommandLineTests {
         #expect(try dq(["kv", "get", "d", "k", "--raw", "--db", db]).stdout == Data([0x76, 0xFF]))
     }
 
-    @Test("an unwritable location: exit 73 with one line")
-    func unwritable() throws {
+    @Test("an unwritable location: exit 73 with one line", arguments: EngineUnderTest.allCases)
+    func unwritable(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let blocker = directory.file("plain-file")
         #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
         expectFailure(try dq(["put", "q", "x", "--db", blocker + "/sub/store.db"]), status: 73, mentioning: "cannot create directory")
@@ -284,8 +303,9 @@ struct CommandLineTests {
         expectFailure(try dq(["put", "q", "x", "--db", "/proc/dq-test/store.db"]), status: 73)
     }
 
-    @Test("ack settles every receipt it can: a stale one among them is reported (65), the others are still acked")
-    func ackPastStaleReceipt() throws {
+    @Test("ack settles every receipt it can: a stale one among them is reported (65), the others are still acked", arguments: EngineUnderTest.allCases)
+    func ackPastStaleReceipt(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "q", "a", "b", "--db", db])
         let receipts = try (1...2).map { _ in
             let leased = try dq(["get", "q", "--lease", "1m", "--json", "--no-wait", "--db", db])
@@ -304,8 +324,9 @@ struct CommandLineTests {
         #expect(try dq(["get", "q", "--no-wait", "--db", db]).status == 1)
     }
 
-    @Test("a receipt given to the wrong queue says which queue it is from (64) and settles nothing; one named twice is acked once")
-    func receiptOfAnotherQueue() throws {
+    @Test("a receipt given to the wrong queue says which queue it is from (64) and settles nothing; one named twice is acked once", arguments: EngineUnderTest.allCases)
+    func receiptOfAnotherQueue(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "jobs", "a", "--db", db])
         let leased = try dq(["get", "jobs", "--lease", "1m", "--json", "--no-wait", "--db", db])
         let receipt = String(try #require(leased.stdoutText.firstMatch(of: /"receipt":"([^"]+)"/)).output.1)
@@ -317,8 +338,9 @@ struct CommandLineTests {
         #expect(try dq(["stats", "--json", "--db", db]).stdoutText.contains("\"queues\":[]"))
     }
 
-    @Test("counter numbers may be negative, written plainly or after --, for add, set and wait alike")
-    func counterNegativeNumbers() throws {
+    @Test("counter numbers may be negative, written plainly or after --, for add, set and wait alike", arguments: EngineUnderTest.allCases)
+    func counterNegativeNumbers(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["counter", "set", "c", "--db", db, "--", "-5"]).status == 0)
         #expect(try dq(["counter", "add", "c", "--db", db, "--", "-2"]).stdoutText == "-7\n")
         #expect(try dq(["counter", "add", "c", "3", "--db", db, "--"]).stdoutText == "-4\n")
@@ -336,11 +358,12 @@ struct CommandLineTests {
         for command in ["put", "get", "worker", "kv", "lock"] { #expect(result.stdoutText.contains(command), "\(command)") }
     }
 
-    @Test("stats --watch shows a new view when another process changes the store")
-    func statsWatch() throws {
+    @Test("stats --watch shows a new view when another process changes the store", arguments: EngineUnderTest.allCases)
+    func statsWatch(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "warm", "x", "--db", db])
         let watcher = try ChildProcess(Executables.dq, ["stats", "--watch", "--count", "2", "--json", "--db", db])
-        #expect(eventually { process(watcher.pid, hasOpen: db) })
+        #expect(eventually { process(watcher.pid, uses: db) })
         _ = try dq(["put", "jobs", "a", "b", "--db", db])
         let result = watcher.wait(timeout: .seconds(20))
         #expect(result.status == 0, "\(result.stderrText)")
@@ -349,11 +372,12 @@ struct CommandLineTests {
         #expect(views.last?.contains("\"name\":\"jobs\",\"ready\":2") == true, "\(views.last ?? "")")
     }
 
-    @Test("stats --watch shows each queue's rate of messages in between views")
-    func statsWatchRates() throws {
+    @Test("stats --watch shows each queue's rate of messages in between views", arguments: EngineUnderTest.allCases)
+    func statsWatchRates(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "q", "x", "--db", db])
         let watcher = try ChildProcess(Executables.dq, ["stats", "--watch", "--count", "2", "--json", "--db", db])
-        #expect(eventually { process(watcher.pid, hasOpen: db) })
+        #expect(eventually { process(watcher.pid, uses: db) })
         _ = try dq(["put", "q", "a", "b", "c", "--db", db])
         let result = watcher.wait(timeout: .seconds(20))
         #expect(result.status == 0, "\(result.stderrText)")
@@ -369,8 +393,9 @@ struct CommandLineTests {
         #expect((second.queues.first?.in_per_s ?? 0) > 0, "\(views[1])")
     }
 
-    @Test("--help explains and --version prints the version")
-    func help() throws {
+    @Test("--help explains and --version prints the version", arguments: EngineUnderTest.allCases)
+    func help(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let help = try dq(["--help"])
         #expect(help.status == 0)
         for command in ["put", "get", "peek", "len", "purge", "stats"] { #expect(help.stdoutText.contains(command)) }
@@ -381,8 +406,9 @@ struct CommandLineTests {
         #expect(help.stdoutText.contains("--db <path>") && help.stdoutText.contains("--sync <normal|full>"), "global options shown")
     }
 
-    @Test("shell completion offers the store's names: queues after get, dicts after kv get, files after --db; a missing store offers nothing and stays missing")
-    func completions() throws {
+    @Test("shell completion offers the store's names: queues after get, dicts after kv get, files after --db; a missing store offers nothing and stays missing", arguments: EngineUnderTest.allCases)
+    func completions(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "jobs", "x", "--db", db])
         _ = try dq(["put", "jokes", "x", "--db", db])
         _ = try dq(["put", "other", "x", "--db", db])
@@ -404,8 +430,9 @@ struct CommandLineTests {
         #expect(script.stdoutText.contains("--db"))
     }
 
-    @Test("help shows options only where they apply, and help for a command that does not exist is a usage error")
-    func helpWhereItApplies() throws {
+    @Test("help shows options only where they apply, and help for a command that does not exist is a usage error", arguments: EngineUnderTest.allCases)
+    func helpWhereItApplies(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         // --sync changes nothing for a command that only reads: accepted, not shown.
         for reader in [["len"], ["peek"], ["stats"], ["doctor"], ["kv", "get"], ["counter", "get"]] {
             let help = try dq(reader + ["--help"]).stdoutText

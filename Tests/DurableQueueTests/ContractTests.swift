@@ -24,6 +24,14 @@ enum EngineUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendabl
         }
     }
 
+    /// The store a command-line test uses with this engine, noted in `directory` so that
+    /// the suite's helpers use it too: `store.db` there, or a new PostgreSQL database.
+    func store(for directory: TemporaryDirectory) -> String {
+        let place = self == .sqlite ? directory.file("store.db") : place(in: directory)
+        directory.store = place
+        return place
+    }
+
     /// A store on `place` kept by this engine.
     func open(_ place: String) throws -> Store {
         switch self {

@@ -1,12 +1,13 @@
 import Foundation
 import DurableQueue
+import DurableQueuePostgres
 import Testing
 
 /// `dq get --lease`, `ack`, `nack`, `extend`, `dead`, `retry-dead`, `purge --dead`.
 @Suite("dq leases")
 struct LeaseCommandTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
     func lease(_ extra: [String] = []) throws -> [String: Any]? {
         let result = try dq(["get", "q", "--lease", "30s", "--json", "--no-wait", "--db", db] + extra)
@@ -14,8 +15,9 @@ struct LeaseCommandTests {
         return try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
     }
 
-    @Test("get --lease --json gives a receipt; ack removes the message; a second ack is stale (65)")
-    func leaseAck() throws {
+    @Test("get --lease --json gives a receipt; ack removes the message; a second ack is stale (65)", arguments: EngineUnderTest.allCases)
+    func leaseAck(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "q", "job", "--db", db])
         let leased = try #require(try lease())
         let receipt = try #require(leased["receipt"] as? String)
@@ -28,8 +30,9 @@ struct LeaseCommandTests {
         #expect(stale.stderrLines.count == 1 && stale.stderrText.hasPrefix("dq: ") && stale.stderrText.contains("stale"))
     }
 
-    @Test("nack returns the message; after --max-attempts it is a dead letter; retry-dead brings it back")
-    func nackDeadRetry() throws {
+    @Test("nack returns the message; after --max-attempts it is a dead letter; retry-dead brings it back", arguments: EngineUnderTest.allCases)
+    func nackDeadRetry(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "q", "poison", "--db", db])
         for attempt in 1...2 {
             let leased = try #require(try lease(["--max-attempts", "2"]))
@@ -47,8 +50,9 @@ struct LeaseCommandTests {
         #expect(try lease()?["body"] as? String == "poison")
     }
 
-    @Test("nack --delay keeps it back; extend keeps a lease; purge --dead empties the dead letters")
-    func delayAndExtend() throws {
+    @Test("nack --delay keeps it back; extend keeps a lease; purge --dead empties the dead letters", arguments: EngineUnderTest.allCases)
+    func delayAndExtend(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "q", "later", "--db", db])
         let leased = try #require(try lease())
         let receipt = leased["receipt"] as! String
@@ -59,8 +63,9 @@ struct LeaseCommandTests {
         #expect(try dq(["purge", "q", "--dead", "--json", "--db", db]).stdoutText == "{\"purged\":0}\n")
     }
 
-    @Test("usage errors: --lease without --json, a malformed receipt")
-    func usage() throws {
+    @Test("usage errors: --lease without --json, a malformed receipt", arguments: EngineUnderTest.allCases)
+    func usage(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let noJSON = try dq(["get", "q", "--lease", "30s", "--db", db])
         #expect(noJSON.status == 64 && noJSON.stderrText.hasPrefix("dq: "))
         let bad = try dq(["ack", "q", "not-a-receipt", "--db", db])
@@ -73,13 +78,13 @@ struct LeaseCommandTests {
 struct DeadConsumerTests {
     let directory = TemporaryDirectory()
 
-    @Test("a consumer SIGKILLed while holding a 60 s lease: its message is delivered again within 2 s")
-    func killedHolder() throws {
-        let db = directory.file("store.db")
+    @Test("a consumer SIGKILLed while holding a 60 s lease: its message is delivered again within 2 s", arguments: EngineUnderTest.allCases)
+    func killedHolder(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["put", "q", "precious", "--db", db]).status == 0)
         let holder = try ChildProcess(Executables.helper, ["hold", db, "q"])
         // The holder prints the id once it holds the lease.
-        let store = try Store(path: db)
+        let store = try Store.open(db)
         #expect(eventually { ((try? store.stats().queues.first?.leased) ?? 0) == 1 })
         let killed = ContinuousClock.now
         kill(holder.pid, SIGKILL)
@@ -89,9 +94,9 @@ struct DeadConsumerTests {
         #expect(ContinuousClock.now - killed < .seconds(2))
     }
 
-    @Test("a lease taken by dq get --lease outlives that dq process, so a script can ack it later")
-    func commandLineLeaseOutlivesProcess() throws {
-        let db = directory.file("store.db")
+    @Test("a lease taken by dq get --lease outlives that dq process, so a script can ack it later", arguments: EngineUnderTest.allCases)
+    func commandLineLeaseOutlivesProcess(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["put", "q", "job", "--db", db])
         let leased = try dq(["get", "q", "--lease", "60s", "--json", "--db", db])
         let object = try #require(try JSONSerialization.jsonObject(with: leased.stdout) as? [String: Any])

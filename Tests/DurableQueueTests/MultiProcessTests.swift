@@ -1,4 +1,5 @@
 import DurableQueue
+import DurableQueuePostgres
 import Foundation
 import Testing
 
@@ -7,9 +8,9 @@ import Testing
 struct MultiProcessTests {
     let directory = TemporaryDirectory()
 
-    @Test("2 producers and 2 consumers: every message exactly once, each producer's order kept")
-    func producersAndConsumers() throws {
-        let db = directory.file("store.db")
+    @Test("2 producers and 2 consumers: every message exactly once, each producer's order kept", arguments: EngineUnderTest.allCases)
+    func producersAndConsumers(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let perProducer = 500
         let stop = "__stop__"
         let consumers = try (0..<2).map { _ in
@@ -51,9 +52,9 @@ struct MultiProcessTests {
         #expect(try dq(["len", "work", "--db", db]).stdoutText == "0\n")
     }
 
-    @Test("8 processes creating the same new store at once all succeed")
-    func simultaneousCreation() throws {
-        let db = directory.file("new/store.db")
+    @Test("8 processes creating the same new store at once all succeed", arguments: EngineUnderTest.allCases)
+    func simultaneousCreation(engine: EngineUnderTest) throws {
+        let db = engine == .sqlite ? directory.file("new/store.db") : engine.place(in: directory)
         let putters = try (0..<8).map { index in try ChildProcess(Executables.dq, ["put", "q", "p\(index)", "--db", db]) }
         for putter in putters {
             let result = putter.wait()
@@ -68,9 +69,9 @@ struct MultiProcessTests {
 struct StressTests {
     let directory = TemporaryDirectory()
 
-    @Test("2 producers and 3 consumers mixing single and batch puts, priorities, gets, batch gets, leases, acks and nacks: every message taken exactly once, integrity ok")
-    func mixedOperations() throws {
-        let db = directory.file("store.db")
+    @Test("2 producers and 3 consumers mixing single and batch puts, priorities, gets, batch gets, leases, acks and nacks: every message taken exactly once, integrity ok", arguments: EngineUnderTest.allCases)
+    func mixedOperations(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["purge", "stress", "--db", db])  // creates the store
         let consumers = try (1...3).map { seed in try ChildProcess(Executables.helper, ["stress-consume", db, "\(seed)"]) }
         let producers = try ["a", "b"].enumerated().map { index, prefix in
@@ -89,6 +90,6 @@ struct StressTests {
         let missing = Set(expected).subtracting(taken)
         #expect(missing.isEmpty, "\(missing.count) lost, for example \(missing.sorted().prefix(5))")
         #expect(Set(taken).count == taken.count, "\(taken.count - Set(taken).count) taken twice")
-        #expect(try Store(path: db).integrityCheck() == "ok")
+        #expect(try Store.open(db).integrityCheck() == "ok")
     }
 }

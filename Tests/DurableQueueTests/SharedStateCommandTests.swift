@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import DurableQueue
+import DurableQueuePostgres
 
 /// `kv drop`, `list drop`, `counter drop`, `event drop`, `kv set --if-absent`, `kv cas`
 /// and `pipe send` / `pipe recv`, run as real `dq` processes (and against the library).
 @Suite("Shared state from the shell")
 struct SharedStateCommandTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
     /// `dq stats --json` as an object.
     func stats(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
@@ -20,14 +21,15 @@ struct SharedStateCommandTests {
     /// it has the shared waiter counts open, which a wait maps as it starts to sleep.
     func waiter(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> ChildProcess {
         let child = try ChildProcess(Executables.dq, arguments + ["--db", db])
-        #expect(eventually { process(child.pid, hasOpen: db + "-wake/waiters") }, "\(arguments) waits", sourceLocation: sourceLocation)
+        #expect(eventually { process(child.pid, waitsOn: db, sqliteFile: db + "-wake/waiters") }, "\(arguments) waits", sourceLocation: sourceLocation)
         return child
     }
 
     // MARK: Drop
 
-    @Test("kv drop: every key gone from stats, a blocked kv wait --changed woken (exit 1: removed); again: exit 1")
-    func kvDrop() throws {
+    @Test("kv drop: every key gone from stats, a blocked kv wait --changed woken (exit 1: removed); again: exit 1", arguments: EngineUnderTest.allCases)
+    func kvDrop(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         for (dict, key) in [("d", "a"), ("d", "b"), ("other", "a")] {
             #expect(try dq(["kv", "set", dict, key, "1", "--db", db]).status == 0)
         }
@@ -43,8 +45,9 @@ struct SharedStateCommandTests {
         #expect(again.status == 1 && again.stdout.isEmpty && again.stderr.isEmpty)
     }
 
-    @Test("list and counter drop: gone from stats, a counter reads 0 and its blocked wait 0 is woken; again: exit 1")
-    func listAndCounterDrop() throws {
+    @Test("list and counter drop: gone from stats, a counter reads 0 and its blocked wait 0 is woken; again: exit 1", arguments: EngineUnderTest.allCases)
+    func listAndCounterDrop(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["list", "append", "l", "x", "y", "--db", db]).status == 0)
         #expect(try dq(["list", "append", "kept", "z", "--db", db]).status == 0)
         #expect(try dq(["counter", "set", "c", "--db", db, "--", "-3"]).status == 0)
@@ -64,8 +67,9 @@ struct SharedStateCommandTests {
         #expect(try dq(["counter", "drop", "never", "--db", db]).status == 1)
     }
 
-    @Test("event drop: a set event is clear again; a blocked event wait goes on waiting until the next set")
-    func eventDrop() throws {
+    @Test("event drop: a set event is clear again; a blocked event wait goes on waiting until the next set", arguments: EngineUnderTest.allCases)
+    func eventDrop(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["event", "set", "e", "--db", db]).status == 0)
         #expect(try dq(["event", "drop", "e", "--db", db]).status == 0)
         #expect(try dq(["event", "is-set", "e", "--db", db]).status == 1)
@@ -78,9 +82,10 @@ struct SharedStateCommandTests {
         #expect(woken.status == 0, "\(woken.stderrText)")
     }
 
-    @Test("drop rings the doorbell of each dict key, counter and event it removed, and nothing when nothing was there")
-    func dropRings() throws {
-        let store = try Store(path: db)
+    @Test("drop rings the doorbell of each dict key, counter and event it removed, and nothing when nothing was there", arguments: EngineUnderTest.allCases)
+    func dropRings(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        let store = try Store.open(db)
         let bells = store.sqlite.doorbells
         let subjects: [WaitSubject] = [.dictKey(dict: "d", key: "a"), .dictKey(dict: "d", key: "b"), .counter("c"), .event("e")]
         let watches = try subjects.map { subject in
@@ -136,8 +141,9 @@ struct SharedStateCommandTests {
 
     // MARK: Compare and set
 
-    @Test("kv set --if-absent: sets an absent key; exit 1, nothing printed and the value kept when it exists")
-    func setIfAbsent() throws {
+    @Test("kv set --if-absent: sets an absent key; exit 1, nothing printed and the value kept when it exists", arguments: EngineUnderTest.allCases)
+    func setIfAbsent(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let first = try dq(["kv", "set", "d", "leader", "-", "--if-absent", "--db", db], stdin: Data([0, 0xFF, 10]))
         #expect(first.status == 0 && first.stdout.isEmpty && first.stderr.isEmpty, "\(first.stderrText)")
         let second = try dq(["kv", "set", "d", "leader", "me", "--if-absent", "--db", db])
@@ -147,8 +153,9 @@ struct SharedStateCommandTests {
         #expect(try dq(["kv", "get", "d", "leader", "--db", db]).stdoutText == "me\n")
     }
 
-    @Test("kv cas: sets only from EXPECTED; exit 1 and unchanged on another value or an absent key; one racer of four wins")
-    func compareAndSet() throws {
+    @Test("kv cas: sets only from EXPECTED; exit 1 and unchanged on another value or an absent key; one racer of four wins", arguments: EngineUnderTest.allCases)
+    func compareAndSet(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["kv", "cas", "d", "k", "x", "y", "--db", db]).status == 1, "absent")
         #expect(try dq(["kv", "keys", "d", "--db", db]).stdout.isEmpty)
         #expect(try dq(["kv", "set", "d", "k", "v1", "--db", db]).status == 0)
@@ -172,8 +179,9 @@ struct SharedStateCommandTests {
 
     // MARK: Pipe
 
-    @Test("pipe between dq processes: both directions in order, binary bodies intact, an end never gets its own")
-    func pipeBetweenCommands() throws {
+    @Test("pipe between dq processes: both directions in order, binary bodies intact, an end never gets its own", arguments: EngineUnderTest.allCases)
+    func pipeBetweenCommands(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["pipe", "send", "p", "--end", "first", "one", "two", "--db", db]).status == 0)
         #expect(try dq(["pipe", "send", "p", "--end", "second", "back", "--db", db]).status == 0)
         let binary = Data([0, 1, 0xFF, 10, 0, 13])
@@ -191,9 +199,10 @@ struct SharedStateCommandTests {
         #expect(try dq(["len", "p", "--db", db]).stdoutText == "0\n", "a pipe is no queue of that name")
     }
 
-    @Test("pipe between dq and the library's Pipe, both ways; a blocked recv is woken by a library send")
-    func pipeWithLibrary() throws {
-        let store = try Store(path: db)
+    @Test("pipe between dq and the library's Pipe, both ways; a blocked recv is woken by a library send", arguments: EngineUnderTest.allCases)
+    func pipeWithLibrary(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        let store = try Store.open(db)
         let first = try store.pipe("chat", end: .first)
         let second = try store.pipe("chat", end: .second)
         #expect(try dq(["pipe", "send", "chat", "--end", "first", "to second", "--db", db]).status == 0)
@@ -208,8 +217,9 @@ struct SharedStateCommandTests {
         #expect(try [first.receive(timeout: .zero)?.text, first.receive(timeout: .zero)?.text] == ["a", "b"])
     }
 
-    @Test("pipe drop deletes what is still in the pipe both ways (exit 1 when nothing was); dq queues never lists a pipe's queues")
-    func pipeDrop() throws {
+    @Test("pipe drop deletes what is still in the pipe both ways (exit 1 when nothing was); dq queues never lists a pipe's queues", arguments: EngineUnderTest.allCases)
+    func pipeDrop(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["pipe", "send", "p", "--end", "first", "to-second", "--db", db]).status == 0)
         #expect(try dq(["pipe", "send", "p", "--end", "second", "to-first", "--db", db]).status == 0)
         #expect(try dq(["put", "jobs", "x", "--db", db]).status == 0)
@@ -225,8 +235,9 @@ struct SharedStateCommandTests {
         #expect(try dq(["get", "jobs", "--no-wait", "--db", db]).stdoutText == "x\n", "other queues untouched")
     }
 
-    @Test("pipe recv: exit 1 with nothing printed on timeout; usage errors exit 64 with one line")
-    func pipeErrors() throws {
+    @Test("pipe recv: exit 1 with nothing printed on timeout; usage errors exit 64 with one line", arguments: EngineUnderTest.allCases)
+    func pipeErrors(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         let start = ContinuousClock.now
         let timedOut = try dq(["pipe", "recv", "p", "--end", "first", "--timeout", "200ms", "--db", db])
         #expect(timedOut.status == 1 && timedOut.stdout.isEmpty && timedOut.stderr.isEmpty, "\(timedOut.stderrText)")

@@ -1,4 +1,5 @@
 import DurableQueue
+import DurableQueuePostgres
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 @Suite("Shared state between processes")
 struct SharedStateTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
     /// Runs `script` in `sh` with `$DQ` naming the dq binary and `$DB` the store.
     func shell(_ script: String) throws -> ChildProcess {
@@ -20,8 +21,9 @@ struct SharedStateTests {
         }
     }
 
-    @Test("4 processes × 250 counter add: exactly 1000")
-    func counter() throws {
+    @Test("4 processes × 250 counter add: exactly 1000", arguments: EngineUnderTest.allCases)
+    func counter(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["counter", "get", "c", "--db", db])
         finish(try (0..<4).map { _ in
             try shell("i=0; while [ $i -lt 250 ]; do \"$DQ\" counter add c --db \"$DB\" >/dev/null || exit 1; i=$((i+1)); done")
@@ -29,8 +31,9 @@ struct SharedStateTests {
         #expect(try dq(["counter", "get", "c", "--db", db]).stdoutText == "1000\n")
     }
 
-    @Test("two processes writing dict keys, two appending to a list: nothing lost, each one's order kept")
-    func dictAndList() throws {
+    @Test("two processes writing dict keys, two appending to a list: nothing lost, each one's order kept", arguments: EngineUnderTest.allCases)
+    func dictAndList(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["counter", "get", "c", "--db", db])
         finish(try ["a", "b"].map { prefix in
             try shell("i=0; while [ $i -lt 40 ]; do \"$DQ\" kv set d \(prefix)$i $i --db \"$DB\" && \"$DQ\" list append l \(prefix)$i --db \"$DB\" || exit 1; i=$((i+1)); done")
@@ -45,8 +48,9 @@ struct SharedStateTests {
         }
     }
 
-    @Test("4 processes doing read-modify-write of a plain file under dq lock: no lost update")
-    func lockedReadModifyWrite() throws {
+    @Test("4 processes doing read-modify-write of a plain file under dq lock: no lost update", arguments: EngineUnderTest.allCases)
+    func lockedReadModifyWrite(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let file = directory.file("count")
         try "0".write(toFile: file, atomically: true, encoding: .utf8)
         finish(try (0..<4).map { _ in
@@ -74,8 +78,9 @@ struct SharedStateTests {
         #expect(ContinuousClock.now - start < .seconds(2), "free once the grandchild is gone")
     }
 
-    @Test("dq lock exits with the command's status, and 75 when the lock stays taken")
-    func lockStatus() throws {
+    @Test("dq lock exits with the command's status, and 75 when the lock stays taken", arguments: EngineUnderTest.allCases)
+    func lockStatus(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         #expect(try dq(["lock", "L", "--db", db, "--", "sh", "-c", "exit 7"]).status == 7)
         let pidFile = directory.file("pid")
         let holder = try ChildProcess(Executables.dq, ["lock", "L", "--db", db, "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 30"])
@@ -92,13 +97,14 @@ struct SharedStateTests {
         #expect(ContinuousClock.now - start < .seconds(2), "free at once")
     }
 
-    @Test("kv wait, counter wait and event wait wake when another process changes the value")
-    func waits() throws {
+    @Test("kv wait, counter wait and event wait wake when another process changes the value", arguments: EngineUnderTest.allCases)
+    func waits(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         _ = try dq(["counter", "get", "c", "--db", db])
         let kvWaiter = try ChildProcess(Executables.dq, ["kv", "wait", "d", "ready", "--timeout", "20s", "--db", db])
         let counterWaiter = try ChildProcess(Executables.dq, ["counter", "wait", "c", "3", "--timeout", "20s", "--db", db])
         let eventWaiter = try ChildProcess(Executables.dq, ["event", "wait", "go", "--timeout", "20s", "--db", db])
-        for waiter in [kvWaiter, counterWaiter, eventWaiter] { #expect(eventually { process(waiter.pid, hasOpen: db) }) }
+        for waiter in [kvWaiter, counterWaiter, eventWaiter] { #expect(eventually { process(waiter.pid, waitsOn: db, sqliteFile: db) }) }
         _ = try dq(["kv", "set", "d", "ready", "yes", "--db", db])
         for _ in 0..<3 { _ = try dq(["counter", "add", "c", "--db", db]) }
         _ = try dq(["event", "set", "go", "--db", db])
@@ -113,8 +119,9 @@ struct SharedStateTests {
         #expect(try dq(["event", "wait", "go", "--timeout", "200ms", "--db", db]).status == 1)
     }
 
-    @Test("a worker loop stopped gracefully by an event")
-    func eventStopsWorker() throws {
+    @Test("a worker loop stopped gracefully by an event", arguments: EngineUnderTest.allCases)
+    func eventStopsWorker(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
         for index in 0..<3 { _ = try dq(["put", "jobs", "job \(index)", "--db", db]) }
         let out = directory.file("done")
         let loop = try shell("""
@@ -129,9 +136,10 @@ struct SharedStateTests {
         #expect(try String(contentsOfFile: out, encoding: .utf8).hasSuffix("stopped\n"))
     }
 
-    @Test("library: compare-and-set and an atomic read-modify-write")
-    func libraryAtomics() throws {
-        let store = try Store(path: db)
+    @Test("library: compare-and-set and an atomic read-modify-write", arguments: EngineUnderTest.allCases)
+    func libraryAtomics(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        let store = try Store.open(db)
         let dict = try store.dict("config")
         #expect(try dict.compareAndSet("mode", expected: nil, new: Data("a".utf8)))
         #expect(try !dict.compareAndSet("mode", expected: nil, new: Data("b".utf8)))
@@ -167,10 +175,10 @@ struct SharedStateTests {
 struct PipeTests {
     let directory = TemporaryDirectory()
 
-    @Test("a parent and a child process talk over a pipe, in order")
-    func parentAndChild() throws {
-        let db = directory.file("store.db")
-        let parent = try Store(path: db).pipe("chat", end: .first)
+    @Test("a parent and a child process talk over a pipe, in order", arguments: EngineUnderTest.allCases)
+    func parentAndChild(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        let parent = try Store.open(db).pipe("chat", end: .first)
         let child = try ChildProcess(Executables.helper, ["pipe-echo", db, "chat", "50"])
         for index in 0..<50 { try parent.send("hello \(index)") }
         for index in 0..<50 {

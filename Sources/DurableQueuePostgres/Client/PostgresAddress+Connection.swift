@@ -1,3 +1,4 @@
+import DQSystem
 import DurableQueue
 import Logging
 import NIOSSL
@@ -10,6 +11,13 @@ extension PostgresAddress {
     ///
     /// - Throws: `DQError.Kind.storeUnavailable` if a TLS context cannot be made.
     public func configuration() throws(DQError) -> PostgresConnection.Configuration {
+        var configuration = try plainConfiguration()
+        // Operators (and tests) can tell dq's sessions apart in pg_stat_activity.
+        configuration.options.additionalStartupParameters = [("application_name", "dq \(CurrentProcess.id)")]
+        return configuration
+    }
+
+    private func plainConfiguration() throws(DQError) -> PostgresConnection.Configuration {
         switch endpoint {
         case .socket(let directory, let port):
             return PostgresConnection.Configuration(unixSocketPath: "\(directory)/.s.PGSQL.\(port)", username: user,

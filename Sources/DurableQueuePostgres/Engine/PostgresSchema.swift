@@ -36,9 +36,13 @@ enum PostgresSchema {
         if found == 0 && !create {
             throw PostgresFailure(.error(DQError(.storeUnavailable, "no store at \(location) (it has no schema dq yet)")))
         }
+        // The lock is taken before the transaction begins: a transaction's start reads
+        // the catalog changes other sessions committed (the check above may have cached
+        // "no dq.meta" while another process was creating it).
+        try session.run("SELECT pg_advisory_lock(\(LockSpace.schema), 0)")
+        defer { _ = try? session.run("SELECT pg_advisory_unlock(\(LockSpace.schema), 0)") }
         try session.run("BEGIN")
         do throws(PostgresFailure) {
-            try session.run("SELECT pg_advisory_xact_lock(\(LockSpace.schema), 0)")
             if try installed(session, location: location) != version {
                 try session.run(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS dq"))
                 try session.simple(creation)

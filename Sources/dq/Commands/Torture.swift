@@ -35,6 +35,11 @@ extension DQ {
         @Option(name: .long, help: ArgumentHelp("Where to make the store (default: $TMPDIR or /tmp).", valueName: "dir"))
         var dir: String?
 
+        @Option(name: .long, help: ArgumentHelp(
+            "A store to torture instead of a fresh file in --dir, such as postgres://…: its queue torture is dropped first.",
+            valueName: "store"))
+        var db: String?
+
         @Option(name: .long, help: ArgumentHelp("normal or full.", valueName: "normal|full"))
         var sync: Durability = .normal
 
@@ -55,7 +60,7 @@ extension DQ {
             let progress = ProgressLine()
             let torture = TortureRun(executable: Bench.executablePath(), sync: sync, producers: producers,
                                      workers: workers, seconds: seconds, rate: rate, grandchild: grandchild,
-                                     start: Self.start, progress: { progress.show("running \($0) …") })
+                                     db: db, start: Self.start, progress: { progress.show("running \($0) …") })
             let report = try torture.run(in: base)
             progress.clear()
             Output.standardOutput.write(Array((json ? try JSONLine.encode(report) + "\n" : report.text).utf8))

@@ -1,4 +1,5 @@
 import CLinuxShims
+import DurableQueue
 import Foundation
 import Testing
 
@@ -167,4 +168,17 @@ func process(_ pid: Int32, hasOpen path: String) -> Bool {
 /// its pid to `pidFile` and does not keep the test's output pipes open) and waits.
 func grandchildScript(writingPIDTo pidFile: String) -> String {
     "sh -c 'echo $$ > \(pidFile); exec sleep 30' > /dev/null 2>&1 & wait"
+}
+
+/// Whether process `pid` uses the store `db`: has the file open, or is connected to the
+/// PostgreSQL server the address names.
+func process(_ pid: Int32, uses db: String) -> Bool {
+    PostgresAddress.isAddress(db) ? PostgresTestServer.sessions(of: pid, on: db) > 0 : process(pid, hasOpen: db)
+}
+
+/// Whether process `pid` is asleep in a wait on the store `db`: on SQLite, once it has
+/// `sqliteFile` open (what the wait maps as it starts to sleep); on PostgreSQL, once its
+/// listening session has sent its LISTEN.
+func process(_ pid: Int32, waitsOn db: String, sqliteFile: String) -> Bool {
+    PostgresAddress.isAddress(db) ? PostgresTestServer.listeners(on: db, pid: pid) > 0 : process(pid, hasOpen: sqliteFile)
 }

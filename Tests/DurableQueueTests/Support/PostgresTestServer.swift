@@ -29,6 +29,28 @@ enum PostgresTestServer {
         return Self.address(of: address, database: name)
     }
 
+    /// The number the query `sql` returns on the store `db` (a `postgres://` address).
+    static func count(_ sql: String, on db: String) -> Int {
+        guard let address = try? PostgresAddress(db),
+              let session = try? PostgresSession.open(address, id: 0, logger: Logger(label: "dq.test")) else { return -1 }
+        defer { session.close() }
+        return (try? session.rows(PostgresQuery(unsafeSQL: sql)).first?.decode(Int.self)) ?? -1
+    }
+
+    /// How many sessions of process `pid` are connected to the store `db`.
+    static func sessions(of pid: Int32, on db: String) -> Int {
+        count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dq \(pid)'", on: db)
+    }
+
+    /// How many sessions listen for `channel` (their last statement was its LISTEN), or of
+    /// process `pid` for any channel.
+    static func listeners(on db: String, channel: String? = nil, pid: Int32? = nil) -> Int {
+        var sql = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+        if let channel { sql += " AND query = 'LISTEN \"' || dq.channel('\(channel.replacingOccurrences(of: "'", with: "''"))') || '\"'" }
+        if let pid { sql += " AND application_name = 'dq \(pid)'" }
+        return count(sql, on: db)
+    }
+
     /// `address` with another database.
     static func address(of address: PostgresAddress, database: String) -> String {
         let user = address.user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? address.user

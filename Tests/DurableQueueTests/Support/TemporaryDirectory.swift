@@ -11,6 +11,10 @@ final class TemporaryDirectory {
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// The store a command-line test works on when it is not the default `store.db` here
+    /// (a PostgreSQL test database): set by `EngineUnderTest.store(for:)`.
+    var store: String?
+
     /// A path inside the directory.
     func file(_ name: String) -> String { path + "/" + name }
 
