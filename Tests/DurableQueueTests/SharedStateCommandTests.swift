@@ -82,10 +82,9 @@ struct SharedStateCommandTests {
         #expect(woken.status == 0, "\(woken.stderrText)")
     }
 
-    @Test("drop rings the doorbell of each dict key, counter and event it removed, and nothing when nothing was there", arguments: EngineUnderTest.allCases)
-    func dropRings(engine: EngineUnderTest) throws {
-        let db = engine.store(for: directory)
-        let store = try Store.open(db)
+    @Test("drop rings the doorbell of each dict key, counter and event it removed, and nothing when nothing was there")
+    func dropRings() throws {
+        let store = try Store(path: db)
         let bells = store.sqlite.doorbells
         let subjects: [WaitSubject] = [.dictKey(dict: "d", key: "a"), .dictKey(dict: "d", key: "b"), .counter("c"), .event("e")]
         let watches = try subjects.map { subject in

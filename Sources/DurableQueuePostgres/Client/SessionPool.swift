@@ -41,13 +41,16 @@ final class SessionPool: Sendable {
         giveBack(session)
     }
 
-    /// Runs `body` on a connection. A connection lost on the way is replaced and `body`
-    /// runs again, until the busy timeout; a serialization failure or deadlock runs it
-    /// again at once.
+    /// Runs `body` on a connection. A connection that cannot be had is tried again until
+    /// the busy timeout; a serialization failure or deadlock runs `body` again at once.
+    /// A connection lost while `body` ran leaves it unknown whether its last statement
+    /// committed: `body` runs again on a new connection if `retrying` (reads, and writes
+    /// that change nothing the second time), else the caller is told.
     ///
     /// - Throws: the `DQError` that `body`'s failure means; `.timedOut` (dq exits 75)
-    ///   when no connection could be had within the busy timeout.
-    func withSession<T>(_ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
+    ///   when no connection could be had within the busy timeout, or when the connection
+    ///   was lost under a `body` that may not run twice.
+    func withSession<T>(retrying: Bool = true, _ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
         let deadline = ContinuousClock.now + busyTimeout
         var pause = Duration.milliseconds(50)
         var lastProblem = ""
@@ -75,8 +78,12 @@ final class SessionPool: Sendable {
                     giveBack(session)
                 case .connectionLost:
                     session.close()
-                    lastProblem = "the connection was lost"
                     dropIdle()
+                    guard retrying else {
+                        throw DQError(.timedOut, "lost the connection to PostgreSQL at \(address) during the operation: "
+                                      + "it may or may not have been done")
+                    }
+                    lastProblem = "the connection was lost"
                 }
             }
             guard ContinuousClock.now < deadline else { throw lost(lastProblem) }

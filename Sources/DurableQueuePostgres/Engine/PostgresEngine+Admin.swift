@@ -78,7 +78,7 @@ extension PostgresEngine {
     func move(from source: String, to destination: String, limit: Int?, dead: Bool) throws(DQError) -> MoveResult {
         let rows = try rows("""
             SELECT moved, duplicates FROM dq.move(\(source), \(destination), \(limit.map(Int64.init)), \(dead))
-            """)
+            """, retrying: false)
         guard let row = rows.first else { return MoveResult(moved: 0, duplicates: 0) }
         let (moved, duplicates) = try Self.decode(row, as: (Int, Int).self)
         return MoveResult(moved: moved, duplicates: duplicates)

@@ -10,7 +10,8 @@ extension PostgresEngine {
     }
 }
 
-/// `dq lock NAME`: `pg_advisory_lock(LockSpace.named, hashtext(NAME))`.
+/// `dq lock NAME`: `pg_advisory_lock(hashtextextended(NAME, LockSpace.named))`, a 64-bit
+/// key (the one-key form, apart from dq's two-key locks).
 struct PostgresNamedLock: EngineLock {
     let pool: SessionPool
     let name: String
@@ -21,12 +22,12 @@ struct PostgresNamedLock: EngineLock {
         let key = PostgresSchema.LockSpace.named
         do throws(PostgresFailure) {
             if timeout == .zero {
-                let rows = try session.rows("SELECT pg_try_advisory_lock(\(key), hashtext(\(name)))")
+                let rows = try session.rows("SELECT pg_try_advisory_lock(hashtextextended(\(name), \(key)))")
                 guard rows.first.flatMap({ try? $0.decode(Bool.self) }) == true else { throw Self.held(name) }
             } else {
                 let wait = timeout.map { max(1, Timestamp.microseconds($0) / 1_000) } ?? 0
                 try session.run("SELECT set_config('lock_timeout', \(String(wait) + "ms"), false)")
-                try session.run("SELECT pg_advisory_lock(\(key), hashtext(\(name)))")
+                try session.run("SELECT pg_advisory_lock(hashtextextended(\(name), \(key)))")
                 try session.run("SELECT set_config('lock_timeout', \(String(Timestamp.microseconds(busyTimeout) / 1_000) + "ms"), false)")
             }
         } catch {
@@ -55,7 +56,7 @@ struct PostgresLockHold: LockHold {
 
     func release() {
         do throws(PostgresFailure) {
-            try session.run("SELECT pg_advisory_unlock(\(PostgresSchema.LockSpace.named), hashtext(\(name)))")
+            try session.run("SELECT pg_advisory_unlock(hashtextextended(\(name), \(PostgresSchema.LockSpace.named)))")
             pool.giveBack(session)
         } catch {
             // Closing the session releases the lock too.

@@ -7,32 +7,72 @@ import PostgresNIO
 /// `dq` function or one statement (`PostgresSchema`).
 extension PostgresEngine {
     func put(_ messages: [OutgoingMessage], on queue: String, progress: ((Int) -> Void)?) throws(DQError) -> [PutResult] {
-        var results: [PutResult] = []
-        results.reserveCapacity(messages.count)
-        // Large batches go in slices of a size the server takes in one message; each slice
-        // is its own transaction (as `--lines` batches of 10,000 are on SQLite).
-        var start = messages.startIndex
-        while start < messages.endIndex {
-            let end = min(start + 10_000, messages.endIndex)
-            results += try putSlice(messages[start..<end], on: queue)
-            progress?(results.count)
-            start = end
+        let slices = Self.slices(messages)
+        // A retry after a lost connection could store the batch twice, unless every
+        // message has a dedup key.
+        let retrying = messages.allSatisfy { $0.key != nil }
+        if slices.count == 1 { return try putSlice(messages[...], on: queue, retrying: retrying) }
+        // A batch too large for one message to the server goes in slices, in one transaction.
+        return try session(retrying: retrying) { session throws(PostgresFailure) -> [PutResult] in
+            try session.run("BEGIN")
+            do throws(PostgresFailure) {
+                var results: [PutResult] = []
+                results.reserveCapacity(messages.count)
+                for slice in slices {
+                    results += try Self.putResults(session.rows(Self.putQuery(messages[slice], on: queue)))
+                    progress?(results.count)
+                }
+                try session.run("COMMIT")
+                return results
+            } catch {
+                _ = try? session.run("ROLLBACK")
+                throw error
+            }
         }
-        return results
     }
 
-    private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String) throws(DQError) -> [PutResult] {
+    /// `messages` cut in ranges of at most 10,000 messages and 64 MiB of bodies.
+    static func slices(_ messages: [OutgoingMessage]) -> [Range<Int>] {
+        var slices: [Range<Int>] = []
+        var start = 0
+        var bytes = 0
+        for (index, message) in messages.enumerated() {
+            if index > start && (index - start == 10_000 || bytes + message.body.count > 64 << 20) {
+                slices.append(start..<index)
+                start = index
+                bytes = 0
+            }
+            bytes += message.body.count
+        }
+        slices.append(start..<messages.count)
+        return slices
+    }
+
+    private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String, retrying: Bool) throws(DQError) -> [PutResult] {
+        let results = try rows(Self.putQuery(messages, on: queue), retrying: retrying)
+        do {
+            return try Self.putResults(results)
+        } catch {
+            throw DQError(.internalError, "unexpected row from PostgreSQL: \(error)")
+        }
+    }
+
+    /// One call of `dq.put` for `messages`.
+    static func putQuery(_ messages: ArraySlice<OutgoingMessage>, on queue: String) -> PostgresQuery {
         let bodies = messages.map { ByteBuffer(bytes: $0.body) }
-        let priorities = messages.map { Int32(clamping: $0.priority) }
+        let priorities = messages.map { Int64($0.priority) }
         let delays = messages.map { max(0, Timestamp.microseconds($0.delay)) }
         let keys = messages.map { $0.key ?? "" }
-        let rows = try rows("""
-            SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys))
-            """)
+        return "SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys))"
+    }
+
+    static func putResults(_ rows: [PostgresRow]) throws(PostgresFailure) -> [PutResult] {
         var results: [PutResult] = []
         results.reserveCapacity(rows.count)
         for row in rows {
-            let (id, duplicate) = try Self.decode(row, as: (Int64, Bool).self)
+            guard let (id, duplicate) = try? row.decode((Int64, Bool).self) else {
+                throw PostgresFailure(.error(DQError(.internalError, "unexpected row from dq.put")))
+            }
             results.append(PutResult(id: id, duplicate: duplicate))
         }
         return results
@@ -56,7 +96,7 @@ extension PostgresEngine {
 
     /// One get: removes up to `limit` deliverable messages.
     private func take(from queue: String, limit: Int) throws(DQError) -> [Message] {
-        let rows = try rows("SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.take(\(queue), \(limit)::integer)")
+        let rows = try rows("SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.take(\(queue), \(Int32(clamping: limit)))", retrying: false)
         var messages: [(seq: Int64, item: Message)] = []
         for row in rows {
             let (id, seq, priority, body, enqueuedAt, attempt) = try Self.decode(row, as: (Int64, Int64, Int, Data, Date, Int).self)
@@ -84,10 +124,13 @@ extension PostgresEngine {
     /// When the next message of `queue` that is not deliverable now becomes so (a delay
     /// or a lease running out), in µs since the epoch; `nil` if none will.
     func nextDue(_ queue: String) throws(DQError) -> Int64? {
-        let rows = try rows("""
-            SELECT (extract(epoch FROM min(visible_at)) * 1000000)::bigint FROM dq.messages WHERE queue = \(queue)
-            """)
-        return try rows.first.flatMap { row throws(DQError) in try Self.decode(row, as: Int64?.self) }
+        // How far off on the server's clock, placed on this machine's: the clocks may differ.
+        // A due time already passed is a row another consumer holds locked for a moment.
+        guard let wait = try scalar("""
+            SELECT (extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000000)::bigint
+            FROM dq.messages WHERE queue = \(queue)
+            """, as: Int64.self) else { return nil }
+        return Timestamp.now() + max(wait, 10_000)
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
@@ -129,9 +172,9 @@ extension PostgresEngine {
         let ackTokens = acking.map(\.token)
         let rows = try rows("""
             SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until
-            FROM dq.receive(\(queue), \(limit)::integer, \(max(0, Timestamp.microseconds(lease))), \(maxAttempts)::integer,
+            FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(max(0, Timestamp.microseconds(lease))), \(Int32(clamping: maxAttempts)),
                             \(holder), \(ackIDs), \(ackTokens))
-            """)
+            """, retrying: acking.isEmpty)
         var leased: [(seq: Int64, item: LeasedMessage)] = []
         for row in rows {
             let (id, seq, priority, body, enqueuedAt, attempt, token, until) = try Self.decode(
@@ -146,16 +189,16 @@ extension PostgresEngine {
     // MARK: Settling
 
     func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {
-        try flag("SELECT dq.ack(\(queue), \(receipt.position), \(receipt.token))")
+        try flag("SELECT dq.ack(\(queue), \(receipt.position), \(receipt.token))", retrying: false)
     }
 
     func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int,
               failure: DeliveryFailure?) throws(DQError) -> Bool {
         try flag("""
             SELECT dq.nack(\(queue), \(receipt.position), \(receipt.token), \(max(0, Timestamp.microseconds(delay))),
-                           \(maxAttempts)::integer, \(failure?.error), \(failure?.exitStatus.map(Int32.init))::integer,
+                           \(Int32(clamping: maxAttempts)), \(failure?.error), \(failure?.exitStatus.map(Int32.init))::integer,
                            \(failure?.signal.map(Int32.init))::integer)
-            """)
+            """, retrying: false)
     }
 
     func extend(_ receipt: Receipt, on queue: String, by lease: Duration) throws(DQError) -> Bool {
@@ -179,8 +222,8 @@ extension PostgresEngine {
     }
 
     /// The one boolean a statement returns.
-    func flag(_ query: PostgresQuery) throws(DQError) -> Bool {
-        guard let row = try rows(query).first else { return false }
+    func flag(_ query: PostgresQuery, retrying: Bool = true) throws(DQError) -> Bool {
+        guard let row = try rows(query, retrying: retrying).first else { return false }
         return try Self.decode(row, as: Bool.self)
     }
 
@@ -243,18 +286,20 @@ extension PostgresEngine {
     }
 
     /// Puts the dead letters `ids` of `queue` (`nil`: all) back at the end of the queue
-    /// under their own ids, with no attempts counted, in one statement; returns their ids.
+    /// under their own ids, with no attempts counted, in one statement that takes turns
+    /// with puts (so it keeps commit order); returns their ids.
     private func retryDead(_ queue: String, ids: [Int64]?) throws(DQError) -> [Int64] {
         let rows = try rows("""
-            WITH d AS (
-                DELETE FROM dq.dead WHERE queue = \(queue) AND (\(ids == nil) OR id = ANY(\(ids ?? [])))
+            WITH l AS (SELECT pg_advisory_xact_lock(\(PostgresSchema.LockSpace.puts), hashtext(\(queue))) AS locked),
+            d AS (
+                DELETE FROM dq.dead WHERE (SELECT true FROM l) AND queue = \(queue) AND (\(ids == nil) OR id = ANY(\(ids ?? [])))
                 RETURNING id, queue, priority, body, enqueued_at),
             i AS (
                 INSERT INTO dq.messages (id, seq, queue, priority, body, enqueued_at, visible_at)
                 SELECT id, nextval('dq.message_ids'), queue, priority, body, enqueued_at, now() FROM (SELECT * FROM d ORDER BY id) o
                 RETURNING id)
             SELECT id FROM i ORDER BY id
-            """)
+            """, retrying: false)
         let retried = try rows.map { row throws(DQError) in try Self.decode(row, as: Int64.self) }
         if !retried.isEmpty { try notify(queue) }
         return retried

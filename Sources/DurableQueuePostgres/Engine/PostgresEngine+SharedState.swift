@@ -41,10 +41,12 @@ extension PostgresEngine {
 
     func setEntry(_ key: String, in dict: String, to value: Data) throws(DQError) {
         let channel = WaitSubject.dictKey(dict: dict, key: key).channel
+        // After the key's lock, as `updateEntry` takes it: no set lands between its read and write.
         try run("""
-            WITH w AS (
+            WITH l AS (SELECT pg_advisory_xact_lock(\(PostgresSchema.LockSpace.dictKeys), hashtext(\(dict) || '/' || \(key)))),
+            w AS (
                 INSERT INTO dq.dict_entries AS e (dict, key, value, version)
-                VALUES (\(dict), \(key), \(ByteBuffer(bytes: value)), nextval('dq.versions'))
+                SELECT \(dict), \(key), \(ByteBuffer(bytes: value)), nextval('dq.versions') FROM l
                 ON CONFLICT (dict, key) DO UPDATE SET value = excluded.value, version = excluded.version RETURNING 1)
             SELECT pg_notify(dq.channel(\(channel)), '') FROM w
             """)
@@ -54,12 +56,12 @@ extension PostgresEngine {
         let channel = WaitSubject.dictKey(dict: dict, key: key).channel
         var transformError: (any Error)?
         do {
-            return try session { session throws(PostgresFailure) -> Bool in
+            return try session(retrying: false) { session throws(PostgresFailure) -> Bool in
                 try session.run("BEGIN")
                 do throws(PostgresFailure) {
                     // Writers of one key take turns, whether or not it exists yet.
                     try session.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.LockSpace.dictKeys), hashtext(\(dict) || '/' || \(key)))")
-                    let current = try session.rows("SELECT value FROM dq.dict_entries WHERE dict = \(dict) AND key = \(key)")
+                    let current = try session.rows("SELECT value FROM dq.dict_entries WHERE dict = \(dict) AND key = \(key) FOR UPDATE")
                         .first.flatMap { try? $0.decode(Data.self) }
                     let new: Data??
                     do {
@@ -106,13 +108,7 @@ extension PostgresEngine {
 
     func append(_ values: [Data], to list: String) throws(DQError) -> Int {
         let buffers = values.map { ByteBuffer(bytes: $0) }
-        return try scalar("""
-            WITH a AS (
-                INSERT INTO dq.list_values (list, position, value)
-                SELECT \(list), nextval('dq.list_positions'), v FROM unnest(\(buffers)) WITH ORDINALITY AS u(v, o) ORDER BY o
-                RETURNING 1)
-            SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM dq.list_values WHERE list = \(list))
-            """, as: Int.self) ?? 0
+        return try scalar("SELECT dq.append(\(list), \(buffers))", as: Int.self, retrying: false) ?? 0
     }
 
     func values(of list: String) throws(DQError) -> [Data] {
@@ -129,7 +125,7 @@ extension PostgresEngine {
             DELETE FROM dq.list_values WHERE (list, position) = (
                 SELECT list, position FROM dq.list_values WHERE list = \(list) ORDER BY position DESC LIMIT 1 FOR UPDATE)
             RETURNING value
-            """, as: Data.self)
+            """, as: Data.self, retrying: false)
     }
 
     func drop(list: String) throws(DQError) -> Int {
@@ -147,7 +143,7 @@ extension PostgresEngine {
                     INSERT INTO dq.counters AS c (name, value) VALUES (\(counter), \(amount))
                     ON CONFLICT (name) DO UPDATE SET value = c.value + excluded.value RETURNING value)
                 SELECT c.value, pg_notify(dq.channel(\(channel)), '')::text FROM c
-                """)
+                """, retrying: false)
         } catch where error.message.contains("out of range") {
             throw DQError(.invalidArgument, "counter \(counter) would overflow")
         }

@@ -58,20 +58,21 @@ final class PostgresEngine: StoreEngine {
 
     // MARK: Statements
 
-    /// Runs `body` on a pooled connection (see `SessionPool.withSession(_:)`).
-    func session<T>(_ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
-        try pool.withSession(body)
+    /// Runs `body` on a pooled connection (see `SessionPool.withSession(retrying:_:)`):
+    /// `retrying` false for work that must not be done twice.
+    func session<T>(retrying: Bool = true, _ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
+        try pool.withSession(retrying: retrying, body)
     }
 
     /// The rows of one statement.
-    func rows(_ query: PostgresQuery) throws(DQError) -> [PostgresRow] {
-        try session { session throws(PostgresFailure) in try session.rows(query) }
+    func rows(_ query: PostgresQuery, retrying: Bool = true) throws(DQError) -> [PostgresRow] {
+        try session(retrying: retrying) { session throws(PostgresFailure) in try session.rows(query) }
     }
 
     /// Runs one statement; returns how many rows it changed or returned.
     @discardableResult
-    func run(_ query: PostgresQuery) throws(DQError) -> Int {
-        try session { session throws(PostgresFailure) in try session.run(query) }
+    func run(_ query: PostgresQuery, retrying: Bool = true) throws(DQError) -> Int {
+        try session(retrying: retrying) { session throws(PostgresFailure) in try session.run(query) }
     }
 
     /// Decodes a row, a mismatch being an internal error (the schema is ours).
@@ -85,9 +86,9 @@ final class PostgresEngine: StoreEngine {
     }
 
     /// The first column of the first row of one statement (`nil`: no row, or NULL).
-    func scalar<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) throws(DQError) -> T?
+    func scalar<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self, retrying: Bool = true) throws(DQError) -> T?
         where T._DecodableType == T {
-        guard let row = try rows(query).first else { return nil }
+        guard let row = try rows(query, retrying: retrying).first else { return nil }
         do {
             return try row.decode(T?.self)
         } catch {

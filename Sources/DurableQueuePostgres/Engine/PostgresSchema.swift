@@ -17,12 +17,14 @@ enum PostgresSchema {
         static let holders: Int32 = 25713
         /// Puts on one queue, until they commit; the second key is `hashtext(queue)`.
         static let puts: Int32 = 25714
-        /// `dq lock NAME`; the second key is `hashtext(name)`.
+        /// `dq lock NAME`: the seed of its one 64-bit key, `hashtextextended(name, 25715)`.
         static let named: Int32 = 25715
         /// Creating or migrating the schema.
         static let schema: Int32 = 25716
-        /// Read-modify-write updates of one dict key; the second key is `hashtext(dict/key)`.
+        /// Writes of one dict key; the second key is `hashtext(dict/key)`.
         static let dictKeys: Int32 = 25717
+        /// Appends to one list, until they commit; the second key is `hashtext(list)`.
+        static let lists: Int32 = 25718
     }
 
     /// Makes sure the schema is there and current: creates or migrates it in one
@@ -82,7 +84,7 @@ enum PostgresSchema {
         id bigint PRIMARY KEY,
         seq bigint NOT NULL,
         queue text NOT NULL,
-        priority integer NOT NULL,
+        priority bigint NOT NULL,
         body bytea NOT NULL,
         dedup_key text,
         enqueued_at timestamptz NOT NULL,
@@ -99,7 +101,7 @@ enum PostgresSchema {
     CREATE TABLE dq.dead (
         id bigint PRIMARY KEY,
         queue text NOT NULL,
-        priority integer NOT NULL,
+        priority bigint NOT NULL,
         body bytea NOT NULL,
         enqueued_at timestamptz NOT NULL,
         attempts integer NOT NULL,
@@ -143,7 +145,7 @@ enum PostgresSchema {
 
     -- Puts a batch on a queue. Puts on one queue take turns (the transaction-scoped
     -- advisory lock, held until commit), so ids follow commit order within a queue.
-    CREATE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities integer[], p_delays bigint[], p_keys text[])
+    CREATE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities bigint[], p_delays bigint[], p_keys text[])
     RETURNS TABLE (id bigint, duplicate boolean) LANGUAGE plpgsql AS $$
     DECLARE
         n integer := coalesce(cardinality(p_bodies), 0);
@@ -184,9 +186,19 @@ enum PostgresSchema {
         END IF;
     END $$;
 
+    -- Appends values to a list; appends to one list take turns, so positions follow
+    -- commit order. Returns the list's new length.
+    CREATE FUNCTION dq.append(p_list text, p_values bytea[]) RETURNS bigint LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25718, hashtext(p_list));
+        INSERT INTO dq.list_values (list, position, value)
+        SELECT p_list, nextval('dq.list_positions'), u.v FROM unnest(p_values) WITH ORDINALITY AS u(v, o) ORDER BY u.o;
+        RETURN (SELECT count(*) FROM dq.list_values WHERE list = p_list);
+    END $$;
+
     -- Removes up to p_limit deliverable messages (a get: at-most-once).
     CREATE FUNCTION dq.take(p_queue text, p_limit integer)
-    RETURNS TABLE (id bigint, seq bigint, priority integer, body bytea, enqueued_at timestamptz, attempts integer)
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer)
     LANGUAGE plpgsql AS $$
     DECLARE n integer;
     BEGIN
@@ -200,14 +212,17 @@ enum PostgresSchema {
     END $$;
 
     -- Moves the messages p_ids to the dead letters with a reason.
-    CREATE FUNCTION dq.bury(p_ids bigint[], p_error text, p_exit integer, p_signal integer) RETURNS integer
+    CREATE FUNCTION dq.bury(p_ids bigint[], p_unsettled boolean, p_error text, p_exit integer, p_signal integer)
+    RETURNS integer
     LANGUAGE plpgsql AS $$
     DECLARE n integer;
     BEGIN
         WITH b AS (DELETE FROM dq.messages m WHERE m.id = ANY(p_ids) RETURNING m.*)
         INSERT INTO dq.dead (id, queue, priority, body, enqueued_at, attempts, died_at, last_error, exit_status, signal)
         SELECT b.id, b.queue, b.priority, b.body, b.enqueued_at, b.attempts, now(),
-               coalesce(p_error, 'not settled after ' || b.attempts || ' deliveries: its lease ran out or its consumer died'),
+               CASE WHEN p_unsettled
+                    THEN 'not settled after ' || b.attempts || ' deliveries: its lease ran out or its consumer died'
+                    ELSE p_error END,
                p_exit, p_signal
         FROM b;
         GET DIAGNOSTICS n = ROW_COUNT;
@@ -219,7 +234,7 @@ enum PostgresSchema {
     -- deliveries and taking others in their place.
     CREATE FUNCTION dq.receive(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer, p_holder integer,
                                p_ack_ids bigint[], p_ack_tokens bigint[])
-    RETURNS TABLE (id bigint, seq bigint, priority integer, body bytea, enqueued_at timestamptz, attempts integer,
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
                    token bigint, leased_until timestamptz)
     LANGUAGE plpgsql AS $$
     DECLARE
@@ -243,7 +258,7 @@ enum PostgresSchema {
                 ORDER BY c.priority DESC, c.seq LIMIT p_limit - v_leased FOR UPDATE SKIP LOCKED);
             EXIT WHEN cardinality(v_claimed) = 0;
             v_spent := ARRAY(SELECT s.id FROM dq.messages s WHERE s.id = ANY(v_claimed) AND s.attempts >= p_max_attempts);
-            IF cardinality(v_spent) > 0 THEN PERFORM dq.bury(v_spent, NULL, NULL, NULL); END IF;
+            IF cardinality(v_spent) > 0 THEN PERFORM dq.bury(v_spent, true, NULL, NULL, NULL); END IF;
             RETURN QUERY
             UPDATE dq.messages m SET attempts = m.attempts + 1, lease_token = nextval('dq.lease_tokens'), holder = p_holder,
                    visible_at = now() + p_lease * interval '1 microsecond'
@@ -274,7 +289,7 @@ enum PostgresSchema {
         WHERE m.id = p_id AND m.lease_token = p_token AND m.queue = p_queue FOR UPDATE;
         IF NOT FOUND THEN RETURN false; END IF;
         IF v_attempts >= p_max_attempts THEN
-            PERFORM dq.bury(ARRAY[p_id], coalesce(p_error, 'failed ' || v_attempts || ' deliveries'), p_exit, p_signal);
+            PERFORM dq.bury(ARRAY[p_id], false, p_error, p_exit, p_signal);
         ELSE
             UPDATE dq.messages SET lease_token = NULL, holder = NULL, visible_at = now() + p_delay * interval '1 microsecond'
             WHERE id = p_id;
@@ -289,7 +304,7 @@ enum PostgresSchema {
     CREATE FUNCTION dq.move(p_source text, p_dest text, p_limit bigint, p_dead boolean)
     RETURNS TABLE (moved integer, duplicates integer) LANGUAGE plpgsql AS $$
     DECLARE
-        v_priorities integer[];
+        v_priorities bigint[];
         v_bodies bytea[];
         v_keys text[];
         v_id bigint;
@@ -330,18 +345,17 @@ enum PostgresSchema {
         RETURN NEXT;
     END $$;
 
-    -- Returns the leases of holders whose session ended (their advisory lock is gone) to
+    -- Returns the leases of holders whose session ended (their advisory lock is free) to
     -- their queues, waking the queues' readers; returns those queues.
     CREATE FUNCTION dq.sweep(p_me integer) RETURNS SETOF text LANGUAGE plpgsql AS $$
     DECLARE
         v_gone integer[];
         v_queue text;
     BEGIN
+        -- A holder is gone when its lock can be taken. Taking it (until this commits)
+        -- keeps a process that registers that id again waiting until its leases are back.
         v_gone := ARRAY(
-            SELECT h.id FROM dq.holders h WHERE h.id <> p_me AND NOT EXISTS (
-                SELECT 1 FROM pg_locks l
-                WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                  AND l.classid = 25713 AND l.objid = h.id AND l.objsubid = 2 AND l.granted));
+            SELECT h.id FROM dq.holders h WHERE h.id <> p_me AND pg_try_advisory_xact_lock(25713, h.id));
         IF cardinality(v_gone) = 0 THEN RETURN; END IF;
         FOR v_queue IN
             WITH r AS (UPDATE dq.messages m SET visible_at = least(m.visible_at, now()), lease_token = NULL, holder = NULL

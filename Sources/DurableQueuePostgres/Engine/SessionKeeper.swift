@@ -29,6 +29,8 @@ final class SessionKeeper: RingSource, Sendable {
         var serverChannel: [String: String] = [:]
         /// This process's lease-holder id, once it has leased with `releaseOnExit`.
         var holder: Int32?
+        /// Whether a connection was ever opened (a later one is a reconnection).
+        var connectedBefore = false
     }
 
     init(address: PostgresAddress, logger: Logger) throws(DQError) {
@@ -142,7 +144,7 @@ final class SessionKeeper: RingSource, Sendable {
     /// again) if there is none.
     private func connected(_ state: inout State) throws(DQError) -> PostgresSession {
         if let session = state.session, !session.isClosed { return session }
-        let reopened = state.session != nil
+        let reopened = state.connectedBefore
         state.session?.close()
         state.session = nil
         let session = try PostgresSession.open(address, id: 0, logger: logger)
@@ -159,6 +161,7 @@ final class SessionKeeper: RingSource, Sendable {
             throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)")
         }
         state.session = session
+        state.connectedBefore = true
         if reopened {
             logger.notice("reconnected to PostgreSQL", metadata: ["store": "\(address)"])
             rung.withLock { $0.lost = true }
