@@ -148,8 +148,8 @@ final class SessionKeeper: RingSource, Sendable {
         state.session?.close()
         state.session = nil
         let session = try PostgresSession.open(address, id: 0, logger: logger)
-        let counter = self.counter
-        session.connection.closeFuture.whenComplete { _ in counter.signal() }
+        // A lost connection loses rings: every waiter looks again (and reconnects).
+        session.connection.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed() }
         do throws(PostgresFailure) {
             if let holder = state.holder { try Self.register(holder: holder, on: session) }
             for server in state.listens.keys {
@@ -172,6 +172,11 @@ final class SessionKeeper: RingSource, Sendable {
 
     private func listen(_ server: String, on session: PostgresSession) -> PostgresListenContext {
         session.connection.addListener(channel: server) { [weak self] _, _ in self?.ring(server) }
+    }
+
+    private func connectionClosed() {
+        rung.withLock { $0.lost = true }
+        counter.signal()
     }
 
     /// A notification on `server` arrived (on NIO's event loop).
