@@ -59,7 +59,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `dq bench`: the standard workloads, their SQLite and kernel floors, and the
+        // `dq bench`: the standard workloads, their SQLite, PostgreSQL and kernel floors, and the
         // roles that benchmark child processes play.
         .target(
             name: "DQBench",
@@ -69,6 +69,11 @@ let package = Package(
                 "DQSystem",
                 "CSQLite",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                // The PostgreSQL floors speak to the server through dq's own client.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `dq torture`: producers and workers SIGKILLed at random, then a check that

@@ -9,11 +9,11 @@ extension BenchRunner {
     /// each, against the same on a store with one queue; alternated, medians shown. The
     /// ratio is how much the other queues cost: 1.00 is nothing.
     func manyQueues() throws -> [BenchResult] {
-        let template = freshStore("Q1-template")
+        let template = try freshStore("Q1-template")
         progress("Q1: making \(sizes.otherQueues) queues")
         try makeQueues(template, count: sizes.otherQueues)
         func store(_ name: String, crowded: Bool) throws -> String {
-            let db = freshStore(name)
+            let db = try freshStore(name)
             if crowded {
                 for suffix in ["", "-wal"] where FileSystem.exists(template + suffix) {
                     try copyFile(template + suffix, to: db + suffix)

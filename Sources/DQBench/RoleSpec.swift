@@ -10,9 +10,9 @@ public struct RoleSpec: Codable, Sendable {
         case get
         /// dq: lease and ack `count` messages one at a time from a filled queue.
         case leaseAck
-        /// raw SQLite: insert `count` rows, `batch` per transaction.
+        /// raw SQL (SQLite, or PostgreSQL for a `postgres://` db): insert `count` rows, `batch` per transaction.
         case floorPut
-        /// raw SQLite: delete `count` rows one per transaction.
+        /// raw SQL: delete `count` rows one per transaction.
         case floorGet
         /// dq: put `count` timestamped messages (paced at `rate` per second if set), then a stop marker.
         case produce
@@ -22,9 +22,10 @@ public struct RoleSpec: Codable, Sendable {
         case ping
         /// dq: answer `count` requests.
         case pong
-        /// raw SQLite: `count` round trips through two tables, woken by inotify.
+        /// raw SQL: `count` round trips through two tables, woken by inotify (SQLite) or
+        /// LISTEN/NOTIFY (PostgreSQL).
         case floorPing
-        /// raw SQLite: answer `count` requests.
+        /// raw SQL: answer `count` requests.
         case floorPong
         /// kernel: `count` round trips over a pair of FIFOs.
         case pipePing

@@ -14,14 +14,14 @@ public enum RoleRunner {
         case .put: try put(spec)
         case .get: try get(spec)
         case .leaseAck: try leaseAck(spec)
-        case .floorPut: floorPut(spec)
+        case .floorPut: try floorPut(spec)
         case .floorGet: try floorGet(spec)
         case .produce: try produce(spec)
         case .consume: try consume(spec)
         case .ping: try ping(spec)
         case .pong: try pong(spec)
-        case .floorPing: try floorPing(spec)
-        case .floorPong: try floorPong(spec)
+        case .floorPing: try PostgresAddress.isAddress(spec.db) ? postgresFloorPing(spec) : floorPing(spec)
+        case .floorPong: try PostgresAddress.isAddress(spec.db) ? postgresFloorPong(spec) : floorPong(spec)
         case .pipePing: try pipePing(spec)
         case .pipePong: try pipePong(spec)
         case .idle: try idle(spec)
@@ -133,8 +133,8 @@ public enum RoleRunner {
         try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }
 
-    private static func floorPut(_ spec: RoleSpec) {
-        let floor = RawSQLiteQueue(path: spec.db, synchronous: synchronous(spec))
+    private static func floorPut(_ spec: RoleSpec) throws {
+        let floor = try FloorQueues.open(spec.db, sync: spec.sync)
         var random = RandomBodies()
         let pool = (0..<256).map { _ in random.take() }
         barrier()
@@ -142,18 +142,18 @@ public enum RoleRunner {
         var done = 0
         while done < spec.count {
             let size = min(max(1, spec.batch), spec.count - done)
-            floor.put((done..<done + size).map { pool[$0 & 255] })
+            try floor.put((done..<done + size).map { pool[$0 & 255] })
             done += size
         }
-        try? report(RoleReport(start: start, end: BenchClock.now(), count: done, samples: []))
+        try report(RoleReport(start: start, end: BenchClock.now(), count: done, samples: []))
     }
 
     private static func floorGet(_ spec: RoleSpec) throws {
-        let floor = RawSQLiteQueue(path: spec.db, synchronous: synchronous(spec))
+        let floor = try FloorQueues.open(spec.db, sync: spec.sync)
         barrier()
         let start = BenchClock.now()
         for _ in 0..<spec.count {
-            guard floor.get() != nil else { throw RoleFailure(description: "the floor table ran dry") }
+            guard try floor.get() != nil else { throw RoleFailure(description: "the floor table ran dry") }
         }
         try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }
@@ -223,7 +223,7 @@ public enum RoleRunner {
     }
 
     /// Runs `exchange` `spec.count` times after the barrier, timing each one.
-    private static func timedRoundTrips(_ spec: RoleSpec, _ exchange: () throws -> Void) throws {
+    static func timedRoundTrips(_ spec: RoleSpec, _ exchange: () throws -> Void) throws {
         barrier()
         let start = BenchClock.now()
         var samples: [UInt64] = []
@@ -237,7 +237,7 @@ public enum RoleRunner {
     }
 
     /// Runs `answer` `spec.count` times after the barrier.
-    private static func answering(_ spec: RoleSpec, _ answer: () throws -> Void) throws {
+    static func answering(_ spec: RoleSpec, _ answer: () throws -> Void) throws {
         barrier()
         let start = BenchClock.now()
         for _ in 0..<spec.count { try answer() }

@@ -20,9 +20,12 @@ public struct BenchConfiguration: Sendable {
     /// Whether dq's writers take turns on a flock (`StoreOptions.writerLock`) rather
     /// than in SQLite's busy handler (the default), to measure the difference.
     public var writerLock: Bool
+    /// A PostgreSQL server's address (`postgres://…`) to run on instead of SQLite files in
+    /// `directory`: each run gets a database of its own there, and the floors are raw SQL.
+    public var server: String?
 
     public init(workloads: [Workload], durability: Durability, quick: Bool, backlog: Int, directory: String,
-                executable: String, writerLock: Bool = false) {
+                executable: String, writerLock: Bool = false, server: String? = nil) {
         self.workloads = workloads
         self.durability = durability
         self.quick = quick
@@ -30,6 +33,7 @@ public struct BenchConfiguration: Sendable {
         self.directory = directory
         self.executable = executable
         self.writerLock = writerLock
+        self.server = server
     }
 }
 
@@ -92,7 +96,7 @@ struct Sizes {
 public struct BenchRunner {
     let configuration: BenchConfiguration
     let sizes: Sizes
-    let root: String
+    let stores: any BenchStores
     let sync: String
     /// Called before each step with a short description, for a progress line.
     let progress: (String) -> Void
@@ -102,25 +106,40 @@ public struct BenchRunner {
         self.sizes = configuration.quick ? .quick : .full
         self.sync = configuration.durability.rawValue
         self.progress = progress
-        do throws(Errno) {
-            root = try Directory.makeTemporary(prefix: configuration.directory + "/dq-bench-")
-        } catch {
-            throw BenchError(description: "cannot make a directory in \(configuration.directory): \(error.description)")
+        if let server = configuration.server {
+            stores = try PostgresBenchStores(address: server)
+        } else {
+            stores = try SQLiteBenchStores(directory: configuration.directory)
         }
     }
 
-    /// The directory the stores are made in, and its filesystem type.
-    public var location: String { "\(root) (\(StoreLocation.filesystemType(of: root) ?? "unknown filesystem"))" }
+    /// Where the stores are made: the directory and its filesystem type, or the server.
+    public var location: String { stores.description }
+
+    /// How commits are made durable, in the engine's words.
+    public var durability: String { stores.durability(sync) }
+
+    /// Whether the stores are PostgreSQL databases rather than SQLite files.
+    var onPostgres: Bool { configuration.server != nil }
 
     /// Runs every configured workload in order, calling `emit` with each result as
-    /// soon as it is known.
-    public func run(emit: (BenchResult) -> Void) throws {
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    /// soon as it is known, and `note` for a workload that cannot run on this engine.
+    public func run(emit: (BenchResult) -> Void, note: (String) -> Void = { _ in }) throws {
+        defer { stores.removeAll() }
         for workload in Workload.allCases where configuration.workloads.contains(workload) {
+            if onPostgres, let reason = Self.notOnPostgres[workload] {
+                note("\(workload.rawValue) skipped on PostgreSQL: \(reason)")
+                continue
+            }
             progress("\(workload.rawValue) \(workload.title)")
             for result in try run(workload) { emit(result) }
         }
     }
+
+    /// The workloads that do not run on PostgreSQL, and why.
+    static let notOnPostgres: [Workload: String] = [
+        .q1: "its crowded store is a copied SQLite file",
+    ]
 
     private func run(_ workload: Workload) throws -> [BenchResult] {
         switch workload {
@@ -142,11 +161,9 @@ public struct BenchRunner {
 
     // MARK: Helpers
 
-    func freshStore(_ name: String) -> String {
-        let directory = root + "/" + name
-        try? FileManager.default.removeItem(atPath: directory)
-        try? Directory.make(directory, mode: 0o700, existingOK: true)
-        return directory + "/store.db"
+    /// A new, empty store for the run `name`: a SQLite file or a PostgreSQL database.
+    func freshStore(_ name: String) throws -> String {
+        try stores.fresh(name)
     }
 
     func spec(_ kind: RoleSpec.Kind, _ db: String, count: Int = 0, batch: Int = 1, rate: Double? = nil, seconds: Double? = nil) -> RoleSpec {
@@ -177,13 +194,13 @@ public struct BenchRunner {
     /// W1 / W2 and their raw-SQLite floors: one process putting `count` messages.
     private func rateWithFloor(_ workload: Workload, count: Int, batch: Int) throws -> [BenchResult] {
         let (floor, value) = try alternating(workload) {
-            let floorDB = freshStore("floor-\(workload.rawValue)")
+            let floorDB = try freshStore("floor-\(workload.rawValue)")
             return rate(try roles([spec(.floorPut, floorDB, count: count, batch: batch)]), count: count)
         } dq: {
-            let db = freshStore(workload.rawValue)
+            let db = try freshStore(workload.rawValue)
             return rate(try roles([spec(.put, db, count: count, batch: batch)]), count: count)
         }
-        return [result("floor-\(workload.rawValue)", "raw SQLite inserts", value: floor, unit: "msg/s", n: count),
+        return [result("floor-\(workload.rawValue)", "raw \(floorEngine) inserts", value: floor, unit: "msg/s", n: count),
                 result(workload.rawValue, workload.title, value: value, unit: "msg/s", n: count, floor: floor)]
     }
 
@@ -209,25 +226,25 @@ public struct BenchRunner {
         let count = sizes.get
         let total = count + configuration.backlog
         let (floor, value) = try alternating(.w3) {
-            let floorDB = freshStore("floor-W3")
+            let floorDB = try freshStore("floor-W3")
             do {
-                let raw = RawSQLiteQueue(path: floorDB, synchronous: RoleRunner.synchronous(spec(.floorGet, floorDB)))
+                let raw = try FloorQueues.open(floorDB, sync: sync)
                 var random = RandomBodies()
                 var left = total
                 while left > 0 {
                     let size = min(10_000, left)
-                    raw.put((0..<size).map { _ in random.take() })
+                    try raw.put((0..<size).map { _ in random.take() })
                     left -= size
                 }
             }
             return rate(try roles([spec(.floorGet, floorDB, count: count)]), count: count)
         } dq: {
-            let db = freshStore("W3")
+            let db = try freshStore("W3")
             try fill(db, count: total)
             return rate(try roles([spec(.get, db, count: count)]), count: count)
         }
         let backlog = configuration.backlog > 0 ? ", \(configuration.backlog) more waiting" : ""
-        return [result("floor-W3", "raw SQLite deletes" + backlog, value: floor, unit: "msg/s", n: count),
+        return [result("floor-W3", "raw \(floorEngine) deletes" + backlog, value: floor, unit: "msg/s", n: count),
                 result("W3", Workload.w3.title + backlog, value: value, unit: "msg/s", n: count, floor: floor)]
     }
 
@@ -246,7 +263,7 @@ public struct BenchRunner {
     /// W3L: like W3, but each message is leased and then acked (two transactions).
     private func leaseAckRate() throws -> BenchResult {
         let count = sizes.get
-        let db = freshStore("W3L")
+        let db = try freshStore("W3L")
         try fill(db, count: count)
         let value = rate(try roles([spec(.leaseAck, db, count: count)]), count: count)
         return result("W3L", Workload.w3l.title, value: value, unit: "msg/s", n: count)
@@ -254,7 +271,7 @@ public struct BenchRunner {
 
     /// W4: 2 producers and 2 blocking consumers moving `pipeline` messages.
     private func pipeline() throws -> BenchResult {
-        let db = freshStore("W4")
+        let db = try freshStore("W4")
         let half = sizes.pipeline / 2
         let reports = try roles([spec(.produce, db, count: half), spec(.produce, db, count: sizes.pipeline - half),
                                  spec(.consume, db), spec(.consume, db)])
@@ -265,37 +282,48 @@ public struct BenchRunner {
         return result("W4", Workload.w4.title, value: rate(reports, count: received), unit: "msg/s", n: received)
     }
 
-    /// W5: request/reply round trips through two dq queues, against two FIFOs.
+    /// The engine the floors are written for, as the table names it.
+    var floorEngine: String { onPostgres ? "PostgreSQL" : "SQLite" }
+
+    /// W5: request/reply round trips through two dq queues, against two FIFOs (on
+    /// PostgreSQL: against a raw LISTEN/NOTIFY ping-pong).
     private func pingPong() throws -> [BenchResult] {
         let count = sizes.roundTrips
+        if onPostgres { return try postgresPingPong() }
         progress("floor-W5 pipe ping-pong")
-        let floorDB = freshStore("floor-W5")
+        let floorDB = try freshStore("floor-W5")
         let fifos = RoleRunner.fifoPaths(spec(.pipePing, floorDB))
         do throws(Errno) {
             try FileSystem.makeFIFO(fifos.request, permissions: 0o600)
             try FileSystem.makeFIFO(fifos.reply, permissions: 0o600)
         } catch {
-            throw BenchError(description: "cannot make FIFOs in \(root): \(error.description)")
+            throw BenchError(description: "cannot make FIFOs beside \(floorDB): \(error.description)")
         }
         let floor = LatencySummary(microseconds: try roles([spec(.pipePing, floorDB, count: count), spec(.pipePong, floorDB, count: count)])[0].samples)
         progress("floor-W5-sqlite raw SQLite + inotify ping-pong")
-        let sqliteDB = freshStore("floor-W5-sqlite")
+        let sqliteDB = try freshStore("floor-W5-sqlite")
         // Both tables exist before the two processes open the file.
         for table in ["request", "reply"] {
             _ = RawSQLiteQueue(path: sqliteDB, synchronous: RoleRunner.synchronous(spec(.floorPing, sqliteDB)), table: table)
         }
         let sqliteFloor = LatencySummary(microseconds: try roles([spec(.floorPing, sqliteDB, count: count), spec(.floorPong, sqliteDB, count: count)])[0].samples)
-        progress("W5 \(Workload.w5.title)")
-        let db = freshStore("W5")
-        let latency = LatencySummary(microseconds: try roles([spec(.ping, db, count: count), spec(.pong, db, count: count)])[0].samples)
+        let latency = try dqPingPong()
         return [result("floor-W5", "pipe round trip", value: floor.p50, unit: "us", n: count, latency: floor),
                 result("floor-W5-sqlite", "raw SQLite + inotify round trip", value: sqliteFloor.p50, unit: "us", n: count, latency: sqliteFloor),
                 result("W5", Workload.w5.title, value: latency.p50, unit: "us", n: count, latency: latency, floor: floor.p50)]
     }
 
+    /// W5's dq part: the round trips of a ping and a pong process.
+    func dqPingPong() throws -> LatencySummary {
+        progress("W5 \(Workload.w5.title)")
+        let db = try freshStore("W5")
+        let count = sizes.roundTrips
+        return LatencySummary(microseconds: try roles([spec(.ping, db, count: count), spec(.pong, db, count: count)])[0].samples)
+    }
+
     /// W6: 2 producers paced to a fixed total rate, 2 blocked consumers; end-to-end latency.
     private func latencyUnderLoad() throws -> BenchResult {
-        let db = freshStore("W6")
+        let db = try freshStore("W6")
         let perProducer = Int(sizes.latencyRate * sizes.latencySeconds / 2)
         let reports = try roles([spec(.produce, db, count: perProducer, rate: sizes.latencyRate / 2),
                                  spec(.produce, db, count: perProducer, rate: sizes.latencyRate / 2),
@@ -310,7 +338,7 @@ public struct BenchRunner {
 
     /// W7: CPU time of a consumer blocked on an empty queue.
     private func idle() throws -> BenchResult {
-        let db = freshStore("W7")
+        let db = try freshStore("W7")
         let report = try roles([spec(.idle, db, seconds: sizes.idleSeconds)])[0]
         let title = "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used"
         return result("W7", title, value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1)
@@ -318,7 +346,7 @@ public struct BenchRunner {
 
     /// C4: 4 producers putting one message per transaction at once; latency of each put.
     private func contendedPuts() throws -> BenchResult {
-        let db = freshStore("C4")
+        let db = try freshStore("C4")
         let reports = try roles((0..<4).map { _ in spec(.timedPut, db, count: sizes.contendedPuts) })
         let latency = LatencySummary(microseconds: reports.flatMap(\.samples))
         let lock = configuration.writerLock ? ", flock writer lock" : ""
@@ -327,7 +355,7 @@ public struct BenchRunner {
 
     /// K1: a process sets a dict key 200 times a second; another waits for each change.
     private func kvWake() throws -> BenchResult {
-        let db = freshStore("K1")
+        let db = try freshStore("K1")
         let sets = configuration.quick ? 100 : 1_000
         let reports = try roles([spec(.kvWaiter, db), spec(.kvSetter, db, count: sets, rate: 200)])
         let latency = LatencySummary(microseconds: reports[0].samples)
@@ -336,7 +364,7 @@ public struct BenchRunner {
 
     /// E1: a process sets an event; another waits for it, clears it and says so; 1,000 rounds.
     private func eventWake() throws -> BenchResult {
-        let db = freshStore("E1")
+        let db = try freshStore("E1")
         let rounds = configuration.quick ? 100 : 1_000
         let reports = try roles([spec(.eventWaiter, db, count: rounds), spec(.eventSetter, db, count: rounds)])
         let latency = LatencySummary(microseconds: reports[0].samples)
@@ -351,14 +379,14 @@ public struct BenchRunner {
     /// is compared with, so the machine's drift touches all alike. Without a `sqlite3`
     /// on `PATH` there are no floors.
     func commandLine() throws -> [BenchResult] {
-        let db = freshStore("W8")
+        let db = try freshStore("W8")
         let dq = configuration.executable
         func options(_ db: String) -> [String] { ["--db", db, "--sync", sync] }
         // Creates the store (commands that only read create none), leaving the queue empty.
         _ = try CommandTimer.time([dq, "purge", "bench"] + options(db))
-        let shells = try [false, true].compactMap { keepingLog -> SQLiteShellFloor? in
+        let shells = onPostgres ? [] : try [false, true].compactMap { keepingLog -> SQLiteShellFloor? in
             // The floor's store is a dq store whose queue already has a lane (one message).
-            let floorDB = freshStore(keepingLog ? "floor-W8-kept" : "floor-W8")
+            let floorDB = try freshStore(keepingLog ? "floor-W8-kept" : "floor-W8")
             _ = try CommandTimer.time([dq, "put", "bench", "x"] + options(floorDB))
             return try SQLiteShellFloor(db: floorDB, queue: "bench", synchronous: RoleRunner.synchronous(spec(.put, floorDB)),
                                         keepingLog: keepingLog)
@@ -380,7 +408,8 @@ public struct BenchRunner {
         }
         let count = "(\(sizes.invocations) put + \(sizes.invocations) get)"
         guard floorSamples.count == 2 else {
-            return [perInvocation("W8", "\(Workload.w8.title) \(count), no sqlite3 for a floor", samples, floor: nil)]
+            let why = onPostgres ? "no floor on PostgreSQL" : "no sqlite3 for a floor"
+            return [perInvocation("W8", "\(Workload.w8.title) \(count), \(why)", samples, floor: nil)]
         }
         let floor = perInvocation("floor-W8", "sqlite3 shell, per invocation (insert + delete)", floorSamples[0], floor: nil)
         let keptLog = perInvocation("floor-W8-kept", "the same, closing as dq does (log kept)", floorSamples[1], floor: nil)

@@ -63,6 +63,34 @@ struct BenchCommandTests {
         #expect(names == ["C4", "K1", "E1"])
     }
 
+    @Test("--db postgres://: W1, W3 and W5 with their raw-SQL floors", .enabled(if: PostgresTestServer.address != nil))
+    func postgres() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5"], timeout: .seconds(300))
+        #expect(result.status == 0, "stderr: \(result.stderrText)")
+        var seen: [String: [String: Any]] = [:]
+        for line in result.stdoutText.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            seen[try #require(object["workload"] as? String)] = object
+            #expect((object["value"] as? Double).map { $0 > 0 } == true, "\(line)")
+        }
+        #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5"])
+        for name in ["W1", "W3", "W5"] {
+            #expect((seen[name]?["floor"] as? Double).map { $0 > 0 } == true, "\(name) has its floor")
+            #expect((seen[name]?["ratio"] as? Double).map { $0 > 0 } == true, "\(name) has its ratio")
+        }
+        for name in ["W5", "floor-W5"] {
+            for field in ["p50", "p99"] { #expect((seen[name]?[field] as? Double).map { $0 > 0 } == true, "\(name).\(field)") }
+        }
+    }
+
+    @Test("--db takes only a postgres:// address")
+    func sqlitePathAsDB() throws {
+        let result = try dq(["bench", "--db", directory.path + "/store.db"])
+        #expect(result.status == 64)
+        #expect(result.stderrText.hasPrefix("dq: "))
+    }
+
     @Test("an unknown workload is a usage error")
     func unknownWorkload() throws {
         let result = try dq(["bench", "--workload", "W9"])

@@ -8,7 +8,7 @@ import DQSystem
 /// Crashes (precondition) on any SQLite error: it only runs inside `dq bench`, on a
 /// fresh file of its own. Locked out by another process's writer, it retries every few
 /// microseconds.
-final class RawSQLiteQueue {
+final class RawSQLiteQueue: FloorQueue {
     private let db: OpaquePointer
     private let begin: OpaquePointer
     private let commit: OpaquePointer

@@ -22,7 +22,11 @@ extension DQ {
                 µs): what a queue on SQLite alone achieves here. floor-W8 is the sqlite3 shell \
                 (when it is on PATH) doing W8's inserts and deletes, one process each, on a \
                 store of the same shape, each right before the dq invocation it is compared with; \
-                floor-W8-kept the same with the shell closing as dq does (no checkpoint on close).
+                floor-W8-kept the same with the shell closing as dq does (no checkpoint on close). \
+                With --db postgres://…, every run gets a fresh database on that server and the \
+                floors are raw SQL sent through the same client as dq's: single-row INSERTs (W1), \
+                INSERT … SELECT FROM unnest (W2), DELETE … FOR UPDATE SKIP LOCKED RETURNING (W3), \
+                and a LISTEN/NOTIFY ping-pong between two processes (W5).
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
                 20,000 one at a time; W3L the same with lease + ack per message, each ack \
@@ -61,6 +65,11 @@ extension DQ {
         @Option(name: .long, help: ArgumentHelp("Where to make the benchmark stores (default: $TMPDIR or /tmp).", valueName: "dir"))
         var dir: String?
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Run on this PostgreSQL server instead: a fresh database per run (made with CREATE DATABASE, dropped at the end), floors in raw SQL. Q1 does not run there; W8 runs without a floor.",
+            valueName: "postgres://…"))
+        var db: String?
+
         func selectedWorkloads() throws -> [Workload] {
             if workload.lowercased() == "all" { return Workload.standard }
             return try workload.split(separator: ",").map { name in
@@ -74,13 +83,16 @@ extension DQ {
         func validate() throws {
             _ = try selectedWorkloads()
             if backlog < 0 { throw ValidationError("--backlog must not be negative") }
+            if let db, !PostgresAddress.isAddress(db) {
+                throw ValidationError("--db takes a postgres:// address (SQLite stores go in --dir)")
+            }
         }
 
         func run() throws {
             let directory = dir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
             let configuration = BenchConfiguration(
                 workloads: try selectedWorkloads(), durability: sync, quick: quick, backlog: backlog,
-                directory: directory, executable: Self.executablePath(), writerLock: writerLock)
+                directory: directory, executable: Self.executablePath(), writerLock: writerLock, server: db)
             let progress = ProgressLine()
             let runner: BenchRunner
             do { runner = try BenchRunner(configuration, progress: { progress.show("running \($0) …") }) } catch let error as BenchError {
@@ -88,7 +100,7 @@ extension DQ {
             }
             var table = BenchTable()
             if !json {
-                Output.standardOutput.write(Array(BenchTable.header(sync: sync, quick: quick, location: runner.location).utf8))
+                Output.standardOutput.write(Array(BenchTable.header(durability: runner.durability, quick: quick, location: runner.location).utf8))
             }
             do {
                 try runner.run { result in
@@ -98,6 +110,10 @@ extension DQ {
                     } else {
                         Output.standardOutput.write(Array(table.row(result).utf8))
                     }
+                } note: { note in
+                    progress.clear()
+                    // JSON lines stay results only; the note goes to stderr there.
+                    (json ? Output.standardError : Output.standardOutput).write(Array(((json ? "dq: " : "") + note + "\n").utf8))
                 }
             } catch let error as BenchError {
                 progress.clear()
@@ -114,10 +130,9 @@ extension DQ {
 
 /// The human-readable table `dq bench` prints.
 struct BenchTable {
-    static func header(sync: Durability, quick: Bool, location: String) -> String {
-        let synchronous = sync == .full ? "FULL" : "NORMAL"
-        return """
-            dq bench \(DQ.version) — synchronous=\(synchronous)\(quick ? ", quick sizes" : "")
+    static func header(durability: String, quick: Bool, location: String) -> String {
+        """
+            dq bench \(DQ.version) — \(durability)\(quick ? ", quick sizes" : "")
             machine: \(Machine.description)
             binary:  \(Machine.binary(DQ.Bench.executablePath()))
             stores:  \(location)
