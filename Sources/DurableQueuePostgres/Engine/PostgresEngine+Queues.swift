@@ -81,29 +81,33 @@ extension PostgresEngine {
     // MARK: Reads
 
     func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message] {
-        try sweepIfDue()
-        return try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            try step(queue, try take(from: queue, limit: limit))
+        try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+            try take(from: queue, limit: limit)
         } ?? []
     }
 
     func get(from queue: String, limit: Int, timeout: Duration?) async throws(DQError) -> [Message] {
-        try sweepIfDue()
-        return try await wait(on: queue, timeout: timeout) { () throws(DQError) in
-            try step(queue, try take(from: queue, limit: limit))
+        try await wait(on: queue, timeout: timeout) { () throws(DQError) in
+            try take(from: queue, limit: limit)
         } ?? []
     }
 
-    /// One get: removes up to `limit` deliverable messages.
-    private func take(from queue: String, limit: Int) throws(DQError) -> [Message] {
-        let rows = try rows("SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.take(\(queue), \(Int32(clamping: limit)))", retrying: false)
+    /// One get: removes up to `limit` deliverable messages, or says when to look again.
+    private func take(from queue: String, limit: Int) throws(DQError) -> WaitStep<[Message]> {
+        let rows = try rows("""
+            SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.take(\(queue), \(Int32(clamping: limit)), \(sweepDue()))
+            """, retrying: false)
         var messages: [(seq: Int64, item: Message)] = []
         for row in rows {
-            let (id, seq, priority, body, enqueuedAt, attempt) = try Self.decode(row, as: (Int64, Int64, Int, Data, Date, Int).self)
+            let (id, seq, priority, body, enqueuedAt, attempt) = try Self.decode(
+                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?).self)
+            guard let id, let seq, let priority, let body, let enqueuedAt, let attempt else {
+                return .notYet(until: Self.due(afterServerWait: seq))
+            }
             messages.append((seq, Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt,
                                           attempt: attempt)))
         }
-        return Self.inDeliveryOrder(messages) { $0.priority }
+        return .done(Self.inDeliveryOrder(messages) { $0.priority })
     }
 
     /// `RETURNING` gives rows in no set order: higher priority first, then by `seq`.
@@ -114,76 +118,65 @@ extension PostgresEngine {
         }.map(\.item)
     }
 
-    /// A look's outcome: what was taken, or when something next falls due.
-    func step<T>(_ queue: String, _ taken: [T]) throws(DQError) -> WaitStep<[T]> {
-        if !taken.isEmpty { return .done(taken) }
-        try sweepIfDue()
-        return .notYet(until: try nextDue(queue))
-    }
-
-    /// When the next message of `queue` that is not deliverable now becomes so (a delay
-    /// or a lease running out), in µs since the epoch; `nil` if none will.
-    func nextDue(_ queue: String) throws(DQError) -> Int64? {
-        // How far off on the server's clock, placed on this machine's: the clocks may differ.
-        // A due time already passed is a row another consumer holds locked for a moment.
-        guard let wait = try scalar("""
-            SELECT (extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000000)::bigint
-            FROM dq.messages WHERE queue = \(queue)
-            """, as: Int64.self) else { return nil }
-        return Timestamp.now() + max(wait, 10_000)
+    /// When to look again (µs since the epoch on this machine's clock) for a message due
+    /// `wait` µs from now on the server's clock (the clocks may differ); `nil` for none. A
+    /// due time already passed is a row another consumer holds locked for a moment.
+    static func due(afterServerWait wait: Int64?) -> Int64? {
+        wait.map { Timestamp.now() + max($0, 10_000) }
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
                  acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
-        try sweepIfDue()
         let holder = releaseOnExit ? try keeper.holderID() : nil
-        var acks = acking
-        if !acks.isEmpty {
+        if !acking.isEmpty {
             // The acks commit first, whether or not there is anything to lease.
-            let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: acks)
-            acks = []
-            if !first.isEmpty || timeout == .zero { return first }
+            let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
+                                       acking: acking)
+            if case .done(let leased) = first { return leased }
+            if timeout == .zero { return [] }
         }
         return try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            try step(queue, try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
-                                           acking: []))
+            try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
         } ?? []
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
                  acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage] {
-        try sweepIfDue()
         let holder = releaseOnExit ? try keeper.holderID() : nil
         if !acking.isEmpty {
             let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
                                        acking: acking)
-            if !first.isEmpty || timeout == .zero { return first }
+            if case .done(let leased) = first { return leased }
+            if timeout == .zero { return [] }
         }
         return try await wait(on: queue, timeout: timeout) { () throws(DQError) in
-            try step(queue, try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
-                                           acking: []))
+            try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
         } ?? []
     }
 
     /// One receive: acks `acking`, then leases up to `limit` messages.
     private func lease(from queue: String, lease: Duration, limit: Int, maxAttempts: Int, holder: Int32?,
-                       acking: [Receipt]) throws(DQError) -> [LeasedMessage] {
+                       acking: [Receipt]) throws(DQError) -> WaitStep<[LeasedMessage]> {
         let ackIDs = acking.map(\.position)
         let ackTokens = acking.map(\.token)
+        // A lease retried after a lost connection is at-least-once anyway; acks are not.
         let rows = try rows("""
             SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until
-            FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(max(0, Timestamp.microseconds(lease))), \(Int32(clamping: maxAttempts)),
-                            \(holder), \(ackIDs), \(ackTokens))
+            FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(max(0, Timestamp.microseconds(lease))),
+                            \(Int32(clamping: maxAttempts)), \(holder), \(ackIDs), \(ackTokens), \(sweepDue()))
             """, retrying: acking.isEmpty)
         var leased: [(seq: Int64, item: LeasedMessage)] = []
         for row in rows {
             let (id, seq, priority, body, enqueuedAt, attempt, token, until) = try Self.decode(
-                row, as: (Int64, Int64, Int, Data, Date, Int, Int64, Date).self)
+                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, Int64?, Date?).self)
+            guard let id, let seq, let priority, let body, let enqueuedAt, let attempt, let token, let until else {
+                return .notYet(until: Self.due(afterServerWait: seq))
+            }
             let message = Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt, attempt: attempt)
             leased.append((seq, LeasedMessage(message: message, receipt: Receipt(position: id, id: id, token: token),
                                               leasedUntil: until)))
         }
-        return Self.inDeliveryOrder(leased) { $0.message.priority }
+        return .done(Self.inDeliveryOrder(leased) { $0.message.priority })
     }
 
     // MARK: Settling

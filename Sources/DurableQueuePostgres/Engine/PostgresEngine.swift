@@ -113,17 +113,15 @@ final class PostgresEngine: StoreEngine {
         }
     }
 
-    /// Returns the leases of processes whose session ended to their queues, at most
-    /// every `sweepInterval` per process.
-    func sweepIfDue() throws(DQError) {
+    /// The argument of `dq.take` and `dq.receive` that has them return dead processes'
+    /// leases first (this process's holder id, 0 for none) at most every `sweepInterval`
+    /// per process; `nil` when no sweep is due.
+    func sweepDue() -> Int32? {
         let now = SystemClock.monotonicNanoseconds()
         let last = lastSweep.load(ordering: .relaxed)
         guard now &- last >= Self.sweepInterval,
-              lastSweep.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
-        let queues = try rows("SELECT dq.sweep(\(keeper.currentHolder))")
-        if !queues.isEmpty {
-            logger.notice("returned the leases of a process that died", metadata: ["queues": "\(queues.count)"])
-        }
+              lastSweep.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return nil }
+        return keeper.currentHolder
     }
 
     /// Blocks until `look` returns a value, `timeout` passes (`nil`: never), or

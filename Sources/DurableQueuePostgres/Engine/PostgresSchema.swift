@@ -196,19 +196,33 @@ enum PostgresSchema {
         RETURN (SELECT count(*) FROM dq.list_values WHERE list = p_list);
     END $$;
 
-    -- Removes up to p_limit deliverable messages (a get: at-most-once).
-    CREATE FUNCTION dq.take(p_queue text, p_limit integer)
+    -- When nothing is deliverable: one row without an id whose seq is how long until the
+    -- queue's next message falls due (µs on the server's clock, NULL if none will).
+    CREATE FUNCTION dq.next_due(p_queue text) RETURNS bigint LANGUAGE sql STABLE AS $$
+        SELECT (extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000000)::bigint
+        FROM dq.messages WHERE queue = p_queue
+    $$;
+
+    -- Removes up to p_limit deliverable messages (a get: at-most-once). With p_sweep
+    -- (this process's holder id, 0 for none), first returns dead holders' leases. Takes
+    -- nothing: one row with no id, saying when to look again (dq.next_due).
+    CREATE FUNCTION dq.take(p_queue text, p_limit integer, p_sweep integer)
     RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer)
     LANGUAGE plpgsql AS $$
     DECLARE n integer;
     BEGIN
+        IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
         RETURN QUERY
         DELETE FROM dq.messages m WHERE m.id IN (
             SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
             ORDER BY c.priority DESC, c.seq LIMIT p_limit FOR UPDATE SKIP LOCKED)
         RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts + 1;
         GET DIAGNOSTICS n = ROW_COUNT;
-        IF n > 0 THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
+        IF n > 0 THEN
+            PERFORM dq.count_traffic(p_queue, 0, n);
+        ELSE
+            RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz, NULL::integer;
+        END IF;
     END $$;
 
     -- Moves the messages p_ids to the dead letters with a reason.
@@ -229,11 +243,12 @@ enum PostgresSchema {
         RETURN n;
     END $$;
 
-    -- Acks p_ack (id, token pairs; any stale: nothing done, error DQ001), then leases up
-    -- to p_limit deliverable messages, burying those that already had p_max_attempts
-    -- deliveries and taking others in their place.
+    -- Sweeps as dq.take does, acks p_ack (id, token pairs; any stale: nothing done, error
+    -- DQ001), then leases up to p_limit deliverable messages, burying those that already
+    -- had p_max_attempts deliveries and taking others in their place; none: one row with no
+    -- id, as dq.take.
     CREATE FUNCTION dq.receive(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer, p_holder integer,
-                               p_ack_ids bigint[], p_ack_tokens bigint[])
+                               p_ack_ids bigint[], p_ack_tokens bigint[], p_sweep integer)
     RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
                    token bigint, leased_until timestamptz)
     LANGUAGE plpgsql AS $$
@@ -243,6 +258,7 @@ enum PostgresSchema {
         v_spent bigint[];
         v_leased integer := 0;
     BEGIN
+        IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
         IF coalesce(cardinality(p_ack_ids), 0) > 0 THEN
             DELETE FROM dq.messages m USING unnest(p_ack_ids, p_ack_tokens) AS a(id, token)
             WHERE m.id = a.id AND m.lease_token = a.token AND m.queue = p_queue;
@@ -268,6 +284,10 @@ enum PostgresSchema {
             v_leased := v_leased + n;
             EXIT WHEN cardinality(v_spent) = 0 OR v_leased >= p_limit;
         END LOOP;
+        IF v_leased = 0 THEN
+            RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz,
+                NULL::integer, NULL::bigint, NULL::timestamptz;
+        END IF;
     END $$;
 
     -- Acks one delivery: true, or false for a stale receipt.
