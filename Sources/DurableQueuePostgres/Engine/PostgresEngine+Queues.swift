@@ -8,18 +8,23 @@ import PostgresNIO
 extension PostgresEngine {
     func put(_ messages: [OutgoingMessage], on queue: String, progress: ((Int) -> Void)?) throws(DQError) -> [PutResult] {
         let slices = Self.slices(messages)
+        let counts = countsTraffic()
         // A retry after a lost connection could store the batch twice, unless every
         // message has a dedup key.
         let retrying = messages.allSatisfy { $0.key != nil }
-        if slices.count == 1 { return try putSlice(messages[...], on: queue, retrying: retrying) }
+        if slices.count == 1 {
+            let results = try putSlice(messages[...], on: queue, retrying: retrying, counts: counts)
+            if !counts { tally.note(queue, added: results.count { !$0.duplicate }) }
+            return results
+        }
         // A batch too large for one message to the server goes in slices, in one transaction.
-        return try session(retrying: retrying) { session throws(PostgresFailure) -> [PutResult] in
+        let results = try session(retrying: retrying) { session throws(PostgresFailure) -> [PutResult] in
             try session.run("BEGIN")
             do throws(PostgresFailure) {
                 var results: [PutResult] = []
                 results.reserveCapacity(messages.count)
                 for slice in slices {
-                    results += try Self.putResults(session.rows(Self.putQuery(messages[slice], on: queue)))
+                    results += try Self.putResults(session.rows(Self.putQuery(messages[slice], on: queue, counts: counts)))
                     progress?(results.count)
                 }
                 try session.run("COMMIT")
@@ -29,6 +34,8 @@ extension PostgresEngine {
                 throw error
             }
         }
+        if !counts { tally.note(queue, added: results.count { !$0.duplicate }) }
+        return results
     }
 
     /// `messages` cut in ranges of at most 10,000 messages and 64 MiB of bodies.
@@ -48,8 +55,9 @@ extension PostgresEngine {
         return slices
     }
 
-    private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String, retrying: Bool) throws(DQError) -> [PutResult] {
-        let results = try rows(Self.putQuery(messages, on: queue), retrying: retrying)
+    private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String, retrying: Bool,
+                          counts: Bool) throws(DQError) -> [PutResult] {
+        let results = try rows(Self.putQuery(messages, on: queue, counts: counts), retrying: retrying)
         do {
             return try Self.putResults(results)
         } catch {
@@ -58,12 +66,12 @@ extension PostgresEngine {
     }
 
     /// One call of `dq.put` for `messages`.
-    static func putQuery(_ messages: ArraySlice<OutgoingMessage>, on queue: String) -> PostgresQuery {
+    static func putQuery(_ messages: ArraySlice<OutgoingMessage>, on queue: String, counts: Bool) -> PostgresQuery {
         let bodies = messages.map { ByteBuffer(bytes: $0.body) }
         let priorities = messages.map { Int64($0.priority) }
         let delays = messages.map { max(0, Timestamp.microseconds($0.delay)) }
         let keys = messages.map { $0.key ?? "" }
-        return "SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys))"
+        return "SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys), \(counts))"
     }
 
     static func putResults(_ rows: [PostgresRow]) throws(PostgresFailure) -> [PutResult] {
@@ -94,8 +102,10 @@ extension PostgresEngine {
 
     /// One get: removes up to `limit` deliverable messages, or says when to look again.
     private func take(from queue: String, limit: Int) throws(DQError) -> WaitStep<[Message]> {
+        let counts = countsTraffic()
         let rows = try rows("""
-            SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.take(\(queue), \(Int32(clamping: limit)), \(sweepDue()))
+            SELECT id, seq, priority, body, enqueued_at, attempts
+            FROM dq.take(\(queue), \(Int32(clamping: limit)), \(sweepDue()), \(counts))
             """, retrying: false)
         var messages: [(seq: Int64, item: Message)] = []
         for row in rows {
@@ -107,6 +117,7 @@ extension PostgresEngine {
             messages.append((seq, Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt,
                                           attempt: attempt)))
         }
+        if !counts { tally.note(queue, removed: messages.count) }
         return .done(Self.inDeliveryOrder(messages) { $0.priority })
     }
 
@@ -160,11 +171,13 @@ extension PostgresEngine {
         let ackIDs = acking.map(\.position)
         let ackTokens = acking.map(\.token)
         // A lease retried after a lost connection is at-least-once anyway; acks are not.
+        let counts = acking.isEmpty || countsTraffic()
         let rows = try rows("""
             SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until
             FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(max(0, Timestamp.microseconds(lease))),
-                            \(Int32(clamping: maxAttempts)), \(holder), \(ackIDs), \(ackTokens), \(sweepDue()))
+                            \(Int32(clamping: maxAttempts)), \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts))
             """, retrying: acking.isEmpty)
+        if !counts { tally.note(queue, removed: acking.count) }
         var leased: [(seq: Int64, item: LeasedMessage)] = []
         for row in rows {
             let (id, seq, priority, body, enqueuedAt, attempt, token, until) = try Self.decode(
@@ -182,7 +195,10 @@ extension PostgresEngine {
     // MARK: Settling
 
     func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {
-        try flag("SELECT dq.ack(\(queue), \(receipt.position), \(receipt.token))", retrying: false)
+        let counts = countsTraffic()
+        let acked = try flag("SELECT dq.ack(\(queue), \(receipt.position), \(receipt.token), \(counts))", retrying: false)
+        if acked && !counts { tally.note(queue, removed: 1) }
+        return acked
     }
 
     func nack(_ receipt: Receipt, on queue: String, delay: Duration, maxAttempts: Int,

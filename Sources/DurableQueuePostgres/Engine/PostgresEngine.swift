@@ -19,6 +19,7 @@ final class PostgresEngine: StoreEngine {
     let options: StoreOptions
     let pool: SessionPool
     let keeper: SessionKeeper
+    let tally = TrafficTally()
     private let reactorSlot = Mutex<WaitReactor?>(nil)
     /// When this process last looked for dead lease holders (monotonic ns).
     private let lastSweep = Atomic<UInt64>(0)
@@ -111,6 +112,14 @@ final class PostgresEngine: StoreEngine {
             slot = reactor
             return reactor
         }
+    }
+
+    /// Whether this operation counts its traffic in its own statement (`TrafficTally`);
+    /// first writes the counts this process kept, if it is time (best effort: statistics).
+    func countsTraffic() -> Bool {
+        let (count, flush) = tally.countNow()
+        if let flush { _ = try? run(flush) }
+        return count
     }
 
     /// The argument of `dq.take` and `dq.receive` that has them return dead processes'

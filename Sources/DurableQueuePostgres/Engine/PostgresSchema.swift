@@ -137,6 +137,8 @@ enum PostgresSchema {
     CREATE FUNCTION dq.channel(name text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
     AS $$ SELECT 'dq_' || left(md5(name), 24) $$;
 
+    -- Traffic counts (statistics): the hot functions count their own only when p_count
+    -- says so; between those, a process keeps its counts and adds them about once a second.
     CREATE FUNCTION dq.count_traffic(p_queue text, p_added bigint, p_removed bigint) RETURNS void LANGUAGE sql
     AS $$
         INSERT INTO dq.traffic AS t (queue, shard, added, removed) VALUES (p_queue, pg_backend_pid() % 8, p_added, p_removed)
@@ -145,7 +147,8 @@ enum PostgresSchema {
 
     -- Puts a batch on a queue. Puts on one queue take turns (the transaction-scoped
     -- advisory lock, held until commit), so ids follow commit order within a queue.
-    CREATE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities bigint[], p_delays bigint[], p_keys text[])
+    CREATE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities bigint[], p_delays bigint[], p_keys text[],
+                           p_count boolean)
     RETURNS TABLE (id bigint, duplicate boolean) LANGUAGE plpgsql AS $$
     DECLARE
         n integer := coalesce(cardinality(p_bodies), 0);
@@ -182,7 +185,7 @@ enum PostgresSchema {
         END IF;
         IF v_added > 0 THEN
             PERFORM pg_notify(dq.channel(p_queue), '');
-            PERFORM dq.count_traffic(p_queue, v_added, 0);
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, v_added, 0); END IF;
         END IF;
     END $$;
 
@@ -206,7 +209,7 @@ enum PostgresSchema {
     -- Removes up to p_limit deliverable messages (a get: at-most-once). With p_sweep
     -- (this process's holder id, 0 for none), first returns dead holders' leases. Takes
     -- nothing: one row with no id, saying when to look again (dq.next_due).
-    CREATE FUNCTION dq.take(p_queue text, p_limit integer, p_sweep integer)
+    CREATE FUNCTION dq.take(p_queue text, p_limit integer, p_sweep integer, p_count boolean)
     RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer)
     LANGUAGE plpgsql AS $$
     DECLARE n integer;
@@ -219,7 +222,7 @@ enum PostgresSchema {
         RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts + 1;
         GET DIAGNOSTICS n = ROW_COUNT;
         IF n > 0 THEN
-            PERFORM dq.count_traffic(p_queue, 0, n);
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
         ELSE
             RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz, NULL::integer;
         END IF;
@@ -248,7 +251,7 @@ enum PostgresSchema {
     -- had p_max_attempts deliveries and taking others in their place; none: one row with no
     -- id, as dq.take.
     CREATE FUNCTION dq.receive(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer, p_holder integer,
-                               p_ack_ids bigint[], p_ack_tokens bigint[], p_sweep integer)
+                               p_ack_ids bigint[], p_ack_tokens bigint[], p_sweep integer, p_count boolean)
     RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
                    token bigint, leased_until timestamptz)
     LANGUAGE plpgsql AS $$
@@ -266,7 +269,7 @@ enum PostgresSchema {
             IF n < cardinality(p_ack_ids) THEN
                 RAISE EXCEPTION 'a receipt to ack is stale' USING ERRCODE = 'DQ001';
             END IF;
-            PERFORM dq.count_traffic(p_queue, 0, n);
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
         END IF;
         LOOP
             v_claimed := ARRAY(
@@ -291,11 +294,11 @@ enum PostgresSchema {
     END $$;
 
     -- Acks one delivery: true, or false for a stale receipt.
-    CREATE FUNCTION dq.ack(p_queue text, p_id bigint, p_token bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+    CREATE FUNCTION dq.ack(p_queue text, p_id bigint, p_token bigint, p_count boolean) RETURNS boolean LANGUAGE plpgsql AS $$
     BEGIN
         DELETE FROM dq.messages m WHERE m.id = p_id AND m.lease_token = p_token AND m.queue = p_queue;
         IF NOT FOUND THEN RETURN false; END IF;
-        PERFORM dq.count_traffic(p_queue, 0, 1);
+        IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, 1); END IF;
         RETURN true;
     END $$;
 
