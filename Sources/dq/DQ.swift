@@ -1,7 +1,7 @@
 import ArgumentParser
 import DurableQueue
 
-/// The `dq` command: durable queues between processes, on one SQLite file.
+/// The `dq` command: durable queues between processes, on one SQLite file or a PostgreSQL server.
 @main
 struct DQ: ParsableCommand {
     static let version = "0.1.0"
@@ -11,13 +11,16 @@ struct DQ: ParsableCommand {
     // conformance in the binary at each start.
     static let configuration = CommandConfiguration(
         commandName: "dq",
-        abstract: "Durable message queues between processes, on one SQLite file.",
+        abstract: "Durable message queues between processes, on one SQLite file or a PostgreSQL server.",
         discussion: HelpExamples.discussion("", """
             The store is one SQLite file in WAL mode: --db PATH, else $DQ_DB, else \
-            $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db).
+            $XDG_DATA_HOME/dq/default.db (~/.local/share/dq/default.db). A postgres:// address \
+            there (postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?sslmode=…], or \
+            postgres:///DBNAME?host=/run/postgresql) keeps it on that PostgreSQL server instead, \
+            in the schema dq; put a password in $DQ_DB rather than --db, out of ps.
 
             Options every command takes, before or after the command's name:
-              --db <path>           the store file
+              --db <path>           the store file, or a postgres:// address
               --sync <normal|full>  how durable writes are: normal (the default) survives
                                     a process crash; full also power loss (fsync)
 

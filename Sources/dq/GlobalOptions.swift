@@ -13,7 +13,7 @@ protocol StoreOptionGroup: ParsableArguments {
 /// Options every subcommand takes: which store, and how durable its commits are.
 struct GlobalOptions: StoreOptionGroup {
     static let dbHelp = ArgumentHelp(
-        "The store file (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db). Commands that write or wait create it; those that only read need it there.",
+        "The store file, or a postgres:// address (default: $DQ_DB, else $XDG_DATA_HOME/dq/default.db or ~/.local/share/dq/default.db). Commands that write or wait create it; those that only read need it there.",
         valueName: "path")
 
     @Option(name: .long, help: dbHelp, completion: .file())
