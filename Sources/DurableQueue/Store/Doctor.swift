@@ -36,7 +36,8 @@ public struct Diagnosis: Sendable {
     /// ```
     public struct Finding: Sendable {
         /// What was checked: `filesystem`, `store`, `integrity`, `schema`, `size`,
-        /// `free pages`, `leases` or `dead letters`.
+        /// `free pages`, `leases` or `dead letters`; on PostgreSQL `server`, `schema`,
+        /// `integrity`, `leases`, `dead letters`, `size` and `bloat`.
         public let check: String
         /// How bad the outcome is.
         public let severity: Severity
@@ -44,11 +45,13 @@ public struct Diagnosis: Sendable {
         public let detail: String
         /// The outcome's numbers, for a program: `version` (schema), `db_bytes`,
         /// `pages`, `page_size`, `wal_bytes` (size), `free_pages` (free pages), `leased`
-        /// and `past_lease` (leases), `dead` (dead letters); empty for other checks.
+        /// and `past_lease` (leases), `dead` (dead letters); on PostgreSQL also
+        /// `server_version_num` (server), `dead_tuples` and `live_tuples` (bloat); empty
+        /// for other checks.
         public let values: [String: Int64]
     }
 
-    /// The store path examined, as given.
+    /// The store path examined, as given (a PostgreSQL address without its password).
     public let path: String
     /// The checks' outcomes, in the order they ran.
     public internal(set) var findings: [Finding] = []
@@ -63,12 +66,18 @@ public struct Diagnosis: Sendable {
         return findings.contains(where: { $0.severity == .warning }) ? .warning : .ok
     }
 
-    mutating func add(_ check: String, _ severity: Severity, _ detail: String, values: [String: Int64] = [:]) {
+    /// An empty diagnosis of the store at `path` (a PostgreSQL address without its password).
+    package init(path: String) {
+        self.path = path
+    }
+
+    /// Records the outcome of `check`.
+    package mutating func add(_ check: String, _ severity: Severity, _ detail: String, values: [String: Int64] = [:]) {
         findings.append(Finding(check: check, severity: severity, detail: detail, values: values))
     }
 
     /// Records that the store could not be opened, as a `problem` finding of `check`.
-    mutating func fail(_ check: String, _ error: DQError) {
+    package mutating func fail(_ check: String, _ error: DQError) {
         add(check, .problem, error.message)
         failure = failure ?? error
     }

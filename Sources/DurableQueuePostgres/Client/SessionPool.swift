@@ -16,6 +16,8 @@ final class SessionPool: Sendable {
     private let prepare: @Sendable (PostgresSession) throws(PostgresFailure) -> Void
     private let idle = Mutex<[PostgresSession]>([])
     private let nextID = Atomic<Int>(1)
+    /// Set when the server most likely ended every connection (see `idleMayBeLost()`).
+    private let idleSuspect = Atomic<Bool>(false)
     /// Idle connections kept at most.
     static let maxIdle = 8
 
@@ -100,8 +102,17 @@ final class SessionPool: Sendable {
         try borrow()
     }
 
+    /// Tells the pool that the server most likely ended its idle connections (the store's
+    /// listening connection was lost: a restart): the next borrower closes them and opens
+    /// a new one rather than send a statement that may not run twice on a connection that
+    /// is dead but not yet seen closed. Safe to call on NIO's event loop.
+    func idleMayBeLost() {
+        idleSuspect.store(true, ordering: .releasing)
+    }
+
     /// An idle connection, or a new one.
     private func borrow() throws(DQError) -> PostgresSession {
+        if idleSuspect.exchange(false, ordering: .acquiringAndReleasing) { dropIdle() }
         while let session = idle.withLock({ $0.popLast() }) {
             if !session.isClosed { return session }
             session.close()

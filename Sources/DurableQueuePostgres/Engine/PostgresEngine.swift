@@ -48,6 +48,8 @@ final class PostgresEngine: StoreEngine {
             try PostgresSchema.prepare(session, location: location, create: create)
         }
         keeper = try SessionKeeper(address: address, logger: options.logger)
+        // A restart that ends the listening connection ends the idle ones too.
+        keeper.whenConnectionLost { [pool] in pool.idleMayBeLost() }
         try pool.connectNow()
     }
 

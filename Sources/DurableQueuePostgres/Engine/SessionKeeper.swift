@@ -20,6 +20,8 @@ final class SessionKeeper: RingSource, Sendable {
     /// Server channel names rung since the last drain, and whether rings were lost.
     private let rung = Mutex<(channels: Set<String>, lost: Bool)>(([], false))
     private let state = Mutex<State>(State())
+    /// Runs when the connection is lost, before the waiters are woken.
+    private let lostHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     private struct State {
         var session: PostgresSession?
@@ -174,7 +176,14 @@ final class SessionKeeper: RingSource, Sendable {
         session.connection.addListener(channel: server) { [weak self] _, _ in self?.ring(server) }
     }
 
+    /// Has `body` run (on NIO's event loop) each time the connection is lost, before the
+    /// waiters are woken to look again.
+    func whenConnectionLost(_ body: @escaping @Sendable () -> Void) {
+        lostHandler.withLock { $0 = body }
+    }
+
     private func connectionClosed() {
+        lostHandler.withLock { $0 }?()
         rung.withLock { $0.lost = true }
         counter.signal()
     }
