@@ -31,8 +31,8 @@ extension Store {
     /// let store = try Store.open(CommandLine.arguments.dropFirst().first)
     /// ```
     public static func open(_ location: String?, options: StoreOptions = StoreOptions()) throws(DQError) -> Store {
-        let location = location ?? ProcessInfo.processInfo.environment["DQ_DB"].flatMap { $0.isEmpty ? nil : $0 }
-        if let location, PostgresAddress.isAddress(location) { return try Store(postgres: location, options: options) }
+        let location = location ?? StoreLocation.defaultPath(environment: ProcessInfo.processInfo.environment)
+        if PostgresAddress.isAddress(location) { return try Store(postgres: location, options: options) }
         return try Store(path: location, options: options)
     }
 }

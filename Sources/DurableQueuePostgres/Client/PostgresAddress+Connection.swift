@@ -1,6 +1,7 @@
 import DQSystem
 import DurableQueue
 import Logging
+import NIOCore
 import NIOSSL
 import PostgresNIO
 
@@ -60,10 +61,11 @@ extension PostgresAddress {
         }
     }
 
-    /// What went wrong, in the server's words when it said something: `PSQLError`'s
-    /// own description is deliberately empty.
+    /// What went wrong, in the server's words when it said something, else the system's
+    /// (`PSQLError`'s own description is deliberately empty).
     static func reason(_ error: PSQLError) -> String {
         if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying as? IOError { return Errno(rawValue: underlying.errnoCode).message }
         if let underlying = error.underlying { return "\(underlying)" }
         return "\(error.code)"
     }

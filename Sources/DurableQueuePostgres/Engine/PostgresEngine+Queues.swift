@@ -139,12 +139,9 @@ extension PostgresEngine {
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
                  acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
         let holder = releaseOnExit ? try keeper.holderID() : nil
-        if !acking.isEmpty {
-            // The acks commit first, whether or not there is anything to lease.
-            let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
-                                       acking: acking)
-            if case .done(let leased) = first { return leased }
-            if timeout == .zero { return [] }
+        if let settled = try ackFirst(acking, queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
+                                      timeout: timeout) {
+            return settled
         }
         return try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
             try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
@@ -154,15 +151,25 @@ extension PostgresEngine {
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
                  acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage] {
         let holder = releaseOnExit ? try keeper.holderID() : nil
-        if !acking.isEmpty {
-            let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
-                                       acking: acking)
-            if case .done(let leased) = first { return leased }
-            if timeout == .zero { return [] }
+        if let settled = try ackFirst(acking, queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
+                                      timeout: timeout) {
+            return settled
         }
         return try await wait(on: queue, timeout: timeout) { () throws(DQError) in
             try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
         } ?? []
+    }
+
+    /// A receive's first lease when it acks: the acks commit whether or not there is
+    /// anything to lease, before any wait. Returns what the receive returns at once, or
+    /// `nil` when it is to wait (also when there is nothing to ack).
+    private func ackFirst(_ acking: [Receipt], _ queue: String, lease: Duration, limit: Int, maxAttempts: Int,
+                          holder: Int32?, timeout: Duration?) throws(DQError) -> [LeasedMessage]? {
+        guard !acking.isEmpty else { return nil }
+        let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
+                                   acking: acking)
+        if case .done(let leased) = first { return leased }
+        return timeout == .zero ? [] : nil
     }
 
     /// One receive: acks `acking`, then leases up to `limit` messages.
@@ -227,7 +234,7 @@ extension PostgresEngine {
     }
 
     func queue(ofReceipt receipt: Receipt) throws(DQError) -> String? {
-        return try scalar("SELECT queue FROM dq.messages WHERE id = \(receipt.position) AND lease_token = \(receipt.token)", as: String.self)
+        try scalar("SELECT queue FROM dq.messages WHERE id = \(receipt.position) AND lease_token = \(receipt.token)", as: String.self)
     }
 
     /// The one boolean a statement returns.
@@ -252,7 +259,7 @@ extension PostgresEngine {
     }
 
     func count(_ queue: String) throws(DQError) -> Int {
-        return try scalar("SELECT count(*) FROM dq.messages WHERE queue = \(queue) AND visible_at <= now()", as: Int.self) ?? 0
+        try scalar("SELECT count(*) FROM dq.messages WHERE queue = \(queue) AND visible_at <= now()", as: Int.self) ?? 0
     }
 
     func purge(_ queue: String) throws(DQError) -> Int {

@@ -117,11 +117,11 @@ extension PostgresEngine {
     }
 
     func length(of list: String) throws(DQError) -> Int {
-        return try scalar("SELECT count(*) FROM dq.list_values WHERE list = \(list)", as: Int.self) ?? 0
+        try scalar("SELECT count(*) FROM dq.list_values WHERE list = \(list)", as: Int.self) ?? 0
     }
 
     func popLast(of list: String) throws(DQError) -> Data? {
-        return try scalar("""
+        try scalar("""
             DELETE FROM dq.list_values WHERE (list, position) = (
                 SELECT list, position FROM dq.list_values WHERE list = \(list) ORDER BY position DESC LIMIT 1 FOR UPDATE)
             RETURNING value
@@ -152,7 +152,7 @@ extension PostgresEngine {
     }
 
     func value(of counter: String) throws(DQError) -> Int64 {
-        return try scalar("SELECT value FROM dq.counters WHERE name = \(counter)", as: Int64.self) ?? 0
+        try scalar("SELECT value FROM dq.counters WHERE name = \(counter)", as: Int64.self) ?? 0
     }
 
     func set(_ counter: String, to value: Int64) throws(DQError) {

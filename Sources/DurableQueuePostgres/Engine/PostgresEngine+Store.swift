@@ -6,51 +6,63 @@ import PostgresNIO
 /// The whole-store part of the store contract on PostgreSQL: statistics, the
 /// consistency check, space and change watches.
 extension PostgresEngine {
+    /// Every count from one snapshot (a repeatable-read transaction), as SQLite's come
+    /// from one read transaction: queues, then shared state in one statement, then sizes.
     func stats() throws(DQError) -> StoreStats {
-        let queueRows = try rows("""
-            SELECT coalesce(m.queue, d.queue), coalesce(m.ready, 0), coalesce(m.delayed, 0), coalesce(m.leased, 0),
-                   coalesce(d.dead, 0), m.oldest
-            FROM (
-                SELECT queue, count(*) FILTER (WHERE visible_at <= now()) AS ready,
-                       count(*) FILTER (WHERE visible_at > now() AND lease_token IS NULL) AS delayed,
-                       count(*) FILTER (WHERE visible_at > now() AND lease_token IS NOT NULL) AS leased,
-                       (extract(epoch FROM now() - min(enqueued_at) FILTER (WHERE visible_at <= now())) * 1000000)::bigint AS oldest
-                FROM dq.messages GROUP BY queue) m
-            FULL JOIN (SELECT queue, count(*) AS dead FROM dq.dead GROUP BY queue) d ON d.queue = m.queue
-            ORDER BY coalesce(m.queue, d.queue) COLLATE "C"
-            """)
+        let (queueRows, stateRows, size) = try session { session throws(PostgresFailure) in
+            try session.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? session.run("COMMIT") }
+            return (try session.rows(Self.queueCounts), try session.rows(Self.sharedStateCounts), try session.rows(Self.tableSizes))
+        }
         let queues = try queueRows.map { row throws(DQError) in
             let (name, ready, delayed, leased, dead, oldest) = try Self.decode(row, as: (String, Int, Int, Int, Int, Int64?).self)
             return QueueStats(name: name, ready: ready, delayed: delayed, leased: leased, dead: dead,
                               oldestReadyAge: oldest.map { .microseconds(max(0, $0)) })
         }
-        var dicts: [String: Int] = [:]
-        for row in try rows("SELECT dict, count(*) FROM dq.dict_entries GROUP BY dict") {
-            let (name, count) = try Self.decode(row, as: (String, Int).self)
-            dicts[name] = count
+        var dicts: [String: Int] = [:], lists: [String: Int] = [:], counters: [String: Int64] = [:], events: [String: Bool] = [:]
+        for row in stateRows {
+            let (kind, name, value) = try Self.decode(row, as: (String, String, Int64).self)
+            switch kind {
+            case "dict": dicts[name] = Int(value)
+            case "list": lists[name] = Int(value)
+            case "counter": counters[name] = value
+            default: events[name] = value != 0
+            }
         }
-        var lists: [String: Int] = [:]
-        for row in try rows("SELECT list, count(*) FROM dq.list_values GROUP BY list") {
-            let (name, count) = try Self.decode(row, as: (String, Int).self)
-            lists[name] = count
-        }
-        var counters: [String: Int64] = [:]
-        for row in try rows("SELECT name, value FROM dq.counters") {
-            let (name, value) = try Self.decode(row, as: (String, Int64).self)
-            counters[name] = value
-        }
-        var events: [String: Bool] = [:]
-        for row in try rows("SELECT name, is_set FROM dq.events") {
-            let (name, isSet) = try Self.decode(row, as: (String, Bool).self)
-            events[name] = isSet
-        }
-        let size = try scalar("""
-            SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
-            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dq' AND c.relkind IN ('r', 'S')
-            """, as: Int64.self) ?? 0
+        var bytes: Int64 = 0
+        if let row = size.first { bytes = try Self.decode(row, as: Int64.self) }
         return StoreStats(queues: queues, dicts: dicts, lists: lists, counters: counters, events: events,
-                          databaseBytes: size, walBytes: 0, sharedMemoryBytes: 0)
+                          databaseBytes: bytes, walBytes: 0, sharedMemoryBytes: 0)
     }
+
+    /// Per queue holding messages or dead letters: ready, delayed, leased, dead, and the
+    /// oldest ready message's age in µs.
+    private static let queueCounts: PostgresQuery = """
+        SELECT coalesce(m.queue, d.queue), coalesce(m.ready, 0), coalesce(m.delayed, 0), coalesce(m.leased, 0),
+               coalesce(d.dead, 0), m.oldest
+        FROM (
+            SELECT queue, count(*) FILTER (WHERE visible_at <= now()) AS ready,
+                   count(*) FILTER (WHERE visible_at > now() AND lease_token IS NULL) AS delayed,
+                   count(*) FILTER (WHERE visible_at > now() AND lease_token IS NOT NULL) AS leased,
+                   (extract(epoch FROM now() - min(enqueued_at) FILTER (WHERE visible_at <= now())) * 1000000)::bigint AS oldest
+            FROM dq.messages GROUP BY queue) m
+        FULL JOIN (SELECT queue, count(*) AS dead FROM dq.dead GROUP BY queue) d ON d.queue = m.queue
+        ORDER BY coalesce(m.queue, d.queue) COLLATE "C"
+        """
+
+    /// Each dict's and list's size, each counter's value and each event's state (1 set).
+    private static let sharedStateCounts: PostgresQuery = """
+        SELECT 'dict', dict, count(*) FROM dq.dict_entries GROUP BY dict
+        UNION ALL SELECT 'list', list, count(*) FROM dq.list_values GROUP BY list
+        UNION ALL SELECT 'counter', name, value FROM dq.counters
+        UNION ALL SELECT 'event', name, is_set::integer::bigint FROM dq.events
+        """
+
+    /// The bytes of dq's tables and sequences, indexes included.
+    private static let tableSizes: PostgresQuery = """
+        SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dq' AND c.relkind IN ('r', 'S')
+        """
 
     /// Checks what the schema's constraints cannot: no id both queued and dead, no lease
     /// token without a lease, every holder row's lease still known.

@@ -108,12 +108,8 @@ final class SessionKeeper: RingSource, Sendable {
     /// Failure is left for the waiter's own statements to report.
     func revive() {
         state.withLock { state in
-            guard let session = state.session, !session.isClosed else {
-                if state.session != nil || !state.listens.isEmpty || state.holder != nil {
-                    _ = try? connected(&state)
-                }
-                return
-            }
+            guard state.connectedBefore, state.session?.isClosed != false else { return }
+            _ = try? connected(&state)
         }
     }
 
