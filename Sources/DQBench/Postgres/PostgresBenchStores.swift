@@ -37,7 +37,7 @@ final class PostgresBenchStores: BenchStores {
         let database = "\(prefix)_\(made.count + 1)_\(String(suffix))"
         try admin.run(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(database)\""))
         made.append(database)
-        let store = Self.address(address, database: database)
+        let store = PostgresAddress.replacingDatabase(in: address, with: database)
         // The schema is made here, once: processes that open a new database at the same
         // moment can collide making it (42P07).
         do {
@@ -48,7 +48,7 @@ final class PostgresBenchStores: BenchStores {
         return store
     }
 
-    var description: String { "a database per run (\(prefix)_*) on \(Self.redacted(address)) (\(settings))" }
+    var description: String { "a database per run (\(prefix)_*) on \(PostgresAddress.redacted(address)) (\(settings))" }
 
     func durability(_ sync: String) -> String {
         sync == "full" ? "synchronous_commit=on" : "synchronous_commit=\(synchronousCommit) (the server's)"
@@ -57,18 +57,5 @@ final class PostgresBenchStores: BenchStores {
     func removeAll() {
         for database in made { try? admin.run(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(database)\" WITH (FORCE)")) }
         made = []
-    }
-
-    /// `address` naming `database` instead of its own.
-    static func address(_ address: String, database: String) -> String {
-        guard let scheme = address.firstRange(of: "://"),
-              let slash = address[scheme.upperBound...].firstIndex(of: "/") else { return address }
-        let end = address[slash...].firstIndex(of: "?") ?? address.endIndex
-        return String(address[...slash]) + database + String(address[end...])
-    }
-
-    /// `address` with its password, if any, shown as `***`.
-    private static func redacted(_ address: String) -> String {
-        (try? PostgresAddress(address).description) ?? address
     }
 }

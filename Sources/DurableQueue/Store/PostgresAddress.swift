@@ -141,6 +141,15 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// `text` with whatever stands between `user:` and `@` replaced by `***`: for
     /// showing an address that may not parse.
+    /// `text`, an address, naming `database` instead of its own, everything else (the
+    /// password too) kept as written: for tools that make a database per run.
+    package static func replacingDatabase(in text: String, with database: String) -> String {
+        guard let scheme = text.firstRange(of: "://"),
+              let slash = text[scheme.upperBound...].firstIndex(of: "/") else { return text }
+        let end = text[slash...].firstIndex(of: "?") ?? text.endIndex
+        return String(text[...slash]) + database + String(text[end...])
+    }
+
     package static func redacted(_ text: String) -> String {
         guard let scheme = text.firstRange(of: "://") else { return text }
         let rest = text[scheme.upperBound...]

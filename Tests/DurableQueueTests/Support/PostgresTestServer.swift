@@ -9,8 +9,10 @@ import Synchronization
 /// `$DQ_TEST_POSTGRES` (tests that need it are skipped, or not generated, without it).
 enum PostgresTestServer {
     /// The server's address, if the tests have one.
-    static let address: PostgresAddress? = ProcessInfo.processInfo.environment["DQ_TEST_POSTGRES"]
-        .flatMap { try? PostgresAddress($0) }
+    static let address: PostgresAddress? = text.flatMap { try? PostgresAddress($0) }
+
+    /// `$DQ_TEST_POSTGRES` as written.
+    private static let text = ProcessInfo.processInfo.environment["DQ_TEST_POSTGRES"]
 
     private static let counter = Atomic<Int>(0)
 
@@ -26,7 +28,7 @@ enum PostgresTestServer {
         } catch {
             throw DQError(.storeUnavailable, "cannot create test database \(name): \(error.kind)")
         }
-        return Self.address(of: address, database: name)
+        return PostgresAddress.replacingDatabase(in: text ?? "", with: name)
     }
 
     /// The number the query `sql` returns on the store `db` (a `postgres://` address).
@@ -49,16 +51,5 @@ enum PostgresTestServer {
         if let channel { sql += " AND query = 'LISTEN \"' || dq.channel('\(channel.replacingOccurrences(of: "'", with: "''"))') || '\"'" }
         if let pid { sql += " AND application_name = 'dq \(pid)'" }
         return count(sql, on: db)
-    }
-
-    /// `address` with another database.
-    static func address(of address: PostgresAddress, database: String) -> String {
-        let user = address.user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? address.user
-        switch address.endpoint {
-        case .socket(let directory, let port):
-            return "postgres://\(user)@/\(database)?host=\(directory)&port=\(port)"
-        case .tcp(let host, let port):
-            return "postgres://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)?sslmode=disable"
-        }
     }
 }
