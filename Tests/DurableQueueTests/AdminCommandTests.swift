@@ -48,9 +48,7 @@ struct AdminCommandTests {
     /// How many readers wait on `queue`'s doorbell, as the store's shared counts say.
     func waiters(on queue: String) throws -> UInt64 {
         if PostgresAddress.isAddress(db) { return UInt64(max(0, PostgresTestServer.listeners(on: db, channel: queue))) }
-        let counts = try Data(contentsOf: URL(fileURLWithPath: db + "-wake/waiters"))
-        let slot = Int(Doorbells.hash(queue) % UInt64(WaiterCounts.slots))
-        return counts.withUnsafeBytes { $0.load(fromByteOffset: slot * 8, as: UInt64.self) } & 0xFFFF_FFFF
+        return try storedWaiterCount(queue, store: db)
     }
 
     /// Makes the next message of `queue` a dead letter; returns its id.

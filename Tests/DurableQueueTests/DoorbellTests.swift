@@ -129,29 +129,22 @@ struct DoorbellTests {
         #expect(first.wait(timeout: .seconds(5), interrupt: nil) == .rang)
     }
 
-    /// The waiters' count of `queue` as stored in the shared file (no mapping of ours).
-    private func storedCount(_ queue: String, store: String) throws -> UInt64 {
-        let data = try Data(contentsOf: URL(fileURLWithPath: store + "-wake/waiters"))
-        let slot = Int(Doorbells.hash(queue) % UInt64(WaiterCounts.slots))
-        return data.withUnsafeBytes { $0.load(fromByteOffset: slot * 8, as: UInt64.self) } & 0xFFFF_FFFF
-    }
-
     @Test("a SIGKILLed waiter's count is cleared by the next process to map the counts, only when no other has them mapped")
     func staleCountCleared() throws {
         let db = directory.file("store.db")
         let live = try ChildProcess(Executables.dq, ["get", "live", "--db", db, "--timeout", "60s"])
         defer { kill(live.pid, SIGKILL); _ = live.wait() }
         let killed = try ChildProcess(Executables.dq, ["get", "q", "--db", db, "--timeout", "60s"])
-        #expect(eventually { (try? storedCount("q", store: db)) == 1 && (try? storedCount("live", store: db)) == 1 })
+        #expect(eventually { (try? storedWaiterCount("q", store: db)) == 1 && (try? storedWaiterCount("live", store: db)) == 1 })
         kill(killed.pid, SIGKILL)
         #expect(killed.wait().status == SIGKILL)
-        #expect(try storedCount("q", store: db) == 1, "the dead reader's count stays")
+        #expect(try storedWaiterCount("q", store: db) == 1, "the dead reader's count stays")
 
         // Another process still has the counts mapped: mapping them now changes nothing.
         let whileLive = Doorbells(storePath: db)
         #expect(whileLive.soleWaiter(on: "q"), "(maps the counts) the dead reader still counts")
-        #expect(try storedCount("q", store: db) == 1)
-        #expect(try storedCount("live", store: db) == 1)
+        #expect(try storedWaiterCount("q", store: db) == 1)
+        #expect(try storedWaiterCount("live", store: db) == 1)
 
         // Once every process that mapped them is gone, the next one starts from zero.
         kill(live.pid, SIGKILL)
@@ -160,8 +153,8 @@ struct DoorbellTests {
         let fresh = Doorbells(storePath: db)
         fresh.willWait(on: "q")
         #expect(fresh.soleWaiter(on: "q"))
-        #expect(try storedCount("q", store: db) == 1)
-        #expect(try storedCount("live", store: db) == 0)
+        #expect(try storedWaiterCount("q", store: db) == 1)
+        #expect(try storedWaiterCount("live", store: db) == 0)
     }
 
     @Test("a ring already queued when a wait looks is reported to the look as a ring, not drained away unseen")

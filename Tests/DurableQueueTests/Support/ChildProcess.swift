@@ -1,5 +1,5 @@
 import CLinuxShims
-import DurableQueue
+@testable import DurableQueue
 import Foundation
 import Testing
 
@@ -181,4 +181,13 @@ func process(_ pid: Int32, uses db: String) -> Bool {
 /// listening session has sent its LISTEN.
 func process(_ pid: Int32, waitsOn db: String, sqliteFile: String) -> Bool {
     PostgresAddress.isAddress(db) ? PostgresTestServer.listeners(on: db, pid: pid) > 0 : process(pid, hasOpen: sqliteFile)
+}
+
+/// The waiters' count of `queue` as stored in the SQLite store's shared file (read, not
+/// mapped); 0 while the first process to map the file has not sized it yet.
+func storedWaiterCount(_ queue: String, store: String) throws -> UInt64 {
+    let data = try Data(contentsOf: URL(fileURLWithPath: store + "-wake/waiters"))
+    let slot = Int(Doorbells.hash(queue) % UInt64(WaiterCounts.slots))
+    guard data.count >= (slot + 1) * 8 else { return 0 }
+    return data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: slot * 8, as: UInt64.self) } & 0xFFFF_FFFF
 }
