@@ -33,6 +33,8 @@ public struct RoleSpec: Codable, Sendable {
         case pipePong
         /// dq: one blocking get on an empty queue for `seconds`; reports CPU used.
         case idle
+        /// floor-W7 on PostgreSQL: LISTEN and a raw look once a second on one connection.
+        case floorIdle
         /// dq: put `count` messages one per transaction, recording each put's latency.
         case timedPut
         /// dq: set a dict key to the monotonic time `count` times, `rate` per second.

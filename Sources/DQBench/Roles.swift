@@ -25,6 +25,7 @@ public enum RoleRunner {
         case .pipePing: try pipePing(spec)
         case .pipePong: try pipePong(spec)
         case .idle: try idle(spec)
+        case .floorIdle: try postgresFloorIdle(spec)
         case .timedPut: try timedPut(spec)
         case .kvSetter: try kvSetter(spec)
         case .kvWaiter: try kvWaiter(spec)

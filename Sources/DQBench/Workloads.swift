@@ -150,7 +150,7 @@ public struct BenchRunner {
         case .w4: return [try pipeline()]
         case .w5: return try pingPong()
         case .w6: return [try latencyUnderLoad()]
-        case .w7: return [try idle()]
+        case .w7: return try idle()
         case .w8: return try commandLine()
         case .c4: return [try contendedPuts()]
         case .k1: return [try kvWake()]
@@ -336,12 +336,23 @@ public struct BenchRunner {
         return result("W6", Workload.w6.title, value: latency.p50, unit: "us", n: samples.count, latency: latency)
     }
 
-    /// W7: CPU time of a consumer blocked on an empty queue.
-    private func idle() throws -> BenchResult {
+    /// W7: CPU time of a consumer blocked on an empty queue; on PostgreSQL also its floor,
+    /// a raw LISTEN with a look once a second (`postgresFloorIdle`).
+    private func idle() throws -> [BenchResult] {
+        let title = "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used"
+        var floor: Double?
+        var results: [BenchResult] = []
+        if onPostgres {
+            let floorDB = try freshStore("floor-W7")
+            let report = try roles([spec(.floorIdle, floorDB, seconds: sizes.idleSeconds)])[0]
+            floor = Double(report.cpuMicroseconds ?? 0) / 1_000
+            results.append(result("floor-W7", "raw PostgreSQL LISTEN, a look once a second, CPU used", value: floor ?? 0,
+                                  unit: "ms", n: 1))
+        }
         let db = try freshStore("W7")
         let report = try roles([spec(.idle, db, seconds: sizes.idleSeconds)])[0]
-        let title = "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used"
-        return result("W7", title, value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1)
+        results.append(result("W7", title, value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1, floor: floor))
+        return results
     }
 
     /// C4: 4 producers putting one message per transaction at once; latency of each put.

@@ -104,7 +104,9 @@ struct TestHelper {
                 case 0: taken = try queue.get(limit: 1, timeout: .milliseconds(200)).compactMap(\.text)
                 case 1: taken = try queue.get(limit: Int(random.next() % 8) + 1, timeout: .milliseconds(200)).compactMap(\.text)
                 default:
-                    for leased in try queue.receive(lease: .seconds(60), limit: 2, timeout: .milliseconds(200)) {
+                    // As many deliveries as the nacks allow: none may end as a dead letter.
+                    for leased in try queue.receive(lease: .seconds(60), limit: 2, timeout: .milliseconds(200),
+                                                    maxAttempts: 1_000) {
                         empty = false
                         if random.next() % 4 == 0 {
                             try queue.nack(leased.receipt, maxAttempts: 1_000)

@@ -63,10 +63,10 @@ struct BenchCommandTests {
         #expect(names == ["C4", "K1", "E1"])
     }
 
-    @Test("--db postgres://: W1, W3 and W5 with their raw-SQL floors", .enabled(if: PostgresTestServer.address != nil))
+    @Test("--db postgres://: W1, W3, W5 and W7 with their raw-SQL floors", .enabled(if: PostgresTestServer.address != nil))
     func postgres() throws {
         let db = try PostgresTestServer.freshDatabase()
-        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5"], timeout: .seconds(300))
+        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5,W7"], timeout: .seconds(300))
         #expect(result.status == 0, "stderr: \(result.stderrText)")
         var seen: [String: [String: Any]] = [:]
         for line in result.stdoutText.split(separator: "\n") {
@@ -74,8 +74,8 @@ struct BenchCommandTests {
             seen[try #require(object["workload"] as? String)] = object
             #expect((object["value"] as? Double).map { $0 > 0 } == true, "\(line)")
         }
-        #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5"])
-        for name in ["W1", "W3", "W5"] {
+        #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5", "floor-W7", "W7"])
+        for name in ["W1", "W3", "W5", "W7"] {
             #expect((seen[name]?["floor"] as? Double).map { $0 > 0 } == true, "\(name) has its floor")
             #expect((seen[name]?["ratio"] as? Double).map { $0 > 0 } == true, "\(name) has its ratio")
         }

@@ -88,7 +88,8 @@ struct StressTests {
         let expected = ["a", "b"].flatMap { prefix in (0..<1500).map { "\(prefix)-\($0)" } }
         #expect(taken.count == expected.count, "taken \(taken.count) of \(expected.count)")
         let missing = Set(expected).subtracting(taken)
-        #expect(missing.isEmpty, "\(missing.count) lost, for example \(missing.sorted().prefix(5))")
+        let dead = try Store.open(db).queue("stress").deadLetters().compactMap(\.message.text)
+        #expect(missing.isEmpty, "\(missing.count) lost, for example \(missing.sorted().prefix(5)); dead letters: \(dead)")
         #expect(Set(taken).count == taken.count, "\(taken.count - Set(taken).count) taken twice")
         #expect(try Store.open(db).integrityCheck() == "ok")
     }

@@ -25,4 +25,9 @@ final class NotificationBell {
     func wait() {
         rung.wait()
     }
+
+    /// `wait()`, for at most `nanoseconds`; returns whether a notification came.
+    func wait(nanoseconds: UInt64) -> Bool {
+        rung.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .success
+    }
 }

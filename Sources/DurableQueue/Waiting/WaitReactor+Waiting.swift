@@ -4,6 +4,21 @@ import DQSystem
 /// every ring, and at least this often even without one, as a backstop.
 package enum WaitPolicy {
     package static let safetyRecheck: Duration = .seconds(1)
+    /// The longest sleep without a look of a waiter whose source re-checks for it (a
+    /// PostgreSQL queue waiter, whose connection probes every second): a backstop only.
+    package static let probedBackstop: Duration = .seconds(10)
+}
+
+/// Who makes a waiter's safety re-check.
+package enum WaitRechecks: Sendable {
+    /// The waiter: it looks at least every `WaitPolicy.safetyRecheck`, and once more at
+    /// its deadline.
+    case byLooking
+    /// Its source, which rings the channel when something may be there without a ring
+    /// (PostgreSQL's `WaitProbe`, every second): the waiter looks when rung, at a due
+    /// time or at `WaitPolicy.probedBackstop`, and at its deadline returns without a look
+    /// unless rung.
+    case bySource
 }
 
 /// What one look of a waiting reader found: its result, or not yet (and when something
@@ -11,19 +26,35 @@ package enum WaitPolicy {
 package enum WaitStep<T> {
     case done(T)
     case notYet(until: Int64?)
+    /// The channel holds nothing more for any reader, with what this look took (`nil`:
+    /// nothing, not yet). Until the channel rings again, the next wait on it sleeps
+    /// before its first look. Only for sources whose writers ring on every write,
+    /// whether anyone waits or not (PostgreSQL's `NOTIFY`; not SQLite's doorbells).
+    case drained(T?)
+
+    /// What the look took, if it is done.
+    package var value: T? {
+        switch self {
+        case .done(let value): value
+        case .drained(let value): value
+        case .notYet: nil
+        }
+    }
 }
 
 extension WaitReactor {
     /// The waiting loop of every blocking read (queues and shared state): calls `look`
     /// until it is done, sleeping in between until `channel` rings, something falls
-    /// due, the safety re-check comes, `timeout` passes (`nil`: never), or `interrupt`
-    /// is signalled. `look` is told whether the channel rang since the previous look.
+    /// due, the safety re-check comes (see `rechecks`), `timeout` passes (`nil`: never),
+    /// or `interrupt` is signalled. `look` is told whether the channel rang since the
+    /// previous look.
     ///
     /// The calling thread sleeps in `poll` on the source itself (see the type).
     ///
     /// - Returns: `look`'s value, or `nil` on timeout or interrupt.
     package func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
-                 look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
+                         rechecks: WaitRechecks = .byLooking,
+                         look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
         let deadline = Deadline.after(timeout)
         let ticket = try enter(channel, blocking: true)
         defer { leave(ticket) }
@@ -32,13 +63,13 @@ extension WaitReactor {
         if let interrupt { descriptors.append(FileDescriptor(rawValue: interrupt.fileDescriptor)) }
         var seen = ticket.seen
         var rings = pump(for: ticket)
+        var skip = isDrained(ticket, at: rings)
         while true {
-            let step = try look(rings != seen)
+            let step = skip ? .notYet(until: nil) : try look(rings != seen)
+            if !skip { note(step, of: ticket, at: rings) }
+            skip = false
             seen = rings
-            guard let wakeAt = Self.nextLook(after: step, deadline: deadline) else {
-                if case .done(let value) = step { return value }
-                return nil
-            }
+            guard let wakeAt = Self.nextLook(after: step, deadline: deadline, rechecks: rechecks) else { return step.value }
             // Sleep until rung or `wakeAt`; a wake-up for another channel (the source is
             // shared) goes back to sleep without a look.
             while true {
@@ -52,6 +83,7 @@ extension WaitReactor {
                 if rings != seen { break }
             }
             if rings == seen { rings = pump(for: ticket) }
+            if rings == seen && Self.endsUnrung(at: wakeAt, deadline: deadline, rechecks: rechecks) { return nil }
         }
     }
 
@@ -60,34 +92,40 @@ extension WaitReactor {
     /// cancelled. `look` runs on the calling task.
     ///
     /// - Returns: `look`'s value, or `nil` on timeout.
-    package func wait<T>(on channel: String, timeout: Duration?,
-                 look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) async throws(DQError) -> T? {
+    package func wait<T>(on channel: String, timeout: Duration?, rechecks: WaitRechecks = .byLooking,
+                         look: (_ rang: Bool) throws(DQError) -> WaitStep<T>) async throws(DQError) -> T? {
         if Task.isCancelled { throw DQError.cancelledWait }
         let deadline = Deadline.after(timeout)
         let ticket = try enter(channel, blocking: false)
         defer { leave(ticket) }
         var seen = ticket.seen
+        var first = true
         while true {
             let rings = pump(for: ticket)
-            let step = try look(rings != seen)
+            let skip = first && isDrained(ticket, at: rings)
+            first = false
+            let step = skip ? .notYet(until: nil) : try look(rings != seen)
+            if !skip { note(step, of: ticket, at: rings) }
             seen = rings
-            guard let wakeAt = Self.nextLook(after: step, deadline: deadline) else {
-                if case .done(let value) = step { return value }
-                return nil
+            guard let wakeAt = Self.nextLook(after: step, deadline: deadline, rechecks: rechecks) else { return step.value }
+            switch await sleep(ticket, seen: seen, until: wakeAt) {
+            case .cancelled: throw DQError.cancelledWait
+            case .timedOut where Self.endsUnrung(at: wakeAt, deadline: deadline, rechecks: rechecks):
+                if pump(for: ticket) == seen { return nil }
+            case .timedOut, .rang: break
             }
-            if await sleep(ticket, seen: seen, until: wakeAt) == .cancelled { throw DQError.cancelledWait }
         }
     }
 
     /// When to look again after `step` (monotonic ns): at the next due time, the
     /// safety re-check or the deadline, whichever is first; `nil` when done or when the
     /// deadline has passed.
-    private static func nextLook<T>(after step: WaitStep<T>, deadline: Deadline?) -> UInt64? {
-        var pause = WaitPolicy.safetyRecheck
+    private static func nextLook<T>(after step: WaitStep<T>, deadline: Deadline?, rechecks: WaitRechecks) -> UInt64? {
+        var pause = rechecks == .byLooking ? WaitPolicy.safetyRecheck : WaitPolicy.probedBackstop
         switch step {
-        case .done: return nil
+        case .done, .drained(.some): return nil
         case .notYet(let due?): pause = min(pause, .microseconds(max(0, due - Timestamp.now())))
-        case .notYet(nil): break
+        case .notYet(nil), .drained(nil): break
         }
         let now = Deadline.monotonicNanoseconds()
         var wakeAt = now + UInt64(Timestamp.microseconds(pause)) * 1_000
@@ -96,6 +134,13 @@ extension WaitReactor {
             wakeAt = min(wakeAt, deadline.nanoseconds)
         }
         return wakeAt
+    }
+
+    /// Whether a waiter whose source re-checks for it, woken at `wakeAt` without a ring,
+    /// is done: `wakeAt` was its deadline.
+    private static func endsUnrung(at wakeAt: UInt64, deadline: Deadline?, rechecks: WaitRechecks) -> Bool {
+        guard rechecks == .bySource, let deadline else { return false }
+        return wakeAt == deadline.nanoseconds && deadline.hasPassed
     }
 }
 

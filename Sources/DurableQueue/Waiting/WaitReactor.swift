@@ -54,6 +54,9 @@ package final class WaitReactor: Sendable {
         var wakes: [UInt64: EventCounter] = [:]
         /// Async waiters asleep now, by ticket.
         var sleeping: Set<UInt64> = []
+        /// The ring count at the start of the last look that found the channel drained
+        /// (`WaitStep.drained`), if no look since found otherwise.
+        var drainedAt: UInt64?
     }
 
     fileprivate struct Sleeper {
@@ -151,6 +154,26 @@ package final class WaitReactor: Sendable {
         }
         for continuation in resumed { continuation.resume(returning: .rang) }
         return rings
+    }
+
+    /// Whether a look begun at `ticket`'s ring count `rings` found its channel drained:
+    /// nothing has rung since, so a look now would find nothing either.
+    func isDrained(_ ticket: Ticket, at rings: UInt64) -> Bool {
+        state.withLock { $0.channels[ticket.channel]?.drainedAt == rings }
+    }
+
+    /// Whether the last look of `channel` found it drained (rung since or not).
+    package func lastLookDrained(_ channel: String) -> Bool {
+        state.withLock { $0.channels[channel]?.drainedAt != nil }
+    }
+
+    /// Keeps what a look of `ticket`'s channel, begun at ring count `rings`, found out:
+    /// drained, or not known to be.
+    func note<T>(_ step: WaitStep<T>, of ticket: Ticket, at rings: UInt64) {
+        let drained: UInt64? = if case .drained = step { rings } else { nil }
+        state.withLock { state in
+            if state.channels[ticket.channel]?.drainedAt != drained { state.channels[ticket.channel]?.drainedAt = drained }
+        }
     }
 
     // MARK: Async waiters

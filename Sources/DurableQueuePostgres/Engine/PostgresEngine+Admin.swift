@@ -50,7 +50,7 @@ extension PostgresEngine {
 
     func follow(_ queue: String, states: Set<StoredMessage.State>, after: Int64, limit: Int, timeout: Duration?,
                 interrupt: WaitInterrupt?) throws(DQError) -> [StoredMessage] {
-        try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+        try wait(on: queue, timeout: timeout, interrupt: interrupt) { _ throws(DQError) in
             let found = try messages(in: queue, states: states, after: after, limit: limit)
             return found.isEmpty ? .notYet(until: nil) : .done(found)
         } ?? []
@@ -58,7 +58,7 @@ extension PostgresEngine {
 
     func follow(_ queue: String, states: Set<StoredMessage.State>, after: Int64, limit: Int,
                 timeout: Duration?) async throws(DQError) -> [StoredMessage] {
-        try await wait(on: queue, timeout: timeout) { () throws(DQError) in
+        try await wait(on: queue, timeout: timeout) { _ throws(DQError) in
             let found = try messages(in: queue, states: states, after: after, limit: limit)
             return found.isEmpty ? .notYet(until: nil) : .done(found)
         } ?? []

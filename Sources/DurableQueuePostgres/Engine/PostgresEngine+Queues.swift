@@ -89,36 +89,44 @@ extension PostgresEngine {
     // MARK: Reads
 
     func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message] {
-        try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
-            try take(from: queue, limit: limit)
+        try wait(on: queue, timeout: timeout, interrupt: interrupt, queue: queue) { drainedBefore throws(DQError) in
+            try take(from: queue, limit: limit, sayDrained: drainedBefore)
         } ?? []
     }
 
     func get(from queue: String, limit: Int, timeout: Duration?) async throws(DQError) -> [Message] {
-        try await wait(on: queue, timeout: timeout) { () throws(DQError) in
-            try take(from: queue, limit: limit)
+        try await wait(on: queue, timeout: timeout, queue: queue) { drainedBefore throws(DQError) in
+            try take(from: queue, limit: limit, sayDrained: drainedBefore)
         } ?? []
     }
 
-    /// One get: removes up to `limit` deliverable messages, or says when to look again.
-    private func take(from queue: String, limit: Int) throws(DQError) -> WaitStep<[Message]> {
+    /// One get: removes up to `limit` deliverable messages, or says when to look again;
+    /// with `sayDrained` (the queue is likely to be empty after: it was before), also
+    /// whether it left the queue empty, at the cost of one more index lookup.
+    private func take(from queue: String, limit: Int, sayDrained: Bool) throws(DQError) -> WaitStep<[Message]> {
         let counts = countsTraffic()
         let rows = try rows("""
             SELECT id, seq, priority, body, enqueued_at, attempts
-            FROM dq.take(\(queue), \(Int32(clamping: limit)), \(sweepDue()), \(counts))
+            FROM dq.take(\(queue), \(Int32(clamping: limit)), \(sweepDue()), \(counts), \(sayDrained))
             """, retrying: false)
         var messages: [(seq: Int64, item: Message)] = []
+        var drained = false
         for row in rows {
             let (id, seq, priority, body, enqueuedAt, attempt) = try Self.decode(
                 row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?).self)
             guard let id, let seq, let priority, let body, let enqueuedAt, let attempt else {
-                return .notYet(until: Self.due(afterServerWait: seq))
+                // The row with no id: nothing taken (when to look again), or the queue left empty.
+                if messages.isEmpty, let seq { return .notYet(until: Self.due(afterServerWait: seq)) }
+                drained = true
+                continue
             }
             messages.append((seq, Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt,
                                           attempt: attempt)))
         }
         if !counts { tally.note(queue, removed: messages.count) }
-        return .done(Self.inDeliveryOrder(messages) { $0.priority })
+        if messages.isEmpty { return .drained(nil) }
+        let taken = Self.inDeliveryOrder(messages) { $0.priority }
+        return drained ? .drained(taken) : .done(taken)
     }
 
     /// `RETURNING` gives rows in no set order: higher priority first, then by `seq`.
@@ -143,7 +151,7 @@ extension PostgresEngine {
                                       timeout: timeout) {
             return settled
         }
-        return try wait(on: queue, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+        return try wait(on: queue, timeout: timeout, interrupt: interrupt, queue: queue) { _ throws(DQError) in
             try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
         } ?? []
     }
@@ -155,7 +163,7 @@ extension PostgresEngine {
                                       timeout: timeout) {
             return settled
         }
-        return try await wait(on: queue, timeout: timeout) { () throws(DQError) in
+        return try await wait(on: queue, timeout: timeout, queue: queue) { _ throws(DQError) in
             try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
         } ?? []
     }
@@ -168,7 +176,7 @@ extension PostgresEngine {
         guard !acking.isEmpty else { return nil }
         let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
                                    acking: acking)
-        if case .done(let leased) = first { return leased }
+        if let leased = first.value { return leased }
         return timeout == .zero ? [] : nil
     }
 

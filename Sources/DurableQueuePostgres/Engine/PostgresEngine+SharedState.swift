@@ -10,13 +10,13 @@ import PostgresNIO
 extension PostgresEngine {
     func wait<T>(for subject: WaitSubject, timeout: Duration?, interrupt: WaitInterrupt?,
                  look: () throws(DQError) -> T?) throws(DQError) -> T? {
-        try wait(on: subject.channel, timeout: timeout, interrupt: interrupt) { () throws(DQError) in
+        try wait(on: subject.channel, timeout: timeout, interrupt: interrupt) { _ throws(DQError) in
             try look().map { .done($0) } ?? .notYet(until: nil)
         }
     }
 
     func wait<T>(for subject: WaitSubject, timeout: Duration?, look: () throws(DQError) -> T?) async throws(DQError) -> T? {
-        try await wait(on: subject.channel, timeout: timeout) { () throws(DQError) in
+        try await wait(on: subject.channel, timeout: timeout) { _ throws(DQError) in
             try look().map { .done($0) } ?? .notYet(until: nil)
         }
     }

@@ -47,7 +47,7 @@ final class PostgresEngine: StoreEngine {
             if full { try session.run("SET synchronous_commit = on") }
             try PostgresSchema.prepare(session, location: location, create: create)
         }
-        keeper = try SessionKeeper(address: address, logger: options.logger)
+        keeper = try SessionKeeper(address: address, busyTimeout: options.busyTimeout, logger: options.logger)
         // A restart that ends the listening connection ends the idle ones too.
         keeper.whenConnectionLost { [pool] in pool.idleMayBeLost() }
         try pool.connectNow()
@@ -136,28 +136,37 @@ final class PostgresEngine: StoreEngine {
     }
 
     /// Blocks until `look` returns a value, `timeout` passes (`nil`: never), or
-    /// `interrupt` is signalled, sleeping on `channel`'s notifications in between.
-    func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?,
-                 look: () throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
-        if timeout == .zero {
-            if case .done(let value) = try look() { return value }
-            return nil
-        }
-        return try reactor().wait(on: channel, timeout: timeout, interrupt: interrupt) { _ throws(DQError) in
+    /// `interrupt` is signalled, sleeping on `channel`'s notifications in between. `look`
+    /// is told whether the channel's last look found it drained (a get then asks whether
+    /// it drains it again: see `WaitStep.drained`).
+    ///
+    /// With `queue` (a wait for the messages of that queue), the listening connection's
+    /// `WaitProbe` makes the once-a-second safety re-check instead of `look`; otherwise
+    /// `look` makes it.
+    func wait<T>(on channel: String, timeout: Duration?, interrupt: WaitInterrupt?, queue: String? = nil,
+                 look: (_ drainedBefore: Bool) throws(DQError) -> WaitStep<T>) throws(DQError) -> T? {
+        if timeout == .zero { return try look(false).value }
+        let reactor = try reactor()
+        if let queue { keeper.probe.add(queue) }
+        defer { if let queue { keeper.probe.remove(queue) } }
+        return try reactor.wait(on: channel, timeout: timeout, interrupt: interrupt,
+                                rechecks: queue == nil ? .byLooking : .bySource) { _ throws(DQError) in
             keeper.revive()
-            return try look()
+            return try look(reactor.lastLookDrained(channel))
         }
     }
 
-    /// The async `wait(on:timeout:interrupt:look:)`.
-    func wait<T>(on channel: String, timeout: Duration?, look: () throws(DQError) -> WaitStep<T>) async throws(DQError) -> T? {
-        if timeout == .zero {
-            if case .done(let value) = try look() { return value }
-            return nil
-        }
-        return try await reactor().wait(on: channel, timeout: timeout) { _ throws(DQError) in
+    /// The async `wait(on:timeout:interrupt:queue:look:)`.
+    func wait<T>(on channel: String, timeout: Duration?, queue: String? = nil,
+                 look: (_ drainedBefore: Bool) throws(DQError) -> WaitStep<T>) async throws(DQError) -> T? {
+        if timeout == .zero { return try look(false).value }
+        let reactor = try reactor()
+        if let queue { keeper.probe.add(queue) }
+        defer { if let queue { keeper.probe.remove(queue) } }
+        return try await reactor.wait(on: channel, timeout: timeout,
+                                      rechecks: queue == nil ? .byLooking : .bySource) { _ throws(DQError) in
             keeper.revive()
-            return try look()
+            return try look(reactor.lastLookDrained(channel))
         }
     }
 }

@@ -8,7 +8,11 @@ import PostgresNIO
 /// refused. docs/SCHEMA.md describes it.
 enum PostgresSchema {
     /// The version this build writes.
-    static let version = 1
+    static var version: Int { steps.count }
+
+    /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
+    /// (from nothing, for the first), and records that version in `dq.meta`.
+    static let steps = [creation, takeSaysDrained]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -45,10 +49,9 @@ enum PostgresSchema {
         defer { _ = try? session.run("SELECT pg_advisory_unlock(\(LockSpace.schema), 0)") }
         try session.run("BEGIN")
         do throws(PostgresFailure) {
-            if try installed(session, location: location) != version {
-                try session.run(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS dq"))
-                try session.simple(creation)
-            }
+            let current = try installed(session, location: location)
+            if current == 0 { try session.run(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS dq")) }
+            for step in steps[current...] { try session.simple(step) }
             try session.run("COMMIT")
         } catch {
             _ = try? session.run("ROLLBACK")
@@ -70,7 +73,7 @@ enum PostgresSchema {
     }
 
     /// Version 1, whole.
-    static let creation = #"""
+    private static let creation = #"""
     CREATE TABLE dq.meta (name text PRIMARY KEY, value bigint NOT NULL);
     INSERT INTO dq.meta VALUES ('schema_version', 1);
 
@@ -390,6 +393,53 @@ enum PostgresSchema {
         END LOOP;
         DELETE FROM dq.holders WHERE id = ANY(v_gone);
     END $$;
+    """#
+
+    /// Version 2: gets claim through the primary key (`= ANY(ARRAY(…))`, which plans as
+    /// an index lookup where `IN (…)` planned a join); a get asked to can say that it left
+    /// its queue empty (the row with no id and no due time), so that the reader's next wait
+    /// sleeps at once instead of looking first; and `dq.probe`, the once-a-second check a
+    /// process's listening connection makes for the queues its readers wait on.
+    private static let takeSaysDrained = #"""
+    DROP FUNCTION dq.take(text, integer, integer, boolean);
+
+    -- Removes up to p_limit deliverable messages (a get: at-most-once). With p_sweep
+    -- (this process's holder id, 0 for none), first returns dead holders' leases. Takes
+    -- nothing: one row with no id, saying when to look again (dq.next_due). Leaves the
+    -- queue without a message, when p_say_drained: also one row with no id and no due time.
+    CREATE FUNCTION dq.take(p_queue text, p_limit integer, p_sweep integer, p_count boolean, p_say_drained boolean)
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer)
+    LANGUAGE plpgsql AS $$
+    DECLARE n integer;
+    BEGIN
+        IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
+        RETURN QUERY
+        DELETE FROM dq.messages m WHERE m.id = ANY(ARRAY(
+            SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
+            ORDER BY c.priority DESC, c.seq LIMIT p_limit FOR UPDATE SKIP LOCKED))
+        RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts + 1;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n > 0 THEN
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
+            IF p_say_drained AND NOT EXISTS (SELECT 1 FROM dq.messages x WHERE x.queue = p_queue) THEN
+                RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::bigint, NULL::bytea, NULL::timestamptz, NULL::integer;
+            END IF;
+        ELSE
+            RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz, NULL::integer;
+        END IF;
+    END $$;
+
+    -- The safety re-check of a process's waiting readers, made by its listening connection
+    -- (SessionKeeper): returns dead holders' leases (dq.sweep, which wakes their queues),
+    -- then which of p_queues hold a deliverable message.
+    CREATE FUNCTION dq.probe(p_me integer, p_queues text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM dq.sweep(p_me);
+        RETURN QUERY SELECT q FROM unnest(p_queues) AS q
+            WHERE EXISTS (SELECT 1 FROM dq.messages m WHERE m.queue = q AND m.visible_at <= now());
+    END $$;
+
+    UPDATE dq.meta SET value = 2 WHERE name = 'schema_version';
     """#
 }
 

@@ -10,6 +10,8 @@ import Synchronization
 /// ends). It is the store's `RingSource`: notifications arrive on NIO's event loop,
 /// which notes the channel and signals an eventfd that the `WaitReactor` polls.
 ///
+/// It also makes the safety re-check of the process's queue readers (`WaitProbe`).
+///
 /// When the connection is lost (a server restart), the next look of any waiter
 /// (`revive()`) opens a new one, listens again and takes the holder lock again; rings
 /// sent meanwhile count as lost, so every waiter looks again.
@@ -17,6 +19,8 @@ final class SessionKeeper: RingSource, Sendable {
     let address: PostgresAddress
     private let logger: Logger
     private let counter: EventCounter
+    /// The once-a-second re-check for this process's queue readers, on this connection.
+    let probe: WaitProbe
     /// Server channel names rung since the last drain, and whether rings were lost.
     private let rung = Mutex<(channels: Set<String>, lost: Bool)>(([], false))
     private let state = Mutex<State>(State())
@@ -35,9 +39,10 @@ final class SessionKeeper: RingSource, Sendable {
         var connectedBefore = false
     }
 
-    init(address: PostgresAddress, logger: Logger) throws(DQError) {
+    init(address: PostgresAddress, busyTimeout: Duration, logger: Logger) throws(DQError) {
         self.address = address
         self.logger = logger
+        probe = WaitProbe(busyTimeout: busyTimeout, logger: logger)
         do throws(Errno) {
             counter = try EventCounter()
         } catch {
@@ -57,9 +62,7 @@ final class SessionKeeper: RingSource, Sendable {
     func watch(_ channel: String) throws(DQError) {
         try state.withLock { state throws(DQError) in
             let session = try connected(&state)
-            let server = try Self.answer { () throws(PostgresFailure) in
-                try session.rows("SELECT dq.channel(\(channel))").first.flatMap { try? $0.decode(String.self) } ?? ""
-            }
+            let server = NotificationChannel.name(for: channel)
             if state.listens[server] != nil {
                 state.listens[server]?.channels.insert(channel)
             } else {
@@ -126,12 +129,13 @@ final class SessionKeeper: RingSource, Sendable {
                 return id
             }
             state.holder = holder
+            probe.holder.store(holder, ordering: .relaxed)
             return holder
         }
     }
 
     /// The holder id if this process has one (0 otherwise), without registering.
-    var currentHolder: Int32 { state.withLock { $0.holder ?? 0 } }
+    var currentHolder: Int32 { probe.holder.load(ordering: .relaxed) }
 
     private static func register(holder: Int32, on session: PostgresSession) throws(PostgresFailure) {
         try session.run("SELECT pg_advisory_lock(\(PostgresSchema.LockSpace.holders), \(holder))")
@@ -160,6 +164,7 @@ final class SessionKeeper: RingSource, Sendable {
         }
         state.session = session
         state.connectedBefore = true
+        probe.start(on: session.connection) { [weak self] queue in self?.ring(NotificationChannel.name(for: queue)) }
         if reopened {
             logger.notice("reconnected to PostgreSQL", metadata: ["store": "\(address)"])
             rung.withLock { $0.lost = true }
@@ -179,6 +184,7 @@ final class SessionKeeper: RingSource, Sendable {
     }
 
     private func connectionClosed() {
+        probe.stop()
         lostHandler.withLock { $0 }?()
         rung.withLock { $0.lost = true }
         counter.signal()

@@ -26,7 +26,8 @@ extension DQ {
                 With --db postgres://…, every run gets a fresh database on that server and the \
                 floors are raw SQL sent through the same client as dq's: single-row INSERTs (W1), \
                 INSERT … SELECT FROM unnest (W2), DELETE … FOR UPDATE SKIP LOCKED RETURNING (W3), \
-                and a LISTEN/NOTIFY ping-pong between two processes (W5).
+                a LISTEN/NOTIFY ping-pong between two processes (W5), and a LISTEN with that \
+                DELETE once a second on one connection (W7).
 
                 W1 put 20,000 x 1 per transaction; W2 put 200,000, 1,000 per transaction; W3 get \
                 20,000 one at a time; W3L the same with lease + ack per message, each ack \

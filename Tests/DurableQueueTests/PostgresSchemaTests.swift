@@ -1,0 +1,64 @@
+import DurableQueue
+@testable import DurableQueuePostgres
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// The `dq` schema on a real server: its versions, the migration from an older one, and
+/// what the client computes the same way as the schema.
+@Suite("PostgreSQL schema", .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"))
+struct PostgresSchemaTests {
+    private static func session(_ db: String) throws -> PostgresSession {
+        try PostgresSession.open(PostgresAddress(db), id: 0, logger: Logger(label: "dq.test"))
+    }
+
+    private static func version(_ session: PostgresSession) throws -> Int? {
+        try session.rows("SELECT value FROM dq.meta WHERE name = 'schema_version'").first?.decode(Int.self)
+    }
+
+    @Test("the client's channel names are the server's dq.channel, for any name")
+    func channelNames() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        _ = try Store.open(db)
+        let session = try Self.session(db)
+        defer { session.close() }
+        let names = ["q", "jobs.email", "it's \"quoted\"", "émoji 🚀 名前", String(repeating: "x", count: 200), "\u{1}dict\u{1}d\u{1}k"]
+        for name in names {
+            let server = try session.rows("SELECT dq.channel(\(name))").first?.decode(String.self)
+            #expect(NotificationChannel.name(for: name) == server, "\(name)")
+        }
+    }
+
+    @Test("a version 1 schema is migrated on open, keeping its messages; a get that empties its queue says so")
+    func migration() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        let session = try Self.session(db)
+        defer { session.close() }
+        try session.run("CREATE SCHEMA dq")
+        try session.simple(PostgresSchema.steps[0])
+        #expect(try Self.version(session) == 1)
+        try session.run("SELECT dq.put('q', ARRAY['\\x61'::bytea, '\\x62'::bytea], ARRAY[0, 0]::bigint[], ARRAY[0, 0]::bigint[], ARRAY['', ''], false)")
+
+        let store = try Store.open(db)
+        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 2)
+        #expect(try store.queue("q").count() == 2)
+        // The row with no id and no due time comes with the take that leaves the queue empty.
+        // (Only when asked: the check costs an index lookup.)
+        func take(sayDrained: Bool = true) throws -> [(id: Int64?, due: Int64?)] {
+            try session.rows("SELECT id, seq FROM dq.take('q', 1, NULL, false, \(sayDrained))").map { try $0.decode((Int64?, Int64?).self) }
+        }
+        let first = try take()
+        #expect(first.count == 1 && first[0].id != nil)
+        try session.run("SELECT dq.put('q', ARRAY['\\x62'::bytea], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[''], false)")
+        let unasked = try take(sayDrained: false)
+        #expect(unasked.count == 1 && unasked[0].id != nil)
+        let last = try take()
+        #expect(last.count == 2 && last[0].id != nil && last[1].id == nil && last[1].due == nil)
+        let none = try take()
+        #expect(none.count == 1 && none[0].id == nil && none[0].due == nil)
+        try session.run("SELECT dq.put('q', ARRAY['\\x63'::bytea], ARRAY[0]::bigint[], ARRAY[60000000]::bigint[], ARRAY[''], false)")
+        let delayed = try take()
+        #expect(delayed.count == 1 && delayed[0].id == nil && (delayed[0].due ?? 0) > 50_000_000)
+    }
+}
