@@ -143,6 +143,24 @@ struct PostgresFaultTests {
         #expect(lost.stderrText.contains("could not get it back within"), "\(lost.stderrText)")
         #expect(took < .seconds(15), "the get gave up after \(took)")
     }
+
+    @Test("a private server restarted under dq lock: the command gets SIGTERM, dq exits 75 with one line",
+          .timeLimit(.minutes(2)))
+    func lockLost() throws {
+        guard let cluster = try PrivateCluster(in: directory) else { return }
+        defer { cluster.stop() }
+        let db = "postgres://dq@/dq?host=\(cluster.socketDirectory)"
+        let started = directory.file("started")
+        let holder = try ChildProcess(Executables.dq, ["lock", "deploy", "--db", db, "--", "sh", "-c", "touch \(started); exec sleep 60"])
+        #expect(eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: started) })
+        try #require(try cluster.pgCtl(["restart", "-m", "fast", "-w"]).status == 0)
+        let result = holder.wait(timeout: .seconds(30))
+        #expect(result.status == 75, "\(result.status) \(result.stderrText)")
+        #expect(result.stderrLines.count == 1 && result.stderrText.hasPrefix("dq: lost lock deploy"), "\(result.stderrText)")
+        // The lock is free for the next holder.
+        let next = try dq(["lock", "deploy", "--timeout", "5s", "--db", db, "--", "true"])
+        #expect(next.status == 0, "\(next.stderrText)")
+    }
 }
 
 /// A PostgreSQL cluster of one test's own, in `directory`: made with `initdb` (as the

@@ -276,6 +276,15 @@ package protocol LockHold: Sendable {
 
     /// Releases the lock. Called once.
     func release()
+
+    /// Has `body` called once, on another thread, if the lock is lost while held (its
+    /// connection to the server ends); never for a lock the kernel holds until its holder
+    /// exits (the default).
+    func whenLost(_ body: @escaping @Sendable () -> Void)
+}
+
+extension LockHold {
+    package func whenLost(_ body: @escaping @Sendable () -> Void) {}
 }
 
 /// Wakes when the store may have changed (`StoreEngine.watchChanges()`).

@@ -125,5 +125,22 @@ public final class NamedLock: Sendable {
             guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
             hold.release()
         }
+
+        /// Has `body` called once, on another thread, if the lock is lost while held:
+        /// on PostgreSQL when the connection holding it ends (a server restart, a broken
+        /// network), after which another process may take it; work that relied on the
+        /// lock should stop. Never on SQLite, where the kernel holds the lock until its
+        /// holder exits, and never after `unlock()`.
+        ///
+        /// For example:
+        ///
+        /// ```swift
+        /// held.whenLost { print("lost the deploy lock") }
+        /// ```
+        public func whenLost(_ body: @escaping @Sendable () -> Void) {
+            hold.whenLost { [weak self] in
+                if let self, !self.released.load(ordering: .acquiring) { body() }
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import DurableQueue
 import PostgresNIO
+import Synchronization
 
 /// Named locks on PostgreSQL: a session advisory lock, held by a connection of its own
 /// for as long as the lock is held. The server drops it when that session ends, so a
@@ -47,14 +48,30 @@ struct PostgresNamedLock: EngineLock {
 }
 
 /// A taken named lock: the connection that holds it.
-struct PostgresLockHold: LockHold {
+final class PostgresLockHold: LockHold {
     let pool: SessionPool
     let session: PostgresSession
     let name: String
+    private let released = Atomic<Bool>(false)
+
+    init(pool: SessionPool, session: PostgresSession, name: String) {
+        self.pool = pool
+        self.session = session
+        self.name = name
+    }
 
     var fileDescriptor: Int32? { nil }
 
+    /// The lock ends with its connection: `body` runs (on NIO's event loop) if the
+    /// connection closes before `release()`.
+    func whenLost(_ body: @escaping @Sendable () -> Void) {
+        session.connection.closeFuture.whenComplete { [self] _ in
+            if !released.load(ordering: .acquiring) { body() }
+        }
+    }
+
     func release() {
+        released.store(true, ordering: .releasing)
         do throws(PostgresFailure) {
             try session.run("SELECT pg_advisory_unlock(hashtextextended(\(name), \(PostgresSchema.LockSpace.named)))")
             pool.giveBack(session)

@@ -15,7 +15,10 @@ extension DQ {
                 inherited, as a daemon does), and is free as soon as all are gone. CMD itself \
                 gets SIGKILL if dq dies. Exits 75 if the lock stays taken past --timeout, 127 \
                 without taking the lock if CMD is not found, 126 if it is not executable. \
-                SIGTERM to dq is passed on to CMD.
+                SIGTERM to dq is passed on to CMD. On PostgreSQL the lock is a session advisory \
+                lock held by dq's connection: if that connection ends while CMD runs (a server \
+                restart), CMD gets SIGTERM and dq exits 75, since another process may take the \
+                lock from then on.
                 """))
 
         @OptionGroup var global: GlobalOptions
@@ -49,10 +52,28 @@ extension DQ {
                 throw DQError(.internalError, "cannot start \(command[0])")
             }
             ForwardedSignal.forwardTerminate(to: child)
+            // On PostgreSQL the lock ends with its connection: then another process may
+            // take it, so the command must not go on as if it still had it.
+            held.whenLost {
+                LostLock.happened.store(true, ordering: .sequentiallyConsistent)
+                Signal.terminate.send(to: child.id)
+            }
             // Held to the end: a lock freed while taken would crash in libdispatch.
-            withExtendedLifetime((lock, held)) { CurrentProcess.exit(child.wait().shellStatus) }
+            withExtendedLifetime((lock, held)) {
+                let status = child.wait().shellStatus
+                if LostLock.happened.load(ordering: .sequentiallyConsistent) {
+                    ErrorReport.fail("lost lock \(name) while \(command[0]) ran (its connection to the store ended, so " +
+                                     "another process may hold it now); \(command[0]) was sent SIGTERM", status: 75)
+                }
+                CurrentProcess.exit(status)
+            }
         }
     }
+}
+
+/// Whether `dq lock` lost its lock while its command ran.
+private enum LostLock {
+    static let happened = Atomic<Bool>(false)
 }
 
 /// Signals `dq lock` passes on to its command (it shares the terminal's process group,
