@@ -61,4 +61,21 @@ struct PostgresSchemaTests {
         let delayed = try take()
         #expect(delayed.count == 1 && delayed[0].id == nil && (delayed[0].due ?? 0) > 50_000_000)
     }
+
+    @Test("every connection of a store starts with lock_timeout = its busy timeout, and synchronous_commit = on with durability full")
+    func sessionSettings() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        let session = try Self.session(db)
+        defer { session.close() }
+        try session.run(PostgresQuery(unsafeSQL: "ALTER DATABASE \"\(try PostgresAddress(db).database)\" SET synchronous_commit = off"))
+        func settings(_ options: StoreOptions) throws -> (lockTimeout: String?, synchronousCommit: String?) {
+            let engine = try #require(try Store.open(db, options: options).engine as? PostgresEngine)
+            return (try engine.scalar("SHOW lock_timeout", as: String.self),
+                    try engine.scalar("SHOW synchronous_commit", as: String.self))
+        }
+        let normal = try settings(StoreOptions(busyTimeout: .seconds(3)))
+        #expect(normal.lockTimeout == "3s" && normal.synchronousCommit == "off", "\(normal)")
+        let full = try settings(StoreOptions(durability: .full))
+        #expect(full.lockTimeout == "10s" && full.synchronousCommit == "on", "\(full)")
+    }
 }

@@ -19,12 +19,15 @@ final class PostgresSession: @unchecked Sendable {  // one borrower at a time (S
         self.logger = logger
     }
 
-    /// Opens a connection to `address`, waiting for it on the calling thread.
+    /// Opens a connection to `address`, waiting for it on the calling thread, with the
+    /// session `settings` (such as `lock_timeout`) sent in its startup message.
     ///
     /// - Throws: `DQError.Kind.storeUnavailable` when the server cannot be reached or
     ///   refuses the login, naming the address without its password.
-    static func open(_ address: PostgresAddress, id: Int, logger: Logger) throws(DQError) -> PostgresSession {
-        let configuration = try address.configuration()
+    static func open(_ address: PostgresAddress, id: Int, logger: Logger,
+                     settings: [(String, String)] = []) throws(DQError) -> PostgresSession {
+        var configuration = try address.configuration()
+        configuration.options.additionalStartupParameters += settings
         do {
             let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
                                                             configuration: configuration, id: id, logger: logger).wait()

@@ -12,7 +12,9 @@ final class SessionPool: Sendable {
     let address: PostgresAddress
     private let logger: Logger
     private let busyTimeout: Duration
-    /// Runs on every new connection before it is used (session settings).
+    /// Session settings every connection starts with (its startup message).
+    private let settings: [(String, String)]
+    /// Runs on every new connection before it is used.
     private let prepare: @Sendable (PostgresSession) throws(PostgresFailure) -> Void
     private let idle = Mutex<[PostgresSession]>([])
     private let nextID = Atomic<Int>(1)
@@ -21,9 +23,10 @@ final class SessionPool: Sendable {
     /// Idle connections kept at most.
     static let maxIdle = 8
 
-    init(address: PostgresAddress, busyTimeout: Duration, logger: Logger,
+    init(address: PostgresAddress, busyTimeout: Duration, logger: Logger, settings: [(String, String)] = [],
          prepare: @escaping @Sendable (PostgresSession) throws(PostgresFailure) -> Void) {
         self.address = address
+        self.settings = settings
         self.busyTimeout = busyTimeout
         self.logger = logger
         self.prepare = prepare
@@ -121,7 +124,8 @@ final class SessionPool: Sendable {
     }
 
     private func open() throws(DQError) -> PostgresSession {
-        let session = try PostgresSession.open(address, id: nextID.add(1, ordering: .relaxed).oldValue, logger: logger)
+        let session = try PostgresSession.open(address, id: nextID.add(1, ordering: .relaxed).oldValue, logger: logger,
+                                               settings: settings)
         do {
             try prepare(session)
         } catch {

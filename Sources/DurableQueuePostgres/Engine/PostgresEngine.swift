@@ -37,15 +37,18 @@ final class PostgresEngine: StoreEngine {
     init(address: PostgresAddress, options: StoreOptions) throws(DQError) {
         self.address = address
         self.options = options
-        let lockTimeout = Int64(options.busyTimeout / .milliseconds(1))
         let location = address.description
-        let full = options.durability == .full
         let create = options.access == .create
-        pool = SessionPool(address: address, busyTimeout: options.busyTimeout, logger: options.logger) { session throws(PostgresFailure) in
-            try session.run("SELECT set_config('lock_timeout', \(String(lockTimeout) + "ms"), false)")
-            // `--sync full`: every commit waits for its WAL flush, whatever the server's default.
-            if full { try session.run("SET synchronous_commit = on") }
+        var settings = [("lock_timeout", "\(Int64(options.busyTimeout / .milliseconds(1)))ms")]
+        // `--sync full`: every commit waits for its WAL flush, whatever the server's default.
+        if options.durability == .full { settings.append(("synchronous_commit", "on")) }
+        // The schema is checked (created, migrated) on the store's first connection only.
+        let prepared = Atomic<Bool>(false)
+        pool = SessionPool(address: address, busyTimeout: options.busyTimeout, logger: options.logger,
+                           settings: settings) { session throws(PostgresFailure) in
+            if prepared.load(ordering: .acquiring) { return }
             try PostgresSchema.prepare(session, location: location, create: create)
+            prepared.store(true, ordering: .releasing)
         }
         keeper = try SessionKeeper(address: address, busyTimeout: options.busyTimeout, logger: options.logger)
         // A restart that ends the listening connection ends the idle ones too.
