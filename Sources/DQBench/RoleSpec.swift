@@ -22,6 +22,10 @@ public struct RoleSpec: Codable, Sendable {
         case ping
         /// dq: answer `count` requests.
         case pong
+        /// dq: `count` calls (`Queue.call`), each waiting for its reply.
+        case caller
+        /// dq: answer `count` calls (`Queue.respond`).
+        case responder
         /// raw SQL: `count` round trips through two tables, woken by inotify (SQLite) or
         /// LISTEN/NOTIFY (PostgreSQL).
         case floorPing

@@ -20,6 +20,8 @@ public enum RoleRunner {
         case .consume: try consume(spec)
         case .ping: try ping(spec)
         case .pong: try pong(spec)
+        case .caller: try caller(spec)
+        case .responder: try responder(spec)
         case .floorPing: try PostgresAddress.isAddress(spec.db) ? postgresFloorPing(spec) : floorPing(spec)
         case .floorPong: try PostgresAddress.isAddress(spec.db) ? postgresFloorPong(spec) : floorPong(spec)
         case .pipePing: try pipePing(spec)
@@ -220,6 +222,23 @@ public enum RoleRunner {
         try answering(spec) {
             guard let request = try requests.get(timeout: .seconds(60)) else { throw RoleFailure(description: "no request for 60 s") }
             try replies.put(request.body)
+        }
+    }
+
+    private static func caller(_ spec: RoleSpec) throws {
+        let requests = try queue(spec)
+        let body = Data(repeating: 0x2A, count: 16)
+        try timedRoundTrips(spec) {
+            guard try requests.call(body, timeout: .seconds(60)) != nil else { throw RoleFailure(description: "no reply for 60 s") }
+        }
+    }
+
+    private static func responder(_ spec: RoleSpec) throws {
+        let requests = try queue(spec)
+        try answering(spec) {
+            guard try requests.respond(timeout: .seconds(60), handler: { Reply($0.body) }) else {
+                throw RoleFailure(description: "no request for 60 s")
+            }
         }
     }
 

@@ -40,6 +40,8 @@ public struct BenchConfiguration: Sendable {
 /// The standard workloads of SPEC "Standard workloads".
 public enum Workload: String, CaseIterable, Sendable {
     case w1 = "W1", w2 = "W2", w3 = "W3", w3l = "W3L", w4 = "W4", w5 = "W5", w6 = "W6", w7 = "W7", w8 = "W8"
+    /// SPEC "More standard workloads": `call` round trips through a responder, beside W5.
+    case w5c = "W5C"
     /// Beyond SPEC's list: 4 producer processes putting at once, per-put latency.
     case c4 = "C4"
     /// Beyond SPEC's list: how soon a blocked `kv wait` sees another process's set.
@@ -51,7 +53,7 @@ public enum Workload: String, CaseIterable, Sendable {
     case q1 = "Q1"
 
     /// The workloads `--workload all` runs: SPEC's W1–W8, W3L and Q1.
-    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w6, .w7, .w8, .q1]
+    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w5c, .w6, .w7, .w8, .q1]
 
     public var title: String {
         switch self {
@@ -61,6 +63,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .w3l: "lease + ack, ack rides the next lease"
         case .w4: "pipeline 2 producers + 2 consumers"
         case .w5: "ping-pong round trip"
+        case .w5c: "call round trip, against W5's"
         case .w6: "latency at 2,000 msg/s"
         case .w7: "idle consumer, CPU for the wait"
         case .w8: "command line, per invocation"
@@ -149,6 +152,7 @@ public struct BenchRunner {
         case .w3l: return [try leaseAckRate()]
         case .w4: return [try pipeline()]
         case .w5: return try pingPong()
+        case .w5c: return try callRoundTrips()
         case .w6: return [try latencyUnderLoad()]
         case .w7: return try idle()
         case .w8: return try commandLine()
@@ -319,6 +323,20 @@ public struct BenchRunner {
         let db = try freshStore("W5")
         let count = sizes.roundTrips
         return LatencySummary(microseconds: try roles([spec(.ping, db, count: count), spec(.pong, db, count: count)])[0].samples)
+    }
+
+    /// W5C: `call` round trips through a responder (the request's lease and the reply's
+    /// put commit together on the responder's side), against W5's dq ping-pong in the
+    /// same run.
+    private func callRoundTrips() throws -> [BenchResult] {
+        let pingPong = try dqPingPong()
+        progress("W5C \(Workload.w5c.title)")
+        let db = try freshStore("W5C")
+        let count = sizes.roundTrips
+        let latency = LatencySummary(microseconds: try roles([spec(.caller, db, count: count),
+                                                              spec(.responder, db, count: count)])[0].samples)
+        // Its floor is W5 measured here: the same round trip through two plain queues.
+        return [result("W5C", Workload.w5c.title, value: latency.p50, unit: "us", n: count, latency: latency, floor: pingPong.p50)]
     }
 
     /// W6: 2 producers paced to a fixed total rate, 2 blocked consumers; end-to-end latency.

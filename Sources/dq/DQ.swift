@@ -39,7 +39,7 @@ struct DQ: ParsableCommand {
             """),
         version: version,
         subcommands: [
-            Put.self, Get.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,
+            Put.self, Get.self, Call.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,
             Queues.self, Drop.self, Show.self, Delete.self, Move.self,
             Dead.self, RetryDead.self, Worker.self, KV.self, ListCommand.self, CounterCommand.self, LockCommand.self,
             PipeCommand.self,

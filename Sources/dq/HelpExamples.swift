@@ -21,6 +21,8 @@ enum HelpExamples {
                      "dq put jobs urgent --priority 9", "dq put jobs later --delay 1h30m", "dq put jobs once --key order-17"]
         case "get": ["dq get jobs --timeout 5s", "dq get photos --raw > copy.png", "dq get jobs -n 10 --no-wait --json | jq -r .body",
                      "while body=$(dq get jobs --timeout 1s); do echo \"got $body\"; done"]
+        case "call": ["dq call upper hello --timeout 1s || echo 'no reply within 1s'",
+                      "dq worker upper --exit-when-empty -- tr a-z A-Z"]
         case "ack": [#"dq ack jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)""#]
         case "nack": [#"dq nack jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)" --delay 30s"#]
         case "extend": [#"dq extend jobs "$(dq get jobs --lease 1m --json | jq -r .receipt)" 10m"#]

@@ -90,6 +90,17 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// (statistics, not data: they may start over).
     func traffic(ofQueue queue: String) -> QueueTraffic
 
+    // MARK: Requests and replies
+
+    /// A new reply address of this process (`ReplyAddress`), registering the process as
+    /// a lease holder first if it is not one yet: its replies go when it ends.
+    func replyAddress() throws(DQError) -> String
+
+    /// Acks `receipt` (when given) and puts `reply` on the queue `address` names, in one
+    /// transaction, waking the caller. No reply is put when `address` is no reply address
+    /// or its caller's process has ended. `false`, with nothing done, if the receipt is stale.
+    func reply(_ reply: Reply, to address: String, acking receipt: Receipt?, on queue: String) throws(DQError) -> Bool
+
     // MARK: Queue administration
 
     /// Deletes everything `queue` holds — ready, delayed and leased messages, dead

@@ -26,6 +26,12 @@ public struct Message: Sendable, Hashable {
     public let enqueuedAt: Date
     /// Which delivery this is: 1 the first time a message is handed out.
     public let attempt: Int
+    /// Where the reply goes, for a request sent by `Queue.call(_:timeout:)`.
+    package var replyTo: String?
+
+    /// True for a request sent by `Queue.call(_:timeout:)` (`dq call`): its caller waits
+    /// for a reply (`Queue.respond(lease:maxAttempts:timeout:handler:)`, `dq worker`).
+    public var expectsReply: Bool { replyTo != nil }
 
     /// Makes a message value, for tests and fakes; the library makes the ones it
     /// delivers. Nothing is stored.
@@ -91,6 +97,8 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// Deduplication key: while a message with this key is in the queue, putting
     /// another adds nothing and returns the existing message's id.
     public var key: String?
+    /// Where the reply goes, for a request (`Queue.call(_:timeout:)`).
+    package var replyTo: String?
 
     /// A message with the bytes `body`; nothing is stored until it is put.
     ///

@@ -79,7 +79,8 @@ final class LeaseHolders: Sendable {
         return (id, fd)
     }
 
-    /// Finds holders whose process died and returns their leases to the queues. Cheap
+    /// Finds holders whose process died, returns their leases to the queues and deletes
+    /// the replies waiting for them (`ReplyAddress`). Cheap
     /// to call often: it runs at most every `sweepInterval`.
     ///
     /// - Returns: how many leases came back (0 when it did not run).
@@ -109,7 +110,10 @@ final class LeaseHolders: Sendable {
             guard let fd = try? FileDescriptor.open(path(id), .readWrite, options: [.closeOnExec, .noFollow]) else { continue }
             defer { fd.close() }
             guard (try? fd.lockExclusively(waiting: false)) == true else { continue }  // alive
-            let count = try store.write { try MessageTable.releaseLeases($0, holder: id) }
+            let count = try store.write { connection in
+                _ = try MessageTable.dropReplies(connection, holder: id)
+                return try MessageTable.releaseLeases(connection, holder: id)
+            }
             try? FileSystem.remove(path(id))
             // A holder that died holding nothing is housekeeping, not news.
             store.logger.log(level: count > 0 ? .notice : .debug, "returned the leases of a process that died",

@@ -68,14 +68,15 @@ enum MessageTable {
                 try insert.bind(message.key, at: 5)
                 try insert.bind(message.body, at: 6)
                 try insert.bind(now.addingReportingOverflow(delay).overflow ? Int64.max : now + delay, at: 7)
+                try insert.bind(message.replyTo, at: 8)
                 try insert.run()
             } else {
                 let position = try nextPosition()
-                if message.key == nil && message.body.count <= Self.chunkedBodyBytes {
+                if message.key == nil && message.replyTo == nil && message.body.count <= Self.chunkedBodyBytes {
                     current!.pending.append((position, id, message.body))
                     if current!.pending.count == Self.chunk { try flush(&current!) }
                 } else {
-                    try insertOne(position: position, id: id, key: message.key, body: message.body)
+                    try insertOne(position: position, id: id, key: message.key, body: message.body, replyTo: message.replyTo)
                 }
             }
             if let key = message.key {
@@ -89,7 +90,7 @@ enum MessageTable {
             return PutResult(id: id, duplicate: false)
         }
 
-        private func insertOne(position: Int64, id: Int64, key: String?, body: Data) throws {
+        private func insertOne(position: Int64, id: Int64, key: String?, body: Data, replyTo: String? = nil) throws {
             let insert = try connection.cachedStatement(SQL.insertOne)
             defer { insert.reset() }
             try insert.bind(position, at: 1)
@@ -97,6 +98,7 @@ enum MessageTable {
             try insert.bind(now, at: 3)
             try insert.bind(key, at: 4)
             try insert.bind(body, at: 5)
+            try insert.bind(replyTo, at: 6)
             try insert.run()
         }
 
@@ -193,7 +195,8 @@ enum MessageTable {
     /// The first ready rows of queue `?1` at `?2`, at most `?3`, lane after lane: as
     /// many rowid ranges as it takes, no sort (the lanes come in order from their index).
     static let readySQL = PreparedSQL("""
-        SELECT m.position, m.id, m.enqueued_at, m.attempts + 1, m.dedup_key, m.body, l.lane, l.priority, l.generation
+        SELECT m.position, m.id, m.enqueued_at, m.attempts + 1, m.dedup_key, m.body, l.lane, l.priority, l.generation,
+               m.reply_to
         FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
         WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2)
         ORDER BY l.priority DESC, l.generation, m.position LIMIT ?3
@@ -212,8 +215,9 @@ enum MessageTable {
         var rows: [ReadyRow] = []
         while try next.step() {
             let lane = Lane(number: next.int64(at: 6), priority: next.int(at: 7), generation: next.int64(at: 8))
-            let message = Message(id: next.int64(at: 1), queue: queue, body: next.data(at: 5), priority: lane.priority,
+            var message = Message(id: next.int64(at: 1), queue: queue, body: next.data(at: 5), priority: lane.priority,
                                   enqueuedAt: Timestamp.date(next.int64(at: 2)), attempt: next.int(at: 3))
+            if !next.isNull(at: 9) { message.replyTo = next.string(at: 9) }
             rows.append(ReadyRow(message: message, position: next.int64(at: 0), lane: lane,
                                  key: next.isNull(at: 4) ? nil : next.string(at: 4)))
         }
@@ -450,16 +454,18 @@ enum MessageTable {
 /// The SQL statements of this file, each prepared once per connection (`PreparedSQL`).
 private enum SQL {
     static let insertDelayed = PreparedSQL("""
-        INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at, reply_to)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
         """)
     static let rememberKey = PreparedSQL("INSERT INTO dedup (queue, key, id) VALUES (?1, ?2, ?3)")
-    static let insertOne = PreparedSQL("INSERT INTO messages (position, id, enqueued_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+    static let insertOne = PreparedSQL("""
+        INSERT INTO messages (position, id, enqueued_at, dedup_key, body, reply_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        """)
     static let idHoldingFind = PreparedSQL("SELECT id FROM dedup WHERE queue = ?1 AND key = ?2")
     static let promoteDueCounts = PreparedSQL("SELECT priority, count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2 GROUP BY priority")
     static let promoteDueMove = PreparedSQL("""
-        INSERT INTO messages (position, id, enqueued_at, attempts, dedup_key, body)
-        SELECT ?3 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body
+        INSERT INTO messages (position, id, enqueued_at, attempts, dedup_key, body, reply_to)
+        SELECT ?3 + row_number() OVER (ORDER BY available_at, id) - 1, id, enqueued_at, attempts, dedup_key, body, reply_to
         FROM delayed WHERE queue = ?1 AND priority = ?2 AND available_at <= ?4
         """)
     static let promoteDueDelete = PreparedSQL("DELETE FROM delayed WHERE queue = ?1 AND available_at <= ?2")

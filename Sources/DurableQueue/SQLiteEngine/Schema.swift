@@ -100,6 +100,11 @@ enum Schema {
             ALTER TABLE dead ADD COLUMN exit_status INTEGER;
             ALTER TABLE dead ADD COLUMN signal INTEGER;
             """)),
+        // A request (`Queue.call`) names the queue its reply goes to.
+        Migration(version: 4, steps: .sql("""
+            ALTER TABLE messages ADD COLUMN reply_to TEXT;
+            ALTER TABLE delayed ADD COLUMN reply_to TEXT;
+            """)),
     ]
 
     static var currentVersion: Int64 { migrations.last?.version ?? 0 }

@@ -71,7 +71,10 @@ extension PostgresEngine {
         let priorities = messages.map { Int64($0.priority) }
         let delays = messages.map { max(0, Timestamp.microseconds($0.delay)) }
         let keys = messages.map { $0.key ?? "" }
-        return "SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys), \(counts))"
+        let replyTos: [String]? = messages.contains { $0.replyTo != nil } ? messages.map { $0.replyTo ?? "" } : nil
+        return """
+            SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys), \(counts), \(replyTos))
+            """
     }
 
     static func putResults(_ rows: [PostgresRow]) throws(PostgresFailure) -> [PutResult] {
@@ -106,22 +109,24 @@ extension PostgresEngine {
     private func take(from queue: String, limit: Int, sayDrained: Bool) throws(DQError) -> WaitStep<[Message]> {
         let counts = countsTraffic()
         let rows = try rows("""
-            SELECT id, seq, priority, body, enqueued_at, attempts
+            SELECT id, seq, priority, body, enqueued_at, attempts, reply_to
             FROM dq.take(\(queue), \(Int32(clamping: limit)), \(sweepDue()), \(counts), \(sayDrained))
             """, retrying: false)
         var messages: [(seq: Int64, item: Message)] = []
         var drained = false
         for row in rows {
-            let (id, seq, priority, body, enqueuedAt, attempt) = try Self.decode(
-                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?).self)
+            let (id, seq, priority, body, enqueuedAt, attempt, replyTo) = try Self.decode(
+                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, String?).self)
             guard let id, let seq, let priority, let body, let enqueuedAt, let attempt else {
                 // The row with no id: nothing taken (when to look again), or the queue left empty.
                 if messages.isEmpty, let seq { return .notYet(until: Self.due(afterServerWait: seq)) }
                 drained = true
                 continue
             }
-            messages.append((seq, Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt,
-                                          attempt: attempt)))
+            var message = Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt,
+                                  attempt: attempt)
+            message.replyTo = replyTo
+            messages.append((seq, message))
         }
         if !counts { tally.note(queue, removed: messages.count) }
         if messages.isEmpty { return .drained(nil) }
@@ -188,19 +193,20 @@ extension PostgresEngine {
         // A lease retried after a lost connection is at-least-once anyway; acks are not.
         let counts = acking.isEmpty || countsTraffic()
         let rows = try rows("""
-            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until
+            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to
             FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(max(0, Timestamp.microseconds(lease))),
                             \(Int32(clamping: maxAttempts)), \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts))
             """, retrying: acking.isEmpty)
         if !counts { tally.note(queue, removed: acking.count) }
         var leased: [(seq: Int64, item: LeasedMessage)] = []
         for row in rows {
-            let (id, seq, priority, body, enqueuedAt, attempt, token, until) = try Self.decode(
-                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, Int64?, Date?).self)
+            let (id, seq, priority, body, enqueuedAt, attempt, token, until, replyTo) = try Self.decode(
+                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, Int64?, Date?, String?).self)
             guard let id, let seq, let priority, let body, let enqueuedAt, let attempt, let token, let until else {
                 return .notYet(until: Self.due(afterServerWait: seq))
             }
-            let message = Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt, attempt: attempt)
+            var message = Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt, attempt: attempt)
+            message.replyTo = replyTo
             leased.append((seq, LeasedMessage(message: message, receipt: Receipt(position: id, id: id, token: token),
                                               leasedUntil: until)))
         }

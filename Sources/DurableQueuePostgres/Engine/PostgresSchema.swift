@@ -12,7 +12,7 @@ enum PostgresSchema {
 
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
-    static let steps = [creation, takeSaysDrained]
+    static let steps = [creation, takeSaysDrained, replies]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -440,6 +440,197 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 2 WHERE name = 'schema_version';
+    """#
+
+    /// Version 3: requests and replies. A request names the queue its reply goes to
+    /// (`reply_to`, returned by gets and receives); `dq.reply` acks a request and puts its
+    /// reply in one transaction, unless the caller's holder is gone; `dq.sweep` also
+    /// deletes the replies waiting for holders it finds gone.
+    private static let replies = #"""
+    ALTER TABLE dq.messages ADD COLUMN reply_to text;
+    -- Replies waiting for their callers, found by the sweep without reading other messages.
+    CREATE INDEX messages_replies ON dq.messages (queue) WHERE queue LIKE ':reply:%';
+
+    DROP FUNCTION dq.put(text, bytea[], bigint[], bigint[], text[], boolean);
+
+    -- Puts a batch on a queue. Puts on one queue take turns (the transaction-scoped
+    -- advisory lock, held until commit), so ids follow commit order within a queue.
+    -- p_reply_tos: each message's reply address ('' for none), or NULL for none at all.
+    CREATE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities bigint[], p_delays bigint[], p_keys text[],
+                           p_count boolean, p_reply_tos text[])
+    RETURNS TABLE (id bigint, duplicate boolean) LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer := coalesce(cardinality(p_bodies), 0);
+        v_ids bigint[];
+        v_id bigint;
+        v_added integer := 0;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25714, hashtext(p_queue));
+        IF n = 0 THEN RETURN; END IF;
+        IF NOT EXISTS (SELECT 1 FROM unnest(p_keys) k WHERE k <> '') THEN
+            v_ids := ARRAY(SELECT nextval('dq.message_ids') FROM generate_series(1, n));
+            INSERT INTO dq.messages (id, seq, queue, priority, body, enqueued_at, visible_at, reply_to)
+            SELECT v_ids[i], v_ids[i], p_queue, p_priorities[i], p_bodies[i], now(), now() + p_delays[i] * interval '1 microsecond',
+                   nullif(p_reply_tos[i], '')
+            FROM generate_series(1, n) AS i;
+            RETURN QUERY SELECT v_ids[i], false FROM generate_series(1, n) AS i;
+            v_added := n;
+        ELSE
+            FOR i IN 1 .. n LOOP
+                v_id := NULL;
+                IF p_keys[i] <> '' THEN
+                    SELECT m.id INTO v_id FROM dq.messages m WHERE m.queue = p_queue AND m.dedup_key = p_keys[i];
+                END IF;
+                IF v_id IS NOT NULL THEN
+                    id := v_id; duplicate := true; RETURN NEXT;
+                ELSE
+                    v_id := nextval('dq.message_ids');
+                    INSERT INTO dq.messages (id, seq, queue, priority, body, dedup_key, enqueued_at, visible_at, reply_to)
+                    VALUES (v_id, v_id, p_queue, p_priorities[i], p_bodies[i], nullif(p_keys[i], ''), now(),
+                            now() + p_delays[i] * interval '1 microsecond', nullif(p_reply_tos[i], ''));
+                    id := v_id; duplicate := false; RETURN NEXT;
+                    v_added := v_added + 1;
+                END IF;
+            END LOOP;
+        END IF;
+        IF v_added > 0 THEN
+            PERFORM pg_notify(dq.channel(p_queue), '');
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, v_added, 0); END IF;
+        END IF;
+    END $$;
+
+    DROP FUNCTION dq.take(text, integer, integer, boolean, boolean);
+
+    -- Removes up to p_limit deliverable messages (a get: at-most-once). With p_sweep
+    -- (this process's holder id, 0 for none), first returns dead holders' leases. Takes
+    -- nothing: one row with no id, saying when to look again (dq.next_due). Leaves the
+    -- queue without a message, when p_say_drained: also one row with no id and no due time.
+    CREATE FUNCTION dq.take(p_queue text, p_limit integer, p_sweep integer, p_count boolean, p_say_drained boolean)
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
+                   reply_to text)
+    LANGUAGE plpgsql AS $$
+    DECLARE n integer;
+    BEGIN
+        IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
+        RETURN QUERY
+        DELETE FROM dq.messages m WHERE m.id = ANY(ARRAY(
+            SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
+            ORDER BY c.priority DESC, c.seq LIMIT p_limit FOR UPDATE SKIP LOCKED))
+        RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts + 1, m.reply_to;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n > 0 THEN
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
+            IF p_say_drained AND NOT EXISTS (SELECT 1 FROM dq.messages x WHERE x.queue = p_queue) THEN
+                RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::bigint, NULL::bytea, NULL::timestamptz, NULL::integer,
+                    NULL::text;
+            END IF;
+        ELSE
+            RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz, NULL::integer,
+                NULL::text;
+        END IF;
+    END $$;
+
+    DROP FUNCTION dq.receive(text, integer, bigint, integer, integer, bigint[], bigint[], integer, boolean);
+
+    -- Sweeps as dq.take does, acks p_ack (id, token pairs; any stale: nothing done, error
+    -- DQ001), then leases up to p_limit deliverable messages, burying those that already
+    -- had p_max_attempts deliveries and taking others in their place; none: one row with no
+    -- id, as dq.take.
+    CREATE FUNCTION dq.receive(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer, p_holder integer,
+                               p_ack_ids bigint[], p_ack_tokens bigint[], p_sweep integer, p_count boolean)
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
+                   token bigint, leased_until timestamptz, reply_to text)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer;
+        v_claimed bigint[];
+        v_spent bigint[];
+        v_leased integer := 0;
+    BEGIN
+        IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
+        IF coalesce(cardinality(p_ack_ids), 0) > 0 THEN
+            DELETE FROM dq.messages m USING unnest(p_ack_ids, p_ack_tokens) AS a(id, token)
+            WHERE m.id = a.id AND m.lease_token = a.token AND m.queue = p_queue;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n < cardinality(p_ack_ids) THEN
+                RAISE EXCEPTION 'a receipt to ack is stale' USING ERRCODE = 'DQ001';
+            END IF;
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
+        END IF;
+        LOOP
+            v_claimed := ARRAY(
+                SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
+                ORDER BY c.priority DESC, c.seq LIMIT p_limit - v_leased FOR UPDATE SKIP LOCKED);
+            EXIT WHEN cardinality(v_claimed) = 0;
+            v_spent := ARRAY(SELECT s.id FROM dq.messages s WHERE s.id = ANY(v_claimed) AND s.attempts >= p_max_attempts);
+            IF cardinality(v_spent) > 0 THEN PERFORM dq.bury(v_spent, true, NULL, NULL, NULL); END IF;
+            RETURN QUERY
+            UPDATE dq.messages m SET attempts = m.attempts + 1, lease_token = nextval('dq.lease_tokens'), holder = p_holder,
+                   visible_at = now() + p_lease * interval '1 microsecond'
+            WHERE m.id = ANY(v_claimed) AND NOT m.id = ANY(v_spent)
+            RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts, m.lease_token, m.visible_at, m.reply_to;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            v_leased := v_leased + n;
+            EXIT WHEN cardinality(v_spent) = 0 OR v_leased >= p_limit;
+        END LOOP;
+        IF v_leased = 0 THEN
+            RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz,
+                NULL::integer, NULL::bigint, NULL::timestamptz, NULL::text;
+        END IF;
+    END $$;
+
+    -- Returns the leases of holders whose session ended (their advisory lock is free) to
+    -- their queues, waking the queues' readers, and deletes the replies waiting for those
+    -- holders; returns the queues woken.
+    CREATE OR REPLACE FUNCTION dq.sweep(p_me integer) RETURNS SETOF text LANGUAGE plpgsql AS $$
+    DECLARE
+        v_gone integer[];
+        v_queue text;
+    BEGIN
+        -- A holder is gone when its lock can be taken. Taking it (until this commits)
+        -- keeps a process that registers that id again waiting until its leases are back.
+        v_gone := ARRAY(
+            SELECT h.id FROM dq.holders h WHERE h.id <> p_me AND pg_try_advisory_xact_lock(25713, h.id));
+        IF cardinality(v_gone) = 0 THEN RETURN; END IF;
+        FOR v_queue IN
+            WITH r AS (UPDATE dq.messages m SET visible_at = least(m.visible_at, now()), lease_token = NULL, holder = NULL
+                       WHERE m.holder = ANY(v_gone) RETURNING m.queue)
+            SELECT DISTINCT r.queue FROM r
+        LOOP
+            PERFORM pg_notify(dq.channel(v_queue), '');
+            RETURN NEXT v_queue;
+        END LOOP;
+        -- Waits for replies being put to these holders (dq.reply locks their rows), so
+        -- that the next statement sees them.
+        DELETE FROM dq.holders WHERE id = ANY(v_gone);
+        DELETE FROM dq.messages m
+        WHERE m.queue LIKE ':reply:%' AND m.queue LIKE ANY (ARRAY(SELECT ':reply:' || to_hex(g) || ':%' FROM unnest(v_gone) AS g));
+    END $$;
+
+    -- Acks the leased request p_id (with p_token; none when p_id is NULL) and puts p_body
+    -- on the reply queue p_to, unless holder p_holder is gone: true, or false (nothing
+    -- done) for a stale receipt.
+    CREATE FUNCTION dq.reply(p_queue text, p_id bigint, p_token bigint, p_to text, p_holder integer, p_body bytea,
+                             p_count boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+    DECLARE v_id bigint;
+    BEGIN
+        IF p_id IS NOT NULL THEN
+            DELETE FROM dq.messages m WHERE m.id = p_id AND m.lease_token = p_token AND m.queue = p_queue;
+            IF NOT FOUND THEN RETURN false; END IF;
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, 1); END IF;
+        END IF;
+        -- Locked until commit: a sweep deleting the holder waits, then deletes the reply.
+        PERFORM 1 FROM dq.holders h WHERE h.id = p_holder FOR KEY SHARE;
+        IF FOUND THEN
+            v_id := nextval('dq.message_ids');
+            INSERT INTO dq.messages (id, seq, queue, priority, body, enqueued_at, visible_at)
+            VALUES (v_id, v_id, p_to, 0, p_body, now(), now());
+            PERFORM pg_notify(dq.channel(p_to), '');
+        END IF;
+        RETURN true;
+    END $$;
+
+    UPDATE dq.meta SET value = 3 WHERE name = 'schema_version';
     """#
 }
 

@@ -33,7 +33,8 @@ extension DQ {
                 20,000 one at a time; W3L the same with lease + ack per message, each ack \
                 committed in the transaction that leases the next (receive(lease:acking:)); W4 2 \
                 producers + 2 consumers, 20,000 messages; W5 5,000 request/reply round trips of \
-                16 bytes; W6 end-to-end latency at 2,000 msg/s for \
+                16 bytes; W5C 5,000 dq call round trips through a responder (Queue.call and \
+                Queue.respond), its floor W5 measured in the same run; W6 end-to-end latency at 2,000 msg/s for \
                 5 s; W7 CPU used by a consumer blocked 10 s; W8 500 dq put + 500 dq get \
                 invocations; Q1 W1 and W8 on a store holding 100,000 other queues (one message \
                 each), against the same on a store with one queue (the ratio: 1.00 means the other \
@@ -44,7 +45,7 @@ extension DQ {
                 """))
 
         @Option(name: .long, help: ArgumentHelp(
-            "Workloads to run: all (W1-W8, W3L and Q1), or a list such as W1,W3,W5. C4 (4 producers, put latency), K1 and E1 (kv / event wait wake-up) run only when named.",
+            "Workloads to run: all (W1-W8, W3L, W5C and Q1), or a list such as W1,W3,W5. C4 (4 producers, put latency), K1 and E1 (kv / event wait wake-up) run only when named.",
             valueName: "list"))
         var workload: String = "all"
 

@@ -17,6 +17,13 @@ struct CommandEnding {
         return status.exitCode == 0 && timedOut == nil ? .done : .failed
     }
 
+    /// The status of the reply to a request: the exit status, or 128 + the signal that
+    /// ended the command (as a shell says it).
+    var replyStatus: Int {
+        if let code = status.exitCode { return Int(code) }
+        return 128 + Int(status.signal?.rawValue ?? 0)
+    }
+
     /// Why the attempt failed: `exit status 3`, `killed by SIGKILL`, or `timed out after
     /// 200ms (killed by SIGTERM)`, with the exit status or signal; `nil` if it did not.
     var failure: DeliveryFailure? {

@@ -97,9 +97,13 @@ final class Supervisor: Sendable {
 
     private func handle(_ leased: LeasedMessage) throws {
         let message = leased.message
+        let output = message.expectsReply ? OutputCapture() : nil
         let ending = try runCommand(body: message.body, environment: [
             "DQ_QUEUE": queue.name, "DQ_MESSAGE_ID": String(message.id), "DQ_ATTEMPT": String(message.attempt),
-        ], keepLeased: leased.receipt)
+        ], keepLeased: leased.receipt, output: output)
+        if let output, ending.outcome != .stopped {
+            return try answer(leased, with: ending, output: output.collected())
+        }
         let failure = ending.failure
         if !(try queue.settle(leased, ending.outcome, maxAttempts: maxAttempts, backoff: backoff, failure: failure)) {
             // The lease was lost (the store was unreachable past it): the message is
@@ -117,9 +121,26 @@ final class Supervisor: Sendable {
         }
     }
 
+    /// Settles a request however its command ended: its output is the reply body and its
+    /// exit status the reply status (128 + N when killed by signal N), committed with the ack.
+    private func answer(_ leased: LeasedMessage, with ending: CommandEnding, output: Data) throws(DQError) {
+        let oversize = output.count > Queue.maxBodyBytes
+        if oversize {
+            ErrorReport.warn("message \(leased.message.id): the command's output is over \(Queue.maxBodyBytes) bytes; replying with status 70 and no body")
+        }
+        let reply = oversize ? Reply(Data(), status: 70) : Reply(output, status: ending.replyStatus)
+        let result = Result { () throws(DQError) in try queue.reply(reply, to: leased) }
+        if case .failure(let error) = result {
+            guard error.kind == .staleReceipt else { throw error }
+            ErrorReport.warn("message \(leased.message.id): its lease ran out before the command ended; it was delivered again")
+        }
+    }
+
     /// Runs the command with `body` on its standard input, extending the lease every
     /// third of it until the command exits; past `timeout`, signals its process group.
-    private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt) throws -> CommandEnding {
+    /// With `output`, the command's standard output goes there.
+    private func runCommand(body: Data, environment: [String: String], keepLeased receipt: Receipt,
+                            output: OutputCapture?) throws -> CommandEnding {
         // Close-on-exec from the start: another slot spawning meanwhile must not inherit
         // the write end (its command would then never see the end of this input).
         let input: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
@@ -132,8 +153,11 @@ final class Supervisor: Sendable {
         // handed back while anything the command started still runs, even if the worker
         // is killed.
         let holder = queue.store.leaseHolderDescriptor.map { [FileDescriptor(rawValue: $0)] } ?? []
-        let spawned = Spawn.command(command, environment: environment, stdin: input.readEnd, inherit: holder, ownGroup: true)
+        let outputEnd = try output?.start()
+        let spawned = Spawn.command(command, environment: environment, stdin: input.readEnd, stdout: outputEnd,
+                                    inherit: holder, ownGroup: true)
         input.readEnd.close()
+        outputEnd?.close()
         guard case .success(let child) = spawned else {
             input.writeEnd.close()
             if case .failure(let failure) = spawned {
