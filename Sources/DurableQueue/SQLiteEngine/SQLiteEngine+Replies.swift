@@ -7,6 +7,8 @@ extension SQLiteEngine {
     }
 
     func reply(_ reply: Reply, to address: String, acking receipt: Receipt?, on queue: String) throws(DQError) -> Bool {
+        // Before the doorbells' file is mapped: a store open read-only touches none.
+        try refuseIfReadOnly("write")
         doorbells.prepareToRing()
         var sent = false
         let found = try write { connection in

@@ -18,6 +18,11 @@ extension DQ {
                 that is not found exits 127, one that is not executable 126, before any \
                 message is taken.
 
+                A request from dq call (or Queue.call) is answered instead: CMD's standard \
+                output is the reply body and its exit status the reply status (128 + N if \
+                killed by signal N), sent in the transaction that acks the request, whatever \
+                the status; a request is not retried.
+
                 Each failed attempt prints one line on stderr; the one that sends the message \
                 to the dead letters prints the second form instead:
                   dq worker: QUEUE ID: attempt N of M failed: REASON; retrying in D
