@@ -51,30 +51,39 @@ struct Output: Sendable {
     }
 }
 
+extension FileDescriptor {
+    /// Reads until end of file, telling `progress` the bytes read so far after each chunk.
+    ///
+    /// - Throws: `Errno` from the first read that fails.
+    func readToEnd(progress: ((Int) -> Void)? = nil) throws(Errno) -> Data {
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            // withUnsafeMutableBytes rethrows untyped errors: the Errno comes out in a Result.
+            let count = try chunk.withUnsafeMutableBytes { buffer in Result { () throws(Errno) in try read(into: buffer) } }.get()
+            if count == 0 { return data }
+            data.append(contentsOf: chunk[0..<count])
+            progress?(data.count)
+        }
+    }
+}
+
 /// Reads all of standard input, telling `progress` the bytes read so far after each
 /// chunk. A read error (standard input is a directory, an I/O error) ends dq with one
 /// line and status 73, rather than storing what was read so far as if it were all.
 func readStandardInput(progress: ((Int) -> Void)? = nil) -> Data {
-    var data = Data()
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        var failure: Errno?
-        let count = chunk.withUnsafeMutableBytes { buffer in
-            do throws(Errno) {
-                return try FileDescriptor.standardInput.read(into: buffer)
-            } catch {
-                failure = error
-                return 0
-            }
-        }
-        if let failure { ErrorReport.fail("cannot read standard input: \(failure.description)", status: 73) }
-        if count > 0 {
-            data.append(contentsOf: chunk[0..<count])
-            progress?(data.count)
-        } else {
-            return data
-        }
+    do throws(Errno) {
+        return try FileDescriptor.standardInput.readToEnd(progress: progress)
+    } catch {
+        ErrorReport.fail("cannot read standard input: \(error.description)", status: 73)
     }
+}
+
+/// Tells a person typing that `command` now reads `what` from the terminal (standard
+/// input is one), and how to end it; says nothing when standard input is a file or pipe.
+func noteReadingTerminal(_ command: String, _ what: String) {
+    guard FileDescriptor.standardInput.isTerminal else { return }
+    Output.standardError.write(Array("dq \(command): reading \(what) from the terminal; end with Ctrl-D (or give BODY as an argument)\n".utf8))
 }
 
 /// How stored bytes (message bodies, dict and list values) end on standard output: the

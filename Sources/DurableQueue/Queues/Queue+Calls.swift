@@ -24,12 +24,8 @@ extension Queue {
     @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func call(_ body: Data, timeout: Duration? = nil, interrupt: WaitInterrupt? = nil) throws(DQError) -> Reply? {
         let address = try sendRequest(body)
-        let engine = store.engine
-        if let reply = try engine.get(from: address, limit: 1, timeout: timeout, interrupt: interrupt).first {
-            return Reply(stored: reply.body)
-        }
-        // A reply committed as the wait ended is still the caller's.
-        return try engine.get(from: address, limit: 1, timeout: .zero, interrupt: nil).first.map { Reply(stored: $0.body) }
+        return try store.engine.get(from: address, limit: 1, timeout: timeout, interrupt: interrupt).first
+            .map { Reply(stored: $0.body) }
     }
 
     /// `call(_:timeout:interrupt:)` with `text` as UTF-8 bytes.
@@ -56,11 +52,7 @@ extension Queue {
     ///   that comes later is deleted when this process ends, at the latest).
     public func call(_ body: Data, timeout: Duration? = nil) async throws(DQError) -> Reply? {
         let address = try sendRequest(body)
-        let engine = store.engine
-        if let reply = try await engine.get(from: address, limit: 1, timeout: timeout).first {
-            return Reply(stored: reply.body)
-        }
-        return try await engine.get(from: address, limit: 1, timeout: .zero).first.map { Reply(stored: $0.body) }
+        return try await store.engine.get(from: address, limit: 1, timeout: timeout).first.map { Reply(stored: $0.body) }
     }
 
     /// Puts `body` as a request with a new reply address of this process; returns it.
@@ -89,12 +81,7 @@ extension Queue {
     public func reply(_ reply: Reply, to leased: LeasedMessage) throws(DQError) {
         try reply.validate()
         guard let address = leased.message.replyTo else { return try ack(leased.receipt) }
-        guard try store.engine.reply(reply, to: address, acking: leased.receipt, on: name) else {
-            if let owner = try store.engine.queue(ofReceipt: leased.receipt), owner != name {
-                throw DQError.receipt(leased.receipt, of: owner, not: name)
-            }
-            throw DQError.stale(leased.receipt)
-        }
+        if !(try store.engine.reply(reply, to: address, acking: leased.receipt, on: name)) { throw unsettled(leased.receipt) }
     }
 
     /// Answers one request: leases the next message (waiting up to `timeout`), runs

@@ -21,9 +21,7 @@ extension SQLiteEngine {
                 return true
             }
             var inserter = MessageTable.Inserter(connection, queue: address, now: Timestamp.now())
-            var message = OutgoingMessage(reply.stored)
-            message.replyTo = nil
-            _ = try inserter.insert(message)
+            _ = try inserter.insert(OutgoingMessage(reply.stored))
             try inserter.finish()
             sent = true
             return true

@@ -40,10 +40,9 @@ struct CallQueueRequest: CommandRequest {
     var body: String?
     var timeout: Duration?
 
-    func validate() throws {}
-
     func run() throws {
         let interrupt = try StopSignal.interrupt()
+        if body == nil { noteReadingTerminal("call", "the request") }
         let request = body.map { RawArguments.bytes(of: [$0])[0] } ?? readStandardInput()
         let queue = try store.open().queue(self.queue)
         guard let reply = try queue.call(request, timeout: timeout, interrupt: interrupt) else {

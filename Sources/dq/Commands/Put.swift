@@ -79,9 +79,8 @@ struct PutRequest: CommandRequest {
             guard bytes >= 1 << 20 else { return }
             progress.throttled("reading standard input: \(bytes >> 20) MiB …")
         } : nil
-        if bodies.isEmpty, FileDescriptor.standardInput.isTerminal {
-            let what = lines ? "one message per line" : nulSeparated ? "NUL-separated messages" : "the message"
-            Output.standardError.write(Array("dq put: reading \(what) from the terminal; end with Ctrl-D (or give BODY as an argument)\n".utf8))
+        if bodies.isEmpty {
+            noteReadingTerminal("put", lines ? "one message per line" : nulSeparated ? "NUL-separated messages" : "the message")
         }
         let payloads = bodies.isEmpty ? Self.split(readStandardInput(progress: reading), lines: lines, nul: nulSeparated)
                                       : RawArguments.bytes(of: bodies)

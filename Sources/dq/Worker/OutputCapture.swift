@@ -21,13 +21,10 @@ final class OutputCapture: Sendable {
         }
         let reader = ends.readEnd
         detachThread { [self] in
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { (try? reader.read(into: $0)) ?? 0 }
-                if count <= 0 { break }
-                bytes.withLock { $0.append(contentsOf: chunk[0..<count]) }
-            }
+            // A pipe read fails only on a bad descriptor: what came before is kept.
+            let output = (try? reader.readToEnd()) ?? Data()
             reader.close()
+            bytes.withLock { $0 = output }
             finished.signal()
         }
         return ends.writeEnd
