@@ -41,7 +41,7 @@ struct DQ: ParsableCommand {
         subcommands: [
             Put.self, Get.self, Call.self, Ack.self, Nack.self, Extend.self, Peek.self, Len.self, Purge.self,
             Queues.self, Drop.self, Show.self, Delete.self, Move.self,
-            Dead.self, RetryDead.self, Worker.self, KV.self, ListCommand.self, CounterCommand.self, LockCommand.self,
+            Dead.self, RetryDead.self, Worker.self, ScheduleCommand.self, KV.self, ListCommand.self, CounterCommand.self, LockCommand.self,
             PipeCommand.self,
             EventCommand.self, Stats.self, DoctorCommand.self, Bench.self, Torture.self,
             BenchRole.self, ChildExec.self, TortureProducer.self,

@@ -1,7 +1,7 @@
 /// The examples each command's `--help` ends with, kept in one place so they read as
 /// one set. A test runs every one of them (`HelpExampleTests`), on a store holding a
 /// queue `jobs` (with a dead letter, a delayed and a leased message), `photos`, the dict `config`, the list `todo`, the
-/// counter `done`, the event `deploy-done` and a message on the pipe `chat`.
+/// counter `done`, the event `deploy-done`, a message on the pipe `chat` and the schedule `nightly`.
 enum HelpExamples {
     /// `text` followed by the examples of `command` (its words after `dq`).
     static func discussion(_ command: String, _ text: String = "") -> String {
@@ -37,7 +37,16 @@ enum HelpExamples {
         case "purge": ["dq purge jobs --json", "dq purge jobs --dead"]
         case "dead": ["dq dead jobs", "dq dead jobs --json | jq -r '[.id, .dead_at, .last_error] | @tsv'"]
         case "retry-dead": [#"dq retry-dead jobs "$(dq dead jobs --json | jq -r .id | head -n 1)""#, "dq retry-dead jobs --json"]
-        case "worker": ["dq worker jobs -j 4 --timeout 10m --exit-when-empty -- ./resize.sh"]
+        case "worker": ["dq worker jobs -j 4 --timeout 10m --exit-when-empty -- ./resize.sh",
+                        "dq worker jobs --max-running 2 --rate 20/s --exit-when-empty -- ./resize.sh"]
+        case "schedule": ["dq schedule add cleanup jobs --every 1h 'purge tmp'", "dq schedule list"]
+        case "schedule add": ["dq schedule add cleanup jobs --every 1h 'purge tmp'",
+                              "dq schedule add report jobs --cron '0 8 * * mon-fri' weekly",
+                              "echo '{\"full\": true}' | dq schedule add backup jobs --cron @daily"]
+        case "schedule list": ["dq schedule list", "dq schedule list --json | jq -r '[.name, .next_due] | @tsv'"]
+        case "schedule remove": ["dq schedule remove nightly"]
+        case "schedule run": ["dq schedule run nightly"]
+        case "schedule run-due": ["dq schedule run-due"]
         case "kv": ["dq kv set config mode fast", "dq kv get config mode"]
         case "kv set": ["dq kv set config mode fast", "echo '{\"retries\": 3}' | dq kv set config settings -",
                         "dq kv set locks leader \"$HOSTNAME\" --if-absent || echo taken"]

@@ -366,7 +366,7 @@ struct DoctorTests {
         for check in object["checks"] as? [[String: Any]] ?? [] {
             values.merge(check["values"] as? [String: Int] ?? [:]) { $1 }
         }
-        #expect(values["version"] == 4 && values["leased"] == 0 && values["dead"] == 0, "\(values)")
+        #expect(values["version"] == 5 && values["leased"] == 0 && values["dead"] == 0, "\(values)")
         #expect((values["db_bytes"] ?? 0) > 0 && (values["page_size"] ?? 0) > 0 && values["free_pages"] != nil, "\(values)")
     }
 

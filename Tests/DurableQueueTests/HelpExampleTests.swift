@@ -20,7 +20,7 @@ struct HelpExampleTests {
         return found
     }
 
-    static let groups = ["kv", "list", "counter", "event", "pipe"]
+    static let groups = ["kv", "list", "counter", "event", "pipe", "schedule"]
 
     /// The names listed under SUBCOMMANDS in a help text.
     static func subcommands(in help: String) -> [String] {

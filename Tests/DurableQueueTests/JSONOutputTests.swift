@@ -28,6 +28,7 @@ struct JSONOutputTests {
         "bench": #"dq bench --quick --workload W1 --json"#,
         "torture": #"dq torture --seconds 1 --json"#,
         "show": #"dq show jobs "$(dq peek jobs --json | jq -r .id)" --json"#,
+        "schedule list": #"dq schedule list --json"#,
     ]
 
     @Test("every command with a --json option is covered here")

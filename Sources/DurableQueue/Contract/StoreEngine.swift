@@ -35,15 +35,18 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// receipts, waiting as `get` does; first acks `acking` in the same transaction (any
     /// stale receipt there: `.staleReceipt`, nothing done). A message that already had
     /// `maxAttempts` deliveries goes to the dead letters instead. With `releaseOnExit`,
-    /// the leases also end promptly when this process dies.
+    /// the leases also end promptly when this process dies. With `limits`, leases only
+    /// while the queue's running count (leases taken with a running limit and still held)
+    /// is under `maxRunning`, and at most one per `rate.interval` across every process
+    /// (counted after the acks); otherwise it waits as for an empty queue.
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
-                 acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage]
+                 acking: [Receipt], releaseOnExit: Bool, limits: WorkLimits?, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage]
 
     /// The async `receive`: sleeps without holding a thread, and throws
     /// `DQError.Kind.cancelled` if the task is cancelled before anything was taken (acks
     /// in `acking` are committed first either way).
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
-                 acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage]
+                 acking: [Receipt], releaseOnExit: Bool, limits: WorkLimits?) async throws(DQError) -> [LeasedMessage]
 
     /// Removes the leased message `receipt` names; `false` if the receipt is stale (or
     /// of another queue).
@@ -100,6 +103,30 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// transaction, waking the caller. No reply is put when `address` is no reply address
     /// or its caller's process has ended. `false`, with nothing done, if the receipt is stale.
     func reply(_ reply: Reply, to address: String, acking receipt: Receipt?, on queue: String) throws(DQError) -> Bool
+
+    // MARK: Schedules
+
+    /// Adds the schedule `name`, or replaces it: a replaced schedule with the same rule
+    /// keeps its next tick, a new rule is first due at `rule.tick(after: now, from: nil)`
+    /// by the store's clock. Wakes the processes waiting to fire schedules. Returns it as stored.
+    func saveSchedule(_ name: String, queue: String, rule: ScheduleRule, body: Data) throws(DQError) -> Schedule
+
+    /// Every schedule, by name.
+    func schedules() throws(DQError) -> [Schedule]
+
+    /// Deletes the schedule `name`, waking the processes waiting to fire schedules;
+    /// returns whether it existed.
+    func removeSchedule(_ name: String) throws(DQError) -> Bool
+
+    /// Puts the body of schedule `name` on its queue now, in the transaction that records
+    /// it as fired, leaving its ticks as they are; `false` if there is no such schedule.
+    func runSchedule(_ name: String) throws(DQError) -> Bool
+
+    /// Fires every schedule due by the store's clock: puts its body on its queue and moves
+    /// its next tick past now (`ScheduleRule.tick(after:from:)`), in one transaction, so
+    /// that each tick puts once whatever number of processes fire. Returns what it fired
+    /// and how long until the next tick.
+    func fireDueSchedules() throws(DQError) -> ScheduleFiring
 
     // MARK: Queue administration
 
@@ -254,6 +281,8 @@ package enum WaitSubject: Sendable, Hashable {
     case dictKey(dict: String, key: String)
     case counter(String)
     case event(String)
+    /// Any schedule added, changed or removed.
+    case schedules
 
     /// The wake-up channel of this subject in an engine's `WaitReactor`.
     package var channel: String {
@@ -261,6 +290,7 @@ package enum WaitSubject: Sendable, Hashable {
         case .dictKey(let dict, let key): Self.channel("dict", dict, key)
         case .counter(let name): Self.channel("counter", name)
         case .event(let name): Self.channel("event", name)
+        case .schedules: Self.channel("schedules", "")
         }
     }
 

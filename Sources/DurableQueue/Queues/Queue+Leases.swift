@@ -154,6 +154,8 @@ extension Queue {
     ///     closes the store (the kernel tells), so a crashed consumer's messages do not
     ///     wait out the lease. Pass `false` when another process will settle the message
     ///     (the `dq` command line does).
+    ///   - limits: a running limit and a rate shared by every consumer of the queue that
+    ///     gives them (`WorkLimits`); `nil` for none.
     ///   - interrupt: signalling it ends the wait early (returning none).
     /// - Returns: 1…`limit` leased messages, or none on timeout or interrupt.
     /// - Throws: `DQError.Kind.staleReceipt` if a receipt in `acking` is stale, or
@@ -165,10 +167,13 @@ extension Queue {
     @available(*, noasync, message: "blocks its thread while it waits; use the async overload")
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = [],
-                        releaseOnExit: Bool = true, interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
+                        releaseOnExit: Bool = true, limits: WorkLimits? = nil,
+                        interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedMessage] {
         try Self.validate(lease: lease, limit: limit, maxAttempts: maxAttempts)
+        try limits?.validate()
         return try store.engine.receive(from: name, lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts,
-                                        acking: acking, releaseOnExit: releaseOnExit, interrupt: interrupt)
+                                        acking: acking, releaseOnExit: releaseOnExit,
+                                        limits: limits?.isEmpty == false ? limits : nil, interrupt: interrupt)
     }
 
     static func validate(lease: Duration, limit: Int, maxAttempts: Int) throws(DQError) {

@@ -15,10 +15,12 @@ extension Queue {
     ///   cancelled while waiting (acks in `acking` are committed first either way).
     public func receive(lease: Duration, limit: Int = 1, timeout: Duration? = nil,
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [Receipt] = [],
-                        releaseOnExit: Bool = true) async throws(DQError) -> [LeasedMessage] {
+                        releaseOnExit: Bool = true, limits: WorkLimits? = nil) async throws(DQError) -> [LeasedMessage] {
         try Self.validate(lease: lease, limit: limit, maxAttempts: maxAttempts)
+        try limits?.validate()
         return try await store.engine.receive(from: name, lease: lease, limit: limit, timeout: timeout,
-                                              maxAttempts: maxAttempts, acking: acking, releaseOnExit: releaseOnExit)
+                                              maxAttempts: maxAttempts, acking: acking, releaseOnExit: releaseOnExit,
+                                              limits: limits?.isEmpty == false ? limits : nil)
     }
 
     /// Leased messages as they arrive, for `for try await`: each must be settled with
@@ -75,22 +77,28 @@ extension Queue {
     ///   - backoff: the pause before the first retry; it doubles per attempt.
     ///   - shutdownGrace: how long running handlers may take to finish once the task is
     ///     cancelled (10 s, as `dq worker --grace`); `.zero` cancels them at once.
+    ///   - limits: a running limit and a rate that hold across every consumer of the queue
+    ///     giving them, in every process (`WorkLimits`): this loop leases only within them.
+    ///   - firesSchedules: whether this loop also fires the store's due schedules
+    ///     (`Store.fireSchedules()`), as every `dq worker` does.
     ///   - handler: handles one message; it may run on any thread.
     /// - Throws: `DQError` if the store fails (after cancelling the running handlers and
     ///   settling their messages); `.invalidArgument` at once if `concurrency` is less
     ///   than 1 or `shutdownGrace` is negative. Never `CancellationError`.
     public func work(lease: Duration = .seconds(30), concurrency: Int = 1,
                      maxAttempts: Int = Queue.defaultMaxAttempts, backoff: Duration = .seconds(1),
-                     shutdownGrace: Duration = .seconds(10),
+                     shutdownGrace: Duration = .seconds(10), limits: WorkLimits? = nil, firesSchedules: Bool = true,
                      handler: @escaping @Sendable (Message) async throws -> Void) async throws(DQError) {
         guard concurrency > 0 else { throw DQError(.invalidArgument, "concurrency must be at least 1") }
+        try limits?.validate()
         guard shutdownGrace >= .zero else { throw DQError(.invalidArgument, "the shutdown grace must not be negative") }
         let handlers = HandlerTasks()
         // By the time the slots have ended no handler runs: this only stops a grace timer.
         defer { handlers.cancelAll() }
         do {
             try await runSlots(concurrency, lease: lease, maxAttempts: maxAttempts, backoff: backoff,
-                               shutdownGrace: shutdownGrace, handlers: handlers, handler: handler)
+                               shutdownGrace: shutdownGrace, limits: limits, firesSchedules: firesSchedules,
+                               handlers: handlers, handler: handler)
         } catch let error as DQError {
             throw error
         } catch {
@@ -100,16 +108,19 @@ extension Queue {
     }
 
     /// `work`'s slots in a task group, their handlers given `shutdownGrace` once the task
-    /// is cancelled.
+    /// is cancelled; with `firesSchedules`, the store's schedules fired in the group too.
     private func runSlots(_ concurrency: Int, lease: Duration, maxAttempts: Int, backoff: Duration,
-                          shutdownGrace: Duration, handlers: HandlerTasks,
+                          shutdownGrace: Duration, limits: WorkLimits?, firesSchedules: Bool, handlers: HandlerTasks,
                           handler: @escaping @Sendable (Message) async throws -> Void) async throws {
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                if firesSchedules {
+                    group.addTask { [store] in try await store.fireSchedules() }
+                }
                 for _ in 0..<concurrency {
                     group.addTask {
-                        try await workSlot(lease: lease, maxAttempts: maxAttempts, backoff: backoff, handlers: handlers,
-                                           handler: handler)
+                        try await workSlot(lease: lease, maxAttempts: maxAttempts, backoff: backoff, limits: limits,
+                                           handlers: handlers, handler: handler)
                     }
                 }
                 do {
@@ -128,7 +139,7 @@ extension Queue {
 
     /// One of `work`'s loops: lease (acking the previous message), handle, repeat, until
     /// the task is cancelled; then it acks the last message it handled and returns.
-    private func workSlot(lease: Duration, maxAttempts: Int, backoff: Duration, handlers: HandlerTasks,
+    private func workSlot(lease: Duration, maxAttempts: Int, backoff: Duration, limits: WorkLimits?, handlers: HandlerTasks,
                           handler: @escaping @Sendable (Message) async throws -> Void) async throws(DQError) {
         var handled: Receipt?
         var failure: DQError?
@@ -138,11 +149,11 @@ extension Queue {
                 if let receipt = handled {
                     // The ack commits now, in the transaction that leases the next message
                     // if one is there; only then comes a wait.
-                    leased = try await receiveAcking(receipt, lease: lease, maxAttempts: maxAttempts)
+                    leased = try await receiveAcking(receipt, lease: lease, maxAttempts: maxAttempts, limits: limits)
                     handled = nil
                 }
                 if leased == nil {
-                    leased = try await receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first
+                    leased = try await receive(lease: lease, timeout: nil, maxAttempts: maxAttempts, limits: limits).first
                 }
                 guard let leased else { continue }
                 if Task.isCancelled {
@@ -166,9 +177,11 @@ extension Queue {
 
     /// Acks `receipt` and leases the next message if one is there, in one transaction; a
     /// stale receipt is logged (its message was delivered again), not thrown.
-    private func receiveAcking(_ receipt: Receipt, lease: Duration, maxAttempts: Int) async throws(DQError) -> LeasedMessage? {
+    private func receiveAcking(_ receipt: Receipt, lease: Duration, maxAttempts: Int,
+                               limits: WorkLimits?) async throws(DQError) -> LeasedMessage? {
         do {
-            return try await receive(lease: lease, timeout: .zero, maxAttempts: maxAttempts, acking: [receipt]).first
+            return try await receive(lease: lease, timeout: .zero, maxAttempts: maxAttempts, acking: [receipt],
+                                     limits: limits).first
         } catch where error.kind == .staleReceipt {
             logLostLease(receipt)
             return nil

@@ -110,7 +110,7 @@ public struct Queue: Sendable {
         return try store.engine.put(messages, on: name, progress: progress)
     }
 
-    private static func validate(_ message: OutgoingMessage) throws(DQError) {
+    static func validate(_ message: OutgoingMessage) throws(DQError) {
         if message.body.count > maxBodyBytes {
             throw DQError(.invalidArgument, "message body is \(message.body.count) bytes; the limit is \(maxBodyBytes) (256 MiB)")
         }

@@ -71,7 +71,8 @@ extension MessageTable {
     /// Deletes everything `queue` holds, dead letters included; returns how many
     /// messages and dead letters went.
     static func drop(_ connection: Connection, queue: String) throws -> Int {
-        try purge(connection, queue: queue) + purgeDead(connection, queue: queue)
+        try dropLimits(connection, queue: queue)
+        return try purge(connection, queue: queue) + purgeDead(connection, queue: queue)
     }
 
     // MARK: Dead letters

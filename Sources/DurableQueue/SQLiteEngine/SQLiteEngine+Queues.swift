@@ -64,31 +64,31 @@ extension SQLiteEngine {
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
-                 acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
+                 acking: [Receipt], releaseOnExit: Bool, limits: WorkLimits?, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
         let take = try leasing(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, acking: acking,
-                               releaseOnExit: releaseOnExit)
+                               releaseOnExit: releaseOnExit, limits: limits)
         // With acks, the first take runs at once: they commit whether or not there is a
         // message to lease, before any wait.
         return try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt, takeFirst: !acking.isEmpty, take: take)
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
-                 acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage] {
+                 acking: [Receipt], releaseOnExit: Bool, limits: WorkLimits?) async throws(DQError) -> [LeasedMessage] {
         let take = try leasing(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, acking: acking,
-                               releaseOnExit: releaseOnExit)
+                               releaseOnExit: releaseOnExit, limits: limits)
         return try await waitForMessages(on: queue, timeout: timeout, takeFirst: !acking.isEmpty, take: take)
     }
 
     /// A receive's take: acks `acking` (the first time only) and leases up to `limit`
-    /// messages, in one write transaction.
+    /// messages, as many as `limits` allow, in one write transaction.
     private func leasing(from queue: String, lease: Duration, limit: Int, maxAttempts: Int, acking: [Receipt],
-                         releaseOnExit: Bool) throws(DQError) -> MessageTake<LeasedMessage> {
+                         releaseOnExit: Bool, limits: WorkLimits?) throws(DQError) -> MessageTake<LeasedMessage> {
         let length = Timestamp.microseconds(lease)
         let holder = releaseOnExit ? try holders.holderID(store: self) : nil
         var unacked = acking
         return { [self] () throws(DQError) in
             let acks = unacked
-            let result = try write(.takes) { connection in
+            let result = try write(.takes) { connection -> (taken: [LeasedMessage], nextDue: Int64?) in
                 for receipt in acks where !(try MessageTable.ack(connection, queue: queue, receipt: receipt, drained: drainedLanes)) {
                     // As `Queue.ack` tells them apart: a receipt of another queue is no stale one.
                     if let owner = try MessageTable.queue(ofReceipt: receipt, connection), owner != queue {
@@ -97,10 +97,17 @@ extension SQLiteEngine {
                     throw DQError.stale(receipt)
                 }
                 let now = Timestamp.now()
+                var allowed = limit
+                if let limits {
+                    let allowance = try MessageTable.allowance(connection, queue: queue, limit: limit, limits: limits, now: now)
+                    if allowance.allowed == 0 { return ([], allowance.until) }
+                    allowed = allowance.allowed
+                }
                 try MessageTable.promoteDue(connection, queue: queue, now: now)
-                let leased = try MessageTable.lease(connection, queue: queue, limit: limit, now: now,
+                let leased = try MessageTable.lease(connection, queue: queue, limit: allowed, now: now,
                                                     until: now &+ length, maxAttempts: maxAttempts, holder: holder,
                                                     drained: drainedLanes)
+                if let limits { try MessageTable.recordLimited(connection, queue: queue, leased: leased, limits: limits, now: now) }
                 return (leased, leased.isEmpty ? try MessageTable.nextDue(connection, queue: queue) : nil)
             }
             unacked = []

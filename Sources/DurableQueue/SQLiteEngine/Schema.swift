@@ -105,6 +105,30 @@ enum Schema {
             ALTER TABLE messages ADD COLUMN reply_to TEXT;
             ALTER TABLE delayed ADD COLUMN reply_to TEXT;
             """)),
+        // Schedules: each puts `body` on `queue` at the ticks of `rule`, the next at `next_due`.
+        // Work limits: `running` has a row per lease taken under a running limit, `rates`
+        // each rate-limited queue's next start.
+        Migration(version: 5, steps: .sql("""
+            CREATE TABLE schedules (
+                name       TEXT    NOT NULL PRIMARY KEY,
+                queue      TEXT    NOT NULL,
+                rule       TEXT    NOT NULL,
+                body       BLOB    NOT NULL,
+                next_due   INTEGER NOT NULL,
+                last_fired INTEGER
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX schedules_due ON schedules (next_due);
+            CREATE TABLE running (
+                queue    TEXT    NOT NULL,
+                position INTEGER NOT NULL,
+                receipt  INTEGER NOT NULL,
+                PRIMARY KEY (queue, position)
+            ) STRICT, WITHOUT ROWID;
+            CREATE TABLE rates (
+                queue      TEXT    NOT NULL PRIMARY KEY,
+                next_start INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            """)),
     ]
 
     static var currentVersion: Int64 { migrations.last?.version ?? 0 }

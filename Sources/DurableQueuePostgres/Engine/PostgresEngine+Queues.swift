@@ -150,26 +150,28 @@ extension PostgresEngine {
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
-                 acking: [Receipt], releaseOnExit: Bool, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
+                 acking: [Receipt], releaseOnExit: Bool, limits: WorkLimits?, interrupt: WaitInterrupt?) throws(DQError) -> [LeasedMessage] {
         let holder = releaseOnExit ? try keeper.holderID() : nil
         if let settled = try ackFirst(acking, queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
-                                      timeout: timeout) {
+                                      limits: limits, timeout: timeout) {
             return settled
         }
         return try wait(on: queue, timeout: timeout, interrupt: interrupt, queue: queue) { _ throws(DQError) in
-            try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
+            try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [],
+                           limits: limits)
         } ?? []
     }
 
     func receive(from queue: String, lease: Duration, limit: Int, timeout: Duration?, maxAttempts: Int,
-                 acking: [Receipt], releaseOnExit: Bool) async throws(DQError) -> [LeasedMessage] {
+                 acking: [Receipt], releaseOnExit: Bool, limits: WorkLimits?) async throws(DQError) -> [LeasedMessage] {
         let holder = releaseOnExit ? try keeper.holderID() : nil
         if let settled = try ackFirst(acking, queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
-                                      timeout: timeout) {
+                                      limits: limits, timeout: timeout) {
             return settled
         }
         return try await wait(on: queue, timeout: timeout, queue: queue) { _ throws(DQError) in
-            try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [])
+            try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder, acking: [],
+                           limits: limits)
         } ?? []
     }
 
@@ -177,24 +179,31 @@ extension PostgresEngine {
     /// anything to lease, before any wait. Returns what the receive returns at once, or
     /// `nil` when it is to wait (also when there is nothing to ack).
     private func ackFirst(_ acking: [Receipt], _ queue: String, lease: Duration, limit: Int, maxAttempts: Int,
-                          holder: Int32?, timeout: Duration?) throws(DQError) -> [LeasedMessage]? {
+                          holder: Int32?, limits: WorkLimits?, timeout: Duration?) throws(DQError) -> [LeasedMessage]? {
         guard !acking.isEmpty else { return nil }
         let first = try self.lease(from: queue, lease: lease, limit: limit, maxAttempts: maxAttempts, holder: holder,
-                                   acking: acking)
+                                   acking: acking, limits: limits)
         if let leased = first.value { return leased }
         return timeout == .zero ? [] : nil
     }
 
-    /// One receive: acks `acking`, then leases up to `limit` messages.
+    /// One receive: acks `acking`, then leases up to `limit` messages (as many as
+    /// `limits` allow: `dq.receive_limited`).
     private func lease(from queue: String, lease: Duration, limit: Int, maxAttempts: Int, holder: Int32?,
-                       acking: [Receipt]) throws(DQError) -> WaitStep<[LeasedMessage]> {
+                       acking: [Receipt], limits: WorkLimits?) throws(DQError) -> WaitStep<[LeasedMessage]> {
         let ackIDs = acking.map(\.position)
         let ackTokens = acking.map(\.token)
         // A lease retried after a lost connection is at-least-once anyway; acks are not.
         let counts = acking.isEmpty || countsTraffic()
-        let rows = try rows("""
+        let leaseMicros = max(0, Timestamp.microseconds(lease))
+        let rows = try rows(limits.map { limits in """
             SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to
-            FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(max(0, Timestamp.microseconds(lease))),
+            FROM dq.receive_limited(\(queue), \(Int32(clamping: limit)), \(leaseMicros), \(Int32(clamping: maxAttempts)),
+                                    \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts),
+                                    \(limits.maxRunning.map { Int32(clamping: $0) }), \(limits.rate.map { Timestamp.microseconds($0.interval) }))
+            """ } ?? """
+            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to
+            FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(leaseMicros),
                             \(Int32(clamping: maxAttempts)), \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts))
             """, retrying: acking.isEmpty)
         if !counts { tally.note(queue, removed: acking.count) }

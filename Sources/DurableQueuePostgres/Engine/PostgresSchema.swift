@@ -12,7 +12,7 @@ enum PostgresSchema {
 
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
-    static let steps = [creation, takeSaysDrained, replies]
+    static let steps = [creation, takeSaysDrained, replies, schedules]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -29,6 +29,8 @@ enum PostgresSchema {
         static let dictKeys: Int32 = 25717
         /// Appends to one list, until they commit; the second key is `hashtext(list)`.
         static let lists: Int32 = 25718
+        /// Leases under a queue's work limits, until they commit; the second key is `hashtext(queue)`.
+        static let limits: Int32 = 25719
     }
 
     /// Makes sure the schema is there and current: creates or migrates it in one
@@ -631,6 +633,98 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 3 WHERE name = 'schema_version';
+    """#
+
+    /// Version 4: schedules and work limits. Each schedule puts `body` on `queue` at the
+    /// ticks of `rule`, the next at `next_due`; firing locks the due rows (`FOR UPDATE SKIP
+    /// LOCKED`), so each tick is taken by one transaction. `dq.receive_limited` leases as
+    /// `dq.receive` does within a queue's running limit (`dq.running`: one row per lease
+    /// taken under it, counted while that lease lasts) and rate (`dq.rates`: when the next
+    /// lease may be taken), holding the queue's limits lock until commit.
+    private static let schedules = #"""
+    CREATE TABLE dq.schedules (
+        name       text        PRIMARY KEY,
+        queue      text        NOT NULL,
+        rule       text        NOT NULL,
+        body       bytea       NOT NULL,
+        next_due   timestamptz NOT NULL,
+        last_fired timestamptz
+    );
+    CREATE INDEX schedules_due ON dq.schedules (next_due);
+
+    CREATE TABLE dq.running (
+        queue text   NOT NULL,
+        id    bigint NOT NULL,
+        token bigint NOT NULL,
+        PRIMARY KEY (queue, id)
+    );
+    CREATE TABLE dq.rates (
+        queue      text        PRIMARY KEY,
+        next_start timestamptz NOT NULL
+    );
+
+    -- Acks, then leases up to p_limit messages as dq.receive does, but only as many as
+    -- the queue's running limit p_max_running (NULL: none) and one lease per p_interval µs
+    -- (NULL: no rate) allow, counted under the lock (25719, hashtext(queue)). Leasing none
+    -- because of a limit gives the row with no id, its seq the µs until the rate allows one
+    -- (or until the next message falls due).
+    CREATE FUNCTION dq.receive_limited(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer,
+                                       p_holder integer, p_ack_ids bigint[], p_ack_tokens bigint[], p_sweep integer,
+                                       p_count boolean, p_max_running integer, p_interval bigint)
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
+                   token bigint, leased_until timestamptz, reply_to text)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v_allowed integer := p_limit;
+        v_running integer;
+        v_next timestamptz;
+        v_wait bigint;
+        v_leased integer := 0;
+        r record;
+    BEGIN
+        -- The acks (and the sweep) first: what they settle no longer runs.
+        PERFORM 1 FROM dq.receive(p_queue, 0, p_lease, p_max_attempts, p_holder, p_ack_ids, p_ack_tokens, p_sweep, p_count);
+        PERFORM pg_advisory_xact_lock(25719, hashtext(p_queue));
+        IF p_max_running IS NOT NULL THEN
+            DELETE FROM dq.running u WHERE u.queue = p_queue AND NOT EXISTS (
+                SELECT 1 FROM dq.messages m WHERE m.id = u.id AND m.lease_token = u.token AND m.visible_at > now());
+            SELECT count(*) INTO v_running FROM dq.running u WHERE u.queue = p_queue;
+            v_allowed := least(v_allowed, p_max_running - v_running);
+        END IF;
+        IF p_interval IS NOT NULL THEN
+            SELECT t.next_start INTO v_next FROM dq.rates t WHERE t.queue = p_queue;
+            IF v_next > clock_timestamp() THEN
+                v_wait := (extract(epoch FROM v_next - clock_timestamp()) * 1000000)::bigint;
+                v_allowed := 0;
+            ELSE
+                v_allowed := least(v_allowed, 1);
+            END IF;
+        END IF;
+        IF v_allowed <= 0 THEN
+            RETURN QUERY SELECT NULL::bigint, coalesce(v_wait, dq.next_due(p_queue)), NULL::bigint, NULL::bytea,
+                NULL::timestamptz, NULL::integer, NULL::bigint, NULL::timestamptz, NULL::text;
+            RETURN;
+        END IF;
+        FOR r IN SELECT * FROM dq.receive(p_queue, v_allowed, p_lease, p_max_attempts, p_holder, NULL, NULL, NULL, p_count) LOOP
+            IF r.id IS NOT NULL THEN
+                v_leased := v_leased + 1;
+                IF p_max_running IS NOT NULL THEN
+                    INSERT INTO dq.running (queue, id, token) VALUES (p_queue, r.id, r.token)
+                    ON CONFLICT ON CONSTRAINT running_pkey DO UPDATE SET token = excluded.token;
+                END IF;
+            END IF;
+            id := r.id; seq := r.seq; priority := r.priority; body := r.body; enqueued_at := r.enqueued_at;
+            attempts := r.attempts; token := r.token; leased_until := r.leased_until; reply_to := r.reply_to;
+            RETURN NEXT;
+        END LOOP;
+        IF p_interval IS NOT NULL AND v_leased > 0 THEN
+            INSERT INTO dq.rates AS t (queue, next_start)
+            VALUES (p_queue, clock_timestamp() + p_interval * v_leased * interval '1 microsecond')
+            ON CONFLICT (queue) DO UPDATE SET next_start = excluded.next_start;
+        END IF;
+    END $$;
+
+    UPDATE dq.meta SET value = 4 WHERE name = 'schema_version';
     """#
 }
 

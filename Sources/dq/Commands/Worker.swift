@@ -33,6 +33,12 @@ extension DQ {
                 --timeout D: a CMD still running after D gets SIGTERM, with its whole process \
                 group, and SIGKILL if it has not exited --grace later.
 
+                --max-running N and --rate N/s (or N/m, N/h) hold across every worker of the \
+                queue that gives them, in every process on the store: at most N of its \
+                messages are handled at once (a killed worker's place is freed as its leases \
+                are), and commands start at most N a second, evenly spaced. Every worker also \
+                fires the store's due schedules (dq schedule).
+
                 --exit-when-empty: exit 0 once no message is ready and none of this worker's \
                 commands runs; it first waits out the backoff of messages it failed itself, \
                 but not messages put with --delay that are not due yet, nor messages other \
@@ -71,6 +77,13 @@ extension DQ {
                 transform: Parse.duration)
         var timeout: Duration?
 
+        @Option(name: .long, help: ArgumentHelp("At most N messages of the queue handled at once, across every worker that says so.", valueName: "N"))
+        var maxRunning: Int?
+
+        @Option(name: .long, help: ArgumentHelp("At most N commands started per second (N/s), minute (N/m) or hour (N/h), across every worker that says so.", valueName: "N/s"),
+                transform: Parse.rate)
+        var rate: WorkLimits.Rate?
+
         @Flag(name: .long, help: "Exit 0 once the queue has no ready message and no command of this worker runs.")
         var exitWhenEmpty = false
 
@@ -83,6 +96,7 @@ extension DQ {
             if lease < .milliseconds(100) { throw ValidationError("--lease must be at least 100ms") }
             if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
             if let timeout, timeout < .milliseconds(1) { throw ValidationError("--timeout must be at least 1ms") }
+            if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
         }
 
         func run() throws {
@@ -91,7 +105,9 @@ extension DQ {
             let queue = try location.open()
             let supervisor = try Supervisor(
                 queue: queue, command: command, lease: lease, maxAttempts: maxAttempts, backoff: backoff,
-                timeout: timeout, grace: grace, emptyWatch: exitWhenEmpty ? EmptyQueueWatch(slots: jobs) : nil)
+                timeout: timeout, grace: grace, emptyWatch: exitWhenEmpty ? EmptyQueueWatch(slots: jobs) : nil,
+                limits: maxRunning == nil && rate == nil ? nil : WorkLimits(maxRunning: maxRunning, rate: rate))
+            ScheduleFirer.start(queue.store, until: supervisor.wake)
             let slots = DispatchGroup()
             for _ in 0..<jobs {
                 slots.enter()

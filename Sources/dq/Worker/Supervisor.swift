@@ -25,6 +25,8 @@ final class Supervisor: Sendable {
     let grace: Duration
     /// With `--exit-when-empty`, what says when the worker is done.
     let emptyWatch: EmptyQueueWatch?
+    /// `--max-running` and `--rate`, shared with every worker of the queue.
+    let limits: WorkLimits?
     /// Ends the slots' waits for messages: a stop, a slot's failure, or the worker done.
     let wake: WaitInterrupt
     private let children = Mutex<Children>(Children())
@@ -40,7 +42,7 @@ final class Supervisor: Sendable {
     var failure: DQError? { firstFailure.withLock { $0 } }
 
     init(queue: Queue, command: [String], lease: Duration, maxAttempts: Int, backoff: Duration, timeout: Duration?,
-         grace: Duration, emptyWatch: EmptyQueueWatch?) throws(DQError) {
+         grace: Duration, emptyWatch: EmptyQueueWatch?, limits: WorkLimits?) throws(DQError) {
         self.queue = queue
         self.command = command
         self.lease = lease
@@ -49,6 +51,7 @@ final class Supervisor: Sendable {
         self.timeout = timeout
         self.grace = grace
         self.emptyWatch = emptyWatch
+        self.limits = limits
         wake = try WaitInterrupt()
     }
 
@@ -81,6 +84,8 @@ final class Supervisor: Sendable {
         guard let watch = emptyWatch else { return try receive(waiting: nil) }
         let looked = ContinuousClock.now
         if let leased = try receive(waiting: .zero) { return leased }
+        // Held back by a limit, not idle: wait for a turn (woken when one comes).
+        if limits != nil, try queue.count() > 0 { return try receive(waiting: .seconds(1)) }
         switch watch.becameIdle(lookedAt: looked) {
         case .done:
             wake.signal()
@@ -92,7 +97,7 @@ final class Supervisor: Sendable {
     }
 
     private func receive(waiting timeout: Duration?) throws(DQError) -> LeasedMessage? {
-        try queue.receive(lease: lease, timeout: timeout, maxAttempts: maxAttempts, interrupt: wake).first
+        try queue.receive(lease: lease, timeout: timeout, maxAttempts: maxAttempts, limits: limits, interrupt: wake).first
     }
 
     private func handle(_ leased: LeasedMessage) throws {

@@ -28,6 +28,7 @@ enum ExampleStore {
             dq counter add done 100 > /dev/null
             dq event set deploy-done
             dq pipe send chat --end first hello
+            dq schedule add nightly reports --cron @daily report > /dev/null
             """, in: directory)
     }
 
