@@ -18,7 +18,8 @@ enum HelpExamples {
         switch command {
         case "": ["dq put jobs 'resize cat.png'", "dq get jobs --timeout 5s", "dq --db ./queues.db put jobs hello"]
         case "put": ["dq put jobs 'resize cat.png'", "find . -name '*.png' | dq put jobs --lines", "dq put photos < cat.png",
-                     "dq put jobs urgent --priority 9", "dq put jobs later --delay 1h30m", "dq put jobs once --key order-17"]
+                     "dq put jobs urgent --priority 9", "dq put jobs later --delay 1h30m", "dq put jobs once --key order-17",
+                     "dq put jobs rebuild --key rebuild --unique-until started"]
         case "get": ["dq get jobs --timeout 5s", "dq get photos --raw > copy.png", "dq get jobs -n 10 --no-wait --json | jq -r .body",
                      "while body=$(dq get jobs --timeout 1s); do echo \"got $body\"; done"]
         case "call": ["dq call upper hello --timeout 1s || echo 'no reply within 1s'",

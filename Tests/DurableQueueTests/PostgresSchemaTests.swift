@@ -51,14 +51,14 @@ struct PostgresSchemaTests {
         }
         let first = try take()
         #expect(first.count == 1 && first[0].id != nil)
-        try session.run("SELECT dq.put('q', ARRAY['\\x62'::bytea], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[''], false, NULL)")
+        try session.run("SELECT dq.put('q', ARRAY['\\x62'::bytea], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[''], false, NULL, NULL)")
         let unasked = try take(sayDrained: false)
         #expect(unasked.count == 1 && unasked[0].id != nil)
         let last = try take()
         #expect(last.count == 2 && last[0].id != nil && last[1].id == nil && last[1].due == nil)
         let none = try take()
         #expect(none.count == 1 && none[0].id == nil && none[0].due == nil)
-        try session.run("SELECT dq.put('q', ARRAY['\\x63'::bytea], ARRAY[0]::bigint[], ARRAY[60000000]::bigint[], ARRAY[''], false, NULL)")
+        try session.run("SELECT dq.put('q', ARRAY['\\x63'::bytea], ARRAY[0]::bigint[], ARRAY[60000000]::bigint[], ARRAY[''], false, NULL, NULL)")
         let delayed = try take()
         #expect(delayed.count == 1 && delayed[0].id == nil && (delayed[0].due ?? 0) > 50_000_000)
     }

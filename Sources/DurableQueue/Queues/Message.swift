@@ -94,9 +94,13 @@ public struct OutgoingMessage: Sendable, Hashable {
     public var priority: Int
     /// Not delivered before this much time has passed (zero: at once).
     public var delay: Duration
-    /// Deduplication key: while a message with this key is in the queue, putting
-    /// another adds nothing and returns the existing message's id.
+    /// Deduplication key: while a message with this key is in the queue (ready,
+    /// delayed or leased: until it is acked, taken by a get, or dead), putting another
+    /// adds nothing and returns the existing message's id.
     public var key: String?
+    /// How long `key` stays taken: until the message is done (the default), or only
+    /// until it is first delivered.
+    public var uniqueUntil: UniqueUntil
     /// Where the reply goes, for a request (`Queue.call(_:timeout:)`).
     package var replyTo: String?
 
@@ -107,11 +111,13 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// ```swift
     /// let later = OutgoingMessage(Data([1, 2, 3]), delay: .seconds(30))
     /// ```
-    public init(_ body: Data, priority: Int = 0, delay: Duration = .zero, key: String? = nil) {
+    public init(_ body: Data, priority: Int = 0, delay: Duration = .zero, key: String? = nil,
+                uniqueUntil: UniqueUntil = .done) {
         self.body = body
         self.priority = priority
         self.delay = delay
         self.key = key
+        self.uniqueUntil = uniqueUntil
     }
 
     /// A message whose body is `text` as UTF-8 bytes.
@@ -121,9 +127,26 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// ```swift
     /// let message = OutgoingMessage("resize cat.png", priority: 5)
     /// ```
-    public init(_ text: String, priority: Int = 0, delay: Duration = .zero, key: String? = nil) {
-        self.init(Data(text.utf8), priority: priority, delay: delay, key: key)
+    public init(_ text: String, priority: Int = 0, delay: Duration = .zero, key: String? = nil,
+                uniqueUntil: UniqueUntil = .done) {
+        self.init(Data(text.utf8), priority: priority, delay: delay, key: key, uniqueUntil: uniqueUntil)
     }
+}
+
+/// How long a message's dedup key (`OutgoingMessage.key`) keeps out others with it.
+///
+/// For example, a rebuild that may be asked for again while one runs:
+///
+/// ```swift
+/// try queue.put(contentsOf: [OutgoingMessage("rebuild", key: "rebuild", uniqueUntil: .started)])
+/// ```
+public enum UniqueUntil: String, Sendable, Hashable, CaseIterable {
+    /// Until the message is done: acked, taken by a get, or dead. A nack or an expired
+    /// lease keeps the key taken, as the message is still to be done.
+    case done
+    /// Until the message is first delivered (leased or taken): one more may then be put
+    /// while it runs.
+    case started
 }
 
 /// What a `put` stored.

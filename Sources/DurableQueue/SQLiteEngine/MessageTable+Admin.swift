@@ -52,7 +52,7 @@ extension MessageTable {
     static func delete(_ connection: Connection, queue: String, ids: [Int64], drained: DrainedLanes) throws -> Set<Int64> {
         let list = idList(ids)
         var found = Set<Int64>()
-        var keys: [String] = []
+        var keys: [(key: String, id: Int64)] = []
         for sql in [SQL.deleteInLanes, SQL.deleteDelayed, SQL.deleteDead] {
             let delete = try connection.cachedStatement(sql)
             defer { delete.reset() }
@@ -60,11 +60,11 @@ extension MessageTable {
             try delete.bind(list, at: 2)
             while try delete.step() {
                 found.insert(delete.int64(at: 0))
-                if let key = delete.isNull(at: 1) ? nil : delete.string(at: 1) { keys.append(key) }
+                if let key = delete.isNull(at: 1) ? nil : delete.string(at: 1) { keys.append((key, delete.int64(at: 0))) }
                 if !delete.isNull(at: 2) { drained.note(Lane.number(of: delete.int64(at: 2))) }
             }
         }
-        for key in keys { try forget(key: key, queue: queue, connection) }
+        for (key, id) in keys { try forget(key: key, id: id, queue: queue, connection) }
         return found
     }
 

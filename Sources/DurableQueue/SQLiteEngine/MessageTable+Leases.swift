@@ -33,6 +33,14 @@ extension MessageTable {
                 try update.bind(token, at: 3)
                 try update.bind(holder, at: 4)
                 try update.run()
+                if let key = row.key {
+                    let free = try connection.cachedStatement(SQL.startedKeyFree)
+                    defer { free.reset() }
+                    try free.bind(queue, at: 1)
+                    try free.bind(key, at: 2)
+                    try free.bind(row.message.id, at: 3)
+                    try free.run()
+                }
                 leased.append(LeasedMessage(message: row.message,
                                             receipt: Receipt(position: row.position, id: row.message.id, token: token),
                                             leasedUntil: Timestamp.date(until)))
@@ -77,7 +85,7 @@ extension MessageTable {
         try bind(receipt, queue: queue, to: delete)
         try delete.run()
         guard connection.changes == 1 else { return false }
-        if let key { try forget(key: key, queue: queue, connection) }
+        if let key { try forget(key: key, id: receipt.id, queue: queue, connection) }
         drained.note(Lane.number(of: receipt.position))
         return true
     }
@@ -150,13 +158,15 @@ extension MessageTable {
         // The row goes, and tells its dedup key as it does.
         let delete = try connection.cachedStatement(SQL.buryDelete)
         try delete.bind(position, at: 1)
-        let key = try delete.step() && !delete.isNull(at: 0) ? delete.string(at: 0) : nil
+        let found = try delete.step()
+        let key = found && !delete.isNull(at: 0) ? delete.string(at: 0) : nil
+        let id = found ? delete.int64(at: 1) : 0
         delete.reset()
-        if let key { try forget(key: key, queue: queue, connection) }
+        if let key { try forget(key: key, id: id, queue: queue, connection) }
     }
 
     /// The dedup key of the message at `position`, if it holds one: what frees it
-    /// (`forget(key:queue:_:)`, a seek; `dedup` has no index by id).
+    /// (`forget(key:id:queue:_:)`, a seek; `dedup` has no index by id).
     private static func dedupKey(at position: Int64, _ connection: Connection) throws -> String? {
         let read = try connection.cachedStatement(SQL.dedupKey)
         defer { read.reset() }
@@ -249,7 +259,10 @@ private enum SQL {
         SELECT ?2, id, ?3, enqueued_at, attempts, ?4, body, ?5, ?6, ?7 FROM messages WHERE position = ?1
         """)
     static let dedupKey = PreparedSQL("SELECT dedup_key FROM messages WHERE position = ?1")
-    static let buryDelete = PreparedSQL("DELETE FROM messages WHERE position = ?1 RETURNING dedup_key")
+    static let buryDelete = PreparedSQL("DELETE FROM messages WHERE position = ?1 RETURNING dedup_key, id")
+    /// Frees the key `?2` of queue `?1` held by message `?3` if it was put to be unique
+    /// only until delivered (`UniqueUntil.started`).
+    static let startedKeyFree = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2 AND id = ?3 AND until_started = 1")
     static let releaseLeases = PreparedSQL("UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
     static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
     static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")

@@ -85,6 +85,7 @@ enum MessageTable {
                 try remember.bind(queue, at: 1)
                 try remember.bind(key, at: 2)
                 try remember.bind(id, at: 3)
+                try remember.bind(message.uniqueUntil == .started ? 1 : 0, at: 4)
                 try remember.run()
             }
             return PutResult(id: id, duplicate: false)
@@ -298,7 +299,7 @@ enum MessageTable {
             delete.reset()
             try delete.bind(row.position, at: 1)
             try delete.run()
-            if let key = row.key { try forget(key: key, queue: queue, connection) }
+            if let key = row.key { try forget(key: key, id: row.message.id, queue: queue, connection) }
             if row.lane.number != lastLane {
                 drained.note(row.lane.number)
                 lastLane = row.lane.number
@@ -307,12 +308,14 @@ enum MessageTable {
         return rows
     }
 
-    /// Frees dedup `key` of `queue`.
-    static func forget(key: String, queue: String, _ connection: Connection) throws {
+    /// Frees dedup `key` of `queue` if message `id` still holds it (one put to be unique
+    /// until started gave it up when delivered, perhaps to a newer message).
+    static func forget(key: String, id: Int64, queue: String, _ connection: Connection) throws {
         let forget = try connection.cachedStatement(SQL.forget)
         defer { forget.reset() }
         try forget.bind(queue, at: 1)
         try forget.bind(key, at: 2)
+        try forget.bind(id, at: 3)
         try forget.run()
     }
 
@@ -457,7 +460,7 @@ private enum SQL {
         INSERT INTO delayed (queue, priority, id, enqueued_at, dedup_key, body, available_at, reply_to)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
         """)
-    static let rememberKey = PreparedSQL("INSERT INTO dedup (queue, key, id) VALUES (?1, ?2, ?3)")
+    static let rememberKey = PreparedSQL("INSERT INTO dedup (queue, key, id, until_started) VALUES (?1, ?2, ?3, ?4)")
     static let insertOne = PreparedSQL("""
         INSERT INTO messages (position, id, enqueued_at, dedup_key, body, reply_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
         """)
@@ -478,7 +481,7 @@ private enum SQL {
             SELECT min(m.lease_until) FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
             WHERE l.queue = ?1 AND m.lease_until IS NOT NULL)
         """)
-    static let forget = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2")
+    static let forget = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2 AND id = ?3")
     static let lookExists = PreparedSQL("""
         SELECT EXISTS (SELECT 1 FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
         WHERE l.queue = ?1 AND (m.lease_until IS NULL OR m.lease_until <= ?2))

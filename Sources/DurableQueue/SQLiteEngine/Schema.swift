@@ -107,7 +107,8 @@ enum Schema {
             """)),
         // Schedules: each puts `body` on `queue` at the ticks of `rule`, the next at `next_due`.
         // Work limits: `running` has a row per lease taken under a running limit, `rates`
-        // each rate-limited queue's next start.
+        // each rate-limited queue's next start. A dedup key may be held only until its
+        // message is first delivered (`until_started`).
         Migration(version: 5, steps: .sql("""
             CREATE TABLE schedules (
                 name       TEXT    NOT NULL PRIMARY KEY,
@@ -128,6 +129,7 @@ enum Schema {
                 queue      TEXT    NOT NULL PRIMARY KEY,
                 next_start INTEGER NOT NULL
             ) STRICT, WITHOUT ROWID;
+            ALTER TABLE dedup ADD COLUMN until_started INTEGER NOT NULL DEFAULT 0;
             """)),
     ]
 

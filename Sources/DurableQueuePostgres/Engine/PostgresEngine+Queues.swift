@@ -72,8 +72,11 @@ extension PostgresEngine {
         let delays = messages.map { max(0, Timestamp.microseconds($0.delay)) }
         let keys = messages.map { $0.key ?? "" }
         let replyTos: [String]? = messages.contains { $0.replyTo != nil } ? messages.map { $0.replyTo ?? "" } : nil
+        let untilStarted: [Bool]? = messages.contains { $0.key != nil && $0.uniqueUntil == .started }
+            ? messages.map { $0.uniqueUntil == .started } : nil
         return """
-            SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys), \(counts), \(replyTos))
+            SELECT id, duplicate FROM dq.put(\(queue), \(bodies), \(priorities), \(delays), \(keys), \(counts), \(replyTos),
+                                             \(untilStarted))
             """
     }
 

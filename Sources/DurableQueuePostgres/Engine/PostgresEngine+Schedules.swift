@@ -43,7 +43,7 @@ extension PostgresEngine {
     func runSchedule(_ name: String) throws(DQError) -> Bool {
         try run("""
             WITH s AS (UPDATE dq.schedules SET last_fired = now() WHERE name = \(name) RETURNING queue, body)
-            SELECT p.id FROM s, dq.put(s.queue, ARRAY[s.body], ARRAY[0::bigint], ARRAY[0::bigint], ARRAY[''], true, NULL) AS p
+            SELECT p.id FROM s, dq.put(s.queue, ARRAY[s.body], ARRAY[0::bigint], ARRAY[0::bigint], ARRAY[''], true, NULL, NULL) AS p
             """, retrying: false) == 1
     }
 
@@ -78,7 +78,10 @@ extension PostgresEngine {
                 let later = try session.rows("SELECT min(next_due), clock_timestamp() FROM dq.schedules").first
                     .flatMap { try? $0.decode((Date?, Date).self) }
                 try session.run("COMMIT")
-                return ScheduleFiring(fired: fired, untilNext: later.flatMap { next, clock in next.map { Self.between(clock, $0) } })
+                var untilNext = later.flatMap { next, clock in next.map { Self.between(clock, $0) } }
+                // A due row skipped is another firer's, locked until it commits in a moment.
+                if fired.isEmpty, let wait = untilNext, wait < .milliseconds(10) { untilNext = .milliseconds(10) }
+                return ScheduleFiring(fired: fired, untilNext: untilNext)
             } catch {
                 _ = try? session.run("ROLLBACK")
                 throw error

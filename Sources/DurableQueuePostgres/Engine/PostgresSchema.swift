@@ -724,6 +724,100 @@ enum PostgresSchema {
         END IF;
     END $$;
 
+    -- A dedup key may be held only until its message is first delivered: dq.put's last
+    -- argument says which (NULL: none), and dq.receive then clears the leased row's key.
+    ALTER TABLE dq.messages ADD COLUMN key_until_started boolean NOT NULL DEFAULT false;
+
+    DROP FUNCTION dq.put(text, bytea[], bigint[], bigint[], text[], boolean, text[]);
+
+    CREATE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities bigint[], p_delays bigint[], p_keys text[],
+                           p_count boolean, p_reply_tos text[], p_until_started boolean[])
+    RETURNS TABLE (id bigint, duplicate boolean) LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer := coalesce(cardinality(p_bodies), 0);
+        v_ids bigint[];
+        v_id bigint;
+        v_added integer := 0;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25714, hashtext(p_queue));
+        IF n = 0 THEN RETURN; END IF;
+        IF NOT EXISTS (SELECT 1 FROM unnest(p_keys) k WHERE k <> '') THEN
+            v_ids := ARRAY(SELECT nextval('dq.message_ids') FROM generate_series(1, n));
+            INSERT INTO dq.messages (id, seq, queue, priority, body, enqueued_at, visible_at, reply_to)
+            SELECT v_ids[i], v_ids[i], p_queue, p_priorities[i], p_bodies[i], now(), now() + p_delays[i] * interval '1 microsecond',
+                   nullif(p_reply_tos[i], '')
+            FROM generate_series(1, n) AS i;
+            RETURN QUERY SELECT v_ids[i], false FROM generate_series(1, n) AS i;
+            v_added := n;
+        ELSE
+            FOR i IN 1 .. n LOOP
+                v_id := NULL;
+                IF p_keys[i] <> '' THEN
+                    SELECT m.id INTO v_id FROM dq.messages m WHERE m.queue = p_queue AND m.dedup_key = p_keys[i];
+                END IF;
+                IF v_id IS NOT NULL THEN
+                    id := v_id; duplicate := true; RETURN NEXT;
+                ELSE
+                    v_id := nextval('dq.message_ids');
+                    INSERT INTO dq.messages (id, seq, queue, priority, body, dedup_key, enqueued_at, visible_at, reply_to, key_until_started)
+                    VALUES (v_id, v_id, p_queue, p_priorities[i], p_bodies[i], nullif(p_keys[i], ''), now(),
+                            now() + p_delays[i] * interval '1 microsecond', nullif(p_reply_tos[i], ''),
+                            coalesce(p_until_started[i], false));
+                    id := v_id; duplicate := false; RETURN NEXT;
+                    v_added := v_added + 1;
+                END IF;
+            END LOOP;
+        END IF;
+        IF v_added > 0 THEN
+            PERFORM pg_notify(dq.channel(p_queue), '');
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, v_added, 0); END IF;
+        END IF;
+    END $$;
+
+    CREATE OR REPLACE FUNCTION dq.receive(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer, p_holder integer,
+                               p_ack_ids bigint[], p_ack_tokens bigint[], p_sweep integer, p_count boolean)
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
+                   token bigint, leased_until timestamptz, reply_to text)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer;
+        v_claimed bigint[];
+        v_spent bigint[];
+        v_leased integer := 0;
+    BEGIN
+        IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
+        IF coalesce(cardinality(p_ack_ids), 0) > 0 THEN
+            DELETE FROM dq.messages m USING unnest(p_ack_ids, p_ack_tokens) AS a(id, token)
+            WHERE m.id = a.id AND m.lease_token = a.token AND m.queue = p_queue;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n < cardinality(p_ack_ids) THEN
+                RAISE EXCEPTION 'a receipt to ack is stale' USING ERRCODE = 'DQ001';
+            END IF;
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
+        END IF;
+        LOOP
+            v_claimed := ARRAY(
+                SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
+                ORDER BY c.priority DESC, c.seq LIMIT p_limit - v_leased FOR UPDATE SKIP LOCKED);
+            EXIT WHEN cardinality(v_claimed) = 0;
+            v_spent := ARRAY(SELECT s.id FROM dq.messages s WHERE s.id = ANY(v_claimed) AND s.attempts >= p_max_attempts);
+            IF cardinality(v_spent) > 0 THEN PERFORM dq.bury(v_spent, true, NULL, NULL, NULL); END IF;
+            RETURN QUERY
+            UPDATE dq.messages m SET attempts = m.attempts + 1, lease_token = nextval('dq.lease_tokens'), holder = p_holder,
+                   visible_at = now() + p_lease * interval '1 microsecond',
+                   dedup_key = CASE WHEN m.key_until_started THEN NULL ELSE m.dedup_key END
+            WHERE m.id = ANY(v_claimed) AND NOT m.id = ANY(v_spent)
+            RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts, m.lease_token, m.visible_at, m.reply_to;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            v_leased := v_leased + n;
+            EXIT WHEN cardinality(v_spent) = 0 OR v_leased >= p_limit;
+        END LOOP;
+        IF v_leased = 0 THEN
+            RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz,
+                NULL::integer, NULL::bigint, NULL::timestamptz, NULL::text;
+        END IF;
+    END $$;
+
     UPDATE dq.meta SET value = 4 WHERE name = 'schema_version';
     """#
 }

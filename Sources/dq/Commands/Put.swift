@@ -3,6 +3,8 @@ import DQSystem
 import DurableQueue
 import FoundationEssentials
 
+extension UniqueUntil: ExpressibleByArgument {}
+
 extension DQ {
     struct Put: RequestCommand {
         static let configuration = CommandConfiguration(
@@ -39,13 +41,19 @@ extension DQ {
             valueName: "key"))
         var key: String?
 
+        @Option(name: .long, help: ArgumentHelp(
+            "How long --key keeps others out: until the message is done (acked, taken by a get, or dead; the default), or until it is first delivered (started).",
+            valueName: "done|started"))
+        var uniqueUntil: UniqueUntil?
+
         @Flag(name: .long, help: "Print one JSON object per message with its id.")
         var json = false
 
         /// The same request as `QuickPath` builds from a plain command line.
         var request: PutRequest {
             PutRequest(store: location.store, queue: location.name, bodies: bodies, lines: lines,
-                       nulSeparated: nulSeparated, priority: priority, delay: delay, key: key, json: json)
+                       nulSeparated: nulSeparated, priority: priority, delay: delay, key: key, uniqueUntil: uniqueUntil,
+                       json: json)
         }
     }
 }
@@ -61,9 +69,11 @@ struct PutRequest: CommandRequest {
     var priority = 0
     var delay: Duration = .zero
     var key: String?
+    var uniqueUntil: UniqueUntil?
     var json = false
 
     func validate() throws {
+        if uniqueUntil != nil && key == nil { throw ValidationError("--unique-until applies to a --key") }
         if lines && nulSeparated { throw ValidationError("--lines and -0 cannot be combined") }
         if !bodies.isEmpty && (lines || nulSeparated) {
             throw ValidationError("--lines and -0 read standard input; do not also give BODY arguments")
@@ -87,7 +97,9 @@ struct PutRequest: CommandRequest {
         if key != nil && payloads.count != 1 {
             throw ValidationError("--key applies to one message; standard input held \(payloads.count)")
         }
-        let messages = payloads.map { OutgoingMessage($0, priority: priority, delay: delay, key: key) }
+        let messages = payloads.map {
+            OutgoingMessage($0, priority: priority, delay: delay, key: key, uniqueUntil: uniqueUntil ?? .done)
+        }
         let store = try store.open()
         let total = messages.count
         let storing: ((Int) -> Void)? = progress.isEnabled ? { done in
