@@ -96,6 +96,24 @@ struct CallTests {
         #expect(try dq(["call", "nobody", "x", "--timeout", "200ms", "--db", db]).status == 1)
     }
 
+    @Test("300 calls leave one doorbell for their caller, and the responder keeps no descriptor per call")
+    func oneBellPerCaller() throws {
+        let path = directory.file("bells.db")
+        let queue = try Store(path: path).queue("echo")
+        let answering = Thread {
+            for _ in 0..<300 { _ = try? queue.respond(timeout: .seconds(30)) { Reply($0.body) } }
+        }
+        let descriptors = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+        let before = descriptors()
+        answering.start()
+        for index in 0..<300 {
+            #expect(try queue.call("call \(index)", timeout: .seconds(30))?.text == "call \(index)")
+        }
+        let bells = try FileManager.default.contentsOfDirectory(atPath: path + "-wake").filter { $0 != "waiters" }
+        #expect(bells.count <= 3, "bells: \(bells.count)")
+        #expect(descriptors() - before < 50, "descriptors grew by \(descriptors() - before)")
+    }
+
     @Test("a caller SIGKILLed mid-call leaves no reply behind", arguments: EngineUnderTest.allCases)
     func deadCaller(engine: EngineUnderTest) throws {
         let db = engine.store(for: directory)

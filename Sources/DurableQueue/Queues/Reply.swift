@@ -91,4 +91,12 @@ package enum ReplyAddress {
     package static func prefix(holder: Int64) -> String {
         prefix + String(holder, radix: 16) + ":"
     }
+
+    /// The wake-up channel `queue` rings and is watched on: a reply queue shares its
+    /// caller's (`prefix(holder:)`), so that a calling process has one doorbell however
+    /// many calls it makes; any other queue has its own.
+    package static func bellChannel(of queue: String) -> String {
+        guard queue.hasPrefix(prefix), let holder = holder(of: queue) else { return queue }
+        return prefix(holder: holder)
+    }
 }

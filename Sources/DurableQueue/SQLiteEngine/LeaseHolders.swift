@@ -115,6 +115,7 @@ final class LeaseHolders: Sendable {
                 return try MessageTable.releaseLeases(connection, holder: id)
             }
             try? FileSystem.remove(path(id))
+            store.doorbells.removeBell(ReplyAddress.prefix(holder: id))
             // A holder that died holding nothing is housekeeping, not news.
             store.logger.log(level: count > 0 ? .notice : .debug, "returned the leases of a process that died",
                              metadata: ["holder": "\(id)", "leases": "\(count)"])

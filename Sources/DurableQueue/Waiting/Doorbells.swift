@@ -29,8 +29,11 @@ final class Doorbells: Sendable {
     private var waiterCounts: WaiterCounts? { counts.value }
 
     private static func slot(_ queue: String) -> Int {
-        Int(truncatingIfNeeded: hash(queue) % UInt64(WaiterCounts.slots))
+        Int(truncatingIfNeeded: hash(ReplyAddress.bellChannel(of: queue)) % UInt64(WaiterCounts.slots))
     }
+
+    /// The most bells whose descriptors a process keeps open after ringing them.
+    private static let openBells = 256
 
     /// Counts a reader as waiting on `queue`, before its last look at the store.
     func willWait(on queue: String) {
@@ -51,9 +54,10 @@ final class Doorbells: Sendable {
         open.withLock { bells in for fd in bells.values { fd.close() } }
     }
 
-    /// The bell file of `queue`, created (with its directory) if missing.
+    /// The bell file of `queue` (of its caller, for a reply queue: `ReplyAddress.bellChannel`),
+    /// created (with its directory) if missing.
     func bell(for queue: String) throws(DQError) -> String {
-        let path = directory + "/" + Self.hexHash(queue)
+        let path = directory + "/" + Self.hexHash(ReplyAddress.bellChannel(of: queue))
         if FileSystem.exists(path) { return path }
         try SideFiles.makeDirectory(directory)
         do throws(Errno) {
@@ -104,21 +108,33 @@ final class Doorbells: Sendable {
     }
 
     private func ringBell(_ queue: String) {
-        var fd: FileDescriptor
-        if let known = open.withLock({ $0[queue] }) {
-            fd = known
-        } else {
-            guard let path = try? bell(for: queue),
-                  let opened = try? FileDescriptor.open(path, .writeOnly, options: [.closeOnExec, .noFollow]) else { return }
-            fd = open.withLock { bells -> FileDescriptor in
-                if let existing = bells[queue] { return existing }
-                bells[queue] = opened
-                return opened
-            }
-            if fd != opened { opened.close() }
-        }
+        let channel = ReplyAddress.bellChannel(of: queue)
         var byte: UInt8 = 1
-        _ = try? withUnsafeBytes(of: &byte) { try fd.write(toAbsoluteOffset: 0, $0) }
+        if let known = open.withLock({ $0[channel] }) {
+            _ = try? withUnsafeBytes(of: &byte) { try known.write(toAbsoluteOffset: 0, $0) }
+            return
+        }
+        guard let path = try? bell(for: channel),
+              let opened = try? FileDescriptor.open(path, .writeOnly, options: [.closeOnExec, .noFollow]) else { return }
+        _ = try? withUnsafeBytes(of: &byte) { try opened.write(toAbsoluteOffset: 0, $0) }
+        let kept = open.withLock { bells -> Bool in
+            if bells[channel] != nil { return false }
+            // Bells rung once (callers that came and went) must not pile up descriptors.
+            if bells.count >= Self.openBells {
+                for fd in bells.values { fd.close() }
+                bells.removeAll()
+            }
+            bells[channel] = opened
+            return true
+        }
+        if !kept { opened.close() }
+    }
+
+    /// Deletes the bell of `channel` (a caller found gone: `ReplyAddress.prefix(holder:)`),
+    /// so that bells do not pile up; a process that waits on it again makes it anew.
+    func removeBell(_ channel: String) {
+        open.withLock { bells in bells.removeValue(forKey: channel)?.close() }
+        try? FileSystem.remove(directory + "/" + Self.hexHash(channel))
     }
 
     /// FNV-1a, 64 bits.
