@@ -21,20 +21,24 @@ public enum CalendarZone: Sendable {
         public var hour: Int32
         /// 0 to 59.
         public var minute: Int32
+        /// 0 to 60 (a leap second); ignored when converting back (second 0).
+        public var second: Int32
         /// 0 (Sunday) to 6 (Saturday); ignored when converting back.
         public var weekday: Int32
 
-        public init(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, weekday: Int32 = 0) {
+        public init(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32 = 0, weekday: Int32 = 0) {
             self.year = year
             self.month = month
             self.day = day
             self.hour = hour
             self.minute = minute
+            self.second = second
             self.weekday = weekday
         }
     }
 
-    /// The fields of `secondsSinceEpoch` (Unix time) in this zone.
+    /// The fields of `secondsSinceEpoch` (Unix time) in this zone (`localtime_r(3)`,
+    /// `gmtime_r(3)`).
     public func fields(_ secondsSinceEpoch: Int64) -> Fields {
         var seconds = time_t(secondsSinceEpoch)
         var parts = tm()
@@ -43,7 +47,7 @@ public enum CalendarZone: Sendable {
         case .utc: gmtime_r(&seconds, &parts)
         }
         return Fields(year: parts.tm_year + 1900, month: parts.tm_mon + 1, day: parts.tm_mday, hour: parts.tm_hour,
-                      minute: parts.tm_min, weekday: parts.tm_wday)
+                      minute: parts.tm_min, second: parts.tm_sec, weekday: parts.tm_wday)
     }
 
     /// The Unix time of `fields` (second 0) in this zone. Fields out of range carry over

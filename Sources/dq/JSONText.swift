@@ -1,4 +1,5 @@
 import DQSystem
+import DurableQueue
 import FoundationEssentials
 
 /// JSON string literals and timestamps as dq writes them (`JSONLine` writes every
@@ -25,8 +26,8 @@ enum JSONText {
 
     /// RFC 3339 in UTC with microseconds: `2026-11-24T21:07:34.123456Z`.
     static func timestamp(_ date: Date) -> String {
-        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-        let parts = CalendarTime(utcSecondsSinceEpoch: micros / 1_000_000)
+        let micros = Timestamp.microseconds(of: date)
+        let parts = CalendarZone.utc.fields(micros / 1_000_000)
         func pad(_ value: Int32, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text

@@ -1,4 +1,4 @@
-import DurableQueue
+@testable import DurableQueue
 import Foundation
 import Testing
 
@@ -24,6 +24,27 @@ struct WorkLimitTests {
         try queue.nack(next[0].receipt, delay: .seconds(60))
         #expect(try queue.receive(lease: .seconds(60), limit: 5, timeout: .zero, limits: limits).count == 2)
         #expect(throws: DQError.self) { try queue.receive(lease: .seconds(1), limits: WorkLimits(maxRunning: 0)) }
+    }
+
+    @Test("a drained queue leaves no limit rows behind once the store is closed (SQLite)")
+    func drainedLeavesNoRows() throws {
+        let path = directory.file("limits.db")
+        do {
+            let queue = try Store(path: path).queue("jobs")
+            try queue.put(contentsOf: (0..<3).map { OutgoingMessage("job \($0)") })
+            let limits = WorkLimits(maxRunning: 5, rate: try WorkLimits.Rate(1_000, per: .seconds(1)))
+            var done: [Receipt] = []
+            while let leased = try queue.receive(lease: .seconds(60), timeout: .seconds(5), acking: done, limits: limits).first {
+                done = [leased.receipt]
+                if try queue.count() == 0 { try queue.ack(leased.receipt); break }
+            }
+            #expect(try queue.count() == 0)
+            // The rate's row limits the next lease for one interval (1 ms): let it pass.
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        let connection = try Connection(path: path, create: false)
+        #expect(try connection.scalarInt("SELECT count(*) FROM running") == 0)
+        #expect(try connection.scalarInt("SELECT count(*) FROM rates") == 0)
     }
 
     @Test("a rate spaces leases evenly, waiting for the next start", arguments: EngineUnderTest.allCases)

@@ -240,6 +240,7 @@ final class DrainedLanes: Sendable {
         do {
             return try store.write { connection in
                 var deleted = try Lanes.deleteEmpty(connection, numbers: noted)
+                try MessageTable.forgetSpentLimits(connection, now: Timestamp.now())
                 if visits > 0 {
                     let next = try Lanes.numbers(after: after, limit: visits, connection)
                     deleted += try Lanes.deleteEmpty(connection, numbers: next)

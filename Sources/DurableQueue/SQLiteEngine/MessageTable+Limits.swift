@@ -54,6 +54,18 @@ extension MessageTable {
         }
     }
 
+    /// Deletes every limit row that limits nothing any more (a place whose lease ended,
+    /// a rate whose next start has passed), so that a drained queue leaves none behind.
+    /// Both tables hold a few rows per limited queue: each pass reads them whole.
+    static func forgetSpentLimits(_ connection: Connection, now: Int64) throws {
+        for sql in [LimitSQL.runningSpent, LimitSQL.rateSpent] {
+            let forget = try connection.cachedStatement(sql)
+            defer { forget.reset() }
+            try forget.bind(now, at: 1)
+            try forget.run()
+        }
+    }
+
     /// Deletes `queue`'s limit rows (for `drop`).
     static func dropLimits(_ connection: Connection, queue: String) throws {
         for sql in [LimitSQL.runningDrop, LimitSQL.rateDrop] {
@@ -72,6 +84,11 @@ private enum LimitSQL {
             SELECT 1 FROM messages m WHERE m.position = running.position AND m.receipt = running.receipt AND m.lease_until > ?2)
         """)
     static let runningCount = PreparedSQL("SELECT count(*) FROM running WHERE queue = ?1")
+    static let runningSpent = PreparedSQL("""
+        DELETE FROM running WHERE NOT EXISTS (
+            SELECT 1 FROM messages m WHERE m.position = running.position AND m.receipt = running.receipt AND m.lease_until > ?1)
+        """)
+    static let rateSpent = PreparedSQL("DELETE FROM rates WHERE next_start <= ?1")
     static let runningInsert = PreparedSQL("INSERT OR REPLACE INTO running (queue, position, receipt) VALUES (?1, ?2, ?3)")
     static let runningDrop = PreparedSQL("DELETE FROM running WHERE queue = ?1")
     static let rateRead = PreparedSQL("SELECT next_start FROM rates WHERE queue = ?1")

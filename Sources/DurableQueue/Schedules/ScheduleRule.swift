@@ -56,8 +56,7 @@ public enum ScheduleRule: Sendable, Hashable, CustomStringConvertible {
             guard let due, due <= now else { return due ?? now &+ step }
             return due &+ ((now - due) / step + 1) &* step
         case .cron(let cron):
-            let next = cron.next(after: Timestamp.date(now))
-            return Int64((next.timeIntervalSince1970 * 1_000_000).rounded())
+            return Timestamp.microseconds(of: cron.next(after: Timestamp.date(now)))
         }
     }
 

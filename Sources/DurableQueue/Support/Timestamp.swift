@@ -13,6 +13,11 @@ package enum Timestamp {
         Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
     }
 
+    /// Microseconds since the epoch of `date`, rounded: the inverse of `date(_:)`.
+    package static func microseconds(of date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
     /// A non-negative duration as whole microseconds, saturating instead of trapping.
     package static func microseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components

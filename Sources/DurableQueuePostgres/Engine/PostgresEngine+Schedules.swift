@@ -25,8 +25,8 @@ extension PostgresEngine {
             """)
         guard let row = rows.first else { throw DQError(.internalError, "saving schedule \(name) returned nothing") }
         let (nextDue, lastFired, _) = try Self.decode(row, as: (Date, Date?, String).self)
-        return Schedule(name: name, queue: queue, rule: rule, body: body, nextDue: Self.microseconds(nextDue),
-                        lastFired: lastFired.map(Self.microseconds))
+        return Schedule(name: name, queue: queue, rule: rule, body: body, nextDue: Timestamp.microseconds(of: nextDue),
+                        lastFired: lastFired.map(Timestamp.microseconds(of:)))
     }
 
     func schedules() throws(DQError) -> [Schedule] {
@@ -100,20 +100,16 @@ extension PostgresEngine {
         guard let now = try session.rows(query).first.flatMap({ try? $0.decode(Date.self) }) else {
             throw PostgresFailure(.error(DQError(.internalError, "the server did not say what time it is")))
         }
-        return microseconds(now)
+        return Timestamp.microseconds(of: now)
     }
 
     private static func schedule(_ row: PostgresRow) throws(DQError) -> Schedule {
         let (name, queue, rule, body, nextDue, lastFired) = try decode(row, as: (String, String, String, Data, Date, Date?).self)
-        return try Schedule(name: name, queue: queue, ruleText: rule, body: body, nextDue: microseconds(nextDue),
-                            lastFired: lastFired.map(microseconds))
-    }
-
-    private static func microseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        return try Schedule(name: name, queue: queue, ruleText: rule, body: body, nextDue: Timestamp.microseconds(of: nextDue),
+                            lastFired: lastFired.map(Timestamp.microseconds(of:)))
     }
 
     private static func between(_ start: Date, _ end: Date) -> Duration {
-        .microseconds(max(0, microseconds(end) - microseconds(start)))
+        .microseconds(max(0, Timestamp.microseconds(of: end) - Timestamp.microseconds(of: start)))
     }
 }

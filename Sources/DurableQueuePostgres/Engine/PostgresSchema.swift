@@ -683,7 +683,9 @@ enum PostgresSchema {
         r record;
     BEGIN
         -- The acks (and the sweep) first: what they settle no longer runs.
-        PERFORM 1 FROM dq.receive(p_queue, 0, p_lease, p_max_attempts, p_holder, p_ack_ids, p_ack_tokens, p_sweep, p_count);
+        IF coalesce(cardinality(p_ack_ids), 0) > 0 OR p_sweep IS NOT NULL THEN
+            PERFORM 1 FROM dq.receive(p_queue, 0, p_lease, p_max_attempts, p_holder, p_ack_ids, p_ack_tokens, p_sweep, p_count);
+        END IF;
         PERFORM pg_advisory_xact_lock(25719, hashtext(p_queue));
         IF p_max_running IS NOT NULL THEN
             DELETE FROM dq.running u WHERE u.queue = p_queue AND NOT EXISTS (

@@ -62,11 +62,11 @@ extension DQ.ScheduleCommand {
                  schedule.lastFired.map(JSONText.timestamp) ?? "-"]
             }
             guard rows.count > 1 else { return }
-            let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            // Columns by terminal width, as `dq stats` lines them up (names may be wide characters).
+            let widths = (0..<4).map { column in rows.map { DisplayWidth.columns($0[column]) }.max() ?? 0 }
             var text = ""
             for row in rows {
-                for column in 0..<4 { text += row[column] + String(repeating: " ", count: widths[column] - row[column].count) + "  " }
-                text += row[4] + "\n"
+                text += (0..<4).map { DisplayWidth.padded(row[$0], to: widths[$0]) + "  " }.joined() + row[4] + "\n"
             }
             Output.standardOutput.write(Array(text.utf8))
         }
