@@ -49,6 +49,11 @@ public struct RoleSpec: Codable, Sendable {
         case eventSetter
         /// dq: wait for the event, record the latency, clear it, count the round.
         case eventWaiter
+        /// dq: publish `count` entries on stream "bench", one per transaction (paced and
+        /// timestamped at `rate` per second if set, then a stop marker).
+        case publish
+        /// dq: blocking gets for group `queue` of stream "bench" until a stop marker; records latency.
+        case subscribe
     }
 
     public var kind: Kind

@@ -33,6 +33,8 @@ public enum RoleRunner {
         case .kvWaiter: try kvWaiter(spec)
         case .eventSetter: try eventSetter(spec)
         case .eventWaiter: try eventWaiter(spec)
+        case .publish: try publish(spec)
+        case .subscribe: try subscribe(spec)
         }
     }
 

@@ -51,9 +51,13 @@ public enum Workload: String, CaseIterable, Sendable {
     /// SPEC "More standard workloads": W1 and W8 on a store holding 100,000 other
     /// queues, against the same on a store with one queue.
     case q1 = "Q1"
+    /// SPEC "More standard workloads": publish as W1, against W1's floor.
+    case s1 = "S1"
+    /// SPEC "More standard workloads": fan-out latency, 1 publisher at 2,000/s, 4 groups, against W6.
+    case s2 = "S2"
 
-    /// The workloads `--workload all` runs: SPEC's W1–W8, W3L and Q1.
-    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w5c, .w6, .w7, .w8, .q1]
+    /// The workloads `--workload all` runs: SPEC's W1–W8, W3L, W5C, Q1, S1 and S2.
+    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w5c, .w6, .w7, .w8, .q1, .s1, .s2]
 
     public var title: String {
         switch self {
@@ -71,6 +75,8 @@ public enum Workload: String, CaseIterable, Sendable {
         case .k1: "kv wait wake-up after a set"
         case .e1: "event wait wake-up after a set"
         case .q1: "W1 and W8 among 100,000 other queues"
+        case .s1: "publish, 1 per transaction, against W1's floor"
+        case .s2: "fan-out latency at 2,000/s, 4 groups, against W6"
         }
     }
 }
@@ -160,6 +166,8 @@ public struct BenchRunner {
         case .k1: return [try kvWake()]
         case .e1: return [try eventWake()]
         case .q1: return try manyQueues()
+        case .s1: return try publishRate()
+        case .s2: return try fanOutLatency()
         }
     }
 
@@ -340,8 +348,8 @@ public struct BenchRunner {
     }
 
     /// W6: 2 producers paced to a fixed total rate, 2 blocked consumers; end-to-end latency.
-    private func latencyUnderLoad() throws -> BenchResult {
-        let db = try freshStore("W6")
+    private func latencyUnderLoad(as name: String = "W6", title: String = Workload.w6.title) throws -> BenchResult {
+        let db = try freshStore(name)
         let perProducer = Int(sizes.latencyRate * sizes.latencySeconds / 2)
         let reports = try roles([spec(.produce, db, count: perProducer, rate: sizes.latencyRate / 2),
                                  spec(.produce, db, count: perProducer, rate: sizes.latencyRate / 2),
@@ -351,7 +359,49 @@ public struct BenchRunner {
             throw BenchError(description: "W6: consumers received \(samples.count) of \(2 * perProducer) messages")
         }
         let latency = LatencySummary(microseconds: samples)
-        return result("W6", Workload.w6.title, value: latency.p50, unit: "us", n: samples.count, latency: latency)
+        return result(name, title, value: latency.p50, unit: "us", n: samples.count, latency: latency)
+    }
+
+    /// S1: one process publishing `put` entries one per transaction, against W1's floor
+    /// (raw inserts), alternated as W1 is.
+    private func publishRate() throws -> [BenchResult] {
+        let count = sizes.put
+        let (floor, value) = try alternating(.s1) {
+            let floorDB = try freshStore("floor-S1")
+            return rate(try roles([spec(.floorPut, floorDB, count: count, batch: 1)]), count: count)
+        } dq: {
+            let db = try freshStore("S1")
+            return rate(try roles([spec(.publish, db, count: count)]), count: count)
+        }
+        return [result("floor-S1", "raw \(floorEngine) inserts (W1's floor)", value: floor, unit: "msg/s", n: count),
+                result("S1", Workload.s1.title, value: value, unit: "msg/s", n: count, floor: floor)]
+    }
+
+    /// S2: 1 publisher at W6's total rate for W6's span, 4 groups with one blocked
+    /// subscriber each; end-to-end latency over every delivery and per group, against
+    /// W6's p50 measured just before.
+    private func fanOutLatency() throws -> [BenchResult] {
+        progress("S2-W6 \(Workload.w6.title) (S2's floor)")
+        let w6 = try latencyUnderLoad(as: "S2-W6", title: "W6 in this run (S2's floor)")
+        progress("S2 \(Workload.s2.title)")
+        let db = try freshStore("S2")
+        let count = Int(sizes.latencyRate * sizes.latencySeconds)
+        let groups = (1...4).map { "g\($0)" }
+        let reports = try roles([spec(.publish, db, count: count, rate: sizes.latencyRate)]
+                                + groups.map { RoleSpec(kind: .subscribe, db: db, sync: sync, queue: $0, writerLock: configuration.writerLock) })
+        var results = [w6]
+        var all: [UInt64] = []
+        for (group, report) in zip(groups, reports.dropFirst()) {
+            guard report.samples.count == count else {
+                throw BenchError(description: "S2: group \(group) received \(report.samples.count) of \(count) entries")
+            }
+            all += report.samples
+            let latency = LatencySummary(microseconds: report.samples)
+            results.append(result("S2-\(group)", "group \(group)", value: latency.p50, unit: "us", n: count, latency: latency))
+        }
+        let latency = LatencySummary(microseconds: all)
+        results.append(result("S2", Workload.s2.title, value: latency.p50, unit: "us", n: all.count, latency: latency, floor: w6.value))
+        return results
     }
 
     /// W7: CPU time of a consumer blocked on an empty queue; on PostgreSQL also its floor,

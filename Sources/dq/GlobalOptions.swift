@@ -116,9 +116,9 @@ enum Parse {
         do { return try WorkLimits.Rate(parsing: text) } catch { throw ValidationError(error.message) }
     }
 
-    static func receipt(_ text: String) throws -> Receipt {
-        guard let receipt = Receipt(text) else {
-            throw ValidationError("'\(text)' is not a receipt (one looks like 1-1795576301119273000-2d7f2c8c66aa2584: the \"receipt\" of dq get --lease --json)")
+    static func receipt(_ text: String) throws -> SettleReceipt {
+        guard let receipt = SettleReceipt(text) else {
+            throw ValidationError("'\(text)' is not a receipt (one looks like 1-1795576301119273000-2d7f2c8c66aa2584: the \"receipt\" of dq get --lease --json, or GROUP:1-… from dq subscribe --lease --json)")
         }
         return receipt
     }

@@ -48,6 +48,15 @@ enum HelpExamples {
         case "schedule remove": ["dq schedule remove nightly"]
         case "schedule run": ["dq schedule run nightly"]
         case "schedule run-due": ["dq schedule run-due"]
+        case "publish": ["dq publish orders 'order 17 paid'", "dq publish orders --lines --max-len 100000 < events.txt",
+                         "dq publish orders --key order-17 --json 'order 17 paid'"]
+        case "subscribe": ["dq subscribe orders --group billing --timeout 5s",
+                           "dq subscribe orders --group audit --from first -n 100 --no-wait",
+                           "dq subscribe orders --group mail --lease 5m --json > leased.json",
+                           #"dq ack orders "$(jq -r .receipt leased.json)""#]
+        case "read": ["dq read orders --from 2 -n 10", "dq read orders --json | jq -r '[.seq, .body] | @tsv'"]
+        case "groups": ["dq groups orders", "dq groups orders --json | jq '.groups[] | {group, lag}'"]
+        case "trim": ["dq trim orders --max-len 100000", "dq trim orders --max-age 7d --json", "dq trim orders --retain acked"]
         case "kv": ["dq kv set config mode fast", "dq kv get config mode"]
         case "kv set": ["dq kv set config mode fast", "echo '{\"retries\": 3}' | dq kv set config settings -",
                         "dq kv set locks leader \"$HOSTNAME\" --if-absent || echo taken"]

@@ -245,6 +245,6 @@ enum QuickPath {
 
         static func duration(_ text: String) -> Duration? { try? Parse.duration(text) }
 
-        static func receipt(_ text: String) -> Receipt? { try? Parse.receipt(text) }
+        static func receipt(_ text: String) -> SettleReceipt? { try? Parse.receipt(text) }
     }
 }

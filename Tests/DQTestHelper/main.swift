@@ -28,6 +28,10 @@
 //       random put / batch put / get / lease + ack or nack / peek / len on queues
 //       mix-0…mix-3 for SECONDS;
 //       prints "ops N errors N" and each error; exits 0 even if there were errors
+//   dq-test-helper stream-subscribe DB STREAM GROUP
+//       leases the group's entries one at a time (released if this process dies),
+//       writes each entry's sequence number on a line of standard output, then acks it
+//       with the next receive; runs until killed
 //   dq-test-helper work-many DB QUEUE CONCURRENCY COUNT
 //       runs queue.work(concurrency: CONCURRENCY), adding 1 to the counter "handled" per
 //       message, until that counter (shared with other processes) reaches COUNT; then
@@ -62,6 +66,14 @@ struct TestHelper {
             }
             FileHandle.standardOutput.write(Data("\(leased.message.id)\n".utf8))
             while true { sleep(60) }
+        case ("stream-subscribe", 5):
+            let group = try Store.open(arguments[2]).stream(arguments[3]).group(arguments[4], from: .first)
+            var done: [StreamReceipt] = []
+            while true {
+                let leased = try group.receive(lease: .seconds(60), timeout: .seconds(1), maxAttempts: 1_000, acking: done)
+                done = leased.map(\.receipt)
+                for entry in leased { FileHandle.standardOutput.write(Data("\(entry.entry.sequence)\n".utf8)) }
+            }
         case ("put-error", 4):
             do throws(DQError) {
                 try Store.open(arguments[2]).queue(arguments[3]).put("x")

@@ -26,10 +26,11 @@ struct BenchCommandTests {
         let shell = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/sqlite3") }
         let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W3L", "W4", "floor-W5", "floor-W5-sqlite", "W5", "W5C", "W6", "W7",
-                        "W8", "Q1-W1-one", "Q1-W1", "Q1-W8-one", "Q1-W8"]
+                        "W8", "Q1-W1-one", "Q1-W1", "Q1-W8-one", "Q1-W8", "floor-S1", "S1", "S2-W6", "S2-g1", "S2-g2", "S2-g3",
+                        "S2-g4", "S2"]
             + (shell ? ["floor-W8", "floor-W8-kept"] : [])
         #expect(Set(seen.keys) == Set(expected))
-        for name in ["W1", "W2", "W3", "W5", "W5C", "Q1-W1", "Q1-W8"] + (shell ? ["W8"] : []) {
+        for name in ["W1", "W2", "W3", "W5", "W5C", "Q1-W1", "Q1-W8", "S1", "S2"] + (shell ? ["W8"] : []) {
             #expect(seen[name]?["floor"] is Double, "\(name) has its floor")
             #expect(seen[name]?["ratio"] is Double, "\(name) has its ratio")
         }
@@ -37,7 +38,7 @@ struct BenchCommandTests {
             #expect(seen[name]?["unit"] as? String == "ms", "\(name)")
             for field in ["p50", "p99"] { #expect(seen[name]?[field] is Double, "\(name).\(field)") }
         }
-        for name in ["W5", "W5C", "W6", "floor-W5", "floor-W5-sqlite"] {
+        for name in ["W5", "W5C", "W6", "floor-W5", "floor-W5-sqlite", "S2", "S2-g1"] {
             for field in ["p50", "p99", "p999"] { #expect(seen[name]?[field] is Double, "\(name).\(field)") }
         }
         // The bench cleans up after itself.
@@ -63,10 +64,10 @@ struct BenchCommandTests {
         #expect(names == ["C4", "K1", "E1"])
     }
 
-    @Test("--db postgres://: W1, W3, W5, W5C and W7 with their floors", .enabled(if: PostgresTestServer.address != nil))
+    @Test("--db postgres://: W1, W3, W5, W5C, W7, S1 and S2 with their floors", .enabled(if: PostgresTestServer.address != nil))
     func postgres() throws {
         let db = try PostgresTestServer.freshDatabase()
-        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5,W5C,W7"], timeout: .seconds(300))
+        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5,W5C,W7,S1,S2"], timeout: .seconds(300))
         #expect(result.status == 0, "stderr: \(result.stderrText)")
         var seen: [String: [String: Any]] = [:]
         for line in result.stdoutText.split(separator: "\n") {
@@ -74,8 +75,9 @@ struct BenchCommandTests {
             seen[try #require(object["workload"] as? String)] = object
             #expect((object["value"] as? Double).map { $0 > 0 } == true, "\(line)")
         }
-        #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5", "W5C", "floor-W7", "W7"])
-        for name in ["W1", "W3", "W5", "W5C", "W7"] {
+        #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5", "W5C", "floor-W7", "W7", "floor-S1", "S1",
+                                   "S2-W6", "S2-g1", "S2-g2", "S2-g3", "S2-g4", "S2"])
+        for name in ["W1", "W3", "W5", "W5C", "W7", "S1", "S2"] {
             #expect((seen[name]?["floor"] as? Double).map { $0 > 0 } == true, "\(name) has its floor")
             #expect((seen[name]?["ratio"] as? Double).map { $0 > 0 } == true, "\(name) has its ratio")
         }

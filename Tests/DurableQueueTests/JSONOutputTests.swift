@@ -29,6 +29,11 @@ struct JSONOutputTests {
         "torture": #"dq torture --seconds 1 --json"#,
         "show": #"dq show jobs "$(dq peek jobs --json | jq -r .id)" --json"#,
         "schedule list": #"dq schedule list --json"#,
+        "publish": #"dq publish orders a b --json"#,
+        "subscribe": #"dq subscribe orders --group billing -n 2 --no-wait --json"#,
+        "read": #"dq read orders --json"#,
+        "groups": #"dq groups orders --json"#,
+        "trim": #"dq trim orders --max-len 2 --json"#,
     ]
 
     @Test("every command with a --json option is covered here")

@@ -58,4 +58,24 @@ extension ReadmeContext {
         for try await paused in try store.event("paused").values() { print(paused) }
     }
 
+    static func snippet4() async throws {
+        let orders = try store.stream("orders")
+        try orders.publish("order 17 paid")                               // every group gets it
+        try orders.publish(contentsOf: [OutgoingEntry("order 18 paid", key: "order-18")],
+                           trim: StreamTrim(maxLength: 100_000))          // trims the log as it goes
+
+        // billing's service: leases each entry, acks it with the next receive
+        let billing = try orders.group("billing")                         // made at first use (from: .last)
+        var done: [StreamReceipt] = []
+        while let leased = try await billing.receive(lease: .seconds(30), acking: done).first {
+            print(leased.entry.sequence, leased.entry.text ?? "")
+            done = [leased.receipt]
+        }
+
+        // mail's service, as an AsyncSequence; a group made later can start at .first
+        for try await leased in try orders.group("mail", from: .first).subscription(lease: .seconds(30)) {
+            try orders.ack(leased.receipt)                                // the receipt names its group
+        }
+    }
+
 }

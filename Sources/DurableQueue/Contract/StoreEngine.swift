@@ -128,6 +128,43 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// and how long until the next tick.
     func fireDueSchedules() throws(DQError) -> ScheduleFiring
 
+    // MARK: Streams
+
+    /// Appends `entries` to `stream` in one transaction, numbering them after its last
+    /// sequence (1 for its first), and puts a copy of each (`EntryEnvelope`) on the queue
+    /// of every group of the stream, waking their subscribers; then drops what `trim`
+    /// says from the log. An entry whose key an entry published within `dedupWindow`
+    /// holds adds nothing and reports that entry's sequence.
+    func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
+                 trim: StreamTrim?) throws(DQError) -> [PublishResult]
+
+    /// The group `group` of `stream`, whose copies go to `queue`; created if absent, in
+    /// the transaction that copies the log's entries from `start` on to `queue`, so that
+    /// the group gets each entry once whatever is published meanwhile.
+    func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord
+
+    /// Up to `limit` entries of `stream`'s log from `sequence` on, oldest first.
+    func streamEntries(_ stream: String, from sequence: Int64, limit: Int) throws(DQError) -> [StreamEntry]
+
+    /// `stream`'s last sequence, its log's extent and its groups by name; `nil` if it
+    /// has neither entries nor groups and never had.
+    func streamRecord(_ stream: String) throws(DQError) -> StreamRecord?
+
+    /// Every stream that has a record, by name.
+    func streamNames() throws(DQError) -> [String]
+
+    /// Deletes entries from `stream`'s log: those beyond the newest `maxLength`, those
+    /// older than `maxAge`, and those up to `through`; returns how many.
+    func trim(_ stream: String, _ trim: StreamTrim) throws(DQError) -> Int
+
+    /// Deletes the group's record, so that publishing copies nothing more to it; returns
+    /// whether it existed. Its queue is the caller's to drop.
+    func removeGroup(_ group: String, on stream: String) throws(DQError) -> Bool
+
+    /// Deletes `stream`'s log, groups and record; returns how many entries went. The
+    /// groups' queues are the caller's to drop.
+    func removeStream(_ stream: String) throws(DQError) -> Int
+
     // MARK: Queue administration
 
     /// Deletes everything `queue` holds — ready, delayed and leased messages, dead

@@ -131,6 +131,32 @@ enum Schema {
             ) STRICT, WITHOUT ROWID;
             ALTER TABLE dedup ADD COLUMN until_started INTEGER NOT NULL DEFAULT 0;
             """)),
+        // Streams: each stream's number and name, the log (one rowid table for every
+        // stream, each stream in a range of rowids: id << 36 | seq, so an append is a seek to
+        // its range's end and an insert into one b-tree), and the consumer groups with the
+        // hidden queue each group's copies go to.
+        Migration(version: 6, steps: .sql("""
+            CREATE TABLE streams (
+                name     TEXT    NOT NULL PRIMARY KEY,
+                id       INTEGER NOT NULL UNIQUE,
+                last_seq INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            CREATE TABLE stream_entries (
+                entry        INTEGER PRIMARY KEY,
+                published_at INTEGER NOT NULL,
+                dedup_key    TEXT,
+                body         BLOB    NOT NULL
+            ) STRICT;
+            CREATE INDEX stream_keys ON stream_entries (dedup_key, entry) WHERE dedup_key IS NOT NULL;
+            CREATE TABLE stream_groups (
+                stream     TEXT    NOT NULL,
+                grp        TEXT    NOT NULL,
+                queue      TEXT    NOT NULL,
+                start_seq  INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (stream, grp)
+            ) STRICT, WITHOUT ROWID;
+            """)),
     ]
 
     static var currentVersion: Int64 { migrations.last?.version ?? 0 }

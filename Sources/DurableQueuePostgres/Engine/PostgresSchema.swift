@@ -12,7 +12,7 @@ enum PostgresSchema {
 
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
-    static let steps = [creation, takeSaysDrained, replies, schedules]
+    static let steps = [creation, takeSaysDrained, replies, schedules, streams]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -821,6 +821,149 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 4 WHERE name = 'schema_version';
+    """#
+
+    /// Version 5: streams. `dq.streams` keeps each stream's last sequence, whose row lock
+    /// makes publishes and group creations of one stream take turns until commit;
+    /// `dq.stream_entries` is the log; `dq.stream_groups` the groups, each with the
+    /// hidden queue its copies go to (a 16-byte header, sequence and publish time in µs,
+    /// before the body).
+    private static let streams = #"""
+    CREATE TABLE dq.streams (name text PRIMARY KEY, last_seq bigint NOT NULL);
+    CREATE TABLE dq.stream_entries (
+        stream       text        NOT NULL,
+        seq          bigint      NOT NULL,
+        published_at timestamptz NOT NULL,
+        dedup_key    text,
+        body         bytea       NOT NULL,
+        PRIMARY KEY (stream, seq)
+    );
+    CREATE INDEX stream_keys ON dq.stream_entries (stream, dedup_key) WHERE dedup_key IS NOT NULL;
+    CREATE TABLE dq.stream_groups (
+        stream     text        NOT NULL,
+        grp        text        NOT NULL,
+        queue      text        NOT NULL,
+        start_seq  bigint      NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (stream, grp)
+    );
+
+    -- A group's copy of an entry: the header, then the body.
+    CREATE FUNCTION dq.stream_copy(p_seq bigint, p_published_at timestamptz, p_body bytea) RETURNS bytea
+    LANGUAGE sql IMMUTABLE AS $$
+        SELECT int8send(p_seq) || int8send((extract(epoch FROM p_published_at) * 1000000)::bigint) || p_body
+    $$;
+
+    -- Deletes the prefix of a stream's log that a trim drops (beyond the newest
+    -- p_max_len, older than p_max_age µs, up to p_through); returns how many went.
+    CREATE FUNCTION dq.trim_stream(p_stream text, p_last bigint, p_max_len bigint, p_max_age bigint, p_through bigint)
+    RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE
+        v_cut bigint := coalesce(p_through, 0);
+        v_young bigint;
+        n bigint;
+    BEGIN
+        IF p_max_len IS NOT NULL THEN v_cut := greatest(v_cut, p_last - p_max_len); END IF;
+        IF p_max_age IS NOT NULL THEN
+            SELECT e.seq INTO v_young FROM dq.stream_entries e
+            WHERE e.stream = p_stream AND e.published_at >= now() - p_max_age * interval '1 microsecond' ORDER BY e.seq LIMIT 1;
+            v_cut := greatest(v_cut, coalesce(v_young - 1, p_last));
+        END IF;
+        IF v_cut <= 0 THEN RETURN 0; END IF;
+        DELETE FROM dq.stream_entries e WHERE e.stream = p_stream AND e.seq <= v_cut;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
+    END $$;
+
+    -- Publishes a batch: numbers the new entries after the stream's last sequence
+    -- (holding its row until commit), appends them, puts a copy of each on every group's
+    -- queue, then trims. A key held by an entry published within p_window µs adds nothing.
+    CREATE FUNCTION dq.publish(p_stream text, p_bodies bytea[], p_keys text[], p_window bigint,
+                               p_max_len bigint, p_max_age bigint)
+    RETURNS TABLE (r_seq bigint, r_duplicate boolean) LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer := coalesce(cardinality(p_bodies), 0);
+        v_last bigint;
+        v_first bigint;
+        v_held bigint;
+        v_copies bytea[];
+        v_zeros bigint[];
+        v_blank text[];
+        g record;
+    BEGIN
+        INSERT INTO dq.streams AS s (name, last_seq) VALUES (p_stream, 0)
+        ON CONFLICT (name) DO UPDATE SET last_seq = s.last_seq RETURNING s.last_seq INTO v_last;
+        v_first := v_last + 1;
+        IF NOT EXISTS (SELECT 1 FROM unnest(p_keys) k WHERE k <> '') THEN
+            INSERT INTO dq.stream_entries (stream, seq, published_at, body)
+            SELECT p_stream, v_last + i, now(), p_bodies[i] FROM generate_series(1, n) AS i;
+            RETURN QUERY SELECT v_last + i, false FROM generate_series(1, n) AS i;
+            v_last := v_last + n;
+        ELSE
+            FOR i IN 1 .. n LOOP
+                v_held := NULL;
+                IF p_keys[i] <> '' THEN
+                    SELECT e.seq INTO v_held FROM dq.stream_entries e
+                    WHERE e.stream = p_stream AND e.dedup_key = p_keys[i]
+                      AND e.published_at >= now() - p_window * interval '1 microsecond'
+                    ORDER BY e.seq DESC LIMIT 1;
+                END IF;
+                IF v_held IS NOT NULL THEN
+                    r_seq := v_held; r_duplicate := true; RETURN NEXT;
+                ELSE
+                    v_last := v_last + 1;
+                    INSERT INTO dq.stream_entries (stream, seq, published_at, dedup_key, body)
+                    VALUES (p_stream, v_last, now(), nullif(p_keys[i], ''), p_bodies[i]);
+                    r_seq := v_last; r_duplicate := false; RETURN NEXT;
+                END IF;
+            END LOOP;
+        END IF;
+        IF v_last >= v_first THEN
+            UPDATE dq.streams SET last_seq = v_last WHERE name = p_stream;
+            FOR g IN SELECT sg.queue FROM dq.stream_groups sg WHERE sg.stream = p_stream LOOP
+                IF v_copies IS NULL THEN
+                    v_copies := ARRAY(SELECT dq.stream_copy(e.seq, e.published_at, e.body) FROM dq.stream_entries e
+                                      WHERE e.stream = p_stream AND e.seq >= v_first ORDER BY e.seq);
+                    v_zeros := array_fill(0::bigint, ARRAY[cardinality(v_copies)]);
+                    v_blank := array_fill(''::text, ARRAY[cardinality(v_copies)]);
+                END IF;
+                PERFORM 1 FROM dq.put(g.queue, v_copies, v_zeros, v_zeros, v_blank, true, NULL, NULL);
+            END LOOP;
+        END IF;
+        IF p_max_len IS NOT NULL OR p_max_age IS NOT NULL THEN
+            PERFORM dq.trim_stream(p_stream, v_last, p_max_len, p_max_age, NULL);
+        END IF;
+    END $$;
+
+    -- The group p_group of p_stream, made if absent (starting at p_start, NULL: after the
+    -- last entry) in the transaction that copies the log from there to its queue, holding
+    -- the stream's row so that no publish lands in between.
+    CREATE FUNCTION dq.open_group(p_stream text, p_group text, p_queue text, p_start bigint)
+    RETURNS TABLE (r_start bigint, r_created_at timestamptz) LANGUAGE plpgsql AS $$
+    DECLARE
+        v_last bigint;
+        v_start bigint;
+        v_copies bytea[];
+        v_zeros bigint[];
+        v_blank text[];
+    BEGIN
+        INSERT INTO dq.streams AS s (name, last_seq) VALUES (p_stream, 0)
+        ON CONFLICT (name) DO UPDATE SET last_seq = s.last_seq RETURNING s.last_seq INTO v_last;
+        RETURN QUERY SELECT g.start_seq, g.created_at FROM dq.stream_groups g WHERE g.stream = p_stream AND g.grp = p_group;
+        IF FOUND THEN RETURN; END IF;
+        v_start := coalesce(p_start, v_last + 1);
+        INSERT INTO dq.stream_groups (stream, grp, queue, start_seq) VALUES (p_stream, p_group, p_queue, v_start);
+        v_copies := ARRAY(SELECT dq.stream_copy(e.seq, e.published_at, e.body) FROM dq.stream_entries e
+                          WHERE e.stream = p_stream AND e.seq >= v_start ORDER BY e.seq);
+        IF cardinality(v_copies) > 0 THEN
+            v_zeros := array_fill(0::bigint, ARRAY[cardinality(v_copies)]);
+            v_blank := array_fill(''::text, ARRAY[cardinality(v_copies)]);
+            PERFORM 1 FROM dq.put(p_queue, v_copies, v_zeros, v_zeros, v_blank, true, NULL, NULL);
+        END IF;
+        RETURN QUERY SELECT v_start, now();
+    END $$;
+
+    UPDATE dq.meta SET value = 5 WHERE name = 'schema_version';
     """#
 }
 

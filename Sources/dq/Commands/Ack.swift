@@ -10,8 +10,8 @@ extension DQ {
 
         @OptionGroup var location: Location<Queue>
 
-        @Argument(help: "Receipts from dq get --lease --json.", transform: Parse.receipt)
-        var receipts: [Receipt]
+        @Argument(help: "Receipts from dq get --lease --json (or dq subscribe --lease --json, with QUEUE the stream).", transform: Parse.receipt)
+        var receipts: [SettleReceipt]
 
         var request: AckRequest { AckRequest(store: location.store, queue: location.name, receipts: receipts) }
     }
@@ -21,22 +21,22 @@ extension DQ {
 struct AckRequest: CommandRequest {
     var store: StoreChoice
     var queue: String
-    var receipts: [Receipt]
+    var receipts: [SettleReceipt]
 
     func validate() throws {
         if receipts.isEmpty { throw ValidationError("give at least one receipt") }
     }
 
     func run() throws {
-        let queue = try store.open().queue(self.queue)
+        let store = try store.open()
         // A receipt that cannot be acked does not stop the others: their messages were
         // handled, and left unacked they would be delivered again. A receipt named twice
         // is acked once.
-        var seen = Set<Receipt>()
+        var seen = Set<SettleReceipt>()
         var failed: [DQError] = []
         for receipt in receipts where seen.insert(receipt).inserted {
             do {
-                try queue.ack(receipt)
+                try receipt.ack(in: store, queue)
             } catch {
                 guard error.kind == .staleReceipt || error.kind == .invalidArgument else { throw error }
                 failed.append(error)

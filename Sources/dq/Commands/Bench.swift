@@ -41,7 +41,10 @@ extension DQ {
                 queues cost nothing). Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at \
                 once, latency of each put (compare with --writer-lock). K1: one process sets a dict \
                 key 200 times a second, another waits for each change; latency from set to wake. \
-                E1: the same for an event (set, wake, clear, 1,000 rounds).
+                E1: the same for an event (set, wake, clear, 1,000 rounds). S1 publishes 20,000 \
+                stream entries one per transaction, against W1's floor; S2 publishes 2,000 \
+                entries a second for 5 s to 4 groups with one blocked subscriber each, \
+                end-to-end latency per group and over all, against W6 run just before (S2-W6).
                 """))
 
         @Option(name: .long, help: ArgumentHelp(

@@ -11,7 +11,7 @@ extension DQ {
         @OptionGroup var location: Location<Queue>
 
         @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
-        var receipt: Receipt
+        var receipt: SettleReceipt
 
         @Argument(help: ArgumentHelp("How long from now the lease should last (30s, 5m).", valueName: "duration"),
                   transform: Parse.duration)
@@ -27,7 +27,7 @@ extension DQ {
 struct ExtendRequest: CommandRequest {
     var store: StoreChoice
     var queue: String
-    var receipt: Receipt
+    var receipt: SettleReceipt
     var duration: Duration
 
     func validate() throws {
@@ -35,6 +35,6 @@ struct ExtendRequest: CommandRequest {
     }
 
     func run() throws {
-        try store.open().queue(queue).extend(receipt, by: duration)
+        try receipt.extend(in: store.open(), queue, by: duration)
     }
 }

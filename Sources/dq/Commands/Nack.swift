@@ -14,7 +14,7 @@ extension DQ {
         @OptionGroup var location: Location<Queue>
 
         @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
-        var receipt: Receipt
+        var receipt: SettleReceipt
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Deliver again no sooner than this.", valueName: "duration"), transform: Parse.duration)
         var delay: Duration = .zero
@@ -32,7 +32,7 @@ extension DQ {
 struct NackRequest: CommandRequest {
     var store: StoreChoice
     var queue: String
-    var receipt: Receipt
+    var receipt: SettleReceipt
     var delay: Duration = .zero
     var maxAttempts = Queue.defaultMaxAttempts
 
@@ -41,6 +41,6 @@ struct NackRequest: CommandRequest {
     }
 
     func run() throws {
-        try store.open().queue(queue).nack(receipt, delay: delay, maxAttempts: maxAttempts)
+        try receipt.nack(in: store.open(), queue, delay: delay, maxAttempts: maxAttempts)
     }
 }

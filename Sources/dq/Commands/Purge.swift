@@ -16,8 +16,22 @@ extension DQ {
         @Flag(name: .long, help: "Delete the dead letters instead.")
         var dead = false
 
+        @Option(name: .long, help: ArgumentHelp("The first argument is a stream: purge this consumer group's entries (or, with --dead, its dead letters).", valueName: "group"))
+        var group: String?
+
+        func validate() throws {
+            if let group { try Parse.name(group, what: "group name") }
+        }
+
         var request: CallRequest<Queue> {
-            location.target.reporting("purged", json: json) { [dead] in dead ? try $0.purgeDead() : try $0.purge() }
+            if let group {
+                let stream = location.name
+                return location.target.reporting("purged", json: json) { [dead] queue in
+                    let group = try queue.store.stream(stream).existingGroup(group)
+                    return dead ? try group.purgeDead() : try group.purge()
+                }
+            }
+            return location.target.reporting("purged", json: json) { [dead] in dead ? try $0.purgeDead() : try $0.purge() }
         }
     }
 }

@@ -22,8 +22,25 @@ extension DQ {
         @Flag(name: .long, help: "Print {\"retried\":N}.")
         var json = false
 
+        @Option(name: .long, help: ArgumentHelp("The first argument is a stream: put this consumer group's dead letters back (all of them).", valueName: "group"))
+        var group: String?
+
+        func validate() throws {
+            if let group {
+                try Parse.name(group, what: "group name")
+                if !ids.isEmpty { throw ValidationError("--group puts every dead letter of the group back; give no ids") }
+            }
+        }
+
         var request: CallRequest<Queue> {
             let ids = ids
+            if let group {
+                let stream = location.name
+                return location.target.request { [json] queue in
+                    let retried = try queue.store.stream(stream).existingGroup(group).retryDead()
+                    if json { try Output.standardOutput.writeJSONLine(["retried": retried]) }
+                }
+            }
             guard !ids.isEmpty else { return location.target.reporting("retried", json: json) { try $0.retryDead() } }
             return location.target.request { [json] queue in
                 let retried = try queue.retryDead(ids: ids)

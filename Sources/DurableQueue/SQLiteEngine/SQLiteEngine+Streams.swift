@@ -1,0 +1,341 @@
+import FoundationEssentials
+
+/// Streams on SQLite: `streams` numbers each stream, `stream_entries` holds every
+/// stream's log in one rowid table (entry `id << 36 | seq`: a stream's entries are a
+/// range of rowids, so an append is one insert at its range's end), `stream_groups` the
+/// groups. A publish numbers its entries, appends them and copies each to every group's
+/// hidden queue (`MessageTable.Inserter`), in one write transaction; write transactions
+/// take turns, so a group made meanwhile (which copies the log in its own) gets every
+/// entry exactly once.
+extension SQLiteEngine {
+    func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
+                 trim: StreamTrim?) throws(DQError) -> [PublishResult] {
+        try refuseIfReadOnly("write")
+        doorbells.prepareToRing()
+        var rings: [(queue: String, early: Doorbells.EarlyRing)] = []
+        var added = 0
+        let results = try write { connection -> [PublishResult] in
+            rings = []
+            let now = Timestamp.now()
+            let log = try StreamLog.made(stream, connection)
+            var last = log.last
+            var results: [PublishResult] = []
+            var copies: [(sequence: Int64, body: Data)] = []
+            let insert = try connection.cachedStatement(StreamSQL.insertEntry)
+            for entry in entries {
+                if let key = entry.key, let held = try log.sequence(holding: key, since: now - Timestamp.microseconds(dedupWindow)) {
+                    results.append(PublishResult(sequence: held, duplicate: true))
+                    continue
+                }
+                last += 1
+                try insert.bind(try log.entry(last), at: 1)
+                try insert.bind(now, at: 2)
+                try insert.bind(entry.key, at: 3)
+                try insert.bind(entry.body, at: 4)
+                try insert.run()
+                insert.reset()
+                copies.append((last, entry.body))
+                results.append(PublishResult(sequence: last, duplicate: false))
+            }
+            added = copies.count
+            if !copies.isEmpty && log.hasGroups {
+                for group in try Self.groups(of: stream, connection) {
+                    var inserter = MessageTable.Inserter(connection, queue: group.queue, now: now)
+                    for copy in copies {
+                        _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: copy.sequence, publishedAt: now,
+                                                                                   body: copy.body)))
+                    }
+                    try inserter.finish()
+                    // As a put does: a lone waiter wakes while the commit is written.
+                    rings.append((group.queue, options.durability == .normal ? doorbells.ringBeforeCommit(group.queue) : .none))
+                }
+            }
+            if let trim { _ = try log.trim(trim, last: last, now: now) }
+            return results
+        }
+        for ring in rings {
+            doorbells.ringAfterCommit(ring.queue, early: ring.early)
+            traffic.added(added, to: ring.queue)
+        }
+        return results
+    }
+
+    func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord {
+        if let found = try read({ try Self.group(group, of: stream, $0) }) { return found }
+        try refuseIfReadOnly("write")
+        doorbells.prepareToRing()
+        var copied = 0
+        let record = try write { connection -> StreamGroupRecord in
+            copied = 0
+            if let found = try Self.group(group, of: stream, connection) { return found }
+            let now = Timestamp.now()
+            let log = try StreamLog.made(stream, connection)
+            let first: Int64 = switch start {
+            case .first: 1
+            case .last: log.last + 1
+            case .sequence(let sequence): sequence
+            }
+            let make = try connection.cachedStatement(StreamSQL.makeGroup)
+            defer { make.reset() }
+            try make.bind(stream, at: 1)
+            try make.bind(group, at: 2)
+            try make.bind(queue, at: 3)
+            try make.bind(first, at: 4)
+            try make.bind(now, at: 5)
+            try make.run()
+            var inserter = MessageTable.Inserter(connection, queue: queue, now: now)
+            try log.entries(from: first, limit: Int64.max) { sequence, publishedAt, body in
+                _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: sequence, publishedAt: publishedAt, body: body)))
+                copied += 1
+            }
+            try inserter.finish()
+            return StreamGroupRecord(name: group, queue: queue, startSequence: first, createdAt: now)
+        }
+        if copied > 0 {
+            doorbells.ringAfterCommit(queue, early: .none)
+            traffic.added(copied, to: queue)
+        }
+        return record
+    }
+
+    func streamEntries(_ stream: String, from sequence: Int64, limit: Int) throws(DQError) -> [StreamEntry] {
+        try read { connection in
+            guard let log = try StreamLog.open(stream, connection, creating: false) else { return [] }
+            var entries: [StreamEntry] = []
+            try log.entries(from: sequence, limit: Int64(limit)) { sequence, publishedAt, body in
+                entries.append(StreamEntry(stream: stream, sequence: sequence, publishedAt: Timestamp.date(publishedAt),
+                                           body: body, attempt: 0))
+            }
+            return entries
+        }
+    }
+
+    func streamRecord(_ stream: String) throws(DQError) -> StreamRecord? {
+        try read { connection -> StreamRecord? in
+            guard let log = try StreamLog.open(stream, connection, creating: false) else { return nil }
+            let oldest = try log.firstSequence()
+            return StreamRecord(lastSequence: log.last, firstSequence: oldest, length: oldest.map { Int(log.last - $0 + 1) } ?? 0,
+                                groups: try Self.groups(of: stream, connection))
+        }
+    }
+
+    func streamNames() throws(DQError) -> [String] {
+        try read { connection in
+            let names = try connection.cachedStatement(StreamSQL.names)
+            defer { names.reset() }
+            var found: [String] = []
+            while try names.step() { found.append(names.string(at: 0) ?? "") }
+            return found
+        }
+    }
+
+    func trim(_ stream: String, _ trim: StreamTrim) throws(DQError) -> Int {
+        try refuseIfReadOnly("write")
+        return try write { connection -> Int in
+            guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
+            return try log.trim(trim, last: log.last, now: Timestamp.now())
+        }
+    }
+
+    func removeGroup(_ group: String, on stream: String) throws(DQError) -> Bool {
+        try refuseIfReadOnly("write")
+        return try write { connection -> Bool in
+            let remove = try connection.cachedStatement(StreamSQL.removeGroup)
+            defer { remove.reset() }
+            try remove.bind(stream, at: 1)
+            try remove.bind(group, at: 2)
+            try remove.run()
+            return connection.changes == 1
+        }
+    }
+
+    func removeStream(_ stream: String) throws(DQError) -> Int {
+        try refuseIfReadOnly("write")
+        return try write { connection -> Int in
+            guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
+            let removed = try log.delete(through: StreamLog.maxSequence)
+            for (sql, value) in [(StreamSQL.removeGroups, stream), (StreamSQL.removeStream, stream)] {
+                let remove = try connection.cachedStatement(sql)
+                defer { remove.reset() }
+                try remove.bind(value, at: 1)
+                try remove.run()
+            }
+            return removed
+        }
+    }
+
+    // MARK: Groups
+
+    private static func groups(of stream: String, _ connection: Connection) throws -> [StreamGroupRecord] {
+        let list = try connection.cachedStatement(StreamSQL.groups)
+        defer { list.reset() }
+        try list.bind(stream, at: 1)
+        var groups: [StreamGroupRecord] = []
+        while try list.step() { groups.append(group(list)) }
+        return groups
+    }
+
+    private static func group(_ name: String, of stream: String, _ connection: Connection) throws -> StreamGroupRecord? {
+        let find = try connection.cachedStatement(StreamSQL.group)
+        defer { find.reset() }
+        try find.bind(stream, at: 1)
+        try find.bind(name, at: 2)
+        return try find.step() ? group(find) : nil
+    }
+
+    private static func group(_ row: Statement) -> StreamGroupRecord {
+        StreamGroupRecord(name: row.string(at: 0) ?? "", queue: row.string(at: 1) ?? "", startSequence: row.int64(at: 2),
+                          createdAt: row.int64(at: 3))
+    }
+}
+
+/// One stream's log within a transaction: its range of rows in `stream_entries` and its
+/// last sequence (the newest entry's, or the one `streams` recorded when trimming
+/// emptied the log).
+private struct StreamLog {
+    let connection: Connection
+    let id: Int64
+    let last: Int64
+    /// Whether the stream had groups when the log was opened (in the same transaction).
+    let hasGroups: Bool
+
+    /// Sequences are the low 36 bits of an entry's rowid; stream numbers the bits above.
+    static let sequenceBits: Int64 = 36
+    static let maxSequence: Int64 = (1 << sequenceBits) - 1
+    var low: Int64 { id << Self.sequenceBits }
+    var high: Int64 { low | Self.maxSequence }
+
+    /// The log of `stream`; `nil` if the stream has no row and `creating` is false.
+    static func open(_ stream: String, _ connection: Connection, creating: Bool) throws -> StreamLog? {
+        let find = try connection.cachedStatement(StreamSQL.find)
+        defer { find.reset() }
+        try find.bind(stream, at: 1)
+        var id: Int64
+        var recorded: Int64
+        if try find.step() {
+            id = find.int64(at: 0)
+            recorded = find.int64(at: 1)
+            if !find.isNull(at: 2) { recorded = max(recorded, find.int64(at: 2) & maxSequence) }
+            return StreamLog(connection: connection, id: id, last: recorded, hasGroups: find.int64(at: 3) != 0)
+        } else {
+            guard creating else { return nil }
+            let make = try connection.cachedStatement(StreamSQL.make)
+            defer { make.reset() }
+            try make.bind(stream, at: 1)
+            guard try make.step() else { throw DQError(.internalError, "making stream \(stream) returned nothing") }
+            id = make.int64(at: 0)
+            recorded = 0
+            guard id < 1 << (63 - sequenceBits) else { throw DQError(.invalidArgument, "too many streams in this store") }
+            return StreamLog(connection: connection, id: id, last: recorded, hasGroups: false)
+        }
+    }
+
+    /// The log of `stream`, its row made if absent.
+    static func made(_ stream: String, _ connection: Connection) throws -> StreamLog {
+        guard let log: StreamLog = try open(stream, connection, creating: true) else {
+            throw DQError(.internalError, "stream \(stream) has no row")
+        }
+        return log
+    }
+
+    /// The rowid of entry `sequence`.
+    func entry(_ sequence: Int64) throws -> Int64 {
+        guard sequence <= Self.maxSequence else { throw DQError(.invalidArgument, "the stream has used every sequence number") }
+        return low | sequence
+    }
+
+    func sequence(holding key: String, since: Int64) throws -> Int64? {
+        let find = try connection.cachedStatement(StreamSQL.keyHolder)
+        defer { find.reset() }
+        try find.bind(key, at: 1)
+        try find.bind(low, at: 2)
+        try find.bind(high, at: 3)
+        try find.bind(since, at: 4)
+        return try find.step() ? find.int64(at: 0) & Self.maxSequence : nil
+    }
+
+    func firstSequence() throws -> Int64? {
+        let first = try connection.cachedStatement(StreamSQL.oldest)
+        defer { first.reset() }
+        try first.bind(low, at: 1)
+        try first.bind(high, at: 2)
+        return try first.step() ? first.int64(at: 0) & Self.maxSequence : nil
+    }
+
+    /// Calls `body` with up to `limit` entries from `sequence` on, oldest first.
+    func entries(from sequence: Int64, limit: Int64, _ body: (Int64, Int64, Data) throws -> Void) throws {
+        let list = try connection.cachedStatement(StreamSQL.entriesFrom)
+        defer { list.reset() }
+        try list.bind(low | min(max(sequence, 0), Self.maxSequence), at: 1)
+        try list.bind(high, at: 2)
+        try list.bind(limit, at: 3)
+        while try list.step() { try body(list.int64(at: 0) & Self.maxSequence, list.int64(at: 1), list.data(at: 2)) }
+    }
+
+    /// Deletes the prefix of the log that `trim` drops; returns how many entries went.
+    func trim(_ trim: StreamTrim, last: Int64, now: Int64) throws -> Int {
+        var cut: Int64 = 0
+        if let maxLength = trim.maxLength { cut = max(cut, last - Int64(maxLength)) }
+        if let through = trim.through { cut = max(cut, through) }
+        if let maxAge = trim.maxAge {
+            let young = try connection.cachedStatement(StreamSQL.firstSince)
+            defer { young.reset() }
+            try young.bind(low, at: 1)
+            try young.bind(high, at: 2)
+            try young.bind(now - Timestamp.microseconds(maxAge), at: 3)
+            cut = max(cut, try young.step() ? (young.int64(at: 0) & Self.maxSequence) - 1 : last)
+        }
+        guard cut > 0 else { return 0 }
+        if cut >= last {
+            // The log empties: `streams` keeps the last sequence, so numbers go on from it.
+            let save = try connection.cachedStatement(StreamSQL.saveLast)
+            defer { save.reset() }
+            try save.bind(id, at: 1)
+            try save.bind(last, at: 2)
+            try save.run()
+        }
+        return try delete(through: min(cut, Self.maxSequence))
+    }
+
+    /// Deletes entries up to `sequence`; returns how many.
+    func delete(through sequence: Int64) throws -> Int {
+        let remove = try connection.cachedStatement(StreamSQL.removeThrough)
+        defer { remove.reset() }
+        try remove.bind(low, at: 1)
+        try remove.bind(low | sequence, at: 2)
+        try remove.run()
+        return connection.changes
+    }
+}
+
+private enum StreamSQL {
+    /// The stream's number, recorded last sequence, newest entry, and whether it has groups:
+    /// all a publish reads, in one statement.
+    static let find = """
+        SELECT s.id, s.last_seq,
+               (SELECT e.entry FROM stream_entries e WHERE e.entry BETWEEN s.id << 36 AND (s.id << 36) | 68719476735
+                ORDER BY e.entry DESC LIMIT 1),
+               EXISTS (SELECT 1 FROM stream_groups g WHERE g.stream = s.name)
+        FROM streams s WHERE s.name = ?1
+        """
+    static let make = "INSERT INTO streams (name, id, last_seq) SELECT ?1, coalesce(max(id), 0) + 1, 0 FROM streams RETURNING id"
+    static let saveLast = "UPDATE streams SET last_seq = ?2 WHERE id = ?1"
+    static let oldest = "SELECT entry FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 ORDER BY entry LIMIT 1"
+    static let insertEntry = "INSERT INTO stream_entries (entry, published_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)"
+    static let keyHolder = """
+        SELECT entry FROM stream_entries WHERE dedup_key = ?1 AND entry BETWEEN ?2 AND ?3 AND published_at >= ?4
+        ORDER BY entry DESC LIMIT 1
+        """
+    static let entriesFrom = "SELECT entry, published_at, body FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 ORDER BY entry LIMIT ?3"
+    static let firstSince = """
+        SELECT entry FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 AND published_at >= ?3 ORDER BY entry LIMIT 1
+        """
+    static let removeThrough = "DELETE FROM stream_entries WHERE entry BETWEEN ?1 AND ?2"
+    static let groups = "SELECT grp, queue, start_seq, created_at FROM stream_groups WHERE stream = ?1 ORDER BY grp"
+    static let group = "SELECT grp, queue, start_seq, created_at FROM stream_groups WHERE stream = ?1 AND grp = ?2"
+    static let makeGroup = "INSERT INTO stream_groups (stream, grp, queue, start_seq, created_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+    static let names = "SELECT name FROM streams ORDER BY name"
+    static let removeGroup = "DELETE FROM stream_groups WHERE stream = ?1 AND grp = ?2"
+    static let removeGroups = "DELETE FROM stream_groups WHERE stream = ?1"
+    static let removeStream = "DELETE FROM streams WHERE name = ?1"
+}

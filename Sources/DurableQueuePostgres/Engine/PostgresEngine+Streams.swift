@@ -1,0 +1,108 @@
+import DurableQueue
+import FoundationEssentials
+import NIOCore
+import PostgresNIO
+
+/// Streams on PostgreSQL: `dq.streams` keeps each stream's last sequence,
+/// `dq.stream_entries` its log, `dq.stream_groups` its groups. `dq.publish` and
+/// `dq.open_group` hold the stream's row until commit, so a group made while entries
+/// are published gets each of them once, copied either by the publish or by its creation.
+extension PostgresEngine {
+    func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
+                 trim: StreamTrim?) throws(DQError) -> [PublishResult] {
+        let bodies = entries.map { ByteBuffer(bytes: $0.body) }
+        let keys = entries.map { $0.key ?? "" }
+        let maxLength = trim?.maxLength.map(Int64.init)
+        let maxAge = trim?.maxAge.map(Timestamp.microseconds)
+        // A retry after a lost connection could publish the batch twice, unless every
+        // entry has a dedup key.
+        let rows = try rows("""
+            SELECT r_seq, r_duplicate FROM dq.publish(\(stream), \(bodies), \(keys), \(Timestamp.microseconds(dedupWindow)),
+                                                      \(maxLength), \(maxAge))
+            """, retrying: entries.allSatisfy { $0.key != nil })
+        return try rows.map { row throws(DQError) in
+            let (sequence, duplicate) = try Self.decode(row, as: (Int64, Bool).self)
+            return PublishResult(sequence: sequence, duplicate: duplicate)
+        }
+    }
+
+    func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord {
+        let found = try rows("SELECT start_seq, created_at FROM dq.stream_groups WHERE stream = \(stream) AND grp = \(group)")
+        let row: PostgresRow
+        if let existing = found.first {
+            row = existing
+        } else {
+            let first: Int64? = switch start {
+            case .first: 1
+            case .last: nil
+            case .sequence(let sequence): sequence
+            }
+            guard let made = try rows("SELECT r_start, r_created_at FROM dq.open_group(\(stream), \(group), \(queue), \(first))").first else {
+                throw DQError(.internalError, "making group \(group) returned nothing")
+            }
+            row = made
+        }
+        let (startSequence, createdAt) = try Self.decode(row, as: (Int64, Date).self)
+        return StreamGroupRecord(name: group, queue: queue, startSequence: startSequence,
+                                 createdAt: Timestamp.microseconds(of: createdAt))
+    }
+
+    func streamEntries(_ stream: String, from sequence: Int64, limit: Int) throws(DQError) -> [StreamEntry] {
+        try rows("""
+            SELECT seq, published_at, body FROM dq.stream_entries WHERE stream = \(stream) AND seq >= \(sequence)
+            ORDER BY seq LIMIT \(Int64(limit))
+            """).map { row throws(DQError) in
+            let (sequence, publishedAt, body) = try Self.decode(row, as: (Int64, Date, Data).self)
+            return StreamEntry(stream: stream, sequence: sequence, publishedAt: publishedAt, body: body, attempt: 0)
+        }
+    }
+
+    func streamRecord(_ stream: String) throws(DQError) -> StreamRecord? {
+        guard let row = try rows("""
+            SELECT s.last_seq, (SELECT e.seq FROM dq.stream_entries e WHERE e.stream = s.name ORDER BY e.seq LIMIT 1)
+            FROM dq.streams s WHERE s.name = \(stream)
+            """).first else { return nil }
+        let (last, first) = try Self.decode(row, as: (Int64, Int64?).self)
+        let groups = try rows("""
+            SELECT grp, queue, start_seq, created_at FROM dq.stream_groups WHERE stream = \(stream) ORDER BY grp COLLATE "C"
+            """).map { row throws(DQError) in
+            let (name, queue, start, createdAt) = try Self.decode(row, as: (String, String, Int64, Date).self)
+            return StreamGroupRecord(name: name, queue: queue, startSequence: start, createdAt: Timestamp.microseconds(of: createdAt))
+        }
+        return StreamRecord(lastSequence: last, firstSequence: first, length: first.map { Int(last - $0 + 1) } ?? 0, groups: groups)
+    }
+
+    func streamNames() throws(DQError) -> [String] {
+        try rows("SELECT name FROM dq.streams ORDER BY name COLLATE \"C\"").map { row throws(DQError) in
+            try Self.decode(row, as: String.self)
+        }
+    }
+
+    func trim(_ stream: String, _ trim: StreamTrim) throws(DQError) -> Int {
+        let maxLength = trim.maxLength.map(Int64.init)
+        let maxAge = trim.maxAge.map(Timestamp.microseconds)
+        return try scalar("""
+            SELECT dq.trim_stream(s.name, s.last_seq, \(maxLength), \(maxAge), \(trim.through))
+            FROM dq.streams s WHERE s.name = \(stream)
+            """, as: Int.self) ?? 0
+    }
+
+    func removeGroup(_ group: String, on stream: String) throws(DQError) -> Bool {
+        // Holding the stream's row, as a publish does: none is between reading the groups
+        // and copying to them.
+        try run("""
+            DELETE FROM dq.stream_groups g USING (SELECT name FROM dq.streams WHERE name = \(stream) FOR UPDATE) s
+            WHERE g.stream = s.name AND g.grp = \(group)
+            """, retrying: false) == 1
+    }
+
+    func removeStream(_ stream: String) throws(DQError) -> Int {
+        try scalar("""
+            WITH s AS (SELECT name FROM dq.streams WHERE name = \(stream) FOR UPDATE),
+                 e AS (DELETE FROM dq.stream_entries WHERE stream IN (SELECT name FROM s) RETURNING 1),
+                 g AS (DELETE FROM dq.stream_groups WHERE stream IN (SELECT name FROM s)),
+                 d AS (DELETE FROM dq.streams WHERE name IN (SELECT name FROM s))
+            SELECT count(*) FROM e
+            """, as: Int.self) ?? 0
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// Streams through the `dq` command line and real processes, on every engine.
+@Suite("Stream commands")
+struct StreamCommandTests {
+    let directory = TemporaryDirectory()
+
+    /// The sequence numbers in lines of `subscribe --json` output.
+    static func sequences(_ output: String) -> [Int] {
+        output.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["seq"] as? Int
+        }
+    }
+
+    @Test("1 publisher, 3 groups × 2 subscribers: every group gets every entry exactly once", arguments: EngineUnderTest.allCases)
+    func fanOutExactlyOnce(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        let groups = ["billing", "mail", "audit"]
+        for group in groups { #expect(try dq(["subscribe", "events", "--group", group, "--no-wait", "--db", db]).status == 1) }
+        let subscribers = try groups.flatMap { group in
+            try (0..<2).map { _ in
+                (group, try ChildProcess(Executables.dq, ["subscribe", "events", "--group", group, "--follow", "--json", "-n", "7", "--db", db]))
+            }
+        }
+        let total = 300
+        let publisher = try ChildProcess("/bin/bash", ["-c", """
+            for i in $(seq 1 \(total / 10)); do seq 1 10 | "\(Executables.dq)" publish events --lines --db '\(db)' || exit 1; done
+            """])
+        #expect(publisher.wait(timeout: .seconds(120)).status == 0)
+        // Done when no group has anything waiting: every entry was handed out.
+        #expect(eventually(timeout: .seconds(30)) {
+            guard let out = try? dq(["groups", "events", "--json", "--db", db]).stdout,
+                  let object = try? JSONSerialization.jsonObject(with: out) as? [String: Any],
+                  let list = object["groups"] as? [[String: Any]] else { return false }
+            return list.count == 3 && list.allSatisfy { ($0["lag"] as? Int) == 0 && ($0["delivered"] as? Int) == total }
+        })
+        for (_, subscriber) in subscribers { kill(subscriber.pid, SIGTERM) }
+        var perGroup: [String: [Int]] = [:]
+        for (group, subscriber) in subscribers {
+            let result = subscriber.wait()
+            #expect(result.status == 0, "\(result.stderrText)")
+            perGroup[group, default: []] += Self.sequences(result.stdoutText)
+        }
+        for group in groups {
+            #expect(perGroup[group]?.sorted() == Array(1...total), "\(group): \(perGroup[group]?.count ?? 0) entries")
+        }
+    }
+
+    @Test("subscribers SIGKILLed at random for 20 s: no group loses an entry", arguments: EngineUnderTest.allCases)
+    func killedSubscribersLoseNothing(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        let groups = ["a", "b", "c"]
+        func subscriber(_ group: String) throws -> ChildProcess {
+            try ChildProcess(Executables.helper, ["stream-subscribe", db, "chaos", group])
+        }
+        var running = try groups.flatMap { group in try (0..<2).map { _ in (group, try subscriber(group)) } }
+        var finished: [(String, ProcessResult)] = []
+        let publisher = try ChildProcess("/bin/bash", ["-c", """
+            end=$((SECONDS + 18)); n=0
+            while [ $SECONDS -lt $end ]; do "\(Executables.dq)" publish chaos x --db '\(db)' || exit 1; n=$((n + 1)); done
+            echo $n
+            """])
+        var random = SystemRandomNumberGenerator()
+        let start = Date()
+        // The chaos itself runs for a span of time: a kill every 0.1–0.5 s.
+        while Date().timeIntervalSince(start) < 20 {
+            Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.5, using: &random))
+            let victim = Int.random(in: 0..<running.count, using: &random)
+            let (group, process) = running[victim]
+            kill(process.pid, SIGKILL)
+            finished.append((group, process.wait()))
+            running[victim] = (group, try subscriber(group))
+        }
+        let published = publisher.wait(timeout: .seconds(60))
+        #expect(published.status == 0, "\(published.stderrText)")
+        let total = Int(published.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(total > 20)
+        #expect(eventually(timeout: .seconds(30)) {
+            guard let out = try? dq(["groups", "chaos", "--json", "--db", db]).stdout,
+                  let object = try? JSONSerialization.jsonObject(with: out) as? [String: Any],
+                  let list = object["groups"] as? [[String: Any]] else { return false }
+            return list.count == 3 && list.allSatisfy { ($0["lag"] as? Int) == 0 && ($0["pending"] as? Int) ?? 1 <= 2 }
+        })
+        // The last deliveries are acked by the next receive; give the survivors a moment
+        // to take nothing more, then stop them.
+        for (group, process) in running {
+            kill(process.pid, SIGKILL)
+            finished.append((group, process.wait()))
+        }
+        for group in groups {
+            let seen = finished.filter { $0.0 == group }
+                .flatMap { $0.1.stdoutText.split(separator: "\n").compactMap { Int($0) } }
+            let distinct = Set(seen)
+            #expect(distinct == Set(1...total), "\(group): \(total - distinct.count) of \(total) entries never delivered")
+            print("stream chaos (\(engine)): group \(group) received \(total) entries, \(seen.count - distinct.count) duplicates")
+        }
+    }
+
+    @Test("publish, subscribe with lease, ack/nack/extend with stream receipts, read, groups, trim", arguments: EngineUnderTest.allCases)
+    func commands(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        #expect(try dq(["subscribe", "s", "--group", "g", "--no-wait", "--db", db]).status == 1)
+        let published = try dq(["publish", "s", "one", "two", "three", "--json", "--db", db])
+        #expect(published.stdoutText == #"{"seq":1,"duplicate":false}"# + "\n" + #"{"seq":2,"duplicate":false}"# + "\n"
+                + #"{"seq":3,"duplicate":false}"# + "\n")
+        #expect(try dq(["subscribe", "s", "--group", "g", "--db", db]).stdoutText == "one\n")
+        let leased = try dq(["subscribe", "s", "--group", "g", "--lease", "1m", "--json", "--db", db])
+        let object = try #require(try JSONSerialization.jsonObject(with: leased.stdout) as? [String: Any])
+        #expect(object["seq"] as? Int == 2 && object["group"] as? String == "g" && object["body"] as? String == "two")
+        let receipt = try #require(object["receipt"] as? String)
+        #expect(receipt.hasPrefix("g:"))
+        #expect(try dq(["extend", "s", receipt, "2m", "--db", db]).status == 0)
+        #expect(try dq(["nack", "s", receipt, "--db", db]).status == 0)
+        let stale = try dq(["ack", "s", receipt, "--db", db])
+        #expect(stale.status == 65 && stale.stderrText.hasPrefix("dq: "))
+        let again = try dq(["subscribe", "s", "--group", "g", "--lease", "1m", "--json", "-n", "5", "--db", db])
+        #expect(Self.sequences(again.stdoutText) == [2, 3])
+        let receipts = again.stdoutText.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["receipt"] as? String
+        }
+        #expect(try dq(["ack", "s"] + receipts + ["--db", db]).status == 0)
+
+        // A group made later replays from --from; read replays without a group.
+        let replay = try dq(["subscribe", "s", "--group", "late", "--from", "first", "-n", "10", "--json", "--db", db])
+        #expect(Self.sequences(replay.stdoutText) == [1, 2, 3])
+        #expect(try dq(["read", "s", "--from", "2", "--db", db]).stdoutText == "two\nthree\n")
+        #expect(try dq(["read", "s", "-n", "1", "--json", "--db", db]).stdoutText.contains(#""seq":1"#))
+        let groups = try dq(["groups", "s", "--db", db]).stdoutText
+        #expect(groups.hasPrefix("GROUP") && groups.contains("late") && groups.contains("last seq 3"), "\(groups)")
+
+        // Trim by length, then by age.
+        #expect(try dq(["trim", "s", "--max-len", "1", "--json", "--db", db]).stdoutText == #"{"trimmed":2}"# + "\n")
+        #expect(try dq(["read", "s", "--db", db]).stdoutText == "three\n")
+        #expect(try dq(["publish", "s", "four", "--max-len", "1", "--db", db]).status == 0)
+        #expect(try dq(["read", "s", "--db", db]).stdoutText == "four\n")
+        Thread.sleep(forTimeInterval: 0.05)   // the entry must be older than the age below
+        #expect(try dq(["trim", "s", "--max-age", "10ms", "--json", "--db", db]).stdoutText == #"{"trimmed":1}"# + "\n")
+        #expect(try dq(["read", "s", "--db", db]).status == 1)
+
+        for (arguments, message) in [
+            (["trim", "s"], "say what to drop"),
+            (["trim", "s", "--retain", "all"], "--retain takes 'acked'"),
+            (["subscribe", "s", "--group", "g", "--lease", "1m"], "--lease needs --json"),
+            (["subscribe", "s", "--group", "g", "--from", "zero"], "from"),
+            (["subscribe", "s", "--group", ""], "group name is empty"),
+            (["ack", "s", "g:nonsense"], "is not a receipt"),
+            (["publish", "s", "a", "b", "--key", "k"], "--key applies to one entry"),
+        ] {
+            let result = try dq(arguments + ["--db", db])
+            #expect(result.status == 64, "\(arguments): \(result.stderrText)")
+            #expect(result.stderrText.hasPrefix("dq: ") && result.stderrText.contains(message), "\(result.stderrText)")
+        }
+    }
+}
