@@ -171,6 +171,18 @@ public enum RoleRunner {
     /// `rate` per second when given, then the stop marker.
     private static func produce(_ spec: RoleSpec) throws {
         let queue = try queue(spec)
+        try sendStamped(spec) { try queue.put($0) }
+    }
+
+    /// Blocking gets until a stop marker; each sample is receive time minus send time.
+    private static func consume(_ spec: RoleSpec) throws {
+        let queue = try queue(spec)
+        try receiveStamped { try queue.get(timeout: .seconds(60))?.body }
+    }
+
+    /// After the barrier: `send`s `count` bodies whose first 8 bytes are the monotonic send
+    /// time, paced at `rate` per second when given, then the stop marker; reports the span.
+    static func sendStamped(_ spec: RoleSpec, send: (Data) throws -> Void) throws {
         var pool = bodies()
         barrier()
         let start = BenchClock.now()
@@ -179,26 +191,23 @@ public enum RoleRunner {
             if let interval { BenchClock.sleep(until: start + UInt64(index) * interval) }
             var stamp = BenchClock.now().littleEndian
             withUnsafeBytes(of: &stamp) { pool[index & 255].replaceSubrange(0..<8, with: $0) }
-            try queue.put(pool[index & 255])
+            try send(pool[index & 255])
         }
-        try queue.put(stopMarker)
+        try send(stopMarker)
         try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }
 
-    /// Blocking gets until a stop marker; each sample is receive time minus send time.
-    private static func consume(_ spec: RoleSpec) throws {
-        let queue = try queue(spec)
+    /// After the barrier: bodies from `next` (`nil`: nothing for 60 s) until the stop
+    /// marker; reports each one's receive time minus its send time.
+    static func receiveStamped(_ next: () throws -> Data?) throws {
         barrier()
         let start = BenchClock.now()
         var samples: [UInt64] = []
-        samples.reserveCapacity(spec.count)
         while true {
-            guard let message = try queue.get(timeout: .seconds(60)) else {
-                throw RoleFailure(description: "no message for 60 s")
-            }
+            guard let body = try next() else { throw RoleFailure(description: "nothing for 60 s") }
             let now = BenchClock.now()
-            if message.body == stopMarker { break }
-            let sent = message.body.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            if body == stopMarker { break }
+            let sent = body.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
             samples.append(now > sent ? (now - sent) / 1_000 : 0)
         }
         try report(RoleReport(start: start, end: BenchClock.now(), count: samples.count, samples: samples))

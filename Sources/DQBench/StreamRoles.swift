@@ -13,19 +13,7 @@ extension RoleRunner {
     /// given, each beginning with its monotonic send time; then the stop marker.
     static func publish(_ spec: RoleSpec) throws {
         let stream = try stream(spec)
-        var random = RandomBodies()
-        var pool = (0..<256).map { _ in Data(random.take()) }
-        barrier()
-        let start = BenchClock.now()
-        let interval = spec.rate.map { UInt64(1e9 / $0) }
-        for index in 0..<spec.count {
-            if let interval { BenchClock.sleep(until: start + UInt64(index) * interval) }
-            var stamp = BenchClock.now().littleEndian
-            withUnsafeBytes(of: &stamp) { pool[index & 255].replaceSubrange(0..<8, with: $0) }
-            try stream.publish(pool[index & 255])
-        }
-        if spec.rate != nil { try stream.publish(stopMarker) }
-        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+        try sendStamped(spec) { try stream.publish($0) }
     }
 
     /// One subscriber of group `spec.queue` (made before the barrier, from the last
@@ -33,19 +21,6 @@ extension RoleRunner {
     /// send time.
     static func subscribe(_ spec: RoleSpec) throws {
         let group = try stream(spec).group(spec.queue)
-        barrier()
-        let start = BenchClock.now()
-        var samples: [UInt64] = []
-        samples.reserveCapacity(spec.count)
-        while true {
-            guard let entry = try group.get(timeout: .seconds(60)).first else {
-                throw RoleFailure(description: "no entry for 60 s")
-            }
-            let now = BenchClock.now()
-            if entry.body == stopMarker { break }
-            let sent = entry.body.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-            samples.append(now > sent ? (now - sent) / 1_000 : 0)
-        }
-        try report(RoleReport(start: start, end: BenchClock.now(), count: samples.count, samples: samples))
+        try receiveStamped { try group.get(timeout: .seconds(60)).first?.body }
     }
 }

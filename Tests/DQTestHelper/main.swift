@@ -32,6 +32,9 @@
 //       leases the group's entries one at a time (released if this process dies),
 //       writes each entry's sequence number on a line of standard output, then acks it
 //       with the next receive; runs until killed
+//   dq-test-helper stream-hold DB STREAM GROUP
+//       leases one entry of the group (from its first) for 60 s, released if this process
+//       dies; prints its sequence number, then sleeps until killed
 //   dq-test-helper work-many DB QUEUE CONCURRENCY COUNT
 //       runs queue.work(concurrency: CONCURRENCY), adding 1 to the counter "handled" per
 //       message, until that counter (shared with other processes) reaches COUNT; then
@@ -74,6 +77,13 @@ struct TestHelper {
                 done = leased.map(\.receipt)
                 for entry in leased { FileHandle.standardOutput.write(Data("\(entry.entry.sequence)\n".utf8)) }
             }
+        case ("stream-hold", 5):
+            let group = try Store.open(arguments[2]).stream(arguments[3]).group(arguments[4], from: .first)
+            guard let leased = try group.receive(lease: .seconds(60), timeout: .seconds(30)).first else {
+                fail("nothing to lease")
+            }
+            FileHandle.standardOutput.write(Data("\(leased.entry.sequence)\n".utf8))
+            while true { sleep(60) }
         case ("put-error", 4):
             do throws(DQError) {
                 try Store.open(arguments[2]).queue(arguments[3]).put("x")

@@ -97,6 +97,28 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a SIGKILLed subscriber's leased entry is delivered again within 2 s, not when its 60 s lease ends", arguments: EngineUnderTest.allCases)
+    func killedHolderRedelivered(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        #expect(try dq(["publish", "k", "job", "--db", db]).status == 0)
+        let holder = try ChildProcess(Executables.helper, ["stream-hold", db, "k", "g"])
+        func pending() -> Int? {
+            guard let out = try? dq(["groups", "k", "--json", "--db", db]).stdout,
+                  let object = try? JSONSerialization.jsonObject(with: out) as? [String: Any],
+                  let group = (object["groups"] as? [[String: Any]])?.first else { return nil }
+            return group["pending"] as? Int
+        }
+        #expect(eventually(timeout: .seconds(10)) { pending() == 1 }, "the helper leased the entry")
+        kill(holder.pid, SIGKILL)
+        let killed = Date()
+        _ = holder.wait()
+        let again = try dq(["subscribe", "k", "--group", "g", "--lease", "1m", "--json", "--timeout", "10s", "--db", db])
+        let elapsed = Date().timeIntervalSince(killed)
+        let object = try #require(try JSONSerialization.jsonObject(with: again.stdout) as? [String: Any], "\(again.stderrText)")
+        #expect(object["seq"] as? Int == 1 && object["attempt"] as? Int == 2)
+        #expect(elapsed < 2, "delivered again after \(elapsed) s")
+    }
+
     @Test("publish, subscribe with lease, ack/nack/extend with stream receipts, read, groups, trim", arguments: EngineUnderTest.allCases)
     func commands(engine: EngineUnderTest) throws {
         let db = engine.store(for: directory)

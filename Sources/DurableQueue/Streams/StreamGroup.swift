@@ -125,7 +125,7 @@ public struct StreamGroup: Sendable {
     /// }
     /// ```
     public func subscription(lease: Duration = .seconds(30), maxAttempts: Int = Queue.defaultMaxAttempts) -> StreamSubscription {
-        StreamSubscription(group: self, lease: lease, maxAttempts: maxAttempts)
+        StreamSubscription(group: self, messages: LeasedMessages(queue: queue, lease: lease, maxAttempts: maxAttempts))
     }
 
     // MARK: Settling
@@ -251,7 +251,7 @@ public struct StreamGroup: Sendable {
         EntryEnvelope.entry(of: message, stream: stream.name)
     }
 
-    private func leased(_ leased: LeasedMessage) -> LeasedEntry {
+    func leased(_ leased: LeasedMessage) -> LeasedEntry {
         LeasedEntry(entry: entry(leased.message), receipt: StreamReceipt(group: name, receipt: leased.receipt),
                     leasedUntil: leased.leasedUntil)
     }
@@ -270,40 +270,31 @@ public struct StreamGroup: Sendable {
     }
 }
 
-/// Leased entries of a group as an `AsyncSequence` (`StreamGroup.subscription(lease:maxAttempts:)`).
+/// Leased entries of a group as an `AsyncSequence` (`StreamGroup.subscription(lease:maxAttempts:)`):
+/// the group queue's `LeasedMessages`, each read as the entry it carries.
 public struct StreamSubscription: AsyncSequence, Sendable {
     /// Each element is one leased delivery.
     public typealias Element = LeasedEntry
     public typealias Failure = DQError
     let group: StreamGroup
-    let lease: Duration
-    let maxAttempts: Int
+    let messages: LeasedMessages
 
     /// Leases the group's entries one at a time.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let group: StreamGroup
-        let lease: Duration
-        let maxAttempts: Int
+        var messages: LeasedMessages.AsyncIterator
 
         public typealias Failure = DQError
 
         /// Waits for and leases the next entry; `nil` once the task is cancelled.
         /// Throws `DQError` if the store fails.
         public mutating func next() async throws(DQError) -> LeasedEntry? {
-            while true {
-                do {
-                    if let leased = try await group.receive(lease: lease, timeout: nil, maxAttempts: maxAttempts).first {
-                        return leased
-                    }
-                } catch where error.kind == .cancelled {
-                    return nil
-                }
-            }
+            try await messages.next().map(group.leased)
         }
     }
 
     /// An iterator that leases the group's entries.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(group: group, lease: lease, maxAttempts: maxAttempts)
+        AsyncIterator(group: group, messages: messages.makeAsyncIterator())
     }
 }
