@@ -150,6 +150,11 @@ struct StreamCommandTests {
         #expect(try dq(["read", "s", "-n", "1", "--json", "--db", db]).stdoutText.contains(#""seq":1"#))
         let groups = try dq(["groups", "s", "--db", db]).stdoutText
         #expect(groups.hasPrefix("GROUP") && groups.contains("late") && groups.contains("last seq 3"), "\(groups)")
+        #expect(try !dq(["queues", "--db", db]).stdoutText.contains("stream"), "groups' queues are dq groups' to show")
+        if engine == .sqlite {
+            let missing = try dq(["groups", "s", "--db", directory.file("missing.db")])
+            #expect(missing.status == 73 && !FileManager.default.fileExists(atPath: directory.file("missing.db")))
+        }
 
         // Trim by length, then by age.
         #expect(try dq(["trim", "s", "--max-len", "1", "--json", "--db", db]).stdoutText == #"{"trimmed":2}"# + "\n")

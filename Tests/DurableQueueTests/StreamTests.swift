@@ -20,6 +20,7 @@ struct StreamTests {
         let fromFirst = try stream.group("from-first", from: .first)
         let fromThird = try stream.group("from-third", from: .sequence(3))
         #expect(try stream.group("from-first", from: .sequence(4)).name == "from-first", "an existing group keeps its place")
+        let ahead = try stream.group("ahead", from: .sequence(7))
         try stream.publish("e")
         #expect(try fromLast.get(limit: 10, timeout: .zero).map(\.text) == ["e"])
         #expect(try fromFirst.get(limit: 10, timeout: .zero).map(\.text) == ["a", "b", "c", "d", "e"])
@@ -30,10 +31,13 @@ struct StreamTests {
         #expect(try stream.read(from: 2, limit: 2).map(\.text) == ["b", "c"])
         #expect(try stream.read().count == 5)
         #expect(try late.get(limit: 10, timeout: .zero).map(\.text) == ["e"])
+        // A group made from a sequence not yet published gets nothing before it.
+        try stream.publish(contentsOf: ["f", "g", "h"].map { OutgoingEntry($0) })
+        #expect(try ahead.get(limit: 10, timeout: .zero).map(\.sequence) == [7, 8])
         #expect(try store.streams() == ["orders"])
         let status = try stream.status()
-        #expect(status.lastSequence == 5 && status.firstSequence == 1 && status.length == 5)
-        #expect(status.groups == ["from-first", "from-last", "from-third", "late"])
+        #expect(status.lastSequence == 8 && status.firstSequence == 1 && status.length == 8)
+        #expect(status.groups == ["ahead", "from-first", "from-last", "from-third", "late"])
     }
 
     @Test("every group gets every entry once; a group's subscribers share its entries", arguments: EngineUnderTest.allCases)

@@ -157,12 +157,13 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// older than `maxAge`, and those up to `through`; returns how many.
     func trim(_ stream: String, _ trim: StreamTrim) throws(DQError) -> Int
 
-    /// Deletes the group's record, so that publishing copies nothing more to it; returns
-    /// whether it existed. Its queue is the caller's to drop.
+    /// Deletes the group's record and everything its queue holds (as `drop(_:)` does), in
+    /// one transaction that no publish or group creation of the stream interleaves with;
+    /// returns whether the group existed.
     func removeGroup(_ group: String, on stream: String) throws(DQError) -> Bool
 
-    /// Deletes `stream`'s log, groups and record; returns how many entries went. The
-    /// groups' queues are the caller's to drop.
+    /// Deletes `stream`'s log, record, groups and their queues' contents in one such
+    /// transaction; returns how many log entries went.
     func removeStream(_ stream: String) throws(DQError) -> Int
 
     // MARK: Queue administration

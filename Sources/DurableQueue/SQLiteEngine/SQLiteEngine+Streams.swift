@@ -41,7 +41,8 @@ extension SQLiteEngine {
             if !copies.isEmpty && log.hasGroups {
                 for group in try Self.groups(of: stream, connection) {
                     var inserter = MessageTable.Inserter(connection, queue: group.queue, now: now)
-                    for copy in copies {
+                    // A group made `--from` a sequence not yet published starts there.
+                    for copy in copies where copy.sequence >= group.startSequence {
                         _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: copy.sequence, publishedAt: now,
                                                                                    body: copy.body)))
                     }
@@ -140,12 +141,14 @@ extension SQLiteEngine {
     func removeGroup(_ group: String, on stream: String) throws(DQError) -> Bool {
         try refuseIfReadOnly("write")
         return try write { connection -> Bool in
+            guard let found = try Self.group(group, of: stream, connection) else { return false }
             let remove = try connection.cachedStatement(StreamSQL.removeGroup)
             defer { remove.reset() }
             try remove.bind(stream, at: 1)
             try remove.bind(group, at: 2)
             try remove.run()
-            return connection.changes == 1
+            _ = try MessageTable.drop(connection, queue: found.queue)
+            return true
         }
     }
 
@@ -154,6 +157,7 @@ extension SQLiteEngine {
         return try write { connection -> Int in
             guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
             let removed = try log.delete(through: StreamLog.maxSequence)
+            for group in try Self.groups(of: stream, connection) { _ = try MessageTable.drop(connection, queue: group.queue) }
             for (sql, value) in [(StreamSQL.removeGroups, stream), (StreamSQL.removeStream, stream)] {
                 let remove = try connection.cachedStatement(sql)
                 defer { remove.reset() }

@@ -44,7 +44,8 @@ public struct Stream: Sendable {
     /// ```
     ///
     /// - Returns: the entry's sequence number; with a `key` published within the last
-    ///   five minutes (`defaultDedupWindow`), that entry's and `duplicate == true`.
+    ///   five minutes (`defaultDedupWindow`) by an entry the log still holds (trimming
+    ///   forgets keys), that entry's and `duplicate == true`.
     /// - Throws: `DQError` `.invalidArgument` for an over-size body or a bad key;
     ///   `.diskFull`, `.permissionDenied`, `.timedOut`, … when nothing was stored.
     @discardableResult
@@ -157,9 +158,7 @@ public struct Stream: Sendable {
     @discardableResult
     public func removeGroup(_ name: String) throws(DQError) -> Bool {
         try Names.validate(name, what: "group name")
-        let existed = try store.engine.removeGroup(name, on: self.name)
-        _ = try store.engine.drop(StreamGroup(stream: self, name: name).queue.name)
-        return existed
+        return try store.engine.removeGroup(name, on: self.name)
     }
 
     // MARK: Reading and trimming
@@ -244,10 +243,7 @@ public struct Stream: Sendable {
     /// - Throws: `DQError` if the store cannot be written.
     @discardableResult
     public func drop() throws(DQError) -> Int {
-        let groups = try store.engine.streamRecord(name)?.groups ?? []
-        let entries = try store.engine.removeStream(name)
-        for group in groups { _ = try store.engine.drop(group.queue) }
-        return entries
+        try store.engine.removeStream(name)
     }
 }
 
@@ -267,7 +263,8 @@ extension Store {
         return Stream(store: self, name: name)
     }
 
-    /// The names of the streams that have entries or groups, in byte order.
+    /// The names of the streams the store knows (published to or given a group, and not
+    /// dropped since), in byte order.
     ///
     /// For example:
     ///

@@ -88,21 +88,10 @@ extension PostgresEngine {
     }
 
     func removeGroup(_ group: String, on stream: String) throws(DQError) -> Bool {
-        // Holding the stream's row, as a publish does: none is between reading the groups
-        // and copying to them.
-        try run("""
-            DELETE FROM dq.stream_groups g USING (SELECT name FROM dq.streams WHERE name = \(stream) FOR UPDATE) s
-            WHERE g.stream = s.name AND g.grp = \(group)
-            """, retrying: false) == 1
+        try scalar("SELECT dq.remove_group(\(stream), \(group))", as: Bool.self, retrying: false) ?? false
     }
 
     func removeStream(_ stream: String) throws(DQError) -> Int {
-        try scalar("""
-            WITH s AS (SELECT name FROM dq.streams WHERE name = \(stream) FOR UPDATE),
-                 e AS (DELETE FROM dq.stream_entries WHERE stream IN (SELECT name FROM s) RETURNING 1),
-                 g AS (DELETE FROM dq.stream_groups WHERE stream IN (SELECT name FROM s)),
-                 d AS (DELETE FROM dq.streams WHERE name IN (SELECT name FROM s))
-            SELECT count(*) FROM e
-            """, as: Int.self) ?? 0
+        try scalar("SELECT dq.remove_stream(\(stream))", as: Int.self, retrying: false) ?? 0
     }
 }

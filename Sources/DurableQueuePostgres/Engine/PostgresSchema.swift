@@ -875,6 +875,23 @@ enum PostgresSchema {
         RETURN n;
     END $$;
 
+    -- Puts copies of the log's entries p_from … p_through on a group's queue.
+    CREATE FUNCTION dq.copy_entries(p_stream text, p_queue text, p_from bigint, p_through bigint) RETURNS void
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v_copies bytea[];
+        v_zeros bigint[];
+        v_blank text[];
+    BEGIN
+        v_copies := ARRAY(SELECT dq.stream_copy(e.seq, e.published_at, e.body) FROM dq.stream_entries e
+                          WHERE e.stream = p_stream AND e.seq BETWEEN p_from AND p_through ORDER BY e.seq);
+        IF cardinality(v_copies) > 0 THEN
+            v_zeros := array_fill(0::bigint, ARRAY[cardinality(v_copies)]);
+            v_blank := array_fill(''::text, ARRAY[cardinality(v_copies)]);
+            PERFORM 1 FROM dq.put(p_queue, v_copies, v_zeros, v_zeros, v_blank, true, NULL, NULL);
+        END IF;
+    END $$;
+
     -- Publishes a batch: numbers the new entries after the stream's last sequence
     -- (holding its row until commit), appends them, puts a copy of each on every group's
     -- queue, then trims. A key held by an entry published within p_window µs adds nothing.
@@ -920,7 +937,12 @@ enum PostgresSchema {
         END IF;
         IF v_last >= v_first THEN
             UPDATE dq.streams SET last_seq = v_last WHERE name = p_stream;
-            FOR g IN SELECT sg.queue FROM dq.stream_groups sg WHERE sg.stream = p_stream LOOP
+            FOR g IN SELECT sg.queue, sg.start_seq FROM dq.stream_groups sg WHERE sg.stream = p_stream LOOP
+                -- A group made from a sequence not yet published starts there.
+                IF g.start_seq > v_first THEN
+                    PERFORM dq.copy_entries(p_stream, g.queue, g.start_seq, v_last);
+                    CONTINUE;
+                END IF;
                 IF v_copies IS NULL THEN
                     v_copies := ARRAY(SELECT dq.stream_copy(e.seq, e.published_at, e.body) FROM dq.stream_entries e
                                       WHERE e.stream = p_stream AND e.seq >= v_first ORDER BY e.seq);
@@ -943,9 +965,6 @@ enum PostgresSchema {
     DECLARE
         v_last bigint;
         v_start bigint;
-        v_copies bytea[];
-        v_zeros bigint[];
-        v_blank text[];
     BEGIN
         INSERT INTO dq.streams AS s (name, last_seq) VALUES (p_stream, 0)
         ON CONFLICT (name) DO UPDATE SET last_seq = s.last_seq RETURNING s.last_seq INTO v_last;
@@ -953,14 +972,51 @@ enum PostgresSchema {
         IF FOUND THEN RETURN; END IF;
         v_start := coalesce(p_start, v_last + 1);
         INSERT INTO dq.stream_groups (stream, grp, queue, start_seq) VALUES (p_stream, p_group, p_queue, v_start);
-        v_copies := ARRAY(SELECT dq.stream_copy(e.seq, e.published_at, e.body) FROM dq.stream_entries e
-                          WHERE e.stream = p_stream AND e.seq >= v_start ORDER BY e.seq);
-        IF cardinality(v_copies) > 0 THEN
-            v_zeros := array_fill(0::bigint, ARRAY[cardinality(v_copies)]);
-            v_blank := array_fill(''::text, ARRAY[cardinality(v_copies)]);
-            PERFORM 1 FROM dq.put(p_queue, v_copies, v_zeros, v_zeros, v_blank, true, NULL, NULL);
-        END IF;
+        PERFORM dq.copy_entries(p_stream, p_queue, v_start, v_last);
         RETURN QUERY SELECT v_start, now();
+    END $$;
+
+    -- Deletes what a queue holds and the engine's rows for it (as dq drop does).
+    CREATE FUNCTION dq.drop_queue(p_queue text) RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE
+        n bigint;
+        m bigint;
+    BEGIN
+        DELETE FROM dq.messages WHERE queue = p_queue;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        DELETE FROM dq.dead WHERE queue = p_queue;
+        GET DIAGNOSTICS m = ROW_COUNT;
+        DELETE FROM dq.traffic WHERE queue = p_queue;
+        DELETE FROM dq.running WHERE queue = p_queue;
+        DELETE FROM dq.rates WHERE queue = p_queue;
+        RETURN n + m;
+    END $$;
+
+    -- Deletes a group and what its queue holds, holding the stream's row as a publish
+    -- does (statements after the lock see what committed before it).
+    CREATE FUNCTION dq.remove_group(p_stream text, p_group text) RETURNS boolean LANGUAGE plpgsql AS $$
+    DECLARE
+        v_queue text;
+    BEGIN
+        PERFORM 1 FROM dq.streams WHERE name = p_stream FOR UPDATE;
+        DELETE FROM dq.stream_groups g WHERE g.stream = p_stream AND g.grp = p_group RETURNING g.queue INTO v_queue;
+        IF v_queue IS NULL THEN RETURN false; END IF;
+        PERFORM dq.drop_queue(v_queue);
+        RETURN true;
+    END $$;
+
+    -- Deletes a stream: its log, its groups and their queues' contents, its row.
+    CREATE FUNCTION dq.remove_stream(p_stream text) RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE
+        n bigint;
+    BEGIN
+        PERFORM 1 FROM dq.streams WHERE name = p_stream FOR UPDATE;
+        PERFORM dq.drop_queue(g.queue) FROM dq.stream_groups g WHERE g.stream = p_stream;
+        DELETE FROM dq.stream_groups WHERE stream = p_stream;
+        DELETE FROM dq.stream_entries WHERE stream = p_stream;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        DELETE FROM dq.streams WHERE name = p_stream;
+        RETURN n;
     END $$;
 
     UPDATE dq.meta SET value = 5 WHERE name = 'schema_version';

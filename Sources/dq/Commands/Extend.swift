@@ -10,7 +10,7 @@ extension DQ {
 
         @OptionGroup var location: Location<Queue>
 
-        @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
+        @Argument(help: "The receipt from dq get --lease --json (or dq subscribe --lease --json, with QUEUE the stream).", transform: Parse.receipt)
         var receipt: SettleReceipt
 
         @Argument(help: ArgumentHelp("How long from now the lease should last (30s, 5m).", valueName: "duration"),

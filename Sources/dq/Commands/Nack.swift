@@ -13,7 +13,7 @@ extension DQ {
 
         @OptionGroup var location: Location<Queue>
 
-        @Argument(help: "The receipt from dq get --lease --json.", transform: Parse.receipt)
+        @Argument(help: "The receipt from dq get --lease --json (or dq subscribe --lease --json, with QUEUE the stream).", transform: Parse.receipt)
         var receipt: SettleReceipt
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Deliver again no sooner than this.", valueName: "duration"), transform: Parse.duration)

@@ -22,7 +22,7 @@ extension DQ {
         func run() throws {
             // Pipes' hidden queues are the pipes' business (`dq pipe drop`), and their names
             // hold control characters no other command takes.
-            let queues = try global.openStore().queues().filter { !DuplexPipe.isPipeQueue($0.name) }
+            let queues = try global.openStore().queues().filter { !DuplexPipe.isPipeQueue($0.name) && !StreamGroup.isGroupQueue($0.name) }
             if json {
                 try Output.standardOutput.writeJSONLines(queues.lazy.map {
                     QueueJSON(queue: $0.name, ready: $0.ready, delayed: $0.delayed, leased: $0.leased, dead: $0.dead)

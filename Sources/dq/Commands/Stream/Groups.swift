@@ -16,7 +16,7 @@ extension DQ {
                 entries it holds.
                 """))
 
-        @OptionGroup var location: Location<DurableQueue.Stream>
+        @OptionGroup var location: ReadLocation<DurableQueue.Stream>
 
         @Option(name: .long, help: ArgumentHelp("Delete this group (exit 1 if it did not exist).", valueName: "group"))
         var remove: String?

@@ -45,6 +45,7 @@ extension DQ {
                 throw ValidationError("--lines and -0 read standard input; do not also give BODY arguments")
             }
             if key != nil && bodies.count > 1 { throw ValidationError("--key applies to one entry; give one BODY") }
+            if let key, RawArguments.wasRepaired(key) { throw ValidationError("--key is not valid UTF-8") }
         }
 
         func run() throws {

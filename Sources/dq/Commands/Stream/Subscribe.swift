@@ -90,6 +90,8 @@ extension DQ {
                 while StopSignal.pending == nil { _ = try take(nil) }
                 return
             }
+            // As dq get: give back some free pages now, if a drained backlog left many.
+            defer { _ = try? group.stream.store.reclaimSpace(budget: 4_000) }
             if try take(noWait ? .zero : timeout) { return }
             throw StopSignal.nothingCame
         }
