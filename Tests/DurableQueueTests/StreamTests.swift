@@ -149,6 +149,22 @@ struct StreamTests {
         #expect(try store.stats().queues.isEmpty, "a dropped stream leaves no queue")
     }
 
+    @Test("a batch of 25,000 is published whole, numbered in order; a group made from the first copies it all", arguments: EngineUnderTest.allCases)
+    func largeBatch(engine: EngineUnderTest) throws {
+        let store = try engine.open(engine.place(in: directory))
+        let stream = try store.stream("big")
+        let live = try stream.group("live")
+        let results = try stream.publish(contentsOf: (1...25_000).map { OutgoingEntry("\($0)") })
+        #expect(results.map(\.sequence) == Array(1...25_000))
+        #expect(try stream.status().length == 25_000)
+        let replay = try stream.group("replay", from: .first)
+        for group in [live, replay] {
+            var seen: [Int64] = []
+            while case let batch = try group.get(limit: 5_000, timeout: .zero), !batch.isEmpty { seen += batch.map(\.sequence) }
+            #expect(seen == Array(1...25_000), "\(group.name): \(seen.count)")
+        }
+    }
+
     @Test("a key published within the dedup window adds nothing", arguments: EngineUnderTest.allCases)
     func dedup(engine: EngineUnderTest) throws {
         let store = try engine.open(engine.place(in: directory))

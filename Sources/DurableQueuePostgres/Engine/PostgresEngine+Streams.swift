@@ -10,16 +10,38 @@ import PostgresNIO
 extension PostgresEngine {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
                  trim: StreamTrim?) throws(DQError) -> [PublishResult] {
-        let bodies = entries.map { ByteBuffer(bytes: $0.body) }
-        let keys = entries.map { $0.key ?? "" }
-        let maxLength = trim?.maxLength.map(Int64.init)
-        let maxAge = trim?.maxAge.map(Timestamp.microseconds)
+        // A batch too large for one message to the server goes in slices, in one
+        // transaction, as a put's does; the last slice trims.
+        let slices = Self.slices(entries.map { OutgoingMessage($0.body) })
+        let window = Timestamp.microseconds(dedupWindow)
+        func query(_ slice: Range<Int>) -> PostgresQuery {
+            let bodies = entries[slice].map { ByteBuffer(bytes: $0.body) }
+            let keys = entries[slice].map { $0.key ?? "" }
+            let last = slice.upperBound == entries.count
+            let maxLength = last ? trim?.maxLength.map(Int64.init) : nil
+            let maxAge = last ? trim?.maxAge.map(Timestamp.microseconds) : nil
+            return "SELECT r_seq, r_duplicate FROM dq.publish(\(stream), \(bodies), \(keys), \(window), \(maxLength), \(maxAge))"
+        }
         // A retry after a lost connection could publish the batch twice, unless every
         // entry has a dedup key.
-        let rows = try rows("""
-            SELECT r_seq, r_duplicate FROM dq.publish(\(stream), \(bodies), \(keys), \(Timestamp.microseconds(dedupWindow)),
-                                                      \(maxLength), \(maxAge))
-            """, retrying: entries.allSatisfy { $0.key != nil })
+        let retrying = entries.allSatisfy { $0.key != nil }
+        let rows: [PostgresRow]
+        if slices.count == 1 {
+            rows = try self.rows(query(slices[0]), retrying: retrying)
+        } else {
+            rows = try session(retrying: retrying) { session throws(PostgresFailure) -> [PostgresRow] in
+                try session.run("BEGIN")
+                do throws(PostgresFailure) {
+                    var rows: [PostgresRow] = []
+                    for slice in slices { rows += try session.rows(query(slice)) }
+                    try session.run("COMMIT")
+                    return rows
+                } catch {
+                    _ = try? session.run("ROLLBACK")
+                    throw error
+                }
+            }
+        }
         return try rows.map { row throws(DQError) in
             let (sequence, duplicate) = try Self.decode(row, as: (Int64, Bool).self)
             return PublishResult(sequence: sequence, duplicate: duplicate)

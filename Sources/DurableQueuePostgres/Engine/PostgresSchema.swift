@@ -875,21 +875,27 @@ enum PostgresSchema {
         RETURN n;
     END $$;
 
-    -- Puts copies of the log's entries p_from … p_through on a group's queue.
+    -- Puts copies of the log's entries p_from … p_through on a group's queue, 10,000 at a
+    -- time (a group made --from first on a long log does not hold it all in memory at once).
     CREATE FUNCTION dq.copy_entries(p_stream text, p_queue text, p_from bigint, p_through bigint) RETURNS void
     LANGUAGE plpgsql AS $$
     DECLARE
+        v_at bigint := p_from;
+        v_last bigint;
         v_copies bytea[];
         v_zeros bigint[];
         v_blank text[];
     BEGIN
-        v_copies := ARRAY(SELECT dq.stream_copy(e.seq, e.published_at, e.body) FROM dq.stream_entries e
-                          WHERE e.stream = p_stream AND e.seq BETWEEN p_from AND p_through ORDER BY e.seq);
-        IF cardinality(v_copies) > 0 THEN
+        LOOP
+            SELECT array_agg(c.copy ORDER BY c.seq), max(c.seq) INTO v_copies, v_last FROM (
+                SELECT e.seq, dq.stream_copy(e.seq, e.published_at, e.body) AS copy FROM dq.stream_entries e
+                WHERE e.stream = p_stream AND e.seq BETWEEN v_at AND p_through ORDER BY e.seq LIMIT 10000) c;
+            EXIT WHEN v_last IS NULL;
             v_zeros := array_fill(0::bigint, ARRAY[cardinality(v_copies)]);
             v_blank := array_fill(''::text, ARRAY[cardinality(v_copies)]);
             PERFORM 1 FROM dq.put(p_queue, v_copies, v_zeros, v_zeros, v_blank, true, NULL, NULL);
-        END IF;
+            v_at := v_last + 1;
+        END LOOP;
     END $$;
 
     -- Publishes a batch: numbers the new entries after the stream's last sequence
