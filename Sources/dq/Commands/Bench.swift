@@ -67,6 +67,9 @@ extension DQ {
         @Option(name: .long, help: ArgumentHelp("For W3: messages left waiting behind the ones removed.", valueName: "n"))
         var backlog: Int = 0
 
+        @Option(name: .long, help: ArgumentHelp("For S2: consumer groups, each with one subscriber (default 4).", valueName: "n"))
+        var groups: Int = 4
+
         @Option(name: .long, help: ArgumentHelp("Where to make the benchmark stores (default: $TMPDIR or /tmp).", valueName: "dir"))
         var dir: String?
 
@@ -88,6 +91,7 @@ extension DQ {
         func validate() throws {
             _ = try selectedWorkloads()
             if backlog < 0 { throw ValidationError("--backlog must not be negative") }
+            if groups < 1 || groups > 64 { throw ValidationError("--groups must be 1-64") }
             if let db, !PostgresAddress.isAddress(db) {
                 throw ValidationError("--db takes a postgres:// address (SQLite stores go in --dir)")
             }
@@ -97,7 +101,7 @@ extension DQ {
             let directory = dir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
             let configuration = BenchConfiguration(
                 workloads: try selectedWorkloads(), durability: sync, quick: quick, backlog: backlog,
-                directory: directory, executable: Self.executablePath(), writerLock: writerLock, server: db)
+                directory: directory, executable: Self.executablePath(), writerLock: writerLock, server: db, groups: groups)
             let progress = ProgressLine()
             let runner: BenchRunner
             do { runner = try BenchRunner(configuration, progress: { progress.show("running \($0) …") }) } catch let error as BenchError {
