@@ -30,7 +30,7 @@ enum HelpExamples {
         case "peek": ["dq peek jobs -n 5", "dq peek jobs --json | jq -r .id", "dq peek jobs --delayed",
                       "dq peek jobs --leased --json"]
         case "queues": ["dq queues", #"for q in $(dq queues); do echo "$q: $(dq len "$q")"; done"#]
-        case "drop": ["dq drop photos"]
+        case "drop": ["dq drop photos", "dq drop orders --stream --json"]
         case "show": [#"dq show jobs "$(dq peek jobs --json | jq -r .id)" --json"#]
         case "delete": [#"dq delete jobs "$(dq peek jobs --json | jq -r .id)""#]
         case "move": ["dq move jobs jobs-later -n 2", "dq move jobs jobs-fixed --dead"]
@@ -56,6 +56,7 @@ enum HelpExamples {
                            #"dq ack orders "$(jq -r .receipt leased.json)""#]
         case "read": ["dq read orders --from 2 -n 10", "dq read orders --json | jq -r '[.seq, .body] | @tsv'"]
         case "groups": ["dq groups orders", "dq groups orders --json | jq '.groups[] | {group, lag}'"]
+        case "streams": ["dq streams", "dq streams --json | jq -r '[.stream, .length] | @tsv'"]
         case "trim": ["dq trim orders --max-len 100000", "dq trim orders --max-age 7d --json", "dq trim orders --retain acked"]
         case "kv": ["dq kv set config mode fast", "dq kv get config mode"]
         case "kv set": ["dq kv set config mode fast", "echo '{\"retries\": 3}' | dq kv set config settings -",

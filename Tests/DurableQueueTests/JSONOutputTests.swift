@@ -34,6 +34,7 @@ struct JSONOutputTests {
         "read": #"dq read orders --json"#,
         "groups": #"dq groups orders --json"#,
         "trim": #"dq trim orders --max-len 2 --json"#,
+        "streams": #"dq streams --json"#,
     ]
 
     @Test("every command with a --json option is covered here")

@@ -119,6 +119,31 @@ struct StreamCommandTests {
         #expect(elapsed < 2, "delivered again after \(elapsed) s")
     }
 
+    @Test("a group's dead letters: listed, retried and purged with --group", arguments: EngineUnderTest.allCases)
+    func deadLetters(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        #expect(try dq(["subscribe", "d", "--group", "g", "--no-wait", "--db", db]).status == 1)
+        #expect(try dq(["publish", "d", "poison", "--db", db]).status == 0)
+        let leased = try dq(["subscribe", "d", "--group", "g", "--lease", "1m", "--json", "--db", db])
+        let receipt = try #require((try JSONSerialization.jsonObject(with: leased.stdout) as? [String: Any])?["receipt"] as? String)
+        #expect(try dq(["nack", "d", receipt, "--max-attempts", "1", "--db", db]).status == 0)
+        #expect(try dq(["dead", "d", "--group", "g", "--db", db]).stdoutText == "poison\n")
+        let json = try dq(["dead", "d", "--group", "g", "--json", "--db", db])
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        #expect(object["seq"] as? Int == 1 && object["group"] as? String == "g" && object["dead_at"] is String)
+        #expect(try dq(["dead", "d", "--group", "other", "--db", db]).status == 1)
+        #expect(try dq(["retry-dead", "d", "--group", "g", "--json", "--db", db]).stdoutText == #"{"retried":1}"# + "\n")
+        #expect(try dq(["subscribe", "d", "--group", "g", "--no-wait", "--db", db]).stdoutText == "poison\n")
+        #expect(try dq(["publish", "d", "again", "--db", db]).status == 0)
+        let second = try dq(["subscribe", "d", "--group", "g", "--lease", "1m", "--json", "--db", db])
+        let again = try #require((try JSONSerialization.jsonObject(with: second.stdout) as? [String: Any])?["receipt"] as? String)
+        #expect(try dq(["nack", "d", again, "--max-attempts", "1", "--db", db]).status == 0)
+        #expect(try dq(["purge", "d", "--group", "g", "--dead", "--json", "--db", db]).stdoutText == #"{"purged":1}"# + "\n")
+        #expect(try dq(["dead", "d", "--group", "g", "--db", db]).status == 1)
+        let idsWithGroup = try dq(["retry-dead", "d", "5", "--group", "g", "--db", db])
+        #expect(idsWithGroup.status == 64 && idsWithGroup.stderrText.contains("give no ids"))
+    }
+
     @Test("publish, subscribe with lease, ack/nack/extend with stream receipts, read, groups, trim", arguments: EngineUnderTest.allCases)
     func commands(engine: EngineUnderTest) throws {
         let db = engine.store(for: directory)
@@ -164,6 +189,13 @@ struct StreamCommandTests {
         Thread.sleep(forTimeInterval: 0.05)   // the entry must be older than the age below
         #expect(try dq(["trim", "s", "--max-age", "10ms", "--json", "--db", db]).stdoutText == #"{"trimmed":1}"# + "\n")
         #expect(try dq(["read", "s", "--db", db]).status == 1)
+        #expect(try dq(["streams", "--db", db]).stdoutText == "s\n")
+        let listed = try #require(try JSONSerialization.jsonObject(with: dq(["streams", "--json", "--db", db]).stdout) as? [String: Any])
+        #expect(listed["stream"] as? String == "s" && listed["last_seq"] as? Int == 4 && listed["length"] as? Int == 0)
+        #expect((listed["groups"] as? [String]) == ["g", "late"])
+        #expect(try dq(["drop", "s", "--stream", "--json", "--db", db]).stdoutText == #"{"dropped":0}"# + "\n")
+        #expect(try dq(["streams", "--db", db]).stdoutText == "")
+        #expect(try !dq(["stats", "--db", db]).stdoutText.contains("stream"), "no group queue is left")
 
         for (arguments, message) in [
             (["trim", "s"], "say what to drop"),

@@ -9,7 +9,9 @@ extension DQ {
             discussion: HelpExamples.discussion("drop", """
                 Afterwards the queue is not listed by dq queues or dq stats (purge keeps the dead \
                 letters). One transaction; receipts of deleted leases become stale. Prints nothing \
-                unless --json, which prints {"dropped":N} (messages and dead letters deleted).
+                unless --json, which prints {"dropped":N} (messages and dead letters deleted). \
+                With --stream, the first argument is a stream: its log, its groups and every \
+                entry they hold go, and N counts the log's entries.
                 """))
 
         @OptionGroup var location: Location<Queue>
@@ -17,6 +19,14 @@ extension DQ {
         @Flag(name: .long, help: "Print {\"dropped\":N}.")
         var json = false
 
-        var request: CallRequest<Queue> { location.target.reporting("dropped", json: json) { try $0.drop() } }
+        @Flag(name: .long, help: "Drop the stream of that name instead (its log, groups and their entries).")
+        var stream = false
+
+        var request: CallRequest<Queue> {
+            if stream {
+                return location.target.reporting("dropped", json: json) { try $0.store.stream($0.name).drop() }
+            }
+            return location.target.reporting("dropped", json: json) { try $0.drop() }
+        }
     }
 }
