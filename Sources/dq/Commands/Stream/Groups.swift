@@ -66,13 +66,14 @@ extension DQ {
     }
 }
 
-/// `dq groups --json`.
-struct StreamJSON: Encodable {
+/// A stream's numbers and its groups: `dq groups --json` (each group with its numbers)
+/// and `dq streams --json` (each group's name).
+struct StreamJSON<Group: Encodable>: Encodable {
     let stream: String
     let lastSeq: Int64
     let firstSeq: Int64?
     let length: Int
-    let groups: [GroupJSON]
+    let groups: [Group]
 
     enum CodingKeys: String, CodingKey {
         case stream, lastSeq = "last_seq", firstSeq = "first_seq", length, groups

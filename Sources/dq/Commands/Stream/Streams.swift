@@ -26,22 +26,9 @@ extension DQ {
             }
             try Output.standardOutput.writeJSONLines(try names.map { name in
                 let status = try store.stream(name).status()
-                return StreamListJSON(stream: name, lastSeq: status.lastSequence, firstSeq: status.firstSequence,
+                return StreamJSON(stream: name, lastSeq: status.lastSequence, firstSeq: status.firstSequence,
                                       length: status.length, groups: status.groups)
             })
         }
-    }
-}
-
-/// One line of `dq streams --json`.
-struct StreamListJSON: Encodable {
-    let stream: String
-    let lastSeq: Int64
-    let firstSeq: Int64?
-    let length: Int
-    let groups: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case stream, lastSeq = "last_seq", firstSeq = "first_seq", length, groups
     }
 }
