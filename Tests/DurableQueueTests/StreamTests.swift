@@ -56,6 +56,34 @@ struct StreamTests {
         }
     }
 
+    @Test("groups made from the first entry while a publisher runs get every entry exactly once", arguments: EngineUnderTest.allCases)
+    func groupsMadeDuringPublishing(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let publisher = try engine.open(place).stream("busy")
+        let reader = try engine.open(place).stream("busy")
+        let total = 600
+        let published = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            for index in 1...total { _ = try? publisher.publish("\(index)") }
+            published.signal()
+        }
+        // Groups made one after another while entries keep coming, each from the first.
+        var groups: [StreamGroup] = []
+        let deadline = Date().addingTimeInterval(60)
+        while groups.count < 5 && Date() < deadline {
+            if try reader.status().lastSequence >= Int64(groups.count * total / 6) {
+                groups.append(try reader.group("g\(groups.count)", from: .first))
+            }
+        }
+        #expect(published.wait(timeout: .now() + 60) == .success)
+        #expect(try reader.status().lastSequence == Int64(total))
+        for group in groups {
+            var seen: [Int64] = []
+            while case let batch = try group.get(limit: 1_000, timeout: .zero), !batch.isEmpty { seen += batch.map(\.sequence) }
+            #expect(seen == (1...Int64(total)).map { $0 }, "\(group.name): \(seen.count) entries, \(Set(seen).count) distinct")
+        }
+    }
+
     @Test("leases within a group: ack, nack with delay, extend, stale and foreign receipts, dead letters", arguments: EngineUnderTest.allCases)
     func leases(engine: EngineUnderTest) throws {
         let store = try engine.open(engine.place(in: directory))
