@@ -75,6 +75,23 @@ enum DisplayWidth {
         text + String(repeating: " ", count: max(0, width - columns(text)))
     }
 
+    /// `rows` as lines of columns two spaces apart, each as wide as its widest cell by
+    /// terminal columns; the `rightAligned` columns (numbers) padded on the left; the last
+    /// column not padded.
+    static func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        let count = rows.map(\.count).max() ?? 0
+        let widths = (0..<count).map { column in rows.map { column < $0.count ? columns($0[column]) : 0 }.max() ?? 0 }
+        var text = ""
+        for row in rows {
+            let cells = row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: max(0, widths[column] - columns(cell)))
+                return rightAligned.contains(column) ? pad + cell : column == row.count - 1 ? cell : cell + pad
+            }
+            text += cells.joined(separator: "  ") + "\n"
+        }
+        return text
+    }
+
     private static func isRegionalIndicator(_ scalar: Unicode.Scalar) -> Bool {
         (0x1F1E6...0x1F1FF).contains(scalar.value)
     }

@@ -161,6 +161,8 @@ struct StreamCommandTests {
         #expect(try dq(["nack", "s", receipt, "--db", db]).status == 0)
         let stale = try dq(["ack", "s", receipt, "--db", db])
         #expect(stale.status == 65 && stale.stderrText.hasPrefix("dq: "))
+        #expect(stale.stderrText == "dq: receipt \(receipt) is stale: the entry was settled, or its lease ran out and it was delivered again\n",
+                "the receipt as given, not the hidden queue's")
         let again = try dq(["subscribe", "s", "--group", "g", "--lease", "1m", "--json", "-n", "5", "--db", db])
         #expect(Self.sequences(again.stdoutText) == [2, 3])
         let receipts = again.stdoutText.split(separator: "\n").compactMap { line in

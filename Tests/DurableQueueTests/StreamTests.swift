@@ -95,6 +95,9 @@ struct StreamTests {
         #expect(first.entry.text == "one" && first.receipt.group == "work")
         #expect(StreamReceipt(first.receipt.description) == first.receipt)
         #expect(throws: DQError.self) { try other.ack(first.receipt) }
+        let relabelled = StreamReceipt(group: "other", receipt: first.receipt.receipt)
+        let foreign = #expect(throws: DQError.self) { try other.ack(relabelled) }
+        #expect(foreign?.message == "receipt \(relabelled) is from group work of stream jobs, not group other of stream jobs")
         try work.extend(first.receipt, by: .seconds(60))
         try work.nack(first.receipt, delay: .milliseconds(300))
         #expect(throws: DQError.self) { try work.ack(first.receipt) }

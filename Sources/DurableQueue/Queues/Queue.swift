@@ -30,6 +30,18 @@ public struct Queue: Sendable {
         self.name = name
     }
 
+    /// Whether `name` is one of the hidden queues the library keeps for pipes and stream
+    /// groups: their names begin with U+0001, which no name a user gives can hold.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let mine = try store.queues().filter { !Queue.isHidden($0.name) }
+    /// ```
+    public static func isHidden(_ name: String) -> Bool {
+        name.hasPrefix("\u{1}")
+    }
+
     // MARK: Putting
 
     /// Puts one message and commits it before returning.

@@ -158,10 +158,10 @@ extension SQLiteEngine {
             guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
             let removed = try log.delete(through: StreamLog.maxSequence)
             for group in try Self.groups(of: stream, connection) { _ = try MessageTable.drop(connection, queue: group.queue) }
-            for (sql, value) in [(StreamSQL.removeGroups, stream), (StreamSQL.removeStream, stream)] {
+            for sql in [StreamSQL.removeGroups, StreamSQL.removeStream] {
                 let remove = try connection.cachedStatement(sql)
                 defer { remove.reset() }
-                try remove.bind(value, at: 1)
+                try remove.bind(stream, at: 1)
                 try remove.run()
             }
             return removed
@@ -313,19 +313,20 @@ private struct StreamLog {
 }
 
 private enum StreamSQL {
+    // A publish's statements are found by slot, not by hashing their text (`PreparedSQL`).
     /// The stream's number, recorded last sequence, newest entry, and whether it has groups:
     /// all a publish reads, in one statement.
-    static let find = """
+    static let find = PreparedSQL("""
         SELECT s.id, s.last_seq,
                (SELECT e.entry FROM stream_entries e WHERE e.entry BETWEEN s.id << 36 AND (s.id << 36) | 68719476735
                 ORDER BY e.entry DESC LIMIT 1),
                EXISTS (SELECT 1 FROM stream_groups g WHERE g.stream = s.name)
         FROM streams s WHERE s.name = ?1
-        """
+        """)
     static let make = "INSERT INTO streams (name, id, last_seq) SELECT ?1, coalesce(max(id), 0) + 1, 0 FROM streams RETURNING id"
     static let saveLast = "UPDATE streams SET last_seq = ?2 WHERE id = ?1"
     static let oldest = "SELECT entry FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 ORDER BY entry LIMIT 1"
-    static let insertEntry = "INSERT INTO stream_entries (entry, published_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)"
+    static let insertEntry = PreparedSQL("INSERT INTO stream_entries (entry, published_at, dedup_key, body) VALUES (?1, ?2, ?3, ?4)")
     static let keyHolder = """
         SELECT entry FROM stream_entries WHERE dedup_key = ?1 AND entry BETWEEN ?2 AND ?3 AND published_at >= ?4
         ORDER BY entry DESC LIMIT 1
@@ -335,7 +336,7 @@ private enum StreamSQL {
         SELECT entry FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 AND published_at >= ?3 ORDER BY entry LIMIT 1
         """
     static let removeThrough = "DELETE FROM stream_entries WHERE entry BETWEEN ?1 AND ?2"
-    static let groups = "SELECT grp, queue, start_seq, created_at FROM stream_groups WHERE stream = ?1 ORDER BY grp"
+    static let groups = PreparedSQL("SELECT grp, queue, start_seq, created_at FROM stream_groups WHERE stream = ?1 ORDER BY grp")
     static let group = "SELECT grp, queue, start_seq, created_at FROM stream_groups WHERE stream = ?1 AND grp = ?2"
     static let makeGroup = "INSERT INTO stream_groups (stream, grp, queue, start_seq, created_at) VALUES (?1, ?2, ?3, ?4, ?5)"
     static let names = "SELECT name FROM streams ORDER BY name"

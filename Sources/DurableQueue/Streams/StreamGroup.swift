@@ -36,11 +36,6 @@ public struct StreamGroup: Sendable {
         Queue(store: stream.store, name: "\u{1}stream\u{1}" + stream.name + "\u{1}" + name)
     }
 
-    /// Whether `queue` is one of the hidden queues that hold groups' entries.
-    public static func isGroupQueue(_ queue: String) -> Bool {
-        queue.hasPrefix("\u{1}stream\u{1}")
-    }
-
     // MARK: Taking
 
     /// Takes up to `limit` entries for good (at-most-once: each counts as acked once
@@ -92,8 +87,12 @@ public struct StreamGroup: Sendable {
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [StreamReceipt] = [],
                         releaseOnExit: Bool = true, interrupt: WaitInterrupt? = nil) throws(DQError) -> [LeasedEntry] {
         let receipts = try ownReceipts(acking)
-        return try queue.receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, acking: receipts,
-                                 releaseOnExit: releaseOnExit, interrupt: interrupt).map(leased)
+        do {
+            return try queue.receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts, acking: receipts,
+                                     releaseOnExit: releaseOnExit, interrupt: interrupt).map(leased)
+        } catch {
+            throw streamError(error, acking)
+        }
     }
 
     /// The async `receive(lease:limit:timeout:maxAttempts:acking:releaseOnExit:interrupt:)`.
@@ -110,8 +109,12 @@ public struct StreamGroup: Sendable {
                         maxAttempts: Int = Queue.defaultMaxAttempts, acking: [StreamReceipt] = [],
                         releaseOnExit: Bool = true) async throws(DQError) -> [LeasedEntry] {
         let receipts = try ownReceipts(acking)
-        return try await queue.receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts,
-                                       acking: receipts, releaseOnExit: releaseOnExit).map(leased)
+        do {
+            return try await queue.receive(lease: lease, limit: limit, timeout: timeout, maxAttempts: maxAttempts,
+                                           acking: receipts, releaseOnExit: releaseOnExit).map(leased)
+        } catch {
+            throw streamError(error, acking)
+        }
     }
 
     /// Leased entries as they come, for `for try await`: each is leased for `lease`;
@@ -141,7 +144,7 @@ public struct StreamGroup: Sendable {
     /// - Throws: `DQError.Kind.staleReceipt` if it was delivered again since or already
     ///   settled; `.invalidArgument` for another group's receipt.
     public func ack(_ receipt: StreamReceipt) throws(DQError) {
-        try queue.ack(own(receipt))
+        try settling(receipt) { receipt throws(DQError) in try queue.ack(receipt) }
     }
 
     /// Returns a leased entry to the group: deliverable again after `delay`, or a dead
@@ -156,7 +159,7 @@ public struct StreamGroup: Sendable {
     /// - Throws: as `ack(_:)`.
     public func nack(_ receipt: StreamReceipt, delay: Duration = .zero, maxAttempts: Int = Queue.defaultMaxAttempts,
                      failure: DeliveryFailure? = nil) throws(DQError) {
-        try queue.nack(own(receipt), delay: delay, maxAttempts: maxAttempts, failure: failure)
+        try settling(receipt) { receipt throws(DQError) in try queue.nack(receipt, delay: delay, maxAttempts: maxAttempts, failure: failure) }
     }
 
     /// Makes a lease end `lease` from now.
@@ -169,7 +172,7 @@ public struct StreamGroup: Sendable {
     ///
     /// - Throws: as `ack(_:)`.
     public func extend(_ receipt: StreamReceipt, by lease: Duration) throws(DQError) {
-        try queue.extend(own(receipt), by: lease)
+        try settling(receipt) { receipt throws(DQError) in try queue.extend(receipt, by: lease) }
     }
 
     /// Returns a leased entry at once without counting the delivery as an attempt.
@@ -182,7 +185,7 @@ public struct StreamGroup: Sendable {
     ///
     /// - Throws: as `ack(_:)`.
     public func release(_ receipt: StreamReceipt) throws(DQError) {
-        try queue.release(own(receipt))
+        try settling(receipt) { receipt throws(DQError) in try queue.release(receipt) }
     }
 
     // MARK: Dead letters
@@ -261,6 +264,29 @@ public struct StreamGroup: Sendable {
             throw DQError(.invalidArgument, "receipt \(receipt) is from group \(receipt.group), not \(name)")
         }
         return receipt.receipt
+    }
+
+    /// Settles `receipt` on the group's queue with `settle`, saying a failure in the
+    /// stream's terms.
+    private func settling(_ receipt: StreamReceipt, _ settle: (Receipt) throws(DQError) -> Void) throws(DQError) {
+        let own = try own(receipt)
+        do { try settle(own) } catch { throw streamError(error, [receipt]) }
+    }
+
+    /// `error` from the group's queue, told as the stream's: a stale receipt named as it
+    /// was given (`GROUP:…`), and a receipt another group handed out named by that group,
+    /// not by its hidden queue. Other errors pass as they are.
+    private func streamError(_ error: DQError, _ receipts: [StreamReceipt]) -> DQError {
+        guard error.kind == .staleReceipt || error.kind == .invalidArgument,
+              let receipt = receipts.first(where: { error.message.contains($0.receipt.description) }) else { return error }
+        if error.kind == .staleReceipt {
+            return DQError(.staleReceipt, "receipt \(receipt) is stale: the entry was settled, or its lease ran out and it was delivered again")
+        }
+        guard let owner = try? stream.store.engine.queue(ofReceipt: receipt.receipt), owner != queue.name else { return error }
+        let parts = owner.split(separator: "\u{1}", omittingEmptySubsequences: false)
+        let from = parts.count == 4 && parts[1] == "stream" ? "group \(parts[3]) of stream \(parts[2])"
+                                                            : "queue \(owner.replacing("\u{1}", with: ":"))"
+        return DQError(.invalidArgument, "receipt \(receipt) is from \(from), not group \(name) of stream \(stream.name)")
     }
 
     private func ownReceipts(_ receipts: [StreamReceipt]) throws(DQError) -> [Receipt] {

@@ -11,7 +11,7 @@ extension DQ {
                 messages, or dead letters). --json prints one object per queue: \
                 {"queue":…,"ready":…,"delayed":…,"leased":…,"dead":…}. Prints nothing when the \
                 store holds no queue. The queues that carry pipes' messages are not listed \
-                (dq pipe drop deletes those).
+                (dq pipe drop deletes those), nor those holding stream groups' entries (dq groups shows those).
                 """))
 
         @OptionGroup var global: ReadOptions
@@ -20,9 +20,9 @@ extension DQ {
         var json = false
 
         func run() throws {
-            // Pipes' hidden queues are the pipes' business (`dq pipe drop`), and their names
-            // hold control characters no other command takes.
-            let queues = try global.openStore().queues().filter { !DuplexPipe.isPipeQueue($0.name) && !StreamGroup.isGroupQueue($0.name) }
+            // Pipes' and stream groups' hidden queues are theirs (`dq pipe drop`, `dq groups`),
+            // and their names hold control characters no other command takes.
+            let queues = try global.openStore().queues().filter { !Queue.isHidden($0.name) }
             if json {
                 try Output.standardOutput.writeJSONLines(queues.lazy.map {
                     QueueJSON(queue: $0.name, ready: $0.ready, delayed: $0.delayed, leased: $0.leased, dead: $0.dead)

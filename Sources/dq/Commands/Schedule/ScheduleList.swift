@@ -63,12 +63,7 @@ extension DQ.ScheduleCommand {
             }
             guard rows.count > 1 else { return }
             // Columns by terminal width, as `dq stats` lines them up (names may be wide characters).
-            let widths = (0..<4).map { column in rows.map { DisplayWidth.columns($0[column]) }.max() ?? 0 }
-            var text = ""
-            for row in rows {
-                text += (0..<4).map { DisplayWidth.padded(row[$0], to: widths[$0]) + "  " }.joined() + row[4] + "\n"
-            }
-            Output.standardOutput.write(Array(text.utf8))
+            Output.standardOutput.write(Array(DisplayWidth.table(rows).utf8))
         }
     }
 }

@@ -46,19 +46,10 @@ extension DQ {
                                                                   groups: list))
                 return
             }
-            var rows = [["GROUP", "DELIVERED", "PENDING", "LAG", "DEAD"]]
-            for group in groups {
-                rows.append([group.name, "\(group.delivered)", "\(group.pending)", "\(group.lag)", "\(group.dead)"])
+            let rows = [["GROUP", "DELIVERED", "PENDING", "LAG", "DEAD"]] + groups.map { group in
+                [group.name, "\(group.delivered)", "\(group.pending)", "\(group.lag)", "\(group.dead)"]
             }
-            let widths = (0..<5).map { column in rows.map { DisplayWidth.columns($0[column]) }.max() ?? 0 }
-            var out = ""
-            for row in rows {
-                let cells = row.enumerated().map { index, cell in
-                    let pad = String(repeating: " ", count: widths[index] - DisplayWidth.columns(cell))
-                    return index == 0 ? cell + pad : pad + cell
-                }
-                out += cells.joined(separator: "  ") + "\n"
-            }
+            var out = DisplayWidth.table(rows, rightAligned: [1, 2, 3, 4])
             let extent = status.firstSequence.map { "entries \($0)-\(status.lastSequence) (\(status.length))" } ?? "no entries"
             out += "last seq \(status.lastSequence); log holds \(extent)\n"
             Output.standardOutput.write(Data(out.utf8))
