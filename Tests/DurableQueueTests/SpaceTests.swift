@@ -42,6 +42,30 @@ struct SpaceTests {
         #expect(try queue.get(timeout: .zero)?.text == "after")
     }
 
+    @Test("2 producers and 2 consumers committing without pause: the write-ahead log keeps starting over instead of growing")
+    func logStartsOverUnderSteadyCommits() throws {
+        let path = directory.file("steady.db")
+        // Open throughout, so that no other process's exit is the last close (which
+        // would checkpoint the log and delete it).
+        let store = try Store(path: path)
+        #expect(try store.queue("q").count() == 0)
+        // Writers whose commits interleave without a pause: a checkpoint that merely
+        // races them never finds every frame copied, so the log would never start over.
+        let count = 25_000
+        let consumers = try (0..<2).map { _ in try ChildProcess(Executables.helper, ["consume", path, "q", "stop", "60000"]) }
+        let producers = try (0..<2).map { index in
+            try ChildProcess(Executables.helper, ["produce", path, "q", "p\(index)", "\(count)"])
+        }
+        for producer in producers { #expect(producer.wait(timeout: .seconds(300)).status == 0) }
+        try store.queue("q").put(contentsOf: [OutgoingMessage("stop"), OutgoingMessage("stop")])
+        for consumer in consumers { #expect(consumer.wait(timeout: .seconds(300)).status == 0) }
+        // 100,000 commits of a frame or more each: without the background checkpoint's
+        // second pass the log reached 190,000–210,000 frames with twice as many. The
+        // file keeps its largest size, so its size now is the most the log ever held.
+        let frames = StoreLocation.fileSize(path + "-wal") / (4_096 + 24)
+        #expect(frames <= 4 * Int64(Checkpointer.inlinePages), "the log reached \(frames) frames")
+    }
+
     @Test("a small backlog (about 2 MB) drained: db + WAL end within 1 MiB of their size before")
     func reclaimSmallBacklog() throws {
         let (queue, size) = try warmedUp("small.db")

@@ -4,14 +4,14 @@ import CSQLite
 extension Connection {
     /// Calls `hook` after every commit this connection makes, with the number of frames
     /// the write-ahead log then holds. Replaces SQLite's auto-checkpoint, so the hook
-    /// decides when to checkpoint; it may call `checkpointPassively(schema:)` on the
-    /// connection it is given.
+    /// decides when to checkpoint; it may call `checkpoint(_:schema:)` on the connection
+    /// it is given.
     ///
     /// For example:
     ///
     /// ```swift
     /// connection.setWALHook { connection, frames in
-    ///     if frames >= 2_000 { _ = try? connection.checkpointPassively(schema: "main") }
+    ///     if frames >= 2_000 { _ = try? connection.checkpoint(.passive, schema: "main") }
     /// }
     /// ```
     ///
@@ -38,24 +38,36 @@ extension Connection {
         }
     }
 
-    /// Copies as much of the write-ahead log into the database as it can without
-    /// waiting for any reader or writer (`SQLITE_CHECKPOINT_PASSIVE`), for `schema`
+    /// How a checkpoint treats the other connections (see `checkpoint(_:schema:)`).
+    enum CheckpointMode {
+        /// Copies what it can without waiting for any reader or writer.
+        case passive
+        /// Takes SQLite's write lock (waiting for a writer through the busy handler),
+        /// waits for readers of older snapshots the same way, and copies the whole log:
+        /// the next transaction then starts the log over.
+        case full
+
+        var value: Int32 { self == .passive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_FULL }
+    }
+
+    /// Copies the write-ahead log into the database, as `mode` allows, for `schema`
     /// (`nil`: every attached database).
     ///
     /// For example:
     ///
     /// ```swift
-    /// let copied = try connection.checkpointPassively()
+    /// let copied = try connection.checkpoint(.passive)
     /// ```
     ///
     /// See https://www.sqlite.org/c3ref/wal_checkpoint_v2.html.
     ///
     /// - Returns: how many frames of the log are checkpointed now.
-    /// - Throws: `SQLiteError` when the checkpoint could not run (`SQLITE_BUSY` while
-    ///   another connection checkpoints, for example).
-    func checkpointPassively(schema: String? = nil) throws -> Int32 {
+    /// - Throws: `SQLiteError` when the checkpoint could not run or finish
+    ///   (`SQLITE_BUSY` while another connection checkpoints, or when the busy handler
+    ///   gave up waiting, for example).
+    func checkpoint(_ mode: CheckpointMode, schema: String? = nil) throws -> Int32 {
         var copied: Int32 = 0
-        let rc = sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
+        let rc = sqlite3_wal_checkpoint_v2(handle, schema, mode.value, nil, &copied)
         guard rc == SQLITE_OK else { throw error(rc, sql: nil) }
         return copied
     }

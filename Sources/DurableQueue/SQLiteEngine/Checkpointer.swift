@@ -2,26 +2,36 @@ import Dispatch
 import FoundationEssentials
 import Synchronization
 
-/// Keeps WAL checkpoints out of the commits that readers wait on.
+/// Keeps WAL checkpoints out of the commits that readers wait on, and the log short.
 ///
 /// SQLite's default runs a checkpoint inside whichever commit takes the write-ahead
-/// log past 1,000 pages: that commit then takes milliseconds. Instead, a commit that finds the log past `backgroundPages`
-/// asks for a passive checkpoint on a background thread and returns at once; only if
-/// the log reaches `inlinePages` (2,000 pages: nobody got round to it, for example a short-lived
-/// `dq put` that exits first) does the commit checkpoint inline, as SQLite would.
+/// log past 1,000 pages: that commit then takes milliseconds. Instead, a commit that
+/// finds the log `backgroundPages` past what the last checkpoint copied asks for one on
+/// a background thread and returns at once. Only if the log reaches `inlinePages`
+/// (nobody got round to it, for example a short-lived `dq put` that exits first) does
+/// the commit checkpoint inline, as SQLite would.
 ///
-/// The log only starts over (a commit writes from its beginning again) when a
-/// transaction begins with every frame already checkpointed, which a background
-/// checkpoint racing a steady stream of commits never quite achieves. So a background
-/// checkpoint is asked for only when the log has grown `backgroundPages` past what the
-/// last one copied — not after every commit past the mark, which would run a
-/// checkpoint (and two fsyncs) per commit, contending with the writer for SQLite's file
-/// mutex.
+/// The log only starts over (the next commit writes from its beginning again) when a
+/// transaction begins with every frame already copied, which a checkpoint racing a
+/// steady stream of commits never achieves: the log would grow for as long as commits
+/// keep coming, and past `inlinePages` every commit would checkpoint inline (one or two
+/// fsyncs each). So the background checkpoint runs in two passes: a passive one copies
+/// the bulk while writers go on, then a full one, with the writers' queue held (see
+/// `SQLiteEngine.holdingWriters`), copies the few frames committed meanwhile, so the
+/// next commit starts the log over. Writers wait only for that second pass, which gives
+/// up after `catchUpWait` if a reader or writer holds it up.
 ///
 /// `@unchecked Sendable`: `scheduled` and `checkpointed` are atomic; `store` is only read.
 final class Checkpointer: @unchecked Sendable {
     static let backgroundPages: Int32 = 1_000
     static let inlinePages: Int32 = 2_000
+    /// How long the full pass waits for a writer or a reader of an older snapshot
+    /// before giving up (the log starts over after a later pass instead): writers wait
+    /// for it meanwhile.
+    static let catchUpWait: Duration = .milliseconds(2)
+    /// How long the full pass waits its turn in the writers' queue (writers go on
+    /// meanwhile; it only delays the pass).
+    static let catchUpTurnWait: Duration = .milliseconds(100)
 
     private weak var store: SQLiteEngine?
     private let scheduled = Atomic<Bool>(false)
@@ -71,9 +81,13 @@ final class Checkpointer: @unchecked Sendable {
             done = 0
             checkpointed.store(0, ordering: .relaxed)
         }
-        if pages >= Self.inlinePages {
-            checkpointed.store(Self.checkpoint(connection, schema: "main"), ordering: .relaxed)
-        } else if pages >= Self.backgroundPages && pages - done >= Self.backgroundPages {
+        if pages - done >= Self.inlinePages {
+            let copied = Self.checkpoint(connection, .passive, schema: "main")
+            checkpointed.store(copied >= 0 ? copied : pages, ordering: .relaxed)
+        } else if pages - done >= Self.backgroundPages {
+            // Counted as copied until the checkpoint says how far it got, so that the
+            // commits meanwhile (or after it failed) do not ask again.
+            checkpointed.store(pages, ordering: .relaxed)
             schedule()
         }
     }
@@ -84,17 +98,25 @@ final class Checkpointer: @unchecked Sendable {
         }
         queue.async { [self] in
             scheduled.store(false, ordering: .releasing)
-            try? store?.withConnection { connection in
-                checkpointed.store(Self.checkpoint(connection, schema: nil), ordering: .relaxed)
+            guard let store else { return }
+            // Another process checkpointing (-1) catches up itself.
+            let copied = (try? store.withConnection { connection in Self.checkpoint(connection, .passive, schema: nil) }) ?? -1
+            guard copied >= 0 else { return }
+            checkpointed.store(copied, ordering: .relaxed)
+            let caughtUp = try? store.holdingWriters(timeout: Self.catchUpTurnWait) { connection in
+                ContendedWrite.limiting(connection, to: Self.catchUpWait) {
+                    Self.checkpoint(connection, .full, schema: nil)
+                }
             }
+            if let caughtUp { checkpointed.store(caughtUp, ordering: .relaxed) }
         }
     }
 
-    /// A passive checkpoint of `schema` (`nil`: all) on `connection`: the frames copied,
-    /// or -1 (none known, as SQLite reports it) when it failed.
-    private static func checkpoint(_ connection: Connection, schema: String?) -> Int32 {
+    /// A checkpoint of `schema` (`nil`: all) on `connection`: the frames copied, or -1
+    /// (none known, as SQLite reports it) when it failed.
+    private static func checkpoint(_ connection: Connection, _ mode: Connection.CheckpointMode, schema: String?) -> Int32 {
         // Best effort: a failed checkpoint (another one running, say) is asked for
         // again by a later commit.
-        (try? connection.checkpointPassively(schema: schema)) ?? -1
+        (try? connection.checkpoint(mode, schema: schema)) ?? -1
     }
 }

@@ -27,6 +27,9 @@ final class SQLiteEngine: Sendable {
     let checkpointer: Checkpointer
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
     private let writerLock: WriterLock?
+    /// The sidecar lock writers queue on, whether they all take it or only those that
+    /// collide (`nil` when only reading).
+    private let writersQueue: WriterLock?
     /// How this process reads the store when it only reads it (`StoreAccess.readOnly`,
     /// or `.existing` on a store it may not write); `nil` when it writes too.
     let readOnly: Connection.ReadOnlyMode?
@@ -52,6 +55,7 @@ final class SQLiteEngine: Sendable {
         }
         readOnly = opened.readOnly
         self.writerLock = options.writerLock ? opened.writerLock : nil
+        self.writersQueue = opened.writerLock
         let checkpointer = Checkpointer()
         self.checkpointer = checkpointer
         // Without the writer lock up front, writers that collide queue on it (see
@@ -219,6 +223,19 @@ final class SQLiteEngine: Sendable {
             defer { if let hold { writerLock?.release(hold) } }
             return try connection.transaction(.immediate) { try body(connection) }
         }
+    }
+
+    /// Runs `body` on a connection with the writers' queue held, so that every writer
+    /// that finds SQLite's write lock taken (with `StoreOptions.writerLock`, every
+    /// writer) waits in the kernel until `body` is done; `nil` if the queue was not had
+    /// within `timeout`. For work that takes SQLite's write lock outside a transaction
+    /// (a full checkpoint).
+    func holdingWriters<T>(timeout: Duration, _ body: (Connection) throws -> T) throws(DQError) -> T? {
+        guard let writersQueue else { return nil }
+        let hold: WriterLock.Hold
+        do { hold = try writersQueue.acquire(timeout: timeout) } catch where error.kind == .timedOut { return nil }
+        defer { writersQueue.release(hold) }
+        return try withConnection(body)
     }
 
     /// Runs `body` in a read transaction: one consistent snapshot, no write lock.
