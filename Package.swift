@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // MD5 for PostgreSQL channel names (postgres-nio already depends on it).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // `dq web` (DQWeb only): the HTTP server, and the Prometheus text format.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Only for dq-lifecycle-helper: the library does not depend on it.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -79,6 +82,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `dq web`: the dashboard and /metrics, in a target of its own so that neither
+        // library links Hummingbird.
+        .target(
+            name: "DQWeb",
+            dependencies: [
+                "DurableQueue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `dq torture`: producers and workers SIGKILLed at random, then a check that
         // nothing committed was lost.
         .target(
@@ -92,8 +107,10 @@ let package = Package(
                 "DurableQueuePostgres",
                 "DQBench",
                 "DQTorture",
+                "DQWeb",
                 "DQSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // One self-contained file (Swift runtime, SQLite and libc inside): no dynamic
             // loading or symbol binding at start, so a `dq put` from a shell starts in about

@@ -43,7 +43,7 @@ struct DQ: ParsableCommand {
             Queues.self, Drop.self, Show.self, Delete.self, Move.self,
             Dead.self, RetryDead.self, Worker.self, ScheduleCommand.self, KV.self, ListCommand.self, CounterCommand.self, LockCommand.self,
             PipeCommand.self, Publish.self, Subscribe.self, Read.self, Groups.self, Trim.self, Streams.self,
-            EventCommand.self, Stats.self, DoctorCommand.self, Bench.self, Torture.self,
+            EventCommand.self, Stats.self, Web.self, DoctorCommand.self, Bench.self, Torture.self,
             BenchRole.self, ChildExec.self, TortureProducer.self,
         ]
     )

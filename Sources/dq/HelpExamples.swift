@@ -56,6 +56,8 @@ enum HelpExamples {
                            #"dq ack orders "$(jq -r .receipt leased.json)""#]
         case "read": ["dq read orders --from 2 -n 10", "dq read orders --json | jq -r '[.seq, .body] | @tsv'"]
         case "groups": ["dq groups orders", "dq groups orders --json | jq '.groups[] | {group, lag}'"]
+        case "web": ["dq web", "DQ_WEB_TOKEN=$(openssl rand -hex 16) dq web --listen 0.0.0.0:8080",
+                     "dq web --listen 127.0.0.1:0 --read-only --db postgres://dq@db.internal/dq"]
         case "streams": ["dq streams", "dq streams --json | jq -r '[.stream, .length] | @tsv'"]
         case "trim": ["dq trim orders --max-len 100000", "dq trim orders --max-age 7d --json", "dq trim orders --retain acked"]
         case "kv": ["dq kv set config mode fast", "dq kv get config mode"]

@@ -1,6 +1,7 @@
 import CLinuxShims
 @testable import DurableQueue
 import Foundation
+import Synchronization
 import Testing
 
 /// Paths of the executables this package builds next to the test bundle.
@@ -35,6 +36,8 @@ final class ChildProcess: @unchecked Sendable {
     // signalled and read only after waiting on it; `status` only by `wait`.
     let pid: pid_t
     private var output = [Data(), Data()]
+    /// Standard output as it arrives (`stdoutSoFar`), for a process still running.
+    private let partial = Mutex(Data())
     private let done = DispatchGroup()
     private var status: Int32?
     private let arguments: [String]
@@ -78,7 +81,7 @@ final class ChildProcess: @unchecked Sendable {
         for (index, fd) in [pipes[1][0], pipes[2][0]].enumerated() {
             done.enter()
             DispatchQueue.global().async { [self] in
-                output[index] = Self.readAll(fd)
+                output[index] = Self.readAll(fd) { chunk in if index == 0 { partial.withLock { $0.append(chunk) } } }
                 close(fd)
                 done.leave()
             }
@@ -97,14 +100,22 @@ final class ChildProcess: @unchecked Sendable {
         close(input)
     }
 
-    private static func readAll(_ fd: Int32) -> Data {
+    private static func readAll(_ fd: Int32, _ arrived: (Data) -> Void) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count > 0 { data.append(contentsOf: buffer[0..<count]) } else if count == 0 || errno != EINTR { return data }
+            if count > 0 {
+                data.append(contentsOf: buffer[0..<count])
+                arrived(Data(buffer[0..<count]))
+            } else if count == 0 || errno != EINTR {
+                return data
+            }
         }
     }
+
+    /// What the process has written to standard output so far.
+    var stdoutSoFar: String { partial.withLock { String(decoding: $0, as: UTF8.self) } }
 
     /// Waits for the process to exit, killing it (and failing the test) after `timeout`.
     func wait(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) -> ProcessResult {

@@ -1,0 +1,225 @@
+import DurableQueue
+import Foundation
+import Testing
+
+/// `dq web`: a real server process on a random loopback port, asked over real sockets.
+@Suite("dq web", .serialized)
+struct WebTests {
+    let directory = TemporaryDirectory()
+
+    /// A running `dq web` and a client for it; stopped with SIGTERM by `stop()`.
+    struct Server {
+        let process: ChildProcess
+        let client: HTTPTestClient
+
+        /// Stops it; its exit status.
+        @discardableResult
+        func stop() -> ProcessResult {
+            kill(process.pid, SIGTERM)
+            return process.wait(timeout: .seconds(10))
+        }
+    }
+
+    /// Starts `dq web --listen 127.0.0.1:0` on `db` and waits (at most 30 s) for the line
+    /// that says where it listens.
+    func start(_ db: String, _ options: [String] = [], environment: [String: String]? = nil) throws -> Server {
+        let process = try ChildProcess(Executables.dq, ["web", "--listen", "127.0.0.1:0", "--db", db] + options,
+                                       environment: environment)
+        var port: Int?
+        let listening = eventually(timeout: .seconds(30)) {
+            let line = process.stdoutSoFar
+            guard let range = line.range(of: "http://127.0.0.1:") else { return false }
+            port = Int(line[range.upperBound...].prefix { $0.isNumber })
+            return port != nil
+        }
+        guard listening, let port else {
+            kill(process.pid, SIGKILL)
+            let result = process.wait()
+            throw TestFailure("dq web did not start: \(result.stdoutText) \(result.stderrText)")
+        }
+        return Server(process: process, client: HTTPTestClient(port: port))
+    }
+
+    struct TestFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// A store with queue `jobs` (3 ready, 1 leased, 1 dead) and `other` (1 ready).
+    func seeded(_ engine: EngineUnderTest = .sqlite) throws -> String {
+        let db = engine.store(for: directory)
+        let store = try engine.open(db)
+        let jobs = try store.queue("jobs")
+        try jobs.put(contentsOf: ["a", "b", "c", "d", "poison"].map { OutgoingMessage($0) })
+        try store.queue("other").put("x")
+        // A stream with a group that has taken one of its two entries.
+        let orders = try store.stream("orders")
+        let billing = try orders.group("billing", from: .first)
+        _ = try orders.publish("o1")
+        _ = try orders.publish("o2")
+        _ = try billing.get(timeout: .zero)
+        // The first two come out leased; "a" goes back until it is dead.
+        let leased = try jobs.receive(lease: .seconds(600), limit: 2, timeout: .zero)
+        try jobs.nack(leased[0].receipt, maxAttempts: 1)
+        return db
+    }
+
+    @Test("the page lists every queue with its counts; a queue's page shows its next messages and dead letters",
+          arguments: EngineUnderTest.allCases)
+    func pageListsQueues(engine: EngineUnderTest) throws {
+        let db = try seeded(engine)
+        let server = try start(db)
+        let page = try server.client.send("GET", "/")
+        #expect(page.status == 200)
+        #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
+        // queue, ready, delayed, leased, dead
+        #expect(page.body.contains(#"jobs</a></td><td class="n">3</td><td class="n">0</td><td class="n">1</td><td class="n dead">1</td>"#),
+                "\(page.body)")
+        #expect(page.body.contains(#"other</a></td><td class="n">1</td><td class="n">0</td><td class="n">0</td><td class="n">0</td>"#))
+        // stream, last seq, group, position, pending, lag, dead
+        #expect(page.body.contains(#"<td>orders</td><td class="n">2</td><td>billing</td><td class="n">1</td><td class="n">0</td><td class="n">1</td>"#))
+        let queue = try server.client.send("GET", "/queue?name=jobs")
+        #expect(queue.status == 200)
+        #expect(queue.body.contains(#"<span class="body">c</span>"#) && queue.body.contains(#"<span class="body">poison</span>"#))
+        #expect(queue.body.contains("Retry all dead letters"))
+        #expect(try server.client.send("GET", "/queue").status == 400)
+        #expect(try server.client.send("GET", "/dashboard.js").status == 200)
+        #expect(server.stop().status == 0, "SIGTERM ends dq web with status 0")
+    }
+
+    @Test("retry and purge of dead letters work through POSTs, and show on the page", arguments: EngineUnderTest.allCases)
+    func retryAndPurge(engine: EngineUnderTest) throws {
+        let db = try seeded(engine)
+        let store = try engine.open(db)
+        let server = try start(db)
+        defer { server.stop() }
+        let retried = try server.client.send("POST", "/queue/retry-dead?name=jobs")
+        #expect(retried.status == 200 && retried.body == "{\"count\":1}\n", "\(retried.status) \(retried.body)")
+        #expect(try store.queue("jobs").deadLetters().isEmpty)
+        #expect(try store.queue("jobs").count() == 4)
+        // Bury one again, then purge it.
+        let leased = try #require(try store.queue("jobs").receive(lease: .seconds(600), timeout: .zero).first)
+        try store.queue("jobs").nack(leased.receipt, maxAttempts: 1)
+        #expect(try server.client.send("GET", "/queue?name=jobs").body.contains("Purge dead letters"))
+        // A browser's form post is sent back to the queue's page.
+        let purged = try server.client.send("POST", "/queue/purge-dead?name=jobs",
+                                            headers: ["Accept": "text/html", "Origin": "http://127.0.0.1:\(server.client.port)"])
+        #expect(purged.status == 303 && purged.headers["location"] == "/queue?name=jobs")
+        #expect(try store.queue("jobs").deadLetters().isEmpty)
+    }
+
+    @Test("a schedule's Run now puts its message at once")
+    func runSchedule() throws {
+        let db = try seeded()
+        let store = try Store(path: db)
+        _ = try store.addSchedule("nightly", queue: "reports", rule: .every(.seconds(3_600)), body: Data("run".utf8))
+        let server = try start(db)
+        defer { server.stop() }
+        #expect(try server.client.send("GET", "/").body.contains(#"action="/schedule/run?name=nightly""#))
+        #expect(try server.client.send("POST", "/schedule/run?name=nightly").status == 200)
+        #expect(try store.queue("reports").get(timeout: .zero)?.text == "run")
+        #expect(try server.client.send("POST", "/schedule/run?name=missing").status == 404)
+    }
+
+    @Test("a token is required when given; a POST from another site's page, or to a --read-only server, is refused")
+    func refusals() throws {
+        let db = try seeded()
+        let store = try Store(path: db)
+        let server = try start(db, environment: ["DQ_WEB_TOKEN": "s3cret"])
+        #expect(try server.client.send("GET", "/").status == 401)
+        #expect(try server.client.send("GET", "/metrics").status == 401)
+        #expect(try server.client.send("GET", "/", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(try server.client.send("GET", "/", headers: ["Authorization": "Bearer s3cret"]).status == 200)
+        // Opened once with ?token=, the browser keeps it in a cookie for the page's requests.
+        let opened = try server.client.send("GET", "/?token=s3cret")
+        #expect(opened.status == 200)
+        let cookie = try #require(opened.headers["set-cookie"])
+        #expect(cookie.hasPrefix("dq_token=s3cret") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+        #expect(try server.client.send("GET", "/queue?name=jobs", headers: ["Cookie": "dq_token=s3cret"]).status == 200)
+        #expect(try server.client.send("POST", "/queue/purge-dead?name=jobs").status == 401)
+        let foreign = try server.client.send("POST", "/queue/purge-dead?name=jobs",
+                                             headers: ["Cookie": "dq_token=s3cret", "Origin": "https://evil.example"])
+        #expect(foreign.status == 403 && foreign.body.contains("evil.example"))
+        #expect(try store.queue("jobs").deadLetters().count == 1, "nothing was purged")
+        server.stop()
+
+        let readOnly = try start(db, ["--read-only"])
+        defer { readOnly.stop() }
+        #expect(try readOnly.client.send("POST", "/queue/purge-dead?name=jobs").status == 403)
+        #expect(try readOnly.client.send("GET", "/queue?name=jobs").body.contains("Retry all") == false)
+        #expect(try store.queue("jobs").deadLetters().count == 1)
+
+        // Off loopback without a token: refused before listening.
+        let open = try dq(["web", "--listen", "0.0.0.0:0", "--db", db])
+        #expect(open.status == 64)
+        #expect(open.stderrText.contains("not a loopback address") && open.stderrText.contains("--token"), "\(open.stderrText)")
+        #expect(try dq(["web", "--listen", "127.0.0.1", "--db", db]).status == 64)
+    }
+
+    @Test("a body of <script> shows as text: everything from the store is escaped")
+    func bodiesEscaped() throws {
+        let db = directory.file("escape.db")
+        try Store(path: db).queue("<b>q</b>").put("<script>alert(1)</script>")
+        let server = try start(db)
+        defer { server.stop() }
+        let page = try server.client.send("GET", "/")
+        #expect(page.body.contains("&lt;b&gt;q&lt;/b&gt;") && !page.body.contains("<b>q</b>"))
+        let queue = try server.client.send("GET", "/queue?name=%3Cb%3Eq%3C%2Fb%3E")
+        #expect(queue.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "\(queue.body)")
+        #expect(!queue.body.contains("<script>alert"))
+        #expect(page.headers["content-security-policy"]?.contains("default-src 'self'") == true)
+    }
+
+    @Test("a put from another process reaches an open page's event stream", arguments: EngineUnderTest.allCases)
+    func liveEvents(engine: EngineUnderTest) throws {
+        let db = try seeded(engine)
+        let server = try start(db)
+        defer { server.stop() }
+        // The fragments travel as JSON strings, in which "/" is written "\/".
+        let link = #"fresh<\/a>"#
+        let received = try server.client.stream("/events", until: link, timeout: 10, afterFirst: "event: ready") {
+            let put = try dq(["put", "fresh", "hello", "--db", db])
+            #expect(put.status == 0)
+        }
+        #expect(received.contains("event: overview") && received.contains(link), "\(received.suffix(400))")
+    }
+
+    @Test("/metrics parses as Prometheus text, and its numbers are dq stats --json's", arguments: EngineUnderTest.allCases)
+    func metricsMatchStats(engine: EngineUnderTest) throws {
+        let db = try seeded(engine)
+        let server = try start(db)
+        defer { server.stop() }
+        let metrics = try server.client.send("GET", "/metrics")
+        #expect(metrics.status == 200)
+        // Parsed by the Prometheus project's own Python client (installed by .ci/run).
+        let parser = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            out = {}
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                for sample in family.samples:
+                    if sample.name == "dq_queue_messages":
+                        out[sample.labels["queue"] + "/" + sample.labels["state"]] = sample.value
+            print(json.dumps(out))
+            """
+        let parsed = try ChildProcess("/usr/bin/env", ["python3", "-c", parser], stdin: Data(metrics.body.utf8)).wait()
+        #expect(parsed.status == 0, "prometheus_client could not parse /metrics: \(parsed.stderrText)")
+        let samples = try #require(try JSONSerialization.jsonObject(with: parsed.stdout) as? [String: Double])
+        let stats = try dq(["stats", "--json", "--db", db])
+        let object = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [String: Any])
+        // dq stats --json also lists the group's own hidden queue (its name begins with
+        // U+0001); /metrics shows groups as dq_stream_group_* instead.
+        let queues = try #require(object["queues"] as? [[String: Any]]).filter { !Queue.isHidden($0["name"] as? String ?? "") }
+        #expect(queues.count == 2)
+        #expect(metrics.body.contains(#"dq_stream_group_lag{stream="orders",group="billing"} 1"#))
+        for queue in queues {
+            let name = try #require(queue["name"] as? String ?? queue["queue"] as? String)
+            for state in ["ready", "delayed", "leased", "dead"] {
+                let expected = (queue[state] as? Int).map { Double($0) }
+                #expect(samples["\(name)/\(state)"] == expected, "\(name) \(state)")
+            }
+        }
+        #expect(metrics.body.contains(#"dq_queue_messages_in_total{queue="jobs"} 5"#), "\(metrics.body)")
+    }
+
+}
