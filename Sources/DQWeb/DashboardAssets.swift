@@ -15,7 +15,7 @@ enum DashboardAssets {
         table { border-collapse: collapse; min-width: 40em; }
         th, td { padding: .25em .8em .25em 0; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
         th { font-weight: 600; color: var(--dim); }
-        td.n, th:not(:first-child) { text-align: right; }
+        td.n, th.n { text-align: right; }
         td.dead { color: var(--dead); font-weight: 600; }
         .empty, .counts, .size { color: var(--dim); }
         .body, .hex { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }

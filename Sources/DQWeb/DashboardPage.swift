@@ -43,10 +43,10 @@ enum DashboardPage {
             """
         return counts + """
             <h3>Next messages</h3>
-            \(table(["id", "priority", "attempt", "put at", "body"], messageRows, empty: "No message is ready."))
+            \(table(["id", "priority", "attempt", "put at", "body"], messageRows, numbers: ["id", "priority", "attempt"], empty: "No message is ready."))
             <h3>Dead letters</h3>
             <div class="actions">\(actions)</div>
-            \(table(["id", "dead at", "reason", "body"], deadRows, empty: "No dead letters."))
+            \(table(["id", "dead at", "reason", "body"], deadRows, numbers: ["id"], empty: "No dead letters."))
             """
     }
 
@@ -62,7 +62,7 @@ enum DashboardPage {
                 + "<td class=\"n\">\(rate.map { perSecond($0.in) } ?? "")</td><td class=\"n\">\(rate.map { perSecond($0.out) } ?? "")</td></tr>"
         }
         return table(["queue", "ready", "delayed", "leased", "dead", "oldest", "in/s", "out/s"], rows,
-                     empty: "No queue holds anything.")
+                     numbers: ["ready", "delayed", "leased", "dead", "oldest", "in/s", "out/s"], empty: "No queue holds anything.")
     }
 
     /// The streams table: one row per group.
@@ -78,7 +78,8 @@ enum DashboardPage {
                     + "<td class=\"n\(group.dead > 0 ? " dead" : "")\">\(group.dead)</td></tr>"
             }
         }
-        return table(["stream", "last seq", "group", "position", "pending", "lag", "dead"], rows, empty: "No streams.")
+        return table(["stream", "last seq", "group", "position", "pending", "lag", "dead"], rows,
+                     numbers: ["last seq", "position", "pending", "lag", "dead"], empty: "No streams.")
     }
 
     /// The schedules table, each with a "Run now" button unless `readOnly`.
@@ -110,9 +111,11 @@ enum DashboardPage {
         """
     }
 
-    private static func table(_ headings: [String], _ rows: [String], empty: String) -> String {
+    /// A table whose headings in `numbers` sit over right-aligned numbers.
+    private static func table(_ headings: [String], _ rows: [String], numbers: Set<String> = [], empty: String) -> String {
         guard !rows.isEmpty else { return "<p class=\"empty\">\(HTML.escape(empty))</p>" }
-        return "<table><thead><tr>" + headings.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
+        let head = headings.map { numbers.contains($0) ? "<th class=\"n\">\($0)</th>" : "<th>\($0)</th>" }
+        return "<table><thead><tr>" + head.joined() + "</tr></thead><tbody>"
             + rows.joined(separator: "\n") + "</tbody></table>"
     }
 

@@ -223,3 +223,49 @@ struct WebTests {
     }
 
 }
+
+/// The dashboard in a real browser: headless Chromium (Debian's package, which
+/// `.ci/run` installs) loads the page, and a put from another process appears on it
+/// without a reload.
+@Suite("dq web in a browser", .serialized)
+struct WebBrowserTests {
+    let directory = TemporaryDirectory()
+
+    @Test("a put from another process shows on the open page within a second, without reload; a screenshot is written",
+          .enabled(if: HeadlessChromium.path != nil, "Chromium is not installed (.ci/run installs Debian's chromium)"))
+    func liveInBrowser() throws {
+        let web = WebTests()
+        let db = try web.seeded()
+        let server = try web.start(db)
+        defer { server.stop() }
+        let browser = try HeadlessChromium(try #require(HeadlessChromium.path), url: "http://127.0.0.1:\(server.client.port)/",
+                                           profile: directory.file("chromium-profile"))
+        // The page is up and its event stream connected.
+        #expect(eventually(timeout: .seconds(30)) {
+            (try? browser.evaluate("document.getElementById('live')?.textContent")) as? String == "live"
+        }, "the page did not connect its event stream")
+        let queues = "document.getElementById('queues').textContent"
+        #expect(((try browser.evaluate(queues)) as? String)?.contains("jobs") == true)
+        // A reload would lose this.
+        _ = try browser.evaluate("window.notReloaded = true")
+        let put = try dq(["put", "fresh", "hello", "--db", db])
+        #expect(put.status == 0)
+        let putAt = Date()
+        var shownAfter: TimeInterval?
+        while Date().timeIntervalSince(putAt) < 5 {
+            if ((try browser.evaluate(queues)) as? String)?.contains("fresh") == true {
+                shownAfter = Date().timeIntervalSince(putAt)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let after = try #require(shownAfter, "the put never showed on the page")
+        print("dq web in Chromium: a put showed on the page \(Int(after * 1_000)) ms after it returned")
+        #expect(after < 1, "shown after \(after) s")
+        #expect(try browser.evaluate("window.notReloaded") as? Bool == true, "the page was reloaded")
+        let png = try browser.screenshot()
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        try png.write(to: URL(fileURLWithPath: directory.file("dashboard.png")))
+        print("dq web in Chromium: screenshot at \(directory.file("dashboard.png"))")
+    }
+}

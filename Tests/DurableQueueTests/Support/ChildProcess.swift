@@ -42,7 +42,10 @@ final class ChildProcess: @unchecked Sendable {
     private var status: Int32?
     private let arguments: [String]
 
-    init(_ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws {
+    /// Starts `executable`; `descriptors` are (this process's descriptor, its number
+    /// in the child) pairs handed over besides standard input, output and error.
+    init(_ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil,
+         descriptors: [(Int32, Int32)] = []) throws {
         self.arguments = arguments
         var pipes: [[Int32]] = []
         for _ in 0..<3 {
@@ -56,6 +59,7 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, pipes[0][0], STDIN_FILENO)
         posix_spawn_file_actions_adddup2(&actions, pipes[1][1], STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, pipes[2][1], STDERR_FILENO)
+        for (fd, number) in descriptors { posix_spawn_file_actions_adddup2(&actions, fd, number) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         // The test runner's threads block signals; children must not inherit that.
