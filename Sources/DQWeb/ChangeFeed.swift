@@ -76,7 +76,7 @@ final class ChangeFeed: Sendable {
         let traffic = Dictionary(overview.queues.map { ($0.stats.name, $0.traffic) }, uniquingKeysWith: { a, _ in a })
         return state.withLock { state in
             if let last = state.last {
-                let elapsed = Double((now - last.at).components.attoseconds) / 1e18 + Double((now - last.at).components.seconds)
+                let elapsed = Double(Timestamp.microseconds(now - last.at)) / 1e6
                 if elapsed >= 0.5 {
                     var rates: QueueRates = [:]
                     for (name, counters) in traffic {

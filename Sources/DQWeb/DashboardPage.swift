@@ -27,7 +27,7 @@ enum DashboardPage {
     static func queueDetail(_ name: String, stats: QueueStats?, next: [Message], dead: [DeadLetter], readOnly: Bool) -> String {
         let counts = stats.map {
             "<p class=\"counts\">\($0.ready) ready · \($0.delayed) delayed · \($0.leased) leased · \($0.dead) dead"
-                + ($0.oldestReadyAge.map { " · oldest waiting \(age($0))" } ?? "") + "</p>"
+                + ($0.oldestReadyAge.map { " · oldest waiting \(DurationText.format($0))" } ?? "") + "</p>"
         } ?? "<p class=\"counts\">empty</p>"
         let messageRows = next.map { message in
             "<tr><td class=\"n\">\(message.id)</td><td class=\"n\">\(message.priority)</td><td class=\"n\">\(message.attempt)</td>"
@@ -58,7 +58,7 @@ enum DashboardPage {
             return "<tr><td><a href=\"/queue?name=\(HTML.escape(query(stats.name)))\">\(HTML.escape(stats.name))</a></td>"
                 + "<td class=\"n\">\(stats.ready)</td><td class=\"n\">\(stats.delayed)</td><td class=\"n\">\(stats.leased)</td>"
                 + "<td class=\"n\(stats.dead > 0 ? " dead" : "")\">\(stats.dead)</td>"
-                + "<td class=\"n\">\(stats.oldestReadyAge.map(age) ?? "")</td>"
+                + "<td class=\"n\">\(stats.oldestReadyAge.map(DurationText.format) ?? "")</td>"
                 + "<td class=\"n\">\(rate.map { perSecond($0.in) } ?? "")</td><td class=\"n\">\(rate.map { perSecond($0.out) } ?? "")</td></tr>"
         }
         return table(["queue", "ready", "delayed", "leased", "dead", "oldest", "in/s", "out/s"], rows,
@@ -128,14 +128,6 @@ enum DashboardPage {
         }
         let hex = body.prefix(32).map { String(format: "%02x", $0) }.joined(separator: " ")
         return "<span class=\"hex\">\(hex)</span> <span class=\"size\">\(body.count) bytes, binary</span>"
-    }
-
-    static func age(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        if seconds < 60 { return String(format: "%.1fs", seconds) }
-        if seconds < 3_600 { return String(format: "%.0fm", seconds / 60) }
-        if seconds < 86_400 { return String(format: "%.1fh", seconds / 3_600) }
-        return String(format: "%.1fd", seconds / 86_400)
     }
 
     private static func perSecond(_ value: Double) -> String {

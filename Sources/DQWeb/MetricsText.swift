@@ -21,7 +21,7 @@ enum MetricsText {
             for (state, value) in [("ready", stats.ready), ("delayed", stats.delayed), ("leased", stats.leased), ("dead", stats.dead)] {
                 gauge("queue_messages", "Messages in the queue, by state.", [("queue", name), ("state", state)]).set(Int64(value))
             }
-            let age = stats.oldestReadyAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
+            let age = stats.oldestReadyAge.map { Double(Timestamp.microseconds($0)) / 1e6 } ?? 0
             gauge("queue_oldest_ready_age", unit: "seconds", "How long the oldest ready message has waited (0 when none is ready).",
                   [("queue", name)]).set(age)
             counter("queue_messages_in", "Messages put into the queue, counted by every process (may start over).",
