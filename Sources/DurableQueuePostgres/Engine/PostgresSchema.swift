@@ -12,7 +12,7 @@ enum PostgresSchema {
 
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
-    static let steps = [creation, takeSaysDrained, replies, schedules, streams]
+    static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -31,6 +31,9 @@ enum PostgresSchema {
         static let lists: Int32 = 25718
         /// Leases under a queue's work limits, until they commit; the second key is `hashtext(queue)`.
         static let limits: Int32 = 25719
+        /// Leases being taken for a holder, until they commit (shared; a sweep that finds
+        /// the holder gone takes it exclusively); the second key is the holder's id.
+        static let leasing: Int32 = 25720
     }
 
     /// Makes sure the schema is there and current: creates or migrates it in one
@@ -1026,6 +1029,96 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 5 WHERE name = 'schema_version';
+    """#
+
+
+    /// Version 6: a holder's leases are taken under its leasing lock (`(25720, holder)`,
+    /// shared, until commit), which a sweep that finds the holder gone takes exclusively
+    /// before it returns the holder's leases. The holder's session lock lives on its
+    /// process's listening connection and its leases are taken on others, so a process
+    /// killed mid-receive loses its session lock before that receive commits; the sweep
+    /// now waits for that commit (and sees the lease), or, if it came first, the receive
+    /// makes the holder's row again so that the next sweep returns the lease.
+    private static let sweepWaitsForLeases = #"""
+    CREATE OR REPLACE FUNCTION dq.sweep(p_me integer) RETURNS SETOF text LANGUAGE plpgsql AS $$
+    DECLARE
+        v_gone integer[];
+        v_queue text;
+    BEGIN
+        -- A holder is gone when its lock can be taken. Taking it (until this commits)
+        -- keeps a process that registers that id again waiting until its leases are back.
+        v_gone := ARRAY(
+            SELECT h.id FROM dq.holders h WHERE h.id <> p_me AND pg_try_advisory_xact_lock(25713, h.id));
+        IF cardinality(v_gone) = 0 THEN RETURN; END IF;
+        -- Waits for leases of these holders still being committed, so that the statements
+        -- below (each with a new snapshot) see them.
+        PERFORM pg_advisory_xact_lock(25720, g) FROM unnest(v_gone) AS g ORDER BY g;
+        -- Waits for replies being put to these holders (dq.reply locks their rows), so
+        -- that the reply deletion below sees them.
+        DELETE FROM dq.holders WHERE id = ANY(v_gone);
+        FOR v_queue IN
+            WITH r AS (UPDATE dq.messages m SET visible_at = least(m.visible_at, now()), lease_token = NULL, holder = NULL
+                       WHERE m.holder = ANY(v_gone) RETURNING m.queue)
+            SELECT DISTINCT r.queue FROM r
+        LOOP
+            PERFORM pg_notify(dq.channel(v_queue), '');
+            RETURN NEXT v_queue;
+        END LOOP;
+        DELETE FROM dq.messages m
+        WHERE m.queue LIKE ':reply:%' AND m.queue LIKE ANY (ARRAY(SELECT ':reply:' || to_hex(g) || ':%' FROM unnest(v_gone) AS g));
+    END $$;
+
+    CREATE OR REPLACE FUNCTION dq.receive(p_queue text, p_limit integer, p_lease bigint, p_max_attempts integer, p_holder integer,
+                               p_ack_ids bigint[], p_ack_tokens bigint[], p_sweep integer, p_count boolean)
+    RETURNS TABLE (id bigint, seq bigint, priority bigint, body bytea, enqueued_at timestamptz, attempts integer,
+                   token bigint, leased_until timestamptz, reply_to text)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer;
+        v_claimed bigint[];
+        v_spent bigint[];
+        v_leased integer := 0;
+    BEGIN
+        IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
+        IF coalesce(cardinality(p_ack_ids), 0) > 0 THEN
+            DELETE FROM dq.messages m USING unnest(p_ack_ids, p_ack_tokens) AS a(id, token)
+            WHERE m.id = a.id AND m.lease_token = a.token AND m.queue = p_queue;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n < cardinality(p_ack_ids) THEN
+                RAISE EXCEPTION 'a receipt to ack is stale' USING ERRCODE = 'DQ001';
+            END IF;
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, n); END IF;
+        END IF;
+        IF p_holder IS NOT NULL AND p_limit > 0 THEN
+            -- Until commit: a sweep that finds this holder gone waits for these leases; one
+            -- that came first deleted the holder's row, made again here for the next sweep.
+            PERFORM pg_advisory_xact_lock_shared(25720, p_holder);
+            INSERT INTO dq.holders (id) VALUES (p_holder) ON CONFLICT ON CONSTRAINT holders_pkey DO NOTHING;
+        END IF;
+        LOOP
+            v_claimed := ARRAY(
+                SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
+                ORDER BY c.priority DESC, c.seq LIMIT p_limit - v_leased FOR UPDATE SKIP LOCKED);
+            EXIT WHEN cardinality(v_claimed) = 0;
+            v_spent := ARRAY(SELECT s.id FROM dq.messages s WHERE s.id = ANY(v_claimed) AND s.attempts >= p_max_attempts);
+            IF cardinality(v_spent) > 0 THEN PERFORM dq.bury(v_spent, true, NULL, NULL, NULL); END IF;
+            RETURN QUERY
+            UPDATE dq.messages m SET attempts = m.attempts + 1, lease_token = nextval('dq.lease_tokens'), holder = p_holder,
+                   visible_at = now() + p_lease * interval '1 microsecond',
+                   dedup_key = CASE WHEN m.key_until_started THEN NULL ELSE m.dedup_key END
+            WHERE m.id = ANY(v_claimed) AND NOT m.id = ANY(v_spent)
+            RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts, m.lease_token, m.visible_at, m.reply_to;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            v_leased := v_leased + n;
+            EXIT WHEN cardinality(v_spent) = 0 OR v_leased >= p_limit;
+        END LOOP;
+        IF v_leased = 0 THEN
+            RETURN QUERY SELECT NULL::bigint, dq.next_due(p_queue), NULL::bigint, NULL::bytea, NULL::timestamptz,
+                NULL::integer, NULL::bigint, NULL::timestamptz, NULL::text;
+        END IF;
+    END $$;
+
+    UPDATE dq.meta SET value = 6 WHERE name = 'schema_version';
     """#
 }
 
