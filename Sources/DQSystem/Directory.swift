@@ -28,4 +28,26 @@ public enum Directory {
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw Errno.current }
         return String(cString: made)
     }
+
+    /// The names in the directory `path` (not `.` and `..`), in no particular order.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for name in try Directory.entries(storePath + "-locks") { ... }
+    /// ```
+    ///
+    /// - Throws: `Errno`, for example `.noSuchFileOrDirectory`.
+    public static func entries(_ path: String) throws(Errno) -> [String] {
+        guard let directory = opendir(path) else { throw Errno.current }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
 }

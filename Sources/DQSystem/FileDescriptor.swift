@@ -131,4 +131,26 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
             offset += try write(UnsafeRawBufferPointer(rebasing: buffer[offset...]))
         }
     }
+
+    /// The whole contents of the file at `path`, read until its end (so it works for
+    /// `/proc` files, whose size says 0), at most `limit` bytes.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let locks = try FileDescriptor.readWholeFile("/proc/locks")
+    /// ```
+    public static func readWholeFile(_ path: String, limit: Int = 16 << 20) throws(Errno) -> [UInt8] {
+        let fd = try open(path, .readOnly, options: [.closeOnExec])
+        defer { fd.close() }
+        var bytes: [UInt8] = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 1)
+        defer { chunk.deallocate() }
+        while bytes.count < limit {
+            let count = try fd.read(into: chunk)
+            if count == 0 { break }
+            bytes += chunk.prefix(min(count, limit - bytes.count))
+        }
+        return bytes
+    }
 }

@@ -33,12 +33,24 @@ public struct FileStatus: Sendable {
     public let owner: UserID
     /// The size in bytes.
     public let size: Int64
+    /// The inode number.
+    public let inode: UInt64
+    /// The device it is on, as major and minor numbers (as `/proc/locks` names it).
+    public let device: (major: UInt32, minor: UInt32)
+    /// When its contents last changed, in microseconds since 1970.
+    public let modifiedMicroseconds: Int64
 
     public init(_ info: stat) {
         type = FileType(rawValue: info.st_mode & S_IFMT)
         permissions = info.st_mode & 0o7777
         owner = info.st_uid
         size = Int64(info.st_size)
+        inode = UInt64(info.st_ino)
+        let dev = UInt64(info.st_dev)
+        // glibc's gnu_dev_major / gnu_dev_minor.
+        device = (UInt32(truncatingIfNeeded: ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)),
+                  UInt32(truncatingIfNeeded: (dev & 0xff) | ((dev >> 12) & ~0xff)))
+        modifiedMicroseconds = Int64(info.st_mtim.tv_sec) * 1_000_000 + Int64(info.st_mtim.tv_nsec) / 1_000
     }
 
     /// The status of the file at `path`: `stat(2)`, following a symbolic link, or with

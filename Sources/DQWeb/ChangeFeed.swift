@@ -6,9 +6,10 @@ import Synchronization
 typealias QueueRates = [String: (in: Double, out: Double)]
 
 /// Tells the open pages what changed: one thread waits on the store's own change
-/// notifications (`StoreChanges`), and after each change (at most five times a second)
-/// reads the store once and hands every subscriber the same rendered fragments. With
-/// no page open it only waits, so an idle `dq web` uses next to no CPU.
+/// notifications (`StoreChanges`), and after each change (at most five times a second,
+/// and once a second while a page is open) reads the store once and hands every
+/// subscriber the same rendered fragments, unless they are what was sent last. With no
+/// page open it only waits, so an idle `dq web` uses next to no CPU.
 final class ChangeFeed: Sendable {
     private let store: Store
     private let readOnly: Bool
@@ -35,10 +36,13 @@ final class ChangeFeed: Sendable {
         let changes = try StoreChanges(store: store)
         let thread = Thread { [self] in
             while true {
-                let changed = changes.wait(timeout: .seconds(10))
-                guard changed, state.withLock({ !$0.subscribers.isEmpty }) else { continue }
+                // With a page open, a look every second too: ages and rates move, and a
+                // lock taken or released changes no file the watch sees.
+                let open = state.withLock { !$0.subscribers.isEmpty }
+                let changed = changes.wait(timeout: .seconds(open ? 1 : 10))
+                guard state.withLock({ !$0.subscribers.isEmpty }) else { continue }
                 publish()
-                Thread.sleep(forTimeInterval: 0.2)  // at most five updates a second
+                if changed { Thread.sleep(forTimeInterval: 0.2) }  // at most five updates a second
             }
         }
         thread.name = "dq-web-changes"
@@ -100,6 +104,7 @@ final class ChangeFeed: Sendable {
             "queues": DashboardPage.queues(overview, rates: rates),
             "streams": DashboardPage.streams(overview),
             "schedules": DashboardPage.schedules(overview, readOnly: readOnly),
+            "locks": DashboardPage.locks(overview),
         ])
         let subscribers = state.withLock { state -> [AsyncStream<String>.Continuation] in
             guard payload != state.sent else { return [] }

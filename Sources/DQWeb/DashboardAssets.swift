@@ -35,7 +35,7 @@ enum DashboardAssets {
         events.onerror = () => { live.textContent = "reconnecting…"; live.className = ""; };
         events.addEventListener("overview", (event) => {
           const parts = JSON.parse(event.data);
-          for (const id of ["queues", "streams", "schedules"]) {
+          for (const id of ["queues", "streams", "schedules", "locks"]) {
             const element = document.getElementById(id);
             if (element && typeof parts[id] === "string") element.innerHTML = parts[id];
           }

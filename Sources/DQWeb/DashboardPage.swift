@@ -11,6 +11,7 @@ enum DashboardPage {
             <section><h2>Queues</h2><div id="queues">\(queues(overview, rates: rates))</div></section>
             <section><h2>Streams</h2><div id="streams">\(streams(overview))</div></section>
             <section><h2>Schedules</h2><div id="schedules">\(schedules(overview, readOnly: readOnly))</div></section>
+            <section><h2>Locks held</h2><div id="locks">\(locks(overview))</div></section>
             """)
     }
 
@@ -93,6 +94,19 @@ enum DashboardPage {
                 + "<td>\(schedule.lastFired.map(time) ?? "")</td><td>\(run)</td></tr>"
         }
         return table(["schedule", "queue", "rule", "next", "last", ""], rows, empty: "No schedules.")
+    }
+
+    /// The held locks table: each lock's holder, how long it has held it, and how many wait.
+    static func locks(_ overview: StoreOverview) -> String {
+        let rows = overview.locks.map { lock in
+            let held = lock.since.map {
+                DurationText.format(.microseconds(max(0, Timestamp.microseconds(of: overview.readAt) - Timestamp.microseconds(of: $0))))
+            }
+            return "<tr><td>\(lock.name.map(HTML.escape) ?? "<span class=\"size\">unknown</span>")</td>"
+                + "<td class=\"n\">\(lock.pid.map(String.init) ?? "")</td><td>\(HTML.escape(lock.host ?? ""))</td>"
+                + "<td class=\"n\">\(held ?? "")</td><td class=\"n\">\(lock.waiting)</td></tr>"
+        }
+        return table(["lock", "pid", "host", "held for", "waiting"], rows, numbers: ["pid", "held for", "waiting"], empty: "No lock is held.")
     }
 
     // MARK: Pieces

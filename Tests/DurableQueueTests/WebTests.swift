@@ -184,6 +184,26 @@ struct WebTests {
         #expect(received.contains("event: overview") && received.contains(link), "\(received.suffix(400))")
     }
 
+    @Test("a lock taken while a page is open shows on it with its holder's pid", arguments: EngineUnderTest.allCases)
+    func heldLocks(engine: EngineUnderTest) throws {
+        let db = try seeded(engine)
+        #expect(try dq(["lock", "deploy", "--db", db, "--", "true"]).status == 0, "the lock's file is there before")
+        let server = try start(db)
+        defer { server.stop() }
+        #expect(try server.client.send("GET", "/").body.contains("No lock is held."))
+        var holder: ChildProcess?
+        defer { holder.map { kill($0.pid, SIGKILL) } }
+        // Taking a lock changes nothing the store's change watch sees: the open page's
+        // once-a-second look brings it.
+        let received = try server.client.stream("/events", until: "deploy<\\/td>", timeout: 20, afterFirst: "event: ready") {
+            holder = try ChildProcess(Executables.dq, ["lock", "deploy", "--db", db, "--", "sleep", "60"])
+        }
+        let pid = try #require(holder?.pid)
+        #expect(received.contains(#"deploy<\/td><td class=\"n\">\#(pid)<\/td>"#), "\(received.suffix(600))")
+        let page = try server.client.send("GET", "/")
+        #expect(page.body.contains(#"<td>deploy</td><td class="n">\#(pid)</td>"#), "\(page.body)")
+    }
+
     @Test("/metrics parses as Prometheus text, and its numbers are dq stats --json's", arguments: EngineUnderTest.allCases)
     func metricsMatchStats(engine: EngineUnderTest) throws {
         let db = try seeded(engine)

@@ -280,6 +280,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// ends. Threads of one process take turns on one `EngineLock`.
     func namedLock(_ name: String) throws(DQError) -> any EngineLock
 
+    /// The named locks some process holds now, with their holders and waiters; takes
+    /// no lock to find out.
+    func heldLocks() throws(DQError) -> [HeldLock]
+
     // MARK: The store
 
     /// A watch that wakes when anything in the store may have changed (for live views

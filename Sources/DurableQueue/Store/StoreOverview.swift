@@ -20,7 +20,7 @@ public struct StreamOverview: Sendable, Hashable {
 
 /// What an operator's view of the store shows at one instant (`Store.overview()`):
 /// the queues users named (not the hidden ones of pipes and stream groups), streams
-/// with their groups, and schedules.
+/// with their groups, schedules, and the named locks held.
 public struct StoreOverview: Sendable, Equatable {
     /// When it was read.
     public let readAt: Date
@@ -30,11 +30,13 @@ public struct StoreOverview: Sendable, Equatable {
     public let streams: [StreamOverview]
     /// Every schedule, by name.
     public let schedules: [Schedule]
+    /// The named locks held now, by name.
+    public let locks: [HeldLock]
 }
 
 extension Store {
-    /// The queues (with their traffic counters), streams (with their groups) and
-    /// schedules, for a dashboard or a metrics scrape.
+    /// The queues (with their traffic counters), streams (with their groups),
+    /// schedules and held locks, for a dashboard or a metrics scrape.
     ///
     /// Several reads, each consistent on its own; other processes keep working.
     ///
@@ -56,6 +58,7 @@ extension Store {
             let stream = try self.stream(name)
             streams.append(StreamOverview(status: try stream.status(), groups: try stream.groups()))
         }
-        return StoreOverview(readAt: readAt, queues: queues, streams: streams, schedules: try schedules())
+        return StoreOverview(readAt: readAt, queues: queues, streams: streams, schedules: try schedules(),
+                             locks: try heldLocks())
     }
 }

@@ -1,4 +1,5 @@
 import DurableQueue
+import FoundationEssentials
 import PostgresNIO
 import Synchronization
 
@@ -8,6 +9,26 @@ import Synchronization
 extension PostgresEngine {
     func namedLock(_ name: String) throws(DQError) -> any EngineLock {
         PostgresNamedLock(pool: pool, name: name, busyTimeout: options.busyTimeout)
+    }
+
+    /// The `dq lock` advisory locks granted in this database whose names dq recorded
+    /// (`dq.lock_names`), with the dq process of the holding connection (its
+    /// `application_name`, `dq PID`), the address it came from, and how many wait.
+    func heldLocks() throws(DQError) -> [HeldLock] {
+        try rows("""
+            SELECT n.name, a.application_name, host(a.client_addr), n.taken_at,
+                   (SELECT count(*) FROM pg_locks w WHERE w.locktype = 'advisory' AND w.database = l.database
+                        AND w.classid = l.classid AND w.objid = l.objid AND w.objsubid = 1 AND NOT w.granted)
+            FROM pg_locks l
+            JOIN dq.lock_names n ON n.key = (l.classid::bigint << 32) | l.objid::bigint
+            LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """).map { row throws(DQError) in
+            let (name, application, host, since, waiting) = try Self.decode(row, as: (String, String?, String?, Date, Int64).self)
+            let pid = application.flatMap { $0.hasPrefix("dq ") ? Int32($0.dropFirst(3)) : nil }
+            return HeldLock(name: name, pid: pid, host: host, since: since, waiting: Int(waiting))
+        }
     }
 }
 
@@ -31,6 +52,12 @@ struct PostgresNamedLock: EngineLock {
                 try session.run("SELECT pg_advisory_lock(hashtextextended(\(name), \(key)))")
                 try session.run("SELECT set_config('lock_timeout', \(String(Timestamp.microseconds(busyTimeout) / 1_000) + "ms"), false)")
             }
+            // For listings: the name of this key, and when it was taken. A failure here
+            // costs only the listing, never the lock.
+            _ = try? session.run("""
+                INSERT INTO dq.lock_names AS n (key, name, taken_at) VALUES (hashtextextended(\(name), \(key)), \(name), now())
+                ON CONFLICT (key) DO UPDATE SET name = excluded.name, taken_at = excluded.taken_at
+                """)
         } catch {
             session.close()
             switch error.kind {

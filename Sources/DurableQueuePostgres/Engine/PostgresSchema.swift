@@ -12,7 +12,7 @@ enum PostgresSchema {
 
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
-    static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases]
+    static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases, lockNames]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -1119,6 +1119,15 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 6 WHERE name = 'schema_version';
+    """#
+
+    /// Version 7: `dq.lock_names`, the name of each `dq lock` key (`hashtextextended(name,
+    /// 25715)`) and when it was last taken, written by the holder after it takes the lock,
+    /// so that a listing of `pg_locks` can name the locks held.
+    private static let lockNames = #"""
+    CREATE TABLE dq.lock_names (key bigint PRIMARY KEY, name text NOT NULL, taken_at timestamptz NOT NULL);
+
+    UPDATE dq.meta SET value = 7 WHERE name = 'schema_version';
     """#
 }
 

@@ -7,14 +7,16 @@ extension DQ {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "stats",
-            abstract: "Show queue counts, dicts, lists, counters, events and file sizes.",
+            abstract: "Show queue counts, dicts, lists, counters, events, held locks and file sizes.",
             discussion: HelpExamples.discussion("stats", """
                 Per queue: ready (deliverable now), delayed, leased, dead, and the age of the \
                 oldest ready message; then dicts (keys), lists (values), counters (values) and \
-                events (set or clear). --json prints one object: \
+                events (set or clear); then the locks held (dq lock), each with the pid that \
+                holds it, for how long, and how many wait. --json prints one object: \
                 {"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[{"name":…,"ready":…, \
                 "delayed":…,"leased":…,"dead":…,"oldest_ready_age_ms":…}],"dicts":{name:keys}, \
-                "lists":{name:values},"counters":{name:value},"events":{name:true|false}}.
+                "lists":{name:values},"counters":{name:value},"events":{name:true|false}, \
+                "locks":[{"name":…,"pid":…,"host":…,"held_ms":…,"waiting":…}]}.
 
                 --watch adds each queue's rates: messages put (IN/S, "in_per_s") and taken out \
                 by gets and acks (OUT/S, "out_per_s") per second over the last \
@@ -46,8 +48,9 @@ extension DQ {
             let store = try global.openStore()
             guard watch else {
                 let stats = try store.stats()
-                let view = json ? try Self.json(stats, path: store.path)
-                                : Self.table(stats, path: store.path, width: TerminalWidth.standardOutput())
+                let locks = try store.heldLocks()
+                let view = json ? try Self.json(stats, locks: locks, path: store.path)
+                                : Self.table(stats, locks: locks, path: store.path, width: TerminalWidth.standardOutput())
                 Output.standardOutput.write(Array(view.utf8))
                 return
             }
@@ -71,11 +74,12 @@ extension DQ {
                 // a new view when something changed.
                 if changed || terminal {
                     let stats = try store.stats()
+                    let locks = try store.heldLocks()
                     queues = stats.queues.map(\.name)
                     let perSecond = rates.measure(queues) { store.traffic(ofQueue: $0) }
                     let width = TerminalWidth.standardOutput()
-                    var view = json ? try Self.json(stats, path: store.path, rates: perSecond)
-                                    : Self.table(stats, path: store.path, rates: perSecond, width: width)
+                    var view = json ? try Self.json(stats, locks: locks, path: store.path, rates: perSecond)
+                                    : Self.table(stats, locks: locks, path: store.path, rates: perSecond, width: width)
                     if terminal && !json {
                         view = "\u{1B}[H\u{1B}[2J" + view + "\n" + Self.fitted(["(updating as the store changes; Ctrl-C to stop)"], to: width)
                     } else if !json && shown > 0 {
@@ -95,22 +99,23 @@ extension DQ {
 
         /// With `rates` (from `--watch`), each queue also has `in_per_s` and `out_per_s`
         /// (`null` in the first view).
-        static func json(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil) throws -> String {
+        static func json(_ stats: StoreStats, locks: [HeldLock], path: String, rates: [String: RateMeter.Rate]? = nil) throws -> String {
             let queues = stats.queues.map { queue in
                 StatsJSON.QueueJSON(queue: queue, watching: rates != nil, rate: rates?[queue.name])
             }
             let files = StatsJSON.Files(db: stats.databaseBytes, wal: stats.walBytes, shm: stats.sharedMemoryBytes)
             let json = StatsJSON(path: path, files: files, queues: queues, dicts: SortedKeys(stats.dicts),
                                  lists: SortedKeys(stats.lists), counters: SortedKeys(stats.counters),
-                                 events: SortedKeys(stats.events))
+                                 events: SortedKeys(stats.events), locks: locks.map { StatsJSON.LockJSON(lock: $0, now: Date()) })
             return try JSONLine.encode(json) + "\n"
         }
 
-        /// The queues' table, then one line per dict, list, counter and event, then the
-        /// store's files. With `rates` (from `--watch`), two more columns: messages put
+        /// The queues' table, then one line per dict, list, counter, event and held lock,
+        /// then the store's files. With `rates` (from `--watch`), two more columns: messages put
         /// and taken out per second. With a `width`, no line is wider: names are shortened
         /// first (a queue's to no less than 10 columns), then lines cut.
-        static func table(_ stats: StoreStats, path: String, rates: [String: RateMeter.Rate]? = nil, width: Int? = nil) -> String {
+        static func table(_ stats: StoreStats, locks: [HeldLock], path: String, rates: [String: RateMeter.Rate]? = nil,
+                          width: Int? = nil) -> String {
             var rows = [["QUEUE", "READY", "DELAYED", "LEASED", "DEAD", "OLDEST"] + (rates == nil ? [] : ["IN/S", "OUT/S"])]
             for queue in stats.queues {
                 // Pipes' queues have control characters in their names: show them readably.
@@ -143,6 +148,12 @@ extension DQ {
             ]
             for (kind, values) in named {
                 for name in values.keys.sorted() { lines.append(labelled(kind + " ", name, ": " + values[name]!, width: width)) }
+            }
+            for lock in locks {
+                var holder = "held" + (lock.pid.map { " by pid \($0)" } ?? "") + (lock.host.map { " on \($0)" } ?? "")
+                if let since = lock.since { holder += " for " + DurationText.format(.milliseconds(max(0, Date().timeIntervalSince(since) * 1_000))) }
+                if lock.waiting > 0 { holder += ", \(lock.waiting) waiting" }
+                lines.append(labelled("lock ", lock.name ?? "(unknown name)", ": " + holder, width: width))
             }
             let files = ": db \(bytes(stats.databaseBytes)), wal \(bytes(stats.walBytes)), shm \(bytes(stats.sharedMemoryBytes))"
             lines += ["", labelled("store ", path, files, width: width)]
@@ -188,7 +199,8 @@ extension Duration {
 }
 
 /// What `stats --json` prints: `{"path":…,"files":{"db":…,"wal":…,"shm":…},"queues":[…],
-/// "dicts":{name:keys},"lists":{name:values},"counters":{name:value},"events":{name:set}}`.
+/// "dicts":{name:keys},"lists":{name:values},"counters":{name:value},"events":{name:set},
+/// "locks":[{"name":…,"pid":…,"host":…,"held_ms":…,"waiting":…}]}`.
 struct StatsJSON: Encodable {
     let path: String
     let files: Files
@@ -197,6 +209,37 @@ struct StatsJSON: Encodable {
     let lists: SortedKeys<Int>
     let counters: SortedKeys<Int64>
     let events: SortedKeys<Bool>
+    let locks: [LockJSON]
+
+    /// One held lock; `pid`, `host` and `held_ms` are `null` where the engine cannot tell.
+    struct LockJSON: Encodable {
+        let name: String?
+        let pid: Int32?
+        let host: String?
+        let heldMs: Int64?
+        let waiting: Int
+
+        init(lock: HeldLock, now: Date) {
+            name = lock.name
+            pid = lock.pid
+            host = lock.host
+            heldMs = lock.since.map { Int64(max(0, now.timeIntervalSince($0) * 1_000)) }
+            waiting = lock.waiting
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, pid, host, heldMs = "held_ms", waiting
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(pid, forKey: .pid)
+            try container.encode(host, forKey: .host)
+            try container.encode(heldMs, forKey: .heldMs)
+            try container.encode(waiting, forKey: .waiting)
+        }
+    }
 
     struct Files: Encodable {
         let db: Int64

@@ -1,0 +1,46 @@
+import FoundationEssentials
+
+/// A named lock (`Store.lock(_:)`, `dq lock NAME`) that a process holds now, as an
+/// operator's view shows it.
+public struct HeldLock: Sendable, Hashable {
+    /// The lock's name; `nil` when the engine cannot tell (a lock file made by a dq
+    /// older than this listing, until it is taken again).
+    public let name: String?
+    /// The process that took it: on SQLite the kernel's record of the `flock`; on
+    /// PostgreSQL the dq process whose connection holds the advisory lock. `nil` when
+    /// unknown (a connection that is not dq's).
+    public let pid: Int32?
+    /// On PostgreSQL, the address the holding connection came from (`nil` for a unix
+    /// socket, and on SQLite, where every holder is on this machine).
+    public let host: String?
+    /// When it was taken, where the engine records it.
+    public let since: Date?
+    /// How many processes (or connections) wait for it.
+    public let waiting: Int
+
+    package init(name: String?, pid: Int32?, host: String?, since: Date?, waiting: Int) {
+        self.name = name
+        self.pid = pid
+        self.host = host
+        self.since = since
+        self.waiting = waiting
+    }
+}
+
+extension Store {
+    /// The named locks held now, by name (`nil` names last), each with its holder's
+    /// pid and how many wait for it. A look, not a lock: it takes and waits for nothing.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// for lock in try store.heldLocks() {
+    ///     print(lock.name ?? "?", lock.pid.map(String.init) ?? "?", lock.waiting)
+    /// }
+    /// ```
+    ///
+    /// - Throws: `DQError` if the store cannot be read.
+    public func heldLocks() throws(DQError) -> [HeldLock] {
+        try engine.heldLocks().sorted { ($0.name ?? "\u{10FFFF}", $0.pid ?? 0) < ($1.name ?? "\u{10FFFF}", $1.pid ?? 0) }
+    }
+}
