@@ -2,7 +2,7 @@ import CLinuxShims
 @preconcurrency import Glibc
 
 /// A small file every process maps read-write (`MAP_SHARED`), for counters shared
-/// between processes without system calls (`WaiterCounts`, `TrafficCounters`).
+/// between processes without system calls (`WaiterCounts`, `SharedCounterTable`).
 public enum SharedFileMapping {
     /// Maps `length` bytes of `path`, creating it (0600) and growing it with zeros as
     /// needed; `nil` if any step fails. Unmap with `unmap(_:length:)`.

@@ -28,6 +28,8 @@ enum MetricsText {
                     [("queue", name)]).increment(by: Int64(clamping: queue.traffic.added))
             counter("queue_messages_out", "Messages taken out of the queue, counted by every process (may start over).",
                     [("queue", name)]).increment(by: Int64(clamping: queue.traffic.removed))
+            counter("queue_redeliveries", "Deliveries of messages delivered before (lease ran out, nack, holder died), counted by every process.",
+                    [("queue", name)]).increment(by: Int64(clamping: queue.deliveries.redelivered))
         }
         for stream in overview.streams {
             let name = stream.status.name
@@ -42,6 +44,33 @@ enum MetricsText {
                 gauge("stream_group_dead", "Entries in the group's dead letters.", labels).set(Int64(group.dead))
             }
         }
-        return registry.emitToBuffer()
+        return registry.emitToBuffer() + Array(waitHistogram(overview.queues).utf8)
+    }
+
+    /// `dq_queue_wait_seconds`, a histogram per queue of how long messages waited from
+    /// their put to their first delivery. Written here: the store keeps the bucket counts
+    /// (`QueueDeliveries`), which a client library's histogram can only build one
+    /// observation at a time.
+    static func waitHistogram(_ queues: [QueueOverview]) -> String {
+        guard !queues.isEmpty else { return "" }
+        var text = "# HELP dq_queue_wait_seconds How long messages waited from their put to their first delivery, counted by every process.\n"
+        text += "# TYPE dq_queue_wait_seconds histogram\n"
+        for queue in queues {
+            let label = "queue=\"\(escaped(queue.stats.name))\""
+            let deliveries = queue.deliveries
+            var cumulative: UInt64 = 0
+            for (bound, count) in zip(QueueDeliveries.waitBounds.map { "\($0)" } + ["+Inf"], deliveries.waits) {
+                cumulative &+= count
+                text += "dq_queue_wait_seconds_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
+            }
+            text += "dq_queue_wait_seconds_sum{\(label)} \(Double(deliveries.waitMicroseconds) / 1e6)\n"
+            text += "dq_queue_wait_seconds_count{\(label)} \(cumulative)\n"
+        }
+        return text
+    }
+
+    /// A label value as the text format writes it: `\`, `"` and newlines escaped.
+    private static func escaped(_ value: String) -> String {
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
     }
 }

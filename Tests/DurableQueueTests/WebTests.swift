@@ -242,6 +242,46 @@ struct WebTests {
         #expect(metrics.body.contains(#"dq_queue_messages_in_total{queue="jobs"} 5"#), "\(metrics.body)")
     }
 
+    @Test("/metrics counts redeliveries and first deliveries' waits, from every process", arguments: EngineUnderTest.allCases)
+    func deliveryMetrics(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        // Each step its own process: what they count must reach the store.
+        #expect(try dq(["put", "w", "a", "b", "c", "--db", db]).status == 0)
+        #expect(try dq(["get", "w", "--db", db]).stdoutText == "a\n")
+        let leased = try dq(["get", "w", "--lease", "10m", "--json", "--db", db])
+        let receipt = try #require((try JSONSerialization.jsonObject(with: leased.stdout) as? [String: Any])?["receipt"] as? String)
+        #expect(try dq(["nack", "w", receipt, "--db", db]).status == 0)
+        let again = try dq(["get", "w", "--lease", "10m", "--json", "--db", db])
+        #expect((try JSONSerialization.jsonObject(with: again.stdout) as? [String: Any])?["attempt"] as? Int == 2)
+        let server = try start(db)
+        defer { server.stop() }
+        let metrics = try server.client.send("GET", "/metrics")
+        let parser = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            out = {}
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                if family.name in ("dq_queue_wait_seconds", "dq_queue_redeliveries"):
+                    assert family.type in ("histogram", "counter"), family.type
+                    for sample in family.samples:
+                        if sample.labels.get("queue") == "w":
+                            out[sample.name + sample.labels.get("le", "")] = sample.value
+            print(json.dumps(out))
+            """
+        let parsed = try ChildProcess("/usr/bin/env", ["python3", "-c", parser], stdin: Data(metrics.body.utf8)).wait()
+        #expect(parsed.status == 0, "prometheus_client could not parse /metrics: \(parsed.stderrText)")
+        let samples = try #require(try JSONSerialization.jsonObject(with: parsed.stdout) as? [String: Double], "\(parsed.stdoutText)")
+        #expect(samples["dq_queue_redeliveries_total"] == 1, "\(samples)")
+        // Two first deliveries (the get of a, the first lease of b), each within the hour.
+        #expect(samples["dq_queue_wait_seconds_count"] == 2, "\(samples)")
+        #expect(samples["dq_queue_wait_seconds_bucket+Inf"] == 2 && samples["dq_queue_wait_seconds_bucket3600.0"] == 2, "\(samples)")
+        let sum = try #require(samples["dq_queue_wait_seconds_sum"])
+        #expect(sum > 0 && sum < 120, "\(sum)")
+        // The library reads the same counts.
+        let deliveries = try engine.open(db).deliveries(ofQueue: "w")
+        #expect(deliveries.redelivered == 1 && deliveries.firstDeliveries == 2)
+    }
+
 }
 
 /// The dashboard in a real browser: headless Chromium (Debian's package, which

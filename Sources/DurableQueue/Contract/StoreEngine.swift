@@ -93,6 +93,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// (statistics, not data: they may start over).
     func traffic(ofQueue queue: String) -> QueueTraffic
 
+    /// How `queue`'s deliveries went (redeliveries, first deliveries' waits), counted by
+    /// every process (statistics, not data: they may start over).
+    func deliveries(ofQueue queue: String) -> QueueDeliveries
+
     // MARK: Requests and replies
 
     /// A new reply address of this process (`ReplyAddress`), registering the process as

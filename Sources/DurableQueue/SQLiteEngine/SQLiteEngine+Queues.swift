@@ -39,12 +39,14 @@ extension SQLiteEngine {
     func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message] {
         let taken = try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt, take: removal(from: queue, limit: limit))
         traffic.removed(taken.count, from: queue)
+        deliveries.delivered(taken, from: queue)
         return taken
     }
 
     func get(from queue: String, limit: Int, timeout: Duration?) async throws(DQError) -> [Message] {
         let taken = try await waitForMessages(on: queue, timeout: timeout, take: removal(from: queue, limit: limit))
         traffic.removed(taken.count, from: queue)
+        deliveries.delivered(taken, from: queue)
         return taken
     }
 
@@ -112,6 +114,7 @@ extension SQLiteEngine {
             }
             unacked = []
             traffic.removed(acks.count, from: queue)
+            deliveries.delivered(result.taken.lazy.map(\.message), from: queue)
             return result
         }
     }
@@ -199,6 +202,10 @@ extension SQLiteEngine {
 
     func purgeDead(of queue: String) throws(DQError) -> Int {
         try write { try MessageTable.purgeDead($0, queue: queue) }
+    }
+
+    func deliveries(ofQueue queue: String) -> QueueDeliveries {
+        readOnly == nil ? deliveries.reading(queue) : .none
     }
 
     func traffic(ofQueue queue: String) -> QueueTraffic {

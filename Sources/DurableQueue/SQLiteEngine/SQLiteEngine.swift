@@ -17,8 +17,10 @@ final class SQLiteEngine: Sendable {
     let drainedLanes = DrainedLanes()
     /// The queues' doorbells, rung after commits and watched by blocked readers.
     let doorbells: Doorbells
-    /// Messages in and out per queue, for rates (see `TrafficCounters`).
+    /// Messages in and out per queue, for rates (see `SharedCounterTable`).
     let traffic: Traffic
+    /// Redeliveries and waits per queue, for `/metrics` (see `Deliveries`).
+    let deliveries: Deliveries
     /// Every blocked reader of this process sleeps through it (see `reactor()`).
     let reactorSlot = Mutex<WaitReactor?>(nil)
     /// This process's lease-holder lock, and the search for dead holders.
@@ -41,6 +43,7 @@ final class SQLiteEngine: Sendable {
         self.options = options
         self.doorbells = Doorbells(storePath: path)
         self.traffic = Traffic(storePath: path)
+        self.deliveries = Deliveries(storePath: path)
         self.holders = LeaseHolders(storePath: path)
         if let type = StoreLocation.unsafeFilesystem(of: path) {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")

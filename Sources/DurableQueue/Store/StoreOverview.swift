@@ -8,6 +8,8 @@ public struct QueueOverview: Sendable, Hashable {
     public let stats: QueueStats
     /// Its traffic counters (statistics, not data: they may start over).
     public let traffic: QueueTraffic
+    /// Its redeliveries and first deliveries' waits (statistics, as `traffic`).
+    public let deliveries: QueueDeliveries
 }
 
 /// One stream as an operator's view shows it.
@@ -52,7 +54,7 @@ extension Store {
     public func overview() throws(DQError) -> StoreOverview {
         let readAt = Date()
         let queues = try stats().queues.filter { !Queue.isHidden($0.name) }
-            .map { QueueOverview(stats: $0, traffic: traffic(ofQueue: $0.name)) }
+            .map { QueueOverview(stats: $0, traffic: traffic(ofQueue: $0.name), deliveries: deliveries(ofQueue: $0.name)) }
         var streams: [StreamOverview] = []
         for name in try self.streams() {
             let stream = try self.stream(name)

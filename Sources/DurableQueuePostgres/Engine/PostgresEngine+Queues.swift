@@ -134,6 +134,7 @@ extension PostgresEngine {
         if !counts { tally.note(queue, removed: messages.count) }
         if messages.isEmpty { return .drained(nil) }
         let taken = Self.inDeliveryOrder(messages) { $0.priority }
+        countDeliveries(taken, from: queue, counted: counts)
         return drained ? .drained(taken) : .done(taken)
     }
 
@@ -222,7 +223,9 @@ extension PostgresEngine {
             leased.append((seq, LeasedMessage(message: message, receipt: Receipt(position: id, id: id, token: token),
                                               leasedUntil: until)))
         }
-        return .done(Self.inDeliveryOrder(leased) { $0.message.priority })
+        let delivered = Self.inDeliveryOrder(leased) { $0.message.priority }
+        countDeliveries(delivered.lazy.map(\.message), from: queue, counted: counts)
+        return .done(delivered)
     }
 
     // MARK: Settling
@@ -292,7 +295,16 @@ extension PostgresEngine {
         try run("DELETE FROM dq.messages WHERE queue = \(queue)")
     }
 
-    func traffic(ofQueue queue: String) -> QueueTraffic {
+    func deliveries(ofQueue queue: String) -> QueueDeliveries {
+        guard let rows = try? rows("SELECT redelivered, wait_us, waits FROM dq.deliveries WHERE queue = \(queue)") else { return .none }
+        return rows.reduce(QueueDeliveries(redelivered: 0, waits: [], waitMicroseconds: 0)) { total, row in
+            guard let (redelivered, waited, waits) = try? Self.decode(row, as: (Int64, Int64, [Int64]).self) else { return total }
+            return total.adding(QueueDeliveries(redelivered: UInt64(max(0, redelivered)), waits: waits.map { UInt64(max(0, $0)) },
+                                                waitMicroseconds: UInt64(max(0, waited))))
+        }
+    }
+
+        func traffic(ofQueue queue: String) -> QueueTraffic {
         guard let row = try? rows("""
             SELECT coalesce(sum(added), 0)::bigint, coalesce(sum(removed), 0)::bigint FROM dq.traffic WHERE queue = \(queue)
             """).first, let (added, removed) = try? Self.decode(row, as: (Int64, Int64).self) else {

@@ -123,8 +123,17 @@ final class PostgresEngine: StoreEngine {
     /// first writes the counts this process kept, if it is time (best effort: statistics).
     func countsTraffic() -> Bool {
         let (count, flush) = tally.countNow()
-        if let flush { _ = try? run(flush) }
+        for statement in flush { _ = try? run(statement) }
         return count
+    }
+
+    /// Counts the deliveries of `messages` from `queue` (`QueueDeliveries`): written now
+    /// by an operation that counted its own traffic (`counted`), else kept for the next
+    /// write (best effort: statistics).
+    func countDeliveries(_ messages: some Sequence<Message>, from queue: String, counted: Bool) {
+        let counts = QueueDeliveries(delivered: messages, now: Timestamp.now())
+        guard !counts.isEmpty else { return }
+        if counted { _ = try? run(TrafficTally.deliveriesQuery(queue, counts)) } else { tally.note(queue, deliveries: counts) }
     }
 
     /// The argument of `dq.take` and `dq.receive` that has them return dead processes'

@@ -12,7 +12,7 @@ enum PostgresSchema {
 
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
-    static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases, lockNames]
+    static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases, operatorViews]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -1121,11 +1121,33 @@ enum PostgresSchema {
     UPDATE dq.meta SET value = 6 WHERE name = 'schema_version';
     """#
 
-    /// Version 7: `dq.lock_names`, the name of each `dq lock` key (`hashtextextended(name,
-    /// 25715)`) and when it was last taken, written by the holder after it takes the lock,
-    /// so that a listing of `pg_locks` can name the locks held.
-    private static let lockNames = #"""
+    /// Version 7, for operators' views: `dq.lock_names`, the name of each `dq lock` key
+    /// (`hashtextextended(name, 25715)`) and when it was last taken, written by the holder
+    /// after it takes the lock, so that a listing of `pg_locks` can name the locks held;
+    /// and `dq.deliveries` with `dq.count_deliveries`, redeliveries and first-delivery waits
+    /// per queue, added by each process about once a second.
+    private static let operatorViews = #"""
     CREATE TABLE dq.lock_names (key bigint PRIMARY KEY, name text NOT NULL, taken_at timestamptz NOT NULL);
+
+    -- Delivery counts (statistics, as dq.traffic): redeliveries, and the waits of first
+    -- deliveries (their sum in µs, and a count per bucket of QueueDeliveries.waitBounds).
+    CREATE UNLOGGED TABLE dq.deliveries (
+        queue text NOT NULL,
+        shard integer NOT NULL,
+        redelivered bigint NOT NULL,
+        wait_us bigint NOT NULL,
+        waits bigint[] NOT NULL,
+        PRIMARY KEY (queue, shard)
+    );
+    CREATE FUNCTION dq.count_deliveries(p_queue text, p_redelivered bigint, p_wait_us bigint, p_waits bigint[])
+    RETURNS void LANGUAGE sql AS $$
+        INSERT INTO dq.deliveries AS d (queue, shard, redelivered, wait_us, waits)
+        VALUES (p_queue, pg_backend_pid() % 8, p_redelivered, p_wait_us, p_waits)
+        ON CONFLICT (queue, shard) DO UPDATE SET redelivered = d.redelivered + excluded.redelivered,
+            wait_us = d.wait_us + excluded.wait_us,
+            waits = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0)
+                          FROM unnest(d.waits, excluded.waits) WITH ORDINALITY AS u(a, b, i) ORDER BY i)
+    $$;
 
     UPDATE dq.meta SET value = 7 WHERE name = 'schema_version';
     """#
