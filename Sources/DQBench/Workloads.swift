@@ -58,9 +58,11 @@ public enum Workload: String, CaseIterable, Sendable {
     case s1 = "S1"
     /// SPEC "More standard workloads": fan-out latency, 1 publisher at 2,000/s, 4 groups, against W6.
     case s2 = "S2"
+    /// Beyond SPEC's list (issue "dq web"): an idle `dq web`'s CPU, against W7's.
+    case d1 = "D1"
 
-    /// The workloads `--workload all` runs: SPEC's W1–W8, W3L, W5C, Q1, S1 and S2.
-    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w5c, .w6, .w7, .w8, .q1, .s1, .s2]
+    /// The workloads `--workload all` runs: SPEC's W1–W8, W3L, W5C, Q1, S1, S2, and D1.
+    public static let standard: [Workload] = [.w1, .w2, .w3, .w3l, .w4, .w5, .w5c, .w6, .w7, .w8, .q1, .s1, .s2, .d1]
 
     public var title: String {
         switch self {
@@ -80,6 +82,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .q1: "W1 and W8 among 100,000 other queues"
         case .s1: "publish, 1 per transaction, against W1's floor"
         case .s2: "fan-out latency at 2,000/s, 4 groups, against W6"
+        case .d1: "dq web idle, no page open, CPU used, against W7"
         }
     }
 }
@@ -171,6 +174,7 @@ public struct BenchRunner {
         case .q1: return try manyQueues()
         case .s1: return try publishRate()
         case .s2: return try fanOutLatency()
+        case .d1: return try webIdle()
         }
     }
 
@@ -411,7 +415,6 @@ public struct BenchRunner {
     /// W7: CPU time of a consumer blocked on an empty queue; on PostgreSQL also its floor,
     /// a raw LISTEN with a look once a second (`postgresFloorIdle`).
     private func idle() throws -> [BenchResult] {
-        let title = "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used"
         var floor: Double?
         var results: [BenchResult] = []
         if onPostgres {
@@ -421,10 +424,16 @@ public struct BenchRunner {
             results.append(result("floor-W7", "raw PostgreSQL LISTEN, a look once a second, CPU used", value: floor ?? 0,
                                   unit: "ms", n: 1))
         }
-        let db = try freshStore("W7")
-        let report = try roles([spec(.idle, db, seconds: sizes.idleSeconds)])[0]
-        results.append(result("W7", title, value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1, floor: floor))
+        results.append(try idleConsumer(floor: floor))
         return results
+    }
+
+    /// W7's consumer blocked on an empty queue for the idle span: the CPU it used (ms).
+    func idleConsumer(as name: String = "W7", title: String? = nil, floor: Double? = nil) throws -> BenchResult {
+        let db = try freshStore(name)
+        let report = try roles([spec(.idle, db, seconds: sizes.idleSeconds)])[0]
+        return result(name, title ?? "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used",
+                      value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1, floor: floor)
     }
 
     /// C4: 4 producers putting one message per transaction at once; latency of each put.

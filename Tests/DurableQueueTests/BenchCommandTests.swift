@@ -27,10 +27,10 @@ struct BenchCommandTests {
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/sqlite3") }
         let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W3L", "W4", "floor-W5", "floor-W5-sqlite", "W5", "W5C", "W6", "W7",
                         "W8", "Q1-W1-one", "Q1-W1", "Q1-W8-one", "Q1-W8", "floor-S1", "S1", "S2-W6", "S2-g1", "S2-g2", "S2-g3",
-                        "S2-g4", "S2"]
+                        "S2-g4", "S2", "D1-W7", "D1"]
             + (shell ? ["floor-W8", "floor-W8-kept"] : [])
         #expect(Set(seen.keys) == Set(expected))
-        for name in ["W1", "W2", "W3", "W5", "W5C", "Q1-W1", "Q1-W8", "S1", "S2"] + (shell ? ["W8"] : []) {
+        for name in ["W1", "W2", "W3", "W5", "W5C", "Q1-W1", "Q1-W8", "S1", "S2", "D1"] + (shell ? ["W8"] : []) {
             #expect(seen[name]?["floor"] is Double, "\(name) has its floor")
             #expect(seen[name]?["ratio"] is Double, "\(name) has its ratio")
         }
@@ -64,10 +64,10 @@ struct BenchCommandTests {
         #expect(names == ["C4", "K1", "E1"])
     }
 
-    @Test("--db postgres://: W1, W3, W5, W5C, W7, S1 and S2 with their floors", .enabled(if: PostgresTestServer.address != nil))
+    @Test("--db postgres://: W1, W3, W5, W5C, W7, S1, S2 and D1 with their floors", .enabled(if: PostgresTestServer.address != nil))
     func postgres() throws {
         let db = try PostgresTestServer.freshDatabase()
-        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5,W5C,W7,S1,S2"], timeout: .seconds(300))
+        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5,W5C,W7,S1,S2,D1"], timeout: .seconds(300))
         #expect(result.status == 0, "stderr: \(result.stderrText)")
         var seen: [String: [String: Any]] = [:]
         for line in result.stdoutText.split(separator: "\n") {
@@ -76,8 +76,8 @@ struct BenchCommandTests {
             #expect((object["value"] as? Double).map { $0 > 0 } == true, "\(line)")
         }
         #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5", "W5C", "floor-W7", "W7", "floor-S1", "S1",
-                                   "S2-W6", "S2-g1", "S2-g2", "S2-g3", "S2-g4", "S2"])
-        for name in ["W1", "W3", "W5", "W5C", "W7", "S1", "S2"] {
+                                   "S2-W6", "S2-g1", "S2-g2", "S2-g3", "S2-g4", "S2", "D1-W7", "D1"])
+        for name in ["W1", "W3", "W5", "W5C", "W7", "S1", "S2", "D1"] {
             #expect((seen[name]?["floor"] as? Double).map { $0 > 0 } == true, "\(name) has its floor")
             #expect((seen[name]?["ratio"] as? Double).map { $0 > 0 } == true, "\(name) has its ratio")
         }
