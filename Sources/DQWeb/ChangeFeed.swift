@@ -1,5 +1,6 @@
 import DurableQueue
 import Foundation
+import Dispatch
 import Synchronization
 
 /// Messages in and out per second, per queue, between two reads of the traffic counters.
@@ -9,11 +10,13 @@ typealias QueueRates = [String: (in: Double, out: Double)]
 /// notifications (`StoreChanges`), and after each change (at most five times a second,
 /// and once a second while a page is open) reads the store once and hands every
 /// subscriber the same rendered fragments, unless they are what was sent last. With no
-/// page open it only waits, so an idle `dq web` uses next to no CPU.
+/// page open it sleeps until one opens, so an idle `dq web` uses next to no CPU.
 final class ChangeFeed: Sendable {
     private let store: Store
     private let readOnly: Bool
     private let state = Mutex<State>(State())
+    /// Signalled when a page subscribes, waking the watching thread if it sleeps.
+    private let opened = DispatchSemaphore(value: 0)
 
     private struct State {
         var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
@@ -36,10 +39,12 @@ final class ChangeFeed: Sendable {
         let changes = try StoreChanges(store: store)
         let thread = Thread { [self] in
             while true {
+                // No page open: sleep until one opens (on PostgreSQL the change watch is a
+                // look once a second, which nobody would see).
+                if state.withLock({ $0.subscribers.isEmpty }) { opened.wait() }
                 // With a page open, a look every second too: ages and rates move, and a
                 // lock taken or released changes no file the watch sees.
-                let open = state.withLock { !$0.subscribers.isEmpty }
-                let changed = changes.wait(timeout: .seconds(open ? 1 : 10))
+                let changed = changes.wait(timeout: .seconds(1))
                 guard state.withLock({ !$0.subscribers.isEmpty }) else { continue }
                 publish()
                 if changed { Thread.sleep(forTimeInterval: 0.2) }  // at most five updates a second
@@ -58,6 +63,7 @@ final class ChangeFeed: Sendable {
             state.subscribers[state.next] = continuation
             return state.next
         }
+        opened.signal()
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
         }

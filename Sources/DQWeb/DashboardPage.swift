@@ -96,17 +96,21 @@ enum DashboardPage {
         return table(["schedule", "queue", "rule", "next", "last", ""], rows, empty: "No schedules.")
     }
 
-    /// The held locks table: each lock's holder, how long it has held it, and how many wait.
+    /// The held locks table: each lock's holder, how long it has held it, and how many
+    /// wait; the holder's address only when some lock has one (PostgreSQL over TCP).
     static func locks(_ overview: StoreOverview) -> String {
+        let hosts = overview.locks.contains { $0.host != nil }
         let rows = overview.locks.map { lock in
             let held = lock.since.map {
                 DurationText.format(.microseconds(max(0, Timestamp.microseconds(of: overview.readAt) - Timestamp.microseconds(of: $0))))
             }
             return "<tr><td>\(lock.name.map(HTML.escape) ?? "<span class=\"size\">unknown</span>")</td>"
-                + "<td class=\"n\">\(lock.pid.map(String.init) ?? "")</td><td>\(HTML.escape(lock.host ?? ""))</td>"
+                + "<td class=\"n\">\(lock.pid.map(String.init) ?? "")</td>"
+                + (hosts ? "<td>\(HTML.escape(lock.host ?? ""))</td>" : "")
                 + "<td class=\"n\">\(held ?? "")</td><td class=\"n\">\(lock.waiting)</td></tr>"
         }
-        return table(["lock", "pid", "host", "held for", "waiting"], rows, numbers: ["pid", "held for", "waiting"], empty: "No lock is held.")
+        return table(["lock", "pid"] + (hosts ? ["host"] : []) + ["held for", "waiting"], rows,
+                     numbers: ["pid", "held for", "waiting"], empty: "No lock is held.")
     }
 
     // MARK: Pieces

@@ -323,9 +323,17 @@ struct WebBrowserTests {
         print("dq web in Chromium: a put showed on the page \(Int(after * 1_000)) ms after it returned")
         #expect(after < 1, "shown after \(after) s")
         #expect(try browser.evaluate("window.notReloaded") as? Bool == true, "the page was reloaded")
+        // A lock taken by another process shows too, with its holder's pid.
+        let holder = try ChildProcess(Executables.dq, ["lock", "deploy", "--db", db, "--", "sleep", "60"])
+        defer { kill(holder.pid, SIGKILL) }
+        #expect(eventually(timeout: .seconds(10)) {
+            ((try? browser.evaluate("document.getElementById('locks').textContent")) as? String)?.contains("deploy\(holder.pid)") == true
+        }, "the lock never showed on the page")
         let png = try browser.screenshot()
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         try png.write(to: URL(fileURLWithPath: directory.file("dashboard.png")))
         print("dq web in Chromium: screenshot at \(directory.file("dashboard.png"))")
+        // For the README's picture: DQ_SCREENSHOT=PATH keeps a copy.
+        if let keep = ProcessInfo.processInfo.environment["DQ_SCREENSHOT"] { try png.write(to: URL(fileURLWithPath: keep)) }
     }
 }
