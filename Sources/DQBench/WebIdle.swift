@@ -41,17 +41,23 @@ extension BenchRunner {
             throw BenchError(description: "dq web did not start")
         }
         CurrentProcess.sleep(microseconds: 1_000_000)
-        let before = runTime(of: child.id)
+        let before = runTimes(of: child.id)
         CurrentProcess.sleep(microseconds: UInt32(seconds * 1_000_000))
-        return runTime(of: child.id) &- before
+        // Per thread: what each ran since `before` (a thread that ended meanwhile is
+        // missed; one that started counts whole).
+        return runTimes(of: child.id).reduce(0) { total, thread in
+            total &+ (thread.value &- min(thread.value, before[thread.key] ?? 0))
+        }
     }
 
-    /// The time (ns) the threads of process `pid` have run so far.
-    static func runTime(of pid: Int32) -> UInt64 {
+    /// The time (ns) each thread of process `pid` has run so far, by thread id.
+    static func runTimes(of pid: Int32) -> [String: UInt64] {
         let tasks = (try? Directory.entries("/proc/\(pid)/task")) ?? []
-        return tasks.reduce(0) { total, task in
+        var times: [String: UInt64] = [:]
+        for task in tasks {
             let text = (try? FileDescriptor.readWholeFile("/proc/\(pid)/task/\(task)/schedstat")).map { String(decoding: $0, as: UTF8.self) }
-            return total &+ (text?.split(separator: " ").first.flatMap { UInt64($0) } ?? 0)
+            times[task] = text?.split(separator: " ").first.flatMap { UInt64($0) } ?? 0
         }
+        return times
     }
 }

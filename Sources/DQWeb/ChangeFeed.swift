@@ -41,7 +41,11 @@ final class ChangeFeed: Sendable {
             while true {
                 // No page open: sleep until one opens (on PostgreSQL the change watch is a
                 // look once a second, which nobody would see).
-                if state.withLock({ $0.subscribers.isEmpty }) { opened.wait() }
+                if state.withLock({ $0.subscribers.isEmpty }) {
+                    opened.wait()
+                    // One signal per page opened: the rest are for the same wake-up.
+                    while opened.wait(timeout: .now()) == .success {}
+                }
                 // With a page open, a look every second too: ages and rates move, and a
                 // lock taken or released changes no file the watch sees.
                 let changed = changes.wait(timeout: .seconds(1))

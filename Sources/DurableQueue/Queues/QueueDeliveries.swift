@@ -37,14 +37,15 @@ public struct QueueDeliveries: Sendable, Hashable {
     /// Nothing counted.
     package static let none = QueueDeliveries(redelivered: 0, waits: [], waitMicroseconds: 0)
 
-    /// The counts of one batch of `messages` delivered at `now` (µs since 1970).
-    package init(delivered messages: some Sequence<Message>, now: Int64) {
+    /// The counts of one batch of deliveries: each delivery's attempt (1 for a first
+    /// delivery) and how long (µs) its message waited since its put.
+    package init(deliveries: some Sequence<(attempt: Int, waited: Int64)>) {
         var redelivered: UInt64 = 0
         var waits = [UInt64](repeating: 0, count: Self.waitBounds.count + 1)
         var total: UInt64 = 0
-        for message in messages {
-            if message.attempt > 1 { redelivered += 1; continue }
-            let wait = max(0, now - Timestamp.microseconds(of: message.enqueuedAt))
+        for delivery in deliveries {
+            if delivery.attempt > 1 { redelivered += 1; continue }
+            let wait = max(0, delivery.waited)
             total &+= UInt64(wait)
             let seconds = Double(wait) / 1_000_000
             waits[Self.waitBounds.firstIndex { seconds <= $0 } ?? Self.waitBounds.count] += 1

@@ -13,7 +13,8 @@ final class Deliveries: Sendable {
 
     /// Counts `messages`, delivered just now from `queue`.
     func delivered(_ messages: some Sequence<Message>, from queue: String) {
-        let counts = QueueDeliveries(delivered: messages, now: Timestamp.now())
+        let now = Timestamp.now()
+        let counts = QueueDeliveries(deliveries: messages.lazy.map { ($0.attempt, now - Timestamp.microseconds(of: $0.enqueuedAt)) })
         guard !counts.isEmpty, let mapped = counters.value else { return }
         mapped.add([(0, counts.redelivered), (1, counts.waitMicroseconds)] + counts.waits.enumerated().map { (2 + $0.offset, $0.element) },
                    hash: Doorbells.hash(queue))

@@ -22,12 +22,16 @@ extension SQLiteEngine {
         return files.compactMap { file in
             let path = directory + "/" + file
             guard let status = try? FileStatus(path: path, followingLinks: false), status.type == .regular else { return nil }
-            let entries = kernel.filter {
-                $0.inode == status.inode && $0.major == status.device.major && $0.minor == status.device.minor
-            }
+            // By inode, on the file's device where /proc/locks names it the same (not on
+            // btrfs subvolumes, whose files stat with a device of their own).
+            let sameInode = kernel.filter { $0.inode == status.inode }
+            let sameDevice = sameInode.filter { $0.major == status.device.major && $0.minor == status.device.minor }
+            let entries = sameDevice.isEmpty ? sameInode : sameDevice
             guard let holder = entries.first(where: { !$0.waiting }) else { return nil }
-            return HeldLock(name: Self.lockName(at: path, file: file), pid: holder.pid, host: nil,
-                            since: Timestamp.date(status.modifiedMicroseconds),
+            // A file an older dq made holds no name, and its time is not the take's.
+            let name = Self.lockName(at: path, file: file)
+            return HeldLock(name: name, pid: holder.pid, host: nil,
+                            since: name == nil ? nil : Timestamp.date(status.modifiedMicroseconds),
                             waiting: entries.count { $0.waiting })
         }
     }

@@ -16,7 +16,7 @@ extension PostgresEngine {
     /// `application_name`, `dq PID`), the address it came from, and how many wait.
     func heldLocks() throws(DQError) -> [HeldLock] {
         try rows("""
-            SELECT n.name, a.application_name, host(a.client_addr), n.taken_at,
+            SELECT n.name, a.application_name, host(a.client_addr), (extract(epoch FROM now() - n.taken_at) * 1000000)::bigint,
                    (SELECT count(*) FROM pg_locks w WHERE w.locktype = 'advisory' AND w.database = l.database
                         AND w.classid = l.classid AND w.objid = l.objid AND w.objsubid = 1 AND NOT w.granted)
             FROM pg_locks l
@@ -25,8 +25,10 @@ extension PostgresEngine {
             WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """).map { row throws(DQError) in
-            let (name, application, host, since, waiting) = try Self.decode(row, as: (String, String?, String?, Date, Int64).self)
+            let (name, application, host, held, waiting) = try Self.decode(row, as: (String, String?, String?, Int64, Int64).self)
             let pid = application.flatMap { $0.hasPrefix("dq ") ? Int32($0.dropFirst(3)) : nil }
+            // How long by the server's clock, as a time on this machine's.
+            let since = Timestamp.date(Timestamp.now() - max(0, held))
             return HeldLock(name: name, pid: pid, host: host, since: since, waiting: Int(waiting))
         }
     }

@@ -112,14 +112,16 @@ extension PostgresEngine {
     private func take(from queue: String, limit: Int, sayDrained: Bool) throws(DQError) -> WaitStep<[Message]> {
         let counts = countsTraffic()
         let rows = try rows("""
-            SELECT id, seq, priority, body, enqueued_at, attempts, reply_to
+            SELECT id, seq, priority, body, enqueued_at, attempts, reply_to,
+                   (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
             FROM dq.take(\(queue), \(Int32(clamping: limit)), \(sweepDue()), \(counts), \(sayDrained))
             """, retrying: false)
         var messages: [(seq: Int64, item: Message)] = []
+        var deliveries: [(attempt: Int, waited: Int64)] = []
         var drained = false
         for row in rows {
-            let (id, seq, priority, body, enqueuedAt, attempt, replyTo) = try Self.decode(
-                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, String?).self)
+            let (id, seq, priority, body, enqueuedAt, attempt, replyTo, waited) = try Self.decode(
+                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, String?, Int64?).self)
             guard let id, let seq, let priority, let body, let enqueuedAt, let attempt else {
                 // The row with no id: nothing taken (when to look again), or the queue left empty.
                 if messages.isEmpty, let seq { return .notYet(until: Self.due(afterServerWait: seq)) }
@@ -130,11 +132,12 @@ extension PostgresEngine {
                                   attempt: attempt)
             message.replyTo = replyTo
             messages.append((seq, message))
+            deliveries.append((attempt, waited ?? 0))
         }
         if !counts { tally.note(queue, removed: messages.count) }
         if messages.isEmpty { return .drained(nil) }
         let taken = Self.inDeliveryOrder(messages) { $0.priority }
-        countDeliveries(taken, from: queue, counted: counts)
+        countDeliveries(deliveries, from: queue, counted: counts)
         return drained ? .drained(taken) : .done(taken)
     }
 
@@ -198,23 +201,27 @@ extension PostgresEngine {
         let ackIDs = acking.map(\.position)
         let ackTokens = acking.map(\.token)
         // A lease retried after a lost connection is at-least-once anyway; acks are not.
-        let counts = acking.isEmpty || countsTraffic()
+        let countedNow = countsTraffic()
+        let counts = acking.isEmpty || countedNow
         let leaseMicros = max(0, Timestamp.microseconds(lease))
         let rows = try rows(limits.map { limits in """
-            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to
+            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to,
+                   (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
             FROM dq.receive_limited(\(queue), \(Int32(clamping: limit)), \(leaseMicros), \(Int32(clamping: maxAttempts)),
                                     \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts),
                                     \(limits.maxRunning.map { Int32(clamping: $0) }), \(limits.rate.map { Timestamp.microseconds($0.interval) }))
             """ } ?? """
-            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to
+            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to,
+                   (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
             FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(leaseMicros),
                             \(Int32(clamping: maxAttempts)), \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts))
             """, retrying: acking.isEmpty)
         if !counts { tally.note(queue, removed: acking.count) }
         var leased: [(seq: Int64, item: LeasedMessage)] = []
+        var deliveries: [(attempt: Int, waited: Int64)] = []
         for row in rows {
-            let (id, seq, priority, body, enqueuedAt, attempt, token, until, replyTo) = try Self.decode(
-                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, Int64?, Date?, String?).self)
+            let (id, seq, priority, body, enqueuedAt, attempt, token, until, replyTo, waited) = try Self.decode(
+                row, as: (Int64?, Int64?, Int?, Data?, Date?, Int?, Int64?, Date?, String?, Int64?).self)
             guard let id, let seq, let priority, let body, let enqueuedAt, let attempt, let token, let until else {
                 return .notYet(until: Self.due(afterServerWait: seq))
             }
@@ -222,10 +229,10 @@ extension PostgresEngine {
             message.replyTo = replyTo
             leased.append((seq, LeasedMessage(message: message, receipt: Receipt(position: id, id: id, token: token),
                                               leasedUntil: until)))
+            deliveries.append((attempt, waited ?? 0))
         }
-        let delivered = Self.inDeliveryOrder(leased) { $0.message.priority }
-        countDeliveries(delivered.lazy.map(\.message), from: queue, counted: counts)
-        return .done(delivered)
+        countDeliveries(deliveries, from: queue, counted: countedNow)
+        return .done(Self.inDeliveryOrder(leased) { $0.message.priority })
     }
 
     // MARK: Settling

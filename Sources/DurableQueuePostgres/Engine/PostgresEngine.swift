@@ -127,13 +127,15 @@ final class PostgresEngine: StoreEngine {
         return count
     }
 
-    /// Counts the deliveries of `messages` from `queue` (`QueueDeliveries`): written now
-    /// by an operation that counted its own traffic (`counted`), else kept for the next
-    /// write (best effort: statistics).
-    func countDeliveries(_ messages: some Sequence<Message>, from queue: String, counted: Bool) {
-        let counts = QueueDeliveries(delivered: messages, now: Timestamp.now())
+    /// Counts `deliveries` from `queue` (`QueueDeliveries`: each delivery's attempt and
+    /// its message's wait, measured by the server's clock): written now by an operation
+    /// that wrote its traffic counts (`counted`), else kept for the next write (best
+    /// effort: statistics).
+    func countDeliveries(_ deliveries: [(attempt: Int, waited: Int64)], from queue: String, counted: Bool) {
+        let counts = QueueDeliveries(deliveries: deliveries)
         guard !counts.isEmpty else { return }
-        if counted { _ = try? run(TrafficTally.deliveriesQuery(queue, counts)) } else { tally.note(queue, deliveries: counts) }
+        tally.note(queue, deliveries: counts)
+        if counted, let flush = tally.deliveriesFlush() { _ = try? run(flush) }
     }
 
     /// The argument of `dq.take` and `dq.receive` that has them return dead processes'

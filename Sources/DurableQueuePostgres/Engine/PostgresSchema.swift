@@ -1038,7 +1038,9 @@ enum PostgresSchema {
     /// process's listening connection and its leases are taken on others, so a process
     /// killed mid-receive loses its session lock before that receive commits; the sweep
     /// now waits for that commit (and sees the lease), or, if it came first, the receive
-    /// makes the holder's row again so that the next sweep returns the lease.
+    /// makes the holder's row again so that the next sweep returns the lease. (A sweep, made
+    /// by any receive, may so wait for a dead process's statement still running, within
+    /// the busy timeout.)
     private static let sweepWaitsForLeases = #"""
     CREATE OR REPLACE FUNCTION dq.sweep(p_me integer) RETURNS SETOF text LANGUAGE plpgsql AS $$
     DECLARE

@@ -33,7 +33,7 @@ final class TrafficTally: Sendable {
                 state.pending = [:]
                 state.deliveries = [:]
             }
-            var flush = state.deliveries.map { Self.deliveriesQuery($0.key, $0.value) }
+            var flush = Self.deliveriesQuery(state.deliveries).map { [$0] } ?? []
             guard !state.pending.isEmpty else { return (true, flush) }
             let queues = Array(state.pending.keys)
             let added = queues.map { state.pending[$0]!.added }
@@ -45,18 +45,35 @@ final class TrafficTally: Sendable {
         }
     }
 
-    /// Keeps delivery counts for the next write.
+    /// Keeps delivery counts for the next write (the next `countNow` that writes, or
+    /// `deliveriesFlush`).
     func note(_ queue: String, deliveries: QueueDeliveries) {
         state.withLock { state in
             state.deliveries[queue] = state.deliveries[queue].map { $0.adding(deliveries) } ?? deliveries
         }
     }
 
-    /// The statement that adds `counts` to `queue`'s row of `dq.deliveries`.
-    static func deliveriesQuery(_ queue: String, _ counts: QueueDeliveries) -> PostgresQuery {
-        let waits = counts.waits.map { Int64(clamping: $0) }
+    /// The statement that writes the delivery counts kept so far (and forgets them), if any.
+    func deliveriesFlush() -> PostgresQuery? {
+        state.withLock { state in
+            defer { state.deliveries = [:] }
+            return Self.deliveriesQuery(state.deliveries)
+        }
+    }
+
+    /// One statement that adds each queue's `counts` to its row of `dq.deliveries`; `nil`
+    /// for none. The buckets travel as one flat array, a queue's after another.
+    static func deliveriesQuery(_ counts: [String: QueueDeliveries]) -> PostgresQuery? {
+        guard !counts.isEmpty else { return nil }
+        let queues = Array(counts.keys)
+        let redelivered = queues.map { Int64(clamping: counts[$0]!.redelivered) }
+        let waited = queues.map { Int64(clamping: counts[$0]!.waitMicroseconds) }
+        let waits = queues.flatMap { counts[$0]!.waits.map { Int64(clamping: $0) } }
+        let width = Int64(QueueDeliveries.waitBounds.count + 1)
         return """
-            SELECT dq.count_deliveries(\(queue), \(Int64(clamping: counts.redelivered)), \(Int64(clamping: counts.waitMicroseconds)), \(waits))
+            SELECT dq.count_deliveries(q[i], r[i], w[i], b[(i - 1) * \(width) + 1 : i * \(width)])
+            FROM (SELECT \(queues)::text[] AS q, \(redelivered)::bigint[] AS r, \(waited)::bigint[] AS w, \(waits)::bigint[] AS b) a,
+                 generate_series(1, \(Int64(queues.count))) AS i
             """
     }
 
