@@ -101,9 +101,7 @@ enum DashboardPage {
     static func locks(_ overview: StoreOverview) -> String {
         let hosts = overview.locks.contains { $0.host != nil }
         let rows = overview.locks.map { lock in
-            let held = lock.since.map {
-                DurationText.format(.microseconds(max(0, Timestamp.microseconds(of: overview.readAt) - Timestamp.microseconds(of: $0))))
-            }
+            let held = lock.held(at: overview.readAt).map(DurationText.format)
             return "<tr><td>\(lock.name.map(HTML.escape) ?? "<span class=\"size\">unknown</span>")</td>"
                 + "<td class=\"n\">\(lock.pid.map(String.init) ?? "")</td>"
                 + (hosts ? "<td>\(HTML.escape(lock.host ?? ""))</td>" : "")

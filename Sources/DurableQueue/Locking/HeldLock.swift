@@ -23,6 +23,17 @@ public struct HeldLock: Sendable, Hashable {
     /// helper thread gets and drops the lock); on PostgreSQL one per waiting connection.
     public let waiting: Int
 
+    /// How long it has been held at `now`; `nil` when `since` is unknown.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// let held = lock.held(at: Date()).map(DurationText.format) ?? "?"
+    /// ```
+    public func held(at now: Date) -> Duration? {
+        since.map { .microseconds(max(0, Timestamp.microseconds(of: now) - Timestamp.microseconds(of: $0))) }
+    }
+
     package init(name: String?, pid: Int32?, host: String?, since: Date?, waiting: Int) {
         self.name = name
         self.pid = pid

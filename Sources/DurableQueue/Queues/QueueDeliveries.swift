@@ -44,13 +44,22 @@ public struct QueueDeliveries: Sendable, Hashable {
         var waits = [UInt64](repeating: 0, count: Self.waitBounds.count + 1)
         var total: UInt64 = 0
         for delivery in deliveries {
-            if delivery.attempt > 1 { redelivered += 1; continue }
-            let wait = max(0, delivery.waited)
-            total &+= UInt64(wait)
-            let seconds = Double(wait) / 1_000_000
-            waits[Self.waitBounds.firstIndex { seconds <= $0 } ?? Self.waitBounds.count] += 1
+            guard let bucket = Self.bucket(attempt: delivery.attempt, waited: delivery.waited) else {
+                redelivered += 1
+                continue
+            }
+            total &+= UInt64(max(0, delivery.waited))
+            waits[bucket] += 1
         }
         self.init(redelivered: redelivered, waits: waits, waitMicroseconds: total)
+    }
+
+    /// Where a delivery counts: the wait bucket of a first delivery (`attempt` 1) that
+    /// waited `waited` µs, or `nil` for a redelivery.
+    package static func bucket(attempt: Int, waited: Int64) -> Int? {
+        guard attempt <= 1 else { return nil }
+        let seconds = Double(max(0, waited)) / 1_000_000
+        return waitBounds.firstIndex { seconds <= $0 } ?? waitBounds.count
     }
 
     /// Whether nothing is counted.

@@ -61,12 +61,10 @@ final class SharedCounterTable: @unchecked Sendable {
         return nil
     }
 
-    /// Adds each `(counter, amount)` to the counters of the queue with name hash `hash`.
-    func add(_ amounts: [(counter: Int, amount: UInt64)], hash: UInt64) {
-        guard amounts.contains(where: { $0.amount > 0 }), let entry = entry(hash: hash, claim: true) else { return }
-        for (counter, amount) in amounts where amount > 0 {
-            word(entry, 1 + counter).wrappingIncrement(by: amount, ordering: .relaxed)
-        }
+    /// Adds `amount` to counter `counter` of the queue with name hash `hash`.
+    func add(_ amount: UInt64, to counter: Int, hash: UInt64) {
+        guard amount > 0, let entry = entry(hash: hash, claim: true) else { return }
+        word(entry, 1 + counter).wrappingIncrement(by: amount, ordering: .relaxed)
     }
 
     /// The counters so far of the queue with name hash `hash` (zeros if none yet).

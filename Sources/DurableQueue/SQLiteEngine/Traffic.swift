@@ -11,12 +11,12 @@ final class Traffic: Sendable {
 
     func added(_ count: Int, to queue: String) {
         guard count > 0 else { return }
-        mapped?.add([(0, UInt64(count))], hash: Doorbells.hash(queue))
+        mapped?.add(UInt64(count), to: 0, hash: Doorbells.hash(queue))
     }
 
     func removed(_ count: Int, from queue: String) {
         guard count > 0 else { return }
-        mapped?.add([(1, UInt64(count))], hash: Doorbells.hash(queue))
+        mapped?.add(UInt64(count), to: 1, hash: Doorbells.hash(queue))
     }
 
     func reading(_ queue: String) -> QueueTraffic {

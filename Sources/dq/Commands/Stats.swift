@@ -151,7 +151,7 @@ extension DQ {
             }
             for lock in locks {
                 var holder = "held" + (lock.pid.map { " by pid \($0)" } ?? "") + (lock.host.map { " on \($0)" } ?? "")
-                if let since = lock.since { holder += " for " + DurationText.format(.milliseconds(max(0, Date().timeIntervalSince(since) * 1_000))) }
+                if let held = lock.held(at: Date()) { holder += " for " + DurationText.format(held) }
                 if lock.waiting > 0 { holder += ", \(lock.waiting) waiting" }
                 lines.append(labelled("lock ", lock.name ?? "(unknown name)", ": " + holder, width: width))
             }
@@ -223,7 +223,7 @@ struct StatsJSON: Encodable {
             name = lock.name
             pid = lock.pid
             host = lock.host
-            heldMs = lock.since.map { Int64(max(0, now.timeIntervalSince($0) * 1_000)) }
+            heldMs = lock.held(at: now)?.milliseconds
             waiting = lock.waiting
         }
 
