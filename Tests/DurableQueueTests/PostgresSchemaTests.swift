@@ -41,7 +41,7 @@ struct PostgresSchemaTests {
         try session.run("SELECT dq.put('q', ARRAY['\\x61'::bytea, '\\x62'::bytea], ARRAY[0, 0]::bigint[], ARRAY[0, 0]::bigint[], ARRAY['', ''], false)")
 
         let store = try Store.open(db)
-        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 7)
+        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 8)
         #expect(try store.queue("q").count() == 2)
         #expect(try store.schedules().isEmpty, "version 4's table is there")
         #expect(try store.streams().isEmpty, "version 5's tables are there")
@@ -63,6 +63,48 @@ struct PostgresSchemaTests {
         try session.run("SELECT dq.put('q', ARRAY['\\x63'::bytea], ARRAY[0]::bigint[], ARRAY[60000000]::bigint[], ARRAY[''], false, NULL, NULL)")
         let delayed = try take()
         #expect(delayed.count == 1 && delayed[0].id == nil && (delayed[0].due ?? 0) > 50_000_000)
+    }
+
+    @Test("dq.put_one and dq.take_one do what dq.put and dq.take do for one message (a signed id; one row)")
+    func singleMessageCalls() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        _ = try Store.open(db)
+        let session = try Self.session(db)
+        defer { session.close() }
+        func put(_ body: String, priority: Int64 = 0, delay: Int64 = 0, key: String? = nil) throws -> (id: Int64, duplicate: Bool) {
+            let rows = try session.rows("""
+                SELECT dq.put_one('q', \(ByteBuffer(string: body)), \(priority), \(delay), \(key), false, NULL, NULL)
+                """)
+            let signed = try #require(rows.first).decode(Int64.self)
+            return (abs(signed), signed < 0)
+        }
+        typealias Taken = (id: Int64?, body: String?, attempt: Int?, waited: Int64?, due: Int64?, drained: Bool)
+        func take(sayDrained: Bool = true) throws -> Taken {
+            let rows = try session.rows("""
+                SELECT id, convert_from(body, 'UTF8'), attempts, waited, next_due, drained FROM dq.take_one('q', NULL, false, \(sayDrained))
+                """)
+            #expect(rows.count == 1)
+            return try #require(rows.first).decode((Int64?, String?, Int?, Int64?, Int64?, Bool).self)
+        }
+        let a = try put("a", key: "k")
+        #expect(a.duplicate == false)
+        #expect(try put("again", key: "k") == (a.id, true), "the key is held")
+        #expect(try put("empty key is none", key: "").duplicate == false)
+        let urgent = try put("urgent", priority: 5)
+        #expect(urgent.id > a.id)
+
+        let first = try take()
+        #expect(first.id == urgent.id && first.body == "urgent" && first.attempt == 1 && (first.waited ?? -1) >= 0 && !first.drained)
+        #expect(try take().body == "a")
+        #expect(try put("a2", key: "k").duplicate == false, "the take freed the key")
+        #expect(try take(sayDrained: false).body == "empty key is none")
+        let last = try take()
+        #expect(last.body == "a2" && last.drained, "the take that empties the queue says so")
+        let none = try take()
+        #expect(none.id == nil && none.due == nil && !none.drained)
+        _ = try put("later", delay: 60_000_000)
+        let delayed = try take()
+        #expect(delayed.id == nil && (delayed.due ?? 0) > 50_000_000 && !delayed.drained)
     }
 
     @Test("every connection of a store starts with lock_timeout = its busy timeout, and synchronous_commit = on with durability full")

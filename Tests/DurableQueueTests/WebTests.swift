@@ -192,7 +192,7 @@ struct WebTests {
         defer { server.stop() }
         #expect(try server.client.send("GET", "/").body.contains("No lock is held."))
         var holder: ChildProcess?
-        defer { holder.map { kill($0.pid, SIGKILL) } }
+        defer { if let holder { kill(holder.pid, SIGKILL) } }
         // Taking a lock changes nothing the store's change watch sees: the open page's
         // once-a-second look brings it.
         let received = try server.client.stream("/events", until: "deploy<\\/td>", timeout: 20, afterFirst: "event: ready") {

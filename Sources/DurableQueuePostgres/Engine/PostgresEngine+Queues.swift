@@ -57,12 +57,28 @@ extension PostgresEngine {
 
     private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String, retrying: Bool,
                           counts: Bool) throws(DQError) -> [PutResult] {
+        if messages.count == 1, let message = messages.first {
+            guard let signed = try scalar(Self.putOneQuery(message, on: queue, counts: counts), as: Int64.self, retrying: retrying) else {
+                throw DQError(.internalError, "no id from dq.put_one")
+            }
+            return [PutResult(id: abs(signed), duplicate: signed < 0)]
+        }
         let results = try rows(Self.putQuery(messages, on: queue, counts: counts), retrying: retrying)
         do {
             return try Self.putResults(results)
         } catch {
             throw DQError(.internalError, "unexpected row from PostgreSQL: \(error)")
         }
+    }
+
+    /// One call of `dq.put_one` for `message`: its id, or minus the id of the message that
+    /// holds its key.
+    static func putOneQuery(_ message: OutgoingMessage, on queue: String, counts: Bool) -> PostgresQuery {
+        """
+        SELECT dq.put_one(\(queue), \(ByteBuffer(bytes: message.body)), \(Int64(message.priority)),
+                          \(max(0, Timestamp.microseconds(message.delay))), \(message.key), \(counts), \(message.replyTo),
+                          \(message.key != nil && message.uniqueUntil == .started))
+        """
     }
 
     /// One call of `dq.put` for `messages`.
@@ -111,6 +127,7 @@ extension PostgresEngine {
     /// whether it left the queue empty, at the cost of one more index lookup.
     private func take(from queue: String, limit: Int, sayDrained: Bool) throws(DQError) -> WaitStep<[Message]> {
         let counts = countsTraffic()
+        if limit == 1 { return try takeOne(from: queue, sayDrained: sayDrained, counts: counts) }
         let rows = try rows("""
             SELECT id, seq, priority, body, enqueued_at, attempts, reply_to,
                    (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
@@ -139,6 +156,26 @@ extension PostgresEngine {
         let taken = Self.inDeliveryOrder(messages) { $0.priority }
         countDeliveries(deliveries, from: queue, counted: counts)
         return drained ? .drained(taken) : .done(taken)
+    }
+
+    /// `take` of one message, through `dq.take_one`.
+    private func takeOne(from queue: String, sayDrained: Bool, counts: Bool) throws(DQError) -> WaitStep<[Message]> {
+        guard let row = try rows("""
+            SELECT id, priority, body, enqueued_at, attempts, reply_to, waited, next_due, drained
+            FROM dq.take_one(\(queue), \(sweepDue()), \(counts), \(sayDrained))
+            """, retrying: false).first else {
+            throw DQError(.internalError, "no row from dq.take_one")
+        }
+        let (id, priority, body, enqueuedAt, attempt, replyTo, waited, nextDue, drained) = try Self.decode(
+            row, as: (Int64?, Int?, Data?, Date?, Int?, String?, Int64?, Int64?, Bool).self)
+        guard let id, let priority, let body, let enqueuedAt, let attempt else {
+            return nextDue.map { .notYet(until: Self.due(afterServerWait: $0)) } ?? .drained(nil)
+        }
+        var message = Message(id: id, queue: queue, body: body, priority: priority, enqueuedAt: enqueuedAt, attempt: attempt)
+        message.replyTo = replyTo
+        if !counts { tally.note(queue, removed: 1) }
+        countDeliveries([(attempt, waited ?? 0)], from: queue, counted: counts)
+        return drained ? .drained([message]) : .done([message])
     }
 
     /// `RETURNING` gives rows in no set order: higher priority first, then by `seq`.
