@@ -1185,7 +1185,7 @@ enum PostgresSchema {
     -- in µs); or, with no id, when to look again in next_due (µs from now; NULL: the queue
     -- is empty). drained: p_say_drained, and the take left the queue without a message.
     CREATE FUNCTION dq.take_one(p_queue text, p_sweep integer, p_count boolean, p_say_drained boolean,
-                                OUT id bigint, OUT seq bigint, OUT priority bigint, OUT body bytea,
+                                OUT id bigint, OUT priority bigint, OUT body bytea,
                                 OUT enqueued_at timestamptz, OUT attempts integer, OUT reply_to text, OUT waited bigint,
                                 OUT next_due bigint, OUT drained boolean)
     LANGUAGE plpgsql AS $$
@@ -1194,9 +1194,9 @@ enum PostgresSchema {
         DELETE FROM dq.messages m WHERE m.id = (
             SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.visible_at <= now()
             ORDER BY c.priority DESC, c.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING m.id, m.seq, m.priority, m.body, m.enqueued_at, m.attempts + 1, m.reply_to,
+        RETURNING m.id, m.priority, m.body, m.enqueued_at, m.attempts + 1, m.reply_to,
                   (extract(epoch FROM now() - m.enqueued_at) * 1000000)::bigint
-        INTO id, seq, priority, body, enqueued_at, attempts, reply_to, waited;
+        INTO id, priority, body, enqueued_at, attempts, reply_to, waited;
         IF FOUND THEN
             IF p_count THEN PERFORM dq.count_traffic(p_queue, 0, 1); END IF;
             drained := p_say_drained AND NOT EXISTS (SELECT 1 FROM dq.messages x WHERE x.queue = p_queue);
