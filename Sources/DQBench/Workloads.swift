@@ -47,6 +47,8 @@ public enum Workload: String, CaseIterable, Sendable {
     case w5c = "W5C"
     /// Beyond SPEC's list: 4 producer processes putting at once, per-put latency.
     case c4 = "C4"
+    /// Beyond SPEC's list: 4 producer processes, a queue each, against 4 raw inserters.
+    case p4 = "P4"
     /// Beyond SPEC's list: how soon a blocked `kv wait` sees another process's set.
     case k1 = "K1"
     /// Beyond SPEC's list: how soon a blocked `event wait` sees another process's set.
@@ -77,6 +79,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .w7: "idle consumer, CPU for the wait"
         case .w8: "command line, per invocation"
         case .c4: "4 producers, latency of each put"
+        case .p4: "4 producers, a queue each"
         case .k1: "kv wait wake-up after a set"
         case .e1: "event wait wake-up after a set"
         case .q1: "W1 and W8 among 100,000 other queues"
@@ -169,6 +172,7 @@ public struct BenchRunner {
         case .w7: return try idle()
         case .w8: return try commandLine()
         case .c4: return [try contendedPuts()]
+        case .p4: return try parallelPuts()
         case .k1: return [try kvWake()]
         case .e1: return [try eventWake()]
         case .q1: return try manyQueues()
@@ -443,6 +447,27 @@ public struct BenchRunner {
         let latency = LatencySummary(microseconds: reports.flatMap(\.samples))
         let lock = configuration.writerLock ? ", flock writer lock" : ""
         return result("C4", Workload.c4.title + lock, value: latency.p50, unit: "us", n: latency.count, latency: latency)
+    }
+
+    /// P4: 4 producers putting one message per transaction at once, each on a queue of
+    /// its own, against 4 processes inserting raw rows (into one table): puts on different
+    /// queues need not take turns.
+    private func parallelPuts() throws -> [BenchResult] {
+        let each = sizes.contendedPuts
+        let (floor, value) = try alternating(.p4) {
+            let floorDB = try freshStore("floor-P4")
+            return rate(try roles((0..<4).map { _ in spec(.floorPut, floorDB, count: each) }), count: 4 * each)
+        } dq: {
+            let db = try freshStore("P4")
+            let specs = (0..<4).map { index in
+                var producer = spec(.put, db, count: each)
+                producer.queue = "bench-\(index)"
+                return producer
+            }
+            return rate(try roles(specs), count: 4 * each)
+        }
+        return [result("floor-P4", "raw \(floorEngine) inserts, 4 processes", value: floor, unit: "msg/s", n: 4 * each),
+                result("P4", Workload.p4.title, value: value, unit: "msg/s", n: 4 * each, floor: floor)]
     }
 
     /// K1: a process sets a dict key 200 times a second; another waits for each change.

@@ -54,20 +54,20 @@ struct BenchCommandTests {
         #expect(lines.allSatisfy { $0.contains("\"sync\":\"full\"") })
     }
 
-    @Test("the extra workloads C4, K1 and E1 run when named")
+    @Test("the extra workloads C4, P4 (with its floor), K1 and E1 run when named")
     func extraWorkloads() throws {
-        let result = try dq(["bench", "--quick", "--json", "--workload", "C4,K1,E1", "--dir", directory.path], timeout: .seconds(120))
+        let result = try dq(["bench", "--quick", "--json", "--workload", "C4,P4,K1,E1", "--dir", directory.path], timeout: .seconds(120))
         #expect(result.status == 0, "stderr: \(result.stderrText)")
         let names = try result.stdoutText.split(separator: "\n").map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["workload"] as? String
         }
-        #expect(names == ["C4", "K1", "E1"])
+        #expect(names == ["C4", "floor-P4", "P4", "K1", "E1"])
     }
 
-    @Test("--db postgres://: W1, W3, W5, W5C, W7, S1, S2 and D1 with their floors", .enabled(if: PostgresTestServer.address != nil))
+    @Test("--db postgres://: W1, W3, W5, W5C, W7, P4, S1, S2 and D1 with their floors", .enabled(if: PostgresTestServer.address != nil))
     func postgres() throws {
         let db = try PostgresTestServer.freshDatabase()
-        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5,W5C,W7,S1,S2,D1"], timeout: .seconds(300))
+        let result = try dq(["bench", "--quick", "--json", "--db", db, "--workload", "W1,W3,W5,W5C,W7,P4,S1,S2,D1"], timeout: .seconds(300))
         #expect(result.status == 0, "stderr: \(result.stderrText)")
         var seen: [String: [String: Any]] = [:]
         for line in result.stdoutText.split(separator: "\n") {
@@ -75,9 +75,9 @@ struct BenchCommandTests {
             seen[try #require(object["workload"] as? String)] = object
             #expect((object["value"] as? Double).map { $0 > 0 } == true, "\(line)")
         }
-        #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5", "W5C", "floor-W7", "W7", "floor-S1", "S1",
+        #expect(Set(seen.keys) == ["floor-W1", "W1", "floor-W3", "W3", "floor-W5", "W5", "W5C", "floor-W7", "W7", "floor-P4", "P4", "floor-S1", "S1",
                                    "S2-W6", "S2-g1", "S2-g2", "S2-g3", "S2-g4", "S2", "D1-W7", "D1"])
-        for name in ["W1", "W3", "W5", "W5C", "W7", "S1", "S2", "D1"] {
+        for name in ["W1", "W3", "W5", "W5C", "W7", "P4", "S1", "S2", "D1"] {
             #expect((seen[name]?["floor"] as? Double).map { $0 > 0 } == true, "\(name) has its floor")
             #expect((seen[name]?["ratio"] as? Double).map { $0 > 0 } == true, "\(name) has its ratio")
         }

@@ -3,6 +3,7 @@ import DurableQueue
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The `dq` schema on a real server: its versions, the migration from an older one, and
@@ -41,7 +42,7 @@ struct PostgresSchemaTests {
         try session.run("SELECT dq.put('q', ARRAY['\\x61'::bytea, '\\x62'::bytea], ARRAY[0, 0]::bigint[], ARRAY[0, 0]::bigint[], ARRAY['', ''], false)")
 
         let store = try Store.open(db)
-        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 8)
+        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 9)
         #expect(try store.queue("q").count() == 2)
         #expect(try store.schedules().isEmpty, "version 4's table is there")
         #expect(try store.streams().isEmpty, "version 5's tables are there")
@@ -105,6 +106,57 @@ struct PostgresSchemaTests {
         _ = try put("later", delay: 60_000_000)
         let delayed = try take()
         #expect(delayed.id == nil && (delayed.due ?? 0) > 50_000_000 && !delayed.drained)
+    }
+
+    @Test("a put notifies its queue only while some session has noted with dq.listen that it listens; dead sessions' notes go",
+          .timeLimit(.minutes(1)))
+    func putsNotifyListenedQueues() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        _ = try Store.open(db)
+        let putter = try Self.session(db)
+        defer { putter.close() }
+        let listener = try Self.session(db)
+        defer { listener.close() }
+        let queue = NotificationChannel.name(for: "q")
+        let heard = Mutex<[String]>([])
+        for channel in [queue, "control"] {
+            _ = listener.connection.addListener(channel: channel) { _, notification in
+                heard.withLock { $0.append(notification.channel) }
+            }
+            try listener.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(channel)""#))
+        }
+        // Notifications arrive in commit order: once the control one is heard, any
+        // notification of the puts before it has been heard too.
+        func heardAfterPuts(_ puts: () throws -> Void) throws -> [String] {
+            heard.withLock { $0 = [] }
+            try puts()
+            try putter.run("NOTIFY control")
+            #expect(eventually(timeout: .seconds(20)) { heard.withLock { $0.contains("control") } })
+            return heard.withLock { $0.filter { $0 != "control" } }
+        }
+        func putOne() throws { try putter.run("SELECT dq.put_one('q', '\\x61'::bytea, 0, 0, '', false, NULL, NULL)") }
+        func putBatch() throws {
+            try putter.run("SELECT * FROM dq.put('q', ARRAY['\\x62'::bytea], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[''], false, NULL, NULL)")
+        }
+
+        #expect(try heardAfterPuts { try putOne(); try putBatch() } == [], "nobody had noted that it listens")
+        try listener.run("SELECT dq.listen('q')")
+        #expect(try heardAfterPuts(putOne) == [queue])
+        #expect(try heardAfterPuts(putBatch) == [queue])
+        try listener.run("SELECT dq.unlisten('q')")
+        #expect(try heardAfterPuts { try putOne(); try putBatch() } == [])
+
+        // A session that ends without dq.unlisten: the next dq.listen drops its note.
+        let gone = try Self.session(db)
+        try gone.run("SELECT dq.listen('q')")
+        let goneBackend = try #require(try gone.rows("SELECT pg_backend_pid()").first?.decode(Int32.self))
+        gone.close()
+        #expect(eventually(timeout: .seconds(20)) {
+            PostgresTestServer.count("SELECT count(*) FROM pg_stat_activity WHERE pid = \(goneBackend)", on: db) == 0
+        })
+        try listener.run("SELECT dq.listen('other')")
+        #expect(try putter.rows("SELECT count(*) FROM dq.listeners WHERE backend = \(goneBackend)").first?.decode(Int.self) == 0)
+        #expect(try heardAfterPuts(putOne) == [])
     }
 
     @Test("every connection of a store starts with lock_timeout = its busy timeout, and synchronous_commit = on with durability full")

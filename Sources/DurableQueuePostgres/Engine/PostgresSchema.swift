@@ -13,7 +13,7 @@ enum PostgresSchema {
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
     static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases, operatorViews,
-                        singleMessageCalls]
+                        singleMessageCalls, listenerRegistry]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -1207,6 +1207,105 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 8 WHERE name = 'schema_version';
+    """#
+
+    /// Version 9: a put notifies its queue only when some session listens for it
+    /// (`dq.listeners`). A `NOTIFY` takes a lock for the whole cluster at commit, held
+    /// through the commit's flush, so notifying puts commit one at a time even on different
+    /// queues; most puts are made while no reader waits.
+    private static let listenerRegistry = #"""
+    -- The channels each session LISTENs on (a queue's channel is its name, as in
+    -- dq.channel). Unlogged: a crash ends every session.
+    CREATE UNLOGGED TABLE dq.listeners (
+        channel text NOT NULL,
+        backend integer NOT NULL,
+        PRIMARY KEY (channel, backend)
+    );
+
+    -- Notes that this session LISTENs on p_channel; called after its LISTEN and before the
+    -- look that precedes a wait. It takes the lock puts on that queue hold until they
+    -- commit: a put that reads dq.listeners after this sees the row and notifies; one that
+    -- read them before has committed when this returns, and the look finds its message.
+    -- Also drops the rows of sessions that ended without dq.unlisten.
+    CREATE FUNCTION dq.listen(p_channel text) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25714, hashtext(p_channel));
+        INSERT INTO dq.listeners (channel, backend) VALUES (p_channel, pg_backend_pid()) ON CONFLICT DO NOTHING;
+        DELETE FROM dq.listeners l WHERE l.backend <> ALL (ARRAY(SELECT a.pid FROM pg_stat_activity a WHERE a.pid IS NOT NULL));
+    END $$;
+
+    CREATE FUNCTION dq.unlisten(p_channel text) RETURNS void LANGUAGE sql AS $$
+        DELETE FROM dq.listeners WHERE channel = p_channel AND backend = pg_backend_pid()
+    $$;
+
+    CREATE OR REPLACE FUNCTION dq.put_one(p_queue text, p_body bytea, p_priority bigint, p_delay bigint, p_key text, p_count boolean,
+                                          p_reply_to text, p_until_started boolean)
+    RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE v_id bigint;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25714, hashtext(p_queue));
+        IF p_key <> '' THEN
+            SELECT m.id INTO v_id FROM dq.messages m WHERE m.queue = p_queue AND m.dedup_key = p_key;
+            IF FOUND THEN RETURN -v_id; END IF;
+        END IF;
+        v_id := nextval('dq.message_ids');
+        INSERT INTO dq.messages (id, seq, queue, priority, body, dedup_key, enqueued_at, visible_at, reply_to, key_until_started)
+        VALUES (v_id, v_id, p_queue, p_priority, p_body, nullif(p_key, ''), now(), now() + p_delay * interval '1 microsecond',
+                nullif(p_reply_to, ''), coalesce(p_until_started, false));
+        IF EXISTS (SELECT 1 FROM dq.listeners l WHERE l.channel = p_queue) THEN
+            PERFORM pg_notify(dq.channel(p_queue), '');
+        END IF;
+        IF p_count THEN PERFORM dq.count_traffic(p_queue, 1, 0); END IF;
+        RETURN v_id;
+    END $$;
+
+    CREATE OR REPLACE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities bigint[], p_delays bigint[], p_keys text[],
+                                      p_count boolean, p_reply_tos text[], p_until_started boolean[])
+    RETURNS TABLE (id bigint, duplicate boolean) LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer := coalesce(cardinality(p_bodies), 0);
+        v_ids bigint[];
+        v_id bigint;
+        v_added integer := 0;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(25714, hashtext(p_queue));
+        IF n = 0 THEN RETURN; END IF;
+        IF NOT EXISTS (SELECT 1 FROM unnest(p_keys) k WHERE k <> '') THEN
+            v_ids := ARRAY(SELECT nextval('dq.message_ids') FROM generate_series(1, n));
+            INSERT INTO dq.messages (id, seq, queue, priority, body, enqueued_at, visible_at, reply_to)
+            SELECT v_ids[i], v_ids[i], p_queue, p_priorities[i], p_bodies[i], now(), now() + p_delays[i] * interval '1 microsecond',
+                   nullif(p_reply_tos[i], '')
+            FROM generate_series(1, n) AS i;
+            RETURN QUERY SELECT v_ids[i], false FROM generate_series(1, n) AS i;
+            v_added := n;
+        ELSE
+            FOR i IN 1 .. n LOOP
+                v_id := NULL;
+                IF p_keys[i] <> '' THEN
+                    SELECT m.id INTO v_id FROM dq.messages m WHERE m.queue = p_queue AND m.dedup_key = p_keys[i];
+                END IF;
+                IF v_id IS NOT NULL THEN
+                    id := v_id; duplicate := true; RETURN NEXT;
+                ELSE
+                    v_id := nextval('dq.message_ids');
+                    INSERT INTO dq.messages (id, seq, queue, priority, body, dedup_key, enqueued_at, visible_at, reply_to, key_until_started)
+                    VALUES (v_id, v_id, p_queue, p_priorities[i], p_bodies[i], nullif(p_keys[i], ''), now(),
+                            now() + p_delays[i] * interval '1 microsecond', nullif(p_reply_tos[i], ''),
+                            coalesce(p_until_started[i], false));
+                    id := v_id; duplicate := false; RETURN NEXT;
+                    v_added := v_added + 1;
+                END IF;
+            END LOOP;
+        END IF;
+        IF v_added > 0 THEN
+            IF EXISTS (SELECT 1 FROM dq.listeners l WHERE l.channel = p_queue) THEN
+                PERFORM pg_notify(dq.channel(p_queue), '');
+            END IF;
+            IF p_count THEN PERFORM dq.count_traffic(p_queue, v_added, 0); END IF;
+        END IF;
+    END $$;
+
+    UPDATE dq.meta SET value = 9 WHERE name = 'schema_version';
     """#
 }
 

@@ -5,7 +5,8 @@ import PostgresNIO
 import Synchronization
 
 /// The one long-lived connection of a store in this process: it `LISTEN`s for the
-/// channels its waiters wait on, and holds this process's lease-holder lock (a session
+/// channels its waiters wait on (each noted in `dq.listeners`, since puts notify only
+/// the queues some session listens on), and holds this process's lease-holder lock (a session
 /// advisory lock, which the server drops when the session ends, however the process
 /// ends). It is the store's `RingSource`: notifications arrive on NIO's event loop,
 /// which notes the channel and signals an eventfd that the `WaitReactor` polls.
@@ -72,6 +73,8 @@ final class SessionKeeper: RingSource, Sendable {
                 // is answered, the server delivers every later notification.
                 _ = try Self.answer { () throws(PostgresFailure) in try session.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(server)""#)) }
             }
+            // After the LISTEN, before the waiter's look: puts notify only listened queues.
+            try Self.answer { () throws(PostgresFailure) in try Self.register(channel, on: session) }
             state.serverChannel[channel] = server
         }
     }
@@ -83,6 +86,10 @@ final class SessionKeeper: RingSource, Sendable {
     func unwatch(_ channel: String) {
         state.withLock { state in
             guard let server = state.serverChannel.removeValue(forKey: channel) else { return }
+            // Not waited for: it goes out on the connection before any later dq.listen.
+            if let session = state.session, !session.isClosed {
+                session.connection.query("SELECT dq.unlisten(\(channel))", logger: logger).whenComplete { _ in }
+            }
             state.listens[server]?.channels.remove(channel)
             if state.listens[server]?.channels.isEmpty == true {
                 // Stopping the last listener of a channel sends its UNLISTEN.
@@ -137,6 +144,11 @@ final class SessionKeeper: RingSource, Sendable {
     /// The holder id if this process has one (0 otherwise), without registering.
     var currentHolder: Int32 { probe.holder.load(ordering: .relaxed) }
 
+    /// Records in `dq.listeners` that this connection listens on `channel` (see `dq.listen`).
+    private static func register(_ channel: String, on session: PostgresSession) throws(PostgresFailure) {
+        try session.run("SELECT dq.listen(\(channel))")
+    }
+
     private static func register(holder: Int32, on session: PostgresSession) throws(PostgresFailure) {
         try session.run("SELECT pg_advisory_lock(\(PostgresSchema.LockSpace.holders), \(holder))")
         try session.run("INSERT INTO dq.holders (id) VALUES (\(holder)) ON CONFLICT (id) DO UPDATE SET since = now()")
@@ -158,6 +170,7 @@ final class SessionKeeper: RingSource, Sendable {
                 state.listens[server]?.context = listen(server, on: session)
                 try session.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(server)""#))
             }
+            for channel in state.serverChannel.keys { try Self.register(channel, on: session) }
         } catch {
             session.close()
             throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)")

@@ -39,7 +39,9 @@ extension DQ {
                 invocations; Q1 W1 and W8 on a store holding 100,000 other queues (one message \
                 each), against the same on a store with one queue (the ratio: 1.00 means the other \
                 queues cost nothing). Bodies are 100 random bytes. C4: 4 producer processes x 5,000 puts at \
-                once, latency of each put (compare with --writer-lock). K1: one process sets a dict \
+                once, latency of each put (compare with --writer-lock). P4: 4 producer processes \
+                x 5,000 puts at once, each on a queue of its own, against 4 processes inserting raw \
+                rows (alternated 3 times, medians). K1: one process sets a dict \
                 key 200 times a second, another waits for each change; latency from set to wake. \
                 E1: the same for an event (set, wake, clear, 1,000 rounds). S1 publishes 20,000 \
                 stream entries one per transaction, against W1's floor; S2 publishes 2,000 \

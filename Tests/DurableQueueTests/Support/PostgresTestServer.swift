@@ -44,12 +44,12 @@ enum PostgresTestServer {
         count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dq \(pid)'", on: db)
     }
 
-    /// How many sessions listen for `channel` (their last statement was its LISTEN), or of
-    /// process `pid` for any channel.
+    /// How many live sessions listen for `channel` (noted in `dq.listeners` after their
+    /// LISTEN), or how many channels process `pid`'s sessions listen for.
     static func listeners(on db: String, channel: String? = nil, pid: Int32? = nil) -> Int {
-        var sql = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
-        if let channel { sql += " AND query = 'LISTEN \"' || dq.channel('\(channel.replacingOccurrences(of: "'", with: "''"))') || '\"'" }
-        if let pid { sql += " AND application_name = 'dq \(pid)'" }
+        var sql = "SELECT count(*) FROM dq.listeners l JOIN pg_stat_activity a ON a.pid = l.backend WHERE true"
+        if let channel { sql += " AND l.channel = '\(channel.replacingOccurrences(of: "'", with: "''"))'" }
+        if let pid { sql += " AND a.application_name = 'dq \(pid)'" }
         return count(sql, on: db)
     }
 }
