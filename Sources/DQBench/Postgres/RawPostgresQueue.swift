@@ -17,13 +17,17 @@ final class RawPostgresQueue: FloorQueue {
         try self.init(connection: RawPostgresConnection(address: address, sync: sync), table: table)
     }
 
-    /// `table` reached through `connection`, created if needed.
+    /// `table` reached through `connection`, created if needed. Processes starting
+    /// together take turns (`CREATE TABLE IF NOT EXISTS` at once can fail in all but one).
     init(connection: RawPostgresConnection, table: String) throws {
         self.connection = connection
         self.table = table
+        try connection.run("BEGIN")
+        try connection.run("SELECT pg_advisory_xact_lock(25799, hashtext(\(table)))")
         try connection.run("""
             CREATE TABLE IF NOT EXISTS \(unescaped: table) (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body bytea NOT NULL)
             """)
+        try connection.run("COMMIT")
     }
 
     /// Inserts `bodies` in one transaction.
