@@ -189,8 +189,9 @@ public struct BenchRunner {
         try stores.fresh(name)
     }
 
-    func spec(_ kind: RoleSpec.Kind, _ db: String, count: Int = 0, batch: Int = 1, rate: Double? = nil, seconds: Double? = nil) -> RoleSpec {
-        RoleSpec(kind: kind, db: db, sync: sync, count: count, batch: batch, rate: rate, seconds: seconds,
+    func spec(_ kind: RoleSpec.Kind, _ db: String, count: Int = 0, batch: Int = 1, rate: Double? = nil, seconds: Double? = nil,
+              queue: String = "bench") -> RoleSpec {
+        RoleSpec(kind: kind, db: db, sync: sync, count: count, batch: batch, rate: rate, seconds: seconds, queue: queue,
                  writerLock: configuration.writerLock)
     }
 
@@ -399,7 +400,7 @@ public struct BenchRunner {
         let count = Int(sizes.latencyRate * sizes.latencySeconds)
         let groups = (1...max(configuration.groups, 1)).map { "g\($0)" }
         let reports = try roles([spec(.publish, db, count: count, rate: sizes.latencyRate)]
-                                + groups.map { RoleSpec(kind: .subscribe, db: db, sync: sync, queue: $0, writerLock: configuration.writerLock) })
+                                + groups.map { spec(.subscribe, db, queue: $0) })
         var results = [w6]
         var all: [UInt64] = []
         for (group, report) in zip(groups, reports.dropFirst()) {
@@ -459,12 +460,7 @@ public struct BenchRunner {
             return rate(try roles((0..<4).map { _ in spec(.floorPut, floorDB, count: each) }), count: 4 * each)
         } dq: {
             let db = try freshStore("P4")
-            let specs = (0..<4).map { index in
-                var producer = spec(.put, db, count: each)
-                producer.queue = "bench-\(index)"
-                return producer
-            }
-            return rate(try roles(specs), count: 4 * each)
+            return rate(try roles((0..<4).map { spec(.put, db, count: each, queue: "bench-\($0)") }), count: 4 * each)
         }
         return [result("floor-P4", "raw \(floorEngine) inserts, 4 processes", value: floor, unit: "msg/s", n: 4 * each),
                 result("P4", Workload.p4.title, value: value, unit: "msg/s", n: 4 * each, floor: floor)]
