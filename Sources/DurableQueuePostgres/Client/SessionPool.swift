@@ -8,6 +8,10 @@ import Synchronization
 /// statement (or a few) and gives it back; idle ones are kept for the next caller, up to
 /// `maxIdle`. A connection that was lost is dropped, and the statement runs again on a
 /// new one until the busy timeout passes.
+///
+/// The store's listening connection (`SessionKeeper`) comes from here too, and is lent
+/// for single statements when no idle connection is left (`SharedTurn`), so a process
+/// that waits and takes, one thing at a time, keeps one connection, not two.
 final class SessionPool: Sendable {
     let address: PostgresAddress
     private let logger: Logger
@@ -20,6 +24,8 @@ final class SessionPool: Sendable {
     private let nextID = Atomic<Int>(1)
     /// Set when the server most likely ended every connection (see `idleMayBeLost()`).
     private let idleSuspect = Atomic<Bool>(false)
+    /// The listening connection, once the keeper has one, and whose turn it is on it.
+    private let shared = Mutex<(session: PostgresSession, turn: SharedTurn)?>(nil)
     /// Idle connections kept at most.
     static let maxIdle = 8
 
@@ -46,7 +52,8 @@ final class SessionPool: Sendable {
         giveBack(session)
     }
 
-    /// Runs `body` on a connection. A connection that cannot be had is tried again until
+    /// Runs `body` on a connection (the listening one only if `single`: `body` runs one
+    /// statement, its own transaction). A connection that cannot be had is tried again until
     /// the busy timeout; a serialization failure or deadlock runs `body` again at once.
     /// A connection lost while `body` ran leaves it unknown whether its last statement
     /// committed: `body` runs again on a new connection if `retrying` (reads, and writes
@@ -55,14 +62,15 @@ final class SessionPool: Sendable {
     /// - Throws: the `DQError` that `body`'s failure means; `.timedOut` (dq exits 75)
     ///   when no connection could be had within the busy timeout, or when the connection
     ///   was lost under a `body` that may not run twice.
-    func withSession<T>(retrying: Bool = true, _ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
+    func withSession<T>(retrying: Bool = true, single: Bool = false,
+                        _ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
         let deadline = ContinuousClock.now + busyTimeout
         var pause = Duration.milliseconds(50)
         var lastProblem = ""
         while true {
             let session: PostgresSession
             do {
-                session = try borrow()
+                session = try borrow(single: single)
             } catch {
                 lastProblem = error.message
                 guard ContinuousClock.now + pause < deadline else { throw lost(lastProblem) }
@@ -102,7 +110,24 @@ final class SessionPool: Sendable {
     /// A connection for a caller to keep for a while (a held lock); it comes back with
     /// `giveBack(_:)`, or is closed.
     func lend() throws(DQError) -> PostgresSession {
-        try borrow()
+        try borrow(single: false)
+    }
+
+    /// A connection for the store's `SessionKeeper` to listen on from now on: an idle one
+    /// if there is one, else a new one. Callers may borrow it for single statements
+    /// between the keeper's own uses (`sharedTurn`).
+    func sessionToShare(fresh: Bool = false) throws(DQError) -> (session: PostgresSession, turn: SharedTurn) {
+        if idleSuspect.exchange(false, ordering: .acquiringAndReleasing) { dropIdle() }
+        var session: PostgresSession?
+        while !fresh, let candidate = idle.withLock({ $0.popLast() }) {
+            if !candidate.isClosed { session = candidate; break }
+            candidate.close()
+        }
+        let chosen: PostgresSession
+        if let session { chosen = session } else { chosen = try open() }
+        let turn = SharedTurn()
+        shared.withLock { $0 = (chosen, turn) }
+        return (chosen, turn)
     }
 
     /// Tells the pool that the server most likely ended its idle connections (the store's
@@ -113,12 +138,15 @@ final class SessionPool: Sendable {
         idleSuspect.store(true, ordering: .releasing)
     }
 
-    /// An idle connection, or a new one.
-    private func borrow() throws(DQError) -> PostgresSession {
+    /// An idle connection, else the listening one if `single` and it is free, else a new one.
+    private func borrow(single: Bool) throws(DQError) -> PostgresSession {
         if idleSuspect.exchange(false, ordering: .acquiringAndReleasing) { dropIdle() }
         while let session = idle.withLock({ $0.popLast() }) {
             if !session.isClosed { return session }
             session.close()
+        }
+        if single, let (session, turn) = shared.withLock({ $0 }), !session.isClosed, turn.takeForCaller() {
+            return session
         }
         return try open()
     }
@@ -137,6 +165,10 @@ final class SessionPool: Sendable {
     }
 
     func giveBack(_ session: PostgresSession) {
+        if let turn = shared.withLock({ $0?.session === session ? $0?.turn : nil }) {
+            turn.release()
+            return
+        }
         let extra = idle.withLock { sessions -> PostgresSession? in
             guard sessions.count < Self.maxIdle, !session.isClosed else { return session }
             sessions.append(session)

@@ -50,7 +50,7 @@ final class PostgresEngine: StoreEngine {
             try PostgresSchema.prepare(session, location: location, create: create)
             prepared.store(true, ordering: .releasing)
         }
-        keeper = try SessionKeeper(address: address, busyTimeout: options.busyTimeout, logger: options.logger)
+        keeper = try SessionKeeper(pool: pool, busyTimeout: options.busyTimeout, logger: options.logger)
         // A restart that ends the listening connection ends the idle ones too.
         keeper.whenConnectionLost { [pool] in pool.idleMayBeLost() }
         try pool.connectNow()
@@ -64,21 +64,23 @@ final class PostgresEngine: StoreEngine {
 
     // MARK: Statements
 
-    /// Runs `body` on a pooled connection (see `SessionPool.withSession(retrying:_:)`):
-    /// `retrying` false for work that must not be done twice.
-    func session<T>(retrying: Bool = true, _ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
-        try pool.withSession(retrying: retrying, body)
+    /// Runs `body` on a pooled connection (see `SessionPool.withSession(retrying:single:_:)`):
+    /// `retrying` false for work that must not be done twice; `single` when `body` runs
+    /// one statement (it may then run on the listening connection).
+    func session<T>(retrying: Bool = true, single: Bool = false,
+                    _ body: (PostgresSession) throws(PostgresFailure) -> T) throws(DQError) -> T {
+        try pool.withSession(retrying: retrying, single: single, body)
     }
 
     /// The rows of one statement.
     func rows(_ query: PostgresQuery, retrying: Bool = true) throws(DQError) -> [PostgresRow] {
-        try session(retrying: retrying) { session throws(PostgresFailure) in try session.rows(query) }
+        try session(retrying: retrying, single: true) { session throws(PostgresFailure) in try session.rows(query) }
     }
 
     /// Runs one statement; returns how many rows it changed or returned.
     @discardableResult
     func run(_ query: PostgresQuery, retrying: Bool = true) throws(DQError) -> Int {
-        try session(retrying: retrying) { session throws(PostgresFailure) in try session.run(query) }
+        try session(retrying: retrying, single: true) { session throws(PostgresFailure) in try session.run(query) }
     }
 
     /// Decodes a row, a mismatch being an internal error (the schema is ours).

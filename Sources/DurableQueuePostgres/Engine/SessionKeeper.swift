@@ -4,7 +4,8 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// The one long-lived connection of a store in this process: it `LISTEN`s for the
+/// The one long-lived connection of a store in this process (taken from its
+/// `SessionPool`, which lends it for single statements in between): it `LISTEN`s for the
 /// channels its waiters wait on (each noted in `dq.listeners`, since puts notify only
 /// the queues some session listens on), and holds this process's lease-holder lock (a session
 /// advisory lock, which the server drops when the session ends, however the process
@@ -18,6 +19,7 @@ import Synchronization
 /// sent meanwhile count as lost, so every waiter looks again.
 final class SessionKeeper: RingSource, Sendable {
     let address: PostgresAddress
+    private let pool: SessionPool
     private let logger: Logger
     private let counter: EventCounter
     /// The once-a-second re-check for this process's queue readers, on this connection.
@@ -40,8 +42,9 @@ final class SessionKeeper: RingSource, Sendable {
         var connectedBefore = false
     }
 
-    init(address: PostgresAddress, busyTimeout: Duration, logger: Logger) throws(DQError) {
-        self.address = address
+    init(pool: SessionPool, busyTimeout: Duration, logger: Logger) throws(DQError) {
+        self.pool = pool
+        address = pool.address
         self.logger = logger
         probe = WaitProbe(busyTimeout: busyTimeout, logger: logger)
         do throws(Errno) {
@@ -67,11 +70,10 @@ final class SessionKeeper: RingSource, Sendable {
             if state.listens[server] != nil {
                 state.listens[server]?.channels.insert(channel)
             } else {
+                // postgres-nio sends the listener's LISTEN on this connection ahead of the
+                // dq.listen below: once that is answered, every later notification comes.
                 let context = listen(server, on: session)
                 state.listens[server] = (context, [channel])
-                // The listener's own LISTEN went first on this connection: once this one
-                // is answered, the server delivers every later notification.
-                _ = try Self.answer { () throws(PostgresFailure) in try session.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(server)""#)) }
             }
             // After the LISTEN, before the waiter's look: puts notify only listened queues.
             try Self.answer { () throws(PostgresFailure) in try Self.register(channel, on: session) }
@@ -154,36 +156,51 @@ final class SessionKeeper: RingSource, Sendable {
         try session.run("INSERT INTO dq.holders (id) VALUES (\(holder)) ON CONFLICT (id) DO UPDATE SET since = now()")
     }
 
-    /// The live connection, opening a new one (listening again, holding the holder lock
-    /// again) if there is none.
+    /// The live connection: the pool's idle one or a new one, then listening again and
+    /// holding the holder lock again if an earlier one was lost.
     private func connected(_ state: inout State) throws(DQError) -> PostgresSession {
         if let session = state.session, !session.isClosed { return session }
         let reopened = state.connectedBefore
         state.session?.close()
         state.session = nil
-        let session = try PostgresSession.open(address, id: 0, logger: logger)
+        var (session, turn) = try pool.sessionToShare()
+        do throws(PostgresFailure) {
+            try setUp(session, state: &state)
+        } catch {
+            // An idle connection may have been lost unseen (a restart): a new one, once.
+            session.close()
+            (session, turn) = try pool.sessionToShare(fresh: true)
+            do throws(PostgresFailure) {
+                try setUp(session, state: &state)
+            } catch {
+                session.close()
+                throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)")
+            }
+        }
         // A lost connection loses rings: every waiter looks again (and reconnects).
         session.connection.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed() }
-        do throws(PostgresFailure) {
-            if let holder = state.holder { try Self.register(holder: holder, on: session) }
-            for server in state.listens.keys {
-                state.listens[server]?.context = listen(server, on: session)
-                try session.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(server)""#))
-            }
-            for channel in state.serverChannel.keys { try Self.register(channel, on: session) }
-        } catch {
-            session.close()
-            throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)")
-        }
         state.session = session
         state.connectedBefore = true
-        probe.start(on: session.connection) { [weak self] queue in self?.ring(NotificationChannel.name(for: queue)) }
+        probe.start(on: session.connection, turn: turn) { [weak self] queue in
+            self?.ring(NotificationChannel.name(for: queue))
+        }
         if reopened {
             logger.notice("reconnected to PostgreSQL", metadata: ["store": "\(address)"])
             rung.withLock { $0.lost = true }
             counter.signal()
         }
         return session
+    }
+
+    /// Takes the holder lock (if this process has a holder id) and listens on every
+    /// channel watched, on a new listening connection. Each listener's `LISTEN` goes out
+    /// ahead of its channel's `dq.listen`.
+    private func setUp(_ session: PostgresSession, state: inout State) throws(PostgresFailure) {
+        if let holder = state.holder { try Self.register(holder: holder, on: session) }
+        for server in state.listens.keys {
+            state.listens[server]?.context = listen(server, on: session)
+        }
+        for channel in state.serverChannel.keys { try Self.register(channel, on: session) }
     }
 
     private func listen(_ server: String, on session: PostgresSession) -> PostgresListenContext {

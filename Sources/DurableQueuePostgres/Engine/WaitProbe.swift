@@ -10,8 +10,12 @@ import Synchronization
 /// leases (`dq.probe`), and rings those queues as a notification would. A reader woken
 /// this way looks and takes; the others sleep on. An answer that has not come back within
 /// the busy timeout closes the connection, which wakes every reader to look and reconnect.
+/// The probe goes out only in its turn on the connection (`SharedTurn`), never behind a
+/// caller's statement; while a caller has it, the probe tries again every few milliseconds.
 final class WaitProbe: Sendable {
     static let interval: TimeAmount = .seconds(1)
+    /// How soon a probe that found the connection lent tries again.
+    static let turnRetry: TimeAmount = .milliseconds(2)
     private let logger: Logger
     private let stallLimit: UInt64
     /// The queues waited on, with their number of readers.
@@ -40,9 +44,9 @@ final class WaitProbe: Sendable {
 
     /// Probes on `connection` from now on (no longer on an earlier one); `found` is called
     /// on its event loop with each queue found to hold a deliverable message.
-    func start(on connection: PostgresConnection, found: @escaping @Sendable (String) -> Void) {
+    func start(on connection: PostgresConnection, turn: SharedTurn, found: @escaping @Sendable (String) -> Void) {
         let task = connection.eventLoop.scheduleRepeatedTask(initialDelay: Self.interval, delay: Self.interval) { [weak self] _ in
-            self?.tick(on: connection, found: found)
+            self?.tick(on: connection, turn: turn, found: found)
         }
         running.withLock { running in
             running.task?.cancel()
@@ -58,20 +62,20 @@ final class WaitProbe: Sendable {
         }
     }
 
-    private enum Turn { case send, inFlight, stalled }
+    private enum Step { case send, inFlight, stalled }
 
-    private func tick(on connection: PostgresConnection, found: @escaping @Sendable (String) -> Void) {
+    private func tick(on connection: PostgresConnection, turn: SharedTurn, found: @escaping @Sendable (String) -> Void) {
         let waited = queues.withLock { Array($0.keys) }
-        guard !waited.isEmpty else { return }
+        guard !waited.isEmpty, !connection.isClosed else { return }
         let now = SystemClock.monotonicNanoseconds()
-        let turn = running.withLock { running -> Turn in
+        let step = running.withLock { running -> Step in
             if running.sentAt == 0 {
                 running.sentAt = now
                 return .send
             }
             return now &- running.sentAt > stallLimit ? .stalled : .inFlight
         }
-        switch turn {
+        switch step {
         case .inFlight:
             return
         case .stalled:
@@ -79,10 +83,17 @@ final class WaitProbe: Sendable {
             connection.close().whenComplete { _ in }
             return
         case .send:
-            break
+            guard turn.takeForProbe() else {
+                running.withLock { $0.sentAt = 0 }
+                connection.eventLoop.scheduleTask(in: Self.turnRetry) { [weak self] in
+                    self?.tick(on: connection, turn: turn, found: found)
+                }
+                return
+            }
         }
         let query: PostgresQuery = "SELECT q FROM dq.probe(\(holder.load(ordering: .relaxed)), \(waited)) AS q"
         connection.query(query, logger: logger).whenComplete { [weak self] result in
+            turn.release()
             self?.running.withLock { $0.sentAt = 0 }
             guard case .success(let answer) = result else { return }
             for row in answer.rows {

@@ -1,0 +1,38 @@
+import DurableQueue
+@testable import DurableQueuePostgres
+import Foundation
+import Testing
+
+/// A store's listening connection on PostgreSQL is taken from its pool and lent for single
+/// statements between the probe's turns (`SharedTurn`), so a process that waits and then
+/// takes keeps one connection.
+@Suite("PostgreSQL shared listening connection")
+struct SharedConnectionTests {
+    @Test("callers and the probe take turns; a waiting probe keeps callers away until its turn")
+    func turns() {
+        let turn = SharedTurn()
+        #expect(turn.takeForCaller())
+        #expect(!turn.takeForCaller(), "two callers at once")
+        #expect(!turn.takeForProbe(), "the probe behind a caller")
+        turn.release()
+        #expect(!turn.takeForCaller(), "a caller ahead of the waiting probe")
+        #expect(turn.takeForProbe())
+        #expect(!turn.takeForCaller(), "a caller during the probe")
+        turn.release()
+        #expect(turn.takeForCaller(), "a caller after the probe's turn")
+    }
+
+    @Test("a blocked get listens on the connection it took with, and takes on it when woken",
+          .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"), .timeLimit(.minutes(1)))
+    func oneConnection() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        #expect(try dq(["put", "q", "warm", "--db", db]).status == 0)
+        #expect(try dq(["get", "q", "--db", db]).stdoutText == "warm\n")
+        let waiting = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
+        #expect(eventually(timeout: .seconds(20)) { PostgresTestServer.listeners(on: db, pid: waiting.pid) > 0 })
+        #expect(PostgresTestServer.sessions(of: waiting.pid, on: db) == 1)
+        #expect(try dq(["put", "q", "hello", "--db", db]).status == 0)
+        let got = waiting.wait(timeout: .seconds(20))
+        #expect(got.status == 0 && got.stdoutText == "hello\n", "\(got.status) \(got.stdoutText) \(got.stderrText)")
+    }
+}
