@@ -42,7 +42,7 @@ struct PostgresSchemaTests {
         try session.run("SELECT dq.put('q', ARRAY['\\x61'::bytea, '\\x62'::bytea], ARRAY[0, 0]::bigint[], ARRAY[0, 0]::bigint[], ARRAY['', ''], false)")
 
         let store = try Store.open(db)
-        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 9)
+        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 10)
         #expect(try store.queue("q").count() == 2)
         #expect(try store.schedules().isEmpty, "version 4's table is there")
         #expect(try store.streams().isEmpty, "version 5's tables are there")
@@ -157,6 +157,25 @@ struct PostgresSchemaTests {
         try listener.run("SELECT dq.listen('other')")
         #expect(try putter.rows("SELECT count(*) FROM dq.listeners WHERE backend = \(goneBackend)").first?.decode(Int.self) == 0)
         #expect(try heardAfterPuts(putOne) == [])
+    }
+
+    @Test("dq drop, and dq.drop_queue (a group's or a stream's removal), delete the queue's traffic and delivery counts",
+          .timeLimit(.minutes(1)))
+    func dropDeletesCounts() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        for queue in ["a", "b"] {
+            #expect(try dq(["put", queue, "x", "--db", db]).status == 0)
+            #expect(try dq(["get", queue, "--db", db]).stdoutText == "x\n")
+        }
+        func rows(_ table: String, _ queue: String) -> Int {
+            PostgresTestServer.count("SELECT count(*) FROM dq.\(table) WHERE queue = '\(queue)'", on: db)
+        }
+        // One-shot commands write their counts as they go.
+        for queue in ["a", "b"] { #expect(rows("traffic", queue) > 0 && rows("deliveries", queue) > 0, "\(queue)") }
+        #expect(try dq(["drop", "a", "--db", db]).status == 0)
+        #expect(rows("traffic", "a") == 0 && rows("deliveries", "a") == 0)
+        #expect(PostgresTestServer.count("SELECT count(*) FROM (SELECT dq.drop_queue('b')) d", on: db) == 1)
+        #expect(rows("traffic", "b") == 0 && rows("deliveries", "b") == 0)
     }
 
     @Test("every connection of a store starts with lock_timeout = its busy timeout, and synchronous_commit = on with durability full")

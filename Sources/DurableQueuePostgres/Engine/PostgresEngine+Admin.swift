@@ -10,6 +10,7 @@ extension PostgresEngine {
             WITH m AS (DELETE FROM dq.messages WHERE queue = \(queue) RETURNING 1),
                  d AS (DELETE FROM dq.dead WHERE queue = \(queue) RETURNING 1),
                  t AS (DELETE FROM dq.traffic WHERE queue = \(queue)),
+                 v AS (DELETE FROM dq.deliveries WHERE queue = \(queue)),
                  r AS (DELETE FROM dq.running WHERE queue = \(queue)),
                  l AS (DELETE FROM dq.rates WHERE queue = \(queue))
             SELECT (SELECT count(*) FROM m) + (SELECT count(*) FROM d)

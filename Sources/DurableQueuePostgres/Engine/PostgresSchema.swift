@@ -13,7 +13,7 @@ enum PostgresSchema {
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
     static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases, operatorViews,
-                        singleMessageCalls, listenerRegistry]
+                        singleMessageCalls, listenerRegistry, dropsDeliveries]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -1306,6 +1306,28 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 9 WHERE name = 'schema_version';
+    """#
+
+    /// Version 10: dropping a queue (a stream's group, a stream) also deletes its delivery
+    /// counts, as it deletes its traffic counts.
+    private static let dropsDeliveries = #"""
+    CREATE OR REPLACE FUNCTION dq.drop_queue(p_queue text) RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE
+        n bigint;
+        m bigint;
+    BEGIN
+        DELETE FROM dq.messages WHERE queue = p_queue;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        DELETE FROM dq.dead WHERE queue = p_queue;
+        GET DIAGNOSTICS m = ROW_COUNT;
+        DELETE FROM dq.traffic WHERE queue = p_queue;
+        DELETE FROM dq.deliveries WHERE queue = p_queue;
+        DELETE FROM dq.running WHERE queue = p_queue;
+        DELETE FROM dq.rates WHERE queue = p_queue;
+        RETURN n + m;
+    END $$;
+
+    UPDATE dq.meta SET value = 10 WHERE name = 'schema_version';
     """#
 }
 
