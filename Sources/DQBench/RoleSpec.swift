@@ -54,6 +54,12 @@ public struct RoleSpec: Codable, Sendable {
         case publish
         /// dq: blocking gets for group `queue` of stream "bench" until a stop marker; records latency.
         case subscribe
+        /// raw SQLite (floor-S2): insert `count` timestamped rows at `rate` per second into
+        /// one table, ringing a bell file after each commit, then a stop marker.
+        case floorPublish
+        /// raw SQLite (floor-S2): woken by the bell (inotify), read the rows after the last
+        /// one seen, without writing, until the stop marker; records latency.
+        case floorSubscribe
     }
 
     public var kind: Kind

@@ -35,6 +35,8 @@ public enum RoleRunner {
         case .eventWaiter: try eventWaiter(spec)
         case .publish: try publish(spec)
         case .subscribe: try subscribe(spec)
+        case .floorPublish: try floorPublish(spec)
+        case .floorSubscribe: try floorSubscribe(spec)
         }
     }
 

@@ -23,4 +23,37 @@ extension RoleRunner {
         let group = try stream(spec).group(spec.queue)
         try receiveStamped { try group.get(timeout: .seconds(60)).first?.body }
     }
+
+    /// floor-S2's publisher: S2's publisher on raw SQLite, one insert per transaction into
+    /// one table, and a bell rung after each commit.
+    static func floorPublish(_ spec: RoleSpec) throws {
+        let log = RawSQLiteQueue(path: spec.db, synchronous: synchronous(spec), table: "log")
+        let bell = RawBell(path: spec.db + ".log-bell", watching: false)
+        try sendStamped(spec) { body in
+            log.put([Array(body)])
+            bell.ring()
+        }
+    }
+
+    /// floor-S2's reader: the least any fan-out on SQLite costs a reader, with its
+    /// position kept in memory: woken by the bell, it reads the rows after the last one
+    /// it saw (a read transaction, no write).
+    static func floorSubscribe(_ spec: RoleSpec) throws {
+        let log = RawSQLiteQueue(path: spec.db, synchronous: synchronous(spec), table: "log")
+        let bell = RawBell(path: spec.db + ".log-bell", watching: true)
+        var last: Int64 = 0
+        var pending: [[UInt8]] = []
+        try receiveStamped {
+            while pending.isEmpty {
+                let rows = log.rows(after: last)
+                if let newest = rows.last {
+                    last = newest.id
+                    pending = rows.map(\.body).reversed()
+                } else {
+                    bell.wait()
+                }
+            }
+            return Data(pending.removeLast())
+        }
+    }
 }

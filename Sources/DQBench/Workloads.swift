@@ -402,6 +402,19 @@ public struct BenchRunner {
         let reports = try roles([spec(.publish, db, count: count, rate: sizes.latencyRate)]
                                 + groups.map { spec(.subscribe, db, queue: $0) })
         var results = [w6]
+        if !onPostgres {
+            progress("floor-S2 raw SQLite fan-out to \(groups.count) reader\(groups.count == 1 ? "" : "s")")
+            let floorDB = try freshStore("floor-S2")
+            let floorReports = try roles([spec(.floorPublish, floorDB, count: count, rate: sizes.latencyRate)]
+                                         + groups.map { spec(.floorSubscribe, floorDB, queue: $0) })
+            let samples = floorReports.dropFirst().flatMap(\.samples)
+            guard samples.count == count * groups.count else {
+                throw BenchError(description: "floor-S2: the readers saw \(samples.count) of \(count * groups.count) rows")
+            }
+            let latency = LatencySummary(microseconds: samples)
+            results.append(result("floor-S2", "raw SQLite fan-out, \(groups.count) reader\(groups.count == 1 ? "" : "s"), no write, against W6",
+                                  value: latency.p50, unit: "us", n: samples.count, latency: latency, floor: w6.value))
+        }
         var all: [UInt64] = []
         for (group, report) in zip(groups, reports.dropFirst()) {
             guard report.samples.count == count else {

@@ -26,7 +26,7 @@ struct BenchCommandTests {
         let shell = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/sqlite3") }
         let expected = ["floor-W1", "W1", "floor-W2", "W2", "floor-W3", "W3", "W3L", "W4", "floor-W5", "floor-W5-sqlite", "W5", "W5C", "W6", "W7",
-                        "W8", "Q1-W1-one", "Q1-W1", "Q1-W8-one", "Q1-W8", "floor-S1", "S1", "S2-W6", "S2-g1", "S2-g2", "S2-g3",
+                        "W8", "Q1-W1-one", "Q1-W1", "Q1-W8-one", "Q1-W8", "floor-S1", "S1", "S2-W6", "floor-S2", "S2-g1", "S2-g2", "S2-g3",
                         "S2-g4", "S2", "D1-W7", "D1"]
             + (shell ? ["floor-W8", "floor-W8-kept"] : [])
         #expect(Set(seen.keys) == Set(expected))
@@ -38,7 +38,7 @@ struct BenchCommandTests {
             #expect(seen[name]?["unit"] as? String == "ms", "\(name)")
             for field in ["p50", "p99"] { #expect(seen[name]?[field] is Double, "\(name).\(field)") }
         }
-        for name in ["W5", "W5C", "W6", "floor-W5", "floor-W5-sqlite", "S2", "S2-g1"] {
+        for name in ["W5", "W5C", "W6", "floor-W5", "floor-W5-sqlite", "floor-S2", "S2", "S2-g1"] {
             for field in ["p50", "p99", "p999"] { #expect(seen[name]?[field] is Double, "\(name).\(field)") }
         }
         // The bench cleans up after itself.

@@ -15,6 +15,7 @@ final class RawSQLiteQueue: FloorQueue {
     private let insert: OpaquePointer
     private let delete: OpaquePointer
     private let exists: OpaquePointer
+    private let after: OpaquePointer
 
     /// Opens (creating if needed) `table` in the file at `path`.
     init(path: String, synchronous: String, table: String = "q") {
@@ -42,10 +43,11 @@ final class RawSQLiteQueue: FloorQueue {
         insert = Self.prepare(db, "INSERT INTO \(table) (body) VALUES (?1)")
         delete = Self.prepare(db, "DELETE FROM \(table) WHERE id = (SELECT id FROM \(table) ORDER BY id LIMIT 1) RETURNING body")
         exists = Self.prepare(db, "SELECT EXISTS (SELECT 1 FROM \(table))")
+        after = Self.prepare(db, "SELECT id, body FROM \(table) WHERE id > ?1 ORDER BY id")
     }
 
     deinit {
-        for statement in [begin, commit, insert, delete, exists] { sqlite3_finalize(statement) }
+        for statement in [begin, commit, insert, delete, exists, after] { sqlite3_finalize(statement) }
         sqlite3_close_v2(db)
     }
 
@@ -82,6 +84,19 @@ final class RawSQLiteQueue: FloorQueue {
         sqlite3_reset(delete)
         step(commit)
         return body
+    }
+
+    /// The rows after `id`, oldest first: one read, no write lock.
+    func rows(after id: Int64) -> [(id: Int64, body: [UInt8])] {
+        sqlite3_bind_int64(after, 1, id)
+        var rows: [(id: Int64, body: [UInt8])] = []
+        while sqlite3_step(after) == SQLITE_ROW {
+            let count = Int(sqlite3_column_bytes(after, 1))
+            let bytes = sqlite3_column_blob(after, 1)
+            rows.append((sqlite3_column_int64(after, 0), bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []))
+        }
+        sqlite3_reset(after)
+        return rows
     }
 
     private func step(_ statement: OpaquePointer) {
