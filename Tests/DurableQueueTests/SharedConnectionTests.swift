@@ -20,6 +20,11 @@ struct SharedConnectionTests {
         #expect(!turn.takeForCaller(), "a caller during the probe")
         turn.release()
         #expect(turn.takeForCaller(), "a caller after the probe's turn")
+        // A probe that gives up waiting (its readers left) lets callers have it again.
+        #expect(!turn.takeForProbe())
+        turn.release()
+        turn.stopWaiting()
+        #expect(turn.takeForCaller(), "a caller after the probe stopped waiting")
     }
 
     @Test("a blocked get listens on the connection it took with, and takes on it when woken",

@@ -113,21 +113,25 @@ final class SessionPool: Sendable {
         try borrow(single: false)
     }
 
-    /// A connection for the store's `SessionKeeper` to listen on from now on: an idle one
-    /// if there is one, else a new one. Callers may borrow it for single statements
-    /// between the keeper's own uses (`sharedTurn`).
-    func sessionToShare(fresh: Bool = false) throws(DQError) -> (session: PostgresSession, turn: SharedTurn) {
+    /// A connection for the store's `SessionKeeper` to listen on: an idle one if there is
+    /// one (unless `fresh`), else a new one. Once set up, `share(_:)` lends it to callers.
+    func sessionToShare(fresh: Bool = false) throws(DQError) -> PostgresSession {
         if idleSuspect.exchange(false, ordering: .acquiringAndReleasing) { dropIdle() }
         var session: PostgresSession?
         while !fresh, let candidate = idle.withLock({ $0.popLast() }) {
             if !candidate.isClosed { session = candidate; break }
             candidate.close()
         }
-        let chosen: PostgresSession
-        if let session { chosen = session } else { chosen = try open() }
+        if let session { return session }
+        return try open()
+    }
+
+    /// Makes `session` the listening connection, which callers may borrow for single
+    /// statements between the keeper's own uses; returns whose turn it is on it.
+    func share(_ session: PostgresSession) -> SharedTurn {
         let turn = SharedTurn()
-        shared.withLock { $0 = (chosen, turn) }
-        return (chosen, turn)
+        shared.withLock { $0 = (session, turn) }
+        return turn
     }
 
     /// Tells the pool that the server most likely ended its idle connections (the store's

@@ -28,6 +28,11 @@ final class SharedTurn: Sendable {
         return false
     }
 
+    /// The probe no longer waits (it has nothing to probe for).
+    func stopWaiting() {
+        probeWaiting.store(false, ordering: .releasing)
+    }
+
     func release() {
         taken.store(false, ordering: .releasing)
     }

@@ -65,19 +65,28 @@ final class SessionKeeper: RingSource, Sendable {
 
     func watch(_ channel: String) throws(DQError) {
         try state.withLock { state throws(DQError) in
-            let session = try connected(&state)
-            let server = NotificationChannel.name(for: channel)
-            if state.listens[server] != nil {
-                state.listens[server]?.channels.insert(channel)
-            } else {
-                // postgres-nio sends the listener's LISTEN on this connection ahead of the
-                // dq.listen below: once that is answered, every later notification comes.
-                let context = listen(server, on: session)
-                state.listens[server] = (context, [channel])
+            // A connection found lost (an idle one taken after a restart) is replaced once.
+            for attempt in 1...2 {
+                let session = try connected(&state)
+                let server = NotificationChannel.name(for: channel)
+                if state.listens[server] != nil {
+                    state.listens[server]?.channels.insert(channel)
+                } else {
+                    // postgres-nio sends the listener's LISTEN on this connection ahead of the
+                    // dq.listen below: once that is answered, every later notification comes.
+                    let context = listen(server, on: session)
+                    state.listens[server] = (context, [channel])
+                }
+                do throws(PostgresFailure) {
+                    // After the LISTEN, before the waiter's look: puts notify only listened queues.
+                    try Self.register(channel, on: session)
+                    state.serverChannel[channel] = server
+                    return
+                } catch {
+                    guard case .connectionLost = error.kind, attempt == 1 else { throw Self.meaning(error) }
+                    session.close()
+                }
             }
-            // After the LISTEN, before the waiter's look: puts notify only listened queues.
-            try Self.answer { () throws(PostgresFailure) in try Self.register(channel, on: session) }
-            state.serverChannel[channel] = server
         }
     }
 
@@ -94,8 +103,11 @@ final class SessionKeeper: RingSource, Sendable {
             }
             state.listens[server]?.channels.remove(channel)
             if state.listens[server]?.channels.isEmpty == true {
-                // Stopping the last listener of a channel sends its UNLISTEN.
+                // Stopping the last listener of a channel sends its UNLISTEN. Waiting for a
+                // statement behind it makes sure it is done: postgres-nio would hold back a
+                // new listener's LISTEN until then, past the dq.listen of a watch.
                 state.listens.removeValue(forKey: server)?.context.stop()
+                if let session = state.session, !session.isClosed { _ = try? session.run("SELECT 1") }
             }
         }
     }
@@ -130,12 +142,19 @@ final class SessionKeeper: RingSource, Sendable {
     func holderID() throws(DQError) -> Int32 {
         try state.withLock { state throws(DQError) -> Int32 in
             if let holder = state.holder, let session = state.session, !session.isClosed { return holder }
-            let session = try connected(&state)
-            if let holder = state.holder { return holder }
-            let holder = try Self.answer { () throws(PostgresFailure) -> Int32 in
-                let id = try session.rows("SELECT nextval('dq.holder_ids')::integer").first.flatMap { try? $0.decode(Int32.self) } ?? 0
-                try Self.register(holder: id, on: session)
-                return id
+            var holder: Int32 = 0
+            for attempt in 1...2 {
+                let session = try connected(&state)
+                if let holder = state.holder { return holder }
+                do throws(PostgresFailure) {
+                    holder = try session.rows("SELECT nextval('dq.holder_ids')::integer").first.flatMap { try? $0.decode(Int32.self) } ?? 0
+                    try Self.register(holder: holder, on: session)
+                    break
+                } catch {
+                    // A connection found lost (an idle one taken after a restart) is replaced once.
+                    guard case .connectionLost = error.kind, attempt == 1 else { throw Self.meaning(error) }
+                    session.close()
+                }
             }
             state.holder = holder
             probe.holder.store(holder, ordering: .relaxed)
@@ -163,13 +182,18 @@ final class SessionKeeper: RingSource, Sendable {
         let reopened = state.connectedBefore
         state.session?.close()
         state.session = nil
-        var (session, turn) = try pool.sessionToShare()
+        var session = try pool.sessionToShare()
         do throws(PostgresFailure) {
             try setUp(session, state: &state)
         } catch {
+            guard case .connectionLost = error.kind else {
+                // Never lent yet, but it may listen already: not for the pool.
+                session.close()
+                throw Self.meaning(error)
+            }
             // An idle connection may have been lost unseen (a restart): a new one, once.
             session.close()
-            (session, turn) = try pool.sessionToShare(fresh: true)
+            session = try pool.sessionToShare(fresh: true)
             do throws(PostgresFailure) {
                 try setUp(session, state: &state)
             } catch {
@@ -177,8 +201,10 @@ final class SessionKeeper: RingSource, Sendable {
                 throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)")
             }
         }
+        let turn = pool.share(session)
         // A lost connection loses rings: every waiter looks again (and reconnects).
-        session.connection.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed() }
+        let connection = session.connection
+        connection.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed(connection) }
         state.session = session
         state.connectedBefore = true
         probe.start(on: session.connection, turn: turn) { [weak self] queue in
@@ -213,8 +239,8 @@ final class SessionKeeper: RingSource, Sendable {
         lostHandler.withLock { $0 = body }
     }
 
-    private func connectionClosed() {
-        probe.stop()
+    private func connectionClosed(_ connection: PostgresConnection) {
+        probe.stop(on: connection)
         lostHandler.withLock { $0 }?()
         rung.withLock { $0.lost = true }
         counter.signal()
@@ -226,15 +252,11 @@ final class SessionKeeper: RingSource, Sendable {
         counter.signal()
     }
 
-    /// `body`'s value, with a failure as the `DQError` it means.
-    private static func answer<T>(_ body: () throws(PostgresFailure) -> T) throws(DQError) -> T {
-        do {
-            return try body()
-        } catch {
-            switch error.kind {
-            case .error(let error): throw error
-            case .connectionLost, .retry: throw DQError(.storeUnavailable, "lost the connection to PostgreSQL")
-            }
+    /// The `DQError` a failure of the keeper's own statements means.
+    private static func meaning(_ failure: PostgresFailure) -> DQError {
+        switch failure.kind {
+        case .error(let error): error
+        case .connectionLost, .retry: DQError(.storeUnavailable, "lost the connection to PostgreSQL")
         }
     }
 }

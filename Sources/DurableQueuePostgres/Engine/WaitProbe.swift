@@ -22,9 +22,20 @@ final class WaitProbe: Sendable {
     private let queues = Mutex<[String: Int]>([:])
     /// This process's lease-holder id (0: none yet), for the sweep.
     let holder = Atomic<Int32>(0)
-    /// The current connection's repeated probe, and when the probe in flight was sent
-    /// (monotonic ns; 0: none in flight).
-    private let running = Mutex<(task: RepeatedTask?, sentAt: UInt64)>((nil, 0))
+    private let running = Mutex<Running>(Running())
+
+    /// The current connection's repeated probe, and where its probe stands. All but
+    /// `task` change only on the connection's event loop.
+    private struct Running {
+        var task: RepeatedTask?
+        var connection: ObjectIdentifier?
+        /// When the probe in flight was sent (monotonic ns; 0: none in flight).
+        var sentAt: UInt64 = 0
+        /// Since when the probe has waited for its turn (0: it does not).
+        var wantedSince: UInt64 = 0
+        /// Whether a retry for the turn is scheduled.
+        var retrying = false
+    }
 
     init(busyTimeout: Duration, logger: Logger) {
         stallLimit = UInt64(max(busyTimeout, .seconds(1)) / .nanoseconds(1))
@@ -50,46 +61,64 @@ final class WaitProbe: Sendable {
         }
         running.withLock { running in
             running.task?.cancel()
-            running = (task, 0)
+            running = Running(task: task, connection: ObjectIdentifier(connection))
         }
     }
 
-    /// Stops probing (the connection is gone).
-    func stop() {
+    /// Stops probing on `connection` (it is gone), unless a later one has taken over.
+    func stop(on connection: PostgresConnection) {
         running.withLock { running in
+            guard running.connection == ObjectIdentifier(connection) else { return }
             running.task?.cancel()
-            running = (nil, 0)
+            running = Running()
         }
     }
 
-    private enum Step { case send, inFlight, stalled }
+    private enum Step { case send, inFlight, stalled, idle }
 
     private func tick(on connection: PostgresConnection, turn: SharedTurn, found: @escaping @Sendable (String) -> Void) {
         let waited = queues.withLock { Array($0.keys) }
-        guard !waited.isEmpty, !connection.isClosed else { return }
         let now = SystemClock.monotonicNanoseconds()
         let step = running.withLock { running -> Step in
-            if running.sentAt == 0 {
-                running.sentAt = now
-                return .send
+            guard running.connection == ObjectIdentifier(connection) else { return .idle }
+            if running.sentAt != 0 { return now &- running.sentAt > stallLimit ? .stalled : .inFlight }
+            if waited.isEmpty || connection.isClosed {
+                // Nothing to probe for: callers may have the connection again.
+                if running.wantedSince != 0 { turn.stopWaiting() }
+                running.wantedSince = 0
+                return .idle
             }
-            return now &- running.sentAt > stallLimit ? .stalled : .inFlight
+            // A caller's statement that keeps the turn past the limit counts as no answer.
+            if running.wantedSince != 0 && now &- running.wantedSince > stallLimit { return .stalled }
+            return .send
         }
         switch step {
-        case .inFlight:
+        case .idle, .inFlight:
             return
         case .stalled:
             logger.notice("no answer from PostgreSQL to the wait probe: reconnecting")
             connection.close().whenComplete { _ in }
             return
         case .send:
-            guard turn.takeForProbe() else {
-                running.withLock { $0.sentAt = 0 }
+            break
+        }
+        guard turn.takeForProbe() else {
+            let retry = running.withLock { running -> Bool in
+                if running.wantedSince == 0 { running.wantedSince = now }
+                defer { running.retrying = true }
+                return !running.retrying
+            }
+            if retry {
                 connection.eventLoop.scheduleTask(in: Self.turnRetry) { [weak self] in
+                    self?.running.withLock { $0.retrying = false }
                     self?.tick(on: connection, turn: turn, found: found)
                 }
-                return
             }
+            return
+        }
+        running.withLock { running in
+            running.sentAt = now
+            running.wantedSince = 0
         }
         let query: PostgresQuery = "SELECT q FROM dq.probe(\(holder.load(ordering: .relaxed)), \(waited)) AS q"
         connection.query(query, logger: logger).whenComplete { [weak self] result in
