@@ -13,9 +13,7 @@ struct PostgresWaitProbeTests {
           .timeLimit(.minutes(1)))
     func silentMessage() throws {
         let db = try PostgresTestServer.freshDatabase()
-        #expect(try dq(["put", "q", "warm", "--db", db]).status == 0)
-        #expect(try dq(["get", "q", "--db", db]).stdoutText == "warm\n")
-        let waiting = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
+        let waiting = try PostgresTestServer.blockedGet(on: db)
         #expect(eventually(timeout: .seconds(20)) { PostgresTestServer.listeners(on: db, pid: waiting.pid) > 0 })
         // As if its notification were lost: the row alone, no NOTIFY.
         let session = try PostgresSession.open(PostgresAddress(db), id: 0, logger: Logger(label: "dq.test"))

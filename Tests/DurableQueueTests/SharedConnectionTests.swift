@@ -31,9 +31,7 @@ struct SharedConnectionTests {
           .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"), .timeLimit(.minutes(1)))
     func oneConnection() throws {
         let db = try PostgresTestServer.freshDatabase()
-        #expect(try dq(["put", "q", "warm", "--db", db]).status == 0)
-        #expect(try dq(["get", "q", "--db", db]).stdoutText == "warm\n")
-        let waiting = try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
+        let waiting = try PostgresTestServer.blockedGet(on: db)
         #expect(eventually(timeout: .seconds(20)) { PostgresTestServer.listeners(on: db, pid: waiting.pid) > 0 })
         #expect(PostgresTestServer.sessions(of: waiting.pid, on: db) == 1)
         #expect(try dq(["put", "q", "hello", "--db", db]).status == 0)

@@ -116,13 +116,7 @@ final class SessionPool: Sendable {
     /// A connection for the store's `SessionKeeper` to listen on: an idle one if there is
     /// one (unless `fresh`), else a new one. Once set up, `share(_:)` lends it to callers.
     func sessionToShare(fresh: Bool = false) throws(DQError) -> PostgresSession {
-        if idleSuspect.exchange(false, ordering: .acquiringAndReleasing) { dropIdle() }
-        var session: PostgresSession?
-        while !fresh, let candidate = idle.withLock({ $0.popLast() }) {
-            if !candidate.isClosed { session = candidate; break }
-            candidate.close()
-        }
-        if let session { return session }
+        if !fresh, let session = takeIdle() { return session }
         return try open()
     }
 
@@ -144,15 +138,21 @@ final class SessionPool: Sendable {
 
     /// An idle connection, else the listening one if `single` and it is free, else a new one.
     private func borrow(single: Bool) throws(DQError) -> PostgresSession {
+        if let session = takeIdle() { return session }
+        if single, let (session, turn) = shared.withLock({ $0 }), !session.isClosed, turn.takeForCaller() {
+            return session
+        }
+        return try open()
+    }
+
+    /// An idle connection not seen closed, if there is one (none after `idleMayBeLost()`).
+    private func takeIdle() -> PostgresSession? {
         if idleSuspect.exchange(false, ordering: .acquiringAndReleasing) { dropIdle() }
         while let session = idle.withLock({ $0.popLast() }) {
             if !session.isClosed { return session }
             session.close()
         }
-        if single, let (session, turn) = shared.withLock({ $0 }), !session.isClosed, turn.takeForCaller() {
-            return session
-        }
-        return try open()
+        return nil
     }
 
     private func open() throws(DQError) -> PostgresSession {

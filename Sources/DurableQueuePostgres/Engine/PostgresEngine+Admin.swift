@@ -4,17 +4,9 @@ import PostgresNIO
 
 /// The queue-administration part of the store contract on PostgreSQL.
 extension PostgresEngine {
+    /// `dq.drop_queue`, which knows every table that holds rows of a queue.
     func drop(_ queue: String) throws(DQError) -> Int {
-        // Every data-modifying WITH runs, referenced or not.
-        try scalar("""
-            WITH m AS (DELETE FROM dq.messages WHERE queue = \(queue) RETURNING 1),
-                 d AS (DELETE FROM dq.dead WHERE queue = \(queue) RETURNING 1),
-                 t AS (DELETE FROM dq.traffic WHERE queue = \(queue)),
-                 v AS (DELETE FROM dq.deliveries WHERE queue = \(queue)),
-                 r AS (DELETE FROM dq.running WHERE queue = \(queue)),
-                 l AS (DELETE FROM dq.rates WHERE queue = \(queue))
-            SELECT (SELECT count(*) FROM m) + (SELECT count(*) FROM d)
-            """, as: Int.self) ?? 0
+        try scalar("SELECT dq.drop_queue(\(queue))", as: Int.self) ?? 0
     }
 
     func message(_ id: Int64, in queue: String) throws(DQError) -> StoredMessage? {

@@ -65,9 +65,7 @@ final class SessionKeeper: RingSource, Sendable {
 
     func watch(_ channel: String) throws(DQError) {
         try state.withLock { state throws(DQError) in
-            // A connection found lost (an idle one taken after a restart) is replaced once.
-            for attempt in 1...2 {
-                let session = try connected(&state)
+            try onConnection(&state) { session, state throws(PostgresFailure) in
                 let server = NotificationChannel.name(for: channel)
                 if state.listens[server] != nil {
                     state.listens[server]?.channels.insert(channel)
@@ -77,15 +75,9 @@ final class SessionKeeper: RingSource, Sendable {
                     let context = listen(server, on: session)
                     state.listens[server] = (context, [channel])
                 }
-                do throws(PostgresFailure) {
-                    // After the LISTEN, before the waiter's look: puts notify only listened queues.
-                    try Self.register(channel, on: session)
-                    state.serverChannel[channel] = server
-                    return
-                } catch {
-                    guard case .connectionLost = error.kind, attempt == 1 else { throw Self.meaning(error) }
-                    session.close()
-                }
+                // After the LISTEN, before the waiter's look: puts notify only listened queues.
+                try Self.register(channel, on: session)
+                state.serverChannel[channel] = server
             }
         }
     }
@@ -142,19 +134,12 @@ final class SessionKeeper: RingSource, Sendable {
     func holderID() throws(DQError) -> Int32 {
         try state.withLock { state throws(DQError) -> Int32 in
             if let holder = state.holder, let session = state.session, !session.isClosed { return holder }
-            var holder: Int32 = 0
-            for attempt in 1...2 {
-                let session = try connected(&state)
+            let holder = try onConnection(&state) { session, state throws(PostgresFailure) -> Int32 in
+                // A new connection takes the holder lock again if there is one.
                 if let holder = state.holder { return holder }
-                do throws(PostgresFailure) {
-                    holder = try session.rows("SELECT nextval('dq.holder_ids')::integer").first.flatMap { try? $0.decode(Int32.self) } ?? 0
-                    try Self.register(holder: holder, on: session)
-                    break
-                } catch {
-                    // A connection found lost (an idle one taken after a restart) is replaced once.
-                    guard case .connectionLost = error.kind, attempt == 1 else { throw Self.meaning(error) }
-                    session.close()
-                }
+                let id = try session.rows("SELECT nextval('dq.holder_ids')::integer").first.flatMap { try? $0.decode(Int32.self) } ?? 0
+                try Self.register(holder: id, on: session)
+                return id
             }
             state.holder = holder
             probe.holder.store(holder, ordering: .relaxed)
@@ -182,23 +167,20 @@ final class SessionKeeper: RingSource, Sendable {
         let reopened = state.connectedBefore
         state.session?.close()
         state.session = nil
-        var session = try pool.sessionToShare()
-        do throws(PostgresFailure) {
-            try setUp(session, state: &state)
-        } catch {
-            guard case .connectionLost = error.kind else {
-                // Never lent yet, but it may listen already: not for the pool.
-                session.close()
-                throw Self.meaning(error)
-            }
-            // An idle connection may have been lost unseen (a restart): a new one, once.
-            session.close()
-            session = try pool.sessionToShare(fresh: true)
+        var fresh = false
+        var session: PostgresSession
+        while true {
+            session = try pool.sessionToShare(fresh: fresh)
             do throws(PostgresFailure) {
                 try setUp(session, state: &state)
+                break
             } catch {
+                // Never lent yet, but it may listen already: not for the pool.
                 session.close()
-                throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)")
+                guard case .connectionLost = error.kind else { throw Self.meaning(error) }
+                // An idle connection may have been lost unseen (a restart): a new one, once.
+                guard !fresh else { throw DQError(.storeUnavailable, "cannot listen on PostgreSQL at \(address)") }
+                fresh = true
             }
         }
         let turn = pool.share(session)
@@ -216,6 +198,23 @@ final class SessionKeeper: RingSource, Sendable {
             counter.signal()
         }
         return session
+    }
+
+    /// `body` on the live connection; if that turns out lost (an idle one taken after a
+    /// restart, not yet seen closed), once more on a new one.
+    private func onConnection<T>(_ state: inout State,
+                                 _ body: (PostgresSession, inout State) throws(PostgresFailure) -> T) throws(DQError) -> T {
+        var attempt = 1
+        while true {
+            let session = try connected(&state)
+            do throws(PostgresFailure) {
+                return try body(session, &state)
+            } catch {
+                guard case .connectionLost = error.kind, attempt == 1 else { throw Self.meaning(error) }
+                session.close()
+                attempt += 1
+            }
+        }
     }
 
     /// Takes the holder lock (if this process has a holder id) and listens on every

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
+import Testing
 
 /// The PostgreSQL server the tests use: the one `.ci/run` starts, named by
 /// `$DQ_TEST_POSTGRES` (tests that need it are skipped, or not generated, without it).
@@ -42,6 +43,14 @@ enum PostgresTestServer {
     /// How many sessions of process `pid` are connected to the store `db`.
     static func sessions(of pid: Int32, on db: String) -> Int {
         count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dq \(pid)'", on: db)
+    }
+
+    /// A `dq get q --timeout 30s` on the store `db`, started after a put and a get have made
+    /// the store and left `q` empty; callers wait for it to listen (`listeners(on:pid:)`).
+    static func blockedGet(on db: String) throws -> ChildProcess {
+        #expect(try dq(["put", "q", "warm", "--db", db]).status == 0)
+        #expect(try dq(["get", "q", "--db", db]).stdoutText == "warm\n")
+        return try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
     }
 
     /// How many live sessions listen for `channel` (noted in `dq.listeners` after their
