@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import DurableQueue
 
@@ -19,6 +20,34 @@ struct DoorbellTests {
         #expect(watchB.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut)
         watchA.drain()
         #expect(watchA.wait(timeout: .milliseconds(50), interrupt: nil) == .timedOut, "drained")
+    }
+
+    @Test("a stream's groups share one bell, rung once per publish, that wakes a blocked subscriber of each group")
+    func streamGroupsShareABell() throws {
+        let path = directory.file("streams.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let groups = try ["billing", "mail", "audit"].map { try stream.group($0) }
+        let bells = Doorbells(storePath: path)
+        let shared = try Set(groups.map { try bells.bell(for: $0.queue.name) })
+        #expect(shared.count == 1, "one bell for every group of the stream")
+        #expect(try shared.first != bells.bell(for: try store.stream("other").group("billing").queue.name))
+        #expect(try shared.first != bells.bell(for: "events"), "a queue named as the stream keeps its own bell")
+        let received = Mutex<[String: ContinuousClock.Instant]>([:])
+        for group in groups {
+            Thread {
+                if (try? group.get(timeout: .seconds(10)))?.first != nil {
+                    received.withLock { $0[group.name] = ContinuousClock.now }
+                }
+            }.start()
+        }
+        // Published once all three wait: each wakes on the ring, not the 1 s safety re-check.
+        #expect(eventually { groups.allSatisfy { store.sqlite.waiterCount(on: $0.queue.name) == 1 } })
+        let published = ContinuousClock.now
+        try stream.publish(Data("x".utf8))
+        #expect(eventually { received.withLock { $0.count } == 3 }, "every group's subscriber got the entry")
+        let late = received.withLock { $0.filter { $0.value - published > .milliseconds(700) } }
+        #expect(late.isEmpty, "woken by the safety re-check, not the ring: \(late.keys.sorted())")
     }
 
     @Test("a bell rung before the wait is not lost")

@@ -6,16 +6,20 @@ import FoundationEssentials
 /// groups. A publish numbers its entries, appends them and copies each to every group's
 /// hidden queue (`MessageTable.Inserter`), in one write transaction; write transactions
 /// take turns, so a group made meanwhile (which copies the log in its own) gets every
-/// entry exactly once.
+/// entry exactly once. The groups of a stream share one doorbell, rung once per publish.
 extension SQLiteEngine {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
                  trim: StreamTrim?) throws(DQError) -> [PublishResult] {
         try refuseIfReadOnly("write")
         doorbells.prepareToRing()
-        var rings: [(queue: String, early: Doorbells.EarlyRing)] = []
+        // Every group of the stream shares its bell (`Doorbells.channel(of:)`): one ring wakes them all.
+        let bell = StreamGroup.bellChannel(ofStream: stream)
+        var early: Doorbells.EarlyRing?
+        var groupQueues: [String] = []
         var added = 0
         let results = try write { connection -> [PublishResult] in
-            rings = []
+            early = nil
+            groupQueues = []
             let now = Timestamp.now()
             let log = try StreamLog.made(stream, connection)
             var last = log.last
@@ -47,17 +51,16 @@ extension SQLiteEngine {
                                                                                    body: copy.body)))
                     }
                     try inserter.finish()
-                    // As a put does: a lone waiter wakes while the commit is written.
-                    rings.append((group.queue, options.durability == .normal ? doorbells.ringBeforeCommit(group.queue) : .none))
+                    groupQueues.append(group.queue)
                 }
+                // As a put does: a lone waiter wakes while the commit is written.
+                early = options.durability == .normal ? doorbells.ringBeforeCommit(bell) : .none
             }
             if let trim { _ = try log.trim(trim, last: last, now: now) }
             return results
         }
-        for ring in rings {
-            doorbells.ringAfterCommit(ring.queue, early: ring.early)
-            traffic.added(added, to: ring.queue)
-        }
+        if let early { doorbells.ringAfterCommit(bell, early: early) }
+        for queue in groupQueues { traffic.added(added, to: queue) }
         return results
     }
 

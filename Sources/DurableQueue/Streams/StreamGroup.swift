@@ -33,7 +33,21 @@ public struct StreamGroup: Sendable {
     /// The hidden queue holding the group's entries. The control characters keep it apart
     /// from every queue a user can name.
     var queue: Queue {
-        Queue(store: stream.store, name: "\u{1}stream\u{1}" + stream.name + "\u{1}" + name)
+        Queue(store: stream.store, name: Self.bellChannel(ofStream: stream.name) + "\u{1}" + name)
+    }
+
+    /// The wake-up channel every group of `stream` shares (`Doorbells`): a publish rings
+    /// it once for all of them.
+    static func bellChannel(ofStream stream: String) -> String {
+        "\u{1}stream\u{1}" + stream
+    }
+
+    /// The stream's shared channel if `queue` is a group's queue, else `nil`.
+    static func bellChannel(ofQueue queue: String) -> String? {
+        let prefix = "\u{1}stream\u{1}"
+        guard queue.hasPrefix(prefix), let end = queue.lastIndex(of: "\u{1}"),
+              queue.distance(from: queue.startIndex, to: end) >= prefix.count else { return nil }
+        return String(queue[..<end])
     }
 
     // MARK: Taking

@@ -4,7 +4,9 @@ import Synchronization
 /// One doorbell file per queue in the directory `PATH-wake/` beside the store. A writer
 /// that commits a change to a queue rings its bell (writes one byte to it); readers
 /// blocked on that queue watch the bell with inotify. A put to one queue therefore
-/// wakes only that queue's waiters, and no reader polls.
+/// wakes only that queue's waiters, and no reader polls. Some queues share a bell
+/// (`channel(of:)`): a calling process's reply queues, and the groups of a stream, which
+/// a publish wakes all at once.
 ///
 /// A bell is named by the 64-bit FNV-1a hash of the queue name in hex, so names never
 /// become path fragments. Ringing is best effort: waiters also re-check now and then.
@@ -29,7 +31,14 @@ final class Doorbells: Sendable {
     private var waiterCounts: WaiterCounts? { counts.value }
 
     private static func slot(_ queue: String) -> Int {
-        Int(truncatingIfNeeded: hash(ReplyAddress.bellChannel(of: queue)) % UInt64(WaiterCounts.slots))
+        Int(truncatingIfNeeded: hash(channel(of: queue)) % UInt64(WaiterCounts.slots))
+    }
+
+    /// The bell `queue` rings and is watched on: a reply queue's is its caller's
+    /// (`ReplyAddress.bellChannel(of:)`), a stream group's queue's is its stream's
+    /// (`StreamGroup.bellChannel(ofQueue:)`), any other queue's its own.
+    static func channel(of queue: String) -> String {
+        StreamGroup.bellChannel(ofQueue: queue) ?? ReplyAddress.bellChannel(of: queue)
     }
 
     /// The most bells whose descriptors a process keeps open after ringing them.
@@ -57,7 +66,7 @@ final class Doorbells: Sendable {
     /// The bell file of `queue` (of its caller, for a reply queue: `ReplyAddress.bellChannel`),
     /// created (with its directory) if missing.
     func bell(for queue: String) throws(DQError) -> String {
-        let path = directory + "/" + Self.hexHash(ReplyAddress.bellChannel(of: queue))
+        let path = directory + "/" + Self.hexHash(Self.channel(of: queue))
         if FileSystem.exists(path) { return path }
         try SideFiles.makeDirectory(directory)
         do throws(Errno) {
@@ -108,7 +117,7 @@ final class Doorbells: Sendable {
     }
 
     private func ringBell(_ queue: String) {
-        let channel = ReplyAddress.bellChannel(of: queue)
+        let channel = Self.channel(of: queue)
         var byte: UInt8 = 1
         if let known = open.withLock({ $0[channel] }) {
             _ = try? withUnsafeBytes(of: &byte) { try known.write(toAbsoluteOffset: 0, $0) }
