@@ -107,7 +107,7 @@ public struct DashboardServer: Sendable {
     /// A queue's counts, next 20 messages and first 100 dead letters, rendered.
     private func queueDetail(_ name: String) throws -> String {
         let queue = try store.queue(name)
-        let stats = try store.stats().queues.first { $0.name == name }
+        let stats = try queue.stats()
         return DashboardPage.queueDetail(name, stats: stats, next: try queue.peek(limit: 20),
                                          dead: try queue.deadLetters(limit: 100), readOnly: access.readOnly)
     }

@@ -117,6 +117,36 @@ struct ContractTests {
         #expect(again.message.id == first.message.id && again.message.attempt == 2)
     }
 
+    @Test("a queue's own counts are those stats() lists for it, and count no other queue", arguments: EngineUnderTest.allCases)
+    func queueStats(engine: EngineUnderTest) throws {
+        let store = try engine.open(engine.place(in: directory))
+        let jobs = try store.queue("jobs")
+        #expect(try jobs.stats() == nil, "an empty queue has no counts")
+        try jobs.put(contentsOf: ["ready 1", "ready 2", "leased", "poison"].map { OutgoingMessage(Data($0.utf8)) })
+        try jobs.put("later", delay: .seconds(60))
+        try jobs.put("urgent", priority: 5)
+        let urgent = try #require(try jobs.get(timeout: .zero))
+        #expect(urgent.text == "urgent")
+        try jobs.put("urgent again", priority: 5)
+        for _ in 0..<3 { _ = try jobs.get(timeout: .zero) }
+        let leased = try #require(try jobs.receive(lease: .seconds(60), timeout: .zero, maxAttempts: 1).first)
+        try jobs.nack(leased.receipt, maxAttempts: 1)
+        _ = try #require(try jobs.receive(lease: .seconds(60), timeout: .zero).first)
+        // Queues whose names extend or prefix "jobs" are apart.
+        try store.queue("jobs2").put("other")
+        try store.queue("job").put("other")
+        let own = try #require(try jobs.stats())
+        #expect((own.ready, own.delayed, own.leased, own.dead) == (0, 1, 1, 1))
+        #expect(own == (try store.stats().queues.first { $0.name == "jobs" }).map { listed in
+            QueueStats(name: listed.name, ready: listed.ready, delayed: listed.delayed, leased: listed.leased,
+                       dead: listed.dead, oldestReadyAge: own.oldestReadyAge)
+        })
+        try store.queue("jobs2").put("more")
+        let other = try #require(try store.queue("jobs2").stats())
+        #expect((other.name, other.ready, other.delayed, other.leased, other.dead) == ("jobs2", 2, 0, 0, 0))
+        #expect(try #require(other.oldestReadyAge) >= .zero)
+    }
+
     @Test("max attempts: dead letters listed, retried and purged", arguments: EngineUnderTest.allCases)
     func deadLetters(engine: EngineUnderTest) throws {
         let store = try engine.open(engine.place(in: directory))

@@ -299,6 +299,11 @@ package protocol StoreEngine: AnyObject, Sendable {
     /// sizes.
     func stats() throws(DQError) -> StoreStats
 
+    /// The counts `stats()` gives for each of `queues` that holds messages or dead
+    /// letters, sorted by name, reading nothing of other queues: what it costs does not
+    /// depend on how many queues the store holds.
+    func stats(ofQueues queues: [String]) throws(DQError) -> [QueueStats]
+
     /// The engine's own consistency check: `"ok"` or its findings, one per line.
     func integrityCheck() throws(DQError) -> String
 

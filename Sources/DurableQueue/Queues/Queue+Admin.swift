@@ -23,6 +23,21 @@ extension Queue {
 
     // MARK: The whole queue
 
+    /// The queue's counts as `Store.stats()` gives them, reading this queue only (its
+    /// cost does not depend on how many queues the store holds); `nil` when it holds no
+    /// message and no dead letter.
+    ///
+    /// For example:
+    ///
+    /// ```swift
+    /// if let counts = try queue.stats() { print(counts.ready, counts.leased, counts.dead) }
+    /// ```
+    ///
+    /// - Throws: `DQError` if the store cannot be read.
+    public func stats() throws(DQError) -> QueueStats? {
+        try store.engine.stats(ofQueues: [name]).first
+    }
+
     /// Deletes the queue entirely: ready, delayed and leased messages, dead letters and
     /// dedup keys. Afterwards `Store.queues()` and `Store.stats()` do not list it.
     ///

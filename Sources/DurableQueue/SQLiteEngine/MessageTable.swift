@@ -403,8 +403,8 @@ enum MessageTable {
     }
 
     /// Counts per queue, for every queue that holds messages (ready, leased or delayed)
-    /// or dead letters, sorted by name.
-    static func stats(_ connection: Connection, now: Int64) throws -> [QueueStats] {
+    /// or dead letters (only `queue`, if given: then an index seek per table), sorted by name.
+    static func stats(_ connection: Connection, now: Int64, only queue: String? = nil) throws -> [QueueStats] {
         var counts: [String: (ready: Int, delayed: Int, leased: Int, dead: Int, oldest: Int64?)] = [:]
         func add(_ queue: String, ready: Int = 0, delayed: Int = 0, leased: Int = 0, dead: Int = 0, oldest: Int64? = nil) {
             var entry = counts[queue] ?? (0, 0, 0, 0, nil)
@@ -417,22 +417,25 @@ enum MessageTable {
         }
         // A nack with a delay leaves the message in its lane with a `lease_until` and no
         // receipt: it counts as delayed.
-        let lanes = try connection.cachedStatement(SQL.statsLanes)
+        let lanes = try connection.cachedStatement(queue == nil ? SQL.statsLanes : SQL.statsLanesOf)
         defer { lanes.reset() }
         try lanes.bind(now, at: 1)
+        if let queue { try lanes.bind(queue, at: 2) }
         while try lanes.step() {
             add(lanes.string(at: 0) ?? "", ready: lanes.int(at: 1), delayed: lanes.int(at: 3), leased: lanes.int(at: 2),
                 oldest: lanes.isNull(at: 4) ? nil : lanes.int64(at: 4))
         }
-        let delayed = try connection.cachedStatement(SQL.statsDelayed)
+        let delayed = try connection.cachedStatement(queue == nil ? SQL.statsDelayed : SQL.statsDelayedOf)
         defer { delayed.reset() }
         try delayed.bind(now, at: 1)
+        if let queue { try delayed.bind(queue, at: 2) }
         while try delayed.step() {
             add(delayed.string(at: 0) ?? "", ready: delayed.int(at: 1), delayed: delayed.int(at: 2),
                 oldest: delayed.isNull(at: 3) ? nil : delayed.int64(at: 3))
         }
-        let dead = try connection.cachedStatement(SQL.statsDead)
+        let dead = try connection.cachedStatement(queue == nil ? SQL.statsDead : SQL.statsDeadOf)
         defer { dead.reset() }
+        if let queue { try dead.bind(queue, at: 1) }
         while try dead.step() { add(dead.string(at: 0) ?? "", dead: dead.int(at: 1)) }
         return counts.keys.sorted().map { queue in
             let entry = counts[queue]!
@@ -499,19 +502,36 @@ private enum SQL {
     static let purgeKeys = PreparedSQL("DELETE FROM dedup WHERE queue = ?1")
     static let purgeLanes = PreparedSQL("DELETE FROM lanes WHERE queue = ?1")
     static let purge = PreparedSQL("DELETE FROM messages WHERE position BETWEEN ?1 AND ?2")
-    static let statsLanes = PreparedSQL("""
+    static let statsLanes = PreparedSQL(statsOfLanes(where: ""))
+    static let statsDelayed = PreparedSQL(statsOfDelayed(where: ""))
+    static let statsDead = PreparedSQL("SELECT queue, count(*) FROM dead GROUP BY queue")
+    /// `statsLanes`, `statsDelayed` and `statsDead` for one queue (?2, ?2, ?1).
+    static let statsLanesOf = PreparedSQL(statsOfLanes(where: "WHERE l.queue = ?2"))
+    static let statsDelayedOf = PreparedSQL(statsOfDelayed(where: "WHERE queue = ?2"))
+    static let statsDeadOf = PreparedSQL("SELECT queue, count(*) FROM dead WHERE queue = ?1 GROUP BY queue")
+
+    /// Per queue of the lanes `filter` keeps: ready, leased, nack-delayed, the oldest
+    /// ready one's enqueue time (?1: now).
+    private static func statsOfLanes(where filter: String) -> String {
+        """
         SELECT l.queue,
                sum(m.lease_until IS NULL OR m.lease_until <= ?1),
                sum(m.lease_until > ?1 AND m.receipt IS NOT NULL),
                sum(m.lease_until > ?1 AND m.receipt IS NULL),
                min(CASE WHEN m.lease_until IS NULL OR m.lease_until <= ?1 THEN m.enqueued_at END)
         FROM lanes l JOIN messages m ON m.position BETWEEN \(Lane.positions(of: "l.lane"))
+        \(filter)
         GROUP BY l.queue
-        """)
-    static let statsDead = PreparedSQL("SELECT queue, count(*) FROM dead GROUP BY queue")
-    static let statsDelayed = PreparedSQL("""
+        """
+    }
+
+    /// Per queue of the delayed messages `filter` keeps: due, not yet due, the oldest due
+    /// one's enqueue time (?1: now).
+    private static func statsOfDelayed(where filter: String) -> String {
+        """
         SELECT queue, sum(available_at <= ?1), sum(available_at > ?1),
         min(CASE WHEN available_at <= ?1 THEN enqueued_at END)
-        FROM delayed GROUP BY queue
-        """)
+        FROM delayed \(filter) GROUP BY queue
+        """
+    }
 }

@@ -19,6 +19,13 @@ extension SQLiteEngine {
             sharedMemoryBytes: StoreLocation.fileSize(path + "-shm"))
     }
 
+    func stats(ofQueues queues: [String]) throws(DQError) -> [QueueStats] {
+        let now = Timestamp.now()
+        return try read { connection in
+            try Set(queues).sorted().flatMap { try MessageTable.stats(connection, now: now, only: $0) }
+        }
+    }
+
     private static func sizes(_ connection: Connection, _ sql: String) throws -> [String: Int64] {
         let query = try connection.cachedStatement(sql)
         defer { query.reset() }

@@ -133,7 +133,8 @@ public struct Stream: Sendable {
     /// - Throws: `DQError` if the store cannot be read.
     public func groups() throws(DQError) -> [StreamGroupStatus] {
         guard let record = try store.engine.streamRecord(name) else { return [] }
-        let counts = Dictionary(try store.engine.stats().queues.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let queues = record.groups.map { StreamGroup(stream: self, name: $0.name).queue.name }
+        let counts = Dictionary(try store.engine.stats(ofQueues: queues).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         return try record.groups.map { group throws(DQError) in
             let queue = StreamGroup(stream: self, name: group.name).queue
             let next = try store.engine.peek(queue.name, limit: 1).first.map { EntryEnvelope.entry(of: $0, stream: name).sequence }

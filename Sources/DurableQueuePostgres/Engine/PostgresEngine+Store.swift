@@ -14,11 +14,7 @@ extension PostgresEngine {
             defer { _ = try? session.run("COMMIT") }
             return (try session.rows(Self.queueCounts), try session.rows(Self.sharedStateCounts), try session.rows(Self.tableSizes))
         }
-        let queues = try queueRows.map { row throws(DQError) in
-            let (name, ready, delayed, leased, dead, oldest) = try Self.decode(row, as: (String, Int, Int, Int, Int, Int64?).self)
-            return QueueStats(name: name, ready: ready, delayed: delayed, leased: leased, dead: dead,
-                              oldestReadyAge: oldest.map { .microseconds(max(0, $0)) })
-        }
+        let queues = try queueRows.map { row throws(DQError) in try Self.queueStats(row) }
         var dicts: [String: Int] = [:], lists: [String: Int] = [:], counters: [String: Int64] = [:], events: [String: Bool] = [:]
         for row in stateRows {
             let (kind, name, value) = try Self.decode(row, as: (String, String, Int64).self)
@@ -35,9 +31,27 @@ extension PostgresEngine {
                           databaseBytes: bytes, walBytes: 0, sharedMemoryBytes: 0)
     }
 
+    func stats(ofQueues queues: [String]) throws(DQError) -> [QueueStats] {
+        var names = PostgresBindings()
+        names.append(Array(Set(queues)))
+        let query = PostgresQuery(unsafeSQL: Self.queueCountsSQL(where: "WHERE queue = ANY($1)"), binds: names)
+        return try rows(query).map { row throws(DQError) in try Self.queueStats(row) }
+    }
+
+    /// A row of `queueCounts` (or `stats(ofQueues:)`'s query) as a queue's counts.
+    private static func queueStats(_ row: PostgresRow) throws(DQError) -> QueueStats {
+        let (name, ready, delayed, leased, dead, oldest) = try decode(row, as: (String, Int, Int, Int, Int, Int64?).self)
+        return QueueStats(name: name, ready: ready, delayed: delayed, leased: leased, dead: dead,
+                          oldestReadyAge: oldest.map { .microseconds(max(0, $0)) })
+    }
+
     /// Per queue holding messages or dead letters: ready, delayed, leased, dead, and the
     /// oldest ready message's age in µs.
-    private static let queueCounts: PostgresQuery = """
+    private static let queueCounts = PostgresQuery(unsafeSQL: queueCountsSQL(where: ""))
+
+    /// `queueCounts` of the queues that `filter` (a WHERE clause on `queue`) keeps.
+    private static func queueCountsSQL(where filter: String) -> String {
+        """
         SELECT coalesce(m.queue, d.queue), coalesce(m.ready, 0), coalesce(m.delayed, 0), coalesce(m.leased, 0),
                coalesce(d.dead, 0), m.oldest
         FROM (
@@ -45,10 +59,11 @@ extension PostgresEngine {
                    count(*) FILTER (WHERE visible_at > now() AND lease_token IS NULL) AS delayed,
                    count(*) FILTER (WHERE visible_at > now() AND lease_token IS NOT NULL) AS leased,
                    (extract(epoch FROM now() - min(enqueued_at) FILTER (WHERE visible_at <= now())) * 1000000)::bigint AS oldest
-            FROM dq.messages GROUP BY queue) m
-        FULL JOIN (SELECT queue, count(*) AS dead FROM dq.dead GROUP BY queue) d ON d.queue = m.queue
+            FROM dq.messages \(filter) GROUP BY queue) m
+        FULL JOIN (SELECT queue, count(*) AS dead FROM dq.dead \(filter) GROUP BY queue) d ON d.queue = m.queue
         ORDER BY coalesce(m.queue, d.queue) COLLATE "C"
         """
+    }
 
     /// Each dict's and list's size, each counter's value and each event's state (1 set).
     private static let sharedStateCounts: PostgresQuery = """
