@@ -133,10 +133,10 @@ public struct Stream: Sendable {
     /// - Throws: `DQError` if the store cannot be read.
     public func groups() throws(DQError) -> [StreamGroupStatus] {
         guard let record = try store.engine.streamRecord(name) else { return [] }
-        let queues = record.groups.map { StreamGroup(stream: self, name: $0.name).queue.name }
-        let counts = Dictionary(try store.engine.stats(ofQueues: queues).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        return try record.groups.map { group throws(DQError) in
-            let queue = StreamGroup(stream: self, name: group.name).queue
+        let queues = record.groups.map { StreamGroup(stream: self, name: $0.name).queue }
+        let counts = Dictionary(try store.engine.stats(ofQueues: queues.map(\.name)).map { ($0.name, $0) },
+                                uniquingKeysWith: { first, _ in first })
+        return try zip(record.groups, queues).map { group, queue throws(DQError) in
             let next = try store.engine.peek(queue.name, limit: 1).first.map { EntryEnvelope.entry(of: $0, stream: name).sequence }
             let stats = counts[queue.name]
             return StreamGroupStatus(name: group.name, createdAt: Timestamp.date(group.createdAt),

@@ -39,16 +39,18 @@ public struct StreamGroup: Sendable {
     /// The wake-up channel every group of `stream` shares (`Doorbells`): a publish rings
     /// it once for all of them.
     static func bellChannel(ofStream stream: String) -> String {
-        "\u{1}stream\u{1}" + stream
+        queuePrefix + stream
     }
 
     /// The stream's shared channel if `queue` is a group's queue, else `nil`.
     static func bellChannel(ofQueue queue: String) -> String? {
-        let prefix = "\u{1}stream\u{1}"
-        guard queue.hasPrefix(prefix), let end = queue.lastIndex(of: "\u{1}"),
-              queue.distance(from: queue.startIndex, to: end) >= prefix.count else { return nil }
+        guard queue.hasPrefix(queuePrefix), let end = queue.lastIndex(of: "\u{1}"),
+              queue.distance(from: queue.startIndex, to: end) >= queuePrefix.count else { return nil }
         return String(queue[..<end])
     }
+
+    /// What every group queue's name begins with, before its stream's name.
+    private static let queuePrefix = "\u{1}stream\u{1}"
 
     // MARK: Taking
 
