@@ -243,7 +243,8 @@ struct SidecarTests {
           .enabled(if: geteuid() == 0, "needs root to plant files owned by nobody"))
     func plantedSideFiles() throws {
         let nobody: uid_t = 65_534
-        for (side, isDirectory) in [("-wake", true), ("-holders", true), ("-locks", true), ("-lock", false), ("-wake/waiters", false)] {
+        for (side, isDirectory) in [("-wake", true), ("-holders", true), ("-locks", true), ("-lock", false), ("-wake/waiters", false),
+                                          ("-wake/handoffs", false)] {
             for foreign in [true, false] {
                 let folder = directory.file("\(side.dropFirst())-\(foreign)".replacing("/", with: "-"))
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)

@@ -15,6 +15,9 @@ struct MessageWaiting<T> {
     let take: MessageTake<T>
     /// Whether a space reclaim was asked for since the read found the queue empty.
     private var reclaimAsked = false
+    /// A stream-group subscriber's seat, where a publisher may hand it an entry while it
+    /// waits (`StreamHandoffs`); `nil` for everything else.
+    var seat: HandoffSeat<T>?
 
     init(engine: SQLiteEngine, queue: String, take: @escaping MessageTake<T>) {
         self.engine = engine
@@ -40,6 +43,7 @@ struct MessageWaiting<T> {
 
     /// One look, told whether the queue's doorbell rang since the previous one.
     mutating func look(rang: Bool) throws(DQError) -> WaitStep<[T]> {
+        if let handed = try seat?.takeHanded() { return .done(handed) }
         if try engine.holders.sweep(store: engine) > 0 { engine.doorbells.ring(queue) }
         // Rung, and nobody else waits on this queue: almost surely a message for us,
         // and no other woken reader to collide with on the write lock; skip the look.
@@ -49,6 +53,8 @@ struct MessageWaiting<T> {
         var nextDue: Int64?
         switch seen {
         case .deliverable:
+            // Out of the seat before taking, so nothing is handed to a reader that has taken.
+            if let handed = try seat?.leave() { return .done(handed) }
             let attempt = try take()
             if !attempt.taken.isEmpty { return .done(attempt.taken) }
             nextDue = attempt.nextDue
@@ -60,6 +66,7 @@ struct MessageWaiting<T> {
             engine.checkpointer.scheduleReclaim()
             reclaimAsked = true
         }
+        seat?.sit()
         return .notYet(until: nextDue)
     }
 

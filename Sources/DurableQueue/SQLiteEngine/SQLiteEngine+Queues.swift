@@ -37,14 +37,17 @@ extension SQLiteEngine {
     }
 
     func get(from queue: String, limit: Int, timeout: Duration?, interrupt: WaitInterrupt?) throws(DQError) -> [Message] {
-        let taken = try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt, take: removal(from: queue, limit: limit))
+        let seat = handoffSeat(for: queue, waiting: timeout)
+        let taken = try waitForMessages(on: queue, timeout: timeout, interrupt: interrupt, seat: seat,
+                                        take: removal(from: queue, limit: limit))
         traffic.removed(taken.count, from: queue)
         deliveries.delivered(taken, from: queue)
         return taken
     }
 
     func get(from queue: String, limit: Int, timeout: Duration?) async throws(DQError) -> [Message] {
-        let taken = try await waitForMessages(on: queue, timeout: timeout, take: removal(from: queue, limit: limit))
+        let seat = handoffSeat(for: queue, waiting: timeout)
+        let taken = try await waitForMessages(on: queue, timeout: timeout, seat: seat, take: removal(from: queue, limit: limit))
         traffic.removed(taken.count, from: queue)
         deliveries.delivered(taken, from: queue)
         return taken
@@ -122,23 +125,42 @@ extension SQLiteEngine {
     /// The blocking part of every read: runs `take` until it takes something, the
     /// timeout passes, or `interrupt` is signalled (see `MessageWaiting`).
     func waitForMessages<T>(on queue: String, timeout: Duration?, interrupt: WaitInterrupt?, takeFirst: Bool = false,
-                            take: @escaping MessageTake<T>) throws(DQError) -> [T] {
+                            seat: HandoffSeat<T>? = nil, take: @escaping MessageTake<T>) throws(DQError) -> [T] {
         var waiting = MessageWaiting(engine: self, queue: queue, take: take)
+        waiting.seat = seat
         if let taken = try waiting.takeAtOnce(timeout: timeout, takeFirst: takeFirst) { return taken }
-        return try reactor().wait(on: queue, timeout: timeout, interrupt: interrupt) { rang throws(DQError) in
-            try waiting.look(rang: rang)
-        } ?? []
+        let found: [T]?
+        do {
+            found = try reactor().wait(on: queue, timeout: timeout, interrupt: interrupt) { rang throws(DQError) in
+                try waiting.look(rang: rang)
+            }
+        } catch {
+            // What was handed meanwhile is this reader's: returned rather than lost.
+            if let handed = try seat?.leave() { return handed }
+            throw error
+        }
+        if let found { return found }
+        return try seat?.leave() ?? []
     }
 
     /// The async part of every read: as the blocking one, ending with
     /// `DQError.Kind.cancelled` when the task is cancelled before anything was taken.
     func waitForMessages<T>(on queue: String, timeout: Duration?, takeFirst: Bool = false,
-                            take: @escaping MessageTake<T>) async throws(DQError) -> [T] {
+                            seat: HandoffSeat<T>? = nil, take: @escaping MessageTake<T>) async throws(DQError) -> [T] {
         var waiting = MessageWaiting(engine: self, queue: queue, take: take)
+        waiting.seat = seat
         if let taken = try waiting.takeAtOnce(timeout: timeout, takeFirst: takeFirst) { return taken }
-        return try await reactor().wait(on: queue, timeout: timeout) { rang throws(DQError) in
-            try waiting.look(rang: rang)
-        } ?? []
+        let found: [T]?
+        do {
+            found = try await reactor().wait(on: queue, timeout: timeout) { rang throws(DQError) in
+                try waiting.look(rang: rang)
+            }
+        } catch {
+            if let handed = try seat?.leave() { return handed }
+            throw error
+        }
+        if let found { return found }
+        return try seat?.leave() ?? []
     }
 
     func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {

@@ -7,19 +7,27 @@ import FoundationEssentials
 /// hidden queue (`MessageTable.Inserter`), in one write transaction; write transactions
 /// take turns, so a group made meanwhile (which copies the log in its own) gets every
 /// entry exactly once. The groups of a stream share one doorbell, rung once per publish.
+/// A group whose subscriber is blocked in a seat (`StreamHandoffs`) gets no copy of the
+/// first entry: it is handed to that subscriber, which reads it from the log.
 extension SQLiteEngine {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
                  trim: StreamTrim?) throws(DQError) -> [PublishResult] {
         try refuseIfReadOnly("write")
         doorbells.prepareToRing()
+        let seats = handoffs.value
         // Every group of the stream shares its bell (`Doorbells.channel(of:)`): one ring wakes them all.
         let bell = StreamGroup.bellChannel(ofStream: stream)
         var early: Doorbells.EarlyRing?
         var groupQueues: [String] = []
         var added = 0
+        // Seats of blocked subscribers this publish hands its first entry to (`StreamHandoffs`).
+        var claims: [StreamHandoffs.Ticket] = []
+        defer { for ticket in claims { seats?.unclaim(ticket) } }
         let results = try write { connection -> [PublishResult] in
             early = nil
             groupQueues = []
+            for ticket in claims { seats?.unclaim(ticket) }
+            claims = []
             let now = Timestamp.now()
             let log = try StreamLog.made(stream, connection)
             var last = log.last
@@ -44,24 +52,57 @@ extension SQLiteEngine {
             added = copies.count
             if !copies.isEmpty && log.hasGroups {
                 for group in try Self.groups(of: stream, connection) {
-                    var inserter = MessageTable.Inserter(connection, queue: group.queue, now: now)
                     // A group made `--from` a sequence not yet published starts there.
-                    for copy in copies where copy.sequence >= group.startSequence {
+                    var due = copies.filter { $0.sequence >= group.startSequence }
+                    if let first = due.first, let seats,
+                       let ticket = try handOff(try log.entry(first.sequence), to: group.queue, seats: seats, connection, now: now) {
+                        claims.append(ticket)
+                        due.removeFirst()
+                    }
+                    groupQueues.append(group.queue)
+                    guard !due.isEmpty else { continue }
+                    var inserter = MessageTable.Inserter(connection, queue: group.queue, now: now)
+                    for copy in due {
                         _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: copy.sequence, publishedAt: now,
                                                                                    body: copy.body)))
                     }
                     try inserter.finish()
-                    groupQueues.append(group.queue)
                 }
-                // As a put does: a lone waiter wakes while the commit is written.
-                early = options.durability == .normal ? doorbells.ringBeforeCommit(bell) : .none
+                // As a put does: a lone waiter wakes while the commit is written (not one
+                // handed an entry, which it could not take before the commit).
+                early = options.durability == .normal && claims.isEmpty ? doorbells.ringBeforeCommit(bell) : .none
             }
-            if let trim { _ = try log.trim(trim, last: last, now: now) }
+            if let trim { _ = try log.trim(trim, last: last, now: now, keeping: seats) }
             return results
         }
+        for ticket in claims { seats?.hand(ticket) }
+        claims = []
         if let early { doorbells.ringAfterCommit(bell, early: early) }
         for queue in groupQueues { traffic.added(added, to: queue) }
         return results
+    }
+
+    /// Claims the seat of a live subscriber blocked on `queue` (a group's) for `entry`, if
+    /// the queue has nothing ready (which comes first); `nil` if there is none.
+    private func handOff(_ entry: Int64, to queue: String, seats: StreamHandoffs, _ connection: Connection,
+                         now: Int64) throws -> StreamHandoffs.Ticket? {
+        let group = StreamHandoffs.group(queue)
+        guard let seated = seats.candidate(group: group) else { return nil }
+        guard case .nothingUntil = try MessageTable.look(connection, queue: queue, now: now) else { return nil }
+        var next: (ticket: StreamHandoffs.Ticket, holder: Int64)? = seated
+        while let (ticket, holder) = next {
+            switch holders.liveness(of: holder) {
+            case .alive:
+                if seats.claim(ticket, entry: entry, stamp: now) { return ticket }
+            case .dead, .unknown:
+                // Gone, or its holder file removed (by a sweep after it died, or a clean-up
+                // job): handing to it could lose the entry; a live one just takes copies.
+                seats.evict(ticket)
+            }
+            next = seats.candidate(group: group)
+            if next?.ticket == ticket { return nil }
+        }
+        return nil
     }
 
     func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord {
@@ -137,7 +178,7 @@ extension SQLiteEngine {
         try refuseIfReadOnly("write")
         return try write { connection -> Int in
             guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
-            return try log.trim(trim, last: log.last, now: Timestamp.now())
+            return try log.trim(trim, last: log.last, now: Timestamp.now(), keeping: handoffs.value)
         }
     }
 
@@ -199,7 +240,7 @@ extension SQLiteEngine {
 /// One stream's log within a transaction: its range of rows in `stream_entries` and its
 /// last sequence (the newest entry's, or the one `streams` recorded when trimming
 /// emptied the log).
-private struct StreamLog {
+struct StreamLog {
     let connection: Connection
     let id: Int64
     let last: Int64
@@ -279,8 +320,9 @@ private struct StreamLog {
         while try list.step() { try body(list.int64(at: 0) & Self.maxSequence, list.int64(at: 1), list.data(at: 2)) }
     }
 
-    /// Deletes the prefix of the log that `trim` drops; returns how many entries went.
-    func trim(_ trim: StreamTrim, last: Int64, now: Int64) throws -> Int {
+    /// Deletes the prefix of the log that `trim` drops, short of any entry handed to a
+    /// subscriber that has not read it yet (`seats`); returns how many entries went.
+    func trim(_ trim: StreamTrim, last: Int64, now: Int64, keeping seats: StreamHandoffs?) throws -> Int {
         var cut: Int64 = 0
         if let maxLength = trim.maxLength { cut = max(cut, last - Int64(maxLength)) }
         if let through = trim.through { cut = max(cut, through) }
@@ -292,6 +334,7 @@ private struct StreamLog {
             try young.bind(now - Timestamp.microseconds(maxAge), at: 3)
             cut = max(cut, try young.step() ? (young.int64(at: 0) & Self.maxSequence) - 1 : last)
         }
+        if cut > 0, let handed = seats?.oldestHanded(in: low...high) { cut = min(cut, (handed & Self.maxSequence) - 1) }
         guard cut > 0 else { return 0 }
         if cut >= last {
             // The log empties: `streams` keeps the last sequence, so numbers go on from it.
@@ -315,7 +358,7 @@ private struct StreamLog {
     }
 }
 
-private enum StreamSQL {
+enum StreamSQL {
     // A publish's statements are found by slot, not by hashing their text (`PreparedSQL`).
     /// The stream's number, recorded last sequence, newest entry, and whether it has groups:
     /// all a publish reads, in one statement.
@@ -334,6 +377,7 @@ private enum StreamSQL {
         SELECT entry FROM stream_entries WHERE dedup_key = ?1 AND entry BETWEEN ?2 AND ?3 AND published_at >= ?4
         ORDER BY entry DESC LIMIT 1
         """
+    static let entry = "SELECT published_at, body FROM stream_entries WHERE entry = ?1"
     static let entriesFrom = "SELECT entry, published_at, body FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 ORDER BY entry LIMIT ?3"
     static let firstSince = """
         SELECT entry FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 AND published_at >= ?3 ORDER BY entry LIMIT 1

@@ -27,6 +27,8 @@ final class SQLiteEngine: Sendable {
     let holders: LeaseHolders
     /// Runs WAL checkpoints, and space reclaim, off the commit path.
     let checkpointer: Checkpointer
+    /// Seats where blocked stream-group subscribers are handed entries (`StreamHandoffs`).
+    let handoffs: LazySharedFile<StreamHandoffs>
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
     private let writerLock: WriterLock?
     /// The sidecar lock writers queue on, whether they all take it or only those that
@@ -45,6 +47,7 @@ final class SQLiteEngine: Sendable {
         self.traffic = Traffic(storePath: path)
         self.deliveries = Deliveries(storePath: path)
         self.holders = LeaseHolders(storePath: path)
+        self.handoffs = LazySharedFile(directory: path + "-wake", name: "handoffs") { StreamHandoffs(path: $0) }
         if let type = StoreLocation.unsafeFilesystem(of: path) {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
         }

@@ -41,19 +41,7 @@ final class WaiterCounts: @unchecked Sendable {
     /// Maps `path`, creating it zero-filled if needed; `nil` if that fails (callers
     /// then ring every time).
     init?(path: String) {
-        guard let (fd, mapping) = SharedFileMapping.openMapped(path: path, length: length) else { return nil }
-        if (try? OpenFileLock.set(fd, .exclusive)) == true {
-            // Nobody else has it mapped: any count left is a dead reader's.
-            mapping.initializeMemory(as: UInt8.self, repeating: 0, count: length)
-        }
-        // From exclusive, an atomic change. Otherwise this waits only while another
-        // process zeroes the file (a few microseconds); without the shared lock our
-        // counts could be zeroed under us, so there is no giving up.
-        guard (try? OpenFileLock.set(fd, .shared, waiting: true)) == true else {
-            SharedFileMapping.unmap(mapping, length: length)
-            fd.close()
-            return nil
-        }
+        guard let (fd, mapping) = SharedFileMapping.openClearingStale(path: path, length: length) else { return nil }
         file = fd
         base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.slots)
     }

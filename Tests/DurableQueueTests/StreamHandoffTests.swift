@@ -1,0 +1,108 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import DurableQueue
+
+/// Publishes handed straight to blocked group subscribers on SQLite (`StreamHandoffs`).
+@Suite("Stream handoffs")
+struct StreamHandoffTests {
+    let directory = TemporaryDirectory()
+
+    /// Counts the rows ever inserted into `messages` (group copies included), by trigger.
+    private func countInserts(_ store: Store) throws {
+        try store.sqlite.write { connection in
+            try connection.execute("""
+                CREATE TABLE inserted (id INTEGER);
+                CREATE TRIGGER count_inserts AFTER INSERT ON messages BEGIN INSERT INTO inserted VALUES (new.id); END;
+                """)
+        }
+    }
+
+    private func inserted(_ store: Store) throws -> Int64 {
+        try store.sqlite.read { connection in
+            let count = try connection.cachedStatement("SELECT count(*) FROM inserted")
+            defer { count.reset() }
+            _ = try count.step()
+            return count.int64(at: 0)
+        }
+    }
+
+    private func seated(_ store: Store, _ group: StreamGroup) -> Bool {
+        store.sqlite.handoffs.value?.candidate(group: StreamHandoffs.group(group.queue.name)) != nil
+    }
+
+    @Test("a subscriber blocked on its group is handed the entry: no copy is written to the group's queue")
+    func blockedSubscriberIsHanded() throws {
+        let path = directory.file("handoff.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        try countInserts(store)
+        let got = Mutex<[StreamEntry]?>(nil)
+        Thread {
+            let entries = try? Store.open(path).stream("events").group("billing").get(timeout: .seconds(10))
+            got.withLock { $0 = entries }
+        }.start()
+        #expect(eventually { seated(store, group) }, "the subscriber sits in a seat while it waits")
+        try stream.publish(Data("paid".utf8))
+        #expect(eventually { got.withLock { $0 != nil } })
+        let entries = try #require(got.withLock { $0 })
+        #expect(entries.map(\.text) == ["paid"])
+        #expect(entries.map(\.sequence) == [1])
+        #expect(try inserted(store) == 0, "handed, not copied")
+        #expect(!seated(store, group), "the seat is left")
+        // Nobody waiting: the entry is copied to the group's queue, as always.
+        try stream.publish(Data("later".utf8))
+        #expect(try inserted(store) == 1)
+        #expect(try group.get(timeout: .zero).map(\.text) == ["later"])
+    }
+
+    @Test("an async get is handed the entry too")
+    func asyncGetIsHanded() async throws {
+        let path = directory.file("async.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        try countInserts(store)
+        let waiting = Task { try await Store.open(path).stream("events").group("billing").get(timeout: .seconds(10)) }
+        #expect(await eventually { seated(store, group) }, "the subscriber sits in a seat while it waits")
+        try stream.publish(Data("paid".utf8))
+        #expect(try await waiting.value.map(\.text) == ["paid"])
+        #expect(try inserted(store) == 0, "handed, not copied")
+    }
+
+    @Test("a SIGKILLed subscriber's seat is not handed anything: the entry waits in the group's queue")
+    func deadSubscriberIsSkipped() throws {
+        let path = directory.file("dead.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        let subscriber = try ChildProcess(Executables.dq, ["subscribe", "events", "--group", "billing", "--timeout", "60s", "--db", path])
+        #expect(eventually { seated(store, group) }, "the subscriber sits in a seat while it waits")
+        kill(subscriber.pid, SIGKILL)
+        _ = subscriber.wait()
+        try stream.publish(Data("kept".utf8))
+        #expect(try group.get(timeout: .zero).map(\.text) == ["kept"], "not lost to the dead subscriber")
+        #expect(!seated(store, group), "the dead subscriber's seat was freed")
+    }
+
+    @Test("trimming keeps an entry handed to a subscriber that has not read it yet")
+    func trimKeepsHandedEntries() throws {
+        let store = try Store.open(directory.file("trim.db"))
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        let seats = try #require(store.sqlite.handoffs.value)
+        let holder = try store.sqlite.holders.holderID(store: store.sqlite)
+        // A subscriber's seat, taken as a blocked get takes it, and handed the first entry.
+        let ticket = try #require(seats.register(group: StreamHandoffs.group(group.queue.name), holder: holder) { _ in false })
+        try stream.publish(Data("first".utf8))
+        guard case .handed(let entry) = seats.check(ticket) else { Issue.record("not handed"); return }
+        try stream.publish(contentsOf: ["second", "third"].map { OutgoingEntry($0) }, trim: StreamTrim(maxLength: 1))
+        #expect(try store.sqlite.loggedEntry(entry)?.body == Data("first".utf8), "kept until read")
+        // The log is trimmed from its start, so it keeps what follows too.
+        #expect(try stream.read(from: 1).map(\.text) == ["first", "second", "third"])
+        seats.vacate(ticket)
+        #expect(try stream.trim(StreamTrim(maxLength: 1)) == 2, "read: trimmed as any other")
+        #expect(try stream.read(from: 1).map(\.text) == ["third"])
+    }
+}
