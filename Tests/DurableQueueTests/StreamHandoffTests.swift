@@ -92,9 +92,8 @@ struct StreamHandoffTests {
         let stream = try store.stream("events")
         let group = try stream.group("billing")
         let seats = try #require(store.sqlite.handoffs.value)
-        let holder = try store.sqlite.holders.holderID(store: store.sqlite)
         // A subscriber's seat, taken as a blocked get takes it, and handed the first entry.
-        let ticket = try #require(seats.register(group: StreamHandoffs.group(group.queue.name), holder: holder) { _ in false })
+        let ticket = try #require(seats.register(group: StreamHandoffs.group(group.queue.name)))
         try stream.publish(Data("first".utf8))
         guard case .handed(let entry) = seats.check(ticket) else { Issue.record("not handed"); return }
         try stream.publish(contentsOf: ["second", "third"].map { OutgoingEntry($0) }, trim: StreamTrim(maxLength: 1))
@@ -103,6 +102,22 @@ struct StreamHandoffTests {
         #expect(try stream.read(from: 1).map(\.text) == ["first", "second", "third"])
         seats.vacate(ticket)
         #expect(try stream.trim(StreamTrim(maxLength: 1)) == 2, "read: trimmed as any other")
+        #expect(try stream.read(from: 1).map(\.text) == ["third"])
+    }
+
+    @Test("a dead subscriber's handed entry does not hold trims back")
+    func deadSeatDoesNotPinTrims() throws {
+        let path = directory.file("pin.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        // Another process's seats, as it maps them.
+        var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/handoffs"))
+        _ = try #require(other?.register(group: StreamHandoffs.group(group.queue.name)))
+        try stream.publish(Data("first".utf8))
+        #expect(try group.get(timeout: .zero).isEmpty, "handed to the other process, not copied")
+        other = nil  // it dies before reading: the kernel drops its seat's lock
+        try stream.publish(contentsOf: ["second", "third"].map { OutgoingEntry($0) }, trim: StreamTrim(maxLength: 1))
         #expect(try stream.read(from: 1).map(\.text) == ["third"])
     }
 }

@@ -21,8 +21,6 @@ final class LeaseHolders: Sendable {
     private let lastSweep = Mutex<UInt64>(0)
     /// Sweeps run at most this often per process.
     static let sweepInterval: UInt64 = 250_000_000
-    /// Other holders' files, kept open to test their locks (`liveness(of:)`).
-    private let probes = Mutex<[Int64: FileDescriptor]>([:])
 
     init(storePath: String) {
         directory = storePath + "-holders"
@@ -30,35 +28,6 @@ final class LeaseHolders: Sendable {
 
     deinit {
         mine.withLock { if let held = $0 { held.fd.close() } }
-        probes.withLock { for fd in $0.values { fd.close() } }
-    }
-
-    /// What the kernel says of a holder.
-    enum Liveness { case alive, dead, unknown }
-
-    /// Whether holder `id`'s process lives: its lock is held (`alive`), free (`dead`),
-    /// or its file is missing (`unknown`). One system call once its file is open.
-    func liveness(of id: Int64) -> Liveness {
-        if mine.withLock({ $0?.id }) == id { return .alive }
-        return probes.withLock { probes -> Liveness in
-            let fd: FileDescriptor
-            if let open = probes[id] {
-                fd = open
-            } else {
-                guard let opened = try? FileDescriptor.open(path(id), .readOnly, options: [.closeOnExec, .noFollow]) else { return .unknown }
-                if probes.count >= 1_024 {
-                    for open in probes.values { open.close() }
-                    probes.removeAll()
-                }
-                probes[id] = opened
-                fd = opened
-            }
-            guard (try? fd.lockExclusively(waiting: false)) == true else { return .alive }
-            fd.unlockFlock()
-            fd.close()
-            probes[id] = nil
-            return .dead
-        }
     }
 
     func path(_ id: Int64) -> String { directory + "/" + String(id, radix: 16) }

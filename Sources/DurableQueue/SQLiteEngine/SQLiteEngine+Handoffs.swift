@@ -55,8 +55,7 @@ final class HandoffSeat<T> {
 
     /// Takes a seat if it has none (best effort: without one, the get takes from its queue).
     func sit() {
-        guard ticket == nil, let holder = try? engine.holders.holderID(store: engine) else { return }
-        ticket = seats.register(group: group, holder: holder) { [engine] in engine.holders.liveness(of: $0) != .alive }
+        if ticket == nil { ticket = seats.register(group: group) }
     }
 
     /// What was handed to the seat (which it then leaves), if anything.
@@ -73,22 +72,31 @@ final class HandoffSeat<T> {
 
     private func settle(_ check: StreamHandoffs.Check, _ ticket: StreamHandoffs.Ticket, leaving: Bool) throws(DQError) -> [T]? {
         let entry: Int64
-        switch check {
-        case .nothing:
-            if leaving { self.ticket = nil }
-            return nil
-        case .handed(let handed):
-            entry = handed
-        case .claimed(let claimed, let stamp):
-            // Wait out the claiming transaction (an empty write), then see whether the
-            // log holds the entry as that publish wrote it.
-            try engine.write { _ in }
-            let committed = try engine.loggedEntry(claimed)?.publishedAt == stamp
-            guard let resolved = seats.resolve(ticket, committed: committed, leaving: leaving) else {
+        do {
+            switch check {
+            case .nothing:
                 if leaving { self.ticket = nil }
                 return nil
+            case .gone:
+                self.ticket = nil
+                return nil
+            case .handed(let handed):
+                entry = handed
+            case .claimed(let claimed, let stamp):
+                // Wait out the claiming transaction (an empty write), then see whether the
+                // log holds the entry as that publish wrote it.
+                try engine.write { _ in }
+                let committed = try engine.loggedEntry(claimed)?.publishedAt == stamp
+                guard let resolved = seats.resolve(ticket, committed: committed, leaving: leaving) else {
+                    if leaving || seats.check(ticket) == .gone { self.ticket = nil }
+                    return nil
+                }
+                entry = resolved
             }
-            entry = resolved
+        } catch {
+            seats.abandon(ticket)
+            self.ticket = nil
+            throw error
         }
         // Read before the seat is freed: until then, trims keep the entry.
         defer {

@@ -21,12 +21,11 @@ extension SQLiteEngine {
         var groupQueues: [String] = []
         var added = 0
         // Seats of blocked subscribers this publish hands its first entry to (`StreamHandoffs`).
+        // If the transaction fails, or runs again, its subscribers settle the claims.
         var claims: [StreamHandoffs.Ticket] = []
-        defer { for ticket in claims { seats?.unclaim(ticket) } }
         let results = try write { connection -> [PublishResult] in
             early = nil
             groupQueues = []
-            for ticket in claims { seats?.unclaim(ticket) }
             claims = []
             let now = Timestamp.now()
             let log = try StreamLog.made(stream, connection)
@@ -87,22 +86,17 @@ extension SQLiteEngine {
     private func handOff(_ entry: Int64, to queue: String, seats: StreamHandoffs, _ connection: Connection,
                          now: Int64) throws -> StreamHandoffs.Ticket? {
         let group = StreamHandoffs.group(queue)
-        guard let seated = seats.candidate(group: group) else { return nil }
+        guard var seat = seats.candidate(group: group) else { return nil }
         guard case .nothingUntil = try MessageTable.look(connection, queue: queue, now: now) else { return nil }
-        var next: (ticket: StreamHandoffs.Ticket, holder: Int64)? = seated
-        while let (ticket, holder) = next {
-            switch holders.liveness(of: holder) {
-            case .alive:
-                if seats.claim(ticket, entry: entry, stamp: now) { return ticket }
-            case .dead, .unknown:
-                // Gone, or its holder file removed (by a sweep after it died, or a clean-up
-                // job): handing to it could lose the entry; a live one just takes copies.
-                seats.evict(ticket)
+        while true {
+            if seats.isOccupied(seat) {
+                if seats.claim(seat, entry: entry, stamp: now) { return seat }
+            } else {
+                seats.evict(seat)
             }
-            next = seats.candidate(group: group)
-            if next?.ticket == ticket { return nil }
+            guard let next = seats.candidate(group: group), next != seat else { return nil }
+            seat = next
         }
-        return nil
     }
 
     func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord {

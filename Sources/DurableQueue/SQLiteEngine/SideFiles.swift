@@ -1,7 +1,7 @@
 import DQSystem
 
 /// The files and folders dq keeps beside a store: `PATH-lock`, and `PATH-wake/` (with
-/// `waiters`, `traffic` and `handoffs`), `PATH-holders/` and `PATH-locks/`. dq makes them 0600 and
+/// `waiters`, `traffic`, `handoffs` and `handoffs-seats`), `PATH-holders/` and `PATH-locks/`. dq makes them 0600 and
 /// 0700 without following links; one that is already there is trusted only if it looks
 /// like that: not a symbolic link, of the right type, owned by the store file's owner
 /// (or root), and not writable by group or others. Otherwise another user of a shared folder
@@ -12,8 +12,8 @@ enum SideFiles {
     /// they exist, with the type each must have.
     static func expected(storePath path: String) -> [(path: String, type: FileStatus.FileType)] {
         [(path + "-lock", .regular), (path + "-wake", .directory), (path + "-wake/waiters", .regular),
-         (path + "-wake/traffic", .regular), (path + "-wake/handoffs", .regular), (path + "-holders", .directory),
-         (path + "-locks", .directory)]
+         (path + "-wake/traffic", .regular), (path + "-wake/handoffs", .regular),
+         (path + "-wake/handoffs-seats", .regular), (path + "-holders", .directory), (path + "-locks", .directory)]
     }
 
     /// Refuses the store if any of its side files or folders that exist is not as dq

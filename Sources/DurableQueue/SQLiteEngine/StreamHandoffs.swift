@@ -7,25 +7,29 @@ import DQSystem
 /// subscriber reads the handed entry from the log in a read transaction.
 ///
 /// A seat is eight 64-bit words: its state and generation, the group (the hash of its
-/// queue's name), the handed entry (its `stream_entries` rowid), the subscriber's
-/// lease-holder id (`LeaseHolders`), which tells the publisher whether it still lives,
-/// and the entry's publish time, which tells a committed claim from a rolled-back one.
+/// queue's name), the entry claimed or handed (its `stream_entries` rowid), its
+/// occupant (a random token per `StreamHandoffs`), and the entry's publish time, which
+/// tells a committed claim from a rolled-back one. An occupant holds an
+/// open-file-description lock on byte `seat` of `PATH-wake/handoffs-seats` while it sits:
+/// the kernel drops it when the process dies, and nothing else ever takes it, so a
+/// publisher tells a live occupant from a dead one with one `F_OFD_GETLK`.
 ///
 /// - A subscriber about to sleep takes a free seat (`register`): free → setup → waiting.
-/// - A publisher, inside its write transaction, claims a waiting seat of a group whose
-///   queue has nothing ready (`candidate`, `claim`: waiting → claimed), writes no copy for
-///   that group, and after its commit hands the entry (`hand`: claimed → handed); if the
-///   transaction fails it gives the seat back (`unclaim`: claimed → waiting).
-/// - The subscriber takes what was handed (`check`), or leaves (`leave`: waiting → free,
-///   or, if a publisher claimed the seat meanwhile, what it hands). A seat claimed by a
-///   publisher that died before handing is settled by the subscriber (`resolve`) once no
-///   write transaction is open: the entry is its if the log holds it as claimed.
+/// - A publisher, inside its write transaction, claims the waiting seat of a live
+///   subscriber whose group's queue has nothing ready (`candidate`, `isOccupied`, `claim`:
+///   waiting → claimed), writes no copy for that group, and after its commit hands the
+///   entry (`hand`: claimed → handed). A transaction that fails leaves its claims as they
+///   are; their subscribers settle them (`resolve`).
+/// - The subscriber reads what was handed (`check`), then frees the seat (`vacate`), or
+///   leaves (`leave`: waiting → free, or, if a publisher claimed the seat meanwhile, what
+///   it hands). A seat still claimed when looked at is settled by the subscriber once no
+///   write transaction is open: the entry is its if the log holds it as claimed
+///   (committed), else the seat waits again (rolled back).
 ///
 /// Every change of state is a compare-and-swap of the first word, whose generation goes
 /// up each time a seat is freed, so a publisher never hands to a later occupant. A
 /// subscriber that dies in its seat loses what was handed to it (at-most-once, as a `get`
-/// that committed and then died); publishers hand only to one whose holder lock is held,
-/// and free the seats of the others.
+/// that committed and then died); publishers and trims free the seats of dead occupants.
 /// Seats left by dead processes are also freed when the first process maps the file again
 /// (as `WaiterCounts`).
 ///
@@ -37,6 +41,10 @@ final class StreamHandoffs: @unchecked Sendable {
     private let length = StreamHandoffs.seats * StreamHandoffs.words * MemoryLayout<UInt64>.size
     /// The open file, locked shared while mapped.
     private let file: FileDescriptor
+    /// `PATH-wake/handoffs-seats`: byte `seat` locked by the seat's occupant.
+    private let occupancy: FileDescriptor
+    /// This instance's token, written into the seats it takes.
+    private let me = UInt64.random(in: 1...UInt64.max)
 
     enum State: UInt64 { case free = 0, setup = 1, waiting = 2, claimed = 3, handed = 4 }
 
@@ -46,17 +54,24 @@ final class StreamHandoffs: @unchecked Sendable {
         let generation: UInt64
     }
 
-    /// Maps `path`, creating it zero-filled if needed; `nil` if that fails (subscribers
-    /// then take from their queue, as without seats).
+    /// Maps `path` (and opens its `-seats` lock file), creating them if needed; `nil` if
+    /// that fails (subscribers then take from their queue, as without seats).
     init?(path: String) {
-        guard let (fd, mapping) = SharedFileMapping.openClearingStale(path: path, length: length) else { return nil }
+        guard let occupancy = try? FileDescriptor.open(path + "-seats", .readWrite, options: [.create, .closeOnExec, .noFollow],
+                                                       permissions: 0o600) else { return nil }
+        guard let (fd, mapping) = SharedFileMapping.openClearingStale(path: path, length: length) else {
+            occupancy.close()
+            return nil
+        }
         file = fd
+        self.occupancy = occupancy
         base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.seats * Self.words)
     }
 
     deinit {
         SharedFileMapping.unmap(base, length: length)
         file.close()
+        occupancy.close()
     }
 
     private func word(_ seat: Int, _ index: Int) -> UnsafeAtomic<UInt64> {
@@ -71,10 +86,19 @@ final class StreamHandoffs: @unchecked Sendable {
         (State(rawValue: word & 7) ?? .free, word >> 3)
     }
 
-    /// Moves `ticket`'s seat from `from` to `to` (same generation) if it is still there.
-    private func move(_ ticket: Ticket, from: State, to: State) -> Bool {
-        stateWord(ticket.seat).compareExchange(expected: Self.pack(from, ticket.generation), desired: Self.pack(to, ticket.generation),
+    /// Moves `ticket`'s seat from `from` to `to` if it is still there.
+    private func move(_ ticket: Ticket, from: State, to: State, generation: UInt64? = nil) -> Bool {
+        stateWord(ticket.seat).compareExchange(expected: Self.pack(from, ticket.generation),
+                                               desired: Self.pack(to, generation ?? ticket.generation),
                                                ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Frees `ticket`'s seat from `state` (the next occupant gets the next generation) and
+    /// drops this process's lock on it.
+    private func free(_ ticket: Ticket, from state: State) -> Bool {
+        guard move(ticket, from: state, to: .free, generation: ticket.generation &+ 1) else { return false }
+        _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(ticket.seat))
+        return true
     }
 
     /// The hash that names a group (its queue's name) in a seat.
@@ -84,11 +108,19 @@ final class StreamHandoffs: @unchecked Sendable {
         return hash
     }
 
+    /// Whether `seat`'s occupant lives: this instance, or a holder of its byte lock.
+    private func isOccupied(_ seat: Int) -> Bool {
+        word(seat, 3).load(ordering: .relaxed) == me || (try? OpenFileLock.isLocked(occupancy, byte: Int64(seat))) == true
+    }
+
+    /// `isOccupied` for a seat a publisher found (`candidate`).
+    func isOccupied(_ ticket: Ticket) -> Bool { isOccupied(ticket.seat) }
+
     // MARK: Subscribers
 
-    /// Takes a seat waiting for `group` for the subscriber `holder`: a free one, else one
-    /// whose occupant `isGone` (not known to live). `nil` when every seat is taken.
-    func register(group: UInt64, holder: Int64, isGone: (Int64) -> Bool) -> Ticket? {
+    /// Takes a seat waiting for `group`: a free one, else one whose occupant died.
+    /// `nil` when every seat is taken.
+    func register(group: UInt64) -> Ticket? {
         // Processes start their search at different seats, so they seldom race for one.
         let start = Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: CurrentProcess.id)) &* 2_654_435_761) >> 7) % Self.seats
         for pass in 0..<2 {
@@ -102,15 +134,20 @@ final class StreamHandoffs: @unchecked Sendable {
                     taken = generation
                 case (1, .waiting), (1, .handed):
                     // (Not a seat in setup: its fields may still be its previous occupant's.)
-                    guard isGone(Int64(bitPattern: word(seat, 3).load(ordering: .relaxed))) else { continue }
+                    guard !isOccupied(seat) else { continue }
                     taken = generation &+ 1
                 default:
                     continue
                 }
                 guard stateWord(seat).compareExchange(expected: current, desired: Self.pack(.setup, taken),
                                                       ordering: .acquiringAndReleasing).exchanged else { continue }
+                // The previous occupant may not have dropped its lock yet: try another seat.
+                guard (try? OpenFileLock.set(occupancy, .exclusive, byte: Int64(seat))) == true else {
+                    stateWord(seat).store(current, ordering: .releasing)
+                    continue
+                }
                 word(seat, 1).store(group, ordering: .relaxed)
-                word(seat, 3).store(UInt64(bitPattern: holder), ordering: .relaxed)
+                word(seat, 3).store(me, ordering: .relaxed)
                 stateWord(seat).store(Self.pack(.waiting, taken), ordering: .releasing)
                 return Ticket(seat: seat, generation: taken)
             }
@@ -120,28 +157,33 @@ final class StreamHandoffs: @unchecked Sendable {
 
     /// What a seat holds for its occupant.
     enum Check: Equatable {
-        /// Nothing handed (or the seat is no longer the ticket's).
+        /// Nothing handed: the seat still waits.
         case nothing
+        /// The seat is no longer the ticket's (a publisher freed it, taking its occupant
+        /// for dead).
+        case gone
         /// `entry` was handed: the occupant reads it, then `vacate`s the seat (until
         /// then, trims keep the entry).
         case handed(Int64)
         /// A publisher claimed the seat for `entry`, published at `stamp`, and has not
-        /// handed it yet: its transaction may still be open (see `resolve`).
+        /// handed it: its transaction may still be open, or have failed (see `resolve`).
         case claimed(entry: Int64, stamp: Int64)
     }
 
-    /// What `ticket`'s seat holds; a claim is given a few microseconds to be handed.
+    /// What `ticket`'s seat holds (a claim is given a moment to be handed).
     func check(_ ticket: Ticket) -> Check {
         for _ in 0..<64 {
             let (state, generation) = Self.unpack(stateWord(ticket.seat).load(ordering: .acquiring))
-            guard generation == ticket.generation else { return .nothing }
+            guard generation == ticket.generation else { return .gone }
             switch state {
             case .handed:
                 return .handed(Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed)))
             case .claimed:
                 continue
-            default:
+            case .waiting, .setup:
                 return .nothing
+            case .free:
+                return .gone
             }
         }
         return .claimed(entry: Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed)),
@@ -153,22 +195,19 @@ final class StreamHandoffs: @unchecked Sendable {
     /// a claim that did not commit is undone, the seat left waiting (`leaving`: freed).
     /// `nil`: nothing for it.
     func resolve(_ ticket: Ticket, committed: Bool, leaving: Bool) -> Int64? {
-        let after = leaving ? Self.pack(.free, ticket.generation &+ 1) : Self.pack(.waiting, ticket.generation)
         while true {
-            let current = stateWord(ticket.seat).load(ordering: .acquiring)
-            let (state, generation) = Self.unpack(current)
+            let (state, generation) = Self.unpack(stateWord(ticket.seat).load(ordering: .acquiring))
             guard generation == ticket.generation else { return nil }
-            let entry = Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed))
             switch state {
             case .handed:
-                return entry
+                return Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed))
             case .claimed where committed:
-                if stateWord(ticket.seat).compareExchange(expected: current, desired: Self.pack(.handed, generation),
-                                                          ordering: .acquiringAndReleasing).exchanged { return entry }
-            case .claimed, .waiting:
-                if stateWord(ticket.seat).compareExchange(expected: current, desired: after,
-                                                          ordering: .acquiringAndReleasing).exchanged { return nil }
-            default:
+                if move(ticket, from: .claimed, to: .handed) { return Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed)) }
+            case .claimed:
+                if leaving ? free(ticket, from: .claimed) : move(ticket, from: .claimed, to: .waiting) { return nil }
+            case .waiting:
+                if !leaving || free(ticket, from: .waiting) { return nil }
+            case .free, .setup:
                 return nil
             }
         }
@@ -176,31 +215,34 @@ final class StreamHandoffs: @unchecked Sendable {
 
     /// Frees a seat whose handed entry its occupant has read.
     func vacate(_ ticket: Ticket) {
-        _ = stateWord(ticket.seat).compareExchange(expected: Self.pack(.handed, ticket.generation),
-                                                   desired: Self.pack(.free, ticket.generation &+ 1), ordering: .acquiringAndReleasing)
+        _ = free(ticket, from: .handed)
     }
 
-    /// Leaves `ticket`'s seat if nothing was claimed for it (`.nothing`); else what it holds.
+    /// Leaves `ticket`'s seat: `.nothing` if it was only waiting (it is free now), else
+    /// what it holds.
     func leave(_ ticket: Ticket) -> Check {
-        if stateWord(ticket.seat).compareExchange(expected: Self.pack(.waiting, ticket.generation),
-                                                  desired: Self.pack(.free, ticket.generation &+ 1),
-                                                  ordering: .acquiringAndReleasing).exchanged {
-            return .nothing
+        while true {
+            if free(ticket, from: .waiting) { return .nothing }
+            let held = check(ticket)
+            // Waiting again (a claim was undone meanwhile): try again.
+            if held != .nothing { return held }
         }
-        return check(ticket)
+    }
+
+    /// Frees the seat whatever it holds (its occupant gives up after an error: an entry
+    /// handed to it is lost for its group, as a take's after its commit).
+    func abandon(_ ticket: Ticket) {
+        for state in [State.waiting, .claimed, .handed] where free(ticket, from: state) { return }
     }
 
     // MARK: Publishers
 
-    /// A seat waiting for `group` (not yet claimed), and its occupant's holder id.
-    func candidate(group: UInt64) -> (ticket: Ticket, holder: Int64)? {
+    /// A seat waiting for `group` (not yet claimed).
+    func candidate(group: UInt64) -> Ticket? {
         for seat in 0..<Self.seats {
             let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
             guard state == .waiting, word(seat, 1).load(ordering: .relaxed) == group else { continue }
-            let holder = Int64(bitPattern: word(seat, 3).load(ordering: .relaxed))
-            // Still the same occupant after reading its fields.
-            guard stateWord(seat).load(ordering: .acquiring) == Self.pack(.waiting, generation) else { continue }
-            return (Ticket(seat: seat, generation: generation), holder)
+            return Ticket(seat: seat, generation: generation)
         }
         return nil
     }
@@ -216,8 +258,7 @@ final class StreamHandoffs: @unchecked Sendable {
 
     /// Frees a seat whose occupant died while waiting.
     func evict(_ ticket: Ticket) {
-        _ = stateWord(ticket.seat).compareExchange(expected: Self.pack(.waiting, ticket.generation),
-                                               desired: Self.pack(.free, ticket.generation &+ 1), ordering: .acquiringAndReleasing)
+        _ = move(ticket, from: .waiting, to: .free, generation: ticket.generation &+ 1)
     }
 
     /// After the commit: the claimed seat's entry is its occupant's.
@@ -225,20 +266,20 @@ final class StreamHandoffs: @unchecked Sendable {
         _ = move(ticket, from: .claimed, to: .handed)
     }
 
-    /// The transaction did not commit: the seat waits again.
-    func unclaim(_ ticket: Ticket) {
-        _ = move(ticket, from: .claimed, to: .waiting)
-    }
-
-    /// The oldest entry within `entries` claimed or handed and not yet taken, which a trim
-    /// must keep.
+    /// The oldest entry within `entries` claimed or handed to a live occupant and not yet
+    /// read, which a trim must keep; the seats of dead occupants are freed on the way.
     func oldestHanded(in entries: ClosedRange<Int64>) -> Int64? {
         var oldest: Int64?
         for seat in 0..<Self.seats {
-            let state = Self.unpack(stateWord(seat).load(ordering: .acquiring)).state
+            let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
             guard state == .claimed || state == .handed else { continue }
             let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
-            if entries.contains(entry) { oldest = min(oldest ?? entry, entry) }
+            guard entries.contains(entry) else { continue }
+            if isOccupied(seat) {
+                oldest = min(oldest ?? entry, entry)
+            } else {
+                _ = move(Ticket(seat: seat, generation: generation), from: state, to: .free, generation: generation &+ 1)
+            }
         }
         return oldest
     }
