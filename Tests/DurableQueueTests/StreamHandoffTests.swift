@@ -105,7 +105,7 @@ struct StreamHandoffTests {
         #expect(try stream.read(from: 1).map(\.text) == ["third"])
     }
 
-    @Test("a dead subscriber's handed entry does not hold trims back")
+    @Test("an entry handed to a subscriber that died before reading it goes back to its group; trims are not held back")
     func deadSeatDoesNotPinTrims() throws {
         let path = directory.file("pin.db")
         let store = try Store.open(path)
@@ -119,5 +119,6 @@ struct StreamHandoffTests {
         other = nil  // it dies before reading: the kernel drops its seat's lock
         try stream.publish(contentsOf: ["second", "third"].map { OutgoingEntry($0) }, trim: StreamTrim(maxLength: 1))
         #expect(try stream.read(from: 1).map(\.text) == ["third"])
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["first", "second", "third"])
     }
 }

@@ -28,12 +28,15 @@ extension SQLiteEngine {
 
     /// The publish time and body of log row `entry`, if the log holds it.
     func loggedEntry(_ entry: Int64) throws(DQError) -> (publishedAt: Int64, body: Data)? {
-        try read { connection -> (publishedAt: Int64, body: Data)? in
-            let row = try connection.cachedStatement(StreamSQL.entry)
-            defer { row.reset() }
-            try row.bind(entry, at: 1)
-            return try row.step() ? (row.int64(at: 0), row.data(at: 1)) : nil
-        }
+        try read { connection in try Self.loggedEntry(entry, connection) }
+    }
+
+    /// `loggedEntry` within a transaction.
+    static func loggedEntry(_ entry: Int64, _ connection: Connection) throws -> (publishedAt: Int64, body: Data)? {
+        let row = try connection.cachedStatement(StreamSQL.entry)
+        defer { row.reset() }
+        try row.bind(entry, at: 1)
+        return try row.step() ? (row.int64(at: 0), row.data(at: 1)) : nil
     }
 }
 
@@ -78,14 +81,23 @@ final class HandoffSeat<T> {
                 if leaving { self.ticket = nil }
                 return nil
             case .gone:
+                seats.release(ticket)
                 self.ticket = nil
                 return nil
             case .handed(let handed):
                 entry = handed
             case .claimed(let claimed, let stamp):
                 // Wait out the claiming transaction (an empty write), then see whether the
-                // log holds the entry as that publish wrote it.
-                try engine.write { _ in }
+                // log holds the entry as that publish wrote it. A claimed seat is never given
+                // up while the claim may still commit: a busy store is waited out.
+                while true {
+                    do {
+                        try engine.write { _ in }
+                        break
+                    } catch where error.kind == .timedOut {
+                        continue
+                    }
+                }
                 let committed = try engine.loggedEntry(claimed)?.publishedAt == stamp
                 guard let resolved = seats.resolve(ticket, committed: committed, leaving: leaving) else {
                     if leaving || seats.check(ticket) == .gone { self.ticket = nil }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import DQSystem
 
 /// Streams on SQLite: `streams` numbers each stream, `stream_entries` holds every
 /// stream's log in one rowid table (entry `id << 36 | seq`: a stream's entries are a
@@ -50,7 +51,9 @@ extension SQLiteEngine {
             }
             added = copies.count
             if !copies.isEmpty && log.hasGroups {
-                for group in try Self.groups(of: stream, connection) {
+                let groups = try Self.groups(of: stream, connection)
+                if let seats { try putBackOrphans(of: log, groups: groups, seats: seats, connection) }
+                for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
                     var due = copies.filter { $0.sequence >= group.startSequence }
                     if let first = due.first, let seats,
@@ -71,7 +74,7 @@ extension SQLiteEngine {
                 // handed an entry, which it could not take before the commit).
                 early = options.durability == .normal && claims.isEmpty ? doorbells.ringBeforeCommit(bell) : .none
             }
-            if let trim { _ = try log.trim(trim, last: last, now: now, keeping: seats) }
+            if let trim { _ = try log.trim(trim, last: last, now: now, keeping: seats, seatsPath: handoffsPath) }
             return results
         }
         for ticket in claims { seats?.hand(ticket) }
@@ -79,6 +82,23 @@ extension SQLiteEngine {
         if let early { doorbells.ringAfterCommit(bell, early: early) }
         for queue in groupQueues { traffic.added(added, to: queue) }
         return results
+    }
+
+    /// Puts the entries of `log` that seats hold for subscribers that died before reading
+    /// them back on their groups' queues (those a publish committed; a claim whose publish
+    /// did not commit is only dropped), and frees the seats.
+    private func putBackOrphans(of log: StreamLog, groups: [StreamGroupRecord], seats: StreamHandoffs,
+                                _ connection: Connection) throws {
+        for orphan in seats.orphans(in: log.low...log.high) {
+            let group = groups.first { StreamHandoffs.group($0.queue) == orphan.group }
+            let logged = try Self.loggedEntry(orphan.entry, connection)
+            guard seats.take(orphan) else { continue }
+            guard let group, let logged, logged.publishedAt == orphan.stamp else { continue }
+            var inserter = MessageTable.Inserter(connection, queue: group.queue, now: Timestamp.now())
+            _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: orphan.entry & StreamLog.maxSequence,
+                                                                       publishedAt: logged.publishedAt, body: logged.body)))
+            try inserter.finish()
+        }
     }
 
     /// Claims the seat of a live subscriber blocked on `queue` (a group's) for `entry`, if
@@ -172,7 +192,10 @@ extension SQLiteEngine {
         try refuseIfReadOnly("write")
         return try write { connection -> Int in
             guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
-            return try log.trim(trim, last: log.last, now: Timestamp.now(), keeping: handoffs.value)
+            if let seats = handoffs.value {
+                try putBackOrphans(of: log, groups: try Self.groups(of: stream, connection), seats: seats, connection)
+            }
+            return try log.trim(trim, last: log.last, now: Timestamp.now(), keeping: handoffs.value, seatsPath: handoffsPath)
         }
     }
 
@@ -315,8 +338,10 @@ struct StreamLog {
     }
 
     /// Deletes the prefix of the log that `trim` drops, short of any entry handed to a
-    /// subscriber that has not read it yet (`seats`); returns how many entries went.
-    func trim(_ trim: StreamTrim, last: Int64, now: Int64, keeping seats: StreamHandoffs?) throws -> Int {
+    /// subscriber that has not read it yet (`seats`; nothing at all if this process could
+    /// not map the seats at `seatsPath` that others may use); returns how many entries went.
+    func trim(_ trim: StreamTrim, last: Int64, now: Int64, keeping seats: StreamHandoffs?, seatsPath: String) throws -> Int {
+        if seats == nil && FileSystem.exists(seatsPath) { return 0 }
         var cut: Int64 = 0
         if let maxLength = trim.maxLength { cut = max(cut, last - Int64(maxLength)) }
         if let through = trim.through { cut = max(cut, through) }

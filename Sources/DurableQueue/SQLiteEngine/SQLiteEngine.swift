@@ -29,6 +29,8 @@ final class SQLiteEngine: Sendable {
     let checkpointer: Checkpointer
     /// Seats where blocked stream-group subscribers are handed entries (`StreamHandoffs`).
     let handoffs: LazySharedFile<StreamHandoffs>
+    /// Where `handoffs` maps its seats from.
+    let handoffsPath: String
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
     private let writerLock: WriterLock?
     /// The sidecar lock writers queue on, whether they all take it or only those that
@@ -48,6 +50,7 @@ final class SQLiteEngine: Sendable {
         self.deliveries = Deliveries(storePath: path)
         self.holders = LeaseHolders(storePath: path)
         self.handoffs = LazySharedFile(directory: path + "-wake", name: "handoffs") { StreamHandoffs(path: $0) }
+        self.handoffsPath = path + "-wake/handoffs"
         if let type = StoreLocation.unsafeFilesystem(of: path) {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
         }

@@ -1,5 +1,6 @@
 import Atomics
 import DQSystem
+import Synchronization
 
 /// Seats of blocked stream-group subscribers, in a small file every process maps
 /// (`PATH-wake/handoffs`, 512 seats), through which a publisher hands an entry straight
@@ -27,9 +28,10 @@ import DQSystem
 ///   (committed), else the seat waits again (rolled back).
 ///
 /// Every change of state is a compare-and-swap of the first word, whose generation goes
-/// up each time a seat is freed, so a publisher never hands to a later occupant. A
-/// subscriber that dies in its seat loses what was handed to it (at-most-once, as a `get`
-/// that committed and then died); publishers and trims free the seats of dead occupants.
+/// up each time a seat is freed, so a publisher never hands to a later occupant. What was
+/// claimed or handed to a subscriber that died before reading it is put back on its
+/// group's queue by the next writer of that stream (`orphans`, `take`); dead occupants'
+/// waiting seats are freed by publishers (`evict`) and reused by subscribers.
 /// Seats left by dead processes are also freed when the first process maps the file again
 /// (as `WaiterCounts`).
 ///
@@ -45,6 +47,10 @@ final class StreamHandoffs: @unchecked Sendable {
     private let occupancy: FileDescriptor
     /// This instance's token, written into the seats it takes.
     private let me = UInt64.random(in: 1...UInt64.max)
+    /// Held across each seat's state change and its byte lock or unlock: this process's
+    /// threads share one open file description, so one thread's unlock would otherwise
+    /// drop a lock another just took on the same seat.
+    private let locking = Mutex<Void>(())
 
     enum State: UInt64 { case free = 0, setup = 1, waiting = 2, claimed = 3, handed = 4 }
 
@@ -96,9 +102,22 @@ final class StreamHandoffs: @unchecked Sendable {
     /// Frees `ticket`'s seat from `state` (the next occupant gets the next generation) and
     /// drops this process's lock on it.
     private func free(_ ticket: Ticket, from state: State) -> Bool {
-        guard move(ticket, from: state, to: .free, generation: ticket.generation &+ 1) else { return false }
-        _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(ticket.seat))
-        return true
+        locking.withLock { _ in
+            guard move(ticket, from: state, to: .free, generation: ticket.generation &+ 1) else { return false }
+            _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(ticket.seat))
+            return true
+        }
+    }
+
+    /// Drops this process's lock on a seat taken from it (`Check.gone`), unless another of
+    /// its threads sits there now.
+    func release(_ ticket: Ticket) {
+        locking.withLock { _ in
+            let (state, _) = Self.unpack(stateWord(ticket.seat).load(ordering: .acquiring))
+            if state == .free || word(ticket.seat, 3).load(ordering: .relaxed) != me {
+                _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(ticket.seat))
+            }
+        }
     }
 
     /// The hash that names a group (its queue's name) in a seat.
@@ -108,9 +127,10 @@ final class StreamHandoffs: @unchecked Sendable {
         return hash
     }
 
-    /// Whether `seat`'s occupant lives: this instance, or a holder of its byte lock.
+    /// Whether `seat`'s occupant lives: this instance, or a holder of its byte lock (or
+    /// the probe failed: a live seat is never taken for dead).
     private func isOccupied(_ seat: Int) -> Bool {
-        word(seat, 3).load(ordering: .relaxed) == me || (try? OpenFileLock.isLocked(occupancy, byte: Int64(seat))) == true
+        word(seat, 3).load(ordering: .relaxed) == me || (try? OpenFileLock.isLocked(occupancy, byte: Int64(seat))) != false
     }
 
     /// `isOccupied` for a seat a publisher found (`candidate`).
@@ -118,11 +138,11 @@ final class StreamHandoffs: @unchecked Sendable {
 
     // MARK: Subscribers
 
-    /// Takes a seat waiting for `group`: a free one, else one whose occupant died.
-    /// `nil` when every seat is taken.
+    /// Takes a seat waiting for `group`: a free one, else a waiting one whose occupant
+    /// died. `nil` when every seat is taken.
     func register(group: UInt64) -> Ticket? {
-        // Processes start their search at different seats, so they seldom race for one.
-        let start = Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: CurrentProcess.id)) &* 2_654_435_761) >> 7) % Self.seats
+        // Callers start their search at different seats, so they seldom race for one.
+        let start = Int.random(in: 0..<Self.seats)
         for pass in 0..<2 {
             for offset in 0..<Self.seats {
                 let seat = (start + offset) % Self.seats
@@ -132,20 +152,29 @@ final class StreamHandoffs: @unchecked Sendable {
                 switch (pass, state) {
                 case (0, .free):
                     taken = generation
-                case (1, .waiting), (1, .handed):
-                    // (Not a seat in setup: its fields may still be its previous occupant's.)
-                    guard !isOccupied(seat) else { continue }
+                case (1, .waiting):
+                    // (Not a claimed or handed seat: a writer settles those. Not one in setup:
+                    // its fields may still be its previous occupant's.)
                     taken = generation &+ 1
                 default:
                     continue
                 }
-                guard stateWord(seat).compareExchange(expected: current, desired: Self.pack(.setup, taken),
-                                                      ordering: .acquiringAndReleasing).exchanged else { continue }
-                // The previous occupant may not have dropped its lock yet: try another seat.
-                guard (try? OpenFileLock.set(occupancy, .exclusive, byte: Int64(seat))) == true else {
-                    stateWord(seat).store(current, ordering: .releasing)
-                    continue
+                let sat = locking.withLock { _ -> Bool in
+                    // The byte lock first: it fails while any other process sits there (or
+                    // has not dropped it yet after leaving), so a dead occupant's seat is
+                    // taken only when the kernel has dropped its lock.
+                    guard word(seat, 3).load(ordering: .relaxed) != me || state == .free,
+                          (try? OpenFileLock.set(occupancy, .exclusive, byte: Int64(seat))) == true else { return false }
+                    guard stateWord(seat).compareExchange(expected: current, desired: Self.pack(.setup, taken),
+                                                          ordering: .acquiringAndReleasing).exchanged else {
+                        if state == .free || word(seat, 3).load(ordering: .relaxed) != me {
+                            _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(seat))
+                        }
+                        return false
+                    }
+                    return true
                 }
+                guard sat else { continue }
                 word(seat, 1).store(group, ordering: .relaxed)
                 word(seat, 3).store(me, ordering: .relaxed)
                 stateWord(seat).store(Self.pack(.waiting, taken), ordering: .releasing)
@@ -266,20 +295,47 @@ final class StreamHandoffs: @unchecked Sendable {
         _ = move(ticket, from: .claimed, to: .handed)
     }
 
-    /// The oldest entry within `entries` claimed or handed to a live occupant and not yet
-    /// read, which a trim must keep; the seats of dead occupants are freed on the way.
-    func oldestHanded(in entries: ClosedRange<Int64>) -> Int64? {
-        var oldest: Int64?
+    /// A claimed or handed seat whose occupant died before reading its entry.
+    struct Orphan {
+        let ticket: Ticket
+        let state: State
+        let group: UInt64
+        let entry: Int64
+        let stamp: Int64
+    }
+
+    /// The seats holding an entry within `entries` whose occupant died (`take` each before
+    /// putting its entry back where it belongs).
+    func orphans(in entries: ClosedRange<Int64>) -> [Orphan] {
+        var found: [Orphan] = []
         for seat in 0..<Self.seats {
             let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
             guard state == .claimed || state == .handed else { continue }
             let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
+            guard entries.contains(entry), !isOccupied(seat) else { continue }
+            found.append(Orphan(ticket: Ticket(seat: seat, generation: generation), state: state,
+                                group: word(seat, 1).load(ordering: .relaxed), entry: entry,
+                                stamp: Int64(bitPattern: word(seat, 4).load(ordering: .relaxed))))
+        }
+        return found
+    }
+
+    /// Frees an orphan's seat for the writer that puts its entry back: `false` if it
+    /// changed meanwhile (its publisher handed it, say: then take it again).
+    func take(_ orphan: Orphan) -> Bool {
+        move(orphan.ticket, from: orphan.state, to: .free, generation: orphan.ticket.generation &+ 1)
+    }
+
+    /// The oldest entry within `entries` claimed or handed to a live occupant and not yet
+    /// read, which a trim must keep (a dead occupant's are put back first: `orphans`).
+    func oldestHanded(in entries: ClosedRange<Int64>) -> Int64? {
+        var oldest: Int64?
+        for seat in 0..<Self.seats {
+            let state = Self.unpack(stateWord(seat).load(ordering: .acquiring)).state
+            guard state == .claimed || state == .handed else { continue }
+            let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
             guard entries.contains(entry) else { continue }
-            if isOccupied(seat) {
-                oldest = min(oldest ?? entry, entry)
-            } else {
-                _ = move(Ticket(seat: seat, generation: generation), from: state, to: .free, generation: generation &+ 1)
-            }
+            if isOccupied(seat) { oldest = min(oldest ?? entry, entry) }
         }
         return oldest
     }
