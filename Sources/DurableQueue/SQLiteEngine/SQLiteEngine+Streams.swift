@@ -50,9 +50,10 @@ extension SQLiteEngine {
                 results.append(PublishResult(sequence: last, duplicate: false))
             }
             added = copies.count
+            // Entries left in dead subscribers' seats go back before this publish hands or trims.
+            let groups = log.hasGroups && (!copies.isEmpty || trim != nil) ? try Self.groups(of: stream, connection) : []
+            if let seats, !groups.isEmpty { try putBackOrphans(of: log, groups: groups, seats: seats, connection) }
             if !copies.isEmpty && log.hasGroups {
-                let groups = try Self.groups(of: stream, connection)
-                if let seats { try putBackOrphans(of: log, groups: groups, seats: seats, connection) }
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
                     var due = copies.filter { $0.sequence >= group.startSequence }

@@ -8,9 +8,9 @@ import Synchronization
 /// subscriber reads the handed entry from the log in a read transaction.
 ///
 /// A seat is eight 64-bit words: its state and generation, the group (the hash of its
-/// queue's name), the entry claimed or handed (its `stream_entries` rowid), its
-/// occupant (a random token per `StreamHandoffs`), and the entry's publish time, which
-/// tells a committed claim from a rolled-back one. An occupant holds an
+/// queue's name), the entry claimed or handed (its `stream_entries` rowid), a word left
+/// unused, and the entry's publish time, which tells a committed claim from a rolled-back
+/// one. An occupant holds an
 /// open-file-description lock on byte `seat` of `PATH-wake/handoffs-seats` while it sits:
 /// the kernel drops it when the process dies, and nothing else ever takes it, so a
 /// publisher tells a live occupant from a dead one with one `F_OFD_GETLK`.
@@ -45,12 +45,10 @@ final class StreamHandoffs: @unchecked Sendable {
     private let file: FileDescriptor
     /// `PATH-wake/handoffs-seats`: byte `seat` locked by the seat's occupant.
     private let occupancy: FileDescriptor
-    /// This instance's token, written into the seats it takes.
-    private let me = UInt64.random(in: 1...UInt64.max)
-    /// Held across each seat's state change and its byte lock or unlock: this process's
-    /// threads share one open file description, so one thread's unlock would otherwise
-    /// drop a lock another just took on the same seat.
-    private let locking = Mutex<Void>(())
+    /// The seats this instance sits in (seat → generation), changed together with their
+    /// byte locks: this process's threads share one open file description, so one
+    /// thread's unlock would otherwise drop a lock another just took on the same seat.
+    private let mine = Mutex<[Int: UInt64]>([:])
 
     enum State: UInt64 { case free = 0, setup = 1, waiting = 2, claimed = 3, handed = 4 }
 
@@ -102,22 +100,24 @@ final class StreamHandoffs: @unchecked Sendable {
     /// Frees `ticket`'s seat from `state` (the next occupant gets the next generation) and
     /// drops this process's lock on it.
     private func free(_ ticket: Ticket, from state: State) -> Bool {
-        locking.withLock { _ in
+        mine.withLock { mine in
             guard move(ticket, from: state, to: .free, generation: ticket.generation &+ 1) else { return false }
-            _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(ticket.seat))
+            stopSitting(ticket, &mine)
             return true
         }
     }
 
-    /// Drops this process's lock on a seat taken from it (`Check.gone`), unless another of
-    /// its threads sits there now.
+    /// Forgets `ticket`'s seat and drops its byte lock, if this instance still sits there
+    /// on that ticket.
+    private func stopSitting(_ ticket: Ticket, _ mine: inout [Int: UInt64]) {
+        guard mine[ticket.seat] == ticket.generation else { return }
+        mine[ticket.seat] = nil
+        _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(ticket.seat))
+    }
+
+    /// Drops this process's lock on a seat taken from it (`Check.gone`).
     func release(_ ticket: Ticket) {
-        locking.withLock { _ in
-            let (state, _) = Self.unpack(stateWord(ticket.seat).load(ordering: .acquiring))
-            if state == .free || word(ticket.seat, 3).load(ordering: .relaxed) != me {
-                _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(ticket.seat))
-            }
-        }
+        mine.withLock { stopSitting(ticket, &$0) }
     }
 
     /// The hash that names a group (its queue's name) in a seat.
@@ -130,7 +130,7 @@ final class StreamHandoffs: @unchecked Sendable {
     /// Whether `seat`'s occupant lives: this instance, or a holder of its byte lock (or
     /// the probe failed: a live seat is never taken for dead).
     private func isOccupied(_ seat: Int) -> Bool {
-        word(seat, 3).load(ordering: .relaxed) == me || (try? OpenFileLock.isLocked(occupancy, byte: Int64(seat))) != false
+        mine.withLock { $0[seat] != nil } || (try? OpenFileLock.isLocked(occupancy, byte: Int64(seat))) != false
     }
 
     /// `isOccupied` for a seat a publisher found (`candidate`).
@@ -159,24 +159,23 @@ final class StreamHandoffs: @unchecked Sendable {
                 default:
                     continue
                 }
-                let sat = locking.withLock { _ -> Bool in
+                let sat = mine.withLock { mine -> Bool in
                     // The byte lock first: it fails while any other process sits there (or
                     // has not dropped it yet after leaving), so a dead occupant's seat is
-                    // taken only when the kernel has dropped its lock.
-                    guard word(seat, 3).load(ordering: .relaxed) != me || state == .free,
+                    // taken only when the kernel has dropped its lock. (This instance's own
+                    // seats are known here: its lock would not stop it.)
+                    guard mine[seat] == nil,
                           (try? OpenFileLock.set(occupancy, .exclusive, byte: Int64(seat))) == true else { return false }
                     guard stateWord(seat).compareExchange(expected: current, desired: Self.pack(.setup, taken),
                                                           ordering: .acquiringAndReleasing).exchanged else {
-                        if state == .free || word(seat, 3).load(ordering: .relaxed) != me {
-                            _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(seat))
-                        }
+                        _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(seat))
                         return false
                     }
+                    mine[seat] = taken
                     return true
                 }
                 guard sat else { continue }
                 word(seat, 1).store(group, ordering: .relaxed)
-                word(seat, 3).store(me, ordering: .relaxed)
                 stateWord(seat).store(Self.pack(.waiting, taken), ordering: .releasing)
                 return Ticket(seat: seat, generation: taken)
             }
@@ -323,7 +322,8 @@ final class StreamHandoffs: @unchecked Sendable {
     /// Frees an orphan's seat for the writer that puts its entry back: `false` if it
     /// changed meanwhile (its publisher handed it, say: then take it again).
     func take(_ orphan: Orphan) -> Bool {
-        move(orphan.ticket, from: orphan.state, to: .free, generation: orphan.ticket.generation &+ 1)
+        // Claimed when found, it may have been handed since: the entry is still the orphan's.
+        [orphan.state, .handed].contains { move(orphan.ticket, from: $0, to: .free, generation: orphan.ticket.generation &+ 1) }
     }
 
     /// The oldest entry within `entries` claimed or handed to a live occupant and not yet
