@@ -138,8 +138,8 @@ final class StreamHandoffs: @unchecked Sendable {
 
     // MARK: Subscribers
 
-    /// Takes a seat waiting for `group`: a free one, else a waiting one whose occupant
-    /// died. `nil` when every seat is taken.
+    /// Takes a seat waiting for `group`: a free one, else one whose occupant died while
+    /// waiting or sitting down. `nil` when every seat is taken.
     func register(group: UInt64) -> Ticket? {
         // Callers start their search at different seats, so they seldom race for one.
         let start = Int.random(in: 0..<Self.seats)
@@ -152,9 +152,8 @@ final class StreamHandoffs: @unchecked Sendable {
                 switch (pass, state) {
                 case (0, .free):
                     taken = generation
-                case (1, .waiting):
-                    // (Not a claimed or handed seat: a writer settles those. Not one in setup:
-                    // its fields may still be its previous occupant's.)
+                case (1, .waiting), (1, .setup):
+                    // (Not a claimed or handed seat: a writer puts its entry back first.)
                     taken = generation &+ 1
                 default:
                     continue
