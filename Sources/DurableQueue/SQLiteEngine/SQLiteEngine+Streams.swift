@@ -63,13 +63,7 @@ extension SQLiteEngine {
                         due.removeFirst()
                     }
                     groupQueues.append(group.queue)
-                    guard !due.isEmpty else { continue }
-                    var inserter = MessageTable.Inserter(connection, queue: group.queue, now: now)
-                    for copy in due {
-                        _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: copy.sequence, publishedAt: now,
-                                                                                   body: copy.body)))
-                    }
-                    try inserter.finish()
+                    try Self.copy(due, publishedAt: now, to: group.queue, now: now, connection)
                 }
                 // As a put does: a lone waiter wakes while the commit is written (not one
                 // handed an entry, which it could not take before the commit).
@@ -95,11 +89,21 @@ extension SQLiteEngine {
             let logged = try Self.loggedEntry(orphan.entry, connection)
             guard seats.take(orphan) else { continue }
             guard let group, let logged, logged.publishedAt == orphan.stamp else { continue }
-            var inserter = MessageTable.Inserter(connection, queue: group.queue, now: Timestamp.now())
-            _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: orphan.entry & StreamLog.maxSequence,
-                                                                       publishedAt: logged.publishedAt, body: logged.body)))
-            try inserter.finish()
+            try Self.copy([(orphan.entry & StreamLog.maxSequence, logged.body)], publishedAt: logged.publishedAt,
+                          to: group.queue, now: Timestamp.now(), connection)
         }
+    }
+
+    /// Puts a copy of each of `entries` on a group's queue, in order, enqueued at `now`.
+    private static func copy(_ entries: [(sequence: Int64, body: Data)], publishedAt: Int64, to queue: String,
+                             now: Int64, _ connection: Connection) throws {
+        guard !entries.isEmpty else { return }
+        var inserter = MessageTable.Inserter(connection, queue: queue, now: now)
+        for entry in entries {
+            _ = try inserter.insert(OutgoingMessage(EntryEnvelope.wrap(sequence: entry.sequence, publishedAt: publishedAt,
+                                                                       body: entry.body)))
+        }
+        try inserter.finish()
     }
 
     /// Claims the seat of a live subscriber blocked on `queue` (a group's) for `entry`, if
