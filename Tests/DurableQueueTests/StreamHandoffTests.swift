@@ -105,11 +105,10 @@ struct StreamHandoffTests {
         #expect(try stream.read(from: 1).map(\.text) == ["third"])
     }
 
-    @Test("an entry handed to a subscriber that died before reading it goes back to its group; trims are not held back")
-    func deadSeatDoesNotPinTrims() throws {
-        let path = directory.file("pin.db")
-        let store = try Store.open(path)
-        let stream = try store.stream("events")
+    /// Group "billing" of stream "events" at `path`, whose first entry "first" was handed
+    /// to a subscriber of another process that died before reading it.
+    private func handFirstToDeadSubscriber(_ path: String) throws -> (DurableQueue.Stream, StreamGroup) {
+        let stream = try Store.open(path).stream("events")
         let group = try stream.group("billing")
         // Another process's seats, as it maps them.
         var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/handoffs"))
@@ -117,8 +116,112 @@ struct StreamHandoffTests {
         try stream.publish(Data("first".utf8))
         #expect(try group.get(timeout: .zero).isEmpty, "handed to the other process, not copied")
         other = nil  // it dies before reading: the kernel drops its seat's lock
+        return (stream, group)
+    }
+
+    @Test("an entry handed to a subscriber that died before reading it goes back to its group; trims are not held back")
+    func deadSeatDoesNotPinTrims() throws {
+        let (stream, group) = try handFirstToDeadSubscriber(directory.file("pin.db"))
         try stream.publish(contentsOf: ["second", "third"].map { OutgoingEntry($0) }, trim: StreamTrim(maxLength: 1))
         #expect(try stream.read(from: 1).map(\.text) == ["third"])
         #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["first", "second", "third"])
+    }
+
+    /// Makes every insert into `messages` fail (`failing`) or work again.
+    private func failInserts(_ store: Store, _ failing: Bool) throws {
+        try store.sqlite.write { connection in
+            try connection.execute(failing ? """
+                CREATE TRIGGER fail_inserts BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                """ : "DROP TRIGGER fail_inserts")
+        }
+    }
+
+    @Test("an entry put back from a dead subscriber's seat by a transaction that fails is put back by the next one")
+    func failedPutBackIsRetried() throws {
+        let (stream, group) = try handFirstToDeadSubscriber(directory.file("putback.db"))
+        let store = try Store.open(directory.file("putback.db"))
+        try failInserts(store, true)
+        #expect(throws: DQError.self) { try stream.trim(StreamTrim(maxLength: 10)) }
+        try failInserts(store, false)
+        #expect(try group.get(timeout: .zero).isEmpty, "not put back by the failed transaction")
+        _ = try stream.trim(StreamTrim(maxLength: 10))
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["first"], "put back by the next")
+    }
+
+    @Test("a claim left by a publish that failed is undone by the next publish, which hands its own entry")
+    func failedClaimIsSettled() throws {
+        let store = try Store.open(directory.file("claim.db"))
+        let stream = try store.stream("events")
+        let seated = try stream.group("alpha")
+        let copied = try stream.group("zulu")
+        let seats = try #require(store.sqlite.handoffs.value)
+        let ticket = try #require(seats.register(group: StreamHandoffs.group(seated.queue.name)))
+        // Groups are served in name order: alpha's seat is claimed, then zulu's copy fails.
+        try failInserts(store, true)
+        #expect(throws: DQError.self) { try stream.publish(Data("lost".utf8)) }
+        try failInserts(store, false)
+        guard case .claimed = seats.check(ticket) else { Issue.record("the failed publish left no claim"); return }
+        try stream.publish(Data("second".utf8))
+        guard case .handed(let entry) = seats.check(ticket) else { Issue.record("not handed"); return }
+        #expect(try store.sqlite.loggedEntry(entry)?.body == Data("second".utf8))
+        #expect(entry & StreamLog.maxSequence == 1, "the failed publish's sequence, written again")
+        seats.vacate(ticket)
+        #expect(try copied.get(limit: 10, timeout: .zero).map(\.text) == ["second"])
+    }
+
+    @Test("a subscriber that finds its seat claimed by a publish that failed settles it and waits on")
+    func subscriberSettlesFailedClaim() throws {
+        let path = directory.file("settle.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        _ = try stream.group("alpha")
+        _ = try stream.group("zulu")
+        try failInserts(store, true)
+        let got = Mutex<[StreamEntry]?>(nil)
+        let subscriber = try Store.open(path).stream("events").group("alpha")
+        Thread {
+            let entries = try? subscriber.get(timeout: .seconds(20))
+            got.withLock { $0 = entries }
+        }.start()
+        #expect(eventually { seated(store, subscriber) })
+        #expect(throws: DQError.self) { try stream.publish(Data("lost".utf8)) }
+        try failInserts(store, false)
+        // The failed publish rang no bell: wake the subscriber to look.
+        store.sqlite.doorbells.ring(subscriber.queue.name)
+        let seats = try #require(store.sqlite.handoffs.value)
+        #expect(eventually { seats.claims().isEmpty }, "the subscriber settled the claim on its next look")
+        try stream.publish(Data("second".utf8))
+        #expect(eventually { got.withLock { $0 != nil } })
+        #expect(got.withLock { $0 }?.map(\.text) == ["second"])
+    }
+
+    @Test("two threads of one process sit in seats at once, of one group and of two, and each is handed an entry")
+    func threadsOfOneProcess() throws {
+        let path = directory.file("threads.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let billing = try stream.group("billing")
+        let audit = try stream.group("audit")
+        try countInserts(store)
+        let subscriberStore = try Store.open(path)
+        let got = Mutex<[String]>([])
+        let done = Mutex(0)
+        for group in ["billing", "billing", "audit"] {
+            let subscriber = try subscriberStore.stream("events").group(group)
+            Thread {
+                let entries = (try? subscriber.get(timeout: .seconds(20))) ?? []
+                got.withLock { $0 += entries.map { "\(group):\($0.text ?? "")" } }
+                done.withLock { $0 += 1 }
+            }.start()
+        }
+        let seats = try #require(store.sqlite.handoffs.value)
+        func sitting(_ group: StreamGroup) -> Int { seats.waiting(group: StreamHandoffs.group(group.queue.name)) }
+        #expect(eventually { sitting(billing) == 2 && sitting(audit) == 1 }, "three seats taken by one process")
+        try stream.publish(Data("one".utf8))
+        #expect(eventually { got.withLock { $0.count } == 2 }, "one billing subscriber and the audit one")
+        try stream.publish(Data("two".utf8))
+        #expect(eventually { done.withLock { $0 } == 3 })
+        #expect(got.withLock { $0.sorted() } == ["audit:one", "billing:one", "billing:two"])
+        #expect(try inserted(store) == 1, "only audit's copy of the second entry, which nobody waited for")
     }
 }

@@ -31,6 +31,14 @@ extension SQLiteEngine {
         try read { connection in try Self.loggedEntry(entry, connection) }
     }
 
+    /// Settles every claim in `seats` within a write transaction, where each is an ended
+    /// one (`StreamHandoffs.settle`).
+    static func settleClaims(_ seats: StreamHandoffs, _ connection: Connection) throws {
+        for claim in seats.claims() {
+            seats.settle(claim, committed: try loggedEntry(claim.entry, connection)?.publishedAt == claim.stamp)
+        }
+    }
+
     /// `loggedEntry` within a transaction.
     static func loggedEntry(_ entry: Int64, _ connection: Connection) throws -> (publishedAt: Int64, body: Data)? {
         let row = try connection.cachedStatement(StreamSQL.entry)
@@ -73,48 +81,80 @@ final class HandoffSeat<T> {
         return try settle(seats.leave(ticket), ticket, leaving: true)
     }
 
+    /// Acts on what the seat holds: nothing (`leaving`: the seat is free now), gone, an
+    /// entry handed (read, then the seat is freed), or a claim (settled in a write
+    /// transaction, then looked at again).
     private func settle(_ check: StreamHandoffs.Check, _ ticket: StreamHandoffs.Ticket, leaving: Bool) throws(DQError) -> [T]? {
         let entry: Int64
-        do {
-            switch check {
-            case .nothing:
-                if leaving { self.ticket = nil }
-                return nil
-            case .gone:
-                seats.release(ticket)
+        switch check {
+        case .nothing:
+            if leaving { self.ticket = nil }
+            return nil
+        case .gone:
+            seats.release(ticket)
+            self.ticket = nil
+            return nil
+        case .handed(let handed):
+            entry = handed
+        case .claimed:
+            // Holding the write lock, no claim is in the making: every one is settled.
+            do {
+                try engine.write { [seats] connection in try SQLiteEngine.settleClaims(seats, connection) }
+            } catch {
+                seats.desert(ticket)
                 self.ticket = nil
-                return nil
-            case .handed(let handed):
-                entry = handed
-            case .claimed(let claimed, let stamp):
-                // Wait out the claiming transaction (an empty write), then see whether the
-                // log holds the entry as that publish wrote it. A claimed seat is never given
-                // up while the claim may still commit: a busy store is waited out.
-                while true {
-                    do {
-                        try engine.write { _ in }
-                        break
-                    } catch where error.kind == .timedOut {
-                        continue
-                    }
-                }
-                let committed = try engine.loggedEntry(claimed)?.publishedAt == stamp
-                guard let resolved = seats.resolve(ticket, committed: committed, leaving: leaving) else {
-                    if leaving || seats.check(ticket) == .gone { self.ticket = nil }
-                    return nil
-                }
-                entry = resolved
+                throw error
             }
+            return try leaving ? leave() : takeHanded()
+        }
+        // Read before the seat is freed: until then, trims keep the entry.
+        let delivered: [T]?
+        do {
+            delivered = try deliver(entry)
         } catch {
-            seats.abandon(ticket)
+            seats.desert(ticket)
             self.ticket = nil
             throw error
         }
-        // Read before the seat is freed: until then, trims keep the entry.
-        defer {
-            seats.vacate(ticket)
-            self.ticket = nil
-        }
-        return try deliver(entry)
+        seats.vacate(ticket)
+        self.ticket = nil
+        return delivered
+    }
+}
+
+/// The orphaned seats one write transaction adopted to put their entries back
+/// (`StreamHandoffs.adopt`): freed once it commits, let go (orphans again) if it fails
+/// or runs again. Not `Sendable`: one write uses it.
+final class SeatAdoptions {
+    let seats: StreamHandoffs
+    private var adopted: [StreamHandoffs.Ticket] = []
+
+    init(seats: StreamHandoffs) {
+        self.seats = seats
+    }
+
+    /// Adopts `orphan`'s seat: `false` if another writer holds it, or it changed.
+    func adopt(_ orphan: StreamHandoffs.Orphan) -> Bool {
+        guard seats.adopt(orphan) else { return false }
+        adopted.append(orphan.ticket)
+        return true
+    }
+
+    /// The oldest entry within `entries` that a live subscriber holds, which a trim
+    /// keeps (not the adopted ones: back on their queues).
+    func oldestHeld(in entries: ClosedRange<Int64>) -> Int64? {
+        seats.oldestHanded(in: entries, except: adopted)
+    }
+
+    /// After the commit: the entries are back on their queues; the seats are free.
+    func returned() {
+        for ticket in adopted { seats.returned(ticket) }
+        adopted = []
+    }
+
+    /// The transaction failed or runs again: the seats are orphans again.
+    func letGo() {
+        for ticket in adopted { seats.release(ticket) }
+        adopted = []
     }
 }

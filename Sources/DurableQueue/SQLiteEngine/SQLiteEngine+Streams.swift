@@ -24,7 +24,7 @@ extension SQLiteEngine {
         // Seats of blocked subscribers this publish hands its first entry to (`StreamHandoffs`).
         // If the transaction fails, or runs again, its subscribers settle the claims.
         var claims: [StreamHandoffs.Ticket] = []
-        let results = try write { connection -> [PublishResult] in
+        let results = try writeSettlingSeats { connection, adoptions -> [PublishResult] in
             early = nil
             groupQueues = []
             claims = []
@@ -52,7 +52,7 @@ extension SQLiteEngine {
             added = copies.count
             // Entries left in dead subscribers' seats go back before this publish hands or trims.
             let groups = log.hasGroups && (!copies.isEmpty || trim != nil) ? try Self.groups(of: stream, connection) : []
-            if let seats, !groups.isEmpty { try putBackOrphans(of: log, groups: groups, seats: seats, connection) }
+            if let adoptions, !groups.isEmpty { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
             if !copies.isEmpty && log.hasGroups {
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
@@ -69,7 +69,7 @@ extension SQLiteEngine {
                 // handed an entry, which it could not take before the commit).
                 early = options.durability == .normal && claims.isEmpty ? doorbells.ringBeforeCommit(bell) : .none
             }
-            if let trim { _ = try log.trim(trim, last: last, now: now, keeping: seats, seatsPath: handoffsPath) }
+            if let trim { _ = try log.trim(trim, last: last, now: now, keeping: adoptions, seatsPath: handoffsPath) }
             return results
         }
         for ticket in claims { seats?.hand(ticket) }
@@ -79,16 +79,32 @@ extension SQLiteEngine {
         return results
     }
 
+    /// Runs `body` in a write transaction that first settles every seat's ended claim
+    /// (`StreamHandoffs.settle`), so that no entry it writes can pass for a failed
+    /// publish's; the seats `body` adopts are freed once it commits, let go if it fails.
+    private func writeSettlingSeats<T>(_ body: (Connection, SeatAdoptions?) throws -> T) throws(DQError) -> T {
+        let adoptions = handoffs.value.map(SeatAdoptions.init)
+        do {
+            let result = try write { connection in
+                adoptions?.letGo()
+                if let seats = adoptions?.seats { try Self.settleClaims(seats, connection) }
+                return try body(connection, adoptions)
+            }
+            adoptions?.returned()
+            return result
+        } catch {
+            adoptions?.letGo()
+            throw error
+        }
+    }
+
     /// Puts the entries of `log` that seats hold for subscribers that died before reading
-    /// them back on their groups' queues (those a publish committed; a claim whose publish
-    /// did not commit is only dropped), and frees the seats.
-    private func putBackOrphans(of log: StreamLog, groups: [StreamGroupRecord], seats: StreamHandoffs,
+    /// them back on their groups' queues, adopting each seat until the commit.
+    private func putBackOrphans(of log: StreamLog, groups: [StreamGroupRecord], _ adoptions: SeatAdoptions,
                                 _ connection: Connection) throws {
-        for orphan in seats.orphans(in: log.low...log.high) {
-            let group = groups.first { StreamHandoffs.group($0.queue) == orphan.group }
-            let logged = try Self.loggedEntry(orphan.entry, connection)
-            guard seats.take(orphan) else { continue }
-            guard let group, let logged, logged.publishedAt == orphan.stamp else { continue }
+        for orphan in adoptions.seats.orphans(in: log.low...log.high) where adoptions.adopt(orphan) {
+            guard let group = groups.first(where: { StreamHandoffs.group($0.queue) == orphan.group }),
+                  let logged = try Self.loggedEntry(orphan.entry, connection) else { continue }
             try Self.copy([(orphan.entry & StreamLog.maxSequence, logged.body)], publishedAt: logged.publishedAt,
                           to: group.queue, now: Timestamp.now(), connection)
         }
@@ -195,12 +211,10 @@ extension SQLiteEngine {
 
     func trim(_ stream: String, _ trim: StreamTrim) throws(DQError) -> Int {
         try refuseIfReadOnly("write")
-        return try write { connection -> Int in
+        return try writeSettlingSeats { connection, adoptions -> Int in
             guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
-            if let seats = handoffs.value {
-                try putBackOrphans(of: log, groups: try Self.groups(of: stream, connection), seats: seats, connection)
-            }
-            return try log.trim(trim, last: log.last, now: Timestamp.now(), keeping: handoffs.value, seatsPath: handoffsPath)
+            if let adoptions { try putBackOrphans(of: log, groups: try Self.groups(of: stream, connection), adoptions, connection) }
+            return try log.trim(trim, last: log.last, now: Timestamp.now(), keeping: adoptions, seatsPath: handoffsPath)
         }
     }
 
@@ -345,7 +359,7 @@ struct StreamLog {
     /// Deletes the prefix of the log that `trim` drops, short of any entry handed to a
     /// subscriber that has not read it yet (`seats`; nothing at all if this process could
     /// not map the seats at `seatsPath` that others may use); returns how many entries went.
-    func trim(_ trim: StreamTrim, last: Int64, now: Int64, keeping seats: StreamHandoffs?, seatsPath: String) throws -> Int {
+    func trim(_ trim: StreamTrim, last: Int64, now: Int64, keeping seats: SeatAdoptions?, seatsPath: String) throws -> Int {
         if seats == nil && FileSystem.exists(seatsPath) { return 0 }
         var cut: Int64 = 0
         if let maxLength = trim.maxLength { cut = max(cut, last - Int64(maxLength)) }
@@ -358,7 +372,7 @@ struct StreamLog {
             try young.bind(now - Timestamp.microseconds(maxAge), at: 3)
             cut = max(cut, try young.step() ? (young.int64(at: 0) & Self.maxSequence) - 1 : last)
         }
-        if cut > 0, let handed = seats?.oldestHanded(in: low...high) { cut = min(cut, (handed & Self.maxSequence) - 1) }
+        if cut > 0, let handed = seats?.oldestHeld(in: low...high) { cut = min(cut, (handed & Self.maxSequence) - 1) }
         guard cut > 0 else { return 0 }
         if cut >= last {
             // The log empties: `streams` keeps the last sequence, so numbers go on from it.

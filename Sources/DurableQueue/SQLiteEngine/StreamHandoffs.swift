@@ -20,20 +20,24 @@ import Synchronization
 ///   subscriber whose group's queue has nothing ready (`candidate`, `isOccupied`, `claim`:
 ///   waiting → claimed), writes no copy for that group, and after its commit hands the
 ///   entry (`hand`: claimed → handed). A transaction that fails leaves its claims as they
-///   are; their subscribers settle them (`resolve`).
+///   are.
+/// - Every claim a writer sees inside its own write transaction is an ended one, so the
+///   writer can settle it (`claims`, `settle`): handed if the log holds its entry as
+///   published at the claim's stamp, else undone (claimed → waiting). A publish settles
+///   every claim before it writes entries, so no new entry can pass for one a failed
+///   publish claimed. A subscriber that finds its seat claimed settles it the same way,
+///   in a write transaction of its own.
 /// - The subscriber reads what was handed (`check`), then frees the seat (`vacate`), or
 ///   leaves (`leave`: waiting → free, or, if a publisher claimed the seat meanwhile, what
-///   it hands). A seat still claimed when looked at is settled by the subscriber once no
-///   write transaction is open: the entry is its if the log holds it as claimed
-///   (committed), else the seat waits again (rolled back).
+///   it holds). After an error it deserts the seat (`desert`), as if it had died.
 ///
 /// Every change of state is a compare-and-swap of the first word, whose generation goes
 /// up each time a seat is freed, so a publisher never hands to a later occupant. What was
-/// claimed or handed to a subscriber that died before reading it is put back on its
-/// group's queue by the next writer of that stream (`orphans`, `take`); dead occupants'
-/// waiting seats are freed by publishers (`evict`) and reused by subscribers.
-/// Seats left by dead processes are also freed when the first process maps the file again
-/// (as `WaiterCounts`).
+/// handed to a subscriber that died before reading it is put back on its group's queue by
+/// the next writer of that stream (`orphans`; the writer `adopt`s the seat until its
+/// transaction commits, then frees it: `returned`). Dead occupants' waiting seats are
+/// freed by publishers (`evict`) and reused by subscribers. Seats left by dead processes
+/// are also freed when the first process maps the file again (as `WaiterCounts`).
 ///
 /// `@unchecked Sendable`: the mapping is fixed after init and only touched atomically.
 final class StreamHandoffs: @unchecked Sendable {
@@ -193,7 +197,7 @@ final class StreamHandoffs: @unchecked Sendable {
         /// then, trims keep the entry).
         case handed(Int64)
         /// A publisher claimed the seat for `entry`, published at `stamp`, and has not
-        /// handed it: its transaction may still be open, or have failed (see `resolve`).
+        /// handed it: its transaction may still be open, or have ended (see `settle`).
         case claimed(entry: Int64, stamp: Int64)
     }
 
@@ -217,29 +221,6 @@ final class StreamHandoffs: @unchecked Sendable {
                         stamp: Int64(bitPattern: word(ticket.seat, 4).load(ordering: .relaxed)))
     }
 
-    /// Settles a seat found `claimed`, once the claiming transaction has ended: its entry,
-    /// handed or `committed`, is the occupant's (as `Check.handed`: read it, then `vacate`);
-    /// a claim that did not commit is undone, the seat left waiting (`leaving`: freed).
-    /// `nil`: nothing for it.
-    func resolve(_ ticket: Ticket, committed: Bool, leaving: Bool) -> Int64? {
-        while true {
-            let (state, generation) = Self.unpack(stateWord(ticket.seat).load(ordering: .acquiring))
-            guard generation == ticket.generation else { return nil }
-            switch state {
-            case .handed:
-                return Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed))
-            case .claimed where committed:
-                if move(ticket, from: .claimed, to: .handed) { return Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed)) }
-            case .claimed:
-                if leaving ? free(ticket, from: .claimed) : move(ticket, from: .claimed, to: .waiting) { return nil }
-            case .waiting:
-                if !leaving || free(ticket, from: .waiting) { return nil }
-            case .free, .setup:
-                return nil
-            }
-        }
-    }
-
     /// Frees a seat whose handed entry its occupant has read.
     func vacate(_ ticket: Ticket) {
         _ = free(ticket, from: .handed)
@@ -256,10 +237,11 @@ final class StreamHandoffs: @unchecked Sendable {
         }
     }
 
-    /// Frees the seat whatever it holds (its occupant gives up after an error: an entry
-    /// handed to it is lost for its group, as a take's after its commit).
-    func abandon(_ ticket: Ticket) {
-        for state in [State.waiting, .claimed, .handed] where free(ticket, from: state) { return }
+    /// Gives up `ticket`'s seat after an error: freed if it only waits, else left as it
+    /// is, its lock dropped, as a dead occupant's (the next writer of its stream puts
+    /// what it holds back on its group's queue: `orphans`).
+    func desert(_ ticket: Ticket) {
+        if !free(ticket, from: .waiting) { release(ticket) }
     }
 
     // MARK: Publishers
@@ -272,6 +254,13 @@ final class StreamHandoffs: @unchecked Sendable {
             return Ticket(seat: seat, generation: generation)
         }
         return nil
+    }
+
+    /// How many seats wait for `group`.
+    func waiting(group: UInt64) -> Int {
+        (0..<Self.seats).count { seat in
+            Self.unpack(stateWord(seat).load(ordering: .acquiring)).state == .waiting && word(seat, 1).load(ordering: .relaxed) == group
+        }
     }
 
     /// Claims the seat for `entry`, published at `stamp`, which this transaction is
@@ -293,43 +282,85 @@ final class StreamHandoffs: @unchecked Sendable {
         _ = move(ticket, from: .claimed, to: .handed)
     }
 
-    /// A claimed or handed seat whose occupant died before reading its entry.
-    struct Orphan {
+    /// A seat claimed by a publish whose transaction has ended, as every claim a writer
+    /// sees inside its own write transaction is.
+    struct Claim {
         let ticket: Ticket
-        let state: State
-        let group: UInt64
         let entry: Int64
         let stamp: Int64
     }
 
-    /// The seats holding an entry within `entries` whose occupant died (`take` each before
-    /// putting its entry back where it belongs).
-    func orphans(in entries: ClosedRange<Int64>) -> [Orphan] {
-        var found: [Orphan] = []
+    /// Every claimed seat.
+    func claims() -> [Claim] {
+        var found: [Claim] = []
         for seat in 0..<Self.seats {
             let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
-            guard state == .claimed || state == .handed else { continue }
-            let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
-            guard entries.contains(entry), !isOccupied(seat) else { continue }
-            found.append(Orphan(ticket: Ticket(seat: seat, generation: generation), state: state,
-                                group: word(seat, 1).load(ordering: .relaxed), entry: entry,
-                                stamp: Int64(bitPattern: word(seat, 4).load(ordering: .relaxed))))
+            guard state == .claimed else { continue }
+            found.append(Claim(ticket: Ticket(seat: seat, generation: generation),
+                               entry: Int64(bitPattern: word(seat, 2).load(ordering: .relaxed)),
+                               stamp: Int64(bitPattern: word(seat, 4).load(ordering: .relaxed))))
         }
         return found
     }
 
-    /// Frees an orphan's seat for the writer that puts its entry back: `false` if it
-    /// changed meanwhile (its publisher handed it, say: then take it again).
-    func take(_ orphan: Orphan) -> Bool {
-        // Claimed when found, it may have been handed since: the entry is still the orphan's.
-        [orphan.state, .handed].contains { move(orphan.ticket, from: $0, to: .free, generation: orphan.ticket.generation &+ 1) }
+    /// Settles an ended transaction's claim: handed if it `committed` (the log holds its
+    /// entry as published at its stamp), else undone, the seat waiting again. (Its
+    /// publisher hands only what committed, so a handed seat stays handed.)
+    func settle(_ claim: Claim, committed: Bool) {
+        _ = move(claim.ticket, from: .claimed, to: committed ? .handed : .waiting)
+    }
+
+    /// A handed seat whose occupant died before reading its entry.
+    struct Orphan {
+        let ticket: Ticket
+        let group: UInt64
+        let entry: Int64
+    }
+
+    /// The handed seats holding an entry within `entries` whose occupant died (a writer
+    /// settles `claims` first, so none is left claimed). The writer `adopt`s each before
+    /// putting its entry back where it belongs.
+    func orphans(in entries: ClosedRange<Int64>) -> [Orphan] {
+        var found: [Orphan] = []
+        for seat in 0..<Self.seats {
+            let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
+            guard state == .handed else { continue }
+            let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
+            guard entries.contains(entry), !isOccupied(seat) else { continue }
+            found.append(Orphan(ticket: Ticket(seat: seat, generation: generation),
+                                group: word(seat, 1).load(ordering: .relaxed), entry: entry))
+        }
+        return found
+    }
+
+    /// Sits in an orphan's seat for the writer that puts its entry back, so that no other
+    /// writer puts it back too: the writer frees it once its transaction commits
+    /// (`returned`), or drops it if the transaction fails (`release`: an orphan again).
+    /// `false` if the seat changed meanwhile.
+    func adopt(_ orphan: Orphan) -> Bool {
+        mine.withLock { mine in
+            guard mine[orphan.ticket.seat] == nil,
+                  (try? OpenFileLock.set(occupancy, .exclusive, byte: Int64(orphan.ticket.seat))) == true else { return false }
+            guard stateWord(orphan.ticket.seat).load(ordering: .acquiring) == Self.pack(.handed, orphan.ticket.generation) else {
+                _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(orphan.ticket.seat))
+                return false
+            }
+            mine[orphan.ticket.seat] = orphan.ticket.generation
+            return true
+        }
+    }
+
+    /// Frees an adopted seat whose entry is back on its group's queue (committed).
+    func returned(_ ticket: Ticket) {
+        _ = free(ticket, from: .handed)
     }
 
     /// The oldest entry within `entries` claimed or handed to a live occupant and not yet
-    /// read, which a trim must keep (a dead occupant's are put back first: `orphans`).
-    func oldestHanded(in entries: ClosedRange<Int64>) -> Int64? {
+    /// read, which a trim must keep (a dead occupant's are put back first: `orphans`), but
+    /// for the seats of `adopted`.
+    func oldestHanded(in entries: ClosedRange<Int64>, except adopted: [Ticket]) -> Int64? {
         var oldest: Int64?
-        for seat in 0..<Self.seats {
+        for seat in 0..<Self.seats where !adopted.contains(where: { $0.seat == seat }) {
             let state = Self.unpack(stateWord(seat).load(ordering: .acquiring)).state
             guard state == .claimed || state == .handed else { continue }
             let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
