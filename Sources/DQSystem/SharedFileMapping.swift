@@ -36,14 +36,16 @@ public enum SharedFileMapping {
     }
 
     /// `openMapped` for state that only live processes may hold (waiter counts, seats):
-    /// zeroed when no other process has the file mapped, and locked shared (an
-    /// `OpenFileLock`) for as long as the caller keeps the descriptor, so later openers
-    /// know it is in use. `nil` if any step fails.
-    public static func openClearingStale(path: String, length: Int) -> (fd: FileDescriptor, mapping: UnsafeMutableRawPointer)? {
+    /// cleared by `clear` (zeroed, unless told otherwise) when no other process has the
+    /// file mapped, and locked shared (an `OpenFileLock`) for as long as the caller keeps
+    /// the descriptor, so later openers know it is in use. `nil` if any step fails.
+    public static func openClearingStale(path: String, length: Int,
+                                         clear: ((UnsafeMutableRawPointer) -> Void)? = nil)
+        -> (fd: FileDescriptor, mapping: UnsafeMutableRawPointer)? {
         guard let (fd, mapping) = openMapped(path: path, length: length) else { return nil }
         if (try? OpenFileLock.set(fd, .exclusive)) == true {
             // Nobody else has it mapped: anything left in it is a dead process's.
-            mapping.initializeMemory(as: UInt8.self, repeating: 0, count: length)
+            if let clear { clear(mapping) } else { mapping.initializeMemory(as: UInt8.self, repeating: 0, count: length) }
         }
         // From exclusive, an atomic change. Otherwise this waits only while another
         // process zeroes the file (a few microseconds); without the shared lock our

@@ -95,7 +95,7 @@ struct StreamHandoffTests {
         // A subscriber's seat, taken as a blocked get takes it, and handed the first entry.
         let ticket = try #require(seats.register(group: StreamHandoffs.group(group.queue.name)))
         try stream.publish(Data("first".utf8))
-        guard case .handed(let entry) = seats.check(ticket) else { Issue.record("not handed"); return }
+        guard case .handed(let entry, _) = seats.check(ticket) else { Issue.record("not handed"); return }
         try stream.publish(contentsOf: ["second", "third"].map { OutgoingEntry($0) }, trim: StreamTrim(maxLength: 1))
         #expect(try store.sqlite.loggedEntry(entry)?.body == Data("first".utf8), "kept until read")
         // The log is trimmed from its start, so it keeps what follows too.
@@ -162,7 +162,7 @@ struct StreamHandoffTests {
         try failInserts(store, false)
         guard case .claimed = seats.check(ticket) else { Issue.record("the failed publish left no claim"); return }
         try stream.publish(Data("second".utf8))
-        guard case .handed(let entry) = seats.check(ticket) else { Issue.record("not handed"); return }
+        guard case .handed(let entry, _) = seats.check(ticket) else { Issue.record("not handed"); return }
         #expect(try store.sqlite.loggedEntry(entry)?.body == Data("second".utf8))
         #expect(entry & StreamLog.maxSequence == 1, "the failed publish's sequence, written again")
         seats.vacate(ticket)
@@ -223,5 +223,60 @@ struct StreamHandoffTests {
         #expect(eventually { done.withLock { $0 } == 3 })
         #expect(got.withLock { $0.sorted() } == ["audit:one", "billing:one", "billing:two"])
         #expect(try inserted(store) == 1, "only audit's copy of the second entry, which nobody waited for")
+    }
+
+    @Test("a waiting subscriber takes over what its group's dead subscriber was handed, with no publish or trim")
+    func subscriberTakesOverOrphan() throws {
+        let (_, group) = try handFirstToDeadSubscriber(directory.file("takeover.db"))
+        #expect(try group.get(timeout: .seconds(10)).map(\.text) == ["first"])
+        #expect(try group.get(timeout: .zero).isEmpty, "once")
+    }
+
+    @Test("a seat handed an entry of a stream since dropped does not hand over its successor's entry of that number")
+    func droppedStreamsOrphanIsDropped() throws {
+        let path = directory.file("dropped.db")
+        let (stream, _) = try handFirstToDeadSubscriber(path)
+        try stream.drop()
+        let again = try Store.open(path).stream("events")
+        let group = try again.group("billing", from: .first)
+        try again.publish(Data("new".utf8))
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["new"], "not twice")
+        #expect(try group.get(timeout: .milliseconds(50)).isEmpty, "the dead seat's entry is not read as the new one")
+    }
+
+    @Test("seats that hold an entry outlive every process: a dead subscriber's waiting seat is freed on the next mapping, its handed one kept")
+    func remappingKeepsHandedSeats() throws {
+        let path = directory.file("remap.db")
+        // This process never maps the seats but as the subscriber below; `dq publish` does.
+        let group = try Store.open(path).stream("events").group("billing")
+        let seatsPath = path + "-wake/handoffs"
+        let billing = StreamHandoffs.group(group.queue.name)
+        // A subscriber process with two seats: one waiting, one handed "first".
+        var other: StreamHandoffs? = try #require(StreamHandoffs(path: seatsPath))
+        let handed = try #require(other?.register(group: billing))
+        let publisher = try ChildProcess(Executables.dq, ["publish", "events", "first", "--db", path])
+        #expect(publisher.wait().status == 0)
+        guard case .handed = other?.check(handed) else { Issue.record("not handed"); return }
+        _ = try #require(other?.register(group: billing))
+        #expect(other?.waiting(group: billing) == 1)
+        // Every process that mapped the seats goes.
+        other = nil
+        let remapped = try #require(StreamHandoffs(path: seatsPath))
+        #expect(remapped.waiting(group: billing) == 0, "the waiting seat is freed")
+        #expect(remapped.orphans(of: billing).map(\.ticket) == [handed], "the handed one is kept")
+        #expect(remapped.oldestHanded(in: Int64.min...Int64.max, except: []) != nil, "and held against trims, dead or not")
+    }
+
+    @Test("a publish that must survive a power loss (sync full) hands nothing: every group gets its copy")
+    func fullSyncHandsNothing() throws {
+        let path = directory.file("full.db")
+        let store = try Store.open(path, options: StoreOptions(durability: .full))
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        let seats = try #require(store.sqlite.handoffs.value)
+        let ticket = try #require(seats.register(group: StreamHandoffs.group(group.queue.name)))
+        try stream.publish(Data("kept".utf8))
+        #expect(seats.check(ticket) == .nothing)
+        #expect(try group.get(timeout: .zero).map(\.text) == ["kept"])
     }
 }

@@ -66,7 +66,7 @@ struct MessageWaiting<T> {
             engine.checkpointer.scheduleReclaim()
             reclaimAsked = true
         }
-        seat?.sit()
+        if let orphaned = try seat?.sit() { return .done(orphaned) }
         return .notYet(until: nextDue)
     }
 

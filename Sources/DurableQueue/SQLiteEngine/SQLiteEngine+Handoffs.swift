@@ -10,15 +10,16 @@ extension SQLiteEngine {
     func handoffSeat(for queue: String, waiting timeout: Duration?) -> HandoffSeat<Message>? {
         guard timeout != .zero, readOnly == nil, StreamGroup.bellChannel(ofQueue: queue) != nil,
               let seats = handoffs.value else { return nil }
-        return HandoffSeat(seats: seats, group: StreamHandoffs.group(queue), engine: self) { [self] entry throws(DQError) in
-            try handedEntry(entry, as: queue)
+        return HandoffSeat(seats: seats, group: StreamHandoffs.group(queue), engine: self) { [self] entry, stamp throws(DQError) in
+            try handedEntry(entry, stamp: stamp, as: queue)
         }
     }
 
-    /// Entry `entry` (a `stream_entries` rowid) as its group's queue would have held it;
-    /// `nil` if the log no longer has it (the stream was removed meanwhile).
-    private func handedEntry(_ entry: Int64, as queue: String) throws(DQError) -> [Message]? {
-        guard let found = try loggedEntry(entry) else { return nil }
+    /// Entry `entry` (a `stream_entries` rowid) published at `stamp`, as its group's queue
+    /// would have held it; `nil` if the log no longer has it (the stream was removed
+    /// meanwhile, and maybe its number given to a new one).
+    private func handedEntry(_ entry: Int64, stamp: Int64, as queue: String) throws(DQError) -> [Message]? {
+        guard let found = try loggedEntry(entry), found.publishedAt == stamp else { return nil }
         let sequence = entry & StreamLog.maxSequence
         let message = Message(id: entry, queue: queue,
                               body: EntryEnvelope.wrap(sequence: sequence, publishedAt: found.publishedAt, body: found.body),
@@ -54,19 +55,34 @@ final class HandoffSeat<T> {
     private let seats: StreamHandoffs
     private let group: UInt64
     private let engine: SQLiteEngine
-    private let deliver: (Int64) throws(DQError) -> [T]?
+    private let deliver: (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?
     private var ticket: StreamHandoffs.Ticket?
 
-    init(seats: StreamHandoffs, group: UInt64, engine: SQLiteEngine, deliver: @escaping (Int64) throws(DQError) -> [T]?) {
+    init(seats: StreamHandoffs, group: UInt64, engine: SQLiteEngine, deliver: @escaping (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?) {
         self.seats = seats
         self.group = group
         self.engine = engine
         self.deliver = deliver
     }
 
-    /// Takes a seat if it has none (best effort: without one, the get takes from its queue).
-    func sit() {
-        if ticket == nil { ticket = seats.register(group: group) }
+    /// Takes a seat if it has none (best effort: without one, the get takes from its
+    /// queue). First, what its group's subscribers that died left handed and unread, if
+    /// anything: that is this get's.
+    func sit() throws(DQError) -> [T]? {
+        guard ticket == nil else { return nil }
+        for orphan in seats.orphans(of: group) where seats.adopt(orphan) {
+            let delivered: [T]?
+            do {
+                delivered = try deliver(orphan.entry, orphan.stamp)
+            } catch {
+                seats.release(orphan.ticket)
+                throw error
+            }
+            seats.returned(orphan.ticket)
+            if let delivered { return delivered }
+        }
+        ticket = seats.register(group: group)
+        return nil
     }
 
     /// What was handed to the seat (which it then leaves), if anything.
@@ -86,6 +102,7 @@ final class HandoffSeat<T> {
     /// transaction, then looked at again).
     private func settle(_ check: StreamHandoffs.Check, _ ticket: StreamHandoffs.Ticket, leaving: Bool) throws(DQError) -> [T]? {
         let entry: Int64
+        let stamp: Int64
         switch check {
         case .nothing:
             if leaving { self.ticket = nil }
@@ -94,8 +111,9 @@ final class HandoffSeat<T> {
             seats.release(ticket)
             self.ticket = nil
             return nil
-        case .handed(let handed):
+        case .handed(let handed, let published):
             entry = handed
+            stamp = published
         case .claimed:
             // Holding the write lock, no claim is in the making: every one is settled.
             do {
@@ -110,7 +128,7 @@ final class HandoffSeat<T> {
         // Read before the seat is freed: until then, trims keep the entry.
         let delivered: [T]?
         do {
-            delivered = try deliver(entry)
+            delivered = try deliver(entry, stamp)
         } catch {
             seats.desert(ticket)
             self.ticket = nil
@@ -147,9 +165,11 @@ final class SeatAdoptions {
     }
 
     /// After the commit: the entries are back on their queues; the seats are free.
-    func returned() {
+    /// Returns how many there were.
+    func returned() -> Int {
+        defer { adopted = [] }
         for ticket in adopted { seats.returned(ticket) }
-        adopted = []
+        return adopted.count
     }
 
     /// The transaction failed or runs again: the seats are orphans again.

@@ -15,7 +15,9 @@ extension SQLiteEngine {
                  trim: StreamTrim?) throws(DQError) -> [PublishResult] {
         try refuseIfReadOnly("write")
         doorbells.prepareToRing()
-        let seats = handoffs.value
+        // Seats live in memory, which a power loss may take with what they were handed: a
+        // publish that must survive one (`Durability.full`) copies to every group.
+        let seats = options.durability == .full ? nil : handoffs.value
         // Every group of the stream shares its bell (`Doorbells.channel(of:)`): one ring wakes them all.
         let bell = StreamGroup.bellChannel(ofStream: stream)
         var early: Doorbells.EarlyRing?
@@ -24,7 +26,7 @@ extension SQLiteEngine {
         // Seats of blocked subscribers this publish hands its first entry to (`StreamHandoffs`).
         // If the transaction fails, or runs again, its subscribers settle the claims.
         var claims: [StreamHandoffs.Ticket] = []
-        let results = try writeSettlingSeats { connection, adoptions -> [PublishResult] in
+        let results = try writeSettlingSeats(of: stream) { connection, adoptions -> [PublishResult] in
             early = nil
             groupQueues = []
             claims = []
@@ -81,8 +83,9 @@ extension SQLiteEngine {
 
     /// Runs `body` in a write transaction that first settles every seat's ended claim
     /// (`StreamHandoffs.settle`), so that no entry it writes can pass for a failed
-    /// publish's; the seats `body` adopts are freed once it commits, let go if it fails.
-    private func writeSettlingSeats<T>(_ body: (Connection, SeatAdoptions?) throws -> T) throws(DQError) -> T {
+    /// publish's; the seats `body` adopts (`putBackOrphans` of `stream`) are freed once it
+    /// commits, and the stream's bell rung, or let go if it fails.
+    private func writeSettlingSeats<T>(of stream: String, _ body: (Connection, SeatAdoptions?) throws -> T) throws(DQError) -> T {
         let adoptions = handoffs.value.map(SeatAdoptions.init)
         do {
             let result = try write { connection in
@@ -90,7 +93,7 @@ extension SQLiteEngine {
                 if let seats = adoptions?.seats { try Self.settleClaims(seats, connection) }
                 return try body(connection, adoptions)
             }
-            adoptions?.returned()
+            if let adoptions, adoptions.returned() > 0 { doorbells.ring(StreamGroup.bellChannel(ofStream: stream)) }
             return result
         } catch {
             adoptions?.letGo()
@@ -104,7 +107,7 @@ extension SQLiteEngine {
                                 _ connection: Connection) throws {
         for orphan in adoptions.seats.orphans(in: log.low...log.high) where adoptions.adopt(orphan) {
             guard let group = groups.first(where: { StreamHandoffs.group($0.queue) == orphan.group }),
-                  let logged = try Self.loggedEntry(orphan.entry, connection) else { continue }
+                  let logged = try Self.loggedEntry(orphan.entry, connection), logged.publishedAt == orphan.stamp else { continue }
             try Self.copy([(orphan.entry & StreamLog.maxSequence, logged.body)], publishedAt: logged.publishedAt,
                           to: group.queue, now: Timestamp.now(), connection)
         }
@@ -211,7 +214,7 @@ extension SQLiteEngine {
 
     func trim(_ stream: String, _ trim: StreamTrim) throws(DQError) -> Int {
         try refuseIfReadOnly("write")
-        return try writeSettlingSeats { connection, adoptions -> Int in
+        return try writeSettlingSeats(of: stream) { connection, adoptions -> Int in
             guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
             if let adoptions { try putBackOrphans(of: log, groups: try Self.groups(of: stream, connection), adoptions, connection) }
             return try log.trim(trim, last: log.last, now: Timestamp.now(), keeping: adoptions, seatsPath: handoffsPath)

@@ -36,8 +36,10 @@ import Synchronization
 /// handed to a subscriber that died before reading it is put back on its group's queue by
 /// the next writer of that stream (`orphans`; the writer `adopt`s the seat until its
 /// transaction commits, then frees it: `returned`). Dead occupants' waiting seats are
-/// freed by publishers (`evict`) and reused by subscribers. Seats left by dead processes
-/// are also freed when the first process maps the file again (as `WaiterCounts`).
+/// freed by publishers (`evict`) and reused by subscribers; a subscriber also takes over
+/// a dead one's handed entry of its own group (`adopt`). When the first process maps the
+/// file again, the seats left waiting are freed; claimed and handed ones stay, for writers
+/// to settle and put back.
 ///
 /// `@unchecked Sendable`: the mapping is fixed after init and only touched atomically.
 final class StreamHandoffs: @unchecked Sendable {
@@ -67,13 +69,27 @@ final class StreamHandoffs: @unchecked Sendable {
     init?(path: String) {
         guard let occupancy = try? FileDescriptor.open(path + "-seats", .readWrite, options: [.create, .closeOnExec, .noFollow],
                                                        permissions: 0o600) else { return nil }
-        guard let (fd, mapping) = SharedFileMapping.openClearingStale(path: path, length: length) else {
+        // Left by dead processes: seats freed, but what was claimed or handed stays, for
+        // the next writer of its stream to settle and put back.
+        guard let (fd, mapping) = SharedFileMapping.openClearingStale(path: path, length: length, clear: Self.freeWaitingSeats) else {
             occupancy.close()
             return nil
         }
         file = fd
         self.occupancy = occupancy
         base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.seats * Self.words)
+    }
+
+    /// Frees the seats of `mapping` that hold no entry (their occupants are dead).
+    private static func freeWaitingSeats(_ mapping: UnsafeMutableRawPointer) {
+        let words = mapping.bindMemory(to: UInt64.self, capacity: seats * Self.words)
+        for seat in 0..<seats {
+            let (state, generation) = unpack(words[seat * Self.words])
+            switch state {
+            case .free, .claimed, .handed: continue
+            case .setup, .waiting: words[seat * Self.words] = pack(.free, generation &+ 1)
+            }
+        }
     }
 
     deinit {
@@ -195,7 +211,7 @@ final class StreamHandoffs: @unchecked Sendable {
         case gone
         /// `entry` was handed: the occupant reads it, then `vacate`s the seat (until
         /// then, trims keep the entry).
-        case handed(Int64)
+        case handed(entry: Int64, stamp: Int64)
         /// A publisher claimed the seat for `entry`, published at `stamp`, and has not
         /// handed it: its transaction may still be open, or have ended (see `settle`).
         case claimed(entry: Int64, stamp: Int64)
@@ -208,7 +224,8 @@ final class StreamHandoffs: @unchecked Sendable {
             guard generation == ticket.generation else { return .gone }
             switch state {
             case .handed:
-                return .handed(Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed)))
+                return .handed(entry: Int64(bitPattern: word(ticket.seat, 2).load(ordering: .relaxed)),
+                               stamp: Int64(bitPattern: word(ticket.seat, 4).load(ordering: .relaxed)))
             case .claimed:
                 continue
             case .waiting, .setup:
@@ -315,28 +332,33 @@ final class StreamHandoffs: @unchecked Sendable {
         let ticket: Ticket
         let group: UInt64
         let entry: Int64
+        /// The entry's publish time: a log row of that number published at another time
+        /// is another entry (its stream removed and a new one given its number).
+        let stamp: Int64
     }
 
-    /// The handed seats holding an entry within `entries` whose occupant died (a writer
-    /// settles `claims` first, so none is left claimed). The writer `adopt`s each before
-    /// putting its entry back where it belongs.
-    func orphans(in entries: ClosedRange<Int64>) -> [Orphan] {
+    /// The handed seats holding an entry within `entries` (or for `group`) whose occupant
+    /// died (a writer settles `claims` first, so none is left claimed). The writer, or a
+    /// subscriber of the group, `adopt`s each before putting its entry back where it
+    /// belongs (or reading it).
+    func orphans(in entries: ClosedRange<Int64>? = nil, of group: UInt64? = nil) -> [Orphan] {
         var found: [Orphan] = []
         for seat in 0..<Self.seats {
             let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
             guard state == .handed else { continue }
             let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
-            guard entries.contains(entry), !isOccupied(seat) else { continue }
-            found.append(Orphan(ticket: Ticket(seat: seat, generation: generation),
-                                group: word(seat, 1).load(ordering: .relaxed), entry: entry))
+            let seated = word(seat, 1).load(ordering: .relaxed)
+            guard entries?.contains(entry) ?? true, group.map({ $0 == seated }) ?? true, !isOccupied(seat) else { continue }
+            found.append(Orphan(ticket: Ticket(seat: seat, generation: generation), group: seated, entry: entry,
+                                stamp: Int64(bitPattern: word(seat, 4).load(ordering: .relaxed))))
         }
         return found
     }
 
-    /// Sits in an orphan's seat for the writer that puts its entry back, so that no other
-    /// writer puts it back too: the writer frees it once its transaction commits
-    /// (`returned`), or drops it if the transaction fails (`release`: an orphan again).
-    /// `false` if the seat changed meanwhile.
+    /// Sits in an orphan's seat for the writer that puts its entry back (or the
+    /// subscriber that reads it), so that nobody else does too: it frees the seat once its
+    /// transaction commits (`returned`), or drops it if the transaction fails (`release`:
+    /// an orphan again). `false` if another holds it, or it changed meanwhile.
     func adopt(_ orphan: Orphan) -> Bool {
         mine.withLock { mine in
             guard mine[orphan.ticket.seat] == nil,
@@ -350,22 +372,22 @@ final class StreamHandoffs: @unchecked Sendable {
         }
     }
 
-    /// Frees an adopted seat whose entry is back on its group's queue (committed).
+    /// Frees an adopted seat whose entry is back on its group's queue (committed), or read.
     func returned(_ ticket: Ticket) {
         _ = free(ticket, from: .handed)
     }
 
-    /// The oldest entry within `entries` claimed or handed to a live occupant and not yet
-    /// read, which a trim must keep (a dead occupant's are put back first: `orphans`), but
-    /// for the seats of `adopted`.
+    /// The oldest entry within `entries` that a seat holds, claimed or handed and not yet
+    /// read, which a trim must keep, but for the seats of `adopted` (their entries are
+    /// back on their queues). A dead occupant's is kept too: it may have died since the
+    /// writer looked for orphans, and the next writer puts it back.
     func oldestHanded(in entries: ClosedRange<Int64>, except adopted: [Ticket]) -> Int64? {
         var oldest: Int64?
         for seat in 0..<Self.seats where !adopted.contains(where: { $0.seat == seat }) {
             let state = Self.unpack(stateWord(seat).load(ordering: .acquiring)).state
             guard state == .claimed || state == .handed else { continue }
             let entry = Int64(bitPattern: word(seat, 2).load(ordering: .relaxed))
-            guard entries.contains(entry) else { continue }
-            if isOccupied(seat) { oldest = min(oldest ?? entry, entry) }
+            if entries.contains(entry) { oldest = min(oldest ?? entry, entry) }
         }
         return oldest
     }
