@@ -279,4 +279,35 @@ struct StreamHandoffTests {
         #expect(seats.check(ticket) == .nothing)
         #expect(try group.get(timeout: .zero).map(\.text) == ["kept"])
     }
+
+    @Test("a subscriber already seated takes over what its group's subscriber was handed and died holding")
+    func seatedSubscriberTakesOverOrphan() throws {
+        let path = directory.file("seated.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/handoffs"))
+        _ = try #require(other?.register(group: StreamHandoffs.group(group.queue.name)))
+        try stream.publish(Data("first".utf8))
+        let got = Mutex<[StreamEntry]?>(nil)
+        let subscriber = try Store.open(path).stream("events").group("billing")
+        Thread {
+            let entries = try? subscriber.get(timeout: .seconds(30))
+            got.withLock { $0 = entries }
+        }.start()
+        #expect(eventually { seated(store, group) }, "seated while the other holds the entry")
+        other = nil  // the other dies holding it: nothing rings
+        #expect(eventually { got.withLock { $0 != nil } }, "read at the wait's re-check")
+        #expect(got.withLock { $0 }?.map(\.text) == ["first"])
+    }
+
+    @Test("removing a group frees what its dead subscribers held: a group made again from the first entry gets it once")
+    func removedGroupsOrphanIsFreed() throws {
+        let path = directory.file("regroup.db")
+        let (stream, _) = try handFirstToDeadSubscriber(path)
+        #expect(try stream.removeGroup("billing"))
+        let group = try stream.group("billing", from: .first)
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["first"], "copied from the log")
+        #expect(try group.get(timeout: .milliseconds(100)).isEmpty, "not again from the dead seat")
+    }
 }

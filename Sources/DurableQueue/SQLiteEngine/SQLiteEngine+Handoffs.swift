@@ -67,21 +67,26 @@ final class HandoffSeat<T> {
 
     /// Takes a seat if it has none (best effort: without one, the get takes from its
     /// queue). First, what its group's subscribers that died left handed and unread, if
-    /// anything: that is this get's.
+    /// anything: that is this get's (looked for at every look that finds nothing, so an
+    /// entry left by a dead subscriber is read within the wait's re-check).
     func sit() throws(DQError) -> [T]? {
-        guard ticket == nil else { return nil }
-        for orphan in seats.orphans(of: group) where seats.adopt(orphan) {
-            let delivered: [T]?
-            do {
-                delivered = try deliver(orphan.entry, orphan.stamp)
-            } catch {
-                seats.release(orphan.ticket)
-                throw error
+        let orphans = seats.orphans(of: group)
+        if !orphans.isEmpty {
+            // Out of the seat first, so nothing is handed to a reader that has an entry.
+            if let held = try leave() { return held }
+            for orphan in orphans where seats.adopt(orphan) {
+                let delivered: [T]?
+                do {
+                    delivered = try deliver(orphan.entry, orphan.stamp)
+                } catch {
+                    seats.release(orphan.ticket)
+                    throw error
+                }
+                seats.returned(orphan.ticket)
+                if let delivered { return delivered }
             }
-            seats.returned(orphan.ticket)
-            if let delivered { return delivered }
         }
-        ticket = seats.register(group: group)
+        if ticket == nil { ticket = seats.register(group: group) }
         return nil
     }
 

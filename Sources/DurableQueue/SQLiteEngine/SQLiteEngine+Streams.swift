@@ -54,7 +54,7 @@ extension SQLiteEngine {
             added = copies.count
             // Entries left in dead subscribers' seats go back before this publish hands or trims.
             let groups = log.hasGroups && (!copies.isEmpty || trim != nil) ? try Self.groups(of: stream, connection) : []
-            if let adoptions, !groups.isEmpty { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
+            if let adoptions, !copies.isEmpty || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
             if !copies.isEmpty && log.hasGroups {
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
@@ -223,8 +223,14 @@ extension SQLiteEngine {
 
     func removeGroup(_ group: String, on stream: String) throws(DQError) -> Bool {
         try refuseIfReadOnly("write")
-        return try write { connection -> Bool in
+        return try writeSettlingSeats(of: stream) { connection, adoptions -> Bool in
             guard let found = try Self.group(group, of: stream, connection) else { return false }
+            // What the group's dead subscribers were handed goes with the group.
+            if let adoptions, let log = try StreamLog.open(stream, connection, creating: false) {
+                for orphan in adoptions.seats.orphans(in: log.low...log.high, of: StreamHandoffs.group(found.queue)) {
+                    _ = adoptions.adopt(orphan)
+                }
+            }
             let remove = try connection.cachedStatement(StreamSQL.removeGroup)
             defer { remove.reset() }
             try remove.bind(stream, at: 1)
@@ -237,8 +243,10 @@ extension SQLiteEngine {
 
     func removeStream(_ stream: String) throws(DQError) -> Int {
         try refuseIfReadOnly("write")
-        return try write { connection -> Int in
+        return try writeSettlingSeats(of: stream) { connection, adoptions -> Int in
             guard let log = try StreamLog.open(stream, connection, creating: false) else { return 0 }
+            // What its groups' dead subscribers were handed goes with the stream.
+            for orphan in adoptions?.seats.orphans(in: log.low...log.high) ?? [] { _ = adoptions?.adopt(orphan) }
             let removed = try log.delete(through: StreamLog.maxSequence)
             for group in try Self.groups(of: stream, connection) { _ = try MessageTable.drop(connection, queue: group.queue) }
             for sql in [StreamSQL.removeGroups, StreamSQL.removeStream] {
