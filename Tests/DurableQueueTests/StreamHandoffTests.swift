@@ -3,6 +3,21 @@ import Synchronization
 import Testing
 @testable import DurableQueue
 
+/// A blocking get on a group, run on a thread of its own; `entries` is what it returned,
+/// once it has (`[]` if it timed out or failed).
+private final class BackgroundGet: Sendable {
+    private let got = Mutex<[StreamEntry]?>(nil)
+
+    init(_ group: StreamGroup, timeout: Duration) {
+        Thread {
+            let entries = (try? group.get(timeout: timeout)) ?? []
+            self.got.withLock { $0 = entries }
+        }.start()
+    }
+
+    var entries: [StreamEntry]? { got.withLock { $0 } }
+}
+
 /// Publishes handed straight to blocked group subscribers on SQLite (`StreamHandoffs`).
 @Suite("Stream handoffs")
 struct StreamHandoffTests {
@@ -38,15 +53,11 @@ struct StreamHandoffTests {
         let stream = try store.stream("events")
         let group = try stream.group("billing")
         try countInserts(store)
-        let got = Mutex<[StreamEntry]?>(nil)
-        Thread {
-            let entries = try? Store.open(path).stream("events").group("billing").get(timeout: .seconds(10))
-            got.withLock { $0 = entries }
-        }.start()
+        let got = BackgroundGet(try Store.open(path).stream("events").group("billing"), timeout: .seconds(10))
         #expect(eventually { seated(store, group) }, "the subscriber sits in a seat while it waits")
         try stream.publish(Data("paid".utf8))
-        #expect(eventually { got.withLock { $0 != nil } })
-        let entries = try #require(got.withLock { $0 })
+        #expect(eventually { got.entries != nil })
+        let entries = try #require(got.entries)
         #expect(entries.map(\.text) == ["paid"])
         #expect(entries.map(\.sequence) == [1])
         #expect(try inserted(store) == 0, "handed, not copied")
@@ -177,12 +188,8 @@ struct StreamHandoffTests {
         _ = try stream.group("alpha")
         _ = try stream.group("zulu")
         try failInserts(store, true)
-        let got = Mutex<[StreamEntry]?>(nil)
         let subscriber = try Store.open(path).stream("events").group("alpha")
-        Thread {
-            let entries = try? subscriber.get(timeout: .seconds(20))
-            got.withLock { $0 = entries }
-        }.start()
+        let got = BackgroundGet(subscriber, timeout: .seconds(20))
         #expect(eventually { seated(store, subscriber) })
         #expect(throws: DQError.self) { try stream.publish(Data("lost".utf8)) }
         try failInserts(store, false)
@@ -191,8 +198,8 @@ struct StreamHandoffTests {
         let seats = try #require(store.sqlite.handoffs.value)
         #expect(eventually { seats.claims().isEmpty }, "the subscriber settled the claim on its next look")
         try stream.publish(Data("second".utf8))
-        #expect(eventually { got.withLock { $0 != nil } })
-        #expect(got.withLock { $0 }?.map(\.text) == ["second"])
+        #expect(eventually { got.entries != nil })
+        #expect(got.entries?.map(\.text) == ["second"])
     }
 
     @Test("two threads of one process sit in seats at once, of one group and of two, and each is handed an entry")
@@ -289,16 +296,12 @@ struct StreamHandoffTests {
         var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/handoffs"))
         _ = try #require(other?.register(group: StreamHandoffs.group(group.queue.name)))
         try stream.publish(Data("first".utf8))
-        let got = Mutex<[StreamEntry]?>(nil)
         let subscriber = try Store.open(path).stream("events").group("billing")
-        Thread {
-            let entries = try? subscriber.get(timeout: .seconds(30))
-            got.withLock { $0 = entries }
-        }.start()
+        let got = BackgroundGet(subscriber, timeout: .seconds(30))
         #expect(eventually { seated(store, group) }, "seated while the other holds the entry")
         other = nil  // the other dies holding it: nothing rings
-        #expect(eventually { got.withLock { $0 != nil } }, "read at the wait's re-check")
-        #expect(got.withLock { $0 }?.map(\.text) == ["first"])
+        #expect(eventually { got.entries != nil }, "read at the wait's re-check")
+        #expect(got.entries?.map(\.text) == ["first"])
     }
 
     @Test("removing a group frees what its dead subscribers held: a group made again from the first entry gets it once")

@@ -17,10 +17,11 @@ struct MessageWaiting<T> {
     private var reclaimAsked = false
     /// A stream-group subscriber's seat, where a publisher may hand it an entry while it
     /// waits (`StreamHandoffs`); `nil` for everything else.
-    var seat: HandoffSeat<T>?
+    let seat: HandoffSeat<T>?
 
-    init(engine: SQLiteEngine, queue: String, take: @escaping MessageTake<T>) {
+    init(engine: SQLiteEngine, queue: String, seat: HandoffSeat<T>? = nil, take: @escaping MessageTake<T>) {
         self.engine = engine
+        self.seat = seat
         self.queue = queue
         self.take = take
     }
@@ -68,6 +69,21 @@ struct MessageWaiting<T> {
         }
         if let orphaned = try seat?.sit() { return .done(orphaned) }
         return .notYet(until: nextDue)
+    }
+
+    /// Ends the wait with what it found; else with what was handed to the seat meanwhile
+    /// (this reader's, returned rather than lost, even when the wait failed); else with
+    /// nothing, or the wait's error.
+    func finish(_ outcome: Result<[T]?, DQError>) throws(DQError) -> [T] {
+        switch outcome {
+        case .success(let found?):
+            return found
+        case .success(nil):
+            return try seat?.leave() ?? []
+        case .failure(let error):
+            if let handed = try seat?.leave() { return handed }
+            throw error
+        }
     }
 
     /// A read-only look: could a message be received now, and if not, when might one

@@ -126,41 +126,34 @@ extension SQLiteEngine {
     /// timeout passes, or `interrupt` is signalled (see `MessageWaiting`).
     func waitForMessages<T>(on queue: String, timeout: Duration?, interrupt: WaitInterrupt?, takeFirst: Bool = false,
                             seat: HandoffSeat<T>? = nil, take: @escaping MessageTake<T>) throws(DQError) -> [T] {
-        var waiting = MessageWaiting(engine: self, queue: queue, take: take)
-        waiting.seat = seat
+        var waiting = MessageWaiting(engine: self, queue: queue, seat: seat, take: take)
         if let taken = try waiting.takeAtOnce(timeout: timeout, takeFirst: takeFirst) { return taken }
-        let found: [T]?
+        let outcome: Result<[T]?, DQError>
         do {
-            found = try reactor().wait(on: queue, timeout: timeout, interrupt: interrupt) { rang throws(DQError) in
+            outcome = .success(try reactor().wait(on: queue, timeout: timeout, interrupt: interrupt) { rang throws(DQError) in
                 try waiting.look(rang: rang)
-            }
+            })
         } catch {
-            // What was handed meanwhile is this reader's: returned rather than lost.
-            if let handed = try seat?.leave() { return handed }
-            throw error
+            outcome = .failure(error)
         }
-        if let found { return found }
-        return try seat?.leave() ?? []
+        return try waiting.finish(outcome)
     }
 
     /// The async part of every read: as the blocking one, ending with
     /// `DQError.Kind.cancelled` when the task is cancelled before anything was taken.
     func waitForMessages<T>(on queue: String, timeout: Duration?, takeFirst: Bool = false,
                             seat: HandoffSeat<T>? = nil, take: @escaping MessageTake<T>) async throws(DQError) -> [T] {
-        var waiting = MessageWaiting(engine: self, queue: queue, take: take)
-        waiting.seat = seat
+        var waiting = MessageWaiting(engine: self, queue: queue, seat: seat, take: take)
         if let taken = try waiting.takeAtOnce(timeout: timeout, takeFirst: takeFirst) { return taken }
-        let found: [T]?
+        let outcome: Result<[T]?, DQError>
         do {
-            found = try await reactor().wait(on: queue, timeout: timeout) { rang throws(DQError) in
+            outcome = .success(try await reactor().wait(on: queue, timeout: timeout) { rang throws(DQError) in
                 try waiting.look(rang: rang)
-            }
+            })
         } catch {
-            if let handed = try seat?.leave() { return handed }
-            throw error
+            outcome = .failure(error)
         }
-        if let found { return found }
-        return try seat?.leave() ?? []
+        return try waiting.finish(outcome)
     }
 
     func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {
