@@ -50,8 +50,9 @@ package final class WaitReactor: Sendable {
     fileprivate struct Channel {
         var rings: UInt64 = 0
         var waiters = 0
-        /// The blocking waiters' own wake-ups, by ticket.
-        var wakes: [UInt64: EventCounter] = [:]
+        /// The blocking waiters' own wake-ups, with their tickets (a few per channel: a
+        /// list, which needs no `Hashable` lookup at a process's first wait).
+        var wakes: [(id: UInt64, wake: EventCounter)] = []
         /// Async waiters asleep now, by ticket.
         var sleeping: Set<UInt64> = []
         /// The ring count at the start of the last look that found the channel drained
@@ -59,10 +60,24 @@ package final class WaitReactor: Sendable {
         var drainedAt: UInt64?
     }
 
-    fileprivate struct Sleeper {
+    /// An async waiter asleep. A class, so that blocking waits, which only pass
+    /// sleepers around, never need the layout of a `CheckedContinuation` (a resilient
+    /// type, whose first use costs a runtime conformance lookup).
+    fileprivate final class Sleeper: Sendable {
         let channel: String
         let until: UInt64
-        let continuation: CheckedContinuation<Wake, Never>
+        private let continuation: CheckedContinuation<Wake, Never>
+
+        init(channel: String, until: UInt64, continuation: CheckedContinuation<Wake, Never>) {
+            self.channel = channel
+            self.until = until
+            self.continuation = continuation
+        }
+
+        @inline(never)
+        func resume(_ wake: Wake) {
+            continuation.resume(returning: wake)
+        }
     }
 
     /// A waiter's registration, from `enter` to `leave`.
@@ -143,7 +158,7 @@ package final class WaitReactor: Sendable {
     /// rung, except `caller`'s own wake-up. Returns the ring count of `caller`'s channel.
     @discardableResult
     func pump(for caller: Ticket?) -> UInt64 {
-        var resumed: [CheckedContinuation<Wake, Never>] = []
+        var resumed: [Sleeper] = []
         let rings = state.withLock { state -> UInt64 in
             // A channel rung twice counts two rings: harmless, waiters compare counts.
             let complete = source.drain { state.rang($0, except: caller?.id, resuming: &resumed) }
@@ -152,7 +167,7 @@ package final class WaitReactor: Sendable {
             }
             return caller.flatMap { state.channels[$0.channel]?.rings } ?? 0
         }
-        for continuation in resumed { continuation.resume(returning: .rang) }
+        for sleeper in resumed { sleeper.resume(.rang) }
         return rings
     }
 
@@ -211,7 +226,7 @@ package final class WaitReactor: Sendable {
             state.channels[sleeper.channel]?.sleeping.remove(id)
             return sleeper
         }
-        sleeper?.continuation.resume(returning: .cancelled)
+        sleeper?.resume(.cancelled)
     }
 
     /// Starts the reactor thread unless it runs.
@@ -250,16 +265,16 @@ package final class WaitReactor: Sendable {
     /// Wakes the sleepers whose time is up.
     private func expire() {
         let now = Deadline.monotonicNanoseconds()
-        let due = state.withLock { state -> [CheckedContinuation<Wake, Never>] in
-            var due: [CheckedContinuation<Wake, Never>] = []
+        let due = state.withLock { state -> [Sleeper] in
+            var due: [Sleeper] = []
             for (id, sleeper) in state.sleepers where sleeper.until <= now {
                 state.sleepers[id] = nil
                 state.channels[sleeper.channel]?.sleeping.remove(id)
-                due.append(sleeper.continuation)
+                due.append(sleeper)
             }
             return due
         }
-        for continuation in due { continuation.resume(returning: .timedOut) }
+        for sleeper in due { sleeper.resume(.timedOut) }
     }
 
     /// How many waiters are registered on `channel` now.
@@ -300,10 +315,10 @@ extension WaitReactor.State {
     /// Counts one ring of `channel` and wakes its waiters: signals the blocking ones
     /// (but `caller`), and adds the async ones' continuations to `resumed`.
     mutating func rang(_ channel: String, except caller: UInt64?,
-                       resuming resumed: inout [CheckedContinuation<WaitReactor.Wake, Never>]) {
+                       resuming resumed: inout [WaitReactor.Sleeper]) {
         guard let asleep = channels[channel]?.ring(except: caller, signalled: &signalled) else { return }
         for id in asleep {
-            if let sleeper = sleepers.removeValue(forKey: id) { resumed.append(sleeper.continuation) }
+            if let sleeper = sleepers.removeValue(forKey: id) { resumed.append(sleeper) }
         }
     }
 }
@@ -312,13 +327,13 @@ extension WaitReactor.Channel {
     /// Counts waiter `id` in; returns the ring count, and whether it had no waiter.
     mutating func arrive(_ id: UInt64, wake: EventCounter?) -> (count: UInt64, wasIdle: Bool) {
         waiters += 1
-        if let wake { wakes[id] = wake }
+        if let wake { wakes.append((id, wake)) }
         return (rings, waiters == 1)
     }
 
     /// Counts waiter `id` out; returns whether none is left.
     mutating func depart(_ id: UInt64) -> Bool {
-        wakes[id] = nil
+        wakes.removeAll { $0.id == id }
         waiters -= 1
         return waiters == 0
     }
