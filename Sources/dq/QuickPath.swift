@@ -116,21 +116,21 @@ enum QuickPath {
         return ExtendRequest(store: store, queue: queue, receipt: receipt, duration: duration)
     }
 
-    static func len(_ options: Options) -> CallRequest<Queue>? {
+    static func len(_ options: Options) -> CallRequest? {
         options.target(Queue.self, count: 1).map { queue, _ in DQ.Len.request(queue) }
     }
 
-    static func kvSet(_ options: Options) -> CallRequest<Dict>? {
+    static func kvSet(_ options: Options) -> CallRequest? {
         guard let (dict, rest) = options.target(Dict.self, count: 3), Options.isUTF8(rest[0]) else { return nil }
         return DQ.KV.Set.request(dict, key: rest[0], value: rest[1])
     }
 
-    static func kvGet(_ options: Options) -> CallRequest<Dict>? {
+    static func kvGet(_ options: Options) -> CallRequest? {
         guard let (dict, rest) = options.target(Dict.self, count: 2), Options.isUTF8(rest[0]) else { return nil }
         return DQ.KV.Get.request(dict, key: rest[0])
     }
 
-    static func counterAdd(_ options: Options) -> CallRequest<Counter>? {
+    static func counterAdd(_ options: Options) -> CallRequest? {
         // Its amount is parsed as "all unrecognized" arguments, where ArgumentParser keeps
         // a `--` as one of them.
         guard !options.arguments.contains("--") else { return nil }
@@ -143,15 +143,15 @@ enum QuickPath {
         return DQ.CounterCommand.Add.request(counter, amount: amount)
     }
 
-    static func counterGet(_ options: Options) -> CallRequest<Counter>? {
+    static func counterGet(_ options: Options) -> CallRequest? {
         options.target(Counter.self, count: 1).map { counter, _ in DQ.CounterCommand.Get.request(counter) }
     }
 
-    static func eventSet(_ options: Options) -> CallRequest<Event>? {
+    static func eventSet(_ options: Options) -> CallRequest? {
         options.target(Event.self, count: 1).map { event, _ in DQ.EventCommand.Set.request(event) }
     }
 
-    static func eventIsSet(_ options: Options) -> CallRequest<Event>? {
+    static func eventIsSet(_ options: Options) -> CallRequest? {
         options.target(Event.self, count: 1).map { event, _ in DQ.EventCommand.IsSet.request(event) }
     }
 

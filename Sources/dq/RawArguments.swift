@@ -22,12 +22,20 @@ enum RawArguments {
     static func bytes(of texts: [String]) -> [Data] {
         var next = 0
         return texts.map { text in
-            guard text.contains("\u{FFFD}") else { return Data(text.utf8) }
+            guard text.contains("\u{FFFD}") else { return utf8(text) }
             for index in next..<all.count where String(decoding: all[index], as: UTF8.self) == text {
                 next = index + 1
-                return Data(all[index])
+                return all[index].withUnsafeBufferPointer { Data(buffer: $0) }
             }
-            return Data(text.utf8)
+            return utf8(text)
         }
+    }
+
+    /// `text`'s UTF-8, copied from its storage. (`Data(text.utf8)` first asks the Swift
+    /// runtime whether a UTF-8 view is `ContiguousBytes`: a search of every protocol
+    /// conformance in the binary, 0.2-0.3 ms of each `dq put`.)
+    private static func utf8(_ text: String) -> Data {
+        var text = text
+        return text.withUTF8 { Data(buffer: $0) }
     }
 }

@@ -60,6 +60,23 @@ struct QueueNamesTests {
         #expect(try store.queue("kept").get(timeout: .zero)?.text == "x")
     }
 
+    @Test("more drained lanes than one compaction of the noted list holds are all deleted by the sweep, none twice")
+    func manyDrainedLanesSwept() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let names = (0..<4_500).map { "q\($0)" }
+        for name in names { try store.queue(name).put("x") }
+        for name in names.prefix(10) { try store.queue(name).put("y") }
+        // Each take notes its lane; the list is compacted at 4,096. The first ten lanes are
+        // noted twice, apart. (No get finds a queue empty: that would start the sweep on
+        // a background thread.)
+        for name in names { #expect(try store.queue(name).get(timeout: .zero)?.text == "x") }
+        for name in names.prefix(10) { #expect(try store.queue(name).get(timeout: .zero)?.text == "y") }
+        #expect(try count(store, "SELECT count(*) FROM lanes") == 4_500)
+        #expect(try store.sqlite.drainedLanes.sweep(store.sqlite, visits: 0) == 4_500)
+        #expect(try count(store, "SELECT count(*) FROM lanes") == 0)
+        #expect(store.sqlite.drainedLanes.isEmpty)
+    }
+
     @Test("a lane whose positions run out continues in a new one, in order")
     func fullLaneContinues() throws {
         let store = try Store(path: directory.file("store.db"))

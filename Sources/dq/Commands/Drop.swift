@@ -22,7 +22,7 @@ extension DQ {
         @Flag(name: .long, help: "Drop the stream of that name instead (its log, groups and their entries).")
         var stream = false
 
-        var request: CallRequest<Queue> {
+        var request: CallRequest {
             if stream {
                 return location.target.reporting("dropped", json: json) { try $0.store.stream($0.name).drop() }
             }

@@ -10,10 +10,10 @@ extension DQ {
 
         @OptionGroup var location: ReadLocation<Queue>
 
-        var request: CallRequest<Queue> { Self.request(location.target) }
+        var request: CallRequest { Self.request(location.target) }
 
         /// What one `dq len` asks for, however its command line was parsed.
-        static func request(_ queue: Target<Queue>) -> CallRequest<Queue> {
+        static func request(_ queue: Target<Queue>) -> CallRequest {
             queue.reading.printing { try $0.count() }
         }
     }

@@ -23,7 +23,7 @@ extension DQ {
             if let group { try Parse.name(group, what: "group name") }
         }
 
-        var request: CallRequest<Queue> {
+        var request: CallRequest {
             if let group {
                 let stream = location.name
                 return location.target.reporting("purged", json: json) { [dead] queue in

@@ -32,7 +32,7 @@ extension DQ {
             }
         }
 
-        var request: CallRequest<Queue> {
+        var request: CallRequest {
             let ids = ids
             if let group {
                 let stream = location.name

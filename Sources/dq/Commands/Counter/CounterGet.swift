@@ -8,10 +8,10 @@ extension DQ.CounterCommand {
             abstract: "Print the value (0 if never set).",
             discussion: HelpExamples.discussion("counter get"))
         @OptionGroup var location: ReadLocation<Counter>
-        var request: CallRequest<Counter> { Self.request(location.target) }
+        var request: CallRequest { Self.request(location.target) }
 
         /// What one `dq counter get` asks for, however its command line was parsed.
-        static func request(_ counter: Target<Counter>) -> CallRequest<Counter> {
+        static func request(_ counter: Target<Counter>) -> CallRequest {
             counter.reading.printing { try $0.get() }
         }
     }

@@ -8,10 +8,10 @@ extension DQ.EventCommand {
             abstract: "Set the event (wakes its waiters).",
             discussion: HelpExamples.discussion("event set"))
         @OptionGroup var location: Location<Event>
-        var request: CallRequest<Event> { Self.request(location.target) }
+        var request: CallRequest { Self.request(location.target) }
 
         /// What one `dq event set` asks for, however its command line was parsed.
-        static func request(_ event: Target<Event>) -> CallRequest<Event> {
+        static func request(_ event: Target<Event>) -> CallRequest {
             event.request { try $0.set() }
         }
     }

@@ -11,10 +11,10 @@ extension DQ.KV {
         @OptionGroup var target: KeyArgument
         @Flag(name: .long, help: "Print the stored bytes exactly: no newline added, nothing escaped.")
         var raw = false
-        var request: CallRequest<Dict> { Self.request(location.target, key: target.key, raw: raw) }
+        var request: CallRequest { Self.request(location.target, key: target.key, raw: raw) }
 
         /// What one `dq kv get` asks for, however its command line was parsed.
-        static func request(_ dict: Target<Dict>, key: String, raw: Bool = false) -> CallRequest<Dict> {
+        static func request(_ dict: Target<Dict>, key: String, raw: Bool = false) -> CallRequest {
             dict.reading.request { dict in
                 guard let value = try dict.get(key) else { throw ExitCode(1) }
                 Framing(nul: false, raw: raw).write(value)

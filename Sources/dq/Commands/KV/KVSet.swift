@@ -15,11 +15,11 @@ extension DQ.KV {
         @OptionGroup var target: KeyArgument
         @Argument(help: "The value, or - for standard input.") var value: String
         @Flag(name: .long, help: "Set only if KEY is absent; exit 1 if it exists.") var ifAbsent = false
-        var request: CallRequest<Dict> { Self.request(location.target, key: target.key, value: value, ifAbsent: ifAbsent) }
+        var request: CallRequest { Self.request(location.target, key: target.key, value: value, ifAbsent: ifAbsent) }
 
         /// What one `dq kv set` asks for, however its command line was parsed: `value` as
         /// given, or `-` for standard input.
-        static func request(_ dict: Target<Dict>, key: String, value: String, ifAbsent: Bool = false) -> CallRequest<Dict> {
+        static func request(_ dict: Target<Dict>, key: String, value: String, ifAbsent: Bool = false) -> CallRequest {
             dict.request { dict in
                 let value = value == "-" ? readStandardInput() : RawArguments.bytes(of: [value])[0]
                 guard ifAbsent else { return try dict.set(key, value) }

@@ -8,6 +8,6 @@ extension DQ.ListCommand {
             abstract: "Print the number of values.",
             discussion: HelpExamples.discussion("list len"))
         @OptionGroup var location: ReadLocation<SharedList>
-        var request: CallRequest<SharedList> { location.target.reading.printing { try $0.count() } }
+        var request: CallRequest { location.target.reading.printing { try $0.count() } }
     }
 }
