@@ -54,6 +54,15 @@ struct BenchCommandTests {
         #expect(lines.allSatisfy { $0.contains("\"sync\":\"full\"") })
     }
 
+    @Test("a missing --dir is made, as a store's missing directories are")
+    func missingDirectory() throws {
+        let made = directory.file("new/sub")
+        let result = try dq(["bench", "--quick", "--json", "--workload", "W1", "--dir", made], timeout: .seconds(120))
+        #expect(result.status == 0, "stderr: \(result.stderrText)")
+        #expect(result.stdoutText.split(separator: "\n").count == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: made).isEmpty)
+    }
+
     @Test("the extra workloads C4, P4 (with its floor), K1 and E1 run when named")
     func extraWorkloads() throws {
         let result = try dq(["bench", "--quick", "--json", "--workload", "C4,P4,K1,E1", "--dir", directory.path], timeout: .seconds(120))

@@ -7,8 +7,14 @@ import FoundationEssentials
 final class SQLiteBenchStores: BenchStores {
     let root: String
 
-    /// Makes the temporary directory inside `directory`.
+    /// Makes the temporary directory inside `directory`, making `directory` first if it
+    /// is missing (as a store's path is).
     init(directory: String) throws {
+        do throws(DQError) {
+            try StoreLocation.makeDirectories(directory)
+        } catch {
+            throw BenchError(description: error.message)
+        }
         do throws(Errno) {
             root = try Directory.makeTemporary(prefix: directory + "/dq-bench-")
         } catch {

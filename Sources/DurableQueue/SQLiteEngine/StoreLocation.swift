@@ -131,10 +131,14 @@ public enum StoreLocation {
 
     /// `mkdir -p` for the directory that holds `path`.
     private static func makeDirectories(parentOf path: String) throws(DQError) {
-        let parent = directory(of: path)
-        if parent == "." || parent == "/" { return }
-        var prefix = parent.hasPrefix("/") ? "" : "."
-        for component in parent.split(separator: "/", omittingEmptySubsequences: true) {
+        try makeDirectories(directory(of: path))
+    }
+
+    /// `mkdir -p` for `directory`: each missing directory made with mode 0700.
+    package static func makeDirectories(_ directory: String) throws(DQError) {
+        if directory == "." || directory == "/" { return }
+        var prefix = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
             do throws(Errno) {
                 try Directory.make(prefix, mode: 0o700, existingOK: true)

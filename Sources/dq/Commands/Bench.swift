@@ -78,7 +78,7 @@ extension DQ {
         @Option(name: .long, help: ArgumentHelp("For S2: consumer groups, each with one subscriber (default 4).", valueName: "n"))
         var groups: Int = 4
 
-        @Option(name: .long, help: ArgumentHelp("Where to make the benchmark stores (default: $TMPDIR or /tmp).", valueName: "dir"))
+        @Option(name: .long, help: ArgumentHelp("Where to make the benchmark stores, made if missing (default: $TMPDIR or /tmp).", valueName: "dir"))
         var dir: String?
 
         @Option(name: .long, help: ArgumentHelp(
