@@ -1,3 +1,4 @@
+import DQSystem
 @testable import DurableQueuePostgres
 import Testing
 
@@ -6,10 +7,7 @@ import Testing
 @Suite("Channel digest")
 struct ChannelDigestTests {
     private static func hex(_ text: String) -> String {
-        MD5.digest(Array(text.utf8)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-        }.joined()
+        Hex.lowercase(MD5.digest(Array(text.utf8)))
     }
 
     @Test("RFC 1321's test suite, and lengths around the 56- and 64-byte padding edges")

@@ -34,10 +34,7 @@ struct SQLiteShellFloor {
 
     /// `sqlite3 DB 'PRAGMA synchronous=…; INSERT …'` for one message.
     func insert(body: [UInt8], enqueuedAt microseconds: Int64) -> [String] {
-        let hex = body.map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
-        }.joined()
+        let hex = Hex.lowercase(body)
         return command("""
             INSERT INTO messages (position, id, enqueued_at, body)
             SELECT coalesce(max(position) + 1, \(first)), \(microseconds * 1_000), \(microseconds), X'\(hex)'

@@ -234,7 +234,7 @@ final class DrainedLanes: Sendable {
         pending.withLock { lanes in
             guard lanes.last != lane else { return }
             lanes.append(lane)
-            if lanes.count >= Self.compactAt && lanes.count.isMultiple(of: Self.compactAt) { Self.compact(&lanes) }
+            if lanes.count.isMultiple(of: Self.compactAt) { Self.compact(&lanes) }
         }
     }
 
