@@ -1,8 +1,8 @@
 import DQSystem
 
 /// The files and folders dq keeps beside a store: `PATH-lock`, and `PATH-wake/` (with
-/// `waiters`, `traffic`, `handoffs` and `handoffs-seats`), `PATH-holders/` and `PATH-locks/`. dq makes them 0600 and
-/// 0700 without following links; one that is already there is trusted only if it looks
+/// `waiters`, `traffic`, `deliveries`, `handoffs` and `handoffs-seats`), `PATH-holders/` and `PATH-locks/`. dq
+/// makes them 0600 and 0700 without following links; one that is already there is trusted only if it looks
 /// like that: not a symbolic link, of the right type, owned by the store file's owner
 /// (or root), and not writable by group or others. Otherwise another user of a shared folder
 /// could redirect dq's writes, delete a held lock's or a lease holder's file, or
@@ -12,7 +12,7 @@ enum SideFiles {
     /// they exist, with the type each must have.
     static func expected(storePath path: String) -> [(path: String, type: FileStatus.FileType)] {
         [(path + "-lock", .regular), (path + "-wake", .directory), (path + "-wake/waiters", .regular),
-         (path + "-wake/traffic", .regular), (path + "-wake/handoffs", .regular),
+         (path + "-wake/traffic", .regular), (path + "-wake/deliveries", .regular), (path + "-wake/handoffs", .regular),
          (path + "-wake/handoffs-seats", .regular), (path + "-holders", .directory), (path + "-locks", .directory)]
     }
 
