@@ -68,6 +68,87 @@ struct StreamHandoffTests {
         #expect(try group.get(timeout: .zero).map(\.text) == ["later"])
     }
 
+    /// What `store`'s engine would trust about `group`'s queue without reading it now
+    /// (forgotten once asked).
+    private func known(_ store: Store, _ group: StreamGroup) -> MessageTable.Look? {
+        let queue = group.queue.name
+        return store.sqlite.quietQueues.take(queue, writes: store.sqlite.doorbells.writeCount(of: queue), now: Timestamp.now())
+    }
+
+    /// Hands `text` to a get on `subscriber` (of `store`'s `events` group `billing`), blocked for it.
+    private func hand(_ text: String, to subscriber: StreamGroup, _ store: Store, batch: [String] = []) throws -> [String]? {
+        let group = try store.stream("events").group("billing")
+        let got = BackgroundGet(subscriber, timeout: .seconds(10))
+        #expect(eventually { seated(store, group) }, "the subscriber sits in a seat while it waits")
+        try store.stream("events").publish(contentsOf: ([text] + batch).map { OutgoingEntry($0) })
+        #expect(eventually { got.entries != nil })
+        return got.entries?.compactMap(\.text)
+    }
+
+    /// A publisher's store at `name`, and a subscriber of group "billing" of stream
+    /// "events" on a store of its own (another engine, as another process would be).
+    private func publisherAndSubscriber(_ name: String) throws -> (Store, Store, StreamGroup) {
+        let path = directory.file(name)
+        let subscriberStore = try Store.open(path)
+        return (try Store.open(path), subscriberStore, try subscriberStore.stream("events").group("billing"))
+    }
+
+    @Test("a subscriber handed an entry trusts the publisher's look at its group's queue until something is written there")
+    func handedLookHoldsUntilAWrite() throws {
+        let (store, subscriberStore, subscriber) = try publisherAndSubscriber("quiet.db")
+        #expect(try hand("first", to: subscriber, store) == ["first"])
+        guard case .nothingUntil(nil)? = known(subscriberStore, subscriber) else {
+            Issue.record("the publisher's look did not come with the entry")
+            return
+        }
+        #expect(try hand("second", to: subscriber, store) == ["second"])
+        // Published while the subscriber is between gets: copied to the group's queue, and
+        // nobody waits, so nothing rings. The next get must look, not trust the old look
+        // (which it would until the wait's re-check, a second later).
+        try store.stream("events").publish(Data("third".utf8))
+        #expect(known(subscriberStore, subscriber) == nil, "the publish was counted: the look is not trusted")
+        #expect(try subscriber.get(timeout: .seconds(10)).map(\.text) == ["third"])
+    }
+
+    @Test("a publish that also copies to the group's queue hands no look with its entry")
+    func batchHandsNoLook() throws {
+        let (store, subscriberStore, subscriber) = try publisherAndSubscriber("quietbatch.db")
+        #expect(try hand("first", to: subscriber, store, batch: ["second"]) == ["first"])
+        #expect(known(subscriberStore, subscriber) == nil, "the group's queue holds the second entry")
+        #expect(try subscriber.get(timeout: .seconds(10)).map(\.text) == ["second"])
+    }
+
+    @Test("a remembered look is trusted once, at the same write count, before its due time")
+    func quietQueuesTrustRules() {
+        let quiet = QuietQueues()
+        let now = Timestamp.now()
+        quiet.remember("q", StreamHandoffs.Quiet(writes: 7, due: now + 60_000_000))
+        guard case .nothingUntil(now + 60_000_000)? = quiet.take("q", writes: 7, now: now) else {
+            Issue.record("not trusted")
+            return
+        }
+        #expect(quiet.take("q", writes: 7, now: now) == nil, "once")
+        quiet.remember("q", StreamHandoffs.Quiet(writes: 7, due: nil))
+        #expect(quiet.take("q", writes: 8, now: now) == nil, "a write since")
+        quiet.remember("q", StreamHandoffs.Quiet(writes: 7, due: now - 1))
+        #expect(quiet.take("q", writes: 7, now: now) == nil, "fallen due")
+        #expect(quiet.take("other", writes: 7, now: now) == nil)
+    }
+
+    @Test("an older dq's waiter counts file (without write counts) grows to hold them")
+    func olderWaitersFileGrows() throws {
+        let path = directory.file("olderwaiters.db")
+        try FileManager.default.createDirectory(atPath: path + "-wake", withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        #expect(FileManager.default.createFile(atPath: path + "-wake/waiters", contents: Data(count: 32_768),
+                                               attributes: [.posixPermissions: 0o600]))
+        let store = try Store.open(path)
+        let subscriber = try store.stream("events").group("billing")
+        #expect(try hand("first", to: subscriber, store) == ["first"])
+        let size = try FileManager.default.attributesOfItem(atPath: path + "-wake/waiters")[.size] as? Int
+        #expect(size == 65_536)
+    }
+
     @Test("an async get is handed the entry too")
     func asyncGetIsHanded() async throws {
         let path = directory.file("async.db")

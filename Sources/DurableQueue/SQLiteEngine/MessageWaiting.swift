@@ -50,7 +50,16 @@ struct MessageWaiting<T> {
         // and no other woken reader to collide with on the write lock; skip the look.
         // This is also what makes a put's ring before its commit safe: the take is a
         // write transaction, so it sees that commit.
-        let seen = rang && engine.doorbells.soleWaiter(on: queue) ? .deliverable : try readLook()
+        // Forgotten either way: a ring may come from a commit that is not counted yet.
+        let known = quietLook()
+        let seen: MessageTable.Look
+        if rang && engine.doorbells.soleWaiter(on: queue) {
+            seen = .deliverable
+        } else if !rang, let known {
+            seen = known
+        } else {
+            seen = try readLook()
+        }
         var nextDue: Int64?
         switch seen {
         case .deliverable:
@@ -84,6 +93,12 @@ struct MessageWaiting<T> {
             if let handed = try seat?.leave() { return handed }
             throw error
         }
+    }
+
+    /// What this process knows of the queue without reading it, if nothing written since
+    /// can have changed it (`QuietQueues`; this reader is counted waiting by now).
+    private func quietLook() -> MessageTable.Look? {
+        engine.quietQueues.take(queue, writes: engine.doorbells.writeCount(of: queue), now: Timestamp.now())
     }
 
     /// A read-only look: could a message be received now, and if not, when might one

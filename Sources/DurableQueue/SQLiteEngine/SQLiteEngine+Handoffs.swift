@@ -10,7 +10,7 @@ extension SQLiteEngine {
     func handoffSeat(for queue: String, waiting timeout: Duration?) -> HandoffSeat<Message>? {
         guard timeout != .zero, readOnly == nil, StreamGroup.bellChannel(ofQueue: queue) != nil,
               let seats = handoffs.value else { return nil }
-        return HandoffSeat(seats: seats, group: StreamHandoffs.group(queue), engine: self) { [self] entry, stamp throws(DQError) in
+        return HandoffSeat(seats: seats, group: StreamHandoffs.group(queue), queue: queue, engine: self) { [self] entry, stamp throws(DQError) in
             try handedEntry(entry, stamp: stamp, as: queue)
         }
     }
@@ -54,13 +54,16 @@ extension SQLiteEngine {
 final class HandoffSeat<T> {
     private let seats: StreamHandoffs
     private let group: UInt64
+    private let queue: String
     private let engine: SQLiteEngine
     private let deliver: (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?
     private var ticket: StreamHandoffs.Ticket?
 
-    init(seats: StreamHandoffs, group: UInt64, engine: SQLiteEngine, deliver: @escaping (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?) {
+    init(seats: StreamHandoffs, group: UInt64, queue: String, engine: SQLiteEngine,
+         deliver: @escaping (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?) {
         self.seats = seats
         self.group = group
+        self.queue = queue
         self.engine = engine
         self.deliver = deliver
     }
@@ -139,6 +142,8 @@ final class HandoffSeat<T> {
             self.ticket = nil
             throw error
         }
+        // The publisher's look at the queue, for the next get (`QuietQueues`).
+        if let quiet = seats.quiet(ticket) { engine.quietQueues.remember(queue, quiet) }
         seats.vacate(ticket)
         self.ticket = nil
         return delivered

@@ -23,9 +23,10 @@ extension SQLiteEngine {
         var early: Doorbells.EarlyRing?
         var groupQueues: [String] = []
         var added = 0
-        // Seats of blocked subscribers this publish hands its first entry to (`StreamHandoffs`).
-        // If the transaction fails, or runs again, its subscribers settle the claims.
-        var claims: [StreamHandoffs.Ticket] = []
+        // Seats of blocked subscribers this publish hands its first entry to (`StreamHandoffs`),
+        // with what it saw of their groups' queues if it wrote nothing else there. If the
+        // transaction fails, or runs again, its subscribers settle the claims.
+        var claims: [(ticket: StreamHandoffs.Ticket, quiet: StreamHandoffs.Quiet?)] = []
         let results = try writeSettlingSeats(of: stream) { connection, adoptions -> [PublishResult] in
             early = nil
             groupQueues = []
@@ -56,13 +57,18 @@ extension SQLiteEngine {
             let groups = log.hasGroups && (!copies.isEmpty || trim != nil) ? try Self.groups(of: stream, connection) : []
             if let adoptions, !copies.isEmpty || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
             if !copies.isEmpty && log.hasGroups {
+                // Holding the write lock: no commit this publish's looks miss is counted yet.
+                let writes = doorbells.writeCount(of: bell)
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
                     var due = copies.filter { $0.sequence >= group.startSequence }
                     if let first = due.first, let seats,
-                       let ticket = try handOff(try log.entry(first.sequence), to: group.queue, seats: seats, connection, now: now) {
-                        claims.append(ticket)
+                       let (ticket, nextDue) = try handOff(try log.entry(first.sequence), to: group.queue, seats: seats,
+                                                           connection, now: now) {
                         due.removeFirst()
+                        // Its queue then counts this publish's commit too.
+                        let quiet = due.isEmpty ? writes.map { StreamHandoffs.Quiet(writes: $0 &+ 1, due: nextDue) } : nil
+                        claims.append((ticket, quiet))
                     }
                     groupQueues.append(group.queue)
                     try Self.copy(due, publishedAt: now, to: group.queue, now: now, connection)
@@ -74,9 +80,13 @@ extension SQLiteEngine {
             if let trim { _ = try log.trim(trim, last: last, now: now, keeping: adoptions, seatsPath: handoffsPath) }
             return results
         }
-        for ticket in claims { seats?.hand(ticket) }
+        // Counted before the seats are handed, so an occupant that reads a note sees the
+        // count that goes with it.
+        let counted = !claims.isEmpty
+        if counted { doorbells.noteWrite(bell) }
+        for claim in claims { seats?.hand(claim.ticket, quiet: claim.quiet) }
         claims = []
-        if let early { doorbells.ringAfterCommit(bell, early: early) }
+        if let early { doorbells.ringAfterCommit(bell, early: early, counted: counted) }
         for queue in groupQueues { traffic.added(added, to: queue) }
         return results
     }
@@ -126,15 +136,16 @@ extension SQLiteEngine {
     }
 
     /// Claims the seat of a live subscriber blocked on `queue` (a group's) for `entry`, if
-    /// the queue has nothing ready (which comes first); `nil` if there is none.
+    /// the queue has nothing ready (which comes first), with when something there falls
+    /// due (`nil`: nothing); `nil` if there is no such seat.
     private func handOff(_ entry: Int64, to queue: String, seats: StreamHandoffs, _ connection: Connection,
-                         now: Int64) throws -> StreamHandoffs.Ticket? {
+                         now: Int64) throws -> (StreamHandoffs.Ticket, due: Int64?)? {
         let group = StreamHandoffs.group(queue)
         guard var seat = seats.candidate(group: group) else { return nil }
-        guard case .nothingUntil = try MessageTable.look(connection, queue: queue, now: now) else { return nil }
+        guard case .nothingUntil(let due) = try MessageTable.look(connection, queue: queue, now: now) else { return nil }
         while true {
             if seats.isOccupied(seat) {
-                if seats.claim(seat, entry: entry, stamp: now) { return seat }
+                if seats.claim(seat, entry: entry, stamp: now) { return (seat, due) }
             } else {
                 seats.evict(seat)
             }

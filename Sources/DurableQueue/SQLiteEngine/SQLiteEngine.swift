@@ -31,6 +31,8 @@ final class SQLiteEngine: Sendable {
     let handoffs: LazySharedFile<StreamHandoffs>
     /// Where `handoffs` maps its seats from.
     let handoffsPath: String
+    /// Queues known to hold nothing deliverable while nothing is written (`QuietQueues`).
+    let quietQueues = QuietQueues()
     /// Writers take turns on this (`nil` when `StoreOptions.writerLock` is off).
     private let writerLock: WriterLock?
     /// The sidecar lock writers queue on, whether they all take it or only those that

@@ -8,9 +8,10 @@ import Synchronization
 /// subscriber reads the handed entry from the log in a read transaction.
 ///
 /// A seat is eight 64-bit words: its state and generation, the group (the hash of its
-/// queue's name), the entry claimed or handed (its `stream_entries` rowid), a word left
-/// unused, and the entry's publish time, which tells a committed claim from a rolled-back
-/// one. An occupant holds an
+/// queue's name), the entry claimed or handed (its `stream_entries` rowid), the publish
+/// time of the handoff that left a `Quiet` note, the entry's publish time (which tells a
+/// committed claim from a rolled-back one), the note (a write count and a due time), and
+/// a word left unused. An occupant holds an
 /// open-file-description lock on byte `seat` of `PATH-wake/handoffs-seats` while it sits:
 /// the kernel drops it when the process dies, and nothing else ever takes it, so a
 /// publisher tells a live occupant from a dead one with one `F_OFD_GETLK`.
@@ -21,6 +22,9 @@ import Synchronization
 ///   waiting → claimed), writes no copy for that group, and after its commit hands the
 ///   entry (`hand`: claimed → handed). A transaction that fails leaves its claims as they
 ///   are.
+/// - The publisher that hands an entry and wrote nothing else to the group's queue leaves
+///   a note with it: what its look at that queue found (`Quiet`), which the occupant may
+///   trust for its next get (`QuietQueues`).
 /// - Every claim a writer sees inside its own write transaction is an ended one, so the
 ///   writer can settle it (`claims`, `settle`): handed if the log holds its entry as
 ///   published at the claim's stamp, else undone (claimed → waiting). A publish settles
@@ -285,6 +289,7 @@ final class StreamHandoffs: @unchecked Sendable {
     /// time, so the entry can be written before the seat is ours.)
     func claim(_ ticket: Ticket, entry: Int64, stamp: Int64) -> Bool {
         word(ticket.seat, 2).store(UInt64(bitPattern: entry), ordering: .relaxed)
+        word(ticket.seat, 3).store(0, ordering: .relaxed)
         word(ticket.seat, 4).store(UInt64(bitPattern: stamp), ordering: .relaxed)
         return move(ticket, from: .waiting, to: .claimed)
     }
@@ -294,9 +299,35 @@ final class StreamHandoffs: @unchecked Sendable {
         _ = move(ticket, from: .waiting, to: .free, generation: ticket.generation &+ 1)
     }
 
-    /// After the commit: the claimed seat's entry is its occupant's.
-    func hand(_ ticket: Ticket) {
+    /// What a publisher's look at a group's queue found, handed with an entry: nothing
+    /// deliverable before `due` (µs since the epoch; `nil`: nothing due at all) while
+    /// the queue's doorbell slot counts `writes` commits (`Doorbells.writeCount(of:)`,
+    /// the publish's own included).
+    struct Quiet: Equatable {
+        let writes: UInt64
+        let due: Int64?
+    }
+
+    /// After the commit: the claimed seat's entry is its occupant's, with `quiet` if
+    /// the publisher wrote nothing else to the group's queue.
+    func hand(_ ticket: Ticket, quiet: Quiet? = nil) {
+        if let quiet {
+            word(ticket.seat, 5).store(quiet.writes, ordering: .relaxed)
+            word(ticket.seat, 6).store(UInt64(bitPattern: quiet.due ?? 0), ordering: .relaxed)
+            // Tagged with this handoff's publish time: a note is trusted only beside its entry.
+            word(ticket.seat, 3).store(word(ticket.seat, 4).load(ordering: .relaxed), ordering: .relaxed)
+        }
         _ = move(ticket, from: .claimed, to: .handed)
+    }
+
+    /// The note its publisher handed with the entry `ticket`'s seat holds (`check` said
+    /// `.handed`), if it left one: not when the claim was settled by another, or the
+    /// publisher was an older dq.
+    func quiet(_ ticket: Ticket) -> Quiet? {
+        let tag = word(ticket.seat, 3).load(ordering: .relaxed)
+        guard tag != 0, tag == word(ticket.seat, 4).load(ordering: .relaxed) else { return nil }
+        let due = Int64(bitPattern: word(ticket.seat, 6).load(ordering: .relaxed))
+        return Quiet(writes: word(ticket.seat, 5).load(ordering: .relaxed), due: due == 0 ? nil : due)
     }
 
     /// A seat claimed by a publish whose transaction has ended, as every claim a writer

@@ -59,6 +59,18 @@ final class Doorbells: Sendable {
         waiterCounts?.decrement(Self.slot(queue))
     }
 
+    /// How many commits that could wake a reader of `queue` (every one that rings it, or
+    /// would were anyone waiting) its slot has counted; `nil` without the shared counts.
+    /// Queues sharing the slot count too.
+    func writeCount(of queue: String) -> UInt64? {
+        waiterCounts?.writes(Self.slot(queue))
+    }
+
+    /// Counts a commit to `queue` ahead of `ringAfterCommit(_:early:counted:)`.
+    func noteWrite(_ queue: String) {
+        waiterCounts?.noteWrite(Self.slot(queue))
+    }
+
     deinit {
         open.withLock { bells in for fd in bells.values { fd.close() } }
     }
@@ -101,11 +113,14 @@ final class Doorbells: Sendable {
         return EarlyRing(seen: seen)
     }
 
-    /// Wakes the readers waiting on `queue` after a commit, unless `early` already
+    /// Counts the commit in `queue`'s slot (`WaiterCounts.noteWrite`; not if the caller
+    /// has, `counted`), then wakes the readers waiting on `queue`, unless `early` already
     /// rang for all of them: no reader started waiting since.
-    func ringAfterCommit(_ queue: String, early: EarlyRing) {
+    func ringAfterCommit(_ queue: String, early: EarlyRing, counted: Bool = false) {
         guard let counts = waiterCounts else { return ringBell(queue) }
-        let now = counts.snapshot(Self.slot(queue))
+        let slot = Self.slot(queue)
+        if !counted { counts.noteWrite(slot) }
+        let now = counts.snapshot(slot)
         if now.waiting == 0 { return }
         if let seen = early.seen, seen.arrivals == now.arrivals { return }
         ringBell(queue)

@@ -9,7 +9,10 @@ import DQSystem
 /// Each slot is one 64-bit word: the readers waiting now (low 32 bits) and how many
 /// have ever started waiting (high 32 bits, wrapping), read together as a `Snapshot`.
 /// The arrivals let a writer that rang before its commit tell whether a reader came
-/// in meanwhile (see `Doorbells.ringBeforeCommit`).
+/// in meanwhile (see `Doorbells.ringBeforeCommit`). A second word per slot, after all
+/// the first ones, counts the commits that could wake a reader of the slot's queues,
+/// whether anyone waited or not (`noteWrite`): a reader that finds it unchanged since
+/// a look knows that look still holds (`QuietQueues`).
 ///
 /// Readers count themselves before their last look, writers read the slot after their
 /// commit (docs/ARCHITECTURE.md, "The wake-up protocol").
@@ -25,7 +28,9 @@ import DQSystem
 final class WaiterCounts: @unchecked Sendable {
     static let slots = 4_096
     private let base: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
-    private let length = WaiterCounts.slots * MemoryLayout<UInt64>.size
+    /// The waiting words, then the write counts (a file of an older dq, with only the
+    /// first, grows with zeros).
+    private let length = 2 * WaiterCounts.slots * MemoryLayout<UInt64>.size
     /// The open file, locked shared while mapped.
     private let file: FileDescriptor
 
@@ -43,7 +48,7 @@ final class WaiterCounts: @unchecked Sendable {
     init?(path: String) {
         guard let (fd, mapping) = SharedFileMapping.openClearingStale(path: path, length: length) else { return nil }
         file = fd
-        base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.slots)
+        base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: 2 * Self.slots)
     }
 
     deinit {
@@ -75,5 +80,20 @@ final class WaiterCounts: @unchecked Sendable {
 
     func snapshot(_ slot: Int) -> Snapshot {
         Snapshot(word: counter(slot).load(ordering: .sequentiallyConsistent))
+    }
+
+    private func writeCounter(_ slot: Int) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic(at: base + Self.slots + (slot % Self.slots))
+    }
+
+    /// Counts a commit that could wake a reader of the slot's queues (after the commit,
+    /// before the writer reads the slot's waiters).
+    func noteWrite(_ slot: Int) {
+        writeCounter(slot).wrappingIncrement(ordering: .sequentiallyConsistent)
+    }
+
+    /// The commits counted by `noteWrite` in `slot` so far (wrapping).
+    func writes(_ slot: Int) -> UInt64 {
+        writeCounter(slot).load(ordering: .sequentiallyConsistent)
     }
 }
