@@ -98,7 +98,7 @@ struct MessageWaiting<T> {
     /// What this process knows of the queue without reading it, if nothing written since
     /// can have changed it (`QuietQueues`; this reader is counted waiting by now).
     private func quietLook() -> MessageTable.Look? {
-        engine.quietQueues.take(queue, writes: engine.doorbells.writeCount(of: queue), now: Timestamp.now())
+        engine.quietQueues.take(queue, writes: { engine.doorbells.writeCount(of: queue) }, now: Timestamp.now())
     }
 
     /// A read-only look: could a message be received now, and if not, when might one

@@ -27,10 +27,10 @@ final class QuietQueues: Sendable {
     }
 
     /// What `remember` noted for `queue` (then forgotten) as a look, if its slot counts
-    /// `writes` now and nothing has fallen due: `nil` if the store must be read.
-    func take(_ queue: String, writes: UInt64?, now: Int64) -> MessageTable.Look? {
-        guard let known = quiet.withLock({ $0.removeValue(forKey: queue) }), let writes,
-              known.writes == writes, known.due.map({ $0 > now }) ?? true else { return nil }
+    /// `writes()` now and nothing has fallen due: `nil` if the store must be read.
+    func take(_ queue: String, writes: () -> UInt64?, now: Int64) -> MessageTable.Look? {
+        guard let known = quiet.withLock({ $0.isEmpty ? nil : $0.removeValue(forKey: queue) }),
+              let count = writes(), known.writes == count, known.due.map({ $0 > now }) ?? true else { return nil }
         return .nothingUntil(known.due)
     }
 }
