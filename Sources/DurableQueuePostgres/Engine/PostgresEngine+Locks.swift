@@ -47,7 +47,7 @@ struct PostgresNamedLock: EngineLock {
         do throws(PostgresFailure) {
             if timeout == .zero {
                 let rows = try session.rows("SELECT pg_try_advisory_lock(hashtextextended(\(name), \(key)))")
-                guard rows.first.flatMap({ try? $0.decode(Bool.self) }) == true else { throw Self.held(name) }
+                guard rows.first.flatMap({ try? PostgresEngine.decode($0, as: Bool.self) }) == true else { throw Self.held(name) }
             } else {
                 let wait = timeout.map { max(1, Timestamp.microseconds($0) / 1_000) } ?? 0
                 try session.run("SELECT set_config('lock_timeout', \(String(wait) + "ms"), false)")

@@ -100,7 +100,7 @@ extension PostgresEngine {
         var results: [PutResult] = []
         results.reserveCapacity(rows.count)
         for row in rows {
-            guard let (id, duplicate) = try? row.decode((Int64, Bool).self) else {
+            guard let (id, duplicate) = try? Self.decode(row, as: (Int64, Bool).self) else {
                 throw PostgresFailure(.error(DQError(.internalError, "unexpected row from dq.put")))
             }
             results.append(PutResult(id: id, duplicate: duplicate))

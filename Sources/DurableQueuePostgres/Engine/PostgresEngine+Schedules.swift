@@ -76,7 +76,7 @@ extension PostgresEngine {
                     fired.append(schedule.name)
                 }
                 let later = try session.rows("SELECT min(next_due), clock_timestamp() FROM dq.schedules").first
-                    .flatMap { try? $0.decode((Date?, Date).self) }
+                    .flatMap { try? Self.decode($0, as: (Date?, Date).self) }
                 try session.run("COMMIT")
                 var untilNext = later.flatMap { next, clock in next.map { Self.between(clock, $0) } }
                 // A due row skipped is another firer's, locked until it commits in a moment.
@@ -97,7 +97,7 @@ extension PostgresEngine {
     /// The server's clock (`transaction`: the current transaction's start, `now()`).
     private static func serverNow(_ session: PostgresSession, transaction: Bool) throws(PostgresFailure) -> Int64 {
         let query: PostgresQuery = transaction ? "SELECT now()" : "SELECT clock_timestamp()"
-        guard let now = try session.rows(query).first.flatMap({ try? $0.decode(Date.self) }) else {
+        guard let now = try session.rows(query).first.flatMap({ try? Self.decode($0, as: Date.self) }) else {
             throw PostgresFailure(.error(DQError(.internalError, "the server did not say what time it is")))
         }
         return Timestamp.microseconds(of: now)

@@ -62,7 +62,7 @@ extension PostgresEngine {
                     // Writers of one key take turns, whether or not it exists yet.
                     try session.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.LockSpace.dictKeys), hashtext(\(dict) || '/' || \(key)))")
                     let current = try session.rows("SELECT value FROM dq.dict_entries WHERE dict = \(dict) AND key = \(key) FOR UPDATE")
-                        .first.flatMap { try? $0.decode(Data.self) }
+                        .first.flatMap { try? Self.decode($0, as: Data.self) }
                     let new: Data??
                     do {
                         new = try transform(current)

@@ -83,20 +83,21 @@ final class PostgresEngine: StoreEngine {
         try session(retrying: retrying, single: true) { session throws(PostgresFailure) in try session.run(query) }
     }
 
-    /// Decodes a row, a mismatch being an internal error (the schema is ours). Cell by
-    /// cell through the row's own iterator: postgres-nio's `PostgresRow.decode`, inlined
-    /// here, would make this binary's first decode search every protocol conformance at
-    /// run time (for `IndexingIterator<DataRow>`), 0.2-0.3 ms of a blocked reader's CPU.
+    /// Decodes a row, a mismatch being an internal error (the schema is ours); every row
+    /// dq reads is decoded here. Cell by cell through the row's own iterator:
+    /// postgres-nio's `PostgresRow.decode`, inlined here, would make this binary's first
+    /// decode search every protocol conformance at run time (for
+    /// `IndexingIterator<DataRow>`), 0.2-0.3 ms of a blocked reader's CPU.
     static func decode<each Column: PostgresDecodable>(_ row: PostgresRow, as type: (repeat each Column).Type)
         throws(DQError) -> (repeat each Column) {
         var cells = row.makeIterator()
-        do {
-            return (repeat try nextCell(&cells, as: (each Column).self))
-        } catch let error as DQError {
-            throw error
-        } catch {
-            throw DQError(.internalError, "unexpected row from PostgreSQL: \(error)")
-        }
+        return try decoding { () throws -> (repeat each Column) in (repeat try nextCell(&cells, as: (each Column).self)) }
+    }
+
+    /// `decode` for a row of one column (a pack of one type is not inferred from `T.self`).
+    static func decode<Column: PostgresDecodable>(_ row: PostgresRow, as type: Column.Type) throws(DQError) -> Column {
+        var cells = row.makeIterator()
+        return try decoding { try nextCell(&cells, as: type) }
     }
 
     private static func nextCell<Column: PostgresDecodable>(_ cells: inout PostgresRow.Iterator, as type: Column.Type) throws -> Column {
@@ -104,11 +105,21 @@ final class PostgresEngine: StoreEngine {
         return try cell.decode(type)
     }
 
+    private static func decoding<T>(_ body: () throws -> T) throws(DQError) -> T {
+        do {
+            return try body()
+        } catch let error as DQError {
+            throw error
+        } catch {
+            throw DQError(.internalError, "unexpected row from PostgreSQL: \(error)")
+        }
+    }
+
     /// The first column of the first row of one statement (`nil`: no row, or NULL).
     func scalar<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self, retrying: Bool = true) throws(DQError) -> T?
         where T._DecodableType == T {
         guard let row = try rows(query, retrying: retrying).first else { return nil }
-        return try Self.decode(row, as: (T?).self)
+        return try Self.decode(row, as: T?.self)
     }
 
     /// Wakes the readers waiting on `channel` in every process (outside any other write).

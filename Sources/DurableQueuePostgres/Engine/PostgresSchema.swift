@@ -68,9 +68,9 @@ enum PostgresSchema {
     /// The version of the schema on the server (0: none yet).
     private static func installed(_ session: PostgresSession, location: String) throws(PostgresFailure) -> Int {
         let exists = try session.rows("SELECT to_regclass('dq.meta') IS NOT NULL")
-        guard let row = exists.first, (try? row.decode(Bool.self)) == true else { return 0 }
+        guard let row = exists.first, (try? PostgresEngine.decode(row, as: Bool.self)) == true else { return 0 }
         let rows = try session.rows("SELECT value FROM dq.meta WHERE name = 'schema_version'")
-        let found = rows.first.flatMap { try? $0.decode(Int64.self) }.map(Int.init) ?? 0
+        let found = rows.first.flatMap { try? PostgresEngine.decode($0, as: Int64.self) }.map(Int.init) ?? 0
         if found > version {
             throw PostgresFailure(.error(DQError(
                 .badStore, "\(location) holds dq schema version \(found), newer than this dq understands (\(version)): upgrade dq")))

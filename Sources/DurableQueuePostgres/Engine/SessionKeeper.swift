@@ -137,7 +137,7 @@ final class SessionKeeper: RingSource, Sendable {
             let holder = try onConnection(&state) { session, state throws(PostgresFailure) -> Int32 in
                 // A new connection takes the holder lock again if there is one.
                 if let holder = state.holder { return holder }
-                let id = try session.rows("SELECT nextval('dq.holder_ids')::integer").first.flatMap { try? $0.decode(Int32.self) } ?? 0
+                let id = try session.rows("SELECT nextval('dq.holder_ids')::integer").first.flatMap { try? PostgresEngine.decode($0, as: Int32.self) } ?? 0
                 try Self.register(holder: id, on: session)
                 return id
             }

@@ -126,7 +126,7 @@ final class WaitProbe: Sendable {
             self?.running.withLock { $0.sentAt = 0 }
             guard case .success(let answer) = result else { return }
             for row in answer.rows {
-                if let queue = try? row.decode(String.self) { found(queue) }
+                if let queue = try? PostgresEngine.decode(row, as: String.self) { found(queue) }
             }
         }
     }
