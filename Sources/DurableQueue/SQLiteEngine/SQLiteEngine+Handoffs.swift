@@ -10,7 +10,7 @@ extension SQLiteEngine {
     func handoffSeat(for queue: String, waiting timeout: Duration?) -> HandoffSeat<Message>? {
         guard timeout != .zero, readOnly == nil, StreamGroup.bellChannel(ofQueue: queue) != nil,
               let seats = handoffs.value else { return nil }
-        return HandoffSeat(seats: seats, group: StreamHandoffs.group(queue), queue: queue, engine: self) { [self] entry, stamp throws(DQError) in
+        return HandoffSeat(seats: seats, queue: queue, engine: self) { [self] entry, stamp throws(DQError) in
             try handedEntry(entry, stamp: stamp, as: queue)
         }
     }
@@ -59,10 +59,10 @@ final class HandoffSeat<T> {
     private let deliver: (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?
     private var ticket: StreamHandoffs.Ticket?
 
-    init(seats: StreamHandoffs, group: UInt64, queue: String, engine: SQLiteEngine,
+    init(seats: StreamHandoffs, queue: String, engine: SQLiteEngine,
          deliver: @escaping (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?) {
         self.seats = seats
-        self.group = group
+        self.group = StreamHandoffs.group(queue)
         self.queue = queue
         self.engine = engine
         self.deliver = deliver

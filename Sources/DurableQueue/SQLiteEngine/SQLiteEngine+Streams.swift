@@ -57,8 +57,6 @@ extension SQLiteEngine {
             let groups = log.hasGroups && (!copies.isEmpty || trim != nil) ? try Self.groups(of: stream, connection) : []
             if let adoptions, !copies.isEmpty || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
             if !copies.isEmpty && log.hasGroups {
-                // Holding the write lock: no commit this publish's looks miss is counted yet.
-                let writes = doorbells.writeCount(of: bell)
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
                     var due = copies.filter { $0.sequence >= group.startSequence }
@@ -66,8 +64,9 @@ extension SQLiteEngine {
                        let (ticket, nextDue) = try handOff(try log.entry(first.sequence), to: group.queue, seats: seats,
                                                            connection, now: now) {
                         due.removeFirst()
-                        // Its queue then counts this publish's commit too.
-                        let quiet = due.isEmpty ? writes.map { StreamHandoffs.Quiet(writes: $0 &+ 1, due: nextDue) } : nil
+                        // Read holding the write lock, so no commit the look missed is counted
+                        // yet; the queue then counts this publish's commit too.
+                        let quiet = due.isEmpty ? doorbells.writeCount(of: bell).map { StreamHandoffs.Quiet(writes: $0 &+ 1, due: nextDue) } : nil
                         claims.append((ticket, quiet))
                     }
                     groupQueues.append(group.queue)
