@@ -108,6 +108,23 @@ struct DoorbellTests {
         #expect(watch.wait(timeout: .seconds(5), interrupt: nil) == .rang)
     }
 
+    @Test("a sweep that returns a dead holder's leases rings their queue's bell, whichever queue the sweeping reader reads")
+    func sweepRingsReturnedLeases() throws {
+        let db = directory.file("store.db")
+        #expect(try dq(["put", "a", "precious", "--db", db]).status == 0)
+        let holder = try ChildProcess(Executables.helper, ["hold", db, "a"])
+        let waiter = try Store(path: db)
+        #expect(eventually { ((try? waiter.stats().queues.first { $0.name == "a" }?.leased) ?? 0) == 1 })
+        kill(holder.pid, SIGKILL)
+        _ = holder.wait(timeout: .seconds(10))
+        let watch = try InotifyWatch(path: waiter.sqlite.doorbells.bell(for: "a"))
+        waiter.sqlite.doorbells.willWait(on: "a")
+        // Another process's first look, on another queue, sweeps.
+        #expect(try dq(["get", "b", "--timeout", "0", "--db", db]).status == 1)
+        #expect(watch.wait(timeout: .seconds(5), interrupt: nil) == .rang)
+        #expect(try waiter.queue("a").get(timeout: .zero)?.text == "precious")
+    }
+
     @Test("an early ring (before the commit) happens only for a lone waiter; after the commit, rung again only if a reader arrived")
     func earlyRing() throws {
         let bells = Doorbells(storePath: directory.file("store.db"))

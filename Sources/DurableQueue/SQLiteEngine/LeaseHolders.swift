@@ -79,8 +79,8 @@ final class LeaseHolders: Sendable {
         return (id, fd)
     }
 
-    /// Finds holders whose process died, returns their leases to the queues and deletes
-    /// the replies waiting for them (`ReplyAddress`). Cheap
+    /// Finds holders whose process died, returns their leases to the queues (ringing
+    /// each) and deletes the replies waiting for them (`ReplyAddress`). Cheap
     /// to call often: it runs at most every `sweepInterval`.
     ///
     /// - Returns: how many leases came back (0 when it did not run).
@@ -110,10 +110,12 @@ final class LeaseHolders: Sendable {
             guard let fd = try? FileDescriptor.open(path(id), .readWrite, options: [.closeOnExec, .noFollow]) else { continue }
             defer { fd.close() }
             guard (try? fd.lockExclusively(waiting: false)) == true else { continue }  // alive
-            let count = try store.write { connection in
+            let (count, queues) = try store.write { connection in
                 _ = try MessageTable.dropReplies(connection, holder: id)
                 return try MessageTable.releaseLeases(connection, holder: id)
             }
+            // Their readers, wherever they wait, look now rather than at their re-check.
+            for queue in queues { store.doorbells.ring(queue) }
             try? FileSystem.remove(path(id))
             store.doorbells.removeBell(ReplyAddress.prefix(holder: id))
             // A holder that died holding nothing is housekeeping, not news.

@@ -175,18 +175,30 @@ extension MessageTable {
     }
 
     /// Makes every lease `holder` holds in any queue deliverable again at once (the
-    /// holder died), and forgets the holder.
-    static func releaseLeases(_ connection: Connection, holder: Int64) throws -> Int {
+    /// holder died), and forgets the holder. Returns the queues its leases were in, once
+    /// each, and how many came back.
+    static func releaseLeases(_ connection: Connection, holder: Int64) throws -> (count: Int, queues: [String]) {
         let release = try connection.cachedStatement(SQL.releaseLeases)
         try release.bind(holder, at: 1)
-        try release.run()
+        var lanes = Set<Int64>()
+        var count = 0
+        while try release.step() {
+            lanes.insert(Lane.number(of: release.int64(at: 0)))
+            count += 1
+        }
         release.reset()
-        let released = connection.changes
+        let name = try connection.cachedStatement(SQL.laneQueue)
+        var queues = Set<String>()
+        for lane in lanes {
+            try name.bind(lane, at: 1)
+            if try name.step(), let queue = name.string(at: 0) { queues.insert(queue) }
+            name.reset()
+        }
         let forget = try connection.cachedStatement(SQL.releaseLeasesForget)
         defer { forget.reset() }
         try forget.bind(holder, at: 1)
         try forget.run()
-        return released
+        return (count, queues.sorted())
     }
 
     /// How many leases ran out without being settled or delivered again.
@@ -263,7 +275,10 @@ private enum SQL {
     /// Frees the key `?2` of queue `?1` held by message `?3` if it was put to be unique
     /// only until delivered (`UniqueUntil.started`).
     static let startedKeyFree = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2 AND id = ?3 AND until_started = 1")
-    static let releaseLeases = PreparedSQL("UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1")
+    static let releaseLeases = PreparedSQL("""
+        UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1 RETURNING position
+        """)
+    static let laneQueue = PreparedSQL("SELECT queue FROM lanes WHERE lane = ?1")
     static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
     static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")
     static let deadLettersList = PreparedSQL("""

@@ -45,7 +45,7 @@ struct MessageWaiting<T> {
     /// One look, told whether the queue's doorbell rang since the previous one.
     mutating func look(rang: Bool) throws(DQError) -> WaitStep<[T]> {
         if let handed = try seat?.takeHanded() { return .done(handed) }
-        if try engine.holders.sweep(store: engine) > 0 { engine.doorbells.ring(queue) }
+        try engine.holders.sweep(store: engine)  // rings the queues of the leases it returns
         // Rung, and nobody else waits on this queue: almost surely a message for us,
         // and no other woken reader to collide with on the write lock; skip the look.
         // This is also what makes a put's ring before its commit safe: the take is a
