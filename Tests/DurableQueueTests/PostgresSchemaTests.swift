@@ -14,6 +14,13 @@ struct PostgresSchemaTests {
         try PostgresSession.open(PostgresAddress(db), id: 0, logger: Logger(label: "dq.test"))
     }
 
+    /// A fresh store, and two sessions on it: one to put, one to listen.
+    private static func putterAndListener() throws -> (db: String, putter: PostgresSession, listener: PostgresSession) {
+        let db = try PostgresTestServer.freshDatabase()
+        _ = try Store.open(db)
+        return (db, try session(db), try session(db))
+    }
+
     private static func version(_ session: PostgresSession) throws -> Int? {
         try session.rows("SELECT value FROM dq.meta WHERE name = 'schema_version'").first?.decode(Int.self)
     }
@@ -42,7 +49,7 @@ struct PostgresSchemaTests {
         try session.run("SELECT dq.put('q', ARRAY['\\x61'::bytea, '\\x62'::bytea], ARRAY[0, 0]::bigint[], ARRAY[0, 0]::bigint[], ARRAY['', ''], false)")
 
         let store = try Store.open(db)
-        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 10)
+        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 11)
         #expect(try store.queue("q").count() == 2)
         #expect(try store.schedules().isEmpty, "version 4's table is there")
         #expect(try store.streams().isEmpty, "version 5's tables are there")
@@ -108,15 +115,11 @@ struct PostgresSchemaTests {
         #expect(delayed.id == nil && (delayed.due ?? 0) > 50_000_000 && !delayed.drained)
     }
 
-    @Test("a put notifies its queue only while some session has noted with dq.listen that it listens; dead sessions' notes go",
+    @Test("a put notifies its queue only while some other session has noted with dq.listen that it listens; a note ends with its session",
           .timeLimit(.minutes(1)))
     func putsNotifyListenedQueues() throws {
-        let db = try PostgresTestServer.freshDatabase()
-        _ = try Store.open(db)
-        let putter = try Self.session(db)
-        defer { putter.close() }
-        let listener = try Self.session(db)
-        defer { listener.close() }
+        let (db, putter, listener) = try Self.putterAndListener()
+        defer { putter.close(); listener.close() }
         let queue = NotificationChannel.name(for: "q")
         let heard = Mutex<[String]>([])
         for channel in [queue, "control"] {
@@ -127,36 +130,55 @@ struct PostgresSchemaTests {
         }
         // Notifications arrive in commit order: once the control one is heard, any
         // notification of the puts before it has been heard too.
-        func heardAfterPuts(_ puts: () throws -> Void) throws -> [String] {
+        func heardAfterPuts(on session: PostgresSession? = nil, _ puts: (PostgresSession) throws -> Void) throws -> [String] {
             heard.withLock { $0 = [] }
-            try puts()
+            try puts(session ?? putter)
             try putter.run("NOTIFY control")
             #expect(eventually(timeout: .seconds(20)) { heard.withLock { $0.contains("control") } })
             return heard.withLock { $0.filter { $0 != "control" } }
         }
-        func putOne() throws { try putter.run("SELECT dq.put_one('q', '\\x61'::bytea, 0, 0, '', false, NULL, NULL)") }
-        func putBatch() throws {
-            try putter.run("SELECT * FROM dq.put('q', ARRAY['\\x62'::bytea], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[''], false, NULL, NULL)")
+        func putOne(_ session: PostgresSession) throws {
+            try session.run("SELECT dq.put_one('q', '\\x61'::bytea, 0, 0, '', false, NULL, NULL)")
         }
+        func putBatch(_ session: PostgresSession) throws {
+            try session.run("SELECT * FROM dq.put('q', ARRAY['\\x62'::bytea], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[''], false, NULL, NULL)")
+        }
+        func both(_ session: PostgresSession) throws { try putOne(session); try putBatch(session) }
 
-        #expect(try heardAfterPuts { try putOne(); try putBatch() } == [], "nobody had noted that it listens")
+        #expect(try heardAfterPuts(both) == [], "nobody had noted that it listens")
         try listener.run("SELECT dq.listen('q')")
+        #expect(PostgresTestServer.listeners(on: db, channel: "q") == 1)
         #expect(try heardAfterPuts(putOne) == [queue])
         #expect(try heardAfterPuts(putBatch) == [queue])
+        #expect(try heardAfterPuts(on: listener, both) == [], "a put is not notified to its own session (its process rings itself)")
         try listener.run("SELECT dq.unlisten('q')")
-        #expect(try heardAfterPuts { try putOne(); try putBatch() } == [])
+        #expect(PostgresTestServer.listeners(on: db, channel: "q") == 0)
+        #expect(try heardAfterPuts(both) == [])
 
-        // A session that ends without dq.unlisten: the next dq.listen drops its note.
+        // A session that ends without dq.unlisten takes its note with it.
         let gone = try Self.session(db)
         try gone.run("SELECT dq.listen('q')")
-        let goneBackend = try #require(try gone.rows("SELECT pg_backend_pid()").first?.decode(Int32.self))
+        #expect(try heardAfterPuts(putOne) == [queue])
         gone.close()
-        #expect(eventually(timeout: .seconds(20)) {
-            PostgresTestServer.count("SELECT count(*) FROM pg_stat_activity WHERE pid = \(goneBackend)", on: db) == 0
-        })
-        try listener.run("SELECT dq.listen('other')")
-        #expect(try putter.rows("SELECT count(*) FROM dq.listeners WHERE backend = \(goneBackend)").first?.decode(Int.self) == 0)
+        #expect(eventually(timeout: .seconds(20)) { PostgresTestServer.listeners(on: db, channel: "q") == 0 })
         #expect(try heardAfterPuts(putOne) == [])
+    }
+
+    @Test("dq.listen waits for a put that found no listener until it commits, so the look after it finds the message",
+          .timeLimit(.minutes(1)))
+    func listenWaitsForPutsInFlight() throws {
+        let (db, putter, listener) = try Self.putterAndListener()
+        defer { putter.close(); listener.close() }
+        try listener.run("SET lock_timeout = '200ms'")
+        try putter.run("BEGIN")
+        try putter.run("SELECT dq.put_one('q', '\\x61'::bytea, 0, 0, '', false, NULL, NULL)")
+        #expect(throws: PostgresFailure.self, "the put in flight holds dq.listen off") { try listener.run("SELECT dq.listen('q')") }
+        #expect(PostgresTestServer.listeners(on: db, channel: "q") == 0)
+        try listener.run("SELECT dq.listen('other')")
+        try putter.run("COMMIT")
+        try listener.run("SELECT dq.listen('q')")
+        #expect(PostgresTestServer.listeners(on: db, channel: "q") == 1)
+        #expect(try listener.rows("SELECT count(*) FROM dq.messages WHERE queue = 'q'").first.map { try PostgresEngine.decode($0, as: Int.self) } == 1)
     }
 
     @Test("dq drop, and dq.drop_queue (a group's or a stream's removal), delete the queue's traffic and delivery counts",

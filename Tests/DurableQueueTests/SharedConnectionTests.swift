@@ -38,4 +38,22 @@ struct SharedConnectionTests {
         let got = waiting.wait(timeout: .seconds(20))
         #expect(got.status == 0 && got.stdoutText == "hello\n", "\(got.status) \(got.stdoutText) \(got.stderrText)")
     }
+
+    @Test("a put that runs on the listening connection rings this process's waiters itself (the server notifies only other sessions)",
+          .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"), .timeLimit(.minutes(1)))
+    func putOnListeningConnection() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        let store = try Store.open(db)
+        let engine = try #require(store.engine as? PostgresEngine)
+        // The keeper listens on the store's one connection, so the put below is lent it.
+        try engine.keeper.watch("q")
+        let sessions = PostgresTestServer.sessions(of: getpid(), on: db)  // the keeper's, and this count's own
+        #expect(PostgresTestServer.listeners(on: db, channel: "q") == 1)
+        _ = engine.keeper.drain { _ in }
+        try store.queue("q").put("hello")
+        #expect(PostgresTestServer.sessions(of: getpid(), on: db) == sessions, "the put ran on the listening connection")
+        var rung: [String] = []
+        _ = engine.keeper.drain { rung.append($0) }
+        #expect(rung == ["q"])
+    }
 }

@@ -128,6 +128,11 @@ final class SessionPool: Sendable {
         return turn
     }
 
+    /// Whether `session` is the listening connection, lent to a caller.
+    func isListening(_ session: PostgresSession) -> Bool {
+        shared.withLock { $0?.session === session }
+    }
+
     /// Tells the pool that the server most likely ended its idle connections (the store's
     /// listening connection was lost: a restart): the next borrower closes them and opens
     /// a new one rather than send a statement that may not run twice on a connection that

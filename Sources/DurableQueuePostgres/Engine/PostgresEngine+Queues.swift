@@ -58,17 +58,29 @@ extension PostgresEngine {
     private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String, retrying: Bool,
                           counts: Bool) throws(DQError) -> [PutResult] {
         if messages.count == 1, let message = messages.first {
-            guard let signed = try scalar(Self.putOneQuery(message, on: queue, counts: counts), as: Int64.self, retrying: retrying) else {
+            guard let row = try putRows(Self.putOneQuery(message, on: queue, counts: counts), on: queue, retrying: retrying).first,
+                  let signed = try Self.decode(row, as: Int64?.self) else {
                 throw DQError(.internalError, "no id from dq.put_one")
             }
             return [PutResult(id: abs(signed), duplicate: signed < 0)]
         }
-        let results = try rows(Self.putQuery(messages, on: queue, counts: counts), retrying: retrying)
+        let results = try putRows(Self.putQuery(messages, on: queue, counts: counts), on: queue, retrying: retrying)
         do {
             return try Self.putResults(results)
         } catch {
             throw DQError(.internalError, "unexpected row from PostgreSQL: \(error)")
         }
+    }
+
+    /// The rows of one statement that puts on `queue`. If it ran on the listening
+    /// connection, rings this process's waiters on `queue` after it: a put does not
+    /// notify the session it runs on (`dq.listen`).
+    func putRows(_ query: PostgresQuery, on queue: String, retrying: Bool) throws(DQError) -> [PostgresRow] {
+        let (rows, listening) = try session(retrying: retrying, single: true) { session throws(PostgresFailure) in
+            (try session.rows(query), pool.isListening(session))
+        }
+        if listening { keeper.ringHere(queue) }
+        return rows
     }
 
     /// One call of `dq.put_one` for `message`: its id, or minus the id of the message that

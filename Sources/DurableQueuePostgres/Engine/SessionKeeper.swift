@@ -6,8 +6,8 @@ import Synchronization
 
 /// The one long-lived connection of a store in this process (taken from its
 /// `SessionPool`, which lends it for single statements in between): it `LISTEN`s for the
-/// channels its waiters wait on (each noted in `dq.listeners`, since puts notify only
-/// the queues some session listens on), and holds this process's lease-holder lock (a session
+/// channels its waiters wait on (each noted with `dq.listen`, since puts notify only
+/// the queues some other session listens on), and holds this process's lease-holder lock (a session
 /// advisory lock, which the server drops when the session ends, however the process
 /// ends). It is the store's `RingSource`: notifications arrive on NIO's event loop,
 /// which notes the channel and signals an eventfd that the `WaitReactor` polls.
@@ -27,6 +27,8 @@ final class SessionKeeper: RingSource, Sendable {
     /// Server channel names rung since the last drain, and whether rings were lost.
     private let rung = Mutex<(channels: Set<String>, lost: Bool)>(([], false))
     private let state = Mutex<State>(State())
+    /// The channels watched, as in `state`, for `ringHere` (`state` is held across round trips).
+    private let watched = Mutex<Set<String>>([])
     /// Runs when the connection is lost, before the waiters are woken.
     private let lostHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
@@ -78,6 +80,7 @@ final class SessionKeeper: RingSource, Sendable {
                 // After the LISTEN, before the waiter's look: puts notify only listened queues.
                 try Self.register(channel, on: session)
                 state.serverChannel[channel] = server
+                watched.withLock { _ = $0.insert(channel) }
             }
         }
     }
@@ -89,6 +92,7 @@ final class SessionKeeper: RingSource, Sendable {
     func unwatch(_ channel: String) {
         state.withLock { state in
             guard let server = state.serverChannel.removeValue(forKey: channel) else { return }
+            watched.withLock { _ = $0.remove(channel) }
             // Not waited for: it goes out on the connection before any later dq.listen.
             if let session = state.session, !session.isClosed {
                 session.connection.query("SELECT dq.unlisten(\(channel))", logger: logger).whenComplete { _ in }
@@ -150,7 +154,7 @@ final class SessionKeeper: RingSource, Sendable {
     /// The holder id if this process has one (0 otherwise), without registering.
     var currentHolder: Int32 { probe.holder.load(ordering: .relaxed) }
 
-    /// Records in `dq.listeners` that this connection listens on `channel` (see `dq.listen`).
+    /// Notes on the server that this connection listens on `channel` (`dq.listen`).
     private static func register(_ channel: String, on session: PostgresSession) throws(PostgresFailure) {
         try session.run("SELECT dq.listen(\(channel))")
     }
@@ -243,6 +247,14 @@ final class SessionKeeper: RingSource, Sendable {
         lostHandler.withLock { $0 }?()
         rung.withLock { $0.lost = true }
         counter.signal()
+    }
+
+    /// Rings this process's waiters on `queue` as its notification would, if `queue` is
+    /// watched, after a put that ran on this connection: a put notifies only the queues
+    /// other sessions listen on (`dq.listen`, schema version 11).
+    func ringHere(_ queue: String) {
+        guard watched.withLock({ $0.contains(queue) }) else { return }
+        ring(NotificationChannel.name(for: queue))
     }
 
     /// A notification on `server` arrived (on NIO's event loop).

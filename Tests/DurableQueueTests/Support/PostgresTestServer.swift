@@ -53,11 +53,15 @@ enum PostgresTestServer {
         return try ChildProcess(Executables.dq, ["get", "q", "--timeout", "30s", "--db", db])
     }
 
-    /// How many live sessions listen for `channel` (noted in `dq.listeners` after their
-    /// LISTEN), or how many channels process `pid`'s sessions listen for.
+    /// How many sessions listen for `channel` (noted with `dq.listen` after their LISTEN:
+    /// a shared session advisory lock), or how many channels process `pid`'s sessions
+    /// listen for.
     static func listeners(on db: String, channel: String? = nil, pid: Int32? = nil) -> Int {
-        var sql = "SELECT count(*) FROM dq.listeners l JOIN pg_stat_activity a ON a.pid = l.backend WHERE true"
-        if let channel { sql += " AND l.channel = '\(channel.replacingOccurrences(of: "'", with: "''"))'" }
+        var sql = """
+            SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.classid = \(PostgresSchema.LockSpace.listeners) AND l.objsubid = 2 AND l.mode = 'ShareLock' AND l.granted
+            """
+        if let channel { sql += " AND l.objid = hashtext('\(channel.replacingOccurrences(of: "'", with: "''"))')::oid" }
         if let pid { sql += " AND a.application_name = 'dq \(pid)'" }
         return count(sql, on: db)
     }
