@@ -180,20 +180,13 @@ extension MessageTable {
     static func releaseLeases(_ connection: Connection, holder: Int64) throws -> (count: Int, queues: [String]) {
         let release = try connection.cachedStatement(SQL.releaseLeases)
         try release.bind(holder, at: 1)
-        var lanes = Set<Int64>()
+        var queues = Set<String>()
         var count = 0
         while try release.step() {
-            lanes.insert(Lane.number(of: release.int64(at: 0)))
+            if let queue = release.string(at: 0) { queues.insert(queue) }
             count += 1
         }
         release.reset()
-        let name = try connection.cachedStatement(SQL.laneQueue)
-        var queues = Set<String>()
-        for lane in lanes {
-            try name.bind(lane, at: 1)
-            if try name.step(), let queue = name.string(at: 0) { queues.insert(queue) }
-            name.reset()
-        }
         let forget = try connection.cachedStatement(SQL.releaseLeasesForget)
         defer { forget.reset() }
         try forget.bind(holder, at: 1)
@@ -276,9 +269,9 @@ private enum SQL {
     /// only until delivered (`UniqueUntil.started`).
     static let startedKeyFree = PreparedSQL("DELETE FROM dedup WHERE queue = ?1 AND key = ?2 AND id = ?3 AND until_started = 1")
     static let releaseLeases = PreparedSQL("""
-        UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1 RETURNING position
+        UPDATE messages SET lease_until = NULL, receipt = NULL, holder = NULL WHERE holder = ?1
+        RETURNING (SELECT queue FROM lanes WHERE lane = position >> \(Lane.sequenceBits))
         """)
-    static let laneQueue = PreparedSQL("SELECT queue FROM lanes WHERE lane = ?1")
     static let releaseLeasesForget = PreparedSQL("DELETE FROM holders WHERE id = ?1")
     static let expiredLeasesCount = PreparedSQL("SELECT count(*) FROM messages WHERE receipt IS NOT NULL AND lease_until <= ?1")
     static let deadLettersList = PreparedSQL("""

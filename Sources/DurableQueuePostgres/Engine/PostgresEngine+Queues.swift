@@ -76,10 +76,17 @@ extension PostgresEngine {
     /// connection, rings this process's waiters on `queue` after it: a put does not
     /// notify the session it runs on (`dq.listen`).
     func putRows(_ query: PostgresQuery, on queue: String, retrying: Bool) throws(DQError) -> [PostgresRow] {
+        try putRows(query, retrying: retrying) { _ throws(DQError) in queue }
+    }
+
+    /// `putRows` for a statement whose rows say which queue it put on (`queue`; `nil`:
+    /// it put nothing).
+    func putRows(_ query: PostgresQuery, retrying: Bool,
+                 queue: ([PostgresRow]) throws(DQError) -> String?) throws(DQError) -> [PostgresRow] {
         let (rows, listening) = try session(retrying: retrying, single: true) { session throws(PostgresFailure) in
             (try session.rows(query), pool.isListening(session))
         }
-        if listening { keeper.ringHere(queue) }
+        if listening, let queue = try queue(rows) { keeper.ringHere(queue) }
         return rows
     }
 

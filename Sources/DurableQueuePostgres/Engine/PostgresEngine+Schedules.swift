@@ -41,16 +41,13 @@ extension PostgresEngine {
     }
 
     func runSchedule(_ name: String) throws(DQError) -> Bool {
-        // As `putRows`, for a queue known only from the schedule's row.
-        let (rows, listening) = try session(retrying: false, single: true) { session throws(PostgresFailure) in
-            (try session.rows("""
-                WITH s AS (UPDATE dq.schedules SET last_fired = now() WHERE name = \(name) RETURNING queue, body)
-                SELECT s.queue FROM s, dq.put(s.queue, ARRAY[s.body], ARRAY[0::bigint], ARRAY[0::bigint], ARRAY[''], true, NULL, NULL)
-                """), pool.isListening(session))
-        }
-        guard let row = rows.first else { return false }
-        if listening { keeper.ringHere(try Self.decode(row, as: String.self)) }
-        return true
+        try !putRows("""
+            WITH s AS (UPDATE dq.schedules SET last_fired = now() WHERE name = \(name) RETURNING queue, body)
+            SELECT s.queue FROM s, dq.put(s.queue, ARRAY[s.body], ARRAY[0::bigint], ARRAY[0::bigint], ARRAY[''], true, NULL, NULL)
+            """, retrying: false) { rows throws(DQError) in
+            guard let row = rows.first else { return nil }
+            return try Self.decode(row, as: String.self)
+        }.isEmpty
     }
 
     func fireDueSchedules() throws(DQError) -> ScheduleFiring {
