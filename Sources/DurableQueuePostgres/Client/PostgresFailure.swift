@@ -1,4 +1,5 @@
 import DurableQueue
+import NIOCore
 import PostgresNIO
 
 /// A failed statement, sorted by what the engine does about it: a lost connection is
@@ -16,21 +17,47 @@ struct PostgresFailure: Error {
     }
 
     let kind: Kind
+    /// The server's SQLSTATE and message, when the server refused the statement.
+    let sqlState: String?
+    let serverMessage: String?
 
     init(_ kind: Kind) {
         self.kind = kind
+        (sqlState, serverMessage) = (nil, nil)
     }
 
+    /// The failure `error` means: a `PSQLError` (statements sent as `PostgresQuery`), or
+    /// what postgres-nio's older API makes of one (`PostgresError`, a NIO error), which
+    /// prepared statements (`PreparedCall`) report.
     init(_ error: any Error) {
+        if let error = error as? PostgresError {
+            switch error {
+            case .server(let notice):
+                (sqlState, serverMessage) = (notice.fields[.sqlState] ?? "", notice.fields[.message] ?? "server error")
+                kind = Self.kind(sqlState: sqlState ?? "", message: serverMessage ?? "")
+            case .connectionClosed:
+                (kind, sqlState, serverMessage) = (.connectionLost, nil, nil)
+            case .protocol(let message):
+                // How the older API reports a connection that ended mid-statement.
+                let lost = message == "Unexpected connection close"
+                kind = lost ? .connectionLost : .error(DQError(.internalError, "PostgreSQL client: \(message)"))
+                (sqlState, serverMessage) = (nil, nil)
+            }
+            return
+        }
+        sqlState = (error as? PSQLError)?.serverInfo?[.sqlState]
+        serverMessage = (error as? PSQLError)?.serverInfo?[.message]
+        if error is IOError || error is ChannelError {
+            kind = .connectionLost
+            return
+        }
         guard let error = error as? PSQLError else {
             kind = .error(DQError(.internalError, "PostgreSQL client: \(error)"))
             return
         }
         switch error.code {
         case .server:
-            let state = error.serverInfo?[.sqlState] ?? ""
-            let message = error.serverInfo?[.message] ?? "server error"
-            kind = Self.kind(sqlState: state, message: message)
+            kind = Self.kind(sqlState: sqlState ?? "", message: serverMessage ?? "server error")
         case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown:
             kind = .connectionLost
         case .queryCancelled:
@@ -38,6 +65,13 @@ struct PostgresFailure: Error {
         default:
             kind = .error(DQError(.internalError, "PostgreSQL client: \(PostgresAddress.reason(error))"))
         }
+    }
+
+    /// Whether the server no longer knows a prepared statement (26000, after a
+    /// `DEALLOCATE` or `DISCARD`) or will not run its plan because what it returns has
+    /// changed (0A000, a function replaced by another version of dq's schema).
+    var isStalePreparedStatement: Bool {
+        sqlState == "26000" || (sqlState == "0A000" && serverMessage?.hasPrefix("cached plan must not change") == true)
     }
 
     /// What the server's SQLSTATE means for dq.

@@ -13,6 +13,8 @@ import PostgresNIO
 final class PostgresSession: @unchecked Sendable {  // one borrower at a time (SessionPool)
     let connection: PostgresConnection
     private let logger: Logger
+    /// The statements this connection has prepared, by their SQL (`PreparedCall`).
+    private var prepared: [String: PreparedQuery] = [:]
 
     private init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -53,6 +55,31 @@ final class PostgresSession: @unchecked Sendable {  // one borrower at a time (S
         }
     }
 
+    /// Runs `call`'s statement, preparing it first if this connection has not, and
+    /// returns its rows.
+    ///
+    /// - Throws: `PostgresFailure`; `.retry` (after forgetting the statement, which is
+    ///   prepared again) when the server no longer knows it or its plan went stale.
+    func rows(_ call: PreparedCall) throws(PostgresFailure) -> [PostgresRow] {
+        do {
+            let statement: PreparedQuery
+            if let known = prepared[call.sql] {
+                statement = known
+            } else {
+                statement = try connection.prepare(query: call.sql).wait()
+                prepared[call.sql] = statement
+            }
+            return try statement.execute(call.values).wait()
+        } catch {
+            let failure = PostgresFailure(error)
+            if failure.isStalePreparedStatement {
+                prepared[call.sql] = nil
+                throw PostgresFailure(.retry)
+            }
+            throw failure
+        }
+    }
+
     /// Runs `query` and returns how many rows it changed or returned.
     @discardableResult
     func run(_ query: PostgresQuery) throws(PostgresFailure) -> Int {
@@ -66,5 +93,22 @@ final class PostgresSession: @unchecked Sendable {  // one borrower at a time (S
     /// Closes the connection (postgres-nio requires that before it is released).
     func close() {
         _ = try? connection.close().wait()
+    }
+}
+
+/// A statement a session runs: sent unnamed (`PostgresQuery`) or by name (`PreparedCall`).
+protocol SessionStatement: Sendable {
+    func rows(on session: PostgresSession) throws(PostgresFailure) -> [PostgresRow]
+}
+
+extension PostgresQuery: SessionStatement {
+    func rows(on session: PostgresSession) throws(PostgresFailure) -> [PostgresRow] {
+        try session.rows(self)
+    }
+}
+
+extension PreparedCall: SessionStatement {
+    func rows(on session: PostgresSession) throws(PostgresFailure) -> [PostgresRow] {
+        try session.rows(self)
     }
 }

@@ -58,7 +58,7 @@ extension PostgresEngine {
     private func putSlice(_ messages: ArraySlice<OutgoingMessage>, on queue: String, retrying: Bool,
                           counts: Bool) throws(DQError) -> [PutResult] {
         if messages.count == 1, let message = messages.first {
-            guard let row = try putRows(Self.putOneQuery(message, on: queue, counts: counts), on: queue, retrying: retrying).first,
+            guard let row = try putRows(Self.putOneCall(message, on: queue, counts: counts), on: queue, retrying: retrying).first,
                   let signed = try Self.decode(row, as: Int64?.self) else {
                 throw DQError(.internalError, "no id from dq.put_one")
             }
@@ -75,29 +75,33 @@ extension PostgresEngine {
     /// The rows of one statement that puts on `queue`. If it ran on the listening
     /// connection, rings this process's waiters on `queue` after it: a put does not
     /// notify the session it runs on (`dq.listen`).
-    func putRows(_ query: PostgresQuery, on queue: String, retrying: Bool) throws(DQError) -> [PostgresRow] {
-        try putRows(query, retrying: retrying) { _ throws(DQError) in queue }
+    func putRows(_ statement: some SessionStatement, on queue: String, retrying: Bool) throws(DQError) -> [PostgresRow] {
+        try putRows(statement: statement, retrying: retrying) { _ throws(DQError) in queue }
     }
 
     /// `putRows` for a statement whose rows say which queue it put on (`queue`; `nil`:
     /// it put nothing).
     func putRows(_ query: PostgresQuery, retrying: Bool,
                  queue: ([PostgresRow]) throws(DQError) -> String?) throws(DQError) -> [PostgresRow] {
+        try putRows(statement: query, retrying: retrying, queue: queue)
+    }
+
+    private func putRows(statement: some SessionStatement, retrying: Bool,
+                         queue: ([PostgresRow]) throws(DQError) -> String?) throws(DQError) -> [PostgresRow] {
         let (rows, listening) = try session(retrying: retrying, single: true) { session throws(PostgresFailure) in
-            (try session.rows(query), pool.isListening(session))
+            (try statement.rows(on: session), pool.isListening(session))
         }
         if listening, let queue = try queue(rows) { keeper.ringHere(queue) }
         return rows
     }
 
-    /// One call of `dq.put_one` for `message`: its id, or minus the id of the message that
-    /// holds its key.
-    static func putOneQuery(_ message: OutgoingMessage, on queue: String, counts: Bool) -> PostgresQuery {
-        """
-        SELECT dq.put_one(\(queue), \(ByteBuffer(bytes: message.body)), \(Int64(message.priority)),
-                          \(max(0, Timestamp.microseconds(message.delay))), \(message.key), \(counts), \(message.replyTo),
-                          \(message.key != nil && message.uniqueUntil == .started))
-        """
+    /// One call of `dq.put_one` for `message` (prepared: most puts are this one): its id,
+    /// or minus the id of the message that holds its key.
+    static func putOneCall(_ message: OutgoingMessage, on queue: String, counts: Bool) -> PreparedCall {
+        PreparedCall("SELECT dq.put_one($1, $2, $3, $4, $5, $6, $7, $8)",
+                     .text(queue), .bytes(message.body), .int8(Int64(message.priority)),
+                     .int8(max(0, Timestamp.microseconds(message.delay))), .text(message.key), .bool(counts),
+                     .text(message.replyTo), .bool(message.key != nil && message.uniqueUntil == .started))
     }
 
     /// One call of `dq.put` for `messages`.
@@ -179,10 +183,10 @@ extension PostgresEngine {
 
     /// `take` of one message, through `dq.take_one`.
     private func takeOne(from queue: String, sayDrained: Bool, counts: Bool) throws(DQError) -> WaitStep<[Message]> {
-        guard let row = try rows("""
+        guard let row = try rows(PreparedCall("""
             SELECT id, priority, body, enqueued_at, attempts, reply_to, waited, next_due, drained
-            FROM dq.take_one(\(queue), \(sweepDue()), \(counts), \(sayDrained))
-            """, retrying: false).first else {
+            FROM dq.take_one($1, $2, $3, $4)
+            """, .text(queue), .int4(sweepDue()), .bool(counts), .bool(sayDrained)), retrying: false).first else {
             throw DQError(.internalError, "no row from dq.take_one")
         }
         let (id, priority, body, enqueuedAt, attempt, replyTo, waited, nextDue, drained) = try Self.decode(
@@ -260,18 +264,25 @@ extension PostgresEngine {
         let countedNow = countsTraffic()
         let counts = acking.isEmpty || countedNow
         let leaseMicros = max(0, Timestamp.microseconds(lease))
-        let rows = try rows(limits.map { limits in """
-            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to,
-                   (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
-            FROM dq.receive_limited(\(queue), \(Int32(clamping: limit)), \(leaseMicros), \(Int32(clamping: maxAttempts)),
-                                    \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts),
-                                    \(limits.maxRunning.map { Int32(clamping: $0) }), \(limits.rate.map { Timestamp.microseconds($0.interval) }))
-            """ } ?? """
-            SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to,
-                   (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
-            FROM dq.receive(\(queue), \(Int32(clamping: limit)), \(leaseMicros),
-                            \(Int32(clamping: maxAttempts)), \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts))
-            """, retrying: acking.isEmpty)
+        let statement: any SessionStatement
+        if let limits {
+            let query: PostgresQuery = """
+                SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to,
+                       (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
+                FROM dq.receive_limited(\(queue), \(Int32(clamping: limit)), \(leaseMicros), \(Int32(clamping: maxAttempts)),
+                                        \(holder), \(ackIDs), \(ackTokens), \(sweepDue()), \(counts),
+                                        \(limits.maxRunning.map { Int32(clamping: $0) }), \(limits.rate.map { Timestamp.microseconds($0.interval) }))
+                """
+            statement = query
+        } else {
+            statement = PreparedCall("""
+                SELECT id, seq, priority, body, enqueued_at, attempts, token, leased_until, reply_to,
+                       (extract(epoch FROM now() - enqueued_at) * 1000000)::bigint
+                FROM dq.receive($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """, .text(queue), .int4(Int32(clamping: limit)), .int8(leaseMicros), .int4(Int32(clamping: maxAttempts)),
+                .int4(holder), .int8Array(ackIDs), .int8Array(ackTokens), .int4(sweepDue()), .bool(counts))
+        }
+        let rows = try rows(statement, retrying: acking.isEmpty)
         if !counts { tally.note(queue, removed: acking.count) }
         var leased: [(seq: Int64, item: LeasedMessage)] = []
         var deliveries: [(attempt: Int, waited: Int64)] = []
@@ -295,7 +306,8 @@ extension PostgresEngine {
 
     func ack(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {
         let counts = countsTraffic()
-        let acked = try flag("SELECT dq.ack(\(queue), \(receipt.position), \(receipt.token), \(counts))", retrying: false)
+        let acked = try flag(PreparedCall("SELECT dq.ack($1, $2, $3, $4)", .text(queue), .int8(receipt.position),
+                                          .int8(receipt.token), .bool(counts)), retrying: false)
         if acked && !counts { tally.note(queue, removed: 1) }
         return acked
     }
@@ -331,6 +343,15 @@ extension PostgresEngine {
 
     /// The one boolean a statement returns.
     func flag(_ query: PostgresQuery, retrying: Bool = true) throws(DQError) -> Bool {
+        try flag(statement: query, retrying: retrying)
+    }
+
+    /// `flag` for a statement sent either way.
+    func flag(_ statement: some SessionStatement, retrying: Bool = true) throws(DQError) -> Bool {
+        try flag(statement: statement, retrying: retrying)
+    }
+
+    private func flag(statement query: some SessionStatement, retrying: Bool) throws(DQError) -> Bool {
         guard let row = try rows(query, retrying: retrying).first else { return false }
         return try Self.decode(row, as: Bool.self)
     }

@@ -27,7 +27,12 @@ extension PostgresEngine {
         let retrying = entries.allSatisfy { $0.key != nil }
         let rows: [PostgresRow]
         if slices.count == 1 {
-            rows = try self.rows(query(slices[0]), retrying: retrying)
+            // Prepared: most publishes are of one slice (S1 is one entry each).
+            rows = try self.rows(PreparedCall("SELECT r_seq, r_duplicate FROM dq.publish($1, $2, $3, $4, $5, $6)",
+                                              .text(stream), .bytesArray(entries.map(\.body)),
+                                              .textArray(entries.map { $0.key ?? "" }), .int8(window),
+                                              .int8(trim?.maxLength.map(Int64.init)), .int8(trim?.maxAge.map(Timestamp.microseconds))),
+                                 retrying: retrying)
         } else {
             rows = try session(retrying: retrying) { session throws(PostgresFailure) -> [PostgresRow] in
                 try session.run("BEGIN")

@@ -74,7 +74,16 @@ final class PostgresEngine: StoreEngine {
 
     /// The rows of one statement.
     func rows(_ query: PostgresQuery, retrying: Bool = true) throws(DQError) -> [PostgresRow] {
-        try session(retrying: retrying, single: true) { session throws(PostgresFailure) in try session.rows(query) }
+        try rows(statement: query, retrying: retrying)
+    }
+
+    /// The rows of one statement sent either way (`PostgresQuery`, `PreparedCall`).
+    func rows(_ statement: some SessionStatement, retrying: Bool = true) throws(DQError) -> [PostgresRow] {
+        try rows(statement: statement, retrying: retrying)
+    }
+
+    private func rows(statement: some SessionStatement, retrying: Bool) throws(DQError) -> [PostgresRow] {
+        try session(retrying: retrying, single: true) { session throws(PostgresFailure) in try statement.rows(on: session) }
     }
 
     /// Runs one statement; returns how many rows it changed or returned.
@@ -101,7 +110,11 @@ final class PostgresEngine: StoreEngine {
     }
 
     private static func nextCell<Column: PostgresDecodable>(_ cells: inout PostgresRow.Iterator, as type: Column.Type) throws -> Column {
-        guard let cell = cells.next() else { throw DQError(.internalError, "a row from PostgreSQL has too few columns") }
+        guard var cell = cells.next() else { throw DQError(.internalError, "a row from PostgreSQL has too few columns") }
+        // Every statement dq sends goes by the extended protocol, which asks for binary
+        // results; the rows of a prepared one (`PreparedCall`) come labelled with the
+        // formats of the server's description of the statement (text) all the same.
+        cell.format = .binary
         return try cell.decode(type)
     }
 
