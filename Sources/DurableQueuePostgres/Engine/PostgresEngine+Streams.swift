@@ -10,6 +10,9 @@ import PostgresNIO
 extension PostgresEngine {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
                  trim: StreamTrim?) throws(DQError) -> [PublishResult] {
+        if entries.count == 1, let entry = entries.first {
+            return [try publishOne(entry, to: stream, dedupWindow: dedupWindow, trim: trim)]
+        }
         // A batch too large for one message to the server goes in slices, in one
         // transaction, as a put's does; the last slice trims.
         let slices = Self.slices(entries.map { OutgoingMessage($0.body) })
@@ -27,7 +30,7 @@ extension PostgresEngine {
         let retrying = entries.allSatisfy { $0.key != nil }
         let rows: [PostgresRow]
         if slices.count == 1 {
-            // Prepared: most publishes are of one slice (S1 is one entry each).
+            // Prepared, as a batch small enough for one message to the server is.
             rows = try self.rows(PreparedCall("SELECT r_seq, r_duplicate FROM dq.publish($1, $2, $3, $4, $5, $6)",
                                               .text(stream), .bytesArray(entries.map(\.body)),
                                               .textArray(entries.map { $0.key ?? "" }), .int8(window),
@@ -51,6 +54,22 @@ extension PostgresEngine {
             let (sequence, duplicate) = try Self.decode(row, as: (Int64, Bool).self)
             return PublishResult(sequence: sequence, duplicate: duplicate)
         }
+    }
+
+    /// A publish of one entry, through `dq.publish_one` (most publishes are: S1's are).
+    private func publishOne(_ entry: OutgoingEntry, to stream: String, dedupWindow: Duration,
+                            trim: StreamTrim?) throws(DQError) -> PublishResult {
+        // dq.publish takes an empty key for none, so an empty key is none here too.
+        let key = entry.key.flatMap { $0.isEmpty ? nil : $0 }
+        let call = PreparedCall("SELECT dq.publish_one($1, $2, $3, $4, $5, $6)",
+                                .text(stream), .bytes(entry.body), .text(key), .int8(Timestamp.microseconds(dedupWindow)),
+                                .int8(trim?.maxLength.map(Int64.init)), .int8(trim?.maxAge.map(Timestamp.microseconds)))
+        // Retried after a lost connection only if its key would catch the second publish.
+        guard let row = try rows(call, retrying: key != nil).first,
+              let signed = try Self.decode(row, as: Int64?.self) else {
+            throw DQError(.internalError, "no sequence from dq.publish_one")
+        }
+        return PublishResult(sequence: abs(signed), duplicate: signed < 0)
     }
 
     func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord {
