@@ -56,4 +56,27 @@ struct SharedConnectionTests {
         _ = engine.keeper.drain { rung.append($0) }
         #expect(rung == ["q"])
     }
+
+    @Test("a publish that runs on the listening connection rings this process's waiters on the stream's groups",
+          .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"), .timeLimit(.minutes(1)))
+    func publishOnListeningConnection() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        let store = try Store.open(db)
+        let engine = try #require(store.engine as? PostgresEngine)
+        let stream = try store.stream("s")
+        let group = try stream.group("g")
+        _ = try store.stream("other").group("g")
+        let groupQueue = StreamGroup.bellChannel(ofStream: "s") + "\u{1}g"
+        try engine.keeper.watch(groupQueue)
+        try engine.keeper.watch("q")
+        let sessions = PostgresTestServer.sessions(of: getpid(), on: db)
+        _ = engine.keeper.drain { _ in }
+        try stream.publish("one")
+        try store.stream("other").publish("two")
+        #expect(PostgresTestServer.sessions(of: getpid(), on: db) == sessions, "the publishes ran on the listening connection")
+        var rung: [String] = []
+        _ = engine.keeper.drain { rung.append($0) }
+        #expect(rung == [groupQueue], "only the watched group of s: \(rung)")
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["one"])
+    }
 }

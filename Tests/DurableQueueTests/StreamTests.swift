@@ -205,6 +205,10 @@ struct StreamTests {
         #expect(try stream.publish("x", key: "k") == PublishResult(sequence: 1, duplicate: true))
         #expect(try stream.publish(contentsOf: [OutgoingEntry("y", key: "k")], dedupWindow: .zero).first?.duplicate == false)
         #expect(try group.get(limit: 10, timeout: .zero).map(\.sequence) == [1, 2])
+        // A duplicate publish still trims as it was asked to.
+        let result = try stream.publish(contentsOf: [OutgoingEntry("y", key: "k")], trim: StreamTrim(maxLength: 1))
+        #expect(result == [PublishResult(sequence: 2, duplicate: true)])
+        #expect(try stream.read().map(\.sequence) == [2])
     }
 
     @Test("a subscription is an AsyncSequence of leased entries", arguments: EngineUnderTest.allCases)

@@ -38,12 +38,12 @@ public struct StreamGroup: Sendable {
 
     /// The wake-up channel every group of `stream` shares (`Doorbells`): a publish rings
     /// it once for all of them.
-    static func bellChannel(ofStream stream: String) -> String {
+    package static func bellChannel(ofStream stream: String) -> String {
         queuePrefix + stream
     }
 
     /// The stream's shared channel if `queue` is a group's queue, else `nil`.
-    static func bellChannel(ofQueue queue: String) -> String? {
+    package static func bellChannel(ofQueue queue: String) -> String? {
         guard queue.hasPrefix(queuePrefix), let end = queue.lastIndex(of: "\u{1}"),
               queue.distance(from: queue.startIndex, to: end) >= queuePrefix.count else { return nil }
         return String(queue[..<end])

@@ -58,9 +58,20 @@ final class PostgresSession: @unchecked Sendable {  // one borrower at a time (S
     /// Runs `call`'s statement, preparing it first if this connection has not, and
     /// returns its rows.
     ///
-    /// - Throws: `PostgresFailure`; `.retry` (after forgetting the statement, which is
-    ///   prepared again) when the server no longer knows it or its plan went stale.
+    /// A statement the server no longer knows, or whose plan went stale, is prepared
+    /// again once (the server refuses those before running anything).
+    ///
+    /// - Throws: `PostgresFailure`.
     func rows(_ call: PreparedCall) throws(PostgresFailure) -> [PostgresRow] {
+        do {
+            return try run(call)
+        } catch where error.isStalePreparedStatement {
+            prepared[call.sql] = nil
+            return try run(call)
+        }
+    }
+
+    private func run(_ call: PreparedCall) throws(PostgresFailure) -> [PostgresRow] {
         do {
             let statement: PreparedQuery
             if let known = prepared[call.sql] {
@@ -72,9 +83,10 @@ final class PostgresSession: @unchecked Sendable {  // one borrower at a time (S
             return try statement.execute(call.values).wait()
         } catch {
             let failure = PostgresFailure(error)
-            if failure.isStalePreparedStatement {
-                prepared[call.sql] = nil
-                throw PostgresFailure(.retry)
+            // The older API hands back what ended the connection as it came (an I/O or
+            // TLS error): with the connection closed, it is a lost connection.
+            if case .error = failure.kind, failure.sqlState == nil, connection.isClosed {
+                throw PostgresFailure(.connectionLost)
             }
             throw failure
         }

@@ -3,10 +3,11 @@ import PostgresNIO
 /// One run of a statement that each connection prepares once (a named prepared
 /// statement, parsed and planned once) and then runs by sending only its values.
 ///
-/// For the statements a put or a get of one message makes: sent unnamed, as
-/// `PostgresQuery` goes, the server parses and plans `SELECT dq.put_one(…)` again for
-/// every call, which is about 60 µs of a put's 230 µs round trip here
-/// (docs/PERFORMANCE.md). Everything else is sent as `PostgresQuery`.
+/// For the hot statements: a put, get, lease (without work limits) and ack of one
+/// message, and a publish of one entry or one slice. Sent unnamed, as `PostgresQuery`
+/// goes, the server parses and plans `SELECT dq.put_one(…)` again for every call, which
+/// is about 60 µs of a put's 230 µs round trip here (docs/PERFORMANCE.md). Everything
+/// else is sent as `PostgresQuery`.
 ///
 /// For example:
 ///

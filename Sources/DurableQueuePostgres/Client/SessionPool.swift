@@ -15,7 +15,8 @@ import Synchronization
 final class SessionPool: Sendable {
     let address: PostgresAddress
     private let logger: Logger
-    private let busyTimeout: Duration
+    /// How long a statement is retried on new connections before giving up.
+    let busyTimeout: Duration
     /// Session settings every connection starts with (its startup message).
     private let settings: [(String, String)]
     /// Runs on every new connection before it is used.

@@ -4,8 +4,8 @@ import NIOCore
 import PostgresNIO
 
 /// Streams on PostgreSQL: `dq.streams` keeps each stream's last sequence,
-/// `dq.stream_entries` its log, `dq.stream_groups` its groups. `dq.publish` and
-/// `dq.open_group` hold the stream's row until commit, so a group made while entries
+/// `dq.stream_entries` its log, `dq.stream_groups` its groups. `dq.publish`,
+/// `dq.publish_one` and `dq.open_group` hold the stream's row until commit, so a group made while entries
 /// are published gets each of them once, copied either by the publish or by its creation.
 extension PostgresEngine {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
@@ -25,17 +25,15 @@ extension PostgresEngine {
             let maxAge = last ? trim?.maxAge.map(Timestamp.microseconds) : nil
             return "SELECT r_seq, r_duplicate FROM dq.publish(\(stream), \(bodies), \(keys), \(window), \(maxLength), \(maxAge))"
         }
-        // A retry after a lost connection could publish the batch twice, unless every
-        // entry has a dedup key.
-        let retrying = entries.allSatisfy { $0.key != nil }
+        let retrying = keysCatchRetries(entries.map(\.key), within: dedupWindow)
         let rows: [PostgresRow]
         if slices.count == 1 {
             // Prepared, as a batch small enough for one message to the server is.
-            rows = try self.rows(PreparedCall("SELECT r_seq, r_duplicate FROM dq.publish($1, $2, $3, $4, $5, $6)",
+            rows = try publishRows(PreparedCall("SELECT r_seq, r_duplicate FROM dq.publish($1, $2, $3, $4, $5, $6)",
                                               .text(stream), .bytesArray(entries.map(\.body)),
                                               .textArray(entries.map { $0.key ?? "" }), .int8(window),
                                               .int8(trim?.maxLength.map(Int64.init)), .int8(trim?.maxAge.map(Timestamp.microseconds))),
-                                 retrying: retrying)
+                                 stream: stream, retrying: retrying)
         } else {
             rows = try session(retrying: retrying) { session throws(PostgresFailure) -> [PostgresRow] in
                 try session.run("BEGIN")
@@ -64,12 +62,29 @@ extension PostgresEngine {
         let call = PreparedCall("SELECT dq.publish_one($1, $2, $3, $4, $5, $6)",
                                 .text(stream), .bytes(entry.body), .text(key), .int8(Timestamp.microseconds(dedupWindow)),
                                 .int8(trim?.maxLength.map(Int64.init)), .int8(trim?.maxAge.map(Timestamp.microseconds)))
-        // Retried after a lost connection only if its key would catch the second publish.
-        guard let row = try rows(call, retrying: key != nil).first,
+        guard let row = try publishRows(call, stream: stream, retrying: keysCatchRetries([key], within: dedupWindow)).first,
               let signed = try Self.decode(row, as: Int64?.self) else {
             throw DQError(.internalError, "no sequence from dq.publish_one")
         }
         return PublishResult(sequence: abs(signed), duplicate: signed < 0)
+    }
+
+    /// Whether a publish of entries with `keys` may run again after a lost connection:
+    /// only if every entry has a key and the dedup window outlasts the retries, so that
+    /// the second run finds them all published.
+    private func keysCatchRetries(_ keys: [String?], within window: Duration) -> Bool {
+        keys.allSatisfy { $0?.isEmpty == false } && window > pool.busyTimeout + .seconds(1)
+    }
+
+    /// The rows of one publish. If it ran on the listening connection, rings this
+    /// process's waiters on the stream's groups after it: the copies it put there did not
+    /// notify the session it ran on (`dq.listen`).
+    private func publishRows(_ statement: some SessionStatement, stream: String, retrying: Bool) throws(DQError) -> [PostgresRow] {
+        let (rows, listening) = try session(retrying: retrying, single: true) { session throws(PostgresFailure) in
+            (try statement.rows(on: session), pool.isListening(session))
+        }
+        if listening { keeper.ringHere(groupsOf: stream) }
+        return rows
     }
 
     func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord {

@@ -1434,11 +1434,12 @@ enum PostgresSchema {
     """#
 
     /// Version 12: `dq.publish_one`, a publish of one entry that numbers it with one
-    /// update of the stream's row and returns a scalar.
+    /// update of the stream's row (without a key) and returns a scalar.
     private static let singleEntryPublish = #"""
-    -- Publishes one entry (p_key NULL: none): its sequence, or minus the sequence of the
-    -- entry that holds its key within p_window µs. As dq.publish, with one update of the
-    -- stream's row instead of two, and no array or set of rows: half its server time.
+    -- Publishes one entry (p_key NULL or empty: none): its sequence, or minus the sequence
+    -- of the entry that holds its key within p_window µs. As dq.publish, with one update
+    -- of the stream's row instead of two when there is no key, and no array or set of
+    -- rows: half its server time.
     CREATE FUNCTION dq.publish_one(p_stream text, p_body bytea, p_key text, p_window bigint,
                                               p_max_len bigint, p_max_age bigint)
     RETURNS bigint LANGUAGE plpgsql AS $$
@@ -1447,14 +1448,22 @@ enum PostgresSchema {
         v_held bigint;
         g record;
     BEGIN
+        p_key := nullif(p_key, '');
         IF p_key IS NOT NULL THEN
+            -- Hold the stream's row (made if new) before looking for the key.
             INSERT INTO dq.streams AS s (name, last_seq) VALUES (p_stream, 0)
-            ON CONFLICT (name) DO UPDATE SET last_seq = s.last_seq;
+            ON CONFLICT (name) DO UPDATE SET last_seq = s.last_seq RETURNING s.last_seq INTO v_seq;
             SELECT e.seq INTO v_held FROM dq.stream_entries e
             WHERE e.stream = p_stream AND e.dedup_key = p_key
               AND e.published_at >= now() - p_window * interval '1 microsecond'
             ORDER BY e.seq DESC LIMIT 1;
-            IF v_held IS NOT NULL THEN RETURN -v_held; END IF;
+            IF v_held IS NOT NULL THEN
+                -- A duplicate still trims, as dq.publish does.
+                IF p_max_len IS NOT NULL OR p_max_age IS NOT NULL THEN
+                    PERFORM dq.trim_stream(p_stream, v_seq, p_max_len, p_max_age, NULL);
+                END IF;
+                RETURN -v_held;
+            END IF;
         END IF;
         UPDATE dq.streams SET last_seq = last_seq + 1 WHERE name = p_stream RETURNING last_seq INTO v_seq;
         IF NOT FOUND THEN

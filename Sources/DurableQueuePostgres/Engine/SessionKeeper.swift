@@ -257,6 +257,14 @@ final class SessionKeeper: RingSource, Sendable {
         ring(NotificationChannel.name(for: queue))
     }
 
+    /// `ringHere` for every watched queue of a group of `stream`: a publish that ran on
+    /// the listening connection copied to them without notifying this process.
+    func ringHere(groupsOf stream: String) {
+        let bell = StreamGroup.bellChannel(ofStream: stream)
+        let queues = watched.withLock { $0.filter { StreamGroup.bellChannel(ofQueue: $0) == bell } }
+        for queue in queues { ring(NotificationChannel.name(for: queue)) }
+    }
+
     /// A notification on `server` arrived (on NIO's event loop).
     private func ring(_ server: String) {
         rung.withLock { _ = $0.channels.insert(server) }
