@@ -76,22 +76,18 @@ extension PostgresEngine {
     /// connection, rings this process's waiters on `queue` after it: a put does not
     /// notify the session it runs on (`dq.listen`).
     func putRows(_ statement: some SessionStatement, on queue: String, retrying: Bool) throws(DQError) -> [PostgresRow] {
-        try putRows(statement: statement, retrying: retrying) { _ throws(DQError) in queue }
+        try rowsRingingHere(statement, retrying: retrying) { _ throws(DQError) in keeper.ringHere(queue) }
     }
 
-    /// `putRows` for a statement whose rows say which queue it put on (`queue`; `nil`:
-    /// it put nothing).
-    func putRows(_ query: PostgresQuery, retrying: Bool,
-                 queue: ([PostgresRow]) throws(DQError) -> String?) throws(DQError) -> [PostgresRow] {
-        try putRows(statement: query, retrying: retrying, queue: queue)
-    }
-
-    private func putRows(statement: some SessionStatement, retrying: Bool,
-                         queue: ([PostgresRow]) throws(DQError) -> String?) throws(DQError) -> [PostgresRow] {
+    /// The rows of one statement that puts (through `dq.put` or `dq.put_one`). If it ran
+    /// on the listening connection, `ring` rings this process's waiters on what it put
+    /// to, given its rows: a put does not notify the session it runs on (`dq.listen`).
+    func rowsRingingHere(_ statement: some SessionStatement, retrying: Bool,
+                         ring: ([PostgresRow]) throws(DQError) -> Void) throws(DQError) -> [PostgresRow] {
         let (rows, listening) = try session(retrying: retrying, single: true) { session throws(PostgresFailure) in
             (try statement.rows(on: session), pool.isListening(session))
         }
-        if listening, let queue = try queue(rows) { keeper.ringHere(queue) }
+        if listening { try ring(rows) }
         return rows
     }
 

@@ -41,12 +41,13 @@ extension PostgresEngine {
     }
 
     func runSchedule(_ name: String) throws(DQError) -> Bool {
-        try !putRows("""
+        let query: PostgresQuery = """
             WITH s AS (UPDATE dq.schedules SET last_fired = now() WHERE name = \(name) RETURNING queue, body)
             SELECT s.queue FROM s, dq.put(s.queue, ARRAY[s.body], ARRAY[0::bigint], ARRAY[0::bigint], ARRAY[''], true, NULL, NULL)
-            """, retrying: false) { rows throws(DQError) in
-            guard let row = rows.first else { return nil }
-            return try Self.decode(row, as: String.self)
+            """
+        // The queue is known only from the schedule's row.
+        return try !rowsRingingHere(query, retrying: false) { rows throws(DQError) in
+            if let row = rows.first { keeper.ringHere(try Self.decode(row, as: String.self)) }
         }.isEmpty
     }
 

@@ -76,15 +76,9 @@ extension PostgresEngine {
         keys.allSatisfy { $0?.isEmpty == false } && window > pool.busyTimeout + .seconds(1)
     }
 
-    /// The rows of one publish. If it ran on the listening connection, rings this
-    /// process's waiters on the stream's groups after it: the copies it put there did not
-    /// notify the session it ran on (`dq.listen`).
+    /// The rows of one publish, whose copies to the stream's groups are puts (`rowsRingingHere`).
     private func publishRows(_ statement: some SessionStatement, stream: String, retrying: Bool) throws(DQError) -> [PostgresRow] {
-        let (rows, listening) = try session(retrying: retrying, single: true) { session throws(PostgresFailure) in
-            (try statement.rows(on: session), pool.isListening(session))
-        }
-        if listening { keeper.ringHere(groupsOf: stream) }
-        return rows
+        try rowsRingingHere(statement, retrying: retrying) { _ throws(DQError) in keeper.ringHere(groupsOf: stream) }
     }
 
     func openGroup(_ group: String, queue: String, on stream: String, from start: StreamStart) throws(DQError) -> StreamGroupRecord {
