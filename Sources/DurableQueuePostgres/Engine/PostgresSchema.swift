@@ -13,7 +13,8 @@ enum PostgresSchema {
     /// How to reach each version: `steps[n]` takes the schema from version n to n + 1
     /// (from nothing, for the first), and records that version in `dq.meta`.
     static let steps = [creation, takeSaysDrained, replies, schedules, streams, sweepWaitsForLeases, operatorViews,
-                        singleMessageCalls, listenerRegistry, dropsDeliveries, listenerLocks, singleEntryPublish]
+                        singleMessageCalls, listenerRegistry, dropsDeliveries, listenerLocks, singleEntryPublish,
+                        probeByQueueIndex]
 
     /// The first keys of dq's advisory locks (the second key says which one): each kind
     /// has its own, so that a lock of one kind never waits for one of another.
@@ -1483,6 +1484,22 @@ enum PostgresSchema {
     END $$;
 
     UPDATE dq.meta SET value = 12 WHERE name = 'schema_version';
+    """#
+
+    /// Version 13: `dq.probe` looks at each waited queue through its own entries of
+    /// `messages_due` (the earliest due time, `min`, which only that index gives in
+    /// order). Its `EXISTS` planned as one scan of every due message of every queue when
+    /// the statistics saw a single busy queue: 50 ms a second per waiting process beside
+    /// a backlog of 500,000 messages.
+    private static let probeByQueueIndex = #"""
+    CREATE OR REPLACE FUNCTION dq.probe(p_me integer, p_queues text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM dq.sweep(p_me);
+        RETURN QUERY SELECT q FROM unnest(p_queues) AS q
+            WHERE (SELECT min(m.visible_at) FROM dq.messages m WHERE m.queue = q) <= now();
+    END $$;
+
+    UPDATE dq.meta SET value = 13 WHERE name = 'schema_version';
     """#
 }
 
