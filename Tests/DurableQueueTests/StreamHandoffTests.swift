@@ -68,6 +68,44 @@ struct StreamHandoffTests {
         #expect(try group.get(timeout: .zero).map(\.text) == ["later"])
     }
 
+    @Test("the publisher leaves a handed entry's body with the seat (when it fits), so the subscriber need not read the log")
+    func handedBodyTravelsWithTheSeat() throws {
+        let (store, subscriberStore, subscriber) = try publisherAndSubscriber("bodies.db")
+        let seats = try #require(subscriberStore.sqlite.handoffs.value)
+        let group = StreamHandoffs.group(subscriber.queue.name)
+        let short = try #require(seats.register(group: group))
+        try store.stream("events").publish(Data("paid".utf8))
+        guard case .handed(let entry, let stamp) = seats.check(short) else { Issue.record("not handed"); return }
+        #expect(seats.handedBody(short, entry: entry, stamp: stamp) == Data("paid".utf8))
+        #expect(seats.handedBody(short, entry: entry, stamp: stamp &+ 1) == nil, "another publication's")
+        #expect(seats.handedBody(short, entry: entry &+ 1, stamp: stamp) == nil, "another entry's")
+        seats.vacate(short)
+        // Too long for the slot: the seat (maybe the same one) is handed the entry alone.
+        let long = Data(repeating: 7, count: StreamHandoffs.bodyCapacity + 1)
+        let again = try #require(seats.register(group: group))
+        try store.stream("events").publish(long)
+        guard case .handed(let longEntry, let longStamp) = seats.check(again) else { Issue.record("not handed"); return }
+        #expect(seats.handedBody(again, entry: longEntry, stamp: longStamp) == nil)
+        seats.vacate(again)
+        // Either way, a blocked get returns the body, handed rather than copied.
+        try countInserts(store)
+        #expect(try hand("paid again", to: subscriber, store) == ["paid again"])
+        let got = BackgroundGet(subscriber, timeout: .seconds(10))
+        #expect(eventually { seated(store, try! store.stream("events").group("billing")) })
+        try store.stream("events").publish(long)
+        #expect(eventually { got.entries != nil })
+        #expect(got.entries?.map(\.body) == [long])
+        #expect(try inserted(store) == 0, "handed, not copied")
+        // A get's seat delivers the body it was handed without the log: shown with the
+        // log's row gone before the get looks.
+        let seat = try #require(subscriberStore.sqlite.handoffSeat(for: subscriber.queue.name, waiting: .seconds(1)))
+        #expect(try seat.sit() == nil)
+        try store.stream("events").publish(Data("from the seat".utf8))
+        try store.sqlite.write { connection in try connection.execute("DELETE FROM stream_entries") }
+        let delivered = try seat.takeHanded()
+        #expect(delivered?.map { EntryEnvelope.unwrap($0.body)?.body } == [Data("from the seat".utf8)])
+    }
+
     /// What `store`'s engine would trust about `group`'s queue without reading it now
     /// (forgotten once asked).
     private func known(_ store: Store, _ group: StreamGroup) -> MessageTable.Look? {

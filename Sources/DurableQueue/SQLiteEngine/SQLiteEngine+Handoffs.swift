@@ -10,16 +10,23 @@ extension SQLiteEngine {
     func handoffSeat(for queue: String, waiting timeout: Duration?) -> HandoffSeat<Message>? {
         guard timeout != .zero, readOnly == nil, StreamGroup.bellChannel(ofQueue: queue) != nil,
               let seats = handoffs.value else { return nil }
-        return HandoffSeat(seats: seats, queue: queue, engine: self) { [self] entry, stamp throws(DQError) in
-            try handedEntry(entry, stamp: stamp, as: queue)
+        return HandoffSeat(seats: seats, queue: queue, engine: self) { [self] entry, stamp, body throws(DQError) in
+            try handedEntry(entry, stamp: stamp, body: body, as: queue)
         }
     }
 
     /// Entry `entry` (a `stream_entries` rowid) published at `stamp`, as its group's queue
-    /// would have held it; `nil` if the log no longer has it (the stream was removed
-    /// meanwhile, and maybe its number given to a new one).
-    private func handedEntry(_ entry: Int64, stamp: Int64, as queue: String) throws(DQError) -> [Message]? {
-        guard let found = try loggedEntry(entry), found.publishedAt == stamp else { return nil }
+    /// would have held it: with `body` if its publisher left it with the seat, else as the
+    /// log holds it; `nil` if the log no longer has it (the stream was removed meanwhile,
+    /// and maybe its number given to a new one).
+    private func handedEntry(_ entry: Int64, stamp: Int64, body: Data?, as queue: String) throws(DQError) -> [Message]? {
+        let found: (publishedAt: Int64, body: Data)
+        if let body {
+            found = (stamp, body)
+        } else {
+            guard let logged = try loggedEntry(entry), logged.publishedAt == stamp else { return nil }
+            found = logged
+        }
         let sequence = entry & StreamLog.maxSequence
         let message = Message(id: entry, queue: queue,
                               body: EntryEnvelope.wrap(sequence: sequence, publishedAt: found.publishedAt, body: found.body),
@@ -56,11 +63,11 @@ final class HandoffSeat<T> {
     private let group: UInt64
     private let queue: String
     private let engine: SQLiteEngine
-    private let deliver: (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?
+    private let deliver: (_ entry: Int64, _ stamp: Int64, _ body: Data?) throws(DQError) -> [T]?
     private var ticket: StreamHandoffs.Ticket?
 
     init(seats: StreamHandoffs, queue: String, engine: SQLiteEngine,
-         deliver: @escaping (_ entry: Int64, _ stamp: Int64) throws(DQError) -> [T]?) {
+         deliver: @escaping (_ entry: Int64, _ stamp: Int64, _ body: Data?) throws(DQError) -> [T]?) {
         self.seats = seats
         self.group = StreamHandoffs.group(queue)
         self.queue = queue
@@ -80,7 +87,7 @@ final class HandoffSeat<T> {
             for orphan in orphans where seats.adopt(orphan) {
                 let delivered: [T]?
                 do {
-                    delivered = try deliver(orphan.entry, orphan.stamp)
+                    delivered = try deliver(orphan.entry, orphan.stamp, nil)
                 } catch {
                     seats.release(orphan.ticket)
                     throw error
@@ -136,7 +143,7 @@ final class HandoffSeat<T> {
         // Read before the seat is freed: until then, trims keep the entry.
         let delivered: [T]?
         do {
-            delivered = try deliver(entry, stamp)
+            delivered = try deliver(entry, stamp, seats.handedBody(ticket, entry: entry, stamp: stamp))
         } catch {
             seats.desert(ticket)
             self.ticket = nil

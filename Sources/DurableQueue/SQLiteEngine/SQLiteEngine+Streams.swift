@@ -61,8 +61,8 @@ extension SQLiteEngine {
                     // A group made `--from` a sequence not yet published starts there.
                     var due = copies.filter { $0.sequence >= group.startSequence }
                     if let first = due.first, let seats,
-                       let (ticket, nextDue) = try handOff(try log.entry(first.sequence), to: group.queue, seats: seats,
-                                                           connection, now: now) {
+                       let (ticket, nextDue) = try handOff(try log.entry(first.sequence), body: first.body, to: group.queue,
+                                                           seats: seats, connection, now: now) {
                         due.removeFirst()
                         // Read holding the write lock, so no commit the look missed is counted
                         // yet; the queue then counts this publish's commit too.
@@ -134,17 +134,17 @@ extension SQLiteEngine {
         try inserter.finish()
     }
 
-    /// Claims the seat of a live subscriber blocked on `queue` (a group's) for `entry`, if
-    /// the queue has nothing ready (which comes first), with when something there falls
-    /// due (`nil`: nothing); `nil` if there is no such seat.
-    private func handOff(_ entry: Int64, to queue: String, seats: StreamHandoffs, _ connection: Connection,
+    /// Claims the seat of a live subscriber blocked on `queue` (a group's) for `entry`
+    /// (with its `body`), if the queue has nothing ready (which comes first), with when
+    /// something there falls due (`nil`: nothing); `nil` if there is no such seat.
+    private func handOff(_ entry: Int64, body: Data, to queue: String, seats: StreamHandoffs, _ connection: Connection,
                          now: Int64) throws -> (StreamHandoffs.Ticket, due: Int64?)? {
         let group = StreamHandoffs.group(queue)
         guard var seat = seats.candidate(group: group) else { return nil }
         guard case .nothingUntil(let due) = try MessageTable.look(connection, queue: queue, now: now) else { return nil }
         while true {
             if seats.isOccupied(seat) {
-                if seats.claim(seat, entry: entry, stamp: now) { return (seat, due) }
+                if seats.claim(seat, entry: entry, stamp: now, body: body) { return (seat, due) }
             } else {
                 seats.evict(seat)
             }

@@ -1,7 +1,8 @@
 import DQSystem
 
 /// The files and folders dq keeps beside a store: `PATH-lock`, and `PATH-wake/` (with
-/// `waiters`, `traffic`, `deliveries`, `handoffs` and `handoffs-seats`), `PATH-holders/` and `PATH-locks/`. dq
+/// `waiters`, `traffic`, `deliveries`, `handoffs`, `handoffs-seats` and `handoffs-bodies`), `PATH-holders/` and
+/// `PATH-locks/`. dq
 /// makes them 0600 and 0700 without following links; one that is already there is trusted only if it looks
 /// like that: not a symbolic link, of the right type, owned by the store file's owner
 /// (or root), and not writable by group or others. Otherwise another user of a shared folder
@@ -13,7 +14,8 @@ enum SideFiles {
     static func expected(storePath path: String) -> [(path: String, type: FileStatus.FileType)] {
         [(path + "-lock", .regular), (path + "-wake", .directory), (path + "-wake/waiters", .regular),
          (path + "-wake/traffic", .regular), (path + "-wake/deliveries", .regular), (path + "-wake/handoffs", .regular),
-         (path + "-wake/handoffs-seats", .regular), (path + "-holders", .directory), (path + "-locks", .directory)]
+         (path + "-wake/handoffs-seats", .regular), (path + "-wake/handoffs-bodies", .regular), (path + "-holders", .directory),
+         (path + "-locks", .directory)]
     }
 
     /// Refuses the store if any of its side files or folders that exist is not as dq

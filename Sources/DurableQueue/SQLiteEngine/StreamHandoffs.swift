@@ -1,4 +1,5 @@
 import Atomics
+import FoundationEssentials
 import DQSystem
 import Synchronization
 
@@ -55,6 +56,14 @@ final class StreamHandoffs: @unchecked Sendable {
     private let file: FileDescriptor
     /// `PATH-wake/handoffs-seats`: byte `seat` locked by the seat's occupant.
     private let occupancy: FileDescriptor
+    /// `PATH-wake/handoffs-bodies`: a slot per seat where the publisher that claims it
+    /// leaves a copy of the entry's body (`bodySlot` bytes: its publish time, rowid and
+    /// length, then the bytes), so that the occupant need not read the log. `nil` if it
+    /// could not be mapped (occupants then read every entry from the log).
+    private let bodies: UnsafeMutableRawPointer?
+    private static let bodySlot = 1024
+    /// The longest body a slot holds (longer ones are read from the log).
+    static let bodyCapacity = bodySlot - 3 * MemoryLayout<UInt64>.size
     /// The seats this instance sits in (seat → generation), changed together with their
     /// byte locks: this process's threads share one open file description, so one
     /// thread's unlock would otherwise drop a lock another just took on the same seat.
@@ -82,6 +91,8 @@ final class StreamHandoffs: @unchecked Sendable {
         file = fd
         self.occupancy = occupancy
         base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.seats * Self.words)
+        // Never cleared: a slot counts only while its tag names the seat's entry.
+        bodies = SharedFileMapping.map(path: path + "-bodies", length: Self.seats * Self.bodySlot)
     }
 
     /// Frees the seats of `mapping` that hold no entry (their occupants are dead).
@@ -98,6 +109,7 @@ final class StreamHandoffs: @unchecked Sendable {
 
     deinit {
         SharedFileMapping.unmap(base, length: length)
+        if let bodies { SharedFileMapping.unmap(bodies, length: Self.seats * Self.bodySlot) }
         file.close()
         occupancy.close()
     }
@@ -285,13 +297,50 @@ final class StreamHandoffs: @unchecked Sendable {
     }
 
     /// Claims the seat for `entry`, published at `stamp`, which this transaction is
-    /// writing: `false` if its occupant left meanwhile. (Only writers claim, one at a
-    /// time, so the entry can be written before the seat is ours.)
-    func claim(_ ticket: Ticket, entry: Int64, stamp: Int64) -> Bool {
+    /// writing, leaving a copy of its `body` in the seat's slot if it fits: `false` if
+    /// its occupant left meanwhile. (Only writers claim, one at a time, so the entry can
+    /// be written before the seat is ours; a waiting seat's occupant reads no slot.)
+    func claim(_ ticket: Ticket, entry: Int64, stamp: Int64, body: Data? = nil) -> Bool {
         word(ticket.seat, 2).store(UInt64(bitPattern: entry), ordering: .relaxed)
         word(ticket.seat, 3).store(0, ordering: .relaxed)
         word(ticket.seat, 4).store(UInt64(bitPattern: stamp), ordering: .relaxed)
+        leave(body, of: entry, stamp: stamp, in: ticket.seat)
         return move(ticket, from: .waiting, to: .claimed)
+    }
+
+    /// The header words of `seat`'s body slot: 0 the tag (the publish time of the entry
+    /// it holds, 0 while it is written), 1 the entry's rowid, 2 the length.
+    private func slotWord(_ slot: UnsafeMutableRawPointer, _ index: Int) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic(at: (slot + index * MemoryLayout<UInt64>.size).assumingMemoryBound(to: UnsafeAtomic<UInt64>.Storage.self))
+    }
+
+    /// Copies `body` into `seat`'s slot, tagged last (a writer that dies midway leaves it
+    /// untagged, and its occupant reads the log); leaves it untagged when there is no body
+    /// or it does not fit.
+    private func leave(_ body: Data?, of entry: Int64, stamp: Int64, in seat: Int) {
+        guard let bodies else { return }
+        let slot = bodies + seat * Self.bodySlot
+        slotWord(slot, 0).store(0, ordering: .releasing)
+        guard let body, body.count <= Self.bodyCapacity, stamp != 0 else { return }
+        slotWord(slot, 1).store(UInt64(bitPattern: entry), ordering: .relaxed)
+        slotWord(slot, 2).store(UInt64(body.count), ordering: .relaxed)
+        body.withUnsafeBytes { bytes in
+            if let source = bytes.baseAddress { (slot + 3 * MemoryLayout<UInt64>.size).copyMemory(from: source, byteCount: bytes.count) }
+        }
+        slotWord(slot, 0).store(UInt64(bitPattern: stamp), ordering: .releasing)
+    }
+
+    /// The body of `entry`, published at `stamp`, that its publisher left in `ticket`'s
+    /// slot (`check` said `.handed`); `nil` if it left none (too long, an older dq, or a
+    /// claim settled by another writer).
+    func handedBody(_ ticket: Ticket, entry: Int64, stamp: Int64) -> Data? {
+        guard let bodies else { return nil }
+        let slot = bodies + ticket.seat * Self.bodySlot
+        guard stamp != 0, slotWord(slot, 0).load(ordering: .acquiring) == UInt64(bitPattern: stamp),
+              slotWord(slot, 1).load(ordering: .relaxed) == UInt64(bitPattern: entry) else { return nil }
+        let count = Int(clamping: slotWord(slot, 2).load(ordering: .relaxed))
+        guard count <= Self.bodyCapacity else { return nil }
+        return Data(bytes: slot + 3 * MemoryLayout<UInt64>.size, count: count)
     }
 
     /// Frees a seat whose occupant died while waiting.
