@@ -80,8 +80,18 @@ struct StreamHandoffTests {
         #expect(seats.handedBody(short, entry: entry, stamp: stamp &+ 1) == nil, "another publication's")
         #expect(seats.handedBody(short, entry: entry &+ 1, stamp: stamp) == nil, "another entry's")
         seats.vacate(short)
-        // Too long for the slot: the seat (maybe the same one) is handed the entry alone.
+        // A claim undone, then made again for the same entry and time with a body too long
+        // for the slot (as a retried publish would): the first claim's body is not trusted.
         let long = Data(repeating: 7, count: StreamHandoffs.bodyCapacity + 1)
+        let retried = try #require(seats.register(group: group))
+        #expect(seats.claim(retried, entry: 99, stamp: 12_345, body: Data("undone".utf8)))
+        seats.settle(try #require(seats.claims().first { $0.ticket == retried }), committed: false)
+        #expect(seats.claim(retried, entry: 99, stamp: 12_345, body: long))
+        seats.hand(retried)
+        #expect(seats.check(retried) == .handed(entry: 99, stamp: 12_345))
+        #expect(seats.handedBody(retried, entry: 99, stamp: 12_345) == nil)
+        seats.vacate(retried)
+        // Too long for the slot: the seat (maybe the same one) is handed the entry alone.
         let again = try #require(seats.register(group: group))
         try store.stream("events").publish(long)
         guard case .handed(let longEntry, let longStamp) = seats.check(again) else { Issue.record("not handed"); return }

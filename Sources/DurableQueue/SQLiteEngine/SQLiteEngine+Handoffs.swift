@@ -2,8 +2,8 @@ import FoundationEssentials
 
 /// Stream-group gets on SQLite that a publisher can serve directly (`StreamHandoffs`):
 /// while a subscriber's `get` waits, it sits in a seat; a publish that finds it there
-/// hands it the entry and writes no copy to the group's queue, and the subscriber reads
-/// the entry from the log, with no write of its own.
+/// hands it the entry and writes no copy to the group's queue, and the subscriber takes
+/// the entry from the seat's slot (or the log), with no write of its own.
 extension SQLiteEngine {
     /// A seat for a get that may wait on `queue`, if it is a stream group's queue; `nil`
     /// for other queues, for a get that does not wait, and when seats are unavailable.
@@ -16,9 +16,10 @@ extension SQLiteEngine {
     }
 
     /// Entry `entry` (a `stream_entries` rowid) published at `stamp`, as its group's queue
-    /// would have held it: with `body` if its publisher left it with the seat, else as the
-    /// log holds it; `nil` if the log no longer has it (the stream was removed meanwhile,
-    /// and maybe its number given to a new one).
+    /// would have held it: with `body` if its publisher left it with the seat (delivered
+    /// even if the stream was removed since: it was taken when handed), else as the log
+    /// holds it; `nil` if the log no longer has it (the stream was removed meanwhile, and
+    /// maybe its number given to a new one).
     private func handedEntry(_ entry: Int64, stamp: Int64, body: Data?, as queue: String) throws(DQError) -> [Message]? {
         let found: (publishedAt: Int64, body: Data)
         if let body {

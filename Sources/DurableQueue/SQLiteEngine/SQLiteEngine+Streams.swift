@@ -9,7 +9,7 @@ import DQSystem
 /// take turns, so a group made meanwhile (which copies the log in its own) gets every
 /// entry exactly once. The groups of a stream share one doorbell, rung once per publish.
 /// A group whose subscriber is blocked in a seat (`StreamHandoffs`) gets no copy of the
-/// first entry: it is handed to that subscriber, which reads it from the log.
+/// first entry: it is handed to that subscriber, with its body if it fits the seat's slot.
 extension SQLiteEngine {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
                  trim: StreamTrim?) throws(DQError) -> [PublishResult] {

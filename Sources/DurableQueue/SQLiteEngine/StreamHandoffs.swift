@@ -6,7 +6,9 @@ import Synchronization
 /// Seats of blocked stream-group subscribers, in a small file every process maps
 /// (`PATH-wake/handoffs`, 512 seats), through which a publisher hands an entry straight
 /// to a waiting subscriber: no copy in the group's queue, no take to commit. The
-/// subscriber reads the handed entry from the log in a read transaction.
+/// publisher leaves the entry's body in the seat's slot of `PATH-wake/handoffs-bodies`
+/// when it fits (`handedBody`); otherwise the subscriber reads the entry from the log in
+/// a read transaction.
 ///
 /// A seat is eight 64-bit words: its state and generation, the group (the hash of its
 /// queue's name), the entry claimed or handed (its `stream_entries` rowid), the publish
@@ -210,6 +212,7 @@ final class StreamHandoffs: @unchecked Sendable {
                     return true
                 }
                 guard sat else { continue }
+                clearSlot(seat)
                 word(seat, 1).store(group, ordering: .relaxed)
                 stateWord(seat).store(Self.pack(.waiting, taken), ordering: .releasing)
                 return Ticket(seat: seat, generation: taken)
@@ -304,7 +307,7 @@ final class StreamHandoffs: @unchecked Sendable {
         word(ticket.seat, 2).store(UInt64(bitPattern: entry), ordering: .relaxed)
         word(ticket.seat, 3).store(0, ordering: .relaxed)
         word(ticket.seat, 4).store(UInt64(bitPattern: stamp), ordering: .relaxed)
-        leave(body, of: entry, stamp: stamp, in: ticket.seat)
+        fillSlot(ticket.seat, with: body, of: entry, stamp: stamp)
         return move(ticket, from: .waiting, to: .claimed)
     }
 
@@ -317,11 +320,10 @@ final class StreamHandoffs: @unchecked Sendable {
     /// Copies `body` into `seat`'s slot, tagged last (a writer that dies midway leaves it
     /// untagged, and its occupant reads the log); leaves it untagged when there is no body
     /// or it does not fit.
-    private func leave(_ body: Data?, of entry: Int64, stamp: Int64, in seat: Int) {
-        guard let bodies else { return }
+    private func fillSlot(_ seat: Int, with body: Data?, of entry: Int64, stamp: Int64) {
+        clearSlot(seat)
+        guard let bodies, let body, body.count <= Self.bodyCapacity, stamp != 0 else { return }
         let slot = bodies + seat * Self.bodySlot
-        slotWord(slot, 0).store(0, ordering: .releasing)
-        guard let body, body.count <= Self.bodyCapacity, stamp != 0 else { return }
         slotWord(slot, 1).store(UInt64(bitPattern: entry), ordering: .relaxed)
         slotWord(slot, 2).store(UInt64(body.count), ordering: .relaxed)
         body.withUnsafeBytes { bytes in
@@ -330,17 +332,28 @@ final class StreamHandoffs: @unchecked Sendable {
         slotWord(slot, 0).store(UInt64(bitPattern: stamp), ordering: .releasing)
     }
 
+    /// Untags `seat`'s slot: what it holds is no seat's body.
+    private func clearSlot(_ seat: Int) {
+        guard let bodies else { return }
+        slotWord(bodies + seat * Self.bodySlot, 0).store(0, ordering: .releasing)
+    }
+
     /// The body of `entry`, published at `stamp`, that its publisher left in `ticket`'s
-    /// slot (`check` said `.handed`); `nil` if it left none (too long, an older dq, or a
-    /// claim settled by another writer).
+    /// slot (`check` said `.handed`); `nil` if it left none (too long, an older dq, a
+    /// process that could not map the slots) or the slot changed while it was copied (the
+    /// file truncated and grown again, say).
     func handedBody(_ ticket: Ticket, entry: Int64, stamp: Int64) -> Data? {
-        guard let bodies else { return nil }
+        guard let bodies, stamp != 0 else { return nil }
         let slot = bodies + ticket.seat * Self.bodySlot
-        guard stamp != 0, slotWord(slot, 0).load(ordering: .acquiring) == UInt64(bitPattern: stamp),
-              slotWord(slot, 1).load(ordering: .relaxed) == UInt64(bitPattern: entry) else { return nil }
+        func tagged() -> Bool {
+            slotWord(slot, 0).load(ordering: .acquiring) == UInt64(bitPattern: stamp)
+                && slotWord(slot, 1).load(ordering: .relaxed) == UInt64(bitPattern: entry)
+        }
+        guard tagged() else { return nil }
         let count = Int(clamping: slotWord(slot, 2).load(ordering: .relaxed))
         guard count <= Self.bodyCapacity else { return nil }
-        return Data(bytes: slot + 3 * MemoryLayout<UInt64>.size, count: count)
+        let body = Data(bytes: slot + 3 * MemoryLayout<UInt64>.size, count: count)
+        return tagged() ? body : nil
     }
 
     /// Frees a seat whose occupant died while waiting.
@@ -404,7 +417,9 @@ final class StreamHandoffs: @unchecked Sendable {
     /// entry as published at its stamp), else undone, the seat waiting again. (Its
     /// publisher hands only what committed, so a handed seat stays handed.)
     func settle(_ claim: Claim, committed: Bool) {
-        _ = move(claim.ticket, from: .claimed, to: committed ? .handed : .waiting)
+        // Undone, its slot names no entry (settlers hold the write lock: no claim comes
+        // before this is done).
+        if move(claim.ticket, from: .claimed, to: committed ? .handed : .waiting), !committed { clearSlot(claim.ticket.seat) }
     }
 
     /// A handed seat whose occupant died before reading its entry.

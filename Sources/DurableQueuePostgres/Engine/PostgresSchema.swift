@@ -1490,7 +1490,7 @@ enum PostgresSchema {
     /// `messages_due` (the earliest due time, `min`, which only that index gives in
     /// order). Its `EXISTS` planned as one scan of every due message of every queue when
     /// the statistics saw a single busy queue: 50 ms a second per waiting process beside
-    /// a backlog of 500,000 messages.
+    /// a backlog of 490,000 messages.
     private static let probeByQueueIndex = #"""
     CREATE OR REPLACE FUNCTION dq.probe(p_me integer, p_queues text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
     BEGIN
