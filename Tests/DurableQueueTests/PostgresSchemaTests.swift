@@ -1,4 +1,4 @@
-import DurableQueue
+@testable import DurableQueue
 @testable import DurableQueuePostgres
 import Foundation
 import Logging
@@ -49,7 +49,7 @@ struct PostgresSchemaTests {
         try session.run("SELECT dq.put('q', ARRAY['\\x61'::bytea, '\\x62'::bytea], ARRAY[0, 0]::bigint[], ARRAY[0, 0]::bigint[], ARRAY['', ''], false)")
 
         let store = try Store.open(db)
-        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 13)
+        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 14)
         #expect(try store.queue("q").count() == 2)
         #expect(try store.schedules().isEmpty, "version 4's table is there")
         #expect(try store.streams().isEmpty, "version 5's tables are there")
@@ -162,6 +162,30 @@ struct PostgresSchemaTests {
         gone.close()
         #expect(eventually(timeout: .seconds(20)) { PostgresTestServer.listeners(on: db, channel: "q") == 0 })
         #expect(try heardAfterPuts(putOne) == [])
+    }
+
+    @Test("a one-entry publish notifies the queue of each group some other session listens on, and no other",
+          .timeLimit(.minutes(1)))
+    func publishNotifiesListenedGroups() throws {
+        let (db, putter, listener) = try Self.putterAndListener()
+        defer { putter.close(); listener.close() }
+        let stream = try Store.open(db).stream("s")
+        let listened = try stream.group("listened").queue.name
+        let quiet = try stream.group("quiet").queue.name
+        let heard = Mutex<[String]>([])
+        for channel in [NotificationChannel.name(for: listened), NotificationChannel.name(for: quiet), "control"] {
+            _ = listener.connection.addListener(channel: channel) { _, notification in
+                heard.withLock { $0.append(notification.channel) }
+            }
+            try listener.run(PostgresQuery(unsafeSQL: #"LISTEN "\#(channel)""#))
+        }
+        try listener.run(PostgresQuery(unsafeSQL: "SELECT dq.listen('\(listened)')"))
+        try putter.run("SELECT dq.publish_one('s', '\\x61'::bytea, NULL, 0, NULL, NULL)")
+        try putter.run("NOTIFY control")
+        #expect(eventually(timeout: .seconds(20)) { heard.withLock { $0.contains("control") } })
+        #expect(heard.withLock { $0.filter { $0 != "control" } } == [NotificationChannel.name(for: listened)])
+        #expect(try stream.group("listened").get(limit: 5, timeout: .zero).map(\.text) == ["a"])
+        #expect(try stream.group("quiet").get(limit: 5, timeout: .zero).map(\.text) == ["a"])
     }
 
     @Test("dq.listen waits for a put that found no listener until it commits, so the look after it finds the message",

@@ -40,6 +40,20 @@ struct StreamTests {
         #expect(status.groups == ["ahead", "from-first", "from-last", "from-third", "late"])
     }
 
+    @Test("each group's queue counts every entry published to it, one at a time or in a batch", arguments: EngineUnderTest.allCases)
+    func groupTraffic(engine: EngineUnderTest) throws {
+        let store = try engine.open(engine.place(in: directory))
+        let stream = try store.stream("orders")
+        let billing = try stream.group("billing")
+        let shipping = try stream.group("shipping")
+        for body in ["a", "b", "c"] { try stream.publish(Data(body.utf8)) }
+        try stream.publish(contentsOf: ["d", "e"].map { OutgoingEntry($0) })
+        #expect(billing.queue.traffic().added == 5)
+        #expect(shipping.queue.traffic().added == 5)
+        #expect(try billing.get(limit: 10, timeout: .zero).count == 5)
+        #expect(try shipping.get(limit: 10, timeout: .zero).map(\.text) == ["a", "b", "c", "d", "e"])
+    }
+
     @Test("every group gets every entry once; a group's subscribers share its entries", arguments: EngineUnderTest.allCases)
     func fanOut(engine: EngineUnderTest) throws {
         let place = engine.place(in: directory)
