@@ -22,6 +22,8 @@ enum PostgresSchema {
         /// A lease holder's session lock; the second key is its id (`dq.holders`).
         static let holders: Int32 = 25713
         /// Puts on one queue, until they commit; the second key is `hashtext(queue)`.
+        /// (`dq.put_one`, `dq.put`, and `dq.publish_one` for its groups' copies, which
+        /// repeats `dq.put_one`'s steps: a change to one belongs in the other.)
         static let puts: Int32 = 25714
         /// `dq lock NAME`: the seed of its one 64-bit key, `hashtextextended(name, 25715)`.
         static let named: Int32 = 25715
@@ -37,8 +39,8 @@ enum PostgresSchema {
         /// the holder gone takes it exclusively); the second key is the holder's id.
         static let leasing: Int32 = 25720
         /// A session listening on a channel, shared and held by the session until
-        /// `dq.unlisten`; a put tests it exclusively until it commits (`dq.put_one`). The
-        /// second key is `hashtext(channel)`.
+        /// `dq.unlisten`; a put tests it exclusively until it commits (`dq.put_one`, and
+        /// `dq.publish_one` for each group's queue). The second key is `hashtext(channel)`.
         static let listeners: Int32 = 25721
     }
 

@@ -38,8 +38,11 @@ final class TrafficTally: Sendable {
             let queues = Array(state.pending.keys)
             let added = queues.map { state.pending[$0]!.added }
             let removed = queues.map { state.pending[$0]!.removed }
+            // In the order dq.publish_one counts its groups, so the two never wait for
+            // each other's rows in opposite orders.
             flush.append("""
                 SELECT dq.count_traffic(q, a, r) FROM unnest(\(queues), \(added), \(removed)) AS u(q, a, r)
+                ORDER BY hashtext(q), q
                 """)
             return (true, flush)
         }
