@@ -377,7 +377,8 @@ struct CommandLineTests {
         let db = engine.store(for: directory)
         _ = try dq(["put", "q", "x", "--db", db])
         let watcher = try ChildProcess(Executables.dq, ["stats", "--watch", "--count", "2", "--json", "--db", db])
-        #expect(eventually { process(watcher.pid, uses: db) })
+        // The puts go between the two views (the first one printed, the next a second later).
+        #expect(eventually(timeout: .seconds(20)) { watcher.stdoutSoFar.contains("\n") })
         _ = try dq(["put", "q", "a", "b", "c", "--db", db])
         let result = watcher.wait(timeout: .seconds(20))
         #expect(result.status == 0, "\(result.stderrText)")
