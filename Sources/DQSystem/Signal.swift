@@ -22,6 +22,8 @@ public struct Signal: RawRepresentable, Hashable, Sendable {
     public static let terminate = Signal(rawValue: SIGTERM)
     /// SIGKILL
     public static let kill = Signal(rawValue: SIGKILL)
+    /// SIGPIPE
+    public static let brokenPipe = Signal(rawValue: SIGPIPE)
 
     /// The signal's name as `kill -l` prints it with the prefix, such as `SIGKILL`;
     /// `SIG` and the number for one without a name here (a real-time signal).
@@ -59,6 +61,15 @@ public struct Signal: RawRepresentable, Hashable, Sendable {
     /// this process executes, unless they are spawned with clean signals).
     public static func ignore(_ signal: Signal) {
         _ = Glibc.signal(signal.rawValue, SIG_IGN)
+    }
+
+    /// `pthread_sigmask(SIG_BLOCK)`: the calling thread blocks `signals` (a SIGPIPE its
+    /// own write raises then stays pending on it, and the write fails with EPIPE).
+    public static func block(_ signals: [Signal]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal.rawValue) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
     /// `pthread_sigmask(SIG_UNBLOCK)`: the calling thread no longer blocks `signals`

@@ -31,6 +31,17 @@ struct WorkerTests {
         #expect(try dq(["len", "q", "--db", db]).stdoutText == "0\n")
     }
 
+    @Test("a command that exits without reading its input succeeds: the worker is not killed by SIGPIPE")
+    func commandIgnoringInput() throws {
+        // More than a pipe holds: the body's write is still under way when `true` exits.
+        let body = String(repeating: "x", count: 1 << 20)
+        #expect(try dq(["put", "q", "--db", db], stdin: Data(body.utf8)).status == 0)
+        let worker = try ChildProcess(Executables.dq, ["worker", "q", "--exit-when-empty", "--db", db, "--", "true"])
+        let result = worker.wait(timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(try dq(["len", "q", "--db", db]).stdoutText == "0\n", "acked")
+    }
+
     @Test("a failing command is retried with backoff, then dead-lettered")
     func failures() throws {
         _ = try dq(["put", "q", "poison", "--db", db])

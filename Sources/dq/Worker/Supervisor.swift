@@ -175,9 +175,12 @@ final class Supervisor: Sendable {
         children.withLock { _ = $0.running.insert(child) }
         defer { children.withLock { _ = $0.running.remove(child) } }
 
-        // Feed the body on its own thread: the command may not read it all, or late.
+        // Feed the body on its own thread: the command may not read it all, or late. A
+        // command that exits without reading it fails the write (EPIPE), not this process
+        // (SIGPIPE, blocked on this thread only).
         let writer = input.writeEnd
         detachThread {
+            Signal.block([.brokenPipe])
             body.withUnsafeBytes { bytes in _ = try? writer.writeAll(bytes) }
             writer.close()
         }
