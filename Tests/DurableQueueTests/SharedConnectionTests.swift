@@ -1,4 +1,4 @@
-import DurableQueue
+@testable import DurableQueue
 @testable import DurableQueuePostgres
 import Foundation
 import Testing
@@ -39,17 +39,24 @@ struct SharedConnectionTests {
         #expect(got.status == 0 && got.stdoutText == "hello\n", "\(got.status) \(got.stdoutText) \(got.stderrText)")
     }
 
+    /// `store`'s engine, its keeper listening for `queues` on the store's one connection
+    /// (so statements are lent it), nothing rung yet; and how many sessions this process
+    /// has on `db` (the keeper's, and the count's own).
+    private static func listening(_ store: Store, on db: String, for queues: [String]) throws -> (PostgresEngine, sessions: Int) {
+        let engine = try #require(store.engine as? PostgresEngine)
+        for queue in queues { try engine.keeper.watch(queue) }
+        let sessions = PostgresTestServer.sessions(of: getpid(), on: db)
+        _ = engine.keeper.drain { _ in }
+        return (engine, sessions)
+    }
+
     @Test("a put that runs on the listening connection rings this process's waiters itself (the server notifies only other sessions)",
           .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"), .timeLimit(.minutes(1)))
     func putOnListeningConnection() throws {
         let db = try PostgresTestServer.freshDatabase()
         let store = try Store.open(db)
-        let engine = try #require(store.engine as? PostgresEngine)
-        // The keeper listens on the store's one connection, so the put below is lent it.
-        try engine.keeper.watch("q")
-        let sessions = PostgresTestServer.sessions(of: getpid(), on: db)  // the keeper's, and this count's own
+        let (engine, sessions) = try Self.listening(store, on: db, for: ["q"])
         #expect(PostgresTestServer.listeners(on: db, channel: "q") == 1)
-        _ = engine.keeper.drain { _ in }
         try store.queue("q").put("hello")
         #expect(PostgresTestServer.sessions(of: getpid(), on: db) == sessions, "the put ran on the listening connection")
         var rung: [String] = []
@@ -62,15 +69,11 @@ struct SharedConnectionTests {
     func publishOnListeningConnection() throws {
         let db = try PostgresTestServer.freshDatabase()
         let store = try Store.open(db)
-        let engine = try #require(store.engine as? PostgresEngine)
         let stream = try store.stream("s")
         let group = try stream.group("g")
         _ = try store.stream("other").group("g")
-        let groupQueue = StreamGroup.bellChannel(ofStream: "s") + "\u{1}g"
-        try engine.keeper.watch(groupQueue)
-        try engine.keeper.watch("q")
-        let sessions = PostgresTestServer.sessions(of: getpid(), on: db)
-        _ = engine.keeper.drain { _ in }
+        let groupQueue = group.queue.name
+        let (engine, sessions) = try Self.listening(store, on: db, for: [groupQueue, "q"])
         try stream.publish("one")
         try store.stream("other").publish("two")
         #expect(PostgresTestServer.sessions(of: getpid(), on: db) == sessions, "the publishes ran on the listening connection")
