@@ -47,9 +47,13 @@ struct PostgresSchemaTests {
         try session.simple(PostgresSchema.steps[0])
         #expect(try Self.version(session) == 1)
         try session.run("SELECT dq.put('q', ARRAY['\\x61'::bytea, '\\x62'::bytea], ARRAY[0, 0]::bigint[], ARRAY[0, 0]::bigint[], ARRAY['', ''], false)")
+        try session.run("SELECT dq.put('later', ARRAY['\\x61'::bytea], ARRAY[0]::bigint[], ARRAY[60000000]::bigint[], ARRAY[''], false)")
 
         let store = try Store.open(db)
-        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 14)
+        // Version 15 parks the message not yet due.
+        #expect(try session.rows("SELECT parked FROM dq.messages WHERE queue = 'later'").map { try $0.decode(Bool.self) } == [true])
+        #expect(try store.queue("later").stats()?.delayed == 1)
+        #expect(try Self.version(session) == PostgresSchema.version && PostgresSchema.version == 15)
         #expect(try store.queue("q").count() == 2)
         #expect(try store.schedules().isEmpty, "version 4's table is there")
         #expect(try store.streams().isEmpty, "version 5's tables are there")
@@ -224,19 +228,20 @@ struct PostgresSchemaTests {
         #expect(rows("traffic", "b") == 0 && rows("deliveries", "b") == 0)
     }
 
-    @Test("every connection of a store starts with lock_timeout = its busy timeout, and synchronous_commit = on with durability full")
+    @Test("every connection of a store starts with lock_timeout = its busy timeout, enable_seqscan = off, and synchronous_commit = on with durability full")
     func sessionSettings() throws {
         let db = try PostgresTestServer.freshDatabase()
         let session = try Self.session(db)
         defer { session.close() }
         try session.run(PostgresQuery(unsafeSQL: "ALTER DATABASE \"\(try PostgresAddress(db).database)\" SET synchronous_commit = off"))
-        func settings(_ options: StoreOptions) throws -> (lockTimeout: String?, synchronousCommit: String?) {
+        func settings(_ options: StoreOptions) throws -> (lockTimeout: String?, synchronousCommit: String?, seqScan: String?) {
             let engine = try #require(try Store.open(db, options: options).engine as? PostgresEngine)
             return (try engine.scalar("SHOW lock_timeout", as: String.self),
-                    try engine.scalar("SHOW synchronous_commit", as: String.self))
+                    try engine.scalar("SHOW synchronous_commit", as: String.self),
+                    try engine.scalar("SHOW enable_seqscan", as: String.self))
         }
         let normal = try settings(StoreOptions(busyTimeout: .seconds(3)))
-        #expect(normal.lockTimeout == "3s" && normal.synchronousCommit == "off", "\(normal)")
+        #expect(normal.lockTimeout == "3s" && normal.synchronousCommit == "off" && normal.seqScan == "off", "\(normal)")
         let full = try settings(StoreOptions(durability: .full))
         #expect(full.lockTimeout == "10s" && full.synchronousCommit == "on", "\(full)")
     }

@@ -319,7 +319,8 @@ extension PostgresEngine {
 
     func extend(_ receipt: Receipt, on queue: String, by lease: Duration) throws(DQError) -> Bool {
         try run("""
-            UPDATE dq.messages SET visible_at = now() + \(max(0, Timestamp.microseconds(lease))) * interval '1 microsecond'
+            UPDATE dq.messages SET visible_at = now() + \(max(0, Timestamp.microseconds(lease))) * interval '1 microsecond',
+                                   parked = \(lease > .zero)
             WHERE id = \(receipt.position) AND lease_token = \(receipt.token) AND queue = \(queue)
             """) == 1
     }
@@ -327,7 +328,8 @@ extension PostgresEngine {
     func release(_ receipt: Receipt, on queue: String) throws(DQError) -> Bool {
         try run("""
             WITH r AS (
-                UPDATE dq.messages SET attempts = greatest(attempts - 1, 0), lease_token = NULL, holder = NULL, visible_at = now()
+                UPDATE dq.messages SET attempts = greatest(attempts - 1, 0), lease_token = NULL, holder = NULL, visible_at = now(),
+                                       parked = false
                 WHERE id = \(receipt.position) AND lease_token = \(receipt.token) AND queue = \(queue) RETURNING queue)
             SELECT pg_notify(dq.channel(r.queue), '') FROM r
             """) == 1
@@ -354,10 +356,17 @@ extension PostgresEngine {
 
     // MARK: Counts
 
+    /// The next `limit` deliverable messages: the first unparked ones in order, and the
+    /// parked ones that have come due (a claim would unpark them first).
     func peek(_ queue: String, limit: Int) throws(DQError) -> [Message] {
         let rows = try rows("""
-            SELECT id, priority, body, enqueued_at, attempts + 1 FROM dq.messages
-            WHERE queue = \(queue) AND visible_at <= now() ORDER BY priority DESC, seq LIMIT \(limit)
+            SELECT id, priority, body, enqueued_at, attempts + 1 FROM (
+                (SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.messages
+                 WHERE queue = \(queue) AND NOT parked AND visible_at <= now() ORDER BY priority DESC, seq LIMIT \(limit))
+                UNION ALL
+                (SELECT id, seq, priority, body, enqueued_at, attempts FROM dq.messages
+                 WHERE queue = \(queue) AND parked AND visible_at <= now() ORDER BY priority DESC, seq LIMIT \(limit))) m
+            ORDER BY priority DESC, seq LIMIT \(limit)
             """)
         var messages: [Message] = []
         for row in rows {
@@ -368,7 +377,10 @@ extension PostgresEngine {
     }
 
     func count(_ queue: String) throws(DQError) -> Int {
-        try scalar("SELECT count(*) FROM dq.messages WHERE queue = \(queue) AND visible_at <= now()", as: Int.self) ?? 0
+        try scalar("""
+            SELECT (SELECT count(*) FROM dq.messages WHERE queue = \(queue) AND NOT parked AND visible_at <= now())
+                 + (SELECT count(*) FROM dq.messages WHERE queue = \(queue) AND parked AND visible_at <= now())
+            """, as: Int.self) ?? 0
     }
 
     func purge(_ queue: String) throws(DQError) -> Int {
