@@ -47,7 +47,7 @@ struct PostgresClaimPlanTests {
         let store = try Store.open(db)
         let queue = try store.queue("q")
         try queue.put(contentsOf: (0..<5_000).map { OutgoingMessage(Data("later \($0)".utf8), delay: .seconds(3_600)) })
-        try queue.put(Data("soon".utf8), priority: 5, delay: .milliseconds(200))
+        try queue.put(Data("soon".utf8), priority: 5, delay: .seconds(2))
         try queue.put(Data("now".utf8))
         let session = try Self.session(db)
         defer { session.close() }
@@ -64,6 +64,19 @@ struct PostgresClaimPlanTests {
         #expect(try queue.get(timeout: .zero)?.body == Data("soon".utf8))
         #expect(try queue.get(timeout: .zero)?.body == Data("now again".utf8))
         #expect(try queue.count() == 0 && queue.stats()?.delayed == 5_000)
+    }
+
+    @Test("a move of a whole queue takes every due message, when more have come due than a claim unparks at once")
+    func moveUnparksEveryDueMessage() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        let store = try Store.open(db)
+        let source = try store.queue("from"), destination = try store.queue("to")
+        try source.put(contentsOf: (0..<250).map { OutgoingMessage(Data("\($0)".utf8), delay: .milliseconds(100)) })
+        try source.put(contentsOf: (0..<3).map { OutgoingMessage(Data("later \($0)".utf8), delay: .seconds(3_600)) })
+        #expect(eventually(timeout: .seconds(10)) { (try? source.count()) == 250 })
+        let moved = try source.move(to: destination)
+        #expect(moved.moved == 250 && moved.duplicates == 0)
+        #expect(try source.count() == 0 && destination.count() == 250 && source.stats()?.delayed == 3)
     }
 
     /// A connection to `db` with the settings dq's own connections start with.

@@ -243,6 +243,6 @@ struct PostgresSchemaTests {
         let normal = try settings(StoreOptions(busyTimeout: .seconds(3)))
         #expect(normal.lockTimeout == "3s" && normal.synchronousCommit == "off" && normal.seqScan == "off", "\(normal)")
         let full = try settings(StoreOptions(durability: .full))
-        #expect(full.lockTimeout == "10s" && full.synchronousCommit == "on", "\(full)")
+        #expect(full.lockTimeout == "10s" && full.synchronousCommit == "on" && full.seqScan == "off", "\(full)")
     }
 }

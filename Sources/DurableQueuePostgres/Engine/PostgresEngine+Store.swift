@@ -12,6 +12,9 @@ extension PostgresEngine {
         let (queueRows, stateRows, size) = try session { session throws(PostgresFailure) in
             try session.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { _ = try? session.run("COMMIT") }
+            // Counts of whole tables: a sequential scan is the plan for them (dq's sessions
+            // start without: PostgresEngine.sessionSettings).
+            try session.run("SET LOCAL enable_seqscan = on")
             return (try session.rows(Self.queueCounts), try session.rows(Self.sharedStateCounts), try session.rows(Self.tableSizes))
         }
         let queues = try queueRows.map { row throws(DQError) in try Self.queueStats(row) }

@@ -1581,21 +1581,29 @@ enum PostgresSchema {
     -- messages_parked finds it by due time. A claim first unparks its queue's parked messages
     -- that have come due, then takes the first entry of messages_order under (queue, false):
     -- its plan needs no statistics, and delayed messages never stand in the claim's way.
-    ALTER TABLE dq.messages ADD COLUMN parked boolean NOT NULL DEFAULT false;
-    UPDATE dq.messages SET parked = true WHERE visible_at > now();
+    -- The update after messages_order, which holds parked: an update of an unindexed column
+    -- can stay on its page (HOT), and an index built over such rows is not used by
+    -- transactions older than it (indcheckxmin).
     DROP INDEX dq.messages_order;
     DROP INDEX dq.messages_due;
+    ALTER TABLE dq.messages ADD COLUMN parked boolean NOT NULL DEFAULT false;
     CREATE INDEX messages_order ON dq.messages (queue, parked, priority DESC, seq);
+    UPDATE dq.messages SET parked = true WHERE visible_at > now();
     CREATE INDEX messages_parked ON dq.messages (queue, visible_at) WHERE parked;
 
-    -- Unparks up to 1,000 of p_queue's parked messages that have come due, earliest first
-    -- (those other claims hold are skipped), so that the claim after it sees them in order.
-    -- A claim calls it when the earliest parked message is due.
-    CREATE FUNCTION dq.unpark(p_queue text) RETURNS void LANGUAGE plpgsql AS $$
+    -- Unparks up to 100 of p_queue's parked messages that have come due, earliest first
+    -- (those other claims hold are skipped), so that the claim after it sees them in order;
+    -- returns how many. A claim calls it when the earliest parked message is due. The rows
+    -- stay locked until the claim commits, so the batch is small: when more than 100 come
+    -- due at once, a claim may take a message of lower priority than one still parked.
+    CREATE FUNCTION dq.unpark(p_queue text) RETURNS integer LANGUAGE plpgsql AS $$
+    DECLARE n integer;
     BEGIN
         UPDATE dq.messages m SET parked = false WHERE m.id = ANY(ARRAY(
             SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.parked AND c.visible_at <= now()
-            ORDER BY c.visible_at LIMIT 1000 FOR UPDATE SKIP LOCKED));
+            ORDER BY c.visible_at LIMIT 100 FOR UPDATE SKIP LOCKED));
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
     END $$;
 
     -- µs from now until p_queue's next message is due (negative: one is, held by another
@@ -1832,8 +1840,11 @@ enum PostgresSchema {
             SELECT array_agg(d.priority ORDER BY d.id), array_agg(d.body ORDER BY d.id), array_agg(NULL::text ORDER BY d.id)
             INTO v_priorities, v_bodies, v_keys FROM d;
         ELSE
+            -- A move of more than one batch unparks every due message it can.
             IF (SELECT min(c.visible_at) FROM dq.messages c WHERE c.queue = p_source AND c.parked) <= now() THEN
-                PERFORM dq.unpark(p_source);
+                LOOP
+                    EXIT WHEN dq.unpark(p_source) < 100 OR p_limit <= 100;
+                END LOOP;
             END IF;
             WITH d AS (DELETE FROM dq.messages WHERE id IN (
                     SELECT c.id FROM dq.messages c WHERE c.queue = p_source AND NOT c.parked AND c.visible_at <= now()
