@@ -1591,19 +1591,17 @@ enum PostgresSchema {
     UPDATE dq.messages SET parked = true WHERE visible_at > now();
     CREATE INDEX messages_parked ON dq.messages (queue, visible_at) WHERE parked;
 
-    -- Unparks up to 100 of p_queue's parked messages that have come due, earliest first
-    -- (those other claims hold are skipped), so that the claim after it sees them in order;
-    -- returns how many. A claim calls it when the earliest parked message is due. The rows
-    -- stay locked until the claim commits, so the batch is small: when more than 100 come
-    -- due at once, a claim may take a message of lower priority than one still parked.
-    CREATE FUNCTION dq.unpark(p_queue text) RETURNS integer LANGUAGE plpgsql AS $$
-    DECLARE n integer;
+    -- Unparks up to p_limit (NULL: all) of p_queue's parked messages that have come due,
+    -- earliest first (those other claims hold are skipped), so that the claim after it sees
+    -- them in order. A claim calls it when the earliest parked message is due (testing that
+    -- inline costs less than a call), with at least 100: the rows stay locked until the
+    -- claim commits, and when more come due at once a claim may take a message of lower
+    -- priority than one still parked.
+    CREATE FUNCTION dq.unpark(p_queue text, p_limit bigint) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
         UPDATE dq.messages m SET parked = false WHERE m.id = ANY(ARRAY(
             SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND c.parked AND c.visible_at <= now()
-            ORDER BY c.visible_at LIMIT 100 FOR UPDATE SKIP LOCKED));
-        GET DIAGNOSTICS n = ROW_COUNT;
-        RETURN n;
+            ORDER BY c.visible_at LIMIT p_limit FOR UPDATE SKIP LOCKED));
     END $$;
 
     -- µs from now until p_queue's next message is due (negative: one is, held by another
@@ -1620,10 +1618,7 @@ enum PostgresSchema {
     CREATE OR REPLACE FUNCTION dq.probe(p_me integer, p_queues text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
     BEGIN
         PERFORM dq.sweep(p_me);
-        RETURN QUERY SELECT q FROM unnest(p_queues) AS q
-            WHERE (SELECT m.visible_at FROM dq.messages m WHERE m.queue = q AND NOT m.parked
-                   ORDER BY m.priority DESC, m.seq LIMIT 1) <= now()
-               OR (SELECT min(m.visible_at) FROM dq.messages m WHERE m.queue = q AND m.parked) <= now();
+        RETURN QUERY SELECT q FROM unnest(p_queues) AS q WHERE dq.next_due(q) <= 0;
     END $$;
 
     CREATE OR REPLACE FUNCTION dq.put(p_queue text, p_bodies bytea[], p_priorities bigint[], p_delays bigint[], p_keys text[],
@@ -1707,7 +1702,7 @@ enum PostgresSchema {
     BEGIN
         IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
         IF (SELECT min(c.visible_at) FROM dq.messages c WHERE c.queue = p_queue AND c.parked) <= now() THEN
-            PERFORM dq.unpark(p_queue);
+            PERFORM dq.unpark(p_queue, greatest(p_limit, 100));
         END IF;
         RETURN QUERY
         DELETE FROM dq.messages m WHERE m.id = ANY(ARRAY(
@@ -1735,7 +1730,7 @@ enum PostgresSchema {
     BEGIN
         IF p_sweep IS NOT NULL THEN PERFORM dq.sweep(p_sweep); END IF;
         IF (SELECT min(c.visible_at) FROM dq.messages c WHERE c.queue = p_queue AND c.parked) <= now() THEN
-            PERFORM dq.unpark(p_queue);
+            PERFORM dq.unpark(p_queue, 100);
         END IF;
         DELETE FROM dq.messages m WHERE m.id = (
             SELECT c.id FROM dq.messages c WHERE c.queue = p_queue AND NOT c.parked AND c.visible_at <= now()
@@ -1780,7 +1775,7 @@ enum PostgresSchema {
             INSERT INTO dq.holders (id) VALUES (p_holder) ON CONFLICT ON CONSTRAINT holders_pkey DO NOTHING;
         END IF;
         IF p_limit > 0 AND (SELECT min(c.visible_at) FROM dq.messages c WHERE c.queue = p_queue AND c.parked) <= now() THEN
-            PERFORM dq.unpark(p_queue);
+            PERFORM dq.unpark(p_queue, greatest(p_limit, 100));
         END IF;
         LOOP
             v_claimed := ARRAY(
@@ -1840,11 +1835,8 @@ enum PostgresSchema {
             SELECT array_agg(d.priority ORDER BY d.id), array_agg(d.body ORDER BY d.id), array_agg(NULL::text ORDER BY d.id)
             INTO v_priorities, v_bodies, v_keys FROM d;
         ELSE
-            -- A move of more than one batch unparks every due message it can.
             IF (SELECT min(c.visible_at) FROM dq.messages c WHERE c.queue = p_source AND c.parked) <= now() THEN
-                LOOP
-                    EXIT WHEN dq.unpark(p_source) < 100 OR p_limit <= 100;
-                END LOOP;
+                PERFORM dq.unpark(p_source, p_limit);
             END IF;
             WITH d AS (DELETE FROM dq.messages WHERE id IN (
                     SELECT c.id FROM dq.messages c WHERE c.queue = p_source AND NOT c.parked AND c.visible_at <= now()
