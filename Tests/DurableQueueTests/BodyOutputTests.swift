@@ -6,10 +6,11 @@ import Testing
 @Suite("Body output")
 struct BodyOutputTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
-    @Test("every body is followed by a newline unless it ends with one, whatever -n says; -0 adds NUL; --raw adds nothing")
-    func framing() throws {
+    @Test("every body is followed by a newline unless it ends with one, whatever -n says; -0 adds NUL; --raw adds nothing", arguments: EngineUnderTest.allCases)
+    func framing(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         for arguments in [["get", "q", "--no-wait"], ["get", "q", "-n", "1", "--no-wait"], ["peek", "q"], ["peek", "q", "-n", "1"]] {
             _ = try dq(["purge", "q", "--db", db])
             _ = try dq(["put", "q", "one", "--db", db])
@@ -38,8 +39,9 @@ struct BodyOutputTests {
             == "dq: --raw cannot be combined with --json\n")
     }
 
-    @Test("to a terminal, control characters and bytes that are not UTF-8 are shown escaped, unless --raw")
-    func terminalEscapes() throws {
+    @Test("to a terminal, control characters and bytes that are not UTF-8 are shown escaped, unless --raw", arguments: EngineUnderTest.allCases)
+    func terminalEscapes(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
             print("skipped: needs script(1) from util-linux to give dq a terminal")
             return
@@ -54,8 +56,9 @@ struct BodyOutputTests {
         #expect(try dq(["get", "q", "--db", db]).stdout == body + Data("\n".utf8), "not a terminal: bytes as stored")
     }
 
-    @Test("put reading a terminal says so on stderr, and not when standard input is a pipe")
-    func putHint() throws {
+    @Test("put reading a terminal says so on stderr, and not when standard input is a pipe", arguments: EngineUnderTest.allCases)
+    func putHint(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
             print("skipped: needs script(1) from util-linux to give dq a terminal")
             return

@@ -54,6 +54,34 @@ struct PostgresDoctorTests {
         #expect(text.stdoutText.contains("ok      integrity: ok"), "\(text.stdoutText)")
     }
 
+    @Test("a lease run out and a table of deleted rows: the leases and bloat checks warn, with their numbers",
+          .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"))
+    func warnings() throws {
+        let db = try PostgresTestServer.freshDatabase()
+        let lines = (1...12_000).map { "m\($0)\n" }.joined()
+        #expect(try dq(["put", "big", "--lines", "--db", db], stdin: Data(lines.utf8)).status == 0)
+        // Autovacuum must not clean up before the doctor looks (a DO block returns no row).
+        _ = PostgresTestServer.count("DO $$ BEGIN ALTER TABLE dq.messages SET (autovacuum_enabled = false); END $$", on: db)
+        #expect(try dq(["purge", "big", "--db", db]).status == 0)
+        #expect(try dq(["put", "q", "x", "--db", db]).status == 0)
+        // A lease of 1 ms whose holder exited: past its lease until the next get.
+        #expect(try dq(["get", "q", "--lease", "1ms", "--json", "--db", db]).stdoutText.contains(#""body":"x""#))
+        var checks: [String: [String: Any]] = [:]
+        #expect(eventually(timeout: .seconds(10)) {
+            guard let result = try? dq(["doctor", "--json", "--db", db]),
+                  let object = try? JSONSerialization.jsonObject(with: result.stdout) as? [String: Any] else { return false }
+            for check in object["checks"] as? [[String: Any]] ?? [] { checks[check["check"] as? String ?? ""] = check }
+            return result.status == 0 && checks["bloat"]?["status"] as? String == "warning"
+        }, "\(checks)")
+        #expect(checks["leases"]?["status"] as? String == "warning", "\(checks)")
+        #expect((checks["leases"]?["values"] as? [String: Int])?["past_lease"] == 1, "\(checks)")
+        let bloat = checks["bloat"]?["values"] as? [String: Int] ?? [:]
+        #expect((bloat["dead_tuples"] ?? 0) >= 12_000 && (bloat["live_tuples"] ?? .max) < 100, "\(checks)")
+        let text = try dq(["doctor", "--db", db]).stdoutText
+        #expect(text.contains("warning leases: 0 leased, 1 past their lease"), "\(text)")
+        #expect(text.contains("autovacuum is behind: VACUUM dq's tables"), "\(text)")
+    }
+
     @Test("a database that does not exist, or has no dq schema: exit 73, one dq: line, no password",
           .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"))
     func refused() throws {
@@ -112,6 +140,42 @@ struct PostgresFaultTests {
         for result in outputs {
             #expect(!result.stdoutText.contains("s3cret") && !result.stderrText.contains("s3cret"), "\(result.stdoutText) \(result.stderrText)")
         }
+    }
+
+    @Test("a password given in $DQ_DB is on no command line (ps) of dq or of what it runs",
+          .enabled(if: PostgresTestServer.address != nil, "DQ_TEST_POSTGRES is not set"))
+    func passwordOffCommandLines() throws {
+        let db = withPassword(try PostgresTestServer.freshDatabase())
+        let environment = ["DQ_DB": db]
+        #expect(try dq(["put", "q", "job"], environment: environment).status == 0)
+        let started = directory.file("started")
+        // A worker running a command, a blocked get and a held lock, all at once; each
+        // command's shell stays, with every argument it was given, and its sleep's pid
+        // goes to a file.
+        func sleeping(_ file: String) -> String { "sleep 30 </dev/null >/dev/null 2>&1 & echo $! > \(file); wait" }
+        let worker = try ChildProcess(Executables.dq, ["worker", "q", "--", "sh", "-c", "cat >/dev/null; \(sleeping(started))"],
+                                      environment: environment)
+        let waiting = try ChildProcess(Executables.dq, ["get", "empty", "--timeout", "30s"], environment: environment)
+        let locked = try ChildProcess(Executables.dq, ["lock", "L", "--", "sh", "-c", "\(sleeping(started + "-lock"))"],
+                                      environment: environment)
+        defer {
+            for process in [worker, waiting, locked] { kill(process.pid, SIGKILL); _ = process.wait() }
+            for file in [started, started + "-lock"] {
+                if let pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                    kill(pid, SIGKILL)
+                }
+            }
+        }
+        #expect(eventually(timeout: .seconds(20)) {
+            [started, started + "-lock"].allSatisfy { ((try? String(contentsOfFile: $0, encoding: .utf8)) ?? "").hasSuffix("\n") }
+        })
+        let commandLines = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { entry -> (String, String)? in
+            guard Int32(entry) != nil, let line = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline")) else { return nil }
+            return (entry, String(decoding: line.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self))
+        }
+        let ours = commandLines.filter { $0.1.contains(Executables.dq) || $0.1.contains("sleep 30 ") }
+        #expect(ours.count >= 5, "the three dq processes and two commands: \(ours)")
+        #expect(commandLines.filter { $0.1.contains("s3cret") }.isEmpty, "\(commandLines.filter { $0.1.contains("s3cret") })")
     }
 
     @Test("a private server restarted under a waiting get: it gets the next put; stopped for good: exit 75",

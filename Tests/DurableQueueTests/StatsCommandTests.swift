@@ -8,10 +8,11 @@ import Testing
 @Suite("dq stats")
 struct StatsCommandTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
-    @Test("events are listed, set or clear, in the table and in --json; a dropped one is gone")
-    func events() throws {
+    @Test("events are listed, set or clear, in the table and in --json; a dropped one is gone", arguments: EngineUnderTest.allCases)
+    func events(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["event", "set", "ready", "--db", db])
         _ = try dq(["event", "set", "paused", "--db", db])
         _ = try dq(["event", "clear", "paused", "--db", db])
@@ -25,8 +26,9 @@ struct StatsCommandTests {
         #expect(json.stdoutText.contains(#""events":{"paused":false,"ready":true}"#), "\(json.stdoutText)")
     }
 
-    @Test("on a 40-column terminal a 200-byte name is shortened with … and no line is wider; the terminal's own size wins over $COLUMNS")
-    func narrowTerminal() throws {
+    @Test("on a 40-column terminal a 200-byte name is shortened with … and no line is wider; the terminal's own size wins over $COLUMNS", arguments: EngineUnderTest.allCases)
+    func narrowTerminal(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
             print("skipped: needs script(1) from util-linux to give dq a terminal")
             return
@@ -52,8 +54,9 @@ struct StatsCommandTests {
         #expect(piped.stdoutText.contains("\n" + long + "  1"), "to a pipe, names are whole: \(piped.stdoutText)")
     }
 
-    @Test("CJK, combining and emoji names: the column after the name starts at the same display column as after an ASCII name")
-    func wideNamesAlign() throws {
+    @Test("CJK, combining and emoji names: the column after the name starts at the same display column as after an ASCII name", arguments: EngineUnderTest.allCases)
+    func wideNamesAlign(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let names = ["ascii-queue", "日本語のキュー", "cafe\u{301}-orders", "🚀launch"]
         for name in names { _ = try dq(["put", name, "a", "--db", db]) }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {

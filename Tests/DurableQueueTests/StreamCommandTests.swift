@@ -147,6 +147,37 @@ struct StreamCommandTests {
         #expect(idsWithGroup.status == 64 && idsWithGroup.stderrText.contains("give no ids"))
     }
 
+    @Test("trim --retain acked stops at an entry a group holds leased; subscribe --max-attempts buries", arguments: EngineUnderTest.allCases)
+    func retainAcked(engine: EngineUnderTest) throws {
+        let db = engine.store(for: directory)
+        func receipt(_ result: ProcessResult) throws -> (seq: Int, receipt: String) {
+            let object = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any], "\(result.stderrText)")
+            return (try #require(object["seq"] as? Int), try #require(object["receipt"] as? String))
+        }
+        for group in ["g1", "g2"] { #expect(try dq(["subscribe", "r", "--group", group, "--no-wait", "--db", db]).status == 1) }
+        #expect(try dq(["publish", "r", "a", "b", "c", "d", "--db", db]).status == 0)
+        #expect(try dq(["subscribe", "r", "--group", "g1", "-n", "4", "--db", db]).stdoutText == "a\nb\nc\nd\n")
+        #expect(try dq(["subscribe", "r", "--group", "g2", "--db", db]).stdoutText == "a\n")
+        let b = try receipt(try dq(["subscribe", "r", "--group", "g2", "--lease", "1m", "--json", "--db", db]))
+        #expect(b.seq == 2)
+        // Only a: b is leased by g2, c and d not yet delivered to it.
+        #expect(try dq(["trim", "r", "--retain", "acked", "--json", "--db", db]).stdoutText == #"{"trimmed":1}"# + "\n")
+        #expect(try dq(["read", "r", "--db", db]).stdoutText == "b\nc\nd\n")
+        let listed = try JSONSerialization.jsonObject(with: dq(["groups", "r", "--json", "--db", db]).stdout) as? [String: Any]
+        let groups = listed?["groups"] as? [[String: Any]] ?? []
+        #expect(groups.first { $0["group"] as? String == "g2" }?["pending"] as? Int == 1, "\(groups)")
+        // b, nacked after one delivery, is buried by a receive that allows one: c comes instead.
+        #expect(try dq(["nack", "r", b.receipt, "--db", db]).status == 0)
+        let c = try receipt(try dq(["subscribe", "r", "--group", "g2", "--lease", "1m", "--json", "--max-attempts", "1", "--db", db]))
+        #expect(c.seq == 3)
+        #expect(try dq(["dead", "r", "--group", "g2", "--db", db]).stdoutText == "b\n")
+        #expect(try dq(["ack", "r", c.receipt, "--db", db]).status == 0)
+        #expect(try dq(["subscribe", "r", "--group", "g2", "--db", db]).stdoutText == "d\n")
+        // Acked or buried by every group: all dropped.
+        #expect(try dq(["trim", "r", "--retain", "acked", "--json", "--db", db]).stdoutText == #"{"trimmed":3}"# + "\n")
+        #expect(try dq(["read", "r", "--db", db]).status == 1)
+    }
+
     @Test("publish, subscribe with lease, ack/nack/extend with stream receipts, read, groups, trim", arguments: EngineUnderTest.allCases)
     func commands(engine: EngineUnderTest) throws {
         let db = engine.store(for: directory)

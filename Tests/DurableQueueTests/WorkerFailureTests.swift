@@ -7,7 +7,7 @@ import Testing
 @Suite("dq worker failures")
 struct WorkerFailureTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
     func lines(_ file: String) -> [String] {
         ((try? String(contentsOfFile: directory.file(file), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
@@ -33,8 +33,9 @@ struct WorkerFailureTests {
         try dq(["worker", "q", "--exit-when-empty", "--db", db] + options + ["--"] + command, timeout: timeout)
     }
 
-    @Test("a command that is not found: one dq: line, exit 127, and no message taken")
-    func commandNotFound() throws {
+    @Test("a command that is not found: one dq: line, exit 127, and no message taken", arguments: EngineUnderTest.allCases)
+    func commandNotFound(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "a", "b", "--db", db])
         for command in ["/nonexistent/cmd", "dq-no-such-command"] {
             let result = try dq(["worker", "q", "--max-attempts", "3", "--db", db, "--", command])
@@ -46,8 +47,9 @@ struct WorkerFailureTests {
         #expect(try dq(["peek", "q", "--json", "-n", "2", "--db", db]).stdoutText.components(separatedBy: "\"attempt\":1").count == 3)
     }
 
-    @Test("a command that is not executable, or a directory: exit 126, no message taken; dq lock says the same")
-    func commandNotExecutable() throws {
+    @Test("a command that is not executable, or a directory: exit 126, no message taken; dq lock says the same", arguments: EngineUnderTest.allCases)
+    func commandNotExecutable(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "a", "--db", db])
         let script = directory.file("script.sh")
         try "#!/bin/sh\nexit 0\n".write(toFile: script, atomically: true, encoding: .utf8)
@@ -70,8 +72,9 @@ struct WorkerFailureTests {
         #expect(refused.status == 126, "\(refused.stderrText)")
     }
 
-    @Test("each failed attempt prints one line naming queue, id, attempt and exit status; the last says dead")
-    func failureLines() throws {
+    @Test("each failed attempt prints one line naming queue, id, attempt and exit status; the last says dead", arguments: EngineUnderTest.allCases)
+    func failureLines(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let id = try put("poison")
         let result = try drain(["--max-attempts", "3", "--backoff", "10ms"], ["sh", "-c", "cat >/dev/null; exit 3"])
         #expect(result.status == 0, "\(result.stderrText)")
@@ -95,8 +98,9 @@ struct WorkerFailureTests {
         #expect(try dq(["dead", "q", "--db", db]).stdoutText == "poison\n", "plain dq dead: bodies one per line")
     }
 
-    @Test("a command killed by a signal: the dead-letter line and dq dead --json name the signal")
-    func killedBySignal() throws {
+    @Test("a command killed by a signal: the dead-letter line and dq dead --json name the signal", arguments: EngineUnderTest.allCases)
+    func killedBySignal(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let id = try put("crash")
         let result = try drain(["--max-attempts", "1"], ["sh", "-c", "kill -KILL $$"])
         #expect(result.status == 0, "\(result.stderrText)")
@@ -107,8 +111,9 @@ struct WorkerFailureTests {
         #expect(dead["exit_status"] == nil)
     }
 
-    @Test("--timeout: a command running past it is stopped with its process group, and the attempt fails as timed out")
-    func timeout() throws {
+    @Test("--timeout: a command running past it is stopped with its process group, and the attempt fails as timed out", arguments: EngineUnderTest.allCases)
+    func timeout(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let id = try put("slow")
         let background = directory.file("background")
         let result = try drain(["--max-attempts", "2", "--backoff", "10ms", "--timeout", "200ms"],
@@ -126,8 +131,9 @@ struct WorkerFailureTests {
         #expect(eventually(timeout: .seconds(5)) { pids.allSatisfy { kill($0, 0) != 0 } }, "each background sleep was killed with its group")
     }
 
-    @Test("--timeout: a command that ignores SIGTERM gets SIGKILL once --grace is over")
-    func timeoutThenKill() throws {
+    @Test("--timeout: a command that ignores SIGTERM gets SIGKILL once --grace is over", arguments: EngineUnderTest.allCases)
+    func timeoutThenKill(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "stubborn", "--db", db])
         let result = try drain(["--max-attempts", "1", "--timeout", "100ms", "--grace", "300ms"],
                                ["sh", "-c", "trap '' TERM; sleep 30"], timeout: .seconds(25))
@@ -137,8 +143,9 @@ struct WorkerFailureTests {
         #expect(dead["signal"] as? String == "SIGKILL")
     }
 
-    @Test("--exit-when-empty: exits 0 once every message is handled, several slots at once")
-    func exitWhenEmpty() throws {
+    @Test("--exit-when-empty: exits 0 once every message is handled, several slots at once", arguments: EngineUnderTest.allCases)
+    func exitWhenEmpty(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         for index in 1...6 { _ = try dq(["put", "q", "m\(index)", "--db", db]) }
         let out = directory.file("out")
         // One write per line (printf of a short line): concurrent commands' lines do not mix.
@@ -148,8 +155,9 @@ struct WorkerFailureTests {
         #expect(try dq(["stats", "--json", "--db", db]).stdoutText.contains("\"queues\":[]"), "nothing left, leased or not")
     }
 
-    @Test("--exit-when-empty waits out the backoff of a message it failed, not a message delayed by its producer")
-    func exitWhenEmptyWaitsForOwnRetries() throws {
+    @Test("--exit-when-empty waits out the backoff of a message it failed, not a message delayed by its producer", arguments: EngineUnderTest.allCases)
+    func exitWhenEmptyWaitsForOwnRetries(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "flaky", "--db", db])
         _ = try dq(["put", "q", "later", "--delay", "1h", "--db", db])
         let out = directory.file("out")
@@ -163,8 +171,9 @@ struct WorkerFailureTests {
         #expect(stats.contains("\"delayed\":1"), "the delayed message is still there: \(stats)")
     }
 
-    @Test("--exit-when-empty on an empty queue exits 0 at once")
-    func exitWhenEmptyAtOnce() throws {
+    @Test("--exit-when-empty on an empty queue exits 0 at once", arguments: EngineUnderTest.allCases)
+    func exitWhenEmptyAtOnce(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         let result = try drain([], ["true"], timeout: .seconds(10))
         #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderrText)")
     }

@@ -5,7 +5,7 @@ import Testing
 @Suite("dq worker")
 struct WorkerTests {
     let directory = TemporaryDirectory()
-    var db: String { directory.file("store.db") }
+    var db: String { directory.store ?? directory.file("store.db") }
 
     func lines(_ file: String) -> [String] {
         ((try? String(contentsOfFile: directory.file(file), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
@@ -16,8 +16,9 @@ struct WorkerTests {
         return worker.wait(timeout: bound)
     }
 
-    @Test("runs the command per message with the body on stdin and DQ_* in the environment; exit 0 acks")
-    func processes() throws {
+    @Test("runs the command per message with the body on stdin and DQ_* in the environment; exit 0 acks", arguments: EngineUnderTest.allCases)
+    func processes(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         for body in ["one", "two", "three"] { _ = try dq(["put", "q", body, "--db", db]) }
         let out = directory.file("out")
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "-j", "2", "--db", db, "--",
@@ -31,8 +32,9 @@ struct WorkerTests {
         #expect(try dq(["len", "q", "--db", db]).stdoutText == "0\n")
     }
 
-    @Test("a command that exits without reading its input succeeds: the worker is not killed by SIGPIPE")
-    func commandIgnoringInput() throws {
+    @Test("a command that exits without reading its input succeeds: the worker is not killed by SIGPIPE", arguments: EngineUnderTest.allCases)
+    func commandIgnoringInput(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         // More than a pipe holds: the body's write is still under way when `true` exits.
         let body = String(repeating: "x", count: 1 << 20)
         #expect(try dq(["put", "q", "--db", db], stdin: Data(body.utf8)).status == 0)
@@ -42,8 +44,9 @@ struct WorkerTests {
         #expect(try dq(["len", "q", "--db", db]).stdoutText == "0\n", "acked")
     }
 
-    @Test("a failing command is retried with backoff, then dead-lettered")
-    func failures() throws {
+    @Test("a failing command is retried with backoff, then dead-lettered", arguments: EngineUnderTest.allCases)
+    func failures(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "poison", "--db", db])
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "--max-attempts", "2", "--backoff", "50ms",
                                                        "--db", db, "--", "sh", "-c", "cat >/dev/null; exit 3"])
@@ -51,8 +54,9 @@ struct WorkerTests {
         #expect(stop(worker).status == 0)
     }
 
-    @Test("SIGTERM: a long command gets the grace period, is killed, and its message stays in the queue uncounted")
-    func gracefulStop() throws {
+    @Test("SIGTERM: a long command gets the grace period, is killed, and its message stays in the queue uncounted", arguments: EngineUnderTest.allCases)
+    func gracefulStop(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "long job", "--db", db])
         let pidFile = directory.file("pid")
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "--grace", "1s", "--db", db, "--",
@@ -70,8 +74,9 @@ struct WorkerTests {
         #expect(object?["attempt"] as? Int == 1, "the interrupted run did not count")
     }
 
-    @Test("a worker killed with SIGKILL leaves no command behind, and its message comes back promptly")
-    func killedWorker() throws {
+    @Test("a worker killed with SIGKILL leaves no command behind, and its message comes back promptly", arguments: EngineUnderTest.allCases)
+    func killedWorker(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "precious", "--db", db])
         let pidFile = directory.file("pid")
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "--lease", "60s", "--db", db, "--",
@@ -87,8 +92,9 @@ struct WorkerTests {
         #expect(ContinuousClock.now - killed < .seconds(3))
     }
 
-    @Test("a job whose first runner's grandchild still runs is not run again, and comes back once it exits")
-    func leaseCoversProcessTree() throws {
+    @Test("a job whose first runner's grandchild still runs is not run again, and comes back once it exits", arguments: EngineUnderTest.allCases)
+    func leaseCoversProcessTree(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "job", "--db", db])
         let grandchild = directory.file("grandchild")
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "--lease", "60s", "--db", db, "--", "sh", "-c",
@@ -105,8 +111,9 @@ struct WorkerTests {
         #expect(again.stdoutText == "job\n", "back once the grandchild is gone")
     }
 
-    @Test("at the end of the grace period the command's whole process group is killed")
-    func graceKillsProcessGroup() throws {
+    @Test("at the end of the grace period the command's whole process group is killed", arguments: EngineUnderTest.allCases)
+    func graceKillsProcessGroup(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "job", "--db", db])
         let background = directory.file("background")
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "--grace", "500ms", "--db", db, "--", "sh", "-c",
@@ -131,8 +138,9 @@ struct WorkerTests {
         #expect(other.status == 1, "redelivered: \(other.stdoutText)")
     }
 
-    @Test("the lease is extended while the command runs: a second slot never gets the message")
-    func extendsLease() throws {
+    @Test("the lease is extended while the command runs: a second slot never gets the message", arguments: EngineUnderTest.allCases)
+    func extendsLease(engine: EngineUnderTest) throws {
+        _ = engine.store(for: directory)
         _ = try dq(["put", "q", "slow", "--db", db])
         let out = directory.file("starts")
         let worker = try ChildProcess(Executables.dq, ["worker", "q", "-j", "2", "--lease", "300ms", "--db", db, "--",

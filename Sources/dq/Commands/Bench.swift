@@ -16,7 +16,8 @@ extension DQ {
                 dq / floor (for rates 1.0 is the floor, higher is better; for latencies it is \
                 how many times the floor's latency). Percentiles are nearest-rank over all \
                 samples (HdrHistogram, 3 significant digits). W1-W3 and their floors run \
-                alternately three times each; the medians are reported. floor-W5-sqlite is W5 \
+                alternately three times each, and so do W7 and its floor on PostgreSQL; the \
+                medians are reported. floor-W5-sqlite is W5 \
                 done with raw SQLite statements and a bare inotify doorbell (look with a read, \
                 take if there is a row, sleep on the bell if not; poll the write lock every few \
                 µs): what a queue on SQLite alone achieves here. floor-W8 is the sqlite3 shell \
@@ -49,7 +50,9 @@ extension DQ {
                 end-to-end latency per group and over all, against W6 run just before (S2-W6); \
                 on SQLite also floor-S2, the same fan-out done raw: one insert per transaction \
                 and a bell file, each reader woken by inotify reading the new rows without \
-                writing (its place kept in memory), the least any fan-out costs a reader. \
+                writing (its place kept in memory), the least any fan-out costs a reader. W6, \
+                S2 and floor-S2 run in turn three times, and each one's percentiles are over the \
+                samples of its three runs. \
                 D1 starts dq web on a store (no page open), lets it settle for a second, and \
                 measures the CPU its threads use in the next 10 s, against W7 run just before \
                 (D1-W7).
