@@ -424,6 +424,8 @@ public struct BenchRunner {
             if !onPostgres {
                 progress("floor-S2 raw SQLite fan-out to \(groups.count) reader\(groups.count == 1 ? "" : "s")\(of)")
                 let floorDB = try freshStore("floor-S2")
+                // Made here, so that its five processes do not race to make it.
+                _ = RawSQLiteQueue(path: floorDB, synchronous: sync == "full" ? "FULL" : "NORMAL", table: "log")
                 let floorReports = try roles([spec(.floorPublish, floorDB, count: count, rate: sizes.latencyRate)]
                                              + groups.map { spec(.floorSubscribe, floorDB, queue: $0) })
                 let samples = floorReports.dropFirst().flatMap(\.samples)

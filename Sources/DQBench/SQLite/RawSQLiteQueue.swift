@@ -34,9 +34,14 @@ final class RawSQLiteQueue: FloorQueue {
             }
             return count < 200_000 ? 1 : 0
         }, nil)
+        // Several floor processes may open a new file at once (floor-S2's publisher and
+        // readers): the journal mode is retried while another holds the file, and the table
+        // is made in an immediate transaction (a deferred one that turns into a write gets
+        // SQLITE_BUSY at once, without the busy handler).
+        Self.exec(db, "PRAGMA journal_mode = WAL", retryingWhileBusy: true)
         Self.exec(db, """
-            PRAGMA journal_mode = WAL; PRAGMA synchronous = \(synchronous);
-            CREATE TABLE IF NOT EXISTS \(table) (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+            PRAGMA synchronous = \(synchronous);
+            BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS \(table) (id INTEGER PRIMARY KEY, body BLOB NOT NULL); COMMIT;
             """)
         begin = Self.prepare(db, "BEGIN IMMEDIATE")
         commit = Self.prepare(db, "COMMIT")
@@ -105,8 +110,16 @@ final class RawSQLiteQueue: FloorQueue {
         sqlite3_reset(statement)
     }
 
-    private static func exec(_ db: OpaquePointer, _ sql: String) {
-        let rc = sqlite3_exec(db, sql, nil, nil, nil)
+    /// Runs `sql`; with `retryingWhileBusy`, again every 100 µs for up to 10 s while the
+    /// file is locked.
+    private static func exec(_ db: OpaquePointer, _ sql: String, retryingWhileBusy: Bool = false) {
+        var rc = sqlite3_exec(db, sql, nil, nil, nil)
+        var tries = 0
+        while retryingWhileBusy, rc & 0xFF == SQLITE_BUSY || rc & 0xFF == SQLITE_LOCKED, tries < 100_000 {
+            CurrentProcess.sleep(microseconds: 100)
+            tries += 1
+            rc = sqlite3_exec(db, sql, nil, nil, nil)
+        }
         precondition(rc == SQLITE_OK, "floor: \(String(cString: sqlite3_errmsg(db)))")
     }
 
