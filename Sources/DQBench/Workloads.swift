@@ -424,8 +424,6 @@ public struct BenchRunner {
             if !onPostgres {
                 progress("floor-S2 raw SQLite fan-out to \(groups.count) reader\(groups.count == 1 ? "" : "s")\(of)")
                 let floorDB = try freshStore("floor-S2")
-                // Made here, so that its five processes do not race to make it.
-                _ = RawSQLiteQueue(path: floorDB, synchronous: sync == "full" ? "FULL" : "NORMAL", table: "log")
                 let floorReports = try roles([spec(.floorPublish, floorDB, count: count, rate: sizes.latencyRate)]
                                              + groups.map { spec(.floorSubscribe, floorDB, queue: $0) })
                 let samples = floorReports.dropFirst().flatMap(\.samples)
@@ -460,26 +458,25 @@ public struct BenchRunner {
     /// runs here.
     private func idle() throws -> [BenchResult] {
         guard onPostgres else { return [try idleConsumer()] }
-        var consumers: [BenchResult] = []
-        let (floor, _) = try alternating(.w7) {
+        let (floor, value) = try alternating(.w7) {
             let floorDB = try freshStore("floor-W7")
             let report = try roles([spec(.floorIdle, floorDB, seconds: sizes.idleSeconds)])[0]
             return Double(report.cpuMicroseconds ?? 0) / 1_000
         } dq: {
-            let consumer = try idleConsumer()
-            consumers.append(consumer)
-            return consumer.value
+            try idleConsumer().value
         }
-        let median = consumers.sorted { $0.value < $1.value }[consumers.count / 2]
         return [result("floor-W7", "raw PostgreSQL LISTEN, a look once a second, CPU used", value: floor, unit: "ms", n: sizes.rounds),
-                result("W7", median.title, value: median.value, unit: "ms", n: sizes.rounds, floor: floor)]
+                result("W7", idleTitle, value: value, unit: "ms", n: sizes.rounds, floor: floor)]
     }
+
+    /// W7's title.
+    private var idleTitle: String { "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used" }
 
     /// W7's consumer blocked on an empty queue for the idle span: the CPU it used (ms).
     func idleConsumer(as name: String = "W7", title: String? = nil, floor: Double? = nil) throws -> BenchResult {
         let db = try freshStore(name)
         let report = try roles([spec(.idle, db, seconds: sizes.idleSeconds)])[0]
-        return result(name, title ?? "idle consumer \(BenchResult.number(sizes.idleSeconds))s, CPU used",
+        return result(name, title ?? idleTitle,
                       value: Double(report.cpuMicroseconds ?? 0) / 1_000, unit: "ms", n: 1, floor: floor)
     }
 

@@ -47,7 +47,7 @@ extension DQ {
                 E1: the same for an event (set, wake, clear, 1,000 rounds). S1 publishes 20,000 \
                 stream entries one per transaction, against W1's floor; S2 publishes 2,000 \
                 entries a second for 5 s to 4 groups with one blocked subscriber each, \
-                end-to-end latency per group and over all, against W6 run just before (S2-W6); \
+                end-to-end latency per group and over all, against W6 run beside it (S2-W6); \
                 on SQLite also floor-S2, the same fan-out done raw: one insert per transaction \
                 and a bell file, each reader woken by inotify reading the new rows without \
                 writing (its place kept in memory), the least any fan-out costs a reader. W6, \

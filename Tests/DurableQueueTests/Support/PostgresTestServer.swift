@@ -40,6 +40,15 @@ enum PostgresTestServer {
         return (try? session.rows(PostgresQuery(unsafeSQL: sql)).first?.decode(Int.self)) ?? -1
     }
 
+    /// Runs the statement `sql` (one that returns no rows) on the store `db`: whether it succeeded.
+    @discardableResult
+    static func run(_ sql: String, on db: String) -> Bool {
+        guard let address = try? PostgresAddress(db),
+              let session = try? PostgresSession.open(address, id: 0, logger: Logger(label: "dq.test")) else { return false }
+        defer { session.close() }
+        return (try? session.run(PostgresQuery(unsafeSQL: sql))) != nil
+    }
+
     /// How many sessions of process `pid` are connected to the store `db`.
     static func sessions(of pid: Int32, on db: String) -> Int {
         count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dq \(pid)'", on: db)
