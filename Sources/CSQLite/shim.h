@@ -8,4 +8,10 @@ static inline int dq_sqlite3_db_config_int(sqlite3 *db, int op, int value, int *
     return sqlite3_db_config(db, op, value, result);
 }
 
+/// `sqlite3_config(SQLITE_CONFIG_MEMSTATUS, on)`: whether SQLite counts its memory use,
+/// which takes a global mutex on every allocation. Only before SQLite is initialized.
+static inline int dq_sqlite3_config_memstatus(int on) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, on);
+}
+
 #endif

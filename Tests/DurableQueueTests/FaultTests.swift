@@ -244,8 +244,8 @@ struct SidecarTests {
     func plantedSideFiles() throws {
         let nobody: uid_t = 65_534
         for (side, isDirectory) in [("-wake", true), ("-holders", true), ("-locks", true), ("-lock", false), ("-wake/waiters", false),
-                                          ("-wake/traffic", false), ("-wake/deliveries", false), ("-wake/handoffs", false), ("-wake/handoffs-seats", false),
-                                          ("-wake/handoffs-bodies", false)] {
+                                          ("-wake/traffic", false), ("-wake/deliveries", false), ("-wake/seats", false), ("-wake/seats-locks", false),
+                                          ("-wake/seats-bodies", false)] {
             for foreign in [true, false] {
                 let folder = directory.file("\(side.dropFirst())-\(foreign)".replacing("/", with: "-"))
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)

@@ -223,6 +223,44 @@ struct StreamHandoffTests {
         #expect(!seated(store, group), "the dead subscriber's seat was freed")
     }
 
+    @Test("seats in use are counted: none once every subscriber has left, read or died; a dead one's handed seat counts until put back")
+    func seatsInUseAreCounted() throws {
+        let path = directory.file("count.db")
+        let store = try Store.open(path)
+        let stream = try store.stream("events")
+        let group = try stream.group("billing")
+        let seats = try #require(store.sqlite.handoffs.value)
+        let name = StreamHandoffs.group(group.queue.name)
+        #expect(!seats.anyInUse)
+        let waiting = try #require(seats.register(group: name))
+        #expect(seats.anyInUse)
+        #expect(seats.leave(waiting) == .nothing)
+        #expect(!seats.anyInUse, "left while waiting")
+        let handed = try #require(seats.register(group: name))
+        try stream.publish(Data("first".utf8))
+        guard case .handed = seats.check(handed) else { Issue.record("not handed"); return }
+        #expect(seats.anyInUse)
+        seats.vacate(handed)
+        #expect(!seats.anyInUse, "read and vacated")
+        // Another process's subscriber, handed an entry, dies before reading it.
+        var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/seats"))
+        _ = try #require(other?.register(group: name))
+        try stream.publish(Data("second".utf8))
+        other = nil
+        #expect(seats.anyInUse, "its seat holds an entry")
+        try stream.publish(Data("third".utf8))
+        #expect(!seats.anyInUse, "put back by the next publish")
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["second", "third"])
+        // A subscriber of a dead process left waiting: freed by a publisher that finds it.
+        var dying: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/seats"))
+        _ = try #require(dying?.register(group: name))
+        dying = nil
+        #expect(seats.anyInUse)
+        try stream.publish(Data("fourth".utf8))
+        #expect(!seats.anyInUse, "evicted")
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["fourth"])
+    }
+
     @Test("trimming keeps an entry handed to a subscriber that has not read it yet")
     func trimKeepsHandedEntries() throws {
         let store = try Store.open(directory.file("trim.db"))
@@ -248,7 +286,7 @@ struct StreamHandoffTests {
         let stream = try Store.open(path).stream("events")
         let group = try stream.group("billing")
         // Another process's seats, as it maps them.
-        var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/handoffs"))
+        var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/seats"))
         _ = try #require(other?.register(group: StreamHandoffs.group(group.queue.name)))
         try stream.publish(Data("first".utf8))
         #expect(try group.get(timeout: .zero).isEmpty, "handed to the other process, not copied")
@@ -388,7 +426,7 @@ struct StreamHandoffTests {
         let path = directory.file("remap.db")
         // This process never maps the seats but as the subscriber below; `dq publish` does.
         let group = try Store.open(path).stream("events").group("billing")
-        let seatsPath = path + "-wake/handoffs"
+        let seatsPath = path + "-wake/seats"
         let billing = StreamHandoffs.group(group.queue.name)
         // A subscriber process with two seats: one waiting, one handed "first".
         var other: StreamHandoffs? = try #require(StreamHandoffs(path: seatsPath))
@@ -425,7 +463,7 @@ struct StreamHandoffTests {
         let store = try Store.open(path)
         let stream = try store.stream("events")
         let group = try stream.group("billing")
-        var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/handoffs"))
+        var other: StreamHandoffs? = try #require(StreamHandoffs(path: path + "-wake/seats"))
         _ = try #require(other?.register(group: StreamHandoffs.group(group.queue.name)))
         try stream.publish(Data("first".utf8))
         let subscriber = try Store.open(path).stream("events").group("billing")

@@ -40,6 +40,26 @@ struct StreamTests {
         #expect(status.groups == ["ahead", "from-first", "from-last", "from-third", "late"])
     }
 
+    @Test("publishes through two stores in turn are numbered without a gap; each sees the other's new group and dropped stream",
+          arguments: EngineUnderTest.allCases)
+    func publishersInTurn(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let one = try engine.open(place).stream("orders")
+        let other = try engine.open(place).stream("orders")
+        #expect(try one.publish("a").sequence == 1)
+        #expect(try one.publish("b").sequence == 2)
+        #expect(try other.publish("c").sequence == 3)
+        #expect(try one.publish("d").sequence == 4, "after the other store's publish")
+        let group = try other.group("billing")
+        try one.publish("e")
+        #expect(try group.get(limit: 10, timeout: .zero).map(\.text) == ["e"], "copied to the group the other store made")
+        #expect(try other.drop() == 5)
+        #expect(try one.publish("f").sequence == 1, "the stream starts again after the other store dropped it")
+        #expect(try one.read().map(\.text) == ["f"])
+        #expect(try one.drop() == 1)
+        #expect(try one.publish("g").sequence == 1, "and after this store dropped it")
+    }
+
     @Test("each group's queue counts every entry published to it, one at a time or in a batch", arguments: EngineUnderTest.allCases)
     func groupTraffic(engine: EngineUnderTest) throws {
         let store = try engine.open(engine.place(in: directory))

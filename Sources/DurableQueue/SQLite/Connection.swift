@@ -71,6 +71,7 @@ final class Connection {
     /// Opens `filename` (a path, or a URI with `SQLITE_OPEN_URI`) with `flags`; `path`
     /// is the file's path, for messages.
     private init(path: String, filename: String, flags: Int32) throws {
+        Self.configureSQLite
         var handle: OpaquePointer?
         let flags = flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let rc = sqlite3_open_v2(filename, &handle, flags, nil)
@@ -86,6 +87,13 @@ final class Connection {
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
     }
+
+    /// SQLite's process-wide settings, made before its first connection opens: no
+    /// memory statistics (dq reads none, and keeping them takes a global mutex on every
+    /// allocation). Fails harmlessly if something else in the process opened SQLite first.
+    private static let configureSQLite: Void = {
+        _ = dq_sqlite3_config_memstatus(0)
+    }()
 
     deinit {
         statements.removeAll()

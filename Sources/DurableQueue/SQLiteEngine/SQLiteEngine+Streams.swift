@@ -32,10 +32,13 @@ extension SQLiteEngine {
             groupQueues = []
             claims = []
             let now = Timestamp.now()
-            let log = try StreamLog.made(stream, connection)
+            let log = try StreamLog.known(stream, connection)
             var last = log.last
             var results: [PublishResult] = []
+            results.reserveCapacity(entries.count)
+            // What the groups get a copy of (or are handed), if the stream has any.
             var copies: [(sequence: Int64, body: Data)] = []
+            var written = 0
             let insert = try connection.cachedStatement(StreamSQL.insertEntry)
             for entry in entries {
                 if let key = entry.key, let held = try log.sequence(holding: key, since: now - Timestamp.microseconds(dedupWindow)) {
@@ -49,14 +52,15 @@ extension SQLiteEngine {
                 try insert.bind(entry.body, at: 4)
                 try insert.run()
                 insert.reset()
-                copies.append((last, entry.body))
+                if log.hasGroups { copies.append((last, entry.body)) }
+                written += 1
                 results.append(PublishResult(sequence: last, duplicate: false))
             }
-            added = copies.count
+            added = written
             // Entries left in dead subscribers' seats go back before this publish hands or trims.
-            let groups = log.hasGroups && (!copies.isEmpty || trim != nil) ? try Self.groups(of: stream, connection) : []
-            if let adoptions, !copies.isEmpty || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
-            if !copies.isEmpty && log.hasGroups {
+            let groups = log.hasGroups && (written > 0 || trim != nil) ? try Self.groups(of: stream, connection) : []
+            if let adoptions, written > 0 || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
+            if !copies.isEmpty {
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
                     var due = copies.filter { $0.sequence >= group.startSequence }
@@ -77,6 +81,7 @@ extension SQLiteEngine {
                 early = options.durability == .normal && claims.isEmpty ? doorbells.ringBeforeCommit(bell) : .none
             }
             if let trim { _ = try log.trim(trim, last: last, now: now, keeping: adoptions, seatsPath: handoffsPath) }
+            log.remember(last: last)
             return results
         }
         // Counted before the seats are handed, so an occupant that reads a note sees the
@@ -299,6 +304,7 @@ extension SQLiteEngine {
 /// emptied the log).
 struct StreamLog {
     let connection: Connection
+    let stream: String
     let id: Int64
     let last: Int64
     /// Whether the stream had groups when the log was opened (in the same transaction).
@@ -321,7 +327,7 @@ struct StreamLog {
             id = find.int64(at: 0)
             recorded = find.int64(at: 1)
             if !find.isNull(at: 2) { recorded = max(recorded, find.int64(at: 2) & maxSequence) }
-            return StreamLog(connection: connection, id: id, last: recorded, hasGroups: find.int64(at: 3) != 0)
+            return StreamLog(connection: connection, stream: stream, id: id, last: recorded, hasGroups: find.int64(at: 3) != 0)
         } else {
             guard creating else { return nil }
             let make = try connection.cachedStatement(StreamSQL.make)
@@ -331,7 +337,7 @@ struct StreamLog {
             id = make.int64(at: 0)
             recorded = 0
             guard id < 1 << (63 - sequenceBits) else { throw DQError(.invalidArgument, "too many streams in this store") }
-            return StreamLog(connection: connection, id: id, last: recorded, hasGroups: false)
+            return StreamLog(connection: connection, stream: stream, id: id, last: recorded, hasGroups: false)
         }
     }
 
@@ -341,6 +347,30 @@ struct StreamLog {
             throw DQError(.internalError, "stream \(stream) has no row")
         }
         return log
+    }
+
+    /// `made`, unless this connection's last commit was a publish to `stream` and the
+    /// store has not changed since (`KnownStreamLog`): then the log as that publish left
+    /// it, without reading it back.
+    static func known(_ stream: String, _ connection: Connection) throws -> StreamLog {
+        let known = connection.attachment { KnownStreamLog() }
+        if let log = known.log, known.stream == stream, known.version == connection.dataVersion() {
+            return StreamLog(connection: connection, stream: stream, id: log.id, last: log.last, hasGroups: log.hasGroups)
+        }
+        return try made(stream, connection)
+    }
+
+    /// Remembers, once the transaction commits, that the log ends at `last` after it, so
+    /// the next publish on this connection need not read it back (`known`).
+    func remember(last: Int64) {
+        let log = KnownStreamLog.Log(id: id, last: last, hasGroups: hasGroups)
+        let stream = self.stream
+        connection.afterCommit { connection in
+            let known = connection.attachment { KnownStreamLog() }
+            known.stream = stream
+            known.log = log
+            known.version = connection.dataVersion()
+        }
     }
 
     /// The rowid of entry `sequence`.
@@ -415,6 +445,22 @@ struct StreamLog {
         try remove.run()
         return connection.changes
     }
+}
+
+/// The stream log a connection's last publish left, valid while the store's data
+/// version (`Connection.dataVersion()`) is the one after that publish's commit: any other
+/// commit, by this connection or another process, changes it. Saves a publish the read of
+/// `StreamSQL.find` when one process publishes one entry after another to a stream (as
+/// `KnownTails` saves a put its reads).
+final class KnownStreamLog {
+    struct Log {
+        let id: Int64
+        let last: Int64
+        let hasGroups: Bool
+    }
+    var version: UInt32 = 0
+    var stream: String?
+    var log: Log?
 }
 
 enum StreamSQL {

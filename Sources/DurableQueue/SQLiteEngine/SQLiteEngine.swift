@@ -51,8 +51,8 @@ final class SQLiteEngine: Sendable {
         self.traffic = Traffic(storePath: path)
         self.deliveries = Deliveries(storePath: path)
         self.holders = LeaseHolders(storePath: path)
-        self.handoffs = LazySharedFile(directory: path + "-wake", name: "handoffs") { StreamHandoffs(path: $0) }
-        self.handoffsPath = path + "-wake/handoffs"
+        self.handoffs = LazySharedFile(directory: path + "-wake", name: "seats") { StreamHandoffs(path: $0) }
+        self.handoffsPath = path + "-wake/seats"
         if let type = StoreLocation.unsafeFilesystem(of: path) {
             throw DQError(.storeUnavailable, "\(path) is on \(type): WAL needs a local filesystem, not a network or FUSE one")
         }

@@ -1,7 +1,7 @@
 import DQSystem
 
 /// The files and folders dq keeps beside a store: `PATH-lock`, and `PATH-wake/` (with
-/// `waiters`, `traffic`, `deliveries`, `handoffs`, `handoffs-seats` and `handoffs-bodies`), `PATH-holders/` and
+/// `waiters`, `traffic`, `deliveries`, `seats`, `seats-locks` and `seats-bodies`), `PATH-holders/` and
 /// `PATH-locks/`. dq
 /// makes them 0600 and 0700 without following links; one that is already there is trusted only if it looks
 /// like that: not a symbolic link, of the right type, owned by the store file's owner
@@ -13,8 +13,8 @@ enum SideFiles {
     /// they exist, with the type each must have.
     static func expected(storePath path: String) -> [(path: String, type: FileStatus.FileType)] {
         [(path + "-lock", .regular), (path + "-wake", .directory), (path + "-wake/waiters", .regular),
-         (path + "-wake/traffic", .regular), (path + "-wake/deliveries", .regular), (path + "-wake/handoffs", .regular),
-         (path + "-wake/handoffs-seats", .regular), (path + "-wake/handoffs-bodies", .regular), (path + "-holders", .directory),
+         (path + "-wake/traffic", .regular), (path + "-wake/deliveries", .regular), (path + "-wake/seats", .regular),
+         (path + "-wake/seats-locks", .regular), (path + "-wake/seats-bodies", .regular), (path + "-holders", .directory),
          (path + "-locks", .directory)]
     }
 

@@ -4,9 +4,9 @@ import DQSystem
 import Synchronization
 
 /// Seats of blocked stream-group subscribers, in a small file every process maps
-/// (`PATH-wake/handoffs`, 512 seats), through which a publisher hands an entry straight
+/// (`PATH-wake/seats`, 512 seats), through which a publisher hands an entry straight
 /// to a waiting subscriber: no copy in the group's queue, no take to commit. The
-/// publisher leaves the entry's body in the seat's slot of `PATH-wake/handoffs-bodies`
+/// publisher leaves the entry's body in the seat's slot of `PATH-wake/seats-bodies`
 /// when it fits (`handedBody`); otherwise the subscriber reads the entry from the log in
 /// a read transaction.
 ///
@@ -14,8 +14,10 @@ import Synchronization
 /// queue's name), the entry claimed or handed (its `stream_entries` rowid), the publish
 /// time of the handoff that left a `Quiet` note, the entry's publish time (which tells a
 /// committed claim from a rolled-back one), the note (a write count and a due time), and
-/// a word left unused. An occupant holds an
-/// open-file-description lock on byte `seat` of `PATH-wake/handoffs-seats` while it sits:
+/// a word left unused. After the seats, one more line of eight words: the first counts
+/// the seats that are not free (`inUse`), so that a publish, a trim or a settling finds
+/// at once that no seat holds anything. An occupant holds an
+/// open-file-description lock on byte `seat` of `PATH-wake/seats-locks` while it sits:
 /// the kernel drops it when the process dies, and nothing else ever takes it, so a
 /// publisher tells a live occupant from a dead one with one `F_OFD_GETLK`.
 ///
@@ -53,12 +55,13 @@ final class StreamHandoffs: @unchecked Sendable {
     static let seats = 512
     private static let words = 8
     private let base: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
-    private let length = StreamHandoffs.seats * StreamHandoffs.words * MemoryLayout<UInt64>.size
+    /// The seats, then the line whose first word is `inUse`.
+    private let length = (StreamHandoffs.seats + 1) * StreamHandoffs.words * MemoryLayout<UInt64>.size
     /// The open file, locked shared while mapped.
     private let file: FileDescriptor
-    /// `PATH-wake/handoffs-seats`: byte `seat` locked by the seat's occupant.
+    /// `PATH-wake/seats-locks`: byte `seat` locked by the seat's occupant.
     private let occupancy: FileDescriptor
-    /// `PATH-wake/handoffs-bodies`: a slot per seat where the publisher that claims it
+    /// `PATH-wake/seats-bodies`: a slot per seat where the publisher that claims it
     /// leaves a copy of the entry's body (`bodySlot` bytes: its publish time, rowid and
     /// length, then the bytes), so that the occupant need not read the log. `nil` if it
     /// could not be mapped (occupants then read every entry from the log).
@@ -79,10 +82,10 @@ final class StreamHandoffs: @unchecked Sendable {
         let generation: UInt64
     }
 
-    /// Maps `path` (and opens its `-seats` lock file), creating them if needed; `nil` if
+    /// Maps `path` (and opens its `-locks` file), creating them if needed; `nil` if
     /// that fails (subscribers then take from their queue, as without seats).
     init?(path: String) {
-        guard let occupancy = try? FileDescriptor.open(path + "-seats", .readWrite, options: [.create, .closeOnExec, .noFollow],
+        guard let occupancy = try? FileDescriptor.open(path + "-locks", .readWrite, options: [.create, .closeOnExec, .noFollow],
                                                        permissions: 0o600) else { return nil }
         // Left by dead processes: seats freed, but what was claimed or handed stays, for
         // the next writer of its stream to settle and put back.
@@ -92,21 +95,25 @@ final class StreamHandoffs: @unchecked Sendable {
         }
         file = fd
         self.occupancy = occupancy
-        base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: Self.seats * Self.words)
+        base = mapping.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: (Self.seats + 1) * Self.words)
         // Never cleared: a slot counts only while its tag names the seat's entry.
         bodies = SharedFileMapping.map(path: path + "-bodies", length: Self.seats * Self.bodySlot)
     }
 
-    /// Frees the seats of `mapping` that hold no entry (their occupants are dead).
+    /// Frees the seats of `mapping` that hold no entry (their occupants are dead), and
+    /// counts those left in use.
     private static func freeWaitingSeats(_ mapping: UnsafeMutableRawPointer) {
-        let words = mapping.bindMemory(to: UInt64.self, capacity: seats * Self.words)
+        let words = mapping.bindMemory(to: UInt64.self, capacity: (seats + 1) * Self.words)
+        var inUse: UInt64 = 0
         for seat in 0..<seats {
             let (state, generation) = unpack(words[seat * Self.words])
             switch state {
-            case .free, .claimed, .handed: continue
+            case .free: continue
+            case .claimed, .handed: inUse += 1
             case .setup, .waiting: words[seat * Self.words] = pack(.free, generation &+ 1)
             }
         }
+        words[seats * Self.words] = inUse
     }
 
     deinit {
@@ -121,6 +128,23 @@ final class StreamHandoffs: @unchecked Sendable {
     }
 
     private func stateWord(_ seat: Int) -> UnsafeAtomic<UInt64> { word(seat, 0) }
+
+    /// How many seats are not free: raised before a seat leaves `free`, lowered after it
+    /// is free again, so while it reads 0 no seat holds or awaits anything. (A claimed or
+    /// handed seat was waiting when a writer claimed it, holding the write lock; a writer
+    /// that takes the lock after it sees the count that seat raised.)
+    private var inUse: UnsafeAtomic<UInt64> { word(Self.seats, 0) }
+
+    /// Whether any seat is not free (see `inUse`).
+    var anyInUse: Bool { inUse.load(ordering: .acquiring) != 0 }
+
+    /// Moves `ticket`'s seat from `state` to free, the next occupant's generation, and
+    /// counts it out of `inUse`.
+    private func moveToFree(_ ticket: Ticket, from state: State) -> Bool {
+        guard move(ticket, from: state, to: .free, generation: ticket.generation &+ 1) else { return false }
+        inUse.wrappingDecrement(ordering: .releasing)
+        return true
+    }
 
     private static func pack(_ state: State, _ generation: UInt64) -> UInt64 { generation << 3 | state.rawValue }
 
@@ -139,7 +163,7 @@ final class StreamHandoffs: @unchecked Sendable {
     /// drops this process's lock on it.
     private func free(_ ticket: Ticket, from state: State) -> Bool {
         mine.withLock { mine in
-            guard move(ticket, from: state, to: .free, generation: ticket.generation &+ 1) else { return false }
+            guard moveToFree(ticket, from: state) else { return false }
             stopSitting(ticket, &mine)
             return true
         }
@@ -203,8 +227,11 @@ final class StreamHandoffs: @unchecked Sendable {
                     // seats are known here: its lock would not stop it.)
                     guard mine[seat] == nil,
                           (try? OpenFileLock.set(occupancy, .exclusive, byte: Int64(seat))) == true else { return false }
+                    // Counted before it leaves free (see `inUse`).
+                    if state == .free { inUse.wrappingIncrement(ordering: .sequentiallyConsistent) }
                     guard stateWord(seat).compareExchange(expected: current, desired: Self.pack(.setup, taken),
                                                           ordering: .acquiringAndReleasing).exchanged else {
+                        if state == .free { inUse.wrappingDecrement(ordering: .releasing) }
                         _ = try? OpenFileLock.set(occupancy, .unlocked, byte: Int64(seat))
                         return false
                     }
@@ -284,6 +311,7 @@ final class StreamHandoffs: @unchecked Sendable {
 
     /// A seat waiting for `group` (not yet claimed).
     func candidate(group: UInt64) -> Ticket? {
+        guard anyInUse else { return nil }
         for seat in 0..<Self.seats {
             let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
             guard state == .waiting, word(seat, 1).load(ordering: .relaxed) == group else { continue }
@@ -358,7 +386,7 @@ final class StreamHandoffs: @unchecked Sendable {
 
     /// Frees a seat whose occupant died while waiting.
     func evict(_ ticket: Ticket) {
-        _ = move(ticket, from: .waiting, to: .free, generation: ticket.generation &+ 1)
+        _ = moveToFree(ticket, from: .waiting)
     }
 
     /// What a publisher's look at a group's queue found, handed with an entry: nothing
@@ -403,6 +431,7 @@ final class StreamHandoffs: @unchecked Sendable {
     /// Every claimed seat.
     func claims() -> [Claim] {
         var found: [Claim] = []
+        guard anyInUse else { return found }
         for seat in 0..<Self.seats {
             let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
             guard state == .claimed else { continue }
@@ -438,6 +467,7 @@ final class StreamHandoffs: @unchecked Sendable {
     /// belongs (or reading it).
     func orphans(in entries: ClosedRange<Int64>? = nil, of group: UInt64? = nil) -> [Orphan] {
         var found: [Orphan] = []
+        guard anyInUse else { return found }
         for seat in 0..<Self.seats {
             let (state, generation) = Self.unpack(stateWord(seat).load(ordering: .acquiring))
             guard state == .handed else { continue }
@@ -478,6 +508,7 @@ final class StreamHandoffs: @unchecked Sendable {
     /// writer looked for orphans, and the next writer puts it back.
     func oldestHanded(in entries: ClosedRange<Int64>, except adopted: [Ticket]) -> Int64? {
         var oldest: Int64?
+        guard anyInUse else { return nil }
         for seat in 0..<Self.seats where !adopted.contains(where: { $0.seat == seat }) {
             let state = Self.unpack(stateWord(seat).load(ordering: .acquiring)).state
             guard state == .claimed || state == .handed else { continue }
