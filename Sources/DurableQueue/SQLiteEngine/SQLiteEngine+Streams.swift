@@ -31,6 +31,7 @@ extension SQLiteEngine {
             early = nil
             groupQueues = []
             claims = []
+            added = 0
             let now = Timestamp.now()
             let log = try StreamLog.known(stream, connection)
             var last = log.last
@@ -38,7 +39,6 @@ extension SQLiteEngine {
             results.reserveCapacity(entries.count)
             // What the groups get a copy of (or are handed), if the stream has any.
             var copies: [(sequence: Int64, body: Data)] = []
-            var written = 0
             let insert = try connection.cachedStatement(StreamSQL.insertEntry)
             for entry in entries {
                 if let key = entry.key, let held = try log.sequence(holding: key, since: now - Timestamp.microseconds(dedupWindow)) {
@@ -53,13 +53,12 @@ extension SQLiteEngine {
                 try insert.run()
                 insert.reset()
                 if log.hasGroups { copies.append((last, entry.body)) }
-                written += 1
+                added += 1
                 results.append(PublishResult(sequence: last, duplicate: false))
             }
-            added = written
             // Entries left in dead subscribers' seats go back before this publish hands or trims.
-            let groups = log.hasGroups && (written > 0 || trim != nil) ? try Self.groups(of: stream, connection) : []
-            if let adoptions, written > 0 || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
+            let groups = log.hasGroups && (added > 0 || trim != nil) ? try Self.groups(of: stream, connection) : []
+            if let adoptions, added > 0 || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
             if !copies.isEmpty {
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
