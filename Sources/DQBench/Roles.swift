@@ -72,7 +72,7 @@ public enum RoleRunner {
         return try Store.open(spec.db, options: options).queue(spec.queue)
     }
 
-    private static func bodies() -> [Data] {
+    static func bodies() -> [Data] {
         var random = RandomBodies()
         return (0..<256).map { _ in Data(random.take()) }
     }

@@ -9,11 +9,17 @@ extension RoleRunner {
         return try Store.open(spec.db, options: options).stream("bench")
     }
 
-    /// Publishes `count` entries one per transaction, paced at `rate` per second when
-    /// given, each beginning with its monotonic send time; then the stop marker.
+    /// Publishes `count` entries one per transaction. Paced at `rate` per second (S2),
+    /// each begins with its monotonic send time and the stop marker follows; unpaced (S1),
+    /// the bodies go as they are, as W1's put and its floor send them.
     static func publish(_ spec: RoleSpec) throws {
         let stream = try stream(spec)
-        try sendStamped(spec) { try stream.publish($0) }
+        guard spec.rate == nil else { return try sendStamped(spec) { try stream.publish($0) } }
+        let pool = bodies()
+        barrier()
+        let start = BenchClock.now()
+        for index in 0..<spec.count { try stream.publish(pool[index & 255]) }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }
 
     /// One subscriber of group `spec.queue` (made before the barrier, from the last

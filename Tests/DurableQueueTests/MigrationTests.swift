@@ -52,6 +52,16 @@ struct MigrationTests {
         #expect(try store.event("ready").isSet())
     }
 
+    @Test("a store goes on after migrating on a connection without a TEMP database (a rename opens one, and every write then began one)")
+    func noTempDatabaseAfterMigrating() throws {
+        for path in [try fixture("store-v2.db"), directory.file("new.db")] {
+            let store = try Store(path: path)
+            try store.queue("jobs").put("a")
+            let temp = try store.sqlite.withConnection { $0.hasTempDatabase }
+            #expect(!temp, "\(path)")
+        }
+    }
+
     @Test("a version-2 store opens migrated: its dead letters keep body, attempts and time of death, with no reason recorded")
     func fromVersion2() throws {
         let path = try fixture("store-v2.db")

@@ -60,6 +60,37 @@ struct StreamTests {
         #expect(try one.publish("g").sequence == 1, "and after this store dropped it")
     }
 
+    @Test("streams that take turns on one store keep their numbers, whichever stream's entries end the log table",
+          arguments: EngineUnderTest.allCases)
+    func streamsInTurn(engine: EngineUnderTest) throws {
+        let place = engine.place(in: directory)
+        let store = try engine.open(place)
+        let first = try store.stream("first")
+        let second = try store.stream("second")
+        #expect(try first.publish("f1").sequence == 1)
+        #expect(try first.publish("f2").sequence == 2)
+        #expect(try second.publish("s1").sequence == 1)
+        #expect(try second.publish("s2").sequence == 2)
+        // The first stream's entries now sit before the second's in the log table.
+        #expect(try first.publish("f3").sequence == 3)
+        #expect(try first.publish(contentsOf: ["f4", "f5"].map { OutgoingEntry($0) }).map(\.sequence) == [4, 5])
+        #expect(try second.publish("s3").sequence == 3)
+        #expect(try first.trim(StreamTrim(maxLength: 1)) == 4)
+        #expect(try first.publish("f6").sequence == 6)
+        #expect(try second.publish("s4").sequence == 4)
+        #expect(try second.publish("s5").sequence == 5, "one after another at the table's end")
+        #expect(try engine.open(place).stream("second").publish("s6").sequence == 6, "through another store")
+        #expect(try second.publish("s7").sequence == 7)
+        #expect(try first.read().map(\.text) == ["f5", "f6"])
+        #expect(try first.read().map(\.sequence) == [5, 6])
+        #expect(try second.read().map(\.text) == (1...7).map { "s\($0)" })
+        #expect(try second.read().map(\.sequence) == Array(1...7))
+        // A publish that trims its stream to nothing leaves the table's end behind it.
+        #expect(try second.publish(contentsOf: [OutgoingEntry("s8")], trim: StreamTrim(maxLength: 0)).map(\.sequence) == [8])
+        #expect(try second.publish("s9").sequence == 9)
+        #expect(try second.read().map(\.text) == ["s9"])
+    }
+
     @Test("each group's queue counts every entry published to it, one at a time or in a batch", arguments: EngineUnderTest.allCases)
     func groupTraffic(engine: EngineUnderTest) throws {
         let store = try engine.open(engine.place(in: directory))

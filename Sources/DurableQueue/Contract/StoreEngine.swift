@@ -142,6 +142,10 @@ package protocol StoreEngine: AnyObject, Sendable {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
                  trim: StreamTrim?) throws(DQError) -> [PublishResult]
 
+    /// `publish(_:to:dedupWindow:trim:)` of one entry, trimming nothing (an engine may
+    /// spare the arrays).
+    func publish(_ entry: OutgoingEntry, to stream: String, dedupWindow: Duration) throws(DQError) -> PublishResult
+
     /// The group `group` of `stream`, whose copies go to `queue`; created if absent, in
     /// the transaction that copies the log's entries from `start` on to `queue`, so that
     /// the group gets each entry once whatever is published meanwhile.
@@ -384,4 +388,10 @@ package protocol ChangeWatch: Sendable {
     /// Waits until a change (or one since the last call), `timeout`, or `interrupt`;
     /// returns `true` for a change. Several changes may be reported as one.
     func wait(timeout: Duration, interrupt: WaitInterrupt?) -> Bool
+}
+
+extension StoreEngine {
+    package func publish(_ entry: OutgoingEntry, to stream: String, dedupWindow: Duration) throws(DQError) -> PublishResult {
+        try publish([entry], to: stream, dedupWindow: dedupWindow, trim: nil)[0]
+    }
 }

@@ -123,13 +123,18 @@ public struct Queue: Sendable {
     }
 
     static func validate(_ message: OutgoingMessage) throws(DQError) {
-        if message.body.count > maxBodyBytes {
-            throw DQError(.invalidArgument, "message body is \(message.body.count) bytes; the limit is \(maxBodyBytes) (256 MiB)")
-        }
         if message.delay < .zero {
             throw DQError(.invalidArgument, "delay must not be negative")
         }
-        if let key = message.key {
+        try validate(body: message.body, key: message.key)
+    }
+
+    /// Refuses an over-size body or a bad dedup key (a stream entry's too).
+    static func validate(body: Data, key: String?) throws(DQError) {
+        if body.count > maxBodyBytes {
+            throw DQError(.invalidArgument, "message body is \(body.count) bytes; the limit is \(maxBodyBytes) (256 MiB)")
+        }
+        if let key {
             if key.isEmpty { throw DQError(.invalidArgument, "dedup key is empty") }
             if key.utf8.count > maxKeyBytes {
                 throw DQError(.invalidArgument, "dedup key is \(key.utf8.count) bytes long; the limit is \(maxKeyBytes)")

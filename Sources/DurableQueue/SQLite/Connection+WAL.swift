@@ -88,8 +88,15 @@ extension Connection {
     /// (SQLITE_FCNTL_DATA_VERSION).
     func dataVersion() -> UInt32 {
         var version: UInt32 = 0
-        // Fails only for a schema name that does not exist; "main" always does.
-        _ = sqlite3_file_control(handle, "main", SQLITE_FCNTL_DATA_VERSION, &version)
+        // A nil name is "main", without comparing names: it cannot fail.
+        _ = sqlite3_file_control(handle, nil, SQLITE_FCNTL_DATA_VERSION, &version)
         return version
     }
+
+    /// Whether the connection has opened its TEMP database (some statements do, such as
+    /// `ALTER TABLE … RENAME`): every write transaction then begins one there too.
+    var hasTempDatabase: Bool { sqlite3_db_filename(handle, "temp") != nil }
+
+    /// The rowid of the last row this connection inserted (`sqlite3_last_insert_rowid`).
+    var lastInsertedRowid: Int64 { sqlite3_last_insert_rowid(handle) }
 }

@@ -4,23 +4,31 @@ import CSQLite
 /// statements keyed by SQL.
 ///
 /// Not `Sendable`: a connection is used by one thread at a time. `ConnectionPool`
-/// hands connections between threads under its lock.
+/// hands connections between threads under its lock. So no two accesses to its state
+/// can overlap, and the state that every transaction reads or writes skips Swift's
+/// run-time exclusivity checks (`@exclusivity(unchecked)`, about 60 instructions each).
 final class Connection {
     let handle: OpaquePointer
     let path: String
-    private var statements: [String: Statement] = [:]
+    @exclusivity(unchecked) private var statements: [String: Statement] = [:]
     /// Statements of `PreparedSQL`, by slot.
-    private var slotted: [Statement?] = []
+    @exclusivity(unchecked) private var slotted: [Statement?] = []
     /// State that the layers above keep per connection, by its type (`attachment(_:)`):
     /// a few entries, so a list (a dictionary's first use would cost a search of every
     /// protocol conformance in the binary for `ObjectIdentifier: Hashable`, 0.2-0.3 ms).
-    private var attachments: [(type: ObjectIdentifier, value: AnyObject)] = []
+    @exclusivity(unchecked) private var attachments: [(type: ObjectIdentifier, value: AnyObject)] = []
     /// Work to run once the open transaction has committed (`afterCommit(_:)`).
-    private var onCommit: [(Connection) -> Void] = []
+    @exclusivity(unchecked) private var onCommit: [(Connection) -> Void] = []
+    /// The number of this connection's latest write (`.immediate`) transaction, counted
+    /// from 1 (`writeNumber`), and of the latest one that committed.
+    @exclusivity(unchecked) private(set) var writeNumber: UInt64 = 0
+    @exclusivity(unchecked) private var committedWrite: UInt64 = 0
+    /// The store's data version (`dataVersion()`) just after `committedWrite`'s commit.
+    @exclusivity(unchecked) private var versionAfterWrite: UInt32 = 0
     /// Objects the connection's C callbacks point to, kept alive as long as it.
     private var callbackContexts: [AnyObject] = []
     /// The `PRAGMA synchronous` level last set through `setSynchronous`.
-    private var synchronous: String?
+    @exclusivity(unchecked) private var synchronous: String?
 
     /// How a connection only reads a database in WAL mode, creating no file.
     enum ReadOnlyMode: Sendable {
@@ -208,6 +216,7 @@ final class Connection {
     /// (https://www.sqlite.org/lang_transaction.html).
     func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         try cachedStatement(kind.begin).run()
+        if kind == .immediate { writeNumber += 1 }
         let result: T
         do {
             result = try body()
@@ -221,12 +230,27 @@ final class Connection {
             rollback()
             throw error
         }
+        if kind == .immediate {
+            committedWrite = writeNumber
+            versionAfterWrite = dataVersion()
+        }
         if !onCommit.isEmpty {
-            let actions = onCommit
-            onCommit.removeAll()
-            for action in actions { action(self) }
+            // By index, keeping the array's storage for the next transaction's actions.
+            var index = 0
+            while index < onCommit.count {
+                onCommit[index](self)
+                index += 1
+            }
+            onCommit.removeAll(keepingCapacity: true)
         }
         return result
+    }
+
+    /// Whether this connection's write transaction numbered `number` (`writeNumber`, read
+    /// inside it) committed, and nothing has changed the store since: no commit by this
+    /// connection or any other, in this process or another.
+    func isUnchanged(sinceWrite number: UInt64) -> Bool {
+        number == committedWrite && dataVersion() == versionAfterWrite
     }
 
     /// Runs `action` once the open transaction has committed; never if it rolls back.

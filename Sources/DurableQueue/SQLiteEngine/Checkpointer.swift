@@ -21,7 +21,14 @@ import Synchronization
 /// next commit starts the log over. Writers wait only for that second pass, which gives
 /// up after `catchUpWait` if a reader or writer holds it up.
 ///
-/// `@unchecked Sendable`: `scheduled` and `checkpointed` are atomic; `store` is only read.
+/// The store is held `unowned`, not `weak`: a weak reference would give the store a
+/// side table, after which every retain and release of it (several per operation) takes
+/// Swift's slow path. It is only read while the store is in use (a commit of one of its
+/// connections, or a call of its own), and each background task holds the store strongly
+/// until it is done. Once the store's `deinit` began (`detach()`), nothing is scheduled.
+///
+/// `@unchecked Sendable`: `scheduled`, `checkpointed` and `detached` are atomic; `store`
+/// is set once, before any connection is used.
 final class Checkpointer: @unchecked Sendable {
     static let backgroundPages: Int32 = 1_000
     static let inlinePages: Int32 = 2_000
@@ -33,7 +40,8 @@ final class Checkpointer: @unchecked Sendable {
     /// meanwhile; it only delays the pass).
     static let catchUpTurnWait: Duration = .milliseconds(100)
 
-    private weak var store: SQLiteEngine?
+    private unowned var store: SQLiteEngine?
+    private let detached = Atomic<Bool>(false)
     private let scheduled = Atomic<Bool>(false)
     /// How many frames of the log the last checkpoint this process ran had copied.
     private let checkpointed = Atomic<Int32>(0)
@@ -43,6 +51,16 @@ final class Checkpointer: @unchecked Sendable {
 
     func attach(to store: SQLiteEngine) {
         self.store = store
+    }
+
+    /// The store's `deinit` began: its commits from now on (a last sweep) schedule nothing.
+    func detach() {
+        detached.store(true, ordering: .releasing)
+    }
+
+    /// The store, held strongly by the caller, if it is not being deinitialized.
+    private var liveStore: SQLiteEngine? {
+        detached.load(ordering: .acquiring) ? nil : store
     }
 
     /// Installs the commit hook on `connection` (replacing SQLite's auto-checkpoint).
@@ -64,11 +82,12 @@ final class Checkpointer: @unchecked Sendable {
         let last = lastReclaimCheck.load(ordering: .relaxed)
         guard now - last >= Self.reclaimCheckInterval,
               lastReclaimCheck.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
-        guard reclaiming.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+        guard let store = liveStore,
+              reclaiming.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             return
         }
         queue.async { [self] in
-            try? store?.tidyUp()
+            try? store.tidyUp()
             reclaiming.store(false, ordering: .releasing)
         }
     }
@@ -93,12 +112,12 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     private func schedule() {
-        guard scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+        guard let store = liveStore,
+              scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             return
         }
         queue.async { [self] in
             scheduled.store(false, ordering: .releasing)
-            guard let store else { return }
             // Another process checkpointing (-1) catches up itself.
             let copied = (try? store.withConnection { connection in Self.checkpoint(connection, .passive, schema: nil) }) ?? -1
             guard copied >= 0 else { return }

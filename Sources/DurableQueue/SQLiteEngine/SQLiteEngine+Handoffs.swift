@@ -160,10 +160,11 @@ final class HandoffSeat<T> {
 
 /// The orphaned seats one write transaction adopted to put their entries back
 /// (`StreamHandoffs.adopt`): freed once it commits, let go (orphans again) if it fails
-/// or runs again. Not `Sendable`: one write uses it.
+/// or runs again. Not `Sendable`: one write uses it, so its list skips the run-time
+/// exclusivity checks.
 final class SeatAdoptions {
     let seats: StreamHandoffs
-    private var adopted: [StreamHandoffs.Ticket] = []
+    @exclusivity(unchecked) private var adopted: [StreamHandoffs.Ticket] = []
 
     init(seats: StreamHandoffs) {
         self.seats = seats

@@ -13,13 +13,26 @@ import DQSystem
 extension SQLiteEngine {
     func publish(_ entries: [OutgoingEntry], to stream: String, dedupWindow: Duration,
                  trim: StreamTrim?) throws(DQError) -> [PublishResult] {
+        try publishing(entries, to: stream, dedupWindow: dedupWindow, trim: trim, as: [PublishResult].self)
+    }
+
+    func publish(_ entry: OutgoingEntry, to stream: String, dedupWindow: Duration) throws(DQError) -> PublishResult {
+        try publishing(CollectionOfOne(entry), to: stream, dedupWindow: dedupWindow, trim: nil, as: OnlyPublishResult.self).result
+    }
+
+    /// `publish(_:to:dedupWindow:trim:)` for any collection of entries, its results
+    /// collected as `Results` says: one entry needs neither array.
+    private func publishing<Entries: Collection<OutgoingEntry>, Results: PublishResults>(
+        _ entries: Entries, to stream: String, dedupWindow: Duration, trim: StreamTrim?, as: Results.Type
+    ) throws(DQError) -> Results {
         try refuseIfReadOnly("write")
         doorbells.prepareToRing()
         // Seats live in memory, which a power loss may take with what they were handed: a
         // publish that must survive one (`Durability.full`) copies to every group.
         let seats = options.durability == .full ? nil : handoffs.value
-        // Every group of the stream shares its bell (`Doorbells.channel(of:)`): one ring wakes them all.
-        let bell = StreamGroup.bellChannel(ofStream: stream)
+        // Every group of the stream shares its bell (`Doorbells.channel(of:)`): one ring wakes
+        // them all. Named only when the stream has groups to copy to.
+        var bell = ""
         var early: Doorbells.EarlyRing?
         var groupQueues: [String] = []
         var added = 0
@@ -27,7 +40,7 @@ extension SQLiteEngine {
         // with what it saw of their groups' queues if it wrote nothing else there. If the
         // transaction fails, or runs again, its subscribers settle the claims.
         var claims: [(ticket: StreamHandoffs.Ticket, quiet: StreamHandoffs.Quiet?)] = []
-        let results = try writeSettlingSeats(of: stream) { connection, adoptions -> [PublishResult] in
+        let results = try writeSettlingSeats(of: stream) { connection, adoptions -> Results in
             early = nil
             groupQueues = []
             claims = []
@@ -35,8 +48,8 @@ extension SQLiteEngine {
             let now = Timestamp.now()
             let log = try StreamLog.known(stream, connection)
             var last = log.last
-            var results: [PublishResult] = []
-            results.reserveCapacity(entries.count)
+            var tableEnd = log.tableEnd
+            var results = Results(expecting: entries.count)
             // What the groups get a copy of (or are handed), if the stream has any.
             var copies: [(sequence: Int64, body: Data)] = []
             let insert = try connection.cachedStatement(StreamSQL.insertEntry)
@@ -46,12 +59,20 @@ extension SQLiteEngine {
                     continue
                 }
                 last += 1
-                try insert.bind(try log.entry(last), at: 1)
+                let rowid = try log.entry(last)
+                // At the table's end, SQLite numbers the row itself (the largest rowid plus
+                // one: this entry's) and appends it without searching the b-tree for it.
+                let appending = tableEnd == rowid - 1
+                try insert.bind(appending ? nil : rowid, at: 1)
                 try insert.bind(now, at: 2)
                 try insert.bind(entry.key, at: 3)
                 try insert.bind(entry.body, at: 4)
                 try insert.run()
                 insert.reset()
+                if appending && connection.lastInsertedRowid != rowid {
+                    throw DQError(.internalError, "stream \(stream): entry \(last) was numbered \(connection.lastInsertedRowid)")
+                }
+                tableEnd = tableEnd.map { max($0, rowid) }
                 if log.hasGroups { copies.append((last, entry.body)) }
                 added += 1
                 results.append(PublishResult(sequence: last, duplicate: false))
@@ -60,6 +81,7 @@ extension SQLiteEngine {
             let groups = log.hasGroups && (added > 0 || trim != nil) ? try Self.groups(of: stream, connection) : []
             if let adoptions, added > 0 || trim != nil { try putBackOrphans(of: log, groups: groups, adoptions, connection) }
             if !copies.isEmpty {
+                if bell.isEmpty { bell = StreamGroup.bellChannel(ofStream: stream) }
                 for group in groups {
                     // A group made `--from` a sequence not yet published starts there.
                     var due = copies.filter { $0.sequence >= group.startSequence }
@@ -80,7 +102,7 @@ extension SQLiteEngine {
                 early = options.durability == .normal && claims.isEmpty ? doorbells.ringBeforeCommit(bell) : .none
             }
             if let trim { _ = try log.trim(trim, last: last, now: now, keeping: adoptions, seatsPath: handoffsPath) }
-            log.remember(last: last)
+            log.remember(last: last, tableEnd: trim == nil ? tableEnd : nil)
             return results
         }
         // Counted before the seats are handed, so an occupant that reads a note sees the
@@ -308,6 +330,9 @@ struct StreamLog {
     let last: Int64
     /// Whether the stream had groups when the log was opened (in the same transaction).
     let hasGroups: Bool
+    /// The largest rowid in `stream_entries` (any stream's) when the log was opened, if
+    /// known; 0 for an empty table.
+    let tableEnd: Int64?
 
     /// Sequences are the low 36 bits of an entry's rowid; stream numbers the bits above.
     static let sequenceBits: Int64 = 36
@@ -326,7 +351,8 @@ struct StreamLog {
             id = find.int64(at: 0)
             recorded = find.int64(at: 1)
             if !find.isNull(at: 2) { recorded = max(recorded, find.int64(at: 2) & maxSequence) }
-            return StreamLog(connection: connection, stream: stream, id: id, last: recorded, hasGroups: find.int64(at: 3) != 0)
+            return StreamLog(connection: connection, stream: stream, id: id, last: recorded, hasGroups: find.int64(at: 3) != 0,
+                             tableEnd: find.int64(at: 4))
         } else {
             guard creating else { return nil }
             let make = try connection.cachedStatement(StreamSQL.make)
@@ -336,7 +362,8 @@ struct StreamLog {
             id = make.int64(at: 0)
             recorded = 0
             guard id < 1 << (63 - sequenceBits) else { throw DQError(.invalidArgument, "too many streams in this store") }
-            return StreamLog(connection: connection, stream: stream, id: id, last: recorded, hasGroups: false)
+            return StreamLog(connection: connection, stream: stream, id: id, last: recorded, hasGroups: false,
+                             tableEnd: try connection.scalarInt(StreamSQL.tableEnd) ?? 0)
         }
     }
 
@@ -353,23 +380,21 @@ struct StreamLog {
     /// it, without reading it back.
     static func known(_ stream: String, _ connection: Connection) throws -> StreamLog {
         let known = connection.attachment { KnownStreamLog() }
-        if let log = known.log, known.stream == stream, known.version == connection.dataVersion() {
-            return StreamLog(connection: connection, stream: stream, id: log.id, last: log.last, hasGroups: log.hasGroups)
+        if let log = known.log, known.stream == stream, connection.isUnchanged(sinceWrite: known.write) {
+            return StreamLog(connection: connection, stream: stream, id: log.id, last: log.last, hasGroups: log.hasGroups,
+                             tableEnd: log.tableEnd)
         }
         return try made(stream, connection)
     }
 
-    /// Remembers, once the transaction commits, that the log ends at `last` after it, so
-    /// the next publish on this connection need not read it back (`known`).
-    func remember(last: Int64) {
-        let log = KnownStreamLog.Log(id: id, last: last, hasGroups: hasGroups)
-        let stream = self.stream
-        connection.afterCommit { connection in
-            let known = connection.attachment { KnownStreamLog() }
-            known.stream = stream
-            known.log = log
-            known.version = connection.dataVersion()
-        }
+    /// Remembers, once the transaction commits, that the log ends at `last` after it and
+    /// the table at `tableEnd`, so the next publish on this connection need not read them
+    /// back (`known`).
+    func remember(last: Int64, tableEnd: Int64?) {
+        let known = connection.attachment { KnownStreamLog() }
+        known.stream = stream
+        known.log = KnownStreamLog.Log(id: id, last: last, hasGroups: hasGroups, tableEnd: tableEnd)
+        known.write = connection.writeNumber
     }
 
     /// The rowid of entry `sequence`.
@@ -446,33 +471,38 @@ struct StreamLog {
     }
 }
 
-/// The stream log a connection's last publish left, valid while the store's data
-/// version (`Connection.dataVersion()`) is the one after that publish's commit: any other
-/// commit, by this connection or another process, changes it. Saves a publish the read of
-/// `StreamSQL.find` when one process publishes one entry after another to a stream (as
-/// `KnownTails` saves a put its reads).
+/// The stream log a connection's last publish left, valid once that publish's write
+/// transaction (`write`) committed and while nothing changed the store since
+/// (`Connection.isUnchanged(sinceWrite:)`): any other commit, by this connection or
+/// another process, ends it. Saves a publish the read of `StreamSQL.find` when one
+/// process publishes one entry after another to a stream (as `KnownTails` saves a put
+/// its reads).
 final class KnownStreamLog {
     struct Log {
         let id: Int64
         let last: Int64
         let hasGroups: Bool
+        let tableEnd: Int64?
     }
-    var version: UInt32 = 0
-    var stream: String?
-    var log: Log?
+    // Per connection, so used by one thread at a time (see `Connection`).
+    @exclusivity(unchecked) var write: UInt64 = 0
+    @exclusivity(unchecked) var stream: String?
+    @exclusivity(unchecked) var log: Log?
 }
 
 enum StreamSQL {
     // A publish's statements are found by slot, not by hashing their text (`PreparedSQL`).
-    /// The stream's number, recorded last sequence, newest entry, and whether it has groups:
-    /// all a publish reads, in one statement.
+    /// The stream's number, recorded last sequence, newest entry, whether it has groups,
+    /// and the table's largest rowid: all a publish reads, in one statement.
     static let find = PreparedSQL("""
         SELECT s.id, s.last_seq,
                (SELECT e.entry FROM stream_entries e WHERE e.entry BETWEEN s.id << 36 AND (s.id << 36) | 68719476735
                 ORDER BY e.entry DESC LIMIT 1),
-               EXISTS (SELECT 1 FROM stream_groups g WHERE g.stream = s.name)
+               EXISTS (SELECT 1 FROM stream_groups g WHERE g.stream = s.name),
+               (SELECT coalesce(max(entry), 0) FROM stream_entries)
         FROM streams s WHERE s.name = ?1
         """)
+    static let tableEnd = "SELECT coalesce(max(entry), 0) FROM stream_entries"
     static let make = "INSERT INTO streams (name, id, last_seq) SELECT ?1, coalesce(max(id), 0) + 1, 0 FROM streams RETURNING id"
     static let saveLast = "UPDATE streams SET last_seq = ?2 WHERE id = ?1"
     static let oldest = "SELECT entry FROM stream_entries WHERE entry BETWEEN ?1 AND ?2 ORDER BY entry LIMIT 1"

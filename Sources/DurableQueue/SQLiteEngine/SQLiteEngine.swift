@@ -128,6 +128,7 @@ final class SQLiteEngine: Sendable {
     static let keptLogBytes: Int64 = 256 << 10
 
     deinit {
+        checkpointer.detach()
         reactorSlot.withLock { $0?.shutdown() }
         // Lanes this process drained leave no row behind (see `DrainedLanes`).
         if !drainedLanes.isEmpty { _ = try? drainedLanes.sweep(self, visits: 0) }
@@ -179,14 +180,18 @@ final class SQLiteEngine: Sendable {
                 return true
                 }
             }
-            if !ready {
-                try retryingBusy(timeout: options.busyTimeout) {
-                    try lock.withLock(.exclusive, timeout: options.busyTimeout) {
-                        try Migrator().prepare(connection) { try configure(connection, options: options) }
-                    }
+            guard !ready else { return connection }
+            try retryingBusy(timeout: options.busyTimeout) {
+                try lock.withLock(.exclusive, timeout: options.busyTimeout) {
+                    try Migrator().prepare(connection) { try configure(connection, options: options) }
                 }
             }
-            return connection
+            // A migration's `ALTER TABLE … RENAME` opens the connection's TEMP database, after
+            // which each of its write transactions begins and commits one there too: the
+            // store goes on with a connection that ran no migration.
+            let fresh = try Connection(path: path, create: false)
+            try configure(fresh, options: options)
+            return fresh
         }
     }
 

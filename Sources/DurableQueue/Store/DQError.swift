@@ -180,12 +180,17 @@ func translatingErrors<T>(path: String, _ body: () throws -> T) throws(DQError) 
 /// other connection is closing it (checkpointing and removing the WAL). `body` must be
 /// safe to repeat: a whole transaction that rolled back.
 func retryingBusy<T>(timeout: Duration, _ body: () throws -> T) throws -> T {
-    let deadline = Deadline.after(timeout)
+    // The deadline counts from the first try, but is worked out only once a try fails
+    // (a `Duration`'s arithmetic costs more than the clock read).
+    let start = Deadline.monotonicNanoseconds()
+    var deadline: Deadline?
     var pause: UInt32 = 100
     while true {
         do {
             return try body()
-        } catch SQLiteError.busy where deadline?.hasPassed != true {
+        } catch let error where SQLiteError.busy ~= error {
+            if deadline == nil { deadline = Deadline.after(timeout, from: start) }
+            if deadline?.hasPassed == true { throw error }
             CurrentProcess.sleep(microseconds: pause)
             pause = min(pause * 2, 10_000)
         }

@@ -50,7 +50,8 @@ public struct Stream: Sendable {
     ///   `.diskFull`, `.permissionDenied`, `.timedOut`, … when nothing was stored.
     @discardableResult
     public func publish(_ body: Data, key: String? = nil) throws(DQError) -> PublishResult {
-        try publish(contentsOf: [OutgoingEntry(body, key: key)])[0]
+        try Queue.validate(body: body, key: key)
+        return try store.engine.publish(OutgoingEntry(body, key: key), to: name, dedupWindow: Self.defaultDedupWindow)
     }
 
     /// Appends `text` as UTF-8. See `publish(_:key:)`.
@@ -87,7 +88,7 @@ public struct Stream: Sendable {
     public func publish(contentsOf entries: [OutgoingEntry], dedupWindow: Duration = Stream.defaultDedupWindow,
                         trim: StreamTrim? = nil) throws(DQError) -> [PublishResult] {
         for entry in entries {
-            try Queue.validate(OutgoingMessage(entry.body, key: entry.key))
+            try Queue.validate(body: entry.body, key: entry.key)
         }
         guard dedupWindow >= .zero else { throw DQError(.invalidArgument, "the dedup window must not be negative") }
         try trim?.validate()

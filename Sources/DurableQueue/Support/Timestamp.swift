@@ -34,9 +34,14 @@ struct Deadline: Sendable {
 
     /// A deadline `timeout` from now; `nil` means wait forever.
     static func after(_ timeout: Duration?) -> Deadline? {
+        after(timeout, from: monotonicNanoseconds())
+    }
+
+    /// A deadline `timeout` after the monotonic instant `start`; `nil` means wait forever.
+    static func after(_ timeout: Duration?, from start: UInt64) -> Deadline? {
         guard let timeout else { return nil }
         let micros = max(0, Timestamp.microseconds(timeout))
-        let (sum, overflow) = monotonicNanoseconds().addingReportingOverflow(UInt64(min(micros, Int64.max / 1_000)) * 1_000)
+        let (sum, overflow) = start.addingReportingOverflow(UInt64(min(micros, Int64.max / 1_000)) * 1_000)
         return Deadline(nanoseconds: overflow ? .max : sum)
     }
 
