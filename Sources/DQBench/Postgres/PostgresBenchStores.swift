@@ -45,6 +45,7 @@ final class PostgresBenchStores: BenchStores {
         } catch {
             throw BenchError(description: "cannot make a store in \(database): \(error.message)")
         }
+        _ = try? admin.run(PostgresQuery(unsafeSQL: "CHECKPOINT"))
         return store
     }
 
