@@ -72,7 +72,7 @@ public enum RoleRunner {
         return try Store.open(spec.db, options: options).queue(spec.queue)
     }
 
-    static func bodies() -> [Data] {
+    private static func bodies() -> [Data] {
         var random = RandomBodies()
         return (0..<256).map { _ in Data(random.take()) }
     }
@@ -81,19 +81,15 @@ public enum RoleRunner {
 
     private static func put(_ spec: RoleSpec) throws {
         let queue = try queue(spec)
+        guard spec.batch > 1 else { return try sendBodies(spec) { _ = try queue.put($0) } }
         let pool = bodies()
         barrier()
         let start = BenchClock.now()
         var done = 0
-        if spec.batch <= 1 {
-            for index in 0..<spec.count { try queue.put(pool[index & 255]) }
-            done = spec.count
-        } else {
-            while done < spec.count {
-                let size = min(spec.batch, spec.count - done)
-                try queue.put(contentsOf: (done..<done + size).map { OutgoingMessage(pool[$0 & 255]) })
-                done += size
-            }
+        while done < spec.count {
+            let size = min(spec.batch, spec.count - done)
+            try queue.put(contentsOf: (done..<done + size).map { OutgoingMessage(pool[$0 & 255]) })
+            done += size
         }
         try report(RoleReport(start: start, end: BenchClock.now(), count: done, samples: []))
     }
@@ -180,6 +176,16 @@ public enum RoleRunner {
     private static func consume(_ spec: RoleSpec) throws {
         let queue = try queue(spec)
         try receiveStamped { try queue.get(timeout: .seconds(60))?.body }
+    }
+
+    /// After the barrier: `send`s `count` bodies as they are, one after another; reports
+    /// the span.
+    static func sendBodies(_ spec: RoleSpec, send: (Data) throws -> Void) throws {
+        let pool = bodies()
+        barrier()
+        let start = BenchClock.now()
+        for index in 0..<spec.count { try send(pool[index & 255]) }
+        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
     }
 
     /// After the barrier: `send`s `count` bodies whose first 8 bytes are the monotonic send

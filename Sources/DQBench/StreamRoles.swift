@@ -15,11 +15,7 @@ extension RoleRunner {
     static func publish(_ spec: RoleSpec) throws {
         let stream = try stream(spec)
         guard spec.rate == nil else { return try sendStamped(spec) { try stream.publish($0) } }
-        let pool = bodies()
-        barrier()
-        let start = BenchClock.now()
-        for index in 0..<spec.count { try stream.publish(pool[index & 255]) }
-        try report(RoleReport(start: start, end: BenchClock.now(), count: spec.count, samples: []))
+        try sendBodies(spec) { _ = try stream.publish($0) }
     }
 
     /// One subscriber of group `spec.queue` (made before the barrier, from the last

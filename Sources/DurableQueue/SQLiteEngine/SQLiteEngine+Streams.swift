@@ -387,9 +387,9 @@ struct StreamLog {
         return try made(stream, connection)
     }
 
-    /// Remembers, once the transaction commits, that the log ends at `last` after it and
-    /// the table at `tableEnd`, so the next publish on this connection need not read them
-    /// back (`known`).
+    /// Remembers that this transaction leaves the log ending at `last` and the table at
+    /// `tableEnd`, so the next publish on this connection need not read them back
+    /// (`known`: only once this transaction committed, and while nothing changed since).
     func remember(last: Int64, tableEnd: Int64?) {
         let known = connection.attachment { KnownStreamLog() }
         known.stream = stream
