@@ -17,8 +17,12 @@ enum PostgresTestServer {
 
     private static let counter = Atomic<Int>(0)
 
+    /// The databases this test process made, dropped when it exits.
+    private static let made = Mutex<[String]>([])
+
     /// A new, empty database on the test server, as a `postgres://` address: each test
-    /// gets a store of its own (the schema `dq` is per database).
+    /// gets a store of its own (the schema `dq` is per database). The process drops it
+    /// when it exits (`dropMadeDatabases`).
     static func freshDatabase() throws -> String {
         guard let address else { throw DQError(.storeUnavailable, "DQ_TEST_POSTGRES is not set") }
         let name = "dq_test_\(getpid())_\(counter.add(1, ordering: .relaxed).newValue)_\(UInt32.random(in: 0 ... .max))"
@@ -29,7 +33,27 @@ enum PostgresTestServer {
         } catch {
             throw DQError(.storeUnavailable, "cannot create test database \(name): \(error.kind)")
         }
+        let first = made.withLock { made in
+            made.append(name)
+            return made.count == 1
+        }
+        if first { atexit { PostgresTestServer.dropMadeDatabases() } }
         return PostgresAddress.replacingDatabase(in: text ?? "", with: name)
+    }
+
+    /// Drops the databases `freshDatabase` made, ending any session still on them, so a
+    /// server of one's own does not keep a database per test after each run.
+    static func dropMadeDatabases() {
+        let names = made.withLock { made in
+            defer { made = [] }
+            return made
+        }
+        guard let address, !names.isEmpty,
+              let session = try? PostgresSession.open(address, id: 0, logger: Logger(label: "dq.test")) else { return }
+        defer { session.close() }
+        for name in names {
+            _ = try? session.run(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"))
+        }
     }
 
     /// The number the query `sql` returns on the store `db` (a `postgres://` address).
