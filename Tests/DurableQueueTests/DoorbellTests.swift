@@ -97,6 +97,16 @@ struct DoorbellTests {
         #expect(path.split(separator: "/").last?.count == 16)
     }
 
+    @Test("bells and waiter slots are named by FNV-1a of the name's UTF-8, as every dq process names them")
+    func bellHash() {
+        // Reference values computed outside Swift; processes of different dq builds share bells.
+        #expect(Doorbells.hash("") == 0xCBF2_9CE4_8422_2325)
+        #expect(Doorbells.hash("a") == 0xAF63_DC4C_8601_EC8C)
+        #expect(Doorbells.hash("bench") == 0xD7E5_AC5E_896D_1D39)
+        #expect(Doorbells.hash("caf\u{E9}\u{1}stream") == 0x7891_7006_3A58_1F08)
+        #expect(Doorbells.hexHash("a") == "af63dc4c8601ec8c")
+    }
+
     @Test("a put rings the queue's bell")
     func putRings() throws {
         let store = try Store(path: directory.file("store.db"))

@@ -279,6 +279,26 @@ struct StoreTests {
         #expect(try normal.sqlite.withConnection { try $0.scalarInt("PRAGMA synchronous") } == 1)
     }
 
+    @Test("puts that take turns between queues, or follow a drain, on one connection land in their own queues in order")
+    func putsInTurnKeepTheirLanes() throws {
+        let store = try Store(path: directory.file("store.db"))
+        let a = try store.queue("a"), b = try store.queue("b"), c = try store.queue("c")
+        // b's lane is above a's: once b has rows, the end of the table a's puts knew is stale.
+        for round in 0..<3 {
+            try a.put("a\(round)")
+            try b.put("b\(round)")
+        }
+        // c's lane is the top one; draining it moves the table's end back below c's tail.
+        try c.put("c0")
+        try c.put("c1")
+        #expect(try c.get(limit: 10, timeout: .zero).map(\.text) == ["c0", "c1"])
+        try c.put("c2")
+        try a.put("a3")
+        #expect(try a.get(limit: 10, timeout: .zero).map(\.text) == ["a0", "a1", "a2", "a3"])
+        #expect(try b.get(limit: 10, timeout: .zero).map(\.text) == ["b0", "b1", "b2"])
+        #expect(try c.get(limit: 10, timeout: .zero).map(\.text) == ["c2"])
+    }
+
     @Test("a lane another connection adds is seen by one that already knew the queue's lanes")
     func laneCacheFollowsTheSchema() throws {
         let path = directory.file("store.db")

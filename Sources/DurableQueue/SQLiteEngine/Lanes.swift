@@ -76,10 +76,16 @@ enum Lanes {
             let known = connection.attachment { KnownTails() }
             if known.version != before || known.tails.count >= KnownTails.limit { known.tails.removeAll() }
             known.version = connection.dataVersion()
-            for tail in tails {
-                known.tails[queue, default: []].removeAll { $0.lane.priority == tail.lane.priority }
-                known.tails[queue, default: []].append(tail)
-            }
+            replace(&known.tails[queue, default: []], with: tails)
+        }
+    }
+
+    /// Puts each of `tails` in `known` in place of the one at its priority (one lookup of
+    /// the queue's list, where a lookup per change hashed its name each time).
+    private static func replace(_ known: inout [Tail], with tails: [Tail]) {
+        for tail in tails {
+            known.removeAll { $0.lane.priority == tail.lane.priority }
+            known.append(tail)
         }
     }
 
@@ -91,7 +97,8 @@ enum Lanes {
         let found = try newest.step() ? Lane(number: newest.int64(at: 0), priority: priority, generation: newest.int64(at: 1)) : nil
         newest.reset()
         guard let lane = found else {
-            return Tail(lane: try open(connection, queue: queue, priority: priority, generation: 0), next: nil, lastID: 0)
+            return Tail(lane: try open(connection, queue: queue, priority: priority, generation: 0), next: nil, lastID: 0,
+                        tableEnd: try tableEnd(connection))
         }
         let end = try connection.cachedStatement(SQL.tailEnd)
         defer { end.reset() }
@@ -99,7 +106,7 @@ enum Lanes {
         try end.bind(lane.last, at: 2)
         guard try end.step() else { return Tail(lane: lane, next: lane.first, lastID: 0) }
         // A full lane's tail has no room: its user opens the `following` one.
-        return Tail(lane: lane, next: end.int64(at: 0) + 1, lastID: end.int64(at: 1))
+        return Tail(lane: lane, next: end.int64(at: 0) + 1, lastID: end.int64(at: 1), tableEnd: end.int64(at: 2))
     }
 
     /// The first of `count` consecutive positions at the end of `queue`'s lane at
@@ -116,7 +123,7 @@ enum Lanes {
     static func following(_ tail: Tail, queue: String, _ connection: Connection) throws -> Tail {
         let lane = tail.lane
         return Tail(lane: try open(connection, queue: queue, priority: lane.priority, generation: lane.generation + 1),
-                    next: nil, lastID: tail.lastID)
+                    next: nil, lastID: tail.lastID, tableEnd: try tableEnd(connection))
     }
 
     /// The end of a lane: where its next message goes.
@@ -126,11 +133,18 @@ enum Lanes {
         private var nextPosition: Int64?
         /// The largest id appended here; ids appended next are larger.
         var lastID: Int64
+        /// The largest position in all of `messages` when this tail was read or last
+        /// appended to, if known. While it is the one before the next position, a put
+        /// lets SQLite number its row (the largest rowid plus one), which appends
+        /// without searching the b-tree. It may be stale (this connection's own writes
+        /// elsewhere do not update it): whoever relies on it checks the row's number.
+        var tableEnd: Int64?
 
-        init(lane: Lane, next: Int64?, lastID: Int64) {
+        init(lane: Lane, next: Int64?, lastID: Int64, tableEnd: Int64? = nil) {
             self.lane = lane
             self.nextPosition = next
             self.lastID = lastID
+            self.tableEnd = tableEnd
         }
 
         /// The positions still free in the lane.
@@ -142,6 +156,13 @@ enum Lanes {
             nextPosition = position + count
             return position
         }
+    }
+
+    /// The largest position in `messages` (0 when it is empty).
+    private static func tableEnd(_ connection: Connection) throws -> Int64 {
+        let end = try connection.cachedStatement(SQL.tableEnd)
+        defer { end.reset() }
+        return try end.step() ? end.int64(at: 0) : 0
     }
 
     /// Registers a new lane for `queue` at `priority`, numbered above every lane: its
@@ -283,7 +304,11 @@ private enum SQL {
     static let tailNewest = PreparedSQL("""
         SELECT lane, generation FROM lanes WHERE queue = ?1 AND priority = ?2 ORDER BY generation DESC LIMIT 1
         """)
-    static let tailEnd = PreparedSQL("SELECT position, id FROM messages WHERE position BETWEEN ?1 AND ?2 ORDER BY position DESC LIMIT 1")
+    static let tailEnd = PreparedSQL("""
+        SELECT position, id, (SELECT max(position) FROM messages) FROM messages WHERE position BETWEEN ?1 AND ?2
+        ORDER BY position DESC LIMIT 1
+        """)
+    static let tableEnd = PreparedSQL("SELECT coalesce(max(position), 0) FROM messages")
     static let openTaken = PreparedSQL("SELECT 1 FROM lanes WHERE lane = ?1")
     static let openInsert = PreparedSQL("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
     static let deleteEmpty = PreparedSQL("""

@@ -76,7 +76,8 @@ enum MessageTable {
                     current!.pending.append((position, id, message.body))
                     if current!.pending.count == Self.chunk { try flush(&current!) }
                 } else {
-                    try insertOne(position: position, id: id, key: message.key, body: message.body, replyTo: message.replyTo)
+                    try insertOne(position: position, id: id, key: message.key, body: message.body, replyTo: message.replyTo,
+                                  tableEnd: &current!.tail.tableEnd)
                 }
             }
             if let key = message.key {
@@ -91,16 +92,32 @@ enum MessageTable {
             return PutResult(id: id, duplicate: false)
         }
 
-        private func insertOne(position: Int64, id: Int64, key: String?, body: Data, replyTo: String? = nil) throws {
+        /// Inserts one row at `position`. When `tableEnd` (the lane tail's) says that is
+        /// the end of `messages`, SQLite numbers the row itself, which appends without
+        /// searching the b-tree; a row it numbered otherwise (`tableEnd` was stale) is
+        /// moved to `position` and `tableEnd` forgotten.
+        private func insertOne(position: Int64, id: Int64, key: String?, body: Data, replyTo: String? = nil,
+                               tableEnd: inout Int64?) throws {
+            let appending = tableEnd == position - 1
             let insert = try connection.cachedStatement(SQL.insertOne)
             defer { insert.reset() }
-            try insert.bind(position, at: 1)
+            try insert.bind(appending ? nil : position, at: 1)
             try insert.bind(id, at: 2)
             try insert.bind(now, at: 3)
             try insert.bind(key, at: 4)
             try insert.bind(body, at: 5)
             try insert.bind(replyTo, at: 6)
             try insert.run()
+            if appending, case let numbered = connection.lastInsertedRowid, numbered != position {
+                let move = try connection.cachedStatement(SQL.moveRow)
+                defer { move.reset() }
+                try move.bind(position, at: 1)
+                try move.bind(numbered, at: 2)
+                try move.run()
+                tableEnd = nil
+                return
+            }
+            tableEnd = tableEnd.map { max($0, position) }
         }
 
         private static let chunkSQL = PreparedSQL("INSERT INTO messages (position, id, enqueued_at, body) VALUES "
@@ -121,8 +138,12 @@ enum MessageTable {
                     try insert.bind(row.body, at: first + 3)
                 }
                 try insert.run()
+                let last = cursor.pending[cursor.pending.count - 1].position
+                cursor.tail.tableEnd = cursor.tail.tableEnd.map { max($0, last) }
             } else {
-                for row in cursor.pending { try insertOne(position: row.position, id: row.id, key: nil, body: row.body) }
+                for row in cursor.pending {
+                    try insertOne(position: row.position, id: row.id, key: nil, body: row.body, tableEnd: &cursor.tail.tableEnd)
+                }
             }
             cursor.pending.removeAll(keepingCapacity: true)
         }
@@ -130,12 +151,18 @@ enum MessageTable {
         /// Makes `current` the cursor for `priority`, finding or opening its lane.
         private mutating func select(priority: Int) throws {
             if current?.tail.lane.priority == priority { return }
-            if let current { others[current.tail.lane.priority] = current }
+            // Lanes filled in turn no longer know where `messages` ends.
+            let switching = current != nil
+            if var current {
+                current.tail.tableEnd = nil
+                others[current.tail.lane.priority] = current
+            }
             if let cursor = others.removeValue(forKey: priority) {
                 current = cursor
-                return
+            } else {
+                current = Cursor(tail: try Lanes.tail(connection, queue: queue, priority: priority))
             }
-            current = Cursor(tail: try Lanes.tail(connection, queue: queue, priority: priority))
+            if switching { current!.tail.tableEnd = nil }
         }
 
         /// The next position in the current lane; a full lane is followed by a new one.
@@ -467,6 +494,7 @@ private enum SQL {
     static let insertOne = PreparedSQL("""
         INSERT INTO messages (position, id, enqueued_at, dedup_key, body, reply_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
         """)
+    static let moveRow = PreparedSQL("UPDATE messages SET position = ?1 WHERE position = ?2")
     static let idHoldingFind = PreparedSQL("SELECT id FROM dedup WHERE queue = ?1 AND key = ?2")
     static let promoteDueCounts = PreparedSQL("SELECT priority, count(*) FROM delayed WHERE queue = ?1 AND available_at <= ?2 GROUP BY priority")
     static let promoteDueMove = PreparedSQL("""
