@@ -97,8 +97,7 @@ enum Lanes {
         let found = try newest.step() ? Lane(number: newest.int64(at: 0), priority: priority, generation: newest.int64(at: 1)) : nil
         newest.reset()
         guard let lane = found else {
-            return Tail(lane: try open(connection, queue: queue, priority: priority, generation: 0), next: nil, lastID: 0,
-                        tableEnd: try tableEnd(connection))
+            return try open(connection, queue: queue, priority: priority, generation: 0, lastID: 0)
         }
         let end = try connection.cachedStatement(SQL.tailEnd)
         defer { end.reset() }
@@ -121,9 +120,7 @@ enum Lanes {
     /// A new, empty lane after `tail`'s (a later generation), for messages that do not
     /// fit in what is left of it; ids appended there still follow `tail`'s last.
     static func following(_ tail: Tail, queue: String, _ connection: Connection) throws -> Tail {
-        let lane = tail.lane
-        return Tail(lane: try open(connection, queue: queue, priority: lane.priority, generation: lane.generation + 1),
-                    next: nil, lastID: tail.lastID, tableEnd: try tableEnd(connection))
+        try open(connection, queue: queue, priority: tail.lane.priority, generation: tail.lane.generation + 1, lastID: tail.lastID)
     }
 
     /// The end of a lane: where its next message goes.
@@ -158,20 +155,19 @@ enum Lanes {
         }
     }
 
-    /// The largest position in `messages` (0 when it is empty).
-    private static func tableEnd(_ connection: Connection) throws -> Int64 {
-        let end = try connection.cachedStatement(SQL.tableEnd)
-        defer { end.reset() }
-        return try end.step() ? end.int64(at: 0) : 0
-    }
-
     /// Registers a new lane for `queue` at `priority`, numbered above every lane: its
     /// positions are the largest in `messages`, so its puts append at the right edge of
     /// the b-tree, where SQLite splits pages cheaply (about one WAL page per
     /// one-message commit there, nearly two for appends in the middle of the tree). Once
-    /// numbers run out, a random free one.
-    private static func open(_ connection: Connection, queue: String, priority: Int, generation: Int64) throws -> Lane {
-        var number = try connection.scalarInt("SELECT coalesce(max(lane), 0) + 1 FROM lanes") ?? 1
+    /// numbers run out, a random free one. Returns the new lane's (empty) tail, with
+    /// `lastID` and where `messages` ends, read by the statement that numbers the lane.
+    private static func open(_ connection: Connection, queue: String, priority: Int, generation: Int64,
+                             lastID: Int64) throws -> Tail {
+        let numbering = try connection.cachedStatement(SQL.openNumber)
+        guard try numbering.step() else { throw DQError(.internalError, "no lane number from SQLite") }
+        var number = numbering.int64(at: 0)
+        let tableEnd = numbering.int64(at: 1)
+        numbering.reset()
         if number >= Lane.numberLimit {
             let taken = try connection.cachedStatement(SQL.openTaken)
             defer { taken.reset() }
@@ -188,7 +184,8 @@ enum Lanes {
         try insert.bind(priority, at: 3)
         try insert.bind(generation, at: 4)
         try insert.run()
-        return Lane(number: number, priority: priority, generation: generation)
+        return Tail(lane: Lane(number: number, priority: priority, generation: generation), next: nil, lastID: lastID,
+                    tableEnd: tableEnd)
     }
 
     /// Deletes those of `numbers` whose lanes hold no message; returns how many.
@@ -308,7 +305,9 @@ private enum SQL {
         SELECT position, id, (SELECT max(position) FROM messages) FROM messages WHERE position BETWEEN ?1 AND ?2
         ORDER BY position DESC LIMIT 1
         """)
-    static let tableEnd = PreparedSQL("SELECT coalesce(max(position), 0) FROM messages")
+    static let openNumber = PreparedSQL("""
+        SELECT coalesce(max(lane), 0) + 1, (SELECT coalesce(max(position), 0) FROM messages) FROM lanes
+        """)
     static let openTaken = PreparedSQL("SELECT 1 FROM lanes WHERE lane = ?1")
     static let openInsert = PreparedSQL("INSERT INTO lanes (lane, queue, priority, generation) VALUES (?1, ?2, ?3, ?4)")
     static let deleteEmpty = PreparedSQL("""

@@ -108,16 +108,16 @@ enum MessageTable {
             try insert.bind(body, at: 5)
             try insert.bind(replyTo, at: 6)
             try insert.run()
-            if appending, case let numbered = connection.lastInsertedRowid, numbered != position {
-                let move = try connection.cachedStatement(SQL.moveRow)
-                defer { move.reset() }
-                try move.bind(position, at: 1)
-                try move.bind(numbered, at: 2)
-                try move.run()
-                tableEnd = nil
+            guard appending && connection.lastInsertedRowid != position else {
+                tableEnd = tableEnd.map { max($0, position) }
                 return
             }
-            tableEnd = tableEnd.map { max($0, position) }
+            let move = try connection.cachedStatement(SQL.moveRow)
+            defer { move.reset() }
+            try move.bind(position, at: 1)
+            try move.bind(connection.lastInsertedRowid, at: 2)
+            try move.run()
+            tableEnd = nil
         }
 
         private static let chunkSQL = PreparedSQL("INSERT INTO messages (position, id, enqueued_at, body) VALUES "
@@ -138,7 +138,7 @@ enum MessageTable {
                     try insert.bind(row.body, at: first + 3)
                 }
                 try insert.run()
-                let last = cursor.pending[cursor.pending.count - 1].position
+                let last = cursor.pending.last!.position
                 cursor.tail.tableEnd = cursor.tail.tableEnd.map { max($0, last) }
             } else {
                 for row in cursor.pending {
@@ -150,19 +150,17 @@ enum MessageTable {
 
         /// Makes `current` the cursor for `priority`, finding or opening its lane.
         private mutating func select(priority: Int) throws {
-            if current?.tail.lane.priority == priority { return }
-            // Lanes filled in turn no longer know where `messages` ends.
-            let switching = current != nil
-            if var current {
-                current.tail.tableEnd = nil
-                others[current.tail.lane.priority] = current
-            }
-            if let cursor = others.removeValue(forKey: priority) {
-                current = cursor
-            } else {
+            guard var previous = current else {
                 current = Cursor(tail: try Lanes.tail(connection, queue: queue, priority: priority))
+                return
             }
-            if switching { current!.tail.tableEnd = nil }
+            if previous.tail.lane.priority == priority { return }
+            // Lanes filled in turn no longer know where `messages` ends.
+            previous.tail.tableEnd = nil
+            others[previous.tail.lane.priority] = previous
+            var next = try others.removeValue(forKey: priority) ?? Cursor(tail: Lanes.tail(connection, queue: queue, priority: priority))
+            next.tail.tableEnd = nil
+            current = next
         }
 
         /// The next position in the current lane; a full lane is followed by a new one.

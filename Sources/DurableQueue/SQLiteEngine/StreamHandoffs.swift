@@ -184,9 +184,7 @@ final class StreamHandoffs: @unchecked Sendable {
 
     /// The hash that names a group (its queue's name) in a seat.
     static func group(_ queue: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
-        for byte in queue.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+        Doorbells.hash(queue)
     }
 
     /// Whether `seat`'s occupant lives: this instance, or a holder of its byte lock (or

@@ -19,6 +19,8 @@ enum PostgresTestServer {
 
     /// The databases this test process made, dropped when it exits.
     private static let made = Mutex<[String]>([])
+    /// Registers `dropMadeDatabases` to run at exit, once (on first use).
+    private static let dropAtExit: Void = { atexit { PostgresTestServer.dropMadeDatabases() } }()
 
     /// A new, empty database on the test server, as a `postgres://` address: each test
     /// gets a store of its own (the schema `dq` is per database). The process drops it
@@ -33,11 +35,8 @@ enum PostgresTestServer {
         } catch {
             throw DQError(.storeUnavailable, "cannot create test database \(name): \(error.kind)")
         }
-        let first = made.withLock { made in
-            made.append(name)
-            return made.count == 1
-        }
-        if first { atexit { PostgresTestServer.dropMadeDatabases() } }
+        made.withLock { $0.append(name) }
+        dropAtExit
         return PostgresAddress.replacingDatabase(in: text ?? "", with: name)
     }
 
